@@ -1,0 +1,178 @@
+// Typed client for the Homeport HTTP API: same-origin fetch with the session cookie, JSON in and out,
+// failures turned into ApiError, and a signal when the session has ended.
+import { ApiError } from './api-error';
+import type {
+  ApiToken,
+  AuthConfig,
+  AuthResult,
+  CreatedToken,
+  CreateTokenInput,
+  CreateUserInput,
+  Credentials,
+  Session,
+  UpdateUserInput,
+  User,
+} from './types';
+
+export interface ApiClientOptions {
+  /** @default '/api/v1' */
+  baseUrl?: string;
+  /** Passed in so a test can answer requests itself. @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface ApiClient {
+  /** Called when a call that needs a session gets 401: the cookie expired or was revoked elsewhere. */
+  onUnauthorized(listener: () => void): () => void;
+  auth: {
+    config(options?: RequestOptions): Promise<AuthConfig>;
+    login(credentials: Credentials): Promise<AuthResult>;
+    register(credentials: Credentials): Promise<AuthResult>;
+    logout(): Promise<void>;
+    /** Rejects with a 401 ApiError when nobody is signed in; that is not reported as a lost session. */
+    me(options?: RequestOptions): Promise<User>;
+  };
+  /** The signed-in user's own sessions. */
+  sessions: {
+    list(options?: RequestOptions): Promise<Session[]>;
+    revoke(id: string): Promise<void>;
+  };
+  /** The signed-in user's own API tokens. */
+  tokens: {
+    list(options?: RequestOptions): Promise<ApiToken[]>;
+    create(input: CreateTokenInput): Promise<CreatedToken>;
+    revoke(id: string): Promise<void>;
+  };
+  /** Every account; admins only. */
+  users: {
+    list(options?: RequestOptions): Promise<User[]>;
+    create(input: CreateUserInput): Promise<User>;
+    update(id: string, input: UpdateUserInput): Promise<User>;
+  };
+}
+
+interface CallOptions extends RequestOptions {
+  body?: unknown;
+  /**
+   * Set on calls where 401 is an ordinary answer (wrong password, "who am I" while signed out),
+   * so it does not count as a session that ended under the user's feet.
+   */
+  unauthorizedIsExpected?: boolean;
+}
+
+export function createApiClient(options: ApiClientOptions = {}): ApiClient {
+  const baseUrl = options.baseUrl ?? '/api/v1';
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const unauthorizedListeners = new Set<() => void>();
+
+  async function call<T>(method: string, path: string, callOptions: CallOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    const init: RequestInit = { method, headers, credentials: 'same-origin' };
+    if (callOptions.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(callOptions.body);
+    }
+    if (callOptions.signal) init.signal = callOptions.signal;
+
+    let response: Response;
+    try {
+      response = await doFetch(`${baseUrl}${path}`, init);
+    } catch (cause) {
+      // An abort is the caller's own doing; let it through untouched so it can be ignored.
+      if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+      throw new ApiError({
+        status: 0,
+        code: 'network_error',
+        message: 'Could not reach the Homeport server. Check your connection and try again.',
+        cause,
+      });
+    }
+
+    if (!response.ok) {
+      const error = await readError(response);
+      if (response.status === 401 && !callOptions.unauthorizedIsExpected) {
+        for (const listener of unauthorizedListeners) listener();
+      }
+      throw error;
+    }
+    if (response.status === 204) return undefined as T; // cast: callers of 204 endpoints ask for void
+    // cast: the server is this project's own and its contract lives in ./types; a mismatch is a bug
+    // to fix on one side, not input to tolerate.
+    return (await response.json()) as T;
+  }
+
+  return {
+    onUnauthorized(listener) {
+      unauthorizedListeners.add(listener);
+      return () => unauthorizedListeners.delete(listener);
+    },
+    auth: {
+      config: (o) => call<AuthConfig>('GET', '/auth/config', { ...o, unauthorizedIsExpected: true }),
+      login: (body) => call<AuthResult>('POST', '/auth/login', { body, unauthorizedIsExpected: true }),
+      register: (body) => call<AuthResult>('POST', '/auth/register', { body, unauthorizedIsExpected: true }),
+      logout: () => call<void>('POST', '/auth/logout', { unauthorizedIsExpected: true }),
+      me: (o) => call<User>('GET', '/auth/me', { ...o, unauthorizedIsExpected: true }),
+    },
+    sessions: {
+      list: async (o) => (await call<{ sessions: Session[] }>('GET', '/auth/sessions', o)).sessions,
+      revoke: (id) => call<void>('DELETE', `/auth/sessions/${encodeURIComponent(id)}`),
+    },
+    tokens: {
+      list: async (o) => (await call<{ tokens: ApiToken[] }>('GET', '/auth/tokens', o)).tokens,
+      create: (body) => call<CreatedToken>('POST', '/auth/tokens', { body }),
+      revoke: (id) => call<void>('DELETE', `/auth/tokens/${encodeURIComponent(id)}`),
+    },
+    users: {
+      list: async (o) => (await call<{ users: User[] }>('GET', '/users', o)).users,
+      create: (body) => call<User>('POST', '/users', { body }),
+      update: (id, body) => call<User>('PATCH', `/users/${encodeURIComponent(id)}`, { body }),
+    },
+  };
+}
+
+async function readError(response: Response): Promise<ApiError> {
+  const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+  let code = `http_${response.status}`;
+  let message = response.statusText || `Request failed with status ${response.status}`;
+  try {
+    const body: unknown = await response.json();
+    if (isErrorBody(body)) {
+      code = body.error.code;
+      message = body.error.message;
+    }
+  } catch {
+    // Not JSON (a proxy's HTML error page, an empty body): the status line is all there is.
+  }
+  return new ApiError({
+    status: response.status,
+    code,
+    message,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  });
+}
+
+function isErrorBody(body: unknown): body is { error: { code: string; message: string } } {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return false;
+  const error: unknown = body.error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    'message' in error &&
+    typeof error.message === 'string'
+  );
+}
+
+/** `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(header: string | null, now: number = Date.now()): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const date = Date.parse(header);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
+}

@@ -1,0 +1,120 @@
+// Live updates from `/api/v1/events` (Server-Sent Events) with our own reconnect schedule.
+import { useEffect, useRef } from 'react';
+import { backoffDelay } from './backoff';
+import type { HomeportEvent } from './types';
+
+export interface UseEventsOptions {
+  /**
+   * SSE event types to receive (the `event:` field, e.g. `user.created`). EventSource delivers a named
+   * event only to listeners registered for that exact name and has no wildcard, so they must be listed.
+   * Unnamed events (`message`) are always delivered.
+   */
+  types?: readonly string[];
+  /**
+   * Called each time the stream opens again after a drop. Events published while disconnected are
+   * lost, so this is where a page reloads what it shows.
+   */
+  onReconnect?: () => void;
+  /** @default true */
+  enabled?: boolean;
+}
+
+/**
+ * Subscribes to `topics` for as long as the component is mounted.
+ *
+ * @example
+ * useEvents(['accounts.users'], () => reload(), { types: ['user.created', 'user.updated'] });
+ */
+export function useEvents(
+  topics: readonly string[],
+  onEvent: (event: HomeportEvent) => void,
+  options: UseEventsOptions = {},
+): void {
+  // Callbacks live in refs so that a new closure on every render does not reopen the stream.
+  const onEventRef = useRef(onEvent);
+  const onReconnectRef = useRef(options.onReconnect);
+  useEffect(() => {
+    onEventRef.current = onEvent;
+    onReconnectRef.current = options.onReconnect;
+  });
+
+  const enabled = options.enabled ?? true;
+  const topicsKey = [...topics].sort().join(',');
+  const typesKey = [...(options.types ?? [])].sort().join(',');
+
+  useEffect(() => {
+    if (!enabled || topicsKey === '') return;
+    const url = `/api/v1/events?topics=${encodeURIComponent(topicsKey)}`;
+    const types = ['message', ...(typesKey === '' ? [] : typesKey.split(','))];
+
+    let source: EventSource | undefined;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+    let attempt = 0;
+    let hasOpened = false;
+    let stopped = false;
+
+    const deliver = (message: MessageEvent<string>) => {
+      const event = parseEvent(message.data);
+      if (event) onEventRef.current(event);
+    };
+
+    const connect = () => {
+      const current = new EventSource(url, { withCredentials: true });
+      source = current;
+      current.addEventListener('open', () => {
+        attempt = 0;
+        if (hasOpened) onReconnectRef.current?.();
+        hasOpened = true;
+      });
+      current.addEventListener('error', () => {
+        // EventSource would retry on its own at a fixed short interval (and gives up for good on
+        // some HTTP errors); close it and come back on our backoff schedule instead.
+        current.close();
+        if (stopped) return;
+        retryTimer = setTimeout(connect, backoffDelay(attempt));
+        attempt += 1;
+      });
+      for (const type of types) current.addEventListener(type, deliver);
+    };
+
+    connect();
+    return () => {
+      stopped = true;
+      clearTimeout(retryTimer);
+      source?.close();
+    };
+  }, [enabled, topicsKey, typesKey]);
+}
+
+/** The stream is input from outside the page: check its shape instead of trusting a cast. */
+function parseEvent(raw: string): HomeportEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    console.error('Ignoring an event that is not JSON', error);
+    return undefined;
+  }
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    'id' in value &&
+    typeof value.id === 'string' &&
+    'topic' in value &&
+    typeof value.topic === 'string' &&
+    'type' in value &&
+    typeof value.type === 'string' &&
+    'at' in value &&
+    typeof value.at === 'string'
+  ) {
+    return {
+      id: value.id,
+      topic: value.topic,
+      type: value.type,
+      at: value.at,
+      data: 'data' in value ? value.data : null,
+    };
+  }
+  console.error('Ignoring an event with an unexpected shape', value);
+  return undefined;
+}
