@@ -1,0 +1,119 @@
+// Who is signed in, and the actions that change it; the one place the UI's idea of the session lives.
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { useApi } from '../api/api-context';
+import { ApiError } from '../api/api-error';
+import type { Credentials, User } from '../api/types';
+
+/**
+ * Why a session that was open has ended: `expired` when the server stopped accepting it while the page
+ * was open, `revoked` when the user ended this device's session, `logged-out` after "Log out".
+ * Absent when nobody was signed in to begin with.
+ */
+export type SignOutReason = 'expired' | 'revoked' | 'logged-out';
+
+export type AuthState =
+  | { status: 'loading' }
+  | { status: 'signed-out'; reason?: SignOutReason }
+  | { status: 'signed-in'; user: User }
+  /** The server could not say who we are (unreachable, 5xx); not the same as signed out. */
+  | { status: 'error'; error: unknown };
+
+export interface AuthContextValue {
+  state: AuthState;
+  login(credentials: Credentials): Promise<User>;
+  register(credentials: Credentials): Promise<User>;
+  /** Ends the session on the server; rejects (and stays signed in) if the server did not confirm. */
+  logout(): Promise<void>;
+  /** For when the session ended by other means, e.g. the user revoked this device's session. */
+  markSignedOut(reason: SignOutReason): void;
+  /** Asks the server again who is signed in. */
+  refresh(): void;
+}
+
+const AuthContext = createContext<AuthContextValue | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const api = useApi();
+  const [state, setState] = useState<AuthState>({ status: 'loading' });
+  const [generation, setGeneration] = useState(0);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `generation` is the refresh trigger itself
+  useEffect(() => {
+    const controller = new AbortController();
+    api.auth.me({ signal: controller.signal }).then(
+      (user) => setState({ status: 'signed-in', user }),
+      (error: unknown) => {
+        if (controller.signal.aborted) return;
+        if (error instanceof ApiError && error.status === 401) setState({ status: 'signed-out' });
+        else setState({ status: 'error', error });
+      },
+    );
+    return () => controller.abort();
+  }, [api, generation]);
+
+  useEffect(
+    () =>
+      api.onUnauthorized(() =>
+        setState((current) =>
+          current.status === 'signed-in' ? { status: 'signed-out', reason: 'expired' } : current,
+        ),
+      ),
+    [api],
+  );
+
+  const login = useCallback(
+    async (credentials: Credentials) => {
+      const { user } = await api.auth.login(credentials);
+      setState({ status: 'signed-in', user });
+      return user;
+    },
+    [api],
+  );
+
+  const register = useCallback(
+    async (credentials: Credentials) => {
+      const { user } = await api.auth.register(credentials);
+      setState({ status: 'signed-in', user });
+      return user;
+    },
+    [api],
+  );
+
+  const logout = useCallback(async () => {
+    try {
+      await api.auth.logout();
+    } catch (error) {
+      // 401 means the session was already gone, which is what we wanted.
+      if (!(error instanceof ApiError && error.status === 401)) throw error;
+    }
+    setState({ status: 'signed-out', reason: 'logged-out' });
+  }, [api]);
+
+  const markSignedOut = useCallback((reason: SignOutReason) => {
+    setState({ status: 'signed-out', reason });
+  }, []);
+
+  const refresh = useCallback(() => {
+    setState({ status: 'loading' });
+    setGeneration((n) => n + 1);
+  }, []);
+
+  const value = useMemo(
+    () => ({ state, login, register, logout, markSignedOut, refresh }),
+    [state, login, register, logout, markSignedOut, refresh],
+  );
+  return <AuthContext value={value}>{children}</AuthContext>;
+}
+
+export function useAuth(): AuthContextValue {
+  const value = useContext(AuthContext);
+  if (!value) throw new Error('useAuth() needs an <AuthProvider> above it');
+  return value;
+}
+
+/** The signed-in user; only for components rendered behind <RequireAuth>. */
+export function useCurrentUser(): User {
+  const { state } = useAuth();
+  if (state.status !== 'signed-in') throw new Error('useCurrentUser() used outside <RequireAuth>');
+  return state.user;
+}

@@ -1,0 +1,128 @@
+// /login: username and password sign-in, plus the OIDC button and the link to registration when enabled.
+import { Alert, Anchor, Button, Divider, Skeleton, Stack, Text, TextInput } from '@mantine/core';
+import { type FormEvent, useState } from 'react';
+import { Link, Navigate, useLocation } from 'react-router';
+import { useAuth } from '../../auth/auth-context';
+import { readLoginLocationState } from '../../auth/login-location-state';
+import { ErrorState } from '../../components/error-state';
+import { SecretInput } from '../../components/secret-input';
+import { AuthCard } from './auth-card';
+import { loginErrorMessage } from './login-error';
+import { useAuthConfig } from './use-auth-config';
+
+const reasonMessages = {
+  expired: 'Your session has ended. Sign in again to continue.',
+  revoked: 'The session on this device was revoked.',
+  'logged-out': 'You have signed out.',
+} as const;
+
+export function LoginPage() {
+  const { state, login } = useAuth();
+  const location = useLocation();
+  const { from, reason } = readLoginLocationState(location.state);
+  const config = useAuthConfig();
+
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [submitting, setSubmitting] = useState(false);
+  const [error, setError] = useState<string>();
+
+  // Signing in flips the auth state, and this redirect takes the person where they were going.
+  if (state.status === 'signed-in') return <Navigate to={from ?? '/storage'} replace />;
+
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (username.trim() === '' || password === '') {
+      setError('Enter your username and password');
+      return;
+    }
+    setSubmitting(true);
+    setError(undefined);
+    try {
+      await login({ username: username.trim(), password });
+    } catch (failure) {
+      setError(loginErrorMessage(failure));
+      setSubmitting(false);
+    }
+  };
+
+  // Until the options arrive, assume the usual case (local login on) so the form is usable at once.
+  const localLoginEnabled = config.data?.localLoginEnabled ?? true;
+  const oidc = config.data?.oidc ?? null;
+
+  return (
+    <AuthCard title="Sign in">
+      {reason && !error && (
+        <Alert color={reason === 'expired' ? 'yellow' : 'blue'} variant="light">
+          {reasonMessages[reason]}
+        </Alert>
+      )}
+      {config.error !== undefined && !config.data && (
+        <ErrorState
+          title="Could not load sign-in options"
+          error={config.error}
+          onRetry={config.reload}
+          retrying={config.loading}
+        />
+      )}
+
+      {oidc && (
+        <Button component="a" href={oidc.loginUrl} variant="default" fullWidth>
+          Sign in with {oidc.displayName}
+        </Button>
+      )}
+      {oidc && localLoginEnabled && <Divider label="or" labelPosition="center" />}
+
+      {localLoginEnabled ? (
+        <form onSubmit={onSubmit} noValidate>
+          <Stack gap="md">
+            <TextInput
+              label="Username"
+              name="username"
+              autoComplete="username"
+              autoCapitalize="none"
+              spellCheck={false}
+              value={username}
+              onChange={(event) => setUsername(event.currentTarget.value)}
+              disabled={submitting}
+              data-autofocus
+            />
+            <SecretInput
+              label="Password"
+              name="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(event) => setPassword(event.currentTarget.value)}
+              disabled={submitting}
+            />
+            {error && (
+              <Text c="red" size="sm" role="alert">
+                {error}
+              </Text>
+            )}
+            <Button type="submit" loading={submitting} fullWidth>
+              Sign in
+            </Button>
+          </Stack>
+        </form>
+      ) : (
+        !config.loading &&
+        !oidc && (
+          <Text c="dimmed" size="sm">
+            Password sign-in is turned off on this server and no other sign-in method is set up.
+          </Text>
+        )
+      )}
+
+      {config.loading && !config.data && <Skeleton height={16} width="50%" />}
+      {config.data?.registrationEnabled && (
+        <Text size="sm" ta="center">
+          No account yet?{' '}
+          <Anchor component={Link} to="/register">
+            Create one
+          </Anchor>
+        </Text>
+      )}
+    </AuthCard>
+  );
+}
