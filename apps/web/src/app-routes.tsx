@@ -1,0 +1,52 @@
+// Every URL of the SPA and what renders there; pages behind the shell are loaded on demand.
+import { lazy } from 'react';
+import { Navigate, Route, Routes } from 'react-router';
+import { RequireAuth } from './auth/require-auth';
+import { AppLayout } from './layout/app-layout';
+import { LoginPage } from './pages/auth/login-page';
+import { RegisterPage } from './pages/auth/register-page';
+import { AdminOnly, SettingsIndex } from './pages/settings/settings-guards';
+
+const StoragePage = lazy(() => import('./pages/placeholders/storage-page'));
+const RoomsPage = lazy(() => import('./pages/placeholders/rooms-page'));
+const DeploysPage = lazy(() => import('./pages/placeholders/deploys-page'));
+const SettingsPage = lazy(() => import('./pages/settings/settings-page'));
+const UsersPanel = lazy(() => import('./pages/settings/users/users-panel'));
+const TokensPanel = lazy(() => import('./pages/settings/tokens/tokens-panel'));
+const SessionsPanel = lazy(() => import('./pages/settings/sessions/sessions-panel'));
+const NotFoundPage = lazy(() => import('./pages/not-found-page'));
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/register" element={<RegisterPage />} />
+      <Route
+        element={
+          <RequireAuth>
+            <AppLayout />
+          </RequireAuth>
+        }
+      >
+        <Route index element={<Navigate to="/storage" replace />} />
+        <Route path="storage" element={<StoragePage />} />
+        <Route path="rooms" element={<RoomsPage />} />
+        <Route path="deploys" element={<DeploysPage />} />
+        <Route path="settings" element={<SettingsPage />}>
+          <Route index element={<SettingsIndex />} />
+          <Route
+            path="users"
+            element={
+              <AdminOnly>
+                <UsersPanel />
+              </AdminOnly>
+            }
+          />
+          <Route path="tokens" element={<TokensPanel />} />
+          <Route path="sessions" element={<SessionsPanel />} />
+        </Route>
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}

@@ -1,0 +1,26 @@
+// The navbar's list of sections; marks the current one and closes the phone drawer on choice.
+import { NavLink, Stack } from '@mantine/core';
+import { Link, useLocation } from 'react-router';
+import { navItems } from './nav-items';
+
+export function AppNavbar({ onNavigate }: { onNavigate: () => void }) {
+  const { pathname } = useLocation();
+  return (
+    <Stack component="nav" aria-label="Main" gap={4}>
+      {navItems.map((item) => {
+        const active = pathname === item.path || pathname.startsWith(`${item.path}/`);
+        return (
+          <NavLink
+            key={item.path}
+            component={Link}
+            to={item.path}
+            label={item.label}
+            active={active}
+            aria-current={active ? 'page' : undefined}
+            onClick={onNavigate}
+          />
+        );
+      })}
+    </Stack>
+  );
+}

@@ -1,0 +1,15 @@
+// The sections of the app shown in the navbar, in order.
+
+// No per-link descriptions: they would become part of each link's accessible name ("Storage Nodes and…"),
+// and people and tests find links by their plain name.
+export interface NavItem {
+  label: string;
+  path: string;
+}
+
+export const navItems: readonly NavItem[] = [
+  { label: 'Storage', path: '/storage' },
+  { label: 'Rooms', path: '/rooms' },
+  { label: 'Deploys', path: '/deploys' },
+  { label: 'Settings', path: '/settings' },
+];

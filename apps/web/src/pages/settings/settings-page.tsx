@@ -1,0 +1,52 @@
+// /settings: tabs for Users (admins only), API tokens and Sessions, each its own sub-route.
+import { Tabs } from '@mantine/core';
+import { Outlet, useLocation, useNavigate } from 'react-router';
+import { useCurrentUser } from '../../auth/auth-context';
+import { PageHeader } from '../../components/page-header';
+
+interface SettingsTab {
+  value: string;
+  label: string;
+  adminOnly: boolean;
+}
+
+const tabs: readonly SettingsTab[] = [
+  { value: 'users', label: 'Users', adminOnly: true },
+  { value: 'tokens', label: 'API tokens', adminOnly: false },
+  { value: 'sessions', label: 'Sessions', adminOnly: false },
+];
+
+export default function SettingsPage() {
+  const user = useCurrentUser();
+  const navigate = useNavigate();
+  const { pathname } = useLocation();
+  const visible = tabs.filter((tab) => !tab.adminOnly || user.role === 'admin');
+  const current = visible.find((tab) => pathname.startsWith(`/settings/${tab.value}`));
+
+  return (
+    <>
+      <PageHeader title="Settings" description="Accounts, API access and where you are signed in." />
+      <Tabs
+        value={current?.value ?? null}
+        onChange={(value) => value && navigate(`/settings/${value}`)}
+        keepMounted={false}
+      >
+        <Tabs.List mb="lg">
+          {visible.map((tab) => (
+            <Tabs.Tab key={tab.value} value={tab.value}>
+              {tab.label}
+            </Tabs.Tab>
+          ))}
+        </Tabs.List>
+        {/* Only the active panel mounts, so the one <Outlet /> renders inside the panel its tab controls. */}
+        {visible.map((tab) => (
+          <Tabs.Panel key={tab.value} value={tab.value}>
+            <Outlet />
+          </Tabs.Panel>
+        ))}
+      </Tabs>
+      {/* On a path no tab owns (the redirects below), there is no panel to hold the outlet. */}
+      {!current && <Outlet />}
+    </>
+  );
+}

@@ -1,0 +1,89 @@
+// "Reset password" dialog: an administrator sets a new password for someone else's account.
+import { Button, Group, Modal, Stack, Text } from '@mantine/core';
+import { type FormEvent, useState } from 'react';
+import { useApi } from '../../../api/api-context';
+import type { User } from '../../../api/types';
+import { validatePassword } from '../../../auth/validation';
+import { SecretInput } from '../../../components/secret-input';
+import { notifyFailure, notifySuccess } from '../../../lib/notify';
+import { accountFieldErrors } from './account-errors';
+
+export interface ResetPasswordModalProps {
+  /** The account being reset; the dialog is open while this is set. */
+  user: User | null;
+  onClose: () => void;
+}
+
+export function ResetPasswordModal({ user, onClose }: ResetPasswordModalProps) {
+  // Keep showing the last account while the closing animation plays, instead of an empty dialog.
+  const [shown, setShown] = useState(user);
+  if (user !== null && user !== shown) setShown(user);
+  return (
+    <Modal opened={user !== null} onClose={onClose} title="Reset password" centered>
+      {shown && <ResetPasswordForm key={shown.id} user={shown} onDone={onClose} />}
+    </Modal>
+  );
+}
+
+function ResetPasswordForm({ user, onDone }: { user: User; onDone: () => void }) {
+  const api = useApi();
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [errors, setErrors] = useState<{ password?: string | undefined; confirm?: string | undefined }>({});
+  const [pending, setPending] = useState(false);
+
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const found = {
+      password: validatePassword(password),
+      confirm: confirm === password ? undefined : 'Passwords do not match',
+    };
+    setErrors(found);
+    if (found.password || found.confirm) return;
+
+    setPending(true);
+    try {
+      await api.users.update(user.id, { password });
+      notifySuccess(`Password for ${user.username} was reset`);
+      onDone();
+    } catch (error) {
+      const fieldErrors = accountFieldErrors(error);
+      setErrors({ password: fieldErrors.password });
+      if (!fieldErrors.password) notifyFailure('Could not reset the password', error);
+      setPending(false);
+    }
+  };
+
+  return (
+    <form onSubmit={onSubmit} noValidate>
+      <Stack gap="md">
+        <Text size="sm">
+          Choose a new password for <strong>{user.username}</strong> and pass it on to them safely.
+        </Text>
+        <SecretInput
+          label="New password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(event) => setPassword(event.currentTarget.value)}
+          error={errors.password}
+          data-autofocus
+        />
+        <SecretInput
+          label="Confirm new password"
+          autoComplete="new-password"
+          value={confirm}
+          onChange={(event) => setConfirm(event.currentTarget.value)}
+          error={errors.confirm}
+        />
+        <Group justify="flex-end" gap="sm">
+          <Button variant="default" onClick={onDone} disabled={pending}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={pending}>
+            Reset password
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}

@@ -1,0 +1,122 @@
+// Per-user menu in the Users table: change role, disable or enable, reset password.
+import { Button, Menu, Text } from '@mantine/core';
+import { useState } from 'react';
+import { useApi } from '../../../api/api-context';
+import { ApiError } from '../../../api/api-error';
+import type { UpdateUserInput, User } from '../../../api/types';
+import { ConfirmModal } from '../../../components/confirm-modal';
+import { notifyFailure, notifySuccess } from '../../../lib/notify';
+
+export interface UserActionsMenuProps {
+  user: User;
+  /** The signed-in admin; changes to their own account get a warning first. */
+  me: User;
+  onChanged: (user: User) => void;
+  onResetPassword: (user: User) => void;
+}
+
+interface PendingChange {
+  input: UpdateUserInput;
+  title: string;
+  confirmLabel: string;
+  warning: string;
+  success: string;
+}
+
+export function UserActionsMenu({ user, me, onChanged, onResetPassword }: UserActionsMenuProps) {
+  const api = useApi();
+  const [busy, setBusy] = useState(false);
+  // Kept after closing so the dialog's text does not vanish during its closing animation.
+  const [confirming, setConfirming] = useState<PendingChange | null>(null);
+  const [confirmOpen, setConfirmOpen] = useState(false);
+  const askFirst = (change: PendingChange) => {
+    setConfirming(change);
+    setConfirmOpen(true);
+  };
+  const isSelf = user.id === me.id;
+
+  const apply = async (input: UpdateUserInput, success: string) => {
+    try {
+      const updated = await api.users.update(user.id, input);
+      notifySuccess(success);
+      onChanged(updated);
+    } catch (error) {
+      const title = `Could not change ${user.username}`;
+      if (error instanceof ApiError && error.code === 'last_admin') {
+        notifyFailure(
+          title,
+          new Error('Homeport needs at least one active admin; promote someone else first.'),
+        );
+      } else {
+        notifyFailure(title, error);
+      }
+      throw error;
+    }
+  };
+
+  const run = async (input: UpdateUserInput, success: string) => {
+    setBusy(true);
+    // The failure was already reported by apply(); nothing else to do with it here.
+    await apply(input, success).catch(() => undefined);
+    setBusy(false);
+  };
+
+  const newRole = user.role === 'admin' ? 'member' : 'admin';
+  const roleSuccess = `${user.username} is now ${newRole === 'admin' ? 'an admin' : 'a member'}`;
+  const changeRole = () => {
+    const input: UpdateUserInput = { role: newRole };
+    if (isSelf && newRole === 'member') {
+      askFirst({
+        input,
+        title: 'Give up admin rights?',
+        confirmLabel: 'Make me a member',
+        warning: 'You will no longer be able to manage users. Another admin can give the role back.',
+        success: roleSuccess,
+      });
+    } else void run(input, roleSuccess);
+  };
+
+  const toggleStatus = () => {
+    if (user.status === 'disabled') {
+      void run({ status: 'active' }, `${user.username} can sign in again`);
+      return;
+    }
+    askFirst({
+      input: { status: 'disabled' },
+      title: `Disable ${user.username}?`,
+      confirmLabel: 'Disable',
+      warning: isSelf
+        ? 'This is your own account: you will be signed out and cannot sign in until another admin enables it.'
+        : `${user.username} will be signed out everywhere and cannot sign in until enabled again.`,
+      success: `${user.username} was disabled`,
+    });
+  };
+
+  return (
+    <>
+      <Menu position="bottom-end" withinPortal>
+        <Menu.Target>
+          <Button variant="subtle" size="xs" loading={busy} aria-label={`Actions for ${user.username}`}>
+            Actions
+          </Button>
+        </Menu.Target>
+        <Menu.Dropdown>
+          <Menu.Item onClick={changeRole}>{newRole === 'admin' ? 'Make admin' : 'Make member'}</Menu.Item>
+          <Menu.Item onClick={toggleStatus} {...(user.status === 'active' ? { color: 'red' } : {})}>
+            {user.status === 'active' ? 'Disable' : 'Enable'}
+          </Menu.Item>
+          <Menu.Item onClick={() => onResetPassword(user)}>Reset password…</Menu.Item>
+        </Menu.Dropdown>
+      </Menu>
+      <ConfirmModal
+        opened={confirmOpen}
+        title={confirming?.title ?? ''}
+        confirmLabel={confirming?.confirmLabel ?? ''}
+        onConfirm={() => (confirming ? apply(confirming.input, confirming.success) : Promise.resolve())}
+        onClose={() => setConfirmOpen(false)}
+      >
+        <Text size="sm">{confirming?.warning}</Text>
+      </ConfirmModal>
+    </>
+  );
+}
