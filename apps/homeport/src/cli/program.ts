@@ -1,0 +1,110 @@
+// The `homeport` command line: commands, flags and help with examples.
+
+import { describeSettings } from '@homeport/core';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ALL_SETTINGS } from '../compose.js';
+import { VERSION } from '../version.js';
+import { runStart } from './start.js';
+import { userAdd, userList, userResetPassword, userUpdate } from './user.js';
+
+const ROLE = (value: string) => {
+  if (value !== 'admin' && value !== 'member') throw new InvalidArgumentError('role must be admin or member');
+  return value;
+};
+
+function storeOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'data folder (default ./homeport-data; env HOMEPORT_DATA_DIR)')
+    .option('--config <file>', 'YAML config file (env HOMEPORT_CONFIG)');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('homeport')
+    .description(
+      'Homeport: one control plane for the machines you own (accounts, NAS, encrypted rooms, deploys).',
+    )
+    .version(VERSION)
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  homeport start                                   # http://127.0.0.1:8080, data in ./homeport-data
+  homeport start --port 9000 --data-dir /var/lib/homeport
+  homeport start --bind 0.0.0.0 --tls-cert cert.pem --tls-key key.pem
+  homeport user add alice --role admin             # prints a generated password once
+  echo 's3cret-pass' | homeport user reset-password alice --password-stdin
+  homeport config reference                        # every setting, its env name and default`,
+    );
+
+  storeOptions(
+    program
+      .command('start')
+      .description('run the web UI, API and modules until SIGTERM/SIGINT')
+      .option('--port <port>', 'TCP port (default 8080)')
+      .option('--bind <address>', 'address to listen on (default 127.0.0.1)')
+      .option('--modules <list>', 'modules to run, comma-separated (default: all available)')
+      .option('--public-url <url>', 'external URL (absolute links, Secure cookies)')
+      .option('--tls-cert <file>', 'PEM certificate; serve HTTPS')
+      .option('--tls-key <file>', 'PEM private key')
+      .option('--insecure-public', 'allow a non-loopback bind without TLS (behind a TLS proxy)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  homeport start
+  HOMEPORT_ADMIN_PASSWORD='change-me-now' homeport start --port 8080
+  homeport start --config /etc/homeport.yaml`,
+    )
+    .action((options: Record<string, unknown>) => runStart(options));
+
+  const user = program
+    .command('user')
+    .description('manage accounts in the local database (bootstrap and recovery; the server may be running)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  homeport user list
+  homeport user add bob                       # member, generated password printed once
+  homeport user add carol --role admin --password-stdin < password.txt
+  homeport user set-role bob admin
+  homeport user disable bob                   # ends bob's sessions at once
+  homeport user enable bob
+  homeport user reset-password bob`,
+    );
+  storeOptions(user.command('add <username>').description('create a user'))
+    .addOption(new Option('--role <role>', 'admin or member').argParser(ROLE).default('member'))
+    .option('--password-stdin', 'read the password from standard input (else one is generated)')
+    .action((username: string, options: Record<string, unknown>) => userAdd(username, options));
+  storeOptions(user.command('list').description('list users'))
+    .option('--json', 'print JSON')
+    .action((options: Record<string, unknown>) => userList(options));
+  storeOptions(user.command('set-role <username> <role>').description('make a user admin or member')).action(
+    (username: string, role: string, options: Record<string, unknown>) =>
+      userUpdate(username, { role: ROLE(role) }, options),
+  );
+  storeOptions(
+    user.command('disable <username>').description('disable a user and end their sessions'),
+  ).action((username: string, options: Record<string, unknown>) =>
+    userUpdate(username, { status: 'disabled' }, options),
+  );
+  storeOptions(user.command('enable <username>').description('enable a disabled user')).action(
+    (username: string, options: Record<string, unknown>) =>
+      userUpdate(username, { status: 'active' }, options),
+  );
+  storeOptions(
+    user.command('reset-password <username>').description('set a new password and end their sessions'),
+  )
+    .option('--password-stdin', 'read the password from standard input (else one is generated)')
+    .action((username: string, options: Record<string, unknown>) => userResetPassword(username, options));
+
+  const config = program.command('config').description('inspect configuration');
+  config
+    .command('reference')
+    .description('print every setting (env, flag, config key, default) as a Markdown table')
+    .action(() => console.log(describeSettings(ALL_SETTINGS)));
+
+  return program;
+}

@@ -1,0 +1,26 @@
+// `homeport start`: run the server until a signal stops it.
+
+import { assertSafeBind, Config, coreSettings } from '@homeport/core';
+import { ALL_SETTINGS, createHomeport } from '../compose.js';
+import { VERSION } from '../version.js';
+import { flagsFrom } from './flags.js';
+
+export async function runStart(options: Record<string, unknown>): Promise<void> {
+  const config = new Config({
+    flags: flagsFrom(options, ALL_SETTINGS),
+    env: process.env,
+    configFile: typeof options.config === 'string' ? options.config : process.env.HOMEPORT_CONFIG,
+  });
+  config.validate(ALL_SETTINGS);
+  const core = config.read(coreSettings);
+  assertSafeBind({ bind: core.bind, tls: core.tlsCert !== undefined, insecurePublic: core.insecurePublic });
+
+  const homeport = await createHomeport({ config });
+  homeport.lifecycle.installSignalHandlers();
+  const address = await homeport.listen();
+  const publicUrl = core.publicUrl ?? address;
+  console.log(`Homeport ${VERSION} listening on ${address}`);
+  console.log(`  open:     ${publicUrl}`);
+  console.log(`  data:     ${homeport.dataDir}`);
+  console.log(`  modules:  ${homeport.modules.map((module) => module.name).join(', ')}`);
+}

@@ -1,0 +1,86 @@
+// `homeport user …`: bootstrap and recovery on the local database, without the server running.
+
+import { type AccountsService, accountsMigrations, createAccounts, toPublicUser } from '@homeport/accounts';
+import { applyMigrations, Config, createEventHub, createLogger } from '@homeport/core';
+import { ALL_SETTINGS, openStore } from '../compose.js';
+import { flagsFrom } from './flags.js';
+import { choosePassword } from './prompt.js';
+
+async function withAccounts<T>(
+  options: Record<string, unknown>,
+  work: (service: AccountsService) => Promise<T>,
+): Promise<T> {
+  const config = new Config({
+    flags: flagsFrom(options, ALL_SETTINGS),
+    env: process.env,
+    configFile: typeof options.config === 'string' ? options.config : process.env.HOMEPORT_CONFIG,
+  });
+  config.validate(ALL_SETTINGS);
+  const { db } = openStore(config);
+  try {
+    const log = createLogger({ level: 'warn' });
+    applyMigrations(db, 'accounts', accountsMigrations);
+    const accounts = createAccounts({ config, db, events: createEventHub(), log });
+    return await work(accounts.service);
+  } finally {
+    db.close();
+  }
+}
+
+function printPassword(username: string, password: string): void {
+  console.log(`password for ${username}: ${password}`);
+  console.log('(shown once; it is stored only as an argon2id hash)');
+}
+
+export async function userAdd(username: string, options: Record<string, unknown>): Promise<void> {
+  const role = options.role === 'admin' ? 'admin' : 'member';
+  await withAccounts(options, async (service) => {
+    const { password, generated } = await choosePassword(options.passwordStdin === true);
+    const user = await service.createUser({ username, password, role });
+    console.log(`created ${user.username} (${user.role}, id ${user.id})`);
+    if (generated) printPassword(user.username, password);
+  });
+}
+
+export async function userList(options: Record<string, unknown>): Promise<void> {
+  await withAccounts(options, async (service) => {
+    const users = (await service.listUsers()).map(toPublicUser);
+    if (options.json === true) {
+      console.log(JSON.stringify(users, null, 2));
+      return;
+    }
+    if (users.length === 0) {
+      console.log('no users yet');
+      return;
+    }
+    const width = Math.max(8, ...users.map((user) => user.username.length));
+    console.log(`${'USERNAME'.padEnd(width)}  ROLE    STATUS    CREATED`);
+    for (const user of users) {
+      console.log(
+        `${user.username.padEnd(width)}  ${user.role.padEnd(6)}  ${user.status.padEnd(8)}  ${user.createdAt}`,
+      );
+    }
+  });
+}
+
+export async function userUpdate(
+  username: string,
+  patch: { role?: 'admin' | 'member'; status?: 'active' | 'disabled' },
+  options: Record<string, unknown>,
+): Promise<void> {
+  await withAccounts(options, async (service) => {
+    const user = await service.findUser(username);
+    const updated = await service.updateUser(user.id, patch);
+    console.log(`${updated.username}: role ${updated.role}, status ${updated.status}`);
+  });
+}
+
+export async function userResetPassword(username: string, options: Record<string, unknown>): Promise<void> {
+  await withAccounts(options, async (service) => {
+    const user = await service.findUser(username);
+    const { password, generated } = await choosePassword(options.passwordStdin === true);
+    await service.updateUser(user.id, { password });
+    console.log(`password of ${user.username} changed; their sessions were ended`);
+    if (generated) printPassword(user.username, password);
+  });
+}

@@ -1,0 +1,193 @@
+// Composition root: builds config, logger, store, events, metrics, lifecycle and HTTP app, then the modules.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  type Accounts,
+  accountsMigrations,
+  accountsSettings,
+  createAccounts,
+  newPassword,
+} from '@homeport/accounts';
+import {
+  applyMigrations,
+  type Config,
+  ConfigError,
+  coreSettings,
+  createEventHub,
+  createHttpServer,
+  createLifecycle,
+  createLogger,
+  createMetrics,
+  createSseRegistry,
+  type EventBus,
+  type HttpApp,
+  type Lifecycle,
+  type Logger,
+  type Module,
+  type ModuleContext,
+  openDatabase,
+  registerEventRoutes,
+  type SettingGroup,
+  type SqliteDatabase,
+} from '@homeport/core';
+import { VERSION } from './version.js';
+import { DEFAULT_WEB_DIR, registerWeb, webFallback } from './web.js';
+
+/** Modules that exist today; `--modules` picks among them (accounts always runs: the others need it). */
+export const KNOWN_MODULES = ['accounts'] as const;
+
+export interface HomeportOptions {
+  config: Config;
+  log?: Logger;
+  clock?: () => number;
+  /** Process metrics (event-loop lag etc.); tests building many apps turn them off. */
+  collectProcessMetrics?: boolean;
+  /** Where the generated first-admin password goes (stderr by default); it never goes to the log. */
+  announce?: (text: string) => void;
+}
+
+export interface Homeport {
+  app: HttpApp;
+  accounts: Accounts;
+  db: SqliteDatabase;
+  events: EventBus;
+  lifecycle: Lifecycle;
+  log: Logger;
+  modules: readonly Module[];
+  dataDir: string;
+  /** Starts listening and the modules' background work; resolves to the address. */
+  listen(): Promise<string>;
+  /** Graceful stop (same as SIGTERM without exiting). */
+  close(): Promise<void>;
+}
+
+/** Every setting group the process reads, for validation at start and the configuration reference. */
+export const ALL_SETTINGS: readonly SettingGroup[] = [coreSettings, accountsSettings];
+
+/** Opens the database and applies every module's migrations (also used by the `user` CLI). */
+export function openStore(config: Config): { db: SqliteDatabase; dataDir: string } {
+  const { dataDir } = config.read(coreSettings);
+  const absolute = resolve(dataDir);
+  mkdirSync(absolute, { recursive: true, mode: 0o700 });
+  return { db: openDatabase(join(absolute, 'homeport.db')), dataDir: absolute };
+}
+
+export async function createHomeport(options: HomeportOptions): Promise<Homeport> {
+  const { config } = options;
+  config.validate(ALL_SETTINGS);
+  const core = config.read(coreSettings);
+  const accountsConfig = config.read(accountsSettings);
+  const log = options.log ?? createLogger({ level: core.logLevel });
+  const clock = options.clock ?? Date.now;
+
+  const unknown = (core.modules ?? []).filter((name) => !(KNOWN_MODULES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new ConfigError([
+      `--modules: unknown module(s) ${unknown.join(', ')}; available: ${KNOWN_MODULES.join(', ')}`,
+    ]);
+  }
+  if ((core.tlsCert === undefined) !== (core.tlsKey === undefined)) {
+    throw new ConfigError(['--tls-cert and --tls-key go together: give both or neither']);
+  }
+  const tls =
+    core.tlsCert && core.tlsKey
+      ? { cert: readFileSync(core.tlsCert), key: readFileSync(core.tlsKey) }
+      : undefined;
+
+  const { db, dataDir } = openStore(config);
+  const events = createEventHub(clock);
+  const metrics = createMetrics({ collectProcess: options.collectProcessMetrics ?? true });
+  const lifecycle = createLifecycle({ log, timeoutMs: core.shutdownTimeout });
+  const webDir = core.webDir ?? DEFAULT_WEB_DIR;
+  const fallback = webFallback(webDir);
+
+  const app = await createHttpServer({
+    log,
+    metrics,
+    version: VERSION,
+    bodyLimit: core.bodyLimit,
+    corsOrigins: core.corsOrigins,
+    rateLimit: { max: core.rateLimitMax, windowMs: core.rateLimitWindow },
+    trustProxy: core.trustProxy,
+    ...(tls ? { tls } : {}),
+    https: Boolean(tls) || (core.publicUrl?.startsWith('https://') ?? false),
+    publicUrl: core.publicUrl,
+    accessLog: core.accessLog,
+    isDraining: () => lifecycle.draining,
+    ...(fallback ? { fallback } : {}),
+  });
+
+  // Accounts' repositories prepare statements when created, so its schema must exist first.
+  applyMigrations(db, 'accounts', accountsMigrations);
+  const accounts = createAccounts({
+    config,
+    db,
+    events,
+    log: log.child({ module: 'accounts' }),
+    clock,
+    tls: Boolean(tls),
+  });
+  const modules: Module[] = [accounts.module];
+  const contextOf = (module: Module): ModuleContext => ({
+    config,
+    log: log.child({ module: module.name }),
+    db,
+    events,
+    auth: accounts.guards,
+    metrics,
+    lifecycle,
+    clock,
+  });
+  for (const module of modules) applyMigrations(db, module.name, module.migrations);
+  for (const module of modules) module.routes(app, contextOf(module));
+  const sse = createSseRegistry({ metrics });
+  registerEventRoutes(app, { events, sse, auth: accounts.guards });
+  await registerWeb(app, webDir, log);
+  await app.ready();
+
+  const firstAdmin = await accounts.service.ensureFirstAdmin(accountsConfig.adminPassword, newPassword);
+  if (firstAdmin?.generatedPassword) {
+    const announce = options.announce ?? ((text: string) => process.stderr.write(text));
+    announce(
+      `\nFirst launch: created the admin account.\n  username: ${firstAdmin.username}\n  password: ${firstAdmin.generatedPassword}\n` +
+        'This password is shown once and never logged. Change it in Settings → Users, or set HOMEPORT_ADMIN_PASSWORD.\n\n',
+    );
+  } else if (firstAdmin) {
+    log.info({ username: firstAdmin.username }, 'created the admin account from HOMEPORT_ADMIN_PASSWORD');
+  }
+
+  // Shutdown runs these in reverse: HTTP first (stop accepting, finish in-flight, end SSE), then the
+  // modules in reverse start order, then the database.
+  lifecycle.onShutdown('database', () => {
+    db.close();
+  });
+  const started: Module[] = [];
+  lifecycle.onShutdown('modules', async () => {
+    for (const module of [...started].reverse()) await module.stop?.();
+  });
+  lifecycle.onShutdown('http', async () => {
+    const closing = app.close();
+    sse.closeAll();
+    await closing;
+  });
+
+  return {
+    app,
+    accounts,
+    db,
+    events,
+    lifecycle,
+    log,
+    modules,
+    dataDir,
+    async listen() {
+      for (const module of modules) {
+        await module.start?.(contextOf(module));
+        started.push(module);
+      }
+      return app.listen({ port: core.port, host: core.bind });
+    },
+    close: () => lifecycle.shutdown('close requested'),
+  };
+}

@@ -1,0 +1,45 @@
+// Serves the built SPA: hashed assets cached for a year, index.html for every client-side route.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { HttpApp, Logger } from '@homeport/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** apps/web/dist, found from both the bundle (apps/homeport/dist) and the sources (apps/homeport/src). */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** Paths the SPA must never shadow: an unknown one there is a real 404. */
+const SERVER_PATHS = /^\/(api|health|metrics|version)(\/|$|\?)/;
+
+export function webFallback(
+  webDir: string,
+): ((request: FastifyRequest, reply: FastifyReply) => Promise<boolean>) | undefined {
+  if (!existsSync(`${webDir}/index.html`)) return undefined;
+  return async (request, reply) => {
+    if (SERVER_PATHS.test(request.url)) return false;
+    if (!(request.headers.accept ?? '').includes('text/html')) return false;
+    reply.header('cache-control', 'no-cache');
+    await reply.sendFile('index.html');
+    return true;
+  };
+}
+
+export async function registerWeb(app: HttpApp, webDir: string, log: Logger): Promise<boolean> {
+  if (!existsSync(`${webDir}/index.html`)) {
+    log.warn({ webDir }, 'web UI not built (run `npm run build`); serving the API only');
+    return false;
+  }
+  await app.register(fastifyStatic, {
+    root: webDir,
+    wildcard: false,
+    index: ['index.html'],
+    setHeaders: (response, path) => {
+      response.header(
+        'cache-control',
+        path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
+    },
+  });
+  return true;
+}

@@ -1,0 +1,125 @@
+// Authentication of a request (session cookie, bearer session, API token, static client token) and the guards
+// other modules put in front of their routes.
+
+import type { AuthGuards, Principal } from '@homeport/core';
+import type { FastifyRequest } from 'fastify';
+import { AccountsError } from './errors.js';
+import type { AccountsService } from './service.js';
+import type { UserRecord } from './store/repositories.js';
+
+export const SESSION_COOKIE = 'homeport_session';
+const SESSION_TOKEN = /^[0-9a-f]{64}$/;
+
+export interface GuardsOptions {
+  service: AccountsService;
+  parseCookie(header: string): Record<string, string | undefined>;
+}
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** The guards, plus the user record behind a request for the accounts routes themselves (saves a lookup). */
+export interface AccountsGuards extends AuthGuards {
+  userOf(request: FastifyRequest): UserRecord | undefined;
+}
+
+export function createGuards({ service, parseCookie }: GuardsOptions): AccountsGuards {
+  const resolved = new WeakMap<FastifyRequest, Promise<Principal | null>>();
+  const users = new WeakMap<FastifyRequest, UserRecord>();
+
+  const resolve = async (request: FastifyRequest): Promise<Principal | null> => {
+    const bearer = bearerOf(request);
+    if (request.headers.authorization !== undefined && bearer === undefined) return null;
+    if (bearer !== undefined) {
+      if (bearer.startsWith('hp_')) {
+        const found = await service.resolveApiToken(bearer);
+        if (found) users.set(request, found.user);
+        return found
+          ? {
+              kind: 'user',
+              userId: found.user.id,
+              username: found.user.username,
+              role: found.user.role,
+              via: 'api_token',
+              viaCookie: false,
+            }
+          : null;
+      }
+      if (SESSION_TOKEN.test(bearer)) {
+        const found = await service.resolveSession(bearer);
+        if (found) {
+          const { user, session } = found;
+          users.set(request, user);
+          return {
+            kind: 'user',
+            userId: user.id,
+            username: user.username,
+            role: user.role,
+            via: 'session',
+            sessionId: session.id,
+            viaCookie: false,
+          };
+        }
+      }
+      return service.isClientToken(bearer) ? { kind: 'client', via: 'client_token', viaCookie: false } : null;
+    }
+    const cookieHeader = request.headers.cookie;
+    if (cookieHeader === undefined) return null;
+    const token = parseCookie(cookieHeader)[SESSION_COOKIE];
+    if (token === undefined || !SESSION_TOKEN.test(token)) return null;
+    const found = await service.resolveSession(token);
+    if (!found) return null;
+    const { user, session } = found;
+    users.set(request, user);
+    return {
+      kind: 'user',
+      userId: user.id,
+      username: user.username,
+      role: user.role,
+      via: 'session',
+      sessionId: session.id,
+      viaCookie: true,
+    };
+  };
+
+  const authenticate = (request: FastifyRequest): Promise<Principal | null> => {
+    let pending = resolved.get(request);
+    if (!pending) {
+      pending = resolve(request).then((principal) => {
+        request.principal = principal;
+        return principal;
+      });
+      resolved.set(request, pending);
+    }
+    return pending;
+  };
+
+  const unauthorized = () =>
+    new AccountsError(
+      'unauthorized',
+      'unauthorized',
+      'Sign in first (session cookie or Authorization: Bearer)',
+    );
+
+  return {
+    authenticate,
+    userOf: (request) => users.get(request),
+    async requireUser(request) {
+      const principal = await authenticate(request);
+      if (principal?.kind !== 'user') throw unauthorized();
+    },
+    async requireAdmin(request) {
+      const principal = await authenticate(request);
+      if (principal?.kind !== 'user') throw unauthorized();
+      if (principal.role !== 'admin')
+        throw new AccountsError('admin_required', 'forbidden', 'Only an admin may do this');
+    },
+    async requireClient(request) {
+      if (!(await authenticate(request))) throw unauthorized();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+// Public surface of @homeport/accounts.
+
+export { AccountsError, type AccountsErrorCode } from './errors.js';
+export { type AccountsGuards, SESSION_COOKIE } from './guards.js';
+export { type Accounts, type AccountsOptions, createAccounts } from './module.js';
+export { newPassword } from './secrets.js';
+export {
+  type AccountsService,
+  type PublicUser,
+  toPublicUser,
+  USERNAME_PATTERN,
+  USERS_TOPIC,
+} from './service.js';
+export { accountsSettings } from './settings.js';
+export { accountsMigrations } from './store/migrations.js';
+export type { UserRecord } from './store/repositories.js';

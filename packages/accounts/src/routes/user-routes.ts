@@ -1,0 +1,64 @@
+// /api/v1/users: admin management of accounts.
+
+import { type HttpApp, Type } from '@homeport/core';
+import { toPublicUser } from '../service.js';
+import type { RouteDeps } from './deps.js';
+import { ErrorBody, IdParams, NewUser, User, UserPatch } from './schemas.js';
+
+export function registerUserRoutes(app: HttpApp, { service, guards }: RouteDeps): void {
+  const tags = ['users'];
+  const preHandler = guards.requireAdmin;
+
+  app.get(
+    '/api/v1/users',
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'All users (admin)',
+        response: { 200: Type.Object({ users: Type.Array(User) }), 403: ErrorBody },
+      },
+    },
+    async () => ({ users: (await service.listUsers()).map(toPublicUser) }),
+  );
+
+  app.post(
+    '/api/v1/users',
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'Create a user (admin)',
+        body: NewUser,
+        response: { 201: User, 409: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const user = await service.createUser({ ...request.body, role: request.body.role ?? 'member' });
+      return reply.status(201).send(toPublicUser(user));
+    },
+  );
+
+  app.patch(
+    '/api/v1/users/:id',
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'Change role, status or password (admin)',
+        params: IdParams,
+        body: UserPatch,
+        response: { 200: User, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { role, status, password } = request.body;
+      const patch = {
+        ...(role ? { role } : {}),
+        ...(status ? { status } : {}),
+        ...(password !== undefined ? { password } : {}),
+      };
+      return toPublicUser(await service.updateUser(request.params.id, patch));
+    },
+  );
+}

@@ -1,0 +1,103 @@
+// Login throttling per client IP and per username: failures earn an exponential backoff, answered with 429
+// before any password hashing, so a brute force neither succeeds nor eats the CPU other requests need.
+
+export interface LoginThrottleOptions {
+  /** Failures allowed per username before backoff. */
+  perUser: number;
+  /** Failures allowed per IP before backoff. */
+  perIp: number;
+  /** Attempts one IP may have in flight at once (each one is a password hash). */
+  inFlightPerIp?: number;
+  /** First backoff and its ceiling, in ms. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Failures are forgotten after this long without a new one. */
+  forgetAfterMs?: number;
+  /** Bound on remembered keys; the oldest go first. */
+  maxEntries?: number;
+  clock?: () => number;
+}
+
+interface Entry {
+  failures: number;
+  inFlight: number;
+  blockedUntil: number;
+  lastFailureAt: number;
+}
+
+export interface LoginAttempt {
+  /** Call with the outcome; a success forgives the username's failures. */
+  finish(success: boolean): void;
+}
+
+export class LoginThrottle {
+  private readonly entries = new Map<string, Entry>();
+  private readonly clock: () => number;
+
+  constructor(private readonly options: LoginThrottleOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Seconds to wait when the attempt must be refused now, else an attempt handle. */
+  begin(ip: string, username: string): LoginAttempt | { retryAfterSeconds: number } {
+    const now = this.clock();
+    const ipKey = `ip:${ip}`;
+    const userKey = `user:${username.toLowerCase()}`;
+    const ipEntry = this.entry(ipKey, now);
+    const userEntry = this.entry(userKey, now);
+    const waitMs = Math.max(ipEntry.blockedUntil, userEntry.blockedUntil) - now;
+    if (waitMs > 0) return { retryAfterSeconds: Math.ceil(waitMs / 1000) };
+    if (ipEntry.inFlight >= (this.options.inFlightPerIp ?? 32)) return { retryAfterSeconds: 1 };
+    ipEntry.inFlight += 1;
+    let finished = false;
+    return {
+      finish: (success) => {
+        if (finished) return;
+        finished = true;
+        ipEntry.inFlight -= 1;
+        if (success) {
+          userEntry.failures = 0;
+          userEntry.blockedUntil = 0;
+          return;
+        }
+        const at = this.clock();
+        this.fail(ipEntry, this.options.perIp, at);
+        this.fail(userEntry, this.options.perUser, at);
+      },
+    };
+  }
+
+  private fail(entry: Entry, allowed: number, now: number): void {
+    entry.failures += 1;
+    entry.lastFailureAt = now;
+    const over = entry.failures - allowed;
+    if (over > 0) {
+      const base = this.options.baseDelayMs ?? 1000;
+      const delay = Math.min(base * 2 ** (over - 1), this.options.maxDelayMs ?? 15 * 60_000);
+      entry.blockedUntil = now + delay;
+    }
+  }
+
+  private entry(key: string, now: number): Entry {
+    let entry = this.entries.get(key);
+    const forgetAfter = this.options.forgetAfterMs ?? 15 * 60_000;
+    if (
+      entry &&
+      entry.inFlight === 0 &&
+      entry.blockedUntil <= now &&
+      now - entry.lastFailureAt > forgetAfter
+    ) {
+      this.entries.delete(key);
+      entry = undefined;
+    }
+    if (!entry) {
+      entry = { failures: 0, inFlight: 0, blockedUntil: 0, lastFailureAt: 0 };
+      this.entries.set(key, entry);
+      if (this.entries.size > (this.options.maxEntries ?? 100_000)) {
+        const oldest = this.entries.keys().next().value;
+        if (oldest !== undefined) this.entries.delete(oldest);
+      }
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,51 @@
+// Public surface of @homeport/core: what apps and domain packages may use.
+
+export { type Static, type TSchema, Type } from 'typebox';
+export { coreSettings } from './config/core-settings.js';
+export { formatDuration, parseDuration } from './config/duration.js';
+export {
+  Config,
+  ConfigError,
+  type ConfigSource,
+  type ConfigSourcesOptions,
+  describeSettings,
+} from './config/load.js';
+export {
+  boolSetting,
+  defineSettings,
+  durationSetting,
+  enumSetting,
+  intSetting,
+  listSetting,
+  type Setting,
+  type SettingGroup,
+  SettingProblem,
+  type SettingValues,
+  stringSetting,
+  urlSetting,
+} from './config/settings.js';
+export {
+  CoreError,
+  type CoreErrorCode,
+  type ErrorKind,
+  HomeportError,
+  type HomeportErrorOptions,
+} from './errors.js';
+export {
+  createEventHub,
+  type EventBus,
+  type EventEnvelope,
+  type EventListener,
+  type TopicDefinition,
+} from './events/hub.js';
+export { registerEventRoutes } from './events/routes.js';
+export { createSseRegistry, type SseRegistry, type SseStream } from './events/sse.js';
+export { assertSafeBind, isLoopbackAddress } from './http/bind-guard.js';
+export { mapError } from './http/error-mapper.js';
+export { isTrustedBrowserOrigin, selfOrigin } from './http/origin.js';
+export { createHttpServer, type HttpApp, type HttpServerOptions } from './http/server.js';
+export { createLifecycle, type Lifecycle } from './lifecycle.js';
+export { createLogger, type Logger, REDACTED_PATHS } from './logger.js';
+export { createMetrics, type Metrics } from './metrics.js';
+export type { AuthGuards, Guard, Module, ModuleContext, Principal, Role } from './module.js';
+export { applyMigrations, type Migration, openDatabase, type SqliteDatabase } from './store/sqlite.js';

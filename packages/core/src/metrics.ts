@@ -1,0 +1,33 @@
+// Prometheus metrics: one registry per process (no global), with request, SSE and process metrics.
+
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  sseClients: Gauge;
+}
+
+export interface MetricsOptions {
+  /** Process metrics and event-loop lag; tests that build many apps turn it off. */
+  collectProcess?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.collectProcess ?? true)
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  const httpDuration = new Histogram({
+    name: 'homeport_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const sseClients = new Gauge({
+    name: 'homeport_sse_clients',
+    help: 'Open Server-Sent Events streams',
+    registers: [registry],
+  });
+  return { registry, httpDuration, sseClients };
+}

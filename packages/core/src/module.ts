@@ -1,0 +1,71 @@
+// The module contract: what each domain package exports and what the composition root hands it.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/load.js';
+import type { SettingGroup } from './config/settings.js';
+import type { EventBus } from './events/hub.js';
+import type { HttpApp } from './http/server.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Metrics } from './metrics.js';
+import type { Migration, SqliteDatabase } from './store/sqlite.js';
+
+export type Role = 'admin' | 'member';
+
+/** Who made a request. A static client token has no user behind it. */
+export type Principal =
+  | {
+      kind: 'user';
+      userId: string;
+      username: string;
+      role: Role;
+      via: 'session' | 'api_token';
+      /** Set when authenticated by a session (cookie or bearer). */
+      sessionId?: string;
+      /** True when the credential came from the session cookie (CSRF checks apply). */
+      viaCookie: boolean;
+    }
+  | { kind: 'client'; via: 'client_token'; viaCookie: false };
+
+export type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** Guards other modules put in a route's `preHandler`; accounts implements them. */
+export interface AuthGuards {
+  /** A signed-in user (session or API token). */
+  requireUser: Guard;
+  /** A signed-in admin. */
+  requireAdmin: Guard;
+  /** A user, or a script holding the static client token. */
+  requireClient: Guard;
+  /** Resolves the principal without failing (null when anonymous); cached per request. */
+  authenticate(request: FastifyRequest): Promise<Principal | null>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth guards. */
+    principal: Principal | null;
+  }
+}
+
+export interface ModuleContext {
+  config: Config;
+  log: Logger;
+  db: SqliteDatabase;
+  events: EventBus;
+  auth: AuthGuards;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
+  /** Injected so tests can move time. */
+  clock: () => number;
+}
+
+export interface Module {
+  name: string;
+  /** Settings the module reads; validated at start together with every other module's. */
+  settings?: SettingGroup;
+  migrations: readonly Migration[];
+  routes(app: HttpApp, ctx: ModuleContext): void;
+  start?(ctx: ModuleContext): Promise<void>;
+  stop?(): Promise<void>;
+}
