@@ -1,0 +1,17 @@
+// Public surface of @homeport/testkit: start real processes on free loopback ports and stop them by PID.
+
+export { CHROMIUM_ARGS, CHROMIUM_PATH, type LaunchChromiumOptions, launchChromium } from './chromium.js';
+export { TestkitError, type TestkitErrorCode } from './errors.js';
+export { freePort } from './free-port.js';
+export { type HomeportInstance, type StartHomeportOptions, startHomeport } from './homeport.js';
+export {
+  type ExitStatus,
+  type ManagedProcess,
+  type ReadyCheck,
+  type StartProcessOptions,
+  startProcess,
+} from './process/managed-process.js';
+export { runningCount, stopAll } from './process/registry.js';
+export { HOMEPORT_BUNDLE, REPO_ROOT, WEB_UI_INDEX } from './repo-paths.js';
+export { requireCommand } from './require-command.js';
+export { removeTempDirs, tempDir } from './temp-dir.js';
