@@ -20,7 +20,8 @@ const api = createApiClient();
 createRoot(root).render(
   <StrictMode>
     <MantineProvider theme={theme} defaultColorScheme="auto">
-      <Notifications position="top-right" />
+      {/* Bottom corner: at the top they would cover the header's "Log out" button. */}
+      <Notifications position="bottom-right" />
       <ApiProvider client={api}>
         <AuthProvider>
           <BrowserRouter>

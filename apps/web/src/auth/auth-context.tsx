@@ -26,7 +26,7 @@ export interface AuthContextValue {
   logout(): Promise<void>;
   /** For when the session ended by other means, e.g. the user revoked this device's session. */
   markSignedOut(reason: SignOutReason): void;
-  /** Asks the server again who is signed in. */
+  /** Asks the server again who is signed in, e.g. after the user's own role changed. */
   refresh(): void;
 }
 
@@ -94,7 +94,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const refresh = useCallback(() => {
-    setState({ status: 'loading' });
+    // Signed in, keep the shell on screen while asking (it would otherwise unmount every page);
+    // after a failure, show the loader so Retry visibly does something.
+    setState((current) => (current.status === 'error' ? { status: 'loading' } : current));
     setGeneration((n) => n + 1);
   }, []);
 

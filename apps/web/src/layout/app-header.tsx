@@ -1,5 +1,5 @@
 // Top bar of the shell: menu toggle for phones, product name, who is signed in, and "Log out".
-import { Badge, Burger, Button, Group, Text } from '@mantine/core';
+import { Burger, Button, Group, Text } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useAuth, useCurrentUser } from '../auth/auth-context';
@@ -42,14 +42,10 @@ export function AppHeader({ navbarOpened, onToggleNavbar }: AppHeaderProps) {
         </Text>
       </Group>
       <Group gap="sm" wrap="nowrap">
+        {/* Only the name: a role badge reading "admin" would make the text ambiguous for a user named admin. */}
         <Text size="sm" fw={500} truncate maw={160} data-testid="current-username">
           {user.username}
         </Text>
-        {user.role === 'admin' && (
-          <Badge size="sm" variant="light" visibleFrom="xs">
-            admin
-          </Badge>
-        )}
         <Button variant="default" size="xs" onClick={onLogout} loading={leaving}>
           Log out
         </Button>

@@ -3,7 +3,7 @@ import { notifications } from '@mantine/notifications';
 import { errorMessage } from '../api/api-error';
 
 export function notifySuccess(message: string): void {
-  notifications.show({ color: 'teal', title: 'Done', message });
+  notifications.show({ color: 'teal', message });
 }
 
 export function notifyFailure(title: string, error: unknown): void {

@@ -1,5 +1,5 @@
 // Empty state for a section whose features have not shipped yet: says plainly what will live here.
-import { EmptyState, List, Paper, Text } from '@mantine/core';
+import { EmptyState, List, Paper, Stack, Text } from '@mantine/core';
 import { PageHeader } from '../../components/page-header';
 
 export interface ComingSoonProps {
@@ -16,20 +16,21 @@ export function ComingSoon({ title, description, summary, planned = [] }: Coming
     <>
       <PageHeader title={title} description={description} />
       <Paper withBorder radius="md" p="xl">
-        <EmptyState title="Nothing here yet" description={summary}>
+        <Stack align="center" gap="lg">
+          <EmptyState title="Nothing here yet" description={summary} />
           {planned.length > 0 && (
-            <EmptyState.Actions>
-              <Text size="sm" c="dimmed" ta="left">
-                Planned for this section:
+            <Stack gap={4} maw={520}>
+              <Text size="sm" fw={500}>
+                Planned for this section
               </Text>
-              <List size="sm" c="dimmed" ta="left">
+              <List size="sm" c="dimmed">
                 {planned.map((item) => (
                   <List.Item key={item}>{item}</List.Item>
                 ))}
               </List>
-            </EmptyState.Actions>
+            </Stack>
           )}
-        </EmptyState>
+        </Stack>
       </Paper>
     </>
   );

@@ -26,7 +26,15 @@ export default function UsersPanel() {
 
   // Another admin's change (or this one's, from another tab) arrives as an event; reloading the list
   // keeps ordering and every field exactly as the server has them.
-  useEvents(['accounts.users'], reload, { types: userEventTypes, onReconnect: reload });
+  useEvents(
+    ['accounts.users'],
+    (event) => {
+      reload();
+      // Another admin may have changed my own role or status; that decides what this UI may show me.
+      if (isAboutUser(event.data, me.id)) refreshAuth();
+    },
+    { types: userEventTypes, onReconnect: reload },
+  );
 
   const onChanged = (updated: User) => {
     reload();
@@ -111,4 +119,9 @@ export default function UsersPanel() {
       <ResetPasswordModal user={resetting} onClose={() => setResetting(null)} />
     </>
   );
+}
+
+/** Event payloads are outside input; only their `id` matters here. */
+function isAboutUser(data: unknown, userId: string): boolean {
+  return typeof data === 'object' && data !== null && 'id' in data && data.id === userId;
 }
