@@ -169,7 +169,14 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   lifecycle.onShutdown('http', async () => {
     const closing = app.close();
     sse.closeAll();
-    await closing;
+    // A keep-alive socket whose request finishes during the drain would otherwise stay open until its
+    // keep-alive timeout; close each one as soon as it goes idle.
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+    try {
+      await closing;
+    } finally {
+      clearInterval(reaper);
+    }
   });
 
   return {

@@ -98,6 +98,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The API speaks JSON only; a text/plain body would otherwise reach schemas as a string.
+  app.removeContentTypeParser('text/plain');
+
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/') && route.method !== 'HEAD' && !route.schema?.response) {
       throw new Error(`route ${String(route.method)} ${route.url} has no response schema`);

@@ -1,0 +1,275 @@
+// HTTP tests of register, login, logout and me, against the whole app in-process.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, bearer, buildApp, type TestApp } from './support/app.js';
+
+let t: TestApp;
+afterEach(async () => {
+  await t?.close();
+});
+
+function cookieOf(response: { headers: Record<string, unknown> }): string {
+  const header = response.headers['set-cookie'];
+  const line = Array.isArray(header) ? header[0] : header;
+  if (typeof line !== 'string') throw new Error('no Set-Cookie');
+  return line;
+}
+
+describe('login', () => {
+  it('returns a token, the user and expiry, and sets an HttpOnly SameSite=Lax cookie', async () => {
+    t = await buildApp();
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body.token).toMatch(/^[0-9a-f]{64}$/);
+    expect(body.user).toMatchObject({ username: 'admin', role: 'admin', status: 'active' });
+    expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(719 * 3600_000);
+    const cookie = cookieOf(response);
+    expect(cookie).toContain(`homeport_session=${body.token}`);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(cookie).not.toMatch(/Secure/i);
+  });
+
+  it('accepts the username in any letter case', async () => {
+    t = await buildApp();
+    await expect(t.login('ADMIN')).resolves.toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('answers 401 invalid_credentials for a wrong password and for an unknown user alike', async () => {
+    t = await buildApp();
+    for (const payload of [
+      { username: 'admin', password: 'wrong-password' },
+      { username: 'nobody', password: 'wrong-password' },
+    ]) {
+      const response = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload });
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toEqual({
+        error: { code: 'invalid_credentials', message: 'Invalid username or password' },
+      });
+    }
+  });
+
+  it('rejects malformed JSON with 400 invalid_json', async () => {
+    t = await buildApp();
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"username": "admin", ',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('invalid_json');
+  });
+
+  it('names the missing field in a 400', async () => {
+    t = await buildApp();
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatchObject({ code: 'invalid_request' });
+    expect(response.json().error.message).toContain('password');
+  });
+
+  it('refuses a body over the 1 MiB cap with 413', async () => {
+    t = await buildApp();
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: 'x'.repeat(1_100_000) },
+    });
+    expect(response.statusCode).toBe(413);
+    expect(response.json().error.code).toBe('body_too_large');
+  });
+});
+
+describe('me and logout', () => {
+  it('answers me for a bearer token and for the cookie; 401 without either', async () => {
+    t = await buildApp();
+    const token = await t.login();
+    const viaBearer = await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) });
+    expect(viaBearer.statusCode).toBe(200);
+    expect(viaBearer.json()).toMatchObject({ username: 'admin', role: 'admin' });
+    const viaCookie = await t.app.inject({ url: '/api/v1/auth/me', cookies: { homeport_session: token } });
+    expect(viaCookie.statusCode).toBe(200);
+    const anonymous = await t.app.inject({ url: '/api/v1/auth/me' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json().error.code).toBe('unauthorized');
+    const garbage = await t.app.inject({ url: '/api/v1/auth/me', headers: bearer('f'.repeat(64)) });
+    expect(garbage.statusCode).toBe(401);
+  });
+
+  it('logout ends the session at once and clears the cookie', async () => {
+    t = await buildApp();
+    const token = await t.login();
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      cookies: { homeport_session: token },
+    });
+    expect(out.statusCode).toBe(204);
+    expect(cookieOf(out)).toMatch(/homeport_session=;/);
+    const after = await t.app.inject({ url: '/api/v1/auth/me', cookies: { homeport_session: token } });
+    expect(after.statusCode).toBe(401);
+  });
+
+  it('an expired session is refused with 401', async () => {
+    let now = Date.now();
+    t = await buildApp({ clock: () => now, env: { HOMEPORT_SESSION_TTL: '1h' } });
+    const token = await t.login();
+    expect((await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) })).statusCode).toBe(200);
+    now += 3600_000 + 1;
+    expect((await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) })).statusCode).toBe(401);
+  });
+
+  it('expired sessions are swept from the database', async () => {
+    let now = Date.now();
+    t = await buildApp({ clock: () => now, env: { HOMEPORT_SESSION_TTL: '1h' } });
+    await t.login();
+    now += 2 * 3600_000;
+    expect(await t.homeport.accounts.service.sweepExpiredSessions()).toBe(1);
+  });
+});
+
+describe('register', () => {
+  it('creates a member, signs them in, and refuses the same name in another case', async () => {
+    t = await buildApp();
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username: 'Alice_1', password: 'long-enough-pw' },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json().user).toMatchObject({ username: 'Alice_1', role: 'member' });
+    const me = await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(created.json().token) });
+    expect(me.json().username).toBe('Alice_1');
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username: 'alice_1', password: 'long-enough-pw' },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('username_taken');
+  });
+
+  it.each([
+    [{ username: 'ab', password: 'long-enough-pw' }, 'username'],
+    [{ username: 'a'.repeat(65), password: 'long-enough-pw' }, 'username'],
+    [{ username: 'bad name', password: 'long-enough-pw' }, 'username'],
+    [{ username: 'bob', password: 'short' }, 'password'],
+    [{ username: 'bob', password: 'é'.repeat(513) }, 'password'],
+  ])('rejects %j with 400 naming %s', async (payload, field) => {
+    t = await buildApp();
+    const response = await t.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.message).toContain(field);
+  });
+
+  it('is refused with 403 when registration is off', async () => {
+    t = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'false' } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username: 'carol', password: 'long-enough-pw' },
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.code).toBe('registration_disabled');
+    const config = await t.app.inject({ url: '/api/v1/auth/config' });
+    expect(config.json()).toEqual({ registrationEnabled: false, localLoginEnabled: true, oidc: null });
+  });
+
+  it('accepts the betterNAS name of the setting', async () => {
+    t = await buildApp({ env: { BETTERNAS_REGISTRATION_ENABLED: 'false' } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username: 'carol', password: 'long-enough-pw' },
+    });
+    expect(response.statusCode).toBe(403);
+  });
+});
+
+describe('CSRF', () => {
+  it('refuses a cookie-authenticated mutation from another origin with 403', async () => {
+    t = await buildApp();
+    const token = await t.login();
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/tokens',
+      cookies: { homeport_session: token },
+      headers: { origin: 'https://evil.example', host: 'localhost:8080' },
+      payload: { name: 'stolen' },
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.code).toBe('csrf_rejected');
+    const crossSite = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      cookies: { homeport_session: token },
+      headers: { 'sec-fetch-site': 'cross-site' },
+    });
+    expect(crossSite.statusCode).toBe(403);
+    // The session survived both attempts.
+    expect((await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) })).statusCode).toBe(200);
+  });
+
+  it('allows the same mutation from our own origin, and with a bearer token from anywhere', async () => {
+    t = await buildApp();
+    const token = await t.login();
+    const sameOrigin = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/tokens',
+      cookies: { homeport_session: token },
+      headers: { origin: 'http://localhost:8080', host: 'localhost:8080', 'sec-fetch-site': 'same-origin' },
+      payload: { name: 'mine' },
+    });
+    expect(sameOrigin.statusCode).toBe(201);
+    const bearerCall = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/tokens',
+      headers: { ...bearer(token), origin: 'https://elsewhere.example' },
+      payload: { name: 'script' },
+    });
+    expect(bearerCall.statusCode).toBe(201);
+  });
+
+  it('refuses a login posted from another origin (login CSRF)', async () => {
+    t = await buildApp();
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { origin: 'https://evil.example' },
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    expect(response.statusCode).toBe(403);
+  });
+});
+
+describe('restart', () => {
+  it('keeps users and sessions across a restart on the same data dir', async () => {
+    const first = await buildApp();
+    const created = await first.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username: 'dave', password: 'long-enough-pw' },
+    });
+    const token = created.json().token as string;
+    await first.close();
+    t = await buildApp({ dataDir: first.dataDir });
+    const me = await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) });
+    expect(me.statusCode).toBe(200);
+    expect(me.json().username).toBe('dave');
+    // The first admin is created once, not again.
+    expect((await t.homeport.accounts.service.listUsers()).map((user) => user.username).sort()).toEqual([
+      'admin',
+      'dave',
+    ]);
+  });
+});

@@ -1,0 +1,121 @@
+// The SSE endpoint end to end: authorised per topic, live delivery, Last-Event-ID resume, slow clients cut.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { bearer, buildApp, type TestApp } from './support/app.js';
+import { openRaw } from './support/raw-http.js';
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+async function listening() {
+  t = await buildApp({ env: { HOMEPORT_PORT: '0' } });
+  const base = await t.homeport.listen();
+  return { t, base, port: Number(new URL(base).port) };
+}
+
+/** Reads an SSE response until `predicate` holds on the text so far. */
+async function readUntil(
+  response: Response,
+  predicate: (text: string) => boolean,
+  timeoutMs = 5000,
+): Promise<string> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate(text)) {
+    if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(text)}`);
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return text;
+}
+
+describe('GET /api/v1/events', () => {
+  it('streams accounts.users events to an admin as they happen', async () => {
+    const { t, base } = await listening();
+    const admin = await t.login();
+    const stream = await fetch(`${base}/api/v1/events?topics=accounts.users`, { headers: bearer(admin) });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    await fetch(`${base}/api/v1/users`, {
+      method: 'POST',
+      headers: { ...bearer(admin), 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'erin', password: 'erin-password' }),
+    });
+    const text = await readUntil(stream, (so) => so.includes('erin'));
+    expect(text).toMatch(
+      /id: \d+\nevent: user\.created\ndata: \{.*"topic":"accounts\.users".*"username":"erin"/,
+    );
+  });
+
+  it('resumes from Last-Event-ID with what history kept', async () => {
+    const { t, base } = await listening();
+    const admin = await t.login();
+    const first = t.homeport.events.publish('accounts.users', 'user.updated', { marker: 'one' });
+    t.homeport.events.publish('accounts.users', 'user.updated', { marker: 'two' });
+    const stream = await fetch(`${base}/api/v1/events?topics=accounts.users`, {
+      headers: { ...bearer(admin), 'last-event-id': first.id },
+    });
+    const text = await readUntil(stream, (so) => so.includes('two'));
+    expect(text).not.toContain('"marker":"one"');
+  });
+
+  it('refuses anonymous (401), a member on an admin topic (403) and unknown topics (400)', async () => {
+    const { t, base } = await listening();
+    const admin = await t.login();
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: bearer(admin),
+      payload: { username: 'frank', password: 'frank-password' },
+    });
+    const member = await t.login('frank', 'frank-password');
+    expect((await fetch(`${base}/api/v1/events?topics=accounts.users`)).status).toBe(401);
+    const forbidden = await fetch(`${base}/api/v1/events?topics=accounts.users`, { headers: bearer(member) });
+    expect(forbidden.status).toBe(403);
+    expect((await forbidden.json()).error.code).toBe('forbidden_topic');
+    const unknown = await fetch(`${base}/api/v1/events?topics=no.such.topic`, { headers: bearer(admin) });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).error.code).toBe('unknown_topic');
+    expect((await fetch(`${base}/api/v1/events?topics=Bad%20Topic`, { headers: bearer(admin) })).status).toBe(
+      400,
+    );
+  });
+
+  it('disconnects a client that stops reading instead of buffering without bound', async () => {
+    const { t, port, base } = await listening();
+    const admin = await t.login();
+    const raw = await openRaw(
+      port,
+      `GET /api/v1/events?topics=accounts.users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${admin}\r\n\r\n`,
+    );
+    raw.socket.pause();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const metrics = async () =>
+      /homeport_sse_clients (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1];
+    expect(await metrics()).toBe('1');
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 2000 && (await metrics()) === '1'; i += 1) {
+      for (let j = 0; j < 10; j += 1) t.homeport.events.publish('accounts.users', 'user.updated', { big });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await metrics()).toBe('0');
+    raw.socket.destroy();
+  });
+
+  it('ends open streams on shutdown', async () => {
+    const { t, base } = await listening();
+    const admin = await t.login();
+    const stream = await fetch(`${base}/api/v1/events?topics=accounts.users`, { headers: bearer(admin) });
+    const reading = readUntil(stream, () => false, 5000).catch((error: Error) => error.message);
+    await t.homeport.close();
+    const outcome = await reading;
+    expect(outcome).not.toMatch(/timed out/);
+  });
+});

@@ -1,0 +1,89 @@
+// The HTTP factory on its own: /health while draining, schemas required on API routes, error mapping.
+
+import { describe, expect, it } from 'vitest';
+import {
+  CoreError,
+  createHttpServer,
+  createLogger,
+  createMetrics,
+  HomeportError,
+  Type,
+} from '../src/index.js';
+
+const build = (draining = false) =>
+  createHttpServer({
+    log: createLogger({ level: 'silent' }),
+    metrics: createMetrics({ collectProcess: false }),
+    version: 't',
+    isDraining: () => draining,
+  });
+
+describe('createHttpServer', () => {
+  it('answers /health 503 while draining', async () => {
+    const app = await build(true);
+    const response = await app.inject({ url: '/health' });
+    expect(response.statusCode).toBe(503);
+    await app.close();
+  });
+
+  it('refuses an API route without a response schema at registration', async () => {
+    const app = await build();
+    expect(() => app.get('/api/v1/unschema', async () => ({}))).toThrow(/has no response schema/);
+    await app.close();
+  });
+
+  it('maps domain error kinds to statuses with the { error: { code, message } } body', async () => {
+    const app = await build();
+    const schema = { response: { 200: Type.Object({}) } };
+    class DemoError extends HomeportError<'thing_missing' | 'thing_busy'> {}
+    app.get('/api/v1/missing', { schema }, async () => {
+      throw new DemoError('thing_missing', 'not_found', 'No such thing', { details: { thingId: 't1' } });
+    });
+    app.get('/api/v1/busy', { schema }, async () => {
+      throw new DemoError('thing_busy', 'unavailable', 'Busy', { retryAfterSeconds: 7 });
+    });
+    app.get('/api/v1/bug', { schema }, async () => {
+      throw new Error('secret internal detail');
+    });
+    app.get('/api/v1/core', { schema }, async () => {
+      throw new CoreError('forbidden', 'forbidden', 'No');
+    });
+    const missing = await app.inject({ url: '/api/v1/missing' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({
+      error: { code: 'thing_missing', message: 'No such thing', thingId: 't1' },
+    });
+    const busy = await app.inject({ url: '/api/v1/busy' });
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers['retry-after']).toBe('7');
+    const bug = await app.inject({ url: '/api/v1/bug' });
+    expect(bug.statusCode).toBe(500);
+    expect(bug.json().error.code).toBe('internal_error');
+    expect(bug.body).not.toContain('secret internal detail');
+    expect((await app.inject({ url: '/api/v1/core' })).statusCode).toBe(403);
+    await app.close();
+  });
+
+  it('answers 415 to a non-JSON body on a JSON route', async () => {
+    const app = await build();
+    app.post(
+      '/api/v1/echo',
+      {
+        schema: {
+          body: Type.Object({ a: Type.String() }),
+          response: { 200: Type.Object({ a: Type.String() }) },
+        },
+      },
+      async (request) => request.body,
+    );
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/echo',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'a=1',
+    });
+    expect(response.statusCode).toBe(415);
+    expect(response.json().error.code).toBe('unsupported_media_type');
+    await app.close();
+  });
+});

@@ -1,0 +1,67 @@
+// SQLite store: pragmas and numbered migrations recorded per module.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyMigrations, openDatabase } from '../src/index.js';
+
+const file = () => join(mkdtempSync(join(tmpdir(), 'homeport-store-')), 'nested', 'test.db');
+
+describe('openDatabase', () => {
+  it('creates the folder and turns on WAL, foreign keys and a busy timeout', () => {
+    const db = openDatabase(file());
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    db.close();
+  });
+});
+
+describe('applyMigrations', () => {
+  const migrations = [
+    { version: 1, name: 'things', up: 'CREATE TABLE things (id TEXT PRIMARY KEY)' },
+    { version: 2, name: 'names', up: 'ALTER TABLE things ADD COLUMN name TEXT' },
+  ];
+
+  it('applies pending migrations in order, once, and records them per module', () => {
+    const path = file();
+    let db = openDatabase(path);
+    expect(applyMigrations(db, 'demo', [migrations[1]!, migrations[0]!])).toBe(2);
+    expect(applyMigrations(db, 'demo', migrations)).toBe(0);
+    expect(
+      applyMigrations(db, 'other', [{ version: 1, name: 'x', up: 'CREATE TABLE other_x (id INTEGER)' }]),
+    ).toBe(1);
+    db.close();
+    db = openDatabase(path);
+    expect(applyMigrations(db, 'demo', migrations)).toBe(0);
+    const recorded = db
+      .prepare('SELECT module, version, name FROM schema_migrations ORDER BY module, version')
+      .all();
+    expect(recorded).toEqual([
+      { module: 'demo', version: 1, name: 'things' },
+      { module: 'demo', version: 2, name: 'names' },
+      { module: 'other', version: 1, name: 'x' },
+    ]);
+    db.close();
+  });
+
+  it('rolls back a failing migration entirely', () => {
+    const db = openDatabase(file());
+    const bad = [
+      { version: 1, name: 'half', up: 'CREATE TABLE a (id INTEGER); CREATE TABLE a (id INTEGER);' },
+    ];
+    expect(() => applyMigrations(db, 'demo', bad)).toThrow(/already exists/);
+    expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'a'").pluck().get()).toBe(0);
+    expect(db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('refuses duplicate versions', () => {
+    const db = openDatabase(file());
+    expect(() => applyMigrations(db, 'demo', [migrations[0]!, { ...migrations[1]!, version: 1 }])).toThrow(
+      /duplicate/,
+    );
+    db.close();
+  });
+});
