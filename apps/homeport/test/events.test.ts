@@ -1,7 +1,7 @@
 // The SSE endpoint end to end: authorised per topic, live delivery, Last-Event-ID resume, slow clients cut.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
+import { bearer, buildApp, errorOf, type TestApp } from './support/app.js';
 import { openRaw } from './support/raw-http.js';
 
 let t: TestApp | undefined;
@@ -79,10 +79,10 @@ describe('GET /api/v1/events', () => {
     expect((await fetch(`${base}/api/v1/events?topics=accounts.users`)).status).toBe(401);
     const forbidden = await fetch(`${base}/api/v1/events?topics=accounts.users`, { headers: bearer(member) });
     expect(forbidden.status).toBe(403);
-    expect((await forbidden.json()).error.code).toBe('forbidden_topic');
+    expect((await errorOf(forbidden)).error.code).toBe('forbidden_topic');
     const unknown = await fetch(`${base}/api/v1/events?topics=no.such.topic`, { headers: bearer(admin) });
     expect(unknown.status).toBe(400);
-    expect((await unknown.json()).error.code).toBe('unknown_topic');
+    expect((await errorOf(unknown)).error.code).toBe('unknown_topic');
     expect((await fetch(`${base}/api/v1/events?topics=Bad%20Topic`, { headers: bearer(admin) })).status).toBe(
       400,
     );

@@ -86,7 +86,11 @@ describe('headers and operational routes', () => {
 
   it('publishes an OpenAPI document describing every API route', async () => {
     const { base } = await listening();
-    const document = await (await fetch(`${base}/api/v1/openapi.json`)).json();
+    // The OpenAPI 3.1 shape, as far as these assertions read it.
+    const document = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
     expect(document.openapi).toBe('3.1.0');
     for (const path of [
       '/api/v1/auth/login',
@@ -97,7 +101,7 @@ describe('headers and operational routes', () => {
     ]) {
       expect(Object.keys(document.paths)).toContain(path);
     }
-    expect(document.paths['/api/v1/auth/login'].post.requestBody).toBeDefined();
+    expect(document.paths['/api/v1/auth/login']?.post?.requestBody).toBeDefined();
   });
 
   it('exposes Prometheus metrics: request durations by route and status, SSE clients', async () => {

@@ -72,3 +72,12 @@ export async function buildApp(options: TestAppOptions = {}): Promise<TestApp> {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** The error body every route answers with. */
+export interface ErrorResponse {
+  error: { code: string; message: string };
+}
+
+/** Reads a fetch response's error body (the shape is the API's contract, checked by the assertions). */
+export const errorOf = async (response: Response): Promise<ErrorResponse> =>
+  (await response.json()) as ErrorResponse;
