@@ -1,0 +1,170 @@
+// The built `homeport` command: help, user management on the local database, configuration errors,
+// the bind guard, and SIGTERM on a running server (real processes from the testkit).
+
+import { execFile } from 'node:child_process';
+import { HOMEPORT_BUNDLE, startHomeport, tempDir } from '@homeport/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openRaw } from './support/raw-http.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function homeport(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [HOMEPORT_BUNDLE, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...options.env }, timeout: 30_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
+}
+
+const dataDir = tempDir('homeport-cli-');
+const store = ['--data-dir', dataDir];
+
+describe('homeport --help', () => {
+  it('lists the commands with examples', async () => {
+    const help = await homeport(['--help']);
+    expect(help.code).toBe(0);
+    for (const text of ['start', 'user', 'config', 'Examples:', 'homeport user add alice --role admin'])
+      expect(help.stdout).toContain(text);
+    expect((await homeport(['start', '--help'])).stdout).toContain('--insecure-public');
+    expect((await homeport(['user', '--help'])).stdout).toContain('homeport user reset-password bob');
+  });
+});
+
+describe('homeport user', () => {
+  it('adds, lists, promotes, disables, enables and resets passwords on the local database', async () => {
+    const added = await homeport(['user', 'add', 'alice', ...store]);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/created alice \(member/);
+    expect(added.stdout).toMatch(/password for alice: [A-Za-z0-9_-]{24}/);
+
+    const withStdin = await homeport(
+      ['user', 'add', 'bob', '--role', 'admin', '--password-stdin', ...store],
+      { input: 'bobs-password-1\n' },
+    );
+    expect(withStdin.code).toBe(0);
+    expect(withStdin.stdout).not.toContain('bobs-password-1');
+
+    expect((await homeport(['user', 'set-role', 'alice', 'admin', ...store])).stdout).toContain(
+      'alice: role admin, status active',
+    );
+    expect((await homeport(['user', 'disable', 'ALICE', ...store])).stdout).toContain('status disabled');
+    expect((await homeport(['user', 'enable', 'alice', ...store])).stdout).toContain('status active');
+    const reset = await homeport(['user', 'reset-password', 'alice', '--password-stdin', ...store], {
+      input: 'new-alice-password',
+    });
+    expect(reset.stdout).toContain('password of alice changed');
+
+    const list = await homeport(['user', 'list', '--json', ...store]);
+    const users = JSON.parse(list.stdout) as { username: string; role: string; status: string }[];
+    expect(users.map(({ username, role, status }) => ({ username, role, status }))).toEqual([
+      { username: 'alice', role: 'admin', status: 'active' },
+      { username: 'bob', role: 'admin', status: 'active' },
+    ]);
+  });
+
+  it('explains failures and exits non-zero', async () => {
+    const missing = await homeport(['user', 'disable', 'nobody', ...store]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('No user "nobody"');
+    const taken = await homeport(['user', 'add', 'Alice', ...store]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('taken');
+    const badRole = await homeport(['user', 'add', 'carol', '--role', 'root', ...store]);
+    expect(badRole.code).not.toBe(0);
+    expect(badRole.stderr).toContain('role must be admin or member');
+    const short = await homeport(['user', 'add', 'dave', '--password-stdin', ...store], { input: 'short' });
+    expect(short.stderr).toContain('at least 8 bytes');
+  });
+});
+
+describe('homeport start refuses bad configuration', () => {
+  it('prints one line per problem and exits 2', async () => {
+    const run = await homeport(['start', '--port', 'eighty', ...store], {
+      env: { HOMEPORT_SESSION_TTL: 'forever', HOMEPORT_LOG_LEVEL: 'loud' },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--port: must be a whole number, got "eighty"');
+    expect(run.stderr).toContain('HOMEPORT_SESSION_TTL: must be a duration');
+    expect(run.stderr).toContain('HOMEPORT_LOG_LEVEL: must be one of');
+  });
+
+  it('refuses a non-loopback bind without TLS and says what to do', async () => {
+    const run = await homeport(['start', '--bind', '0.0.0.0', ...store]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('refusing to serve plain HTTP on a non-loopback address');
+    expect(run.stderr).toContain('--insecure-public');
+    expect(run.stderr).toContain('--tls-cert');
+  });
+
+  it('prints the configuration reference', async () => {
+    const run = await homeport(['config', 'reference']);
+    expect(run.stdout).toContain('`HOMEPORT_SESSION_TTL`<br>`BETTERNAS_SESSION_TTL`');
+    expect(run.stdout).toContain('`--data-dir`');
+  });
+});
+
+describe('homeport start', () => {
+  const running: { stop: () => Promise<unknown> }[] = [];
+  afterAll(async () => {
+    for (const process of running) await process.stop();
+  });
+
+  it('prints where it listens, where data lives and which modules run, and exits 0 on SIGTERM', async () => {
+    const server = await startHomeport();
+    running.push(server.process);
+    expect(server.process.stdout()).toContain(`listening on ${server.url}`);
+    expect(server.process.stdout()).toContain(`data:     ${server.dataDir}`);
+    expect(server.process.stdout()).toContain('modules:  accounts');
+    const status = await server.process.stop('SIGTERM');
+    expect(status.code).toBe(0);
+    expect(server.process.stdout()).toContain('"msg":"stopped"');
+  });
+
+  /** A request whose body never finishes keeps the graceful drain waiting. */
+  async function stuckRequest(port: number) {
+    return openRaw(
+      port,
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    );
+  }
+
+  it('a second signal exits at once while the drain waits', async () => {
+    const server = await startHomeport();
+    running.push(server.process);
+    const stuck = await stuckRequest(server.port);
+    process.kill(server.process.pid, 'SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(server.process.exitStatus()).toBeUndefined();
+    process.kill(server.process.pid, 'SIGINT');
+    const status = await server.process.exited;
+    expect(status.code).toBe(1);
+    expect(server.process.stdout()).toContain('second signal');
+    stuck.socket.destroy();
+  });
+
+  it('exits within HOMEPORT_SHUTDOWN_TIMEOUT when in-flight work does not finish', async () => {
+    const server = await startHomeport({ env: { HOMEPORT_SHUTDOWN_TIMEOUT: '1s' } });
+    running.push(server.process);
+    const stuck = await stuckRequest(server.port);
+    const started = Date.now();
+    process.kill(server.process.pid, 'SIGTERM');
+    const status = await server.process.exited;
+    expect(status.code).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(server.process.stdout()).toContain('shutdown took too long');
+    stuck.socket.destroy();
+  });
+});
