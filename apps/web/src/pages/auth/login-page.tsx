@@ -7,7 +7,7 @@ import { readLoginLocationState } from '../../auth/login-location-state';
 import { ErrorState } from '../../components/error-state';
 import { SecretInput } from '../../components/secret-input';
 import { AuthCard } from './auth-card';
-import { loginErrorMessage } from './login-error';
+import { LoginError, type LoginFailure } from './login-error';
 import { useAuthConfig } from './use-auth-config';
 
 const reasonMessages = {
@@ -25,7 +25,7 @@ export function LoginPage() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<string>();
+  const [failure, setFailure] = useState<LoginFailure>();
 
   // Signing in flips the auth state, and this redirect takes the person where they were going.
   if (state.status === 'signed-in') return <Navigate to={from ?? '/storage'} replace />;
@@ -33,15 +33,15 @@ export function LoginPage() {
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (username.trim() === '' || password === '') {
-      setError('Enter your username and password');
+      setFailure({ error: new Error('Enter your username and password'), at: Date.now() });
       return;
     }
     setSubmitting(true);
-    setError(undefined);
+    setFailure(undefined);
     try {
       await login({ username: username.trim(), password });
-    } catch (failure) {
-      setError(loginErrorMessage(failure));
+    } catch (error) {
+      setFailure({ error, at: Date.now() });
       setSubmitting(false);
     }
   };
@@ -52,7 +52,7 @@ export function LoginPage() {
 
   return (
     <AuthCard title="Sign in">
-      {reason && !error && (
+      {reason && !failure && (
         <Alert color={reason === 'expired' ? 'yellow' : 'blue'} variant="light">
           {reasonMessages[reason]}
         </Alert>
@@ -95,11 +95,7 @@ export function LoginPage() {
               onChange={(event) => setPassword(event.currentTarget.value)}
               disabled={submitting}
             />
-            {error && (
-              <Text c="red" size="sm" role="alert">
-                {error}
-              </Text>
-            )}
+            {failure && <LoginError failure={failure} />}
             <Button type="submit" loading={submitting} fullWidth>
               Sign in
             </Button>
