@@ -114,6 +114,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     https: Boolean(tls) || (core.publicUrl?.startsWith('https://') ?? false),
     publicUrl: core.publicUrl,
     accessLog: core.accessLog,
+    headersTimeoutMs: core.headersTimeout,
+    requestTimeoutMs: core.requestTimeout,
     isDraining: () => lifecycle.draining,
     ...(fallback ? { fallback } : {}),
   });

@@ -55,6 +55,33 @@ describe('body limits', () => {
   });
 });
 
+describe('slow clients', () => {
+  it('drops a client that trickles its headers past the headers timeout', async () => {
+    const { port } = await listening({ HOMEPORT_HEADERS_TIMEOUT: '1s' });
+    const started = Date.now();
+    const raw = await openRaw(port, 'GET /health HTTP/1.1\r\nHost: x\r\n');
+    const timer = setInterval(() => raw.socket.writable && raw.socket.write('X-Slow: 1\r\n'), 200);
+    const response = await raw.response(5000);
+    clearInterval(timer);
+    expect(statusOf(response)).toBe(408);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('drops a client that trickles its body past the request timeout', async () => {
+    const { port } = await listening({ HOMEPORT_REQUEST_TIMEOUT: '1s' });
+    const started = Date.now();
+    const raw = await openRaw(
+      port,
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n',
+    );
+    const timer = setInterval(() => raw.socket.writable && raw.socket.write(' '), 200);
+    const response = await raw.response(5000);
+    clearInterval(timer);
+    expect(statusOf(response)).toBe(408);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+});
+
 describe('headers and operational routes', () => {
   it('sends security headers and a request id on every response', async () => {
     const { base } = await listening();

@@ -100,6 +100,20 @@ export const coreSettings = defineSettings({
     min: 1024,
     doc: 'Largest JSON body in bytes (routes may set their own).',
   }),
+  headersTimeout: durationSetting({
+    key: 'http.headersTimeout',
+    env: 'HOMEPORT_HEADERS_TIMEOUT',
+    default: '10s',
+    minMs: 1000,
+    doc: 'Time a client gets to send its request headers (slow-client protection).',
+  }),
+  requestTimeout: durationSetting({
+    key: 'http.requestTimeout',
+    env: 'HOMEPORT_REQUEST_TIMEOUT',
+    default: '30s',
+    minMs: 1000,
+    doc: 'Time a client gets to send its whole request, body included.',
+  }),
   rateLimitMax: intSetting({
     key: 'http.rateLimit.max',
     env: 'HOMEPORT_RATE_LIMIT_MAX',

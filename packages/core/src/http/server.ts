@@ -69,8 +69,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpApp> {
   const bodyLimit = options.bodyLimit ?? 1_048_576;
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node requires headersTimeout <= requestTimeout: the headers are part of the request.
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout);
   const maxHeaderSize = options.maxHeaderSize ?? 16_384;
   const accessLog = options.accessLog ?? true;
   const headers = securityHeaders(options.https ?? Boolean(options.tls));
@@ -90,7 +91,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     serverFactory: (handler) => {
-      const serverOptions = { maxHeaderSize, headersTimeout, requestTimeout, keepAliveTimeout: 5000 };
+      // Node checks the two timeouts every connectionsCheckingInterval (30 s by default): check each second.
+      const serverOptions = {
+        maxHeaderSize,
+        headersTimeout,
+        requestTimeout,
+        keepAliveTimeout: 5000,
+        connectionsCheckingInterval: 1000,
+      };
       const server = options.tls
         ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, handler)
         : http.createServer(serverOptions, handler);
