@@ -32,7 +32,8 @@ export async function registerWeb(app: HttpApp, webDir: string, log: Logger): Pr
   }
   await app.register(fastifyStatic, {
     root: webDir,
-    wildcard: false,
+    // Looked up per request, so a rebuilt UI is served without a restart.
+    wildcard: true,
     index: ['index.html'],
     setHeaders: (response, path) => {
       response.header(

@@ -127,6 +127,9 @@ describe('homeport start', () => {
     expect(server.process.stdout()).toContain(`listening on ${server.url}`);
     expect(server.process.stdout()).toContain(`data:     ${server.dataDir}`);
     expect(server.process.stdout()).toContain('modules:  accounts');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('nodejs_eventloop_lag_seconds');
+    expect(metrics).toContain('process_resident_memory_bytes');
     const status = await server.process.stop('SIGTERM');
     expect(status.code).toBe(0);
     expect(server.process.stdout()).toContain('"msg":"stopped"');

@@ -64,6 +64,11 @@ describe('GET /api/v1/events', () => {
     });
     const text = await readUntil(stream, (so) => so.includes('two'));
     expect(text).not.toContain('"marker":"one"');
+    const viaQuery = await fetch(`${base}/api/v1/events?topics=accounts.users&lastEventId=${first.id}`, {
+      headers: bearer(admin),
+    });
+    const replayed = await readUntil(viaQuery, (so) => so.includes('two'));
+    expect(replayed).not.toContain('"marker":"one"');
   });
 
   it('refuses anonymous (401), a member on an admin topic (403) and unknown topics (400)', async () => {

@@ -44,7 +44,10 @@ export function useEvents(
 
   useEffect(() => {
     if (!enabled || topicsKey === '') return;
-    const url = `/api/v1/events?topics=${encodeURIComponent(topicsKey)}`;
+    const baseUrl = `/api/v1/events?topics=${encodeURIComponent(topicsKey)}`;
+    // Our own reconnects open a new EventSource, which cannot send Last-Event-ID; the server takes the
+    // last id seen as a query parameter instead and replays what was missed.
+    let lastEventId: string | undefined;
     const types = ['message', ...(typesKey === '' ? [] : typesKey.split(','))];
 
     let source: EventSource | undefined;
@@ -55,10 +58,14 @@ export function useEvents(
 
     const deliver = (message: MessageEvent<string>) => {
       const event = parseEvent(message.data);
-      if (event) onEventRef.current(event);
+      if (!event) return;
+      lastEventId = event.id;
+      onEventRef.current(event);
     };
 
     const connect = () => {
+      const url =
+        lastEventId === undefined ? baseUrl : `${baseUrl}&lastEventId=${encodeURIComponent(lastEventId)}`;
       const current = new EventSource(url, { withCredentials: true });
       source = current;
       current.addEventListener('open', () => {

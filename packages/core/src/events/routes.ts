@@ -22,6 +22,12 @@ export function registerEventRoutes(
         tags: ['events'],
         querystring: Type.Object({
           topics: Type.String({ minLength: 1, maxLength: 2048, description: 'Comma-separated topic names' }),
+          lastEventId: Type.Optional(
+            Type.String({
+              maxLength: 64,
+              description: 'Resume after this event id (for clients that cannot send Last-Event-ID)',
+            }),
+          ),
         }),
         response: { 200: Type.String({ description: 'text/event-stream' }) },
       },
@@ -42,7 +48,8 @@ export function registerEventRoutes(
       await deps.events.authorize(request.principal!, topics);
 
       const stream = deps.sse.open(reply);
-      const lastEventId = request.headers['last-event-id'];
+      const header = request.headers['last-event-id'];
+      const lastEventId = typeof header === 'string' ? header : request.query.lastEventId;
       if (typeof lastEventId === 'string') {
         for (const event of deps.events.replay(topics, lastEventId)) {
           stream.send({ id: event.id, event: event.type, data: event });
