@@ -139,6 +139,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     auth: accounts.guards,
     metrics,
     lifecycle,
+    dataDir,
     clock,
   });
   for (const module of modules) applyMigrations(db, module.name, module.migrations);

@@ -56,6 +56,8 @@ export interface ModuleContext {
   auth: AuthGuards;
   metrics: Metrics;
   lifecycle: Lifecycle;
+  /** Absolute data folder (database, generated secrets). */
+  dataDir: string;
   /** Injected so tests can move time. */
   clock: () => number;
 }

@@ -65,3 +65,18 @@ describe('applyMigrations', () => {
     db.close();
   });
 });
+
+describe('persistedSecret', () => {
+  it('creates the secret once with mode 0600 and returns the same value afterwards', async () => {
+    const { persistedSecret } = await import('../src/index.js');
+    const { statSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'homeport-secret-'));
+    let calls = 0;
+    const make = () => `value-${++calls}`;
+    expect(persistedSecret(dir, 'demo-key', make)).toBe('value-1');
+    expect(persistedSecret(dir, 'demo-key', make)).toBe('value-1');
+    expect(calls).toBe(1);
+    expect(statSync(join(dir, 'secrets', 'demo-key')).mode & 0o777).toBe(0o600);
+    expect(() => persistedSecret(dir, '../escape', make)).toThrow(/bad secret name/);
+  });
+});
