@@ -48,4 +48,5 @@ export { createLifecycle, type Lifecycle } from './lifecycle.js';
 export { createLogger, type Logger, REDACTED_PATHS } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export type { AuthGuards, Guard, Module, ModuleContext, Principal, Role } from './module.js';
+export { persistedSecret } from './store/secret-files.js';
 export { applyMigrations, type Migration, openDatabase, type SqliteDatabase } from './store/sqlite.js';
