@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type Accounts,
+  AccountsError,
   accountsMigrations,
   accountsSettings,
   createAccounts,
@@ -30,12 +31,14 @@ import {
   registerEventRoutes,
   type SettingGroup,
   type SqliteDatabase,
+  type UserDirectory,
 } from '@homeport/core';
+import { agentSettings, createNasControl, type NasControl, nasSettings } from '@homeport/nas';
 import { VERSION } from './version.js';
 import { DEFAULT_WEB_DIR, registerWeb, webFallback } from './web.js';
 
 /** Modules that exist today; `--modules` picks among them (accounts always runs: the others need it). */
-export const KNOWN_MODULES = ['accounts'] as const;
+export const KNOWN_MODULES = ['accounts', 'nas'] as const;
 
 export interface HomeportOptions {
   config: Config;
@@ -50,6 +53,8 @@ export interface HomeportOptions {
 export interface Homeport {
   app: HttpApp;
   accounts: Accounts;
+  /** The NAS control plane, unless --modules left it out. */
+  nas: NasControl | undefined;
   db: SqliteDatabase;
   events: EventBus;
   lifecycle: Lifecycle;
@@ -63,7 +68,12 @@ export interface Homeport {
 }
 
 /** Every setting group the process reads, for validation at start and the configuration reference. */
-export const ALL_SETTINGS: readonly SettingGroup[] = [coreSettings, accountsSettings];
+export const ALL_SETTINGS: readonly SettingGroup[] = [
+  coreSettings,
+  accountsSettings,
+  nasSettings,
+  agentSettings,
+];
 
 /** Opens the database and applies every module's migrations (also used by the `user` CLI). */
 export function openStore(config: Config): { db: SqliteDatabase; dataDir: string } {
@@ -130,13 +140,26 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     clock,
     tls: Boolean(tls),
   });
-  const modules: Module[] = [accounts.module];
+  const users: UserDirectory = {
+    async find(idOrUsername) {
+      const user = await accounts.service.findUser(idOrUsername).catch((error: unknown) => {
+        if (error instanceof AccountsError && error.code === 'user_not_found') return undefined;
+        throw error;
+      });
+      return user && { id: user.id, username: user.username, role: user.role, status: user.status };
+    },
+  };
+  const wanted = (name: (typeof KNOWN_MODULES)[number]) =>
+    core.modules === undefined || core.modules.includes(name);
+  const nas = wanted('nas') ? createNasControl() : undefined;
+  const modules: Module[] = [accounts.module, ...(nas ? [nas.module] : [])];
   const contextOf = (module: Module): ModuleContext => ({
     config,
     log: log.child({ module: module.name }),
     db,
     events,
     auth: accounts.guards,
+    users,
     metrics,
     lifecycle,
     dataDir,
@@ -185,6 +208,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   return {
     app,
     accounts,
+    nas,
     db,
     events,
     lifecycle,

@@ -47,6 +47,15 @@ export { createHttpServer, type HttpApp, type HttpServerOptions } from './http/s
 export { createLifecycle, type Lifecycle } from './lifecycle.js';
 export { createLogger, type Logger, REDACTED_PATHS } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
-export type { AuthGuards, Guard, Module, ModuleContext, Principal, Role } from './module.js';
+export type {
+  AuthGuards,
+  DirectoryUser,
+  Guard,
+  Module,
+  ModuleContext,
+  Principal,
+  Role,
+  UserDirectory,
+} from './module.js';
 export { persistedSecret } from './store/secret-files.js';
 export { applyMigrations, type Migration, openDatabase, type SqliteDatabase } from './store/sqlite.js';

@@ -41,6 +41,19 @@ export interface AuthGuards {
   authenticate(request: FastifyRequest): Promise<Principal | null>;
 }
 
+/** What other modules may know about an account (the accounts module implements it). */
+export interface DirectoryUser {
+  id: string;
+  username: string;
+  role: Role;
+  status: 'active' | 'disabled';
+}
+
+export interface UserDirectory {
+  /** By id, or by username ignoring case. */
+  find(idOrUsername: string): Promise<DirectoryUser | undefined>;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth guards. */
@@ -54,6 +67,7 @@ export interface ModuleContext {
   db: SqliteDatabase;
   events: EventBus;
   auth: AuthGuards;
+  users: UserDirectory;
   metrics: Metrics;
   lifecycle: Lifecycle;
   /** Absolute data folder (database, generated secrets). */

@@ -1,0 +1,406 @@
+// NAS control plane over HTTP: node registration, heartbeats, inventories, sharing, mount profiles, revocation.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAX_PASSWORD_BYTES, nodeDavKey, verifyMountCredential } from '@homeport/nas';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bearer, buildApp, type TestApp } from './support/app.js';
+
+const BOOTSTRAP = 'bootstrap-token-for-tests-0123456789';
+const DAV_SECRET = 'dav-secret-for-tests-0123456789';
+let t: TestApp;
+let now = Date.now();
+afterEach(async () => {
+  await t?.close();
+});
+
+async function setup(env: Record<string, string> = {}) {
+  now = Date.now();
+  t = await buildApp({
+    clock: () => now,
+    env: {
+      HOMEPORT_NODE_BOOTSTRAP_TOKEN: BOOTSTRAP,
+      HOMEPORT_DAV_AUTH_SECRET: DAV_SECRET,
+      HOMEPORT_CLIENT_TOKEN: 'client-token-0123456789',
+      ...env,
+    },
+  });
+  return { admin: await t.login() };
+}
+
+const registration = (machineId = 'machine-1') => ({
+  machineId,
+  displayName: 'Basement NAS',
+  agentVersion: '0.1.0',
+  directAddress: 'http://127.0.0.1:8090',
+  relayAddress: null,
+});
+
+async function register(token = BOOTSTRAP, machineId = 'machine-1') {
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/nodes/register',
+    headers: bearer(token),
+    payload: registration(machineId),
+  });
+  return { response, nodeToken: response.headers['x-betternas-node-token'] as string, node: response.json() };
+}
+
+const exportInput = (path: string, label: string, mountPath?: string) => ({
+  label,
+  path,
+  ...(mountPath ? { mountPath } : {}),
+  protocols: ['webdav'],
+  capacityBytes: 1_000_000,
+  tags: ['home'],
+});
+
+async function sync(nodeId: string, nodeToken: string, exports: ReturnType<typeof exportInput>[]) {
+  return t.app.inject({
+    method: 'PUT',
+    url: `/api/v1/nodes/${nodeId}/exports`,
+    headers: bearer(nodeToken),
+    payload: { exports },
+  });
+}
+
+async function member(admin: string, username = 'mia') {
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/users',
+    headers: bearer(admin),
+    payload: { username, password: 'member-password' },
+  });
+  return { id: created.json().id as string, token: await t.login(username, 'member-password') };
+}
+
+describe('node registration', () => {
+  it('registers with the bootstrap token and returns betterNAS NasNode plus a node token header', async () => {
+    await setup();
+    const { response, nodeToken, node } = await register();
+    expect(response.statusCode).toBe(200);
+    expect(nodeToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(response.headers['x-homeport-dav-key']).toBe(
+      nodeDavKey(DAV_SECRET, node.id).toString('base64url'),
+    );
+    expect(node).toMatchObject({
+      machineId: 'machine-1',
+      displayName: 'Basement NAS',
+      status: 'online',
+      relayAddress: null,
+    });
+    expect(Object.keys(node).sort()).toEqual([
+      'agentVersion',
+      'directAddress',
+      'displayName',
+      'id',
+      'lastSeenAt',
+      'machineId',
+      'relayAddress',
+      'status',
+    ]);
+  });
+
+  it('refuses a wrong bootstrap token and a node token of another machine', async () => {
+    await setup();
+    expect((await register('wrong-token-0000000000')).response.statusCode).toBe(401);
+    const { nodeToken } = await register();
+    expect((await register(nodeToken, 'machine-2')).response.statusCode).toBe(401);
+  });
+
+  it('re-registers by machine id: same node id, rotated token (the old one stops working)', async () => {
+    await setup();
+    const first = await register();
+    const second = await register(first.nodeToken);
+    expect(second.response.statusCode).toBe(200);
+    expect(second.node.id).toBe(first.node.id);
+    expect(second.nodeToken).not.toBe(first.nodeToken);
+    const beat = (token: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/nodes/${first.node.id}/heartbeat`,
+        headers: bearer(token),
+        payload: { nodeId: first.node.id, status: 'online', lastSeenAt: new Date().toISOString() },
+      });
+    expect((await beat(first.nodeToken)).statusCode).toBe(401);
+    expect((await beat(second.nodeToken)).statusCode).toBe(204);
+  });
+
+  it('generates and keeps a bootstrap token in the data dir when none is configured', async () => {
+    t = await buildApp();
+    const token = readFileSync(join(t.dataDir, 'secrets', 'node-bootstrap-token'), 'utf8').trim();
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect((await register(token)).response.statusCode).toBe(200);
+  });
+});
+
+describe('heartbeat and status', () => {
+  it('answers 204 with the revocation version; a nodeId mismatch is 400; unknown node is 401', async () => {
+    await setup();
+    const { node, nodeToken } = await register();
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/nodes/${node.id}/heartbeat`,
+      headers: bearer(nodeToken),
+      payload: { nodeId: node.id, status: 'online', lastSeenAt: 'x' },
+    });
+    expect(ok.statusCode).toBe(204);
+    expect(ok.headers['x-homeport-revocations']).toBe('0');
+    const mismatch = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/nodes/${node.id}/heartbeat`,
+      headers: bearer(nodeToken),
+      payload: { nodeId: 'other', status: 'online', lastSeenAt: 'x' },
+    });
+    expect(mismatch.statusCode).toBe(400);
+    const unknown = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/nodes/node_nope/heartbeat',
+      headers: bearer(nodeToken),
+      payload: { nodeId: 'node_nope', status: 'online', lastSeenAt: 'x' },
+    });
+    expect(unknown.statusCode).toBe(401);
+  });
+
+  it('turns degraded then offline as heartbeats stop, and publishes each change', async () => {
+    const { admin } = await setup({ HOMEPORT_NODE_OFFLINE_THRESHOLD: '2m' });
+    const { node } = await register();
+    const seen: string[] = [];
+    t.homeport.events.subscribe(['nas.nodes'], (event) =>
+      seen.push((event.data as { status: string }).status),
+    );
+    const service = () => t.homeport.nas!.service();
+    now += 61_000;
+    await service().refreshStatuses();
+    now += 60_000;
+    await service().refreshStatuses();
+    expect(seen).toEqual(['degraded', 'offline']);
+    const nodes = await t.app.inject({ url: '/api/v1/nodes', headers: bearer(admin) });
+    expect(nodes.json()[0]).toMatchObject({ id: node.id, status: 'offline' });
+  });
+});
+
+describe('export inventory', () => {
+  it('replaces the inventory in one go: kept paths keep their ids, removed ones go, mount paths are derived', async () => {
+    const { admin } = await setup();
+    const { node, nodeToken } = await register();
+    const first = (
+      await sync(node.id, nodeToken, [
+        exportInput('/srv/photos', 'Family Photos'),
+        exportInput('/srv/docs', 'Docs'),
+      ])
+    ).json();
+    expect(first.map((e: { mountPath: string }) => e.mountPath)).toEqual([
+      '/dav/family-photos/',
+      '/dav/docs/',
+    ]);
+    const second = (
+      await sync(node.id, nodeToken, [
+        exportInput('/srv/photos', 'Photos renamed'),
+        exportInput('/srv/music', 'Music', '/dav/m/'),
+      ])
+    ).json();
+    expect(second[0].id).toBe(first[0].id);
+    expect(second[0].label).toBe('Photos renamed');
+    const listed = (await t.app.inject({ url: '/api/v1/exports', headers: bearer(admin) })).json();
+    expect(listed.map((e: { path: string }) => e.path).sort()).toEqual(['/srv/music', '/srv/photos']);
+    expect(listed[0]).toMatchObject({ nasNodeId: node.id, protocols: ['webdav'], tags: ['home'] });
+  });
+
+  it('refuses duplicate paths and bad mount paths with 400', async () => {
+    await setup();
+    const { node, nodeToken } = await register();
+    expect(
+      (await sync(node.id, nodeToken, [exportInput('/a', 'A'), exportInput('/a', 'B')])).statusCode,
+    ).toBe(400);
+    expect((await sync(node.id, nodeToken, [exportInput('/a', 'A', '/dav/../x/')])).statusCode).toBe(400);
+    expect((await sync(node.id, nodeToken, [exportInput('/a', 'A', 'dav/a/')])).statusCode).toBe(400);
+  });
+});
+
+describe('sharing and mount profiles', () => {
+  async function withExport() {
+    const { admin } = await setup();
+    const { node, nodeToken } = await register();
+    const [photos] = (await sync(node.id, nodeToken, [exportInput('/srv/photos', 'Photos')])).json();
+    return { admin, node, nodeToken, photos: photos as { id: string; mountPath: string } };
+  }
+  const issue = (token: string, exportId: string, readonly?: boolean) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mount-profiles/issue',
+      headers: bearer(token),
+      payload: { exportId, ...(readonly === undefined ? {} : { readonly }) },
+    });
+
+  it('members see only shared exports and cannot mount the others (403)', async () => {
+    const { admin, photos } = await withExport();
+    const mia = await member(admin);
+    expect((await t.app.inject({ url: '/api/v1/exports', headers: bearer(mia.token) })).json()).toEqual([]);
+    expect((await t.app.inject({ url: '/api/v1/nodes', headers: bearer(mia.token) })).json()).toEqual([]);
+    const denied = await issue(mia.token, photos.id);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().error.code).toBe('not_granted');
+    const grant = await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/exports/${photos.id}/grants/mia`,
+      headers: bearer(admin),
+      payload: { access: 'read-write' },
+    });
+    expect(grant.json()).toMatchObject({ userId: mia.id, username: 'mia', access: 'read-write' });
+    const visible = (await t.app.inject({ url: '/api/v1/exports', headers: bearer(mia.token) })).json();
+    expect(visible).toHaveLength(1);
+    expect(visible[0].access).toBe('read-write');
+    expect((await issue(mia.token, photos.id)).statusCode).toBe(200);
+  });
+
+  it('issues betterNAS MountProfile with an HMAC credential the node verifies, under 250 bytes', async () => {
+    const { admin, node, photos } = await withExport();
+    const response = await issue(admin, photos.id);
+    expect(response.statusCode).toBe(200);
+    const profile = response.json();
+    expect(profile).toMatchObject({
+      exportId: photos.id,
+      protocol: 'webdav',
+      readonly: false,
+      mountUrl: `http://127.0.0.1:8090${photos.mountPath}`,
+      displayName: 'Photos on Basement NAS',
+    });
+    expect(profile.credential.mode).toBe('basic-auth');
+    expect(profile.credential.username).toMatch(/^mount-[A-Za-z0-9_-]{12}$/);
+    expect(Buffer.byteLength(profile.credential.password)).toBeLessThan(MAX_PASSWORD_BYTES);
+    expect(Date.parse(profile.credential.expiresAt) - now).toBeGreaterThan(23.9 * 3600_000);
+    const check = verifyMountCredential(
+      profile.credential.username,
+      profile.credential.password,
+      nodeDavKey(DAV_SECRET, node.id),
+      { nodeId: node.id, nowSeconds: Math.floor(now / 1000) },
+    );
+    expect(check).toMatchObject({
+      ok: true,
+      claims: { v: 1, nodeId: node.id, mountPath: photos.mountPath, readonly: false },
+    });
+    const tampered = `${profile.credential.password.slice(0, 10)}A${profile.credential.password.slice(11)}`;
+    expect(
+      verifyMountCredential(profile.credential.username, tampered, nodeDavKey(DAV_SECRET, node.id), {
+        nodeId: node.id,
+        nowSeconds: Math.floor(now / 1000),
+      }).ok,
+    ).toBe(false);
+  });
+
+  it('keeps the password under 250 bytes with the longest mount path allowed', async () => {
+    const { admin } = await setup();
+    const { node, nodeToken } = await register();
+    const longest = `/${'a'.repeat(30)}/`;
+    const [item] = (await sync(node.id, nodeToken, [exportInput('/srv/x', 'X', longest)])).json();
+    const profile = (await issue(admin, item.id)).json();
+    expect(Buffer.byteLength(profile.credential.password)).toBeLessThan(MAX_PASSWORD_BYTES);
+  });
+
+  it('a read-only grant forces readonly; the static client token may issue', async () => {
+    const { admin, photos } = await withExport();
+    const mia = await member(admin);
+    await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/exports/${photos.id}/grants/${mia.id}`,
+      headers: bearer(admin),
+      payload: { access: 'read-only' },
+    });
+    expect((await issue(mia.token, photos.id, false)).json().readonly).toBe(true);
+    expect((await issue('client-token-0123456789', photos.id)).statusCode).toBe(200);
+  });
+
+  it('answers 503 node_offline when the node stopped heartbeating, 404 for an unknown export', async () => {
+    const { admin, photos } = await withExport();
+    now += 3 * 60_000;
+    const offline = await issue(admin, photos.id);
+    expect(offline.statusCode).toBe(503);
+    expect(offline.json().error.code).toBe('node_offline');
+    expect(offline.headers['retry-after']).toBeDefined();
+    expect((await issue(admin, 'exp_nope')).statusCode).toBe(404);
+  });
+
+  it('revokes credentials early; the agent sees a new version at heartbeat and fetches the usernames', async () => {
+    const { admin, node, nodeToken, photos } = await withExport();
+    const mia = await member(admin);
+    await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/exports/${photos.id}/grants/${mia.id}`,
+      headers: bearer(admin),
+      payload: { access: 'read-write' },
+    });
+    const username = (await issue(mia.token, photos.id)).json().credential.username;
+    const revoked = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mount-credentials/revoke',
+      headers: bearer(admin),
+      payload: { userId: mia.id },
+    });
+    expect(revoked.json()).toEqual({ revoked: 1 });
+    const beat = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/nodes/${node.id}/heartbeat`,
+      headers: bearer(nodeToken),
+      payload: { nodeId: node.id, status: 'online', lastSeenAt: 'x' },
+    });
+    expect(beat.headers['x-homeport-revocations']).toBe('1');
+    const list = await t.app.inject({
+      url: `/api/v1/nodes/${node.id}/revocations`,
+      headers: bearer(nodeToken),
+    });
+    expect(list.json()).toEqual({ version: 1, usernames: [username] });
+    expect(
+      (await t.app.inject({ url: `/api/v1/nodes/${node.id}/revocations`, headers: bearer(admin) }))
+        .statusCode,
+    ).toBe(401);
+  });
+
+  it('unsharing revokes that user’s credentials for the export; members cannot manage grants', async () => {
+    const { admin, node, nodeToken, photos } = await withExport();
+    const mia = await member(admin);
+    await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/exports/${photos.id}/grants/${mia.id}`,
+      headers: bearer(admin),
+      payload: { access: 'read-write' },
+    });
+    await issue(mia.token, photos.id);
+    expect(
+      (
+        await t.app.inject({
+          method: 'PUT',
+          url: `/api/v1/exports/${photos.id}/grants/${mia.id}`,
+          headers: bearer(mia.token),
+          payload: { access: 'read-write' },
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await t.app.inject({
+          method: 'DELETE',
+          url: `/api/v1/exports/${photos.id}/grants/${mia.id}`,
+          headers: bearer(admin),
+        })
+      ).statusCode,
+    ).toBe(204);
+    const list = (
+      await t.app.inject({ url: `/api/v1/nodes/${node.id}/revocations`, headers: bearer(nodeToken) })
+    ).json();
+    expect(list.usernames).toHaveLength(1);
+    expect(
+      (await t.app.inject({ url: `/api/v1/exports/${photos.id}/grants`, headers: bearer(admin) })).json(),
+    ).toEqual({ grants: [] });
+    expect(
+      (
+        await t.app.inject({
+          method: 'PUT',
+          url: `/api/v1/exports/${photos.id}/grants/nobody`,
+          headers: bearer(admin),
+          payload: { access: 'read-only' },
+        })
+      ).statusCode,
+    ).toBe(404);
+  });
+});

@@ -1,0 +1,91 @@
+// The NAS control-plane module: store, service, routes, the node-status loop, and the live topics.
+
+import { randomBytes } from 'node:crypto';
+import { type Module, type ModuleContext, persistedSecret } from '@homeport/core';
+import { nasSettings } from '../settings.js';
+import { registerClientRoutes } from './routes/client-routes.js';
+import { registerNodeRoutes } from './routes/node-routes.js';
+import { createNasService, EXPORTS_TOPIC, type NasService, NODES_TOPIC } from './service.js';
+import { nasMigrations } from './store/migrations.js';
+import { createSqliteNasStore } from './store/sqlite-store.js';
+
+export interface NasControl {
+  module: Module;
+  /** Available once `routes` ran (the composition root calls it before anything else). */
+  service(): NasService;
+  /** The bootstrap token agents register with (configured or generated into the data dir). */
+  bootstrapToken(ctx: ModuleContext): string;
+}
+
+const generated = () => randomBytes(32).toString('base64url');
+
+export function createNasControl(): NasControl {
+  let service: NasService | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const bootstrapToken = (ctx: ModuleContext) =>
+    ctx.config.read(nasSettings).nodeBootstrapToken ??
+    persistedSecret(ctx.dataDir, 'node-bootstrap-token', generated);
+
+  const build = (ctx: ModuleContext): NasService => {
+    const settings = ctx.config.read(nasSettings);
+    return createNasService({
+      store: createSqliteNasStore(ctx.db),
+      events: ctx.events,
+      log: ctx.log,
+      users: ctx.users,
+      bootstrapToken: bootstrapToken(ctx),
+      davAuthSecret: settings.davAuthSecret ?? persistedSecret(ctx.dataDir, 'dav-auth-secret', generated),
+      credentialTtlMs: settings.davCredentialTtl,
+      offlineThresholdMs: settings.nodeOfflineThreshold,
+      clock: ctx.clock,
+    });
+  };
+
+  const module: Module = {
+    name: 'nas',
+    settings: nasSettings,
+    migrations: nasMigrations,
+    routes(app, ctx) {
+      service = build(ctx);
+      // Status events carry only ids and states; lists come from the API, filtered per user.
+      ctx.events.defineTopic({
+        pattern: NODES_TOPIC,
+        history: 50,
+        authorize: (principal) => principal.kind === 'user',
+      });
+      ctx.events.defineTopic({
+        pattern: EXPORTS_TOPIC,
+        history: 50,
+        authorize: (principal) => principal.kind === 'user',
+      });
+      registerNodeRoutes(app, service);
+      registerClientRoutes(app, service, ctx.auth);
+    },
+    async start(ctx) {
+      const { nodeOfflineThreshold } = ctx.config.read(nasSettings);
+      const every = Math.max(250, Math.min(5000, nodeOfflineThreshold / 8));
+      const tick = async () => {
+        try {
+          await service?.refreshStatuses();
+        } catch (error) {
+          ctx.log.error({ err: error }, 'node status refresh failed');
+        }
+      };
+      timer = setInterval(tick, every);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+
+  return {
+    module,
+    bootstrapToken,
+    service() {
+      if (!service) throw new Error('nas routes are not registered yet');
+      return service;
+    },
+  };
+}

@@ -1,0 +1,150 @@
+// Routes for people and scripts: nodes, exports, sharing, mount profiles, credential revocation.
+
+import { type AuthGuards, type HttpApp, Type } from '@homeport/core';
+import type { FastifyRequest } from 'fastify';
+import { NasError } from '../../errors.js';
+import type { NasService } from '../service.js';
+import {
+  AccessSchema,
+  ActiveCredential,
+  ErrorBody,
+  ExportParams,
+  Grant,
+  GrantParams,
+  MountProfile,
+  MountProfileRequest,
+  NasNode,
+  StorageExport,
+} from './schemas.js';
+
+function principalOf(request: FastifyRequest) {
+  const principal = request.principal;
+  if (!principal) throw new NasError('unauthorized', 'unauthorized', 'Sign in first');
+  return principal;
+}
+
+export function registerClientRoutes(app: HttpApp, service: NasService, auth: AuthGuards): void {
+  app.get(
+    '/api/v1/nodes',
+    {
+      preHandler: auth.requireClient,
+      schema: {
+        tags: ['nodes'],
+        summary: 'Nodes (members: those holding exports shared with them)',
+        response: { 200: Type.Array(NasNode), 401: ErrorBody },
+      },
+    },
+    async (request) => service.listNodes(principalOf(request)),
+  );
+
+  app.get(
+    '/api/v1/exports',
+    {
+      preHandler: auth.requireClient,
+      schema: {
+        tags: ['exports'],
+        summary: 'Exports (members: those shared with them, with their access)',
+        response: { 200: Type.Array(StorageExport), 401: ErrorBody },
+      },
+    },
+    async (request) => service.listExports(principalOf(request)),
+  );
+
+  app.get(
+    '/api/v1/exports/:exportId/grants',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['exports'],
+        summary: 'Who an export is shared with (admin)',
+        params: ExportParams,
+        response: { 200: Type.Object({ grants: Type.Array(Grant) }), 404: ErrorBody },
+      },
+    },
+    async (request) => ({ grants: await service.listGrants(request.params.exportId) }),
+  );
+
+  app.put(
+    '/api/v1/exports/:exportId/grants/:userId',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['exports'],
+        summary: 'Share an export with a user (by id or username), read-write or read-only (admin)',
+        params: GrantParams,
+        body: Type.Object({ access: AccessSchema }, { additionalProperties: false }),
+        response: { 200: Grant, 404: ErrorBody },
+      },
+    },
+    async (request) => service.grant(request.params.exportId, request.params.userId, request.body.access),
+  );
+
+  app.delete(
+    '/api/v1/exports/:exportId/grants/:userId',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['exports'],
+        summary: "Stop sharing; the user's mount credentials for it are revoked (admin)",
+        params: GrantParams,
+        response: { 204: Type.Null(), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await service.revokeGrant(request.params.exportId, request.params.userId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/v1/mount-profiles/issue',
+    {
+      preHandler: auth.requireClient,
+      schema: {
+        tags: ['mounts'],
+        summary: 'Issue a WebDAV mount profile with a short-lived credential',
+        body: MountProfileRequest,
+        response: { 200: MountProfile, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request) =>
+      service.issueMountProfile(principalOf(request), request.body.exportId, request.body.readonly),
+  );
+
+  app.get(
+    '/api/v1/mount-credentials',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['mounts'],
+        summary: 'Mount credentials issued and still valid (admin)',
+        response: { 200: Type.Object({ credentials: Type.Array(ActiveCredential) }) },
+      },
+    },
+    async () => ({ credentials: await service.listActiveCredentials() }),
+  );
+
+  app.post(
+    '/api/v1/mount-credentials/revoke',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['mounts'],
+        summary:
+          "Revoke a user's or an export's credentials before they expire (admin); agents learn it at their next heartbeat",
+        body: Type.Object(
+          {
+            userId: Type.Optional(Type.String({ maxLength: 64 })),
+            exportId: Type.Optional(Type.String({ maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ revoked: Type.Integer() }), 400: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { userId, exportId } = request.body;
+      return service.revokeCredentials({ ...(userId ? { userId } : {}), ...(exportId ? { exportId } : {}) });
+    },
+  );
+}

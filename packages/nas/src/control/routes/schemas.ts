@@ -1,0 +1,119 @@
+// Request and response schemas of the NAS routes; betterNAS's shapes (shared/reference) kept as they were.
+
+import { Type } from '@homeport/core';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const NodeStatusSchema = Type.Union([
+  Type.Literal('online'),
+  Type.Literal('offline'),
+  Type.Literal('degraded'),
+]);
+export const AccessSchema = Type.Union([Type.Literal('read-write'), Type.Literal('read-only')]);
+
+const Address = Type.String({ maxLength: 512, pattern: '^https?://' });
+
+export const NasNode = Type.Object({
+  id: Type.String(),
+  machineId: Type.String(),
+  displayName: Type.String(),
+  agentVersion: Type.String(),
+  status: NodeStatusSchema,
+  lastSeenAt: Type.String(),
+  directAddress: Nullable(Type.String()),
+  relayAddress: Nullable(Type.String()),
+});
+
+export const NodeRegistrationRequest = Type.Object({
+  machineId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$' }),
+  displayName: Type.String({ maxLength: 128 }),
+  agentVersion: Type.String({ maxLength: 64 }),
+  directAddress: Nullable(Address),
+  relayAddress: Nullable(Address),
+});
+
+export const NodeHeartbeatRequest = Type.Object({
+  nodeId: Type.String({ maxLength: 64 }),
+  status: NodeStatusSchema,
+  lastSeenAt: Type.String({ maxLength: 64 }),
+});
+
+/**
+ * A URL path prefix on the agent: safe characters only, no `.`/`..` segments, slash-terminated, and short
+ * because it rides in every credential (Finder's 255-byte password limit).
+ */
+export const MOUNT_PATH_PATTERN = '^/((?!\\.{1,2}/)[A-Za-z0-9._~-]+/)+$';
+export const MOUNT_PATH_MAX = 32;
+
+export const StorageExportInput = Type.Object({
+  label: Type.String({ maxLength: 128 }),
+  path: Type.String({ minLength: 1, maxLength: 4096 }),
+  mountPath: Type.Optional(Type.String({ maxLength: MOUNT_PATH_MAX, pattern: MOUNT_PATH_PATTERN })),
+  protocols: Type.Array(Type.Literal('webdav'), { maxItems: 1 }),
+  capacityBytes: Nullable(Type.Integer({ minimum: 0 })),
+  tags: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 }),
+});
+
+export const StorageExport = Type.Object({
+  id: Type.String(),
+  nasNodeId: Type.String(),
+  label: Type.String(),
+  path: Type.String(),
+  mountPath: Type.String(),
+  protocols: Type.Array(Type.String()),
+  capacityBytes: Nullable(Type.Integer()),
+  tags: Type.Array(Type.String()),
+  access: Type.Optional(AccessSchema),
+});
+
+export const NodeExportsRequest = Type.Object({ exports: Type.Array(StorageExportInput, { maxItems: 256 }) });
+
+export const MountProfileRequest = Type.Object({
+  exportId: Type.String({ minLength: 1, maxLength: 64 }),
+  readonly: Type.Optional(Type.Boolean()),
+});
+
+export const MountProfile = Type.Object({
+  id: Type.String(),
+  exportId: Type.String(),
+  protocol: Type.Literal('webdav'),
+  displayName: Type.String(),
+  mountUrl: Type.String(),
+  readonly: Type.Boolean(),
+  credential: Type.Object({
+    mode: Type.Literal('basic-auth'),
+    username: Type.String(),
+    password: Type.String(),
+    expiresAt: Type.String(),
+  }),
+});
+
+export const Grant = Type.Object({
+  userId: Type.String(),
+  username: Nullable(Type.String()),
+  access: AccessSchema,
+  createdAt: Type.String(),
+});
+
+export const Revocations = Type.Object({ version: Type.Integer(), usernames: Type.Array(Type.String()) });
+
+export const ActiveCredential = Type.Object({
+  username: Type.String(),
+  userId: Nullable(Type.String()),
+  exportId: Type.String(),
+  nodeId: Type.String(),
+  readonly: Type.Boolean(),
+  issuedAt: Type.String(),
+  expiresAt: Type.String(),
+});
+
+export const NodeParams = Type.Object({ nodeId: Type.String({ minLength: 1, maxLength: 64 }) });
+export const ExportParams = Type.Object({ exportId: Type.String({ minLength: 1, maxLength: 64 }) });
+export const GrantParams = Type.Object({
+  exportId: Type.String({ minLength: 1, maxLength: 64 }),
+  userId: Type.String({ minLength: 1, maxLength: 64 }),
+});
+export const ErrorBody = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: true }),
+});

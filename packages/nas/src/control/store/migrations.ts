@@ -1,0 +1,59 @@
+// SQLite schema of the NAS control plane (tables prefixed nas_; users are referenced by id, not joined).
+
+import type { Migration } from '@homeport/core';
+
+export const nasMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'nodes, exports, grants, mount credentials',
+    up: `
+      CREATE TABLE nas_nodes (
+        id TEXT PRIMARY KEY,
+        machine_id TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        agent_version TEXT NOT NULL,
+        reported_status TEXT NOT NULL,
+        status TEXT NOT NULL,
+        last_seen_at INTEGER,
+        direct_address TEXT,
+        relay_address TEXT,
+        token_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE nas_exports (
+        id TEXT PRIMARY KEY,
+        node_id TEXT NOT NULL REFERENCES nas_nodes(id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        path TEXT NOT NULL,
+        mount_path TEXT NOT NULL,
+        protocols TEXT NOT NULL,
+        capacity_bytes INTEGER,
+        tags TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (node_id, path),
+        UNIQUE (node_id, mount_path)
+      );
+      CREATE TABLE nas_grants (
+        export_id TEXT NOT NULL REFERENCES nas_exports(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        access TEXT NOT NULL CHECK (access IN ('read-write', 'read-only')),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (export_id, user_id)
+      );
+      CREATE INDEX nas_grants_user ON nas_grants(user_id);
+      CREATE TABLE nas_credentials (
+        username TEXT PRIMARY KEY,
+        user_id TEXT,
+        export_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        readonly INTEGER NOT NULL,
+        issued_at TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at TEXT
+      );
+      CREATE INDEX nas_credentials_node ON nas_credentials(node_id, expires_at);
+      CREATE TABLE nas_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO nas_counters (name, value) VALUES ('revocations', 0);
+    `,
+  },
+];

@@ -1,0 +1,103 @@
+// Repository interfaces of the NAS control plane; async so a JetStream KV implementation can follow.
+
+export type NodeStatus = 'online' | 'degraded' | 'offline';
+export type Access = 'read-write' | 'read-only';
+
+export interface NodeRecord {
+  id: string;
+  machineId: string;
+  displayName: string;
+  agentVersion: string;
+  /** What the agent said in its last heartbeat. */
+  reportedStatus: NodeStatus;
+  /** Last status published (derived from heartbeat age and the reported status). */
+  status: NodeStatus;
+  /** Epoch ms of the last heartbeat or registration, by the control plane's clock. */
+  lastSeenAt: number | null;
+  directAddress: string | null;
+  relayAddress: string | null;
+  tokenHash: string;
+  createdAt: string;
+}
+
+export interface ExportInput {
+  label: string;
+  path: string;
+  mountPath: string;
+  protocols: string[];
+  capacityBytes: number | null;
+  tags: string[];
+}
+
+export interface ExportRecord extends ExportInput {
+  id: string;
+  nodeId: string;
+  createdAt: string;
+}
+
+export interface GrantRecord {
+  exportId: string;
+  userId: string;
+  access: Access;
+  createdAt: string;
+}
+
+export interface CredentialRecord {
+  username: string;
+  userId: string | null;
+  exportId: string;
+  nodeId: string;
+  readonly: boolean;
+  issuedAt: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  revokedAt: string | null;
+}
+
+export interface NodeRepository {
+  byId(id: string): Promise<NodeRecord | undefined>;
+  byMachineId(machineId: string): Promise<NodeRecord | undefined>;
+  /** Inserts or replaces the registration fields of a node (keeps id and createdAt of an existing one). */
+  save(node: NodeRecord): Promise<void>;
+  recordHeartbeat(id: string, reportedStatus: NodeStatus, at: number): Promise<void>;
+  setStatus(id: string, status: NodeStatus): Promise<void>;
+  list(): Promise<NodeRecord[]>;
+}
+
+export interface ExportRepository {
+  /** Replaces a node's inventory in one transaction: kept paths keep their ids, removed ones go. */
+  replaceForNode(
+    nodeId: string,
+    inputs: readonly ExportInput[],
+    newId: () => string,
+    at: string,
+  ): Promise<ExportRecord[]>;
+  byId(id: string): Promise<ExportRecord | undefined>;
+  list(): Promise<ExportRecord[]>;
+}
+
+export interface GrantRepository {
+  listForExport(exportId: string): Promise<GrantRecord[]>;
+  listForUser(userId: string): Promise<GrantRecord[]>;
+  find(exportId: string, userId: string): Promise<GrantRecord | undefined>;
+  put(grant: GrantRecord): Promise<void>;
+  remove(exportId: string, userId: string): Promise<boolean>;
+}
+
+export interface CredentialRepository {
+  create(credential: CredentialRecord): Promise<void>;
+  /** Marks unexpired credentials revoked and bumps the revocation version; returns how many. */
+  revoke(filter: { userId?: string; exportId?: string }, at: string, nowSeconds: number): Promise<number>;
+  /** Usernames of revoked credentials of a node that have not expired yet. */
+  revokedForNode(nodeId: string, nowSeconds: number): Promise<string[]>;
+  revocationVersion(): Promise<number>;
+  listActive(nowSeconds: number): Promise<CredentialRecord[]>;
+  deleteExpired(nowSeconds: number): Promise<number>;
+}
+
+export interface NasStore {
+  nodes: NodeRepository;
+  exports: ExportRepository;
+  grants: GrantRepository;
+  credentials: CredentialRepository;
+}

@@ -1,0 +1,286 @@
+// SQLite implementation of the NAS repositories.
+
+import type { SqliteDatabase } from '@homeport/core';
+import type {
+  Access,
+  CredentialRecord,
+  CredentialRepository,
+  ExportRecord,
+  ExportRepository,
+  GrantRecord,
+  GrantRepository,
+  NasStore,
+  NodeRecord,
+  NodeRepository,
+  NodeStatus,
+} from './repositories.js';
+
+interface NodeRow {
+  id: string;
+  machine_id: string;
+  display_name: string;
+  agent_version: string;
+  reported_status: NodeStatus;
+  status: NodeStatus;
+  last_seen_at: number | null;
+  direct_address: string | null;
+  relay_address: string | null;
+  token_hash: string;
+  created_at: string;
+}
+
+interface ExportRow {
+  id: string;
+  node_id: string;
+  label: string;
+  path: string;
+  mount_path: string;
+  protocols: string;
+  capacity_bytes: number | null;
+  tags: string;
+  created_at: string;
+}
+
+interface GrantRow {
+  export_id: string;
+  user_id: string;
+  access: Access;
+  created_at: string;
+}
+
+interface CredentialRow {
+  username: string;
+  user_id: string | null;
+  export_id: string;
+  node_id: string;
+  readonly: number;
+  issued_at: string;
+  expires_at: number;
+  revoked_at: string | null;
+}
+
+const toNode = (row: NodeRow): NodeRecord => ({
+  id: row.id,
+  machineId: row.machine_id,
+  displayName: row.display_name,
+  agentVersion: row.agent_version,
+  reportedStatus: row.reported_status,
+  status: row.status,
+  lastSeenAt: row.last_seen_at,
+  directAddress: row.direct_address,
+  relayAddress: row.relay_address,
+  tokenHash: row.token_hash,
+  createdAt: row.created_at,
+});
+
+// Columns written by this module only, as JSON arrays of strings.
+const stringArray = (text: string): string[] => JSON.parse(text) as string[];
+
+const toExport = (row: ExportRow): ExportRecord => ({
+  id: row.id,
+  nodeId: row.node_id,
+  label: row.label,
+  path: row.path,
+  mountPath: row.mount_path,
+  protocols: stringArray(row.protocols),
+  capacityBytes: row.capacity_bytes,
+  tags: stringArray(row.tags),
+  createdAt: row.created_at,
+});
+
+const toGrant = (row: GrantRow): GrantRecord => ({
+  exportId: row.export_id,
+  userId: row.user_id,
+  access: row.access,
+  createdAt: row.created_at,
+});
+
+const toCredential = (row: CredentialRow): CredentialRecord => ({
+  username: row.username,
+  userId: row.user_id,
+  exportId: row.export_id,
+  nodeId: row.node_id,
+  readonly: row.readonly === 1,
+  issuedAt: row.issued_at,
+  expiresAt: row.expires_at,
+  revokedAt: row.revoked_at,
+});
+
+function nodeRepository(db: SqliteDatabase): NodeRepository {
+  const byId = db.prepare<[string], NodeRow>('SELECT * FROM nas_nodes WHERE id = ?');
+  const byMachine = db.prepare<[string], NodeRow>('SELECT * FROM nas_nodes WHERE machine_id = ?');
+  const list = db.prepare<[], NodeRow>('SELECT * FROM nas_nodes ORDER BY display_name, id');
+  const save = db.prepare(`
+    INSERT INTO nas_nodes (id, machine_id, display_name, agent_version, reported_status, status, last_seen_at,
+                           direct_address, relay_address, token_hash, created_at)
+    VALUES (@id, @machineId, @displayName, @agentVersion, @reportedStatus, @status, @lastSeenAt,
+            @directAddress, @relayAddress, @tokenHash, @createdAt)
+    ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, agent_version = excluded.agent_version,
+      reported_status = excluded.reported_status, status = excluded.status, last_seen_at = excluded.last_seen_at,
+      direct_address = excluded.direct_address, relay_address = excluded.relay_address, token_hash = excluded.token_hash`);
+  const heartbeat = db.prepare('UPDATE nas_nodes SET reported_status = ?, last_seen_at = ? WHERE id = ?');
+  const setStatus = db.prepare('UPDATE nas_nodes SET status = ? WHERE id = ?');
+  return {
+    async byId(id) {
+      const row = byId.get(id);
+      return row && toNode(row);
+    },
+    async byMachineId(machineId) {
+      const row = byMachine.get(machineId);
+      return row && toNode(row);
+    },
+    async save(node) {
+      save.run(node);
+    },
+    async recordHeartbeat(id, reportedStatus, at) {
+      heartbeat.run(reportedStatus, at, id);
+    },
+    async setStatus(id, status) {
+      setStatus.run(status, id);
+    },
+    async list() {
+      return list.all().map(toNode);
+    },
+  };
+}
+
+function exportRepository(db: SqliteDatabase): ExportRepository {
+  const forNode = db.prepare<[string], ExportRow>('SELECT * FROM nas_exports WHERE node_id = ?');
+  const byId = db.prepare<[string], ExportRow>('SELECT * FROM nas_exports WHERE id = ?');
+  const list = db.prepare<[], ExportRow>('SELECT * FROM nas_exports ORDER BY label, id');
+  const remove = db.prepare('DELETE FROM nas_exports WHERE id = ?');
+  const upsert = db.prepare(`
+    INSERT INTO nas_exports (id, node_id, label, path, mount_path, protocols, capacity_bytes, tags, created_at)
+    VALUES (@id, @nodeId, @label, @path, @mountPath, @protocols, @capacityBytes, @tags, @createdAt)
+    ON CONFLICT (id) DO UPDATE SET label = excluded.label, mount_path = excluded.mount_path,
+      protocols = excluded.protocols, capacity_bytes = excluded.capacity_bytes, tags = excluded.tags`);
+  const replace = db.transaction((nodeId: string, inputs: readonly ExportRecord[]) => {
+    const keep = new Set(inputs.map((input) => input.id));
+    for (const row of forNode.all(nodeId)) if (!keep.has(row.id)) remove.run(row.id);
+    for (const record of inputs) {
+      upsert.run({
+        ...record,
+        protocols: JSON.stringify(record.protocols),
+        tags: JSON.stringify(record.tags),
+      });
+    }
+  });
+  return {
+    async replaceForNode(nodeId, inputs, newId, at) {
+      const existing = new Map(forNode.all(nodeId).map((row) => [row.path, row]));
+      const records: ExportRecord[] = inputs.map((input) => {
+        const kept = existing.get(input.path);
+        return { ...input, id: kept?.id ?? newId(), nodeId, createdAt: kept?.created_at ?? at };
+      });
+      replace(nodeId, records);
+      return records;
+    },
+    async byId(id) {
+      const row = byId.get(id);
+      return row && toExport(row);
+    },
+    async list() {
+      return list.all().map(toExport);
+    },
+  };
+}
+
+function grantRepository(db: SqliteDatabase): GrantRepository {
+  const forExport = db.prepare<[string], GrantRow>(
+    'SELECT * FROM nas_grants WHERE export_id = ? ORDER BY created_at',
+  );
+  const forUser = db.prepare<[string], GrantRow>('SELECT * FROM nas_grants WHERE user_id = ?');
+  const find = db.prepare<[string, string], GrantRow>(
+    'SELECT * FROM nas_grants WHERE export_id = ? AND user_id = ?',
+  );
+  const put = db.prepare(`
+    INSERT INTO nas_grants (export_id, user_id, access, created_at) VALUES (@exportId, @userId, @access, @createdAt)
+    ON CONFLICT (export_id, user_id) DO UPDATE SET access = excluded.access`);
+  const remove = db.prepare('DELETE FROM nas_grants WHERE export_id = ? AND user_id = ?');
+  return {
+    async listForExport(exportId) {
+      return forExport.all(exportId).map(toGrant);
+    },
+    async listForUser(userId) {
+      return forUser.all(userId).map(toGrant);
+    },
+    async find(exportId, userId) {
+      const row = find.get(exportId, userId);
+      return row && toGrant(row);
+    },
+    async put(grant) {
+      put.run(grant);
+    },
+    async remove(exportId, userId) {
+      return remove.run(exportId, userId).changes > 0;
+    },
+  };
+}
+
+function credentialRepository(db: SqliteDatabase): CredentialRepository {
+  const insert = db.prepare(`
+    INSERT INTO nas_credentials (username, user_id, export_id, node_id, readonly, issued_at, expires_at, revoked_at)
+    VALUES (@username, @userId, @exportId, @nodeId, @readonly, @issuedAt, @expiresAt, NULL)`);
+  const revokeUser = db.prepare(
+    'UPDATE nas_credentials SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?',
+  );
+  const revokeExport = db.prepare(
+    'UPDATE nas_credentials SET revoked_at = ? WHERE export_id = ? AND revoked_at IS NULL AND expires_at > ?',
+  );
+  const revokeBoth = db.prepare(
+    'UPDATE nas_credentials SET revoked_at = ? WHERE user_id = ? AND export_id = ? AND revoked_at IS NULL AND expires_at > ?',
+  );
+  const bump = db.prepare("UPDATE nas_counters SET value = value + 1 WHERE name = 'revocations'");
+  const version = db.prepare<[], number>("SELECT value FROM nas_counters WHERE name = 'revocations'").pluck();
+  const revoked = db
+    .prepare<[string, number], string>(
+      'SELECT username FROM nas_credentials WHERE node_id = ? AND revoked_at IS NOT NULL AND expires_at > ?',
+    )
+    .pluck();
+  const active = db.prepare<[number], CredentialRow>(
+    'SELECT * FROM nas_credentials WHERE revoked_at IS NULL AND expires_at > ? ORDER BY issued_at DESC',
+  );
+  const deleteExpired = db.prepare('DELETE FROM nas_credentials WHERE expires_at <= ?');
+  const revoke = db.transaction((filter: { userId?: string; exportId?: string }, at: string, now: number) => {
+    const { userId, exportId } = filter;
+    const changes =
+      userId !== undefined && exportId !== undefined
+        ? revokeBoth.run(at, userId, exportId, now).changes
+        : userId !== undefined
+          ? revokeUser.run(at, userId, now).changes
+          : exportId !== undefined
+            ? revokeExport.run(at, exportId, now).changes
+            : 0;
+    if (changes > 0) bump.run();
+    return changes;
+  });
+  return {
+    async create(credential) {
+      insert.run({ ...credential, readonly: credential.readonly ? 1 : 0 });
+    },
+    async revoke(filter, at, nowSeconds) {
+      return revoke(filter, at, nowSeconds);
+    },
+    async revokedForNode(nodeId, nowSeconds) {
+      return revoked.all(nodeId, nowSeconds);
+    },
+    async revocationVersion() {
+      return version.get() ?? 0;
+    },
+    async listActive(nowSeconds) {
+      return active.all(nowSeconds).map(toCredential);
+    },
+    async deleteExpired(nowSeconds) {
+      return deleteExpired.run(nowSeconds).changes;
+    },
+  };
+}
+
+export function createSqliteNasStore(db: SqliteDatabase): NasStore {
+  return {
+    nodes: nodeRepository(db),
+    exports: exportRepository(db),
+    grants: grantRepository(db),
+    credentials: credentialRepository(db),
+  };
+}

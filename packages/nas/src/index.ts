@@ -1,0 +1,13 @@
+// Public surface of @homeport/nas.
+
+export { createNasControl, type NasControl } from './control/module.js';
+export { type NasService, NODES_TOPIC } from './control/service.js';
+export {
+  MAX_PASSWORD_BYTES,
+  type MountClaims,
+  nodeDavKey,
+  signMountCredential,
+  verifyMountCredential,
+} from './credentials/mount-credential.js';
+export { NasError, type NasErrorCode } from './errors.js';
+export { agentSettings, nasSettings } from './settings.js';

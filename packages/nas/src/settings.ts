@@ -1,0 +1,111 @@
+// Settings of the NAS control plane and of the agent (with betterNAS's names as aliases).
+
+import {
+  defineSettings,
+  durationSetting,
+  intSetting,
+  listSetting,
+  stringSetting,
+  urlSetting,
+} from '@homeport/core';
+
+export const nasSettings = defineSettings({
+  nodeBootstrapToken: stringSetting({
+    key: 'nas.nodeBootstrapToken',
+    env: 'HOMEPORT_NODE_BOOTSTRAP_TOKEN',
+    aliases: ['BETTERNAS_CONTROL_PLANE_NODE_BOOTSTRAP_TOKEN'],
+    minLength: 16,
+    secret: true,
+    doc: 'Token agents present to register a node (generated into the data dir when unset). At least 16 characters.',
+  }),
+  nodeOfflineThreshold: durationSetting({
+    key: 'nas.nodeOfflineThreshold',
+    env: 'HOMEPORT_NODE_OFFLINE_THRESHOLD',
+    default: '2m',
+    minMs: 1000,
+    doc: 'A node without a heartbeat for this long is offline (half of it: degraded).',
+  }),
+  davAuthSecret: stringSetting({
+    key: 'nas.davAuthSecret',
+    env: 'HOMEPORT_DAV_AUTH_SECRET',
+    aliases: ['BETTERNAS_DAV_AUTH_SECRET'],
+    minLength: 16,
+    secret: true,
+    doc: 'Secret the WebDAV mount credentials are signed with (generated into the data dir when unset).',
+  }),
+  davCredentialTtl: durationSetting({
+    key: 'nas.davCredentialTtl',
+    env: 'HOMEPORT_DAV_CREDENTIAL_TTL',
+    aliases: ['BETTERNAS_DAV_CREDENTIAL_TTL'],
+    default: '24h',
+    minMs: 60_000,
+    doc: 'How long an issued mount credential works.',
+  }),
+});
+
+export const agentSettings = defineSettings({
+  controlPlaneUrl: urlSetting({
+    key: 'agent.controlPlaneUrl',
+    env: 'HOMEPORT_CONTROL_PLANE_URL',
+    aliases: ['BETTERNAS_CONTROL_PLANE_URL'],
+    flag: 'control-plane',
+    doc: 'Control plane the agent registers with (`homeport agent`; the embedded agent uses its own server).',
+  }),
+  machineId: stringSetting({
+    key: 'agent.machineId',
+    env: 'HOMEPORT_MACHINE_ID',
+    flag: 'machine-id',
+    pattern: /^[A-Za-z0-9._-]{1,128}$/,
+    patternHint: '1–128 characters of A–Z, a–z, 0–9, . _ -',
+    doc: 'Stable id of this machine (generated and kept in the agent state dir when unset).',
+  }),
+  nodeName: stringSetting({
+    key: 'agent.name',
+    env: 'HOMEPORT_NODE_NAME',
+    flag: 'name',
+    doc: 'Display name of the node (default: the host name).',
+  }),
+  exports: listSetting({
+    key: 'agent.exports',
+    env: 'HOMEPORT_EXPORTS',
+    flag: 'export',
+    doc: 'Folders to export, `path[:label]`, comma-separated (embedded agent default: `<data-dir>/files`).',
+  }),
+  listen: stringSetting({
+    key: 'agent.listen',
+    env: 'HOMEPORT_AGENT_LISTEN',
+    flag: 'listen',
+    pattern: /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/,
+    patternHint: 'host:port, like 127.0.0.1:8090',
+    doc: 'Where the agent serves WebDAV (default 127.0.0.1:8090; the embedded agent uses --bind and port 8090).',
+  }),
+  advertiseUrl: urlSetting({
+    key: 'agent.advertiseUrl',
+    env: 'HOMEPORT_AGENT_ADVERTISE_URL',
+    flag: 'advertise-url',
+    doc: 'Direct address clients mount from (default: http://<listen>).',
+  }),
+  heartbeatInterval: durationSetting({
+    key: 'agent.heartbeatInterval',
+    env: 'HOMEPORT_HEARTBEAT_INTERVAL',
+    flag: 'heartbeat-interval',
+    default: '30s',
+    minMs: 100,
+    doc: 'How often the agent reports to the control plane.',
+  }),
+  stateDir: stringSetting({
+    key: 'agent.stateDir',
+    env: 'HOMEPORT_AGENT_STATE_DIR',
+    flag: 'state-dir',
+    doc: 'Agent state: machine id, node token, locks and properties (default ./homeport-agent; embedded: <data-dir>/agent).',
+  }),
+  davPort: intSetting({
+    key: 'agent.davPort',
+    env: 'HOMEPORT_DAV_PORT',
+    flag: 'dav-port',
+    default: 8090,
+    min: 0,
+    max: 65535,
+    doc: 'Port of the embedded agent’s WebDAV server (0 picks a free port).',
+  }),
+});
