@@ -15,6 +15,20 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
+/** The absolute path of `command` (on PATH, or as given when it contains a slash), if it is executable. */
+export function findExecutable(command: string, path = process.env.PATH ?? ''): string | undefined {
+  if (command.includes('/')) {
+    const full = resolve(command);
+    return isExecutableFile(full) ? full : undefined;
+  }
+  for (const folder of path.split(delimiter)) {
+    if (folder === '') continue;
+    const candidate = join(folder, command);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
 /**
  * The absolute path of `command` (looked up on PATH, or checked as given when it is a path), or throws
  * a TestkitError `missing_dependency` whose message ends in `install it: apt-get install -y <debianPackage>`.
@@ -28,16 +42,8 @@ export function requireCommand(
   debianPackage: string,
   path = process.env.PATH ?? '',
 ): string {
-  if (command.includes('/')) {
-    const full = resolve(command);
-    if (isExecutableFile(full)) return full;
-  } else {
-    for (const folder of path.split(delimiter)) {
-      if (folder === '') continue;
-      const candidate = join(folder, command);
-      if (isExecutableFile(candidate)) return candidate;
-    }
-  }
+  const found = findExecutable(command, path);
+  if (found !== undefined) return found;
   const where = command.includes('/') ? command : `${command} on PATH`;
   throw new TestkitError(
     'missing_dependency',

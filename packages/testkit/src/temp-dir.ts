@@ -3,14 +3,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killAllNow } from './process/registry.js';
 
 // Every folder made by tempDir() in this process, so removeTempDirs() can clear them in one afterAll.
 const created = new Set<string>();
+let exitHookInstalled = false;
 
 /** Creates a fresh folder `<os.tmpdir()>/<prefix>XXXXXX` and returns its absolute path. */
 export function tempDir(prefix: string): string {
   const path = mkdtempSync(join(tmpdir(), prefix));
   created.add(path);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // A test file that forgot removeTempDirs() must not fill /tmp with data dirs. Processes are killed
+    // first, so none of them writes into a folder while it is being removed.
+    process.once('exit', () => {
+      killAllNow();
+      removeTempDirs();
+    });
+  }
   return path;
 }
 

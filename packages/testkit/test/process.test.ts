@@ -1,9 +1,11 @@
 // startProcess against real child processes (small node scripts): readiness, failures with output, stopping.
 
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   freePort,
+  REPO_ROOT,
   removeTempDirs,
   runningCount,
   startProcess,
@@ -13,6 +15,7 @@ import {
 } from '../src/index.js';
 
 const NODE = process.execPath;
+const TESTKIT_INDEX = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 
 /** Runs `script` in a fresh node; the scripts print "ready" when they want to be considered started. */
 function node(script: string): [string, string[]] {
@@ -131,7 +134,34 @@ describe('startProcess', () => {
   it('fails clearly when the command cannot be spawned', async () => {
     const error = await startupError(startProcess('/nonexistent/bin/server', []));
     expect(error.code).toBe('startup_failed');
-    expect(error.message).toContain('ENOENT');
+    expect(error.message).toContain('/nonexistent/bin/server not found or not executable');
+  });
+
+  it('kills the process when the process that started it dies', async () => {
+    // A parent that starts a sleeper through the testkit, then is SIGKILLed: no afterAll, no exit hook runs.
+    const parent = await startProcess(
+      NODE,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `
+          import { startProcess } from ${JSON.stringify(TESTKIT_INDEX)};
+          const sleeper = await startProcess(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+          console.log('sleeper ' + sleeper.pid);
+          setInterval(() => {}, 1000);
+        `,
+      ],
+      { cwd: REPO_ROOT, ready: { line: /^sleeper \d+$/ } },
+    );
+    const sleeper = Number(/sleeper (\d+)/.exec(parent.stdout())?.[1]);
+    expect(isAlive(sleeper)).toBe(true);
+
+    expect(await parent.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    const deadline = Date.now() + 5000;
+    while (isAlive(sleeper) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(isAlive(sleeper)).toBe(false);
   });
 
   it('escalates to SIGKILL when the process ignores the signal', async () => {

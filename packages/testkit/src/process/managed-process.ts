@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TestkitError } from '../errors.js';
+import { findExecutable, requireCommand } from '../require-command.js';
 import { LineSplitter, OutputBuffer } from './output-buffer.js';
 import { describeReadyCheck, pollUrl, type ReadyCheck } from './readiness.js';
 import { register, type Stoppable, unregister } from './registry.js';
@@ -34,6 +35,11 @@ export interface StartProcessOptions {
   logFile?: string;
   /** Characters kept per stream (default 256 Ki); older output is dropped. */
   maxOutputChars?: number;
+  /**
+   * SIGKILL the process when the test process dies, however it dies (default true). Vitest ends its fork
+   * workers without running 'exit' hooks, and an orphaned server would keep its port and data dir.
+   */
+  dieWithParent?: boolean;
 }
 
 export interface ManagedProcess {
@@ -103,6 +109,19 @@ export async function startProcess(
       `startProcess(${name}): ready.line needs captured output; drop logFile or use ready.url`,
     );
   }
+  const executable = findExecutable(command);
+  if (executable === undefined) {
+    throw new TestkitError(
+      'startup_failed',
+      `could not start ${name}: ${command} not found or not executable`,
+    );
+  }
+  // setpriv (util-linux, always on Debian) sets PR_SET_PDEATHSIG and then execs the command, so the PID
+  // stays the command's own and stop() still signals the right process.
+  const [spawnCommand, spawnArgs] =
+    options.dieWithParent === false
+      ? [executable, args]
+      : [requireCommand('setpriv', 'util-linux'), ['--pdeathsig', 'KILL', '--', executable, ...args]];
   const limit = options.maxOutputChars ?? 256 * 1024;
   const stdoutBuffer = new OutputBuffer(limit);
   const stderrBuffer = new OutputBuffer(limit);
@@ -110,7 +129,7 @@ export async function startProcess(
 
   let child: ChildProcess;
   try {
-    child = spawn(command, args, {
+    child = spawn(spawnCommand, spawnArgs, {
       cwd: options.cwd,
       env: childEnv(options.env),
       detached: false,

@@ -19,10 +19,13 @@ export function register(item: Stoppable): void {
     exitHookInstalled = true;
     // Children are started with detached: false but still outlive a test worker that dies; the 'exit' hook
     // is synchronous, so it can only send signals, which is exactly what is needed.
-    process.once('exit', () => {
-      for (const entry of running) entry.killNow?.();
-    });
+    process.once('exit', killAllNow);
   }
+}
+
+/** Sends SIGKILL to everything still registered; synchronous, for 'exit' hooks. */
+export function killAllNow(): void {
+  for (const entry of running) entry.killNow?.();
 }
 
 export function unregister(item: Stoppable): void {
