@@ -9,7 +9,14 @@ import type {
   CreateTokenInput,
   CreateUserInput,
   Credentials,
+  ExportAccess,
+  ExportGrant,
+  IssueMountProfileInput,
+  MountProfile,
+  NasNode,
+  RevokeMountCredentialsInput,
   Session,
+  StorageExport,
   UpdateUserInput,
   User,
 } from './types';
@@ -52,6 +59,21 @@ export interface ApiClient {
     list(options?: RequestOptions): Promise<User[]>;
     create(input: CreateUserInput): Promise<User>;
     update(id: string, input: UpdateUserInput): Promise<User>;
+  };
+  /** Storage: nodes, exports, sharing (admins) and WebDAV mount credentials. */
+  nas: {
+    listNodes(options?: RequestOptions): Promise<NasNode[]>;
+    listExports(options?: RequestOptions): Promise<StorageExport[]>;
+    /** Who an export is shared with; admins only. */
+    listGrants(exportId: string, options?: RequestOptions): Promise<ExportGrant[]>;
+    /** Shares an export, or changes the access of an existing share; admins only. */
+    share(exportId: string, userIdOrUsername: string, access: ExportAccess): Promise<ExportGrant>;
+    /** Stops sharing; the server revokes that user's mount credentials for the export too. Admins only. */
+    unshare(exportId: string, userId: string): Promise<void>;
+    /** Each call issues a new short-lived credential. */
+    issueMountProfile(input: IssueMountProfileInput, options?: RequestOptions): Promise<MountProfile>;
+    /** Admins only; resolves to how many credentials were revoked. */
+    revokeMountCredentials(filter: RevokeMountCredentialsInput): Promise<number>;
   };
 }
 
@@ -131,8 +153,23 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       create: (body) => call<User>('POST', '/users', { body }),
       update: (id, body) => call<User>('PATCH', `/users/${encodeURIComponent(id)}`, { body }),
     },
+    nas: {
+      listNodes: (o) => call<NasNode[]>('GET', '/nodes', o),
+      listExports: (o) => call<StorageExport[]>('GET', '/exports', o),
+      listGrants: async (exportId, o) =>
+        (await call<{ grants: ExportGrant[] }>('GET', grantsPath(exportId), o)).grants,
+      share: (exportId, user, access) =>
+        call<ExportGrant>('PUT', grantPath(exportId, user), { body: { access } }),
+      unshare: (exportId, userId) => call<void>('DELETE', grantPath(exportId, userId)),
+      issueMountProfile: (body, o) => call<MountProfile>('POST', '/mount-profiles/issue', { ...o, body }),
+      revokeMountCredentials: async (body) =>
+        (await call<{ revoked: number }>('POST', '/mount-credentials/revoke', { body })).revoked,
+    },
   };
 }
+
+const grantsPath = (exportId: string) => `/exports/${encodeURIComponent(exportId)}/grants`;
+const grantPath = (exportId: string, user: string) => `${grantsPath(exportId)}/${encodeURIComponent(user)}`;
 
 async function readError(response: Response): Promise<ApiError> {
   const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));

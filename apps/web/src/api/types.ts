@@ -88,3 +88,74 @@ export interface HomeportEvent<TData = unknown> {
   data: TData;
   at: string;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Storage (NAS): nodes, their exports, sharing and WebDAV mount profiles.
+
+export type NodeStatus = 'online' | 'degraded' | 'offline';
+export type ExportAccess = 'read-write' | 'read-only';
+
+/** A machine running a Homeport agent (members see only nodes holding exports shared with them). */
+export interface NasNode {
+  id: string;
+  machineId: string;
+  displayName: string;
+  agentVersion: string;
+  status: NodeStatus;
+  /** ISO 8601 timestamp of the last heartbeat; `''` when the node was never seen. */
+  lastSeenAt: string;
+  directAddress: string | null;
+  relayAddress: string | null;
+}
+
+/** A folder a node shares over WebDAV. */
+export interface StorageExport {
+  id: string;
+  nasNodeId: string;
+  label: string;
+  /** The folder on the node's own disk. */
+  path: string;
+  /** URL path on the node's WebDAV server, e.g. `/dav/photos/`. */
+  mountPath: string;
+  protocols: string[];
+  capacityBytes: number | null;
+  tags: string[];
+  /** What the signed-in user may do with it (admins: always read-write). */
+  access?: ExportAccess;
+}
+
+export interface ExportGrant {
+  userId: string;
+  /** Null when the user has been deleted since. */
+  username: string | null;
+  access: ExportAccess;
+  createdAt: string;
+}
+
+export interface IssueMountProfileInput {
+  exportId: string;
+  readonly?: boolean;
+}
+
+/** Where and how to mount an export, with a short-lived Basic-auth credential for the node. */
+export interface MountProfile {
+  id: string;
+  exportId: string;
+  protocol: 'webdav';
+  displayName: string;
+  /** `http(s)://<node>/dav/<export>/` */
+  mountUrl: string;
+  readonly: boolean;
+  credential: {
+    mode: 'basic-auth';
+    username: string;
+    password: string;
+    expiresAt: string;
+  };
+}
+
+/** At least one of the two. */
+export interface RevokeMountCredentialsInput {
+  userId?: string;
+  exportId?: string;
+}
