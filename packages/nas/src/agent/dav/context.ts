@@ -1,0 +1,42 @@
+// What every method handler receives: the export's fixed parts (context) and the request at hand.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '@homeport/core';
+import type { ExportRoot } from './fs/resolve.js';
+import type { SmallFileCache } from './fs/small-file-cache.js';
+import type { LockTimeouts } from './headers.js';
+import type { DavPath } from './request-path.js';
+import type { DavState } from './state/dav-state.js';
+
+/** Who calls and under which URL, decided by the caller per request (after it checked credentials). */
+export interface DavScope {
+  /** URL path prefix the export is mounted at, with a trailing slash, e.g. '/dav/exports/exp_1/'. */
+  prefix: string;
+  /** When true only GET, HEAD, OPTIONS and PROPFIND are allowed (403 otherwise). */
+  readonly: boolean;
+  /** The caller's identity: a lock's token only counts when sent by the principal who took the lock. */
+  principal: string;
+}
+
+/** Fixed for the life of a handler. */
+export interface DavContext {
+  readonly root: ExportRoot;
+  readonly state: DavState;
+  readonly clock: () => number;
+  readonly log: Logger | undefined;
+  readonly newLockToken: () => string;
+  readonly lockTimeouts: LockTimeouts;
+  /** Cap on PROPFIND, PROPPATCH and LOCK bodies. */
+  readonly maxXmlBytes: number;
+  readonly smallFiles: SmallFileCache;
+}
+
+/** One request being served. */
+export interface DavRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly scope: DavScope;
+  /** The request-URI inside the export. */
+  readonly path: DavPath;
+  readonly ctx: DavContext;
+}

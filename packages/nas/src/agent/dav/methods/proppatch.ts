@@ -1,0 +1,81 @@
+// PROPPATCH (RFC 4918 9.2): sets and removes dead properties in document order, all or nothing.
+
+import { readTextBody } from '../body.js';
+import type { DavRequest } from '../context.js';
+import { DavError } from '../errors.js';
+import { hrefElement, multistatus, statusElement } from '../multistatus.js';
+import { evaluateIf, requireLockTokens } from '../preconditions.js';
+import { PROTECTED_PROPS } from '../props/live.js';
+import { hrefOf } from '../request-path.js';
+import { sendXml } from '../respond.js';
+import type { PropPatchOp } from '../state/prop-store.js';
+import { childElements, isDav, parseXml } from '../xml/parse.js';
+import { serializeContent, wrapElement } from '../xml/write.js';
+
+function parsePropertyUpdate(text: string): PropPatchOp[] {
+  if (text.trim() === '') throw new DavError('malformed_xml', 'PROPPATCH needs a DAV:propertyupdate body');
+  const root = parseXml(text);
+  if (!isDav(root, 'propertyupdate'))
+    throw new DavError('malformed_xml', 'The body must be DAV:propertyupdate');
+  const ops: PropPatchOp[] = [];
+  for (const instruction of childElements(root)) {
+    const set = isDav(instruction, 'set');
+    if (!set && !isDav(instruction, 'remove')) continue;
+    for (const prop of childElements(instruction)) {
+      if (!isDav(prop, 'prop')) continue;
+      for (const property of childElements(prop)) {
+        ops.push(
+          set
+            ? {
+                op: 'set',
+                prop: {
+                  ns: property.ns,
+                  name: property.local,
+                  value: serializeContent(property),
+                  lang: property.lang,
+                },
+              }
+            : { op: 'remove', ns: property.ns, name: property.local },
+        );
+      }
+    }
+  }
+  if (ops.length === 0) throw new DavError('malformed_xml', 'DAV:propertyupdate names no property');
+  return ops;
+}
+
+const opName = (op: PropPatchOp) => (op.op === 'set' ? { ns: op.prop.ns, name: op.prop.name } : op);
+const isProtected = (op: PropPatchOp) => {
+  const { ns, name } = opName(op);
+  return ns === 'DAV:' && PROTECTED_PROPS.has(name);
+};
+
+export async function handleProppatch(r: DavRequest): Promise<void> {
+  const { ctx } = r;
+  const ops = parsePropertyUpdate(await readTextBody(r.req, ctx.maxXmlBytes));
+  const target = await ctx.root.resolve(r.path.segments);
+  if (target.kind !== 'found' || (r.path.trailingSlash && !target.stats.isDirectory())) {
+    throw new DavError('not_found', 'No such resource');
+  }
+  const submitted = await evaluateIf(r, target);
+  requireLockTokens(r, submitted, [{ key: target.key }]);
+
+  const href = hrefOf(r.scope.prefix, r.path.segments, target.stats.isDirectory());
+  const names = (list: readonly PropPatchOp[]) =>
+    list.map((op) => wrapElement(opName(op).ns, opName(op).name, '')).join('');
+  let propstats: string;
+  const refused = ops.filter(isProtected);
+  if (refused.length > 0) {
+    // Nothing is applied: the refused ones get 403, the rest 424 Failed Dependency (RFC 4918 9.2.1).
+    const others = ops.filter((op) => !isProtected(op));
+    propstats =
+      `<D:propstat><D:prop>${names(refused)}</D:prop>${statusElement(403)}` +
+      '<D:error><D:cannot-modify-protected-property/></D:error></D:propstat>';
+    if (others.length > 0)
+      propstats += `<D:propstat><D:prop>${names(others)}</D:prop>${statusElement(424)}</D:propstat>`;
+  } else {
+    ctx.state.props.patch(ctx.root.real, target.key, ops);
+    propstats = `<D:propstat><D:prop>${names(ops)}</D:prop>${statusElement(200)}</D:propstat>`;
+  }
+  sendXml(r.res, 207, multistatus(`<D:response>${hrefElement(href)}${propstats}</D:response>`));
+}

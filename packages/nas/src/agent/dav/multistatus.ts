@@ -1,0 +1,43 @@
+// Builds 207 Multi-Status bodies as strings (a PROPFIND of 10,000 files is one long concatenation, no DOM).
+
+import { STATUS_CODES } from 'node:http';
+import type { LockFailure } from './preconditions.js';
+import { hrefOf, segmentsOf } from './request-path.js';
+import { XML_DECLARATION } from './respond.js';
+import { escapeText } from './xml/write.js';
+
+const statusLines = new Map<number, string>();
+
+/** `<D:status>HTTP/1.1 404 Not Found</D:status>`, built once per code. */
+export function statusElement(code: number): string {
+  let line = statusLines.get(code);
+  if (line === undefined) {
+    line = `<D:status>HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}</D:status>`;
+    statusLines.set(code, line);
+  }
+  return line;
+}
+
+export function multistatus(responses: string): string {
+  return `${XML_DECLARATION}<D:multistatus xmlns:D="DAV:">${responses}</D:multistatus>`;
+}
+
+export function hrefElement(href: string): string {
+  return `<D:href>${escapeText(href)}</D:href>`;
+}
+
+/** One `<D:response>` per resource that stayed locked (DELETE and MOVE of a collection with locked members). */
+export function multistatusOfFailures(
+  prefix: string,
+  failures: readonly LockFailure[],
+  code: number,
+): string {
+  let body = '';
+  for (const failure of failures) {
+    const roots = failure.lockRoots
+      .map((key) => hrefElement(hrefOf(prefix, segmentsOf(key), false)))
+      .join('');
+    body += `<D:response>${hrefElement(hrefOf(prefix, segmentsOf(failure.key), false))}${statusElement(code)}<D:error><D:lock-token-submitted>${roots}</D:lock-token-submitted></D:error></D:response>`;
+  }
+  return multistatus(body);
+}

@@ -1,0 +1,74 @@
+// Renders one PROPFIND <D:response>: the 200 propstat with what exists, a 404 propstat with what does not.
+
+import { hrefElement, statusElement } from '../multistatus.js';
+import type { DeadProp } from '../state/prop-store.js';
+import { wrapElement } from '../xml/write.js';
+import { LIVE_PROPS, type RenderEnv, type ResourceView } from './live.js';
+import type { PropfindRequest, PropName } from './propfind-body.js';
+
+const OK = statusElement(200);
+const NOT_FOUND = statusElement(404);
+
+const renderDead = (prop: DeadProp) => wrapElement(prop.ns, prop.name, prop.value, prop.lang);
+const isDisplayName = (prop: DeadProp) => prop.ns === 'DAV:' && prop.name === 'displayname';
+
+function findDead(view: ResourceView, name: PropName): DeadProp | undefined {
+  for (const prop of view.dead) if (prop.name === name.local && prop.ns === name.ns) return prop;
+  return undefined;
+}
+
+function propstats(found: string, missing: string): string {
+  let out = '';
+  if (found !== '') out += `<D:propstat><D:prop>${found}</D:prop>${OK}</D:propstat>`;
+  if (missing !== '') out += `<D:propstat><D:prop>${missing}</D:prop>${NOT_FOUND}</D:propstat>`;
+  // RFC 4918 requires at least one propstat; an empty prop list still gets an (empty) 200.
+  return out === '' ? `<D:propstat><D:prop/>${OK}</D:propstat>` : out;
+}
+
+function renderNamed(view: ResourceView, names: readonly PropName[], env: RenderEnv): [string, string] {
+  let found = '';
+  let missing = '';
+  for (const name of names) {
+    const dead = findDead(view, name);
+    if (dead !== undefined) {
+      found += renderDead(dead);
+      continue;
+    }
+    const live = name.ns === 'DAV:' ? LIVE_PROPS.get(name.local) : undefined;
+    const element = live?.render(view, env);
+    if (element === undefined) missing += wrapElement(name.ns, name.local, '');
+    else found += element;
+  }
+  return [found, missing];
+}
+
+export function renderResponse(view: ResourceView, request: PropfindRequest, env: RenderEnv): string {
+  let body: string;
+  if (request.kind === 'prop') {
+    const [found, missing] = renderNamed(view, request.names, env);
+    body = propstats(found, missing);
+  } else if (request.kind === 'propname') {
+    let names = '';
+    for (const [local, live] of LIVE_PROPS) {
+      if (live.render(view, env) !== undefined) names += `<D:${local}/>`;
+    }
+    for (const prop of view.dead) if (!isDisplayName(prop)) names += wrapElement(prop.ns, prop.name, '');
+    body = propstats(names, '');
+  } else {
+    let found = '';
+    // A displayname the client set replaces the computed one.
+    const ownName = view.dead.some(isDisplayName);
+    for (const [local, live] of LIVE_PROPS) {
+      if (!live.allprop || (ownName && local === 'displayname')) continue;
+      found += live.render(view, env) ?? '';
+    }
+    for (const prop of view.dead) found += renderDead(prop);
+    const extra = request.include.filter(
+      (name) =>
+        !(name.ns === 'DAV:' && LIVE_PROPS.get(name.local)?.allprop) && findDead(view, name) === undefined,
+    );
+    const [more, missing] = renderNamed(view, extra, env);
+    body = propstats(found + more, missing);
+  }
+  return `<D:response>${hrefElement(view.href)}${body}</D:response>`;
+}

@@ -1,0 +1,42 @@
+// Schema of the WebDAV state (locks and dead properties), recorded under the module name 'nas-dav'.
+
+import type { Migration } from '@homeport/core';
+
+/**
+ * Both tables key a resource by the export root on disk plus the resource's path inside it ('/' or '/a/b', no
+ * trailing slash), so one database serves every export of an agent and two shares of one folder see the same
+ * locks. `parent` is stored so a PROPFIND Depth 1 fetches a folder's members' properties with one indexed query.
+ */
+export const davMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'locks and dead properties',
+    up: `
+      CREATE TABLE dav_locks (
+        token TEXT PRIMARY KEY,
+        root TEXT NOT NULL,
+        path TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('exclusive', 'shared')),
+        depth TEXT NOT NULL CHECK (depth IN ('0', 'infinity')),
+        owner TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        timeout_seconds INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX dav_locks_by_path ON dav_locks (root, path);
+
+      CREATE TABLE dav_props (
+        root TEXT NOT NULL,
+        path TEXT NOT NULL,
+        parent TEXT NOT NULL,
+        ns TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        lang TEXT,
+        PRIMARY KEY (root, path, ns, name)
+      ) WITHOUT ROWID;
+      CREATE INDEX dav_props_by_parent ON dav_props (root, parent);
+    `,
+  },
+];

@@ -1,0 +1,124 @@
+// Dead properties (PROPPATCH) kept in SQLite; every change is one transaction, so a PROPPATCH is all or nothing.
+
+import type { SqliteDatabase } from '@homeport/core';
+import { belowRange, parentKey } from './keys.js';
+
+export interface DeadProp {
+  ns: string;
+  name: string;
+  /** The property element's content as self-contained XML (every prefix it uses is declared inside it). */
+  value: string;
+  /** xml:lang in scope on the property element, if any (RFC 4918 4.3). */
+  lang: string | null;
+}
+
+export type PropPatchOp = { op: 'set'; prop: DeadProp } | { op: 'remove'; ns: string; name: string };
+
+export interface PropStore {
+  list(root: string, path: string): DeadProp[];
+  /** The properties of `folder` and of each of its direct members, by key, in one indexed query. */
+  listFolder(root: string, folder: string): Map<string, DeadProp[]>;
+  /** Applies the operations in order inside one transaction. */
+  patch(root: string, path: string, ops: readonly PropPatchOp[]): void;
+  /** Copies the properties of `from` (and of everything below it when `deep`) to `to`, replacing what was there. */
+  copyTree(root: string, from: string, to: string, deep: boolean): void;
+  /** Moves the properties of `from` and everything below it to `to`, replacing what was there. */
+  moveTree(root: string, from: string, to: string): void;
+  /** Drops the properties of `path` and everything below it. */
+  removeTree(root: string, path: string): void;
+}
+
+interface PropRow {
+  path: string;
+  ns: string;
+  name: string;
+  value: string;
+  lang: string | null;
+}
+
+const toProp = (row: PropRow): DeadProp => ({ ns: row.ns, name: row.name, value: row.value, lang: row.lang });
+
+export function createPropStore(db: SqliteDatabase): PropStore {
+  const list = db.prepare<[string, string], PropRow>(
+    'SELECT path, ns, name, value, lang FROM dav_props WHERE root = ? AND path = ?',
+  );
+  const listFolder = db.prepare<[string, string, string, string], PropRow>(
+    `SELECT path, ns, name, value, lang FROM dav_props WHERE root = ? AND path = ?
+     UNION ALL SELECT path, ns, name, value, lang FROM dav_props WHERE root = ? AND parent = ?`,
+  );
+  const upsert = db.prepare(
+    `INSERT INTO dav_props (root, path, parent, ns, name, value, lang) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (root, path, ns, name) DO UPDATE SET value = excluded.value, lang = excluded.lang`,
+  );
+  const removeOne = db.prepare('DELETE FROM dav_props WHERE root = ? AND path = ? AND ns = ? AND name = ?');
+  const removeTree = db.prepare(
+    'DELETE FROM dav_props WHERE root = ? AND (path = ? OR (path >= ? AND path < ?))',
+  );
+  // Paths are rewritten in SQL with substr/length so the character counting matches SQLite's own.
+  const copyOne = db.prepare(
+    `INSERT INTO dav_props (root, path, parent, ns, name, value, lang)
+     SELECT root, @to, @toParent, ns, name, value, lang FROM dav_props WHERE root = @root AND path = @from`,
+  );
+  const copyBelow = db.prepare(
+    `INSERT INTO dav_props (root, path, parent, ns, name, value, lang)
+     SELECT root, @to || substr(path, length(@from) + 1), @to || substr(parent, length(@from) + 1), ns, name,
+       value, lang
+     FROM dav_props WHERE root = @root AND path >= @low AND path < @high`,
+  );
+  const moveOne = db.prepare(
+    'UPDATE dav_props SET path = @to, parent = @toParent WHERE root = @root AND path = @from',
+  );
+  const moveBelow = db.prepare(
+    `UPDATE dav_props SET path = @to || substr(path, length(@from) + 1), parent = @to || substr(parent,
+       length(@from) + 1) WHERE root = @root AND path >= @low AND path < @high`,
+  );
+
+  const dropTree = (root: string, path: string): void => {
+    const [low, high] = belowRange(path);
+    removeTree.run(root, path, low, high);
+  };
+
+  const patch = db.transaction((root: string, path: string, ops: readonly PropPatchOp[]) => {
+    const parent = parentKey(path);
+    for (const op of ops) {
+      if (op.op === 'set') {
+        upsert.run(root, path, parent, op.prop.ns, op.prop.name, op.prop.value, op.prop.lang);
+      } else {
+        removeOne.run(root, path, op.ns, op.name);
+      }
+    }
+  });
+
+  const copyTree = db.transaction((root: string, from: string, to: string, deep: boolean) => {
+    dropTree(root, to);
+    copyOne.run({ root, from, to, toParent: parentKey(to) });
+    if (deep) {
+      const [low, high] = belowRange(from);
+      copyBelow.run({ root, from, to, low, high });
+    }
+  });
+
+  const moveTree = db.transaction((root: string, from: string, to: string) => {
+    dropTree(root, to);
+    moveOne.run({ root, from, to, toParent: parentKey(to) });
+    const [low, high] = belowRange(from);
+    moveBelow.run({ root, from, to, low, high });
+  });
+
+  return {
+    list: (root, path) => list.all(root, path).map(toProp),
+    listFolder(root, folder) {
+      const byPath = new Map<string, DeadProp[]>();
+      for (const row of listFolder.all(root, folder, root, folder)) {
+        const props = byPath.get(row.path);
+        if (props === undefined) byPath.set(row.path, [toProp(row)]);
+        else props.push(toProp(row));
+      }
+      return byPath;
+    },
+    patch: (root, path, ops) => patch(root, path, ops),
+    copyTree: (root, from, to, deep) => copyTree(root, from, to, deep),
+    moveTree: (root, from, to) => moveTree(root, from, to),
+    removeTree: dropTree,
+  };
+}
