@@ -1,8 +1,8 @@
 // The built `homeport` command: help, user management on the local database, configuration errors,
 // the bind guard, and SIGTERM on a running server (real processes from the testkit).
 
-import { execFile } from 'node:child_process';
-import { HOMEPORT_BUNDLE, startHomeport, tempDir } from '@homeport/testkit';
+import { execFile, spawn } from 'node:child_process';
+import { freePort, HOMEPORT_BUNDLE, startHomeport, tempDir } from '@homeport/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRaw } from './support/raw-http.js';
 
@@ -133,6 +133,39 @@ describe('homeport start', () => {
     const status = await server.process.stop('SIGTERM');
     expect(status.code).toBe(0);
     expect(server.process.stdout()).toContain('"msg":"stopped"');
+  });
+
+  it('still stops on SIGTERM after whoever read its output went away (EPIPE)', async () => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [HOMEPORT_BUNDLE, 'start', '--port', String(port), '--data-dir', tempDir('homeport-epipe-')],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: { PATH: process.env.PATH ?? '', HOMEPORT_ADMIN_PASSWORD: 'epipe-admin-password' },
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await new Promise((resolve) => child.stdout?.once('data', resolve));
+      for (
+        let i = 0;
+        i < 50 && (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status !== 200;
+        i += 1
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      child.stdout?.destroy(); // the reader goes away: the server's next write hits EPIPE
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      child.kill('SIGTERM');
+      const code = await Promise.race([
+        exited,
+        new Promise((resolve) => setTimeout(() => resolve('hung'), 8000)),
+      ]);
+      expect(code).not.toBe('hung');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 
   /** A request whose body never finishes keeps the graceful drain waiting. */

@@ -46,5 +46,8 @@ export function createLogger(options: LoggerFactoryOptions = {}): Logger {
       transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } },
     });
   }
-  return pino(pinoOptions);
+  // Synchronous writes: an asynchronous destination flushes at exit in a loop that never ends once
+  // stdout's reader is gone (EPIPE), so SIGTERM would never finish; sync writes fail once and pino drops
+  // the stream.
+  return pino(pinoOptions, pino.destination({ dest: 1, sync: true }));
 }
