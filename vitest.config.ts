@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    setupFiles: ['test/setup/testkit-cleanup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: real processes (servers, browsers) in parallel files would fight for them.

@@ -1,10 +1,9 @@
 // Builds a whole Homeport in-process for HTTP tests (Fastify inject, no socket), on a temp data dir,
 // with the log captured so tests can check what it says (and what it must never say).
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config, createLogger } from '@homeport/core';
+import { tempDir } from '@homeport/testkit';
 import { createHomeport, type Homeport } from '../../src/compose.js';
 
 export const ADMIN_PASSWORD = 'correct-horse-battery';
@@ -28,7 +27,7 @@ export interface TestAppOptions {
 }
 
 export function newDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'homeport-test-'));
+  return tempDir('homeport-test-');
 }
 
 export async function buildApp(options: TestAppOptions = {}): Promise<TestApp> {
