@@ -5,6 +5,15 @@ export { TestkitError, type TestkitErrorCode } from './errors.js';
 export { freePort } from './free-port.js';
 export { type HomeportInstance, type StartHomeportOptions, startHomeport } from './homeport.js';
 export {
+  LITMUS_GROUPS,
+  type LitmusGroupResult,
+  type LitmusResult,
+  type LitmusTestOutcome,
+  parseLitmusOutput,
+  type RunLitmusOptions,
+  runLitmus,
+} from './litmus.js';
+export {
   type ExitStatus,
   type ManagedProcess,
   type ReadyCheck,
@@ -12,6 +21,7 @@ export {
   startProcess,
 } from './process/managed-process.js';
 export { runningCount, stopAll } from './process/registry.js';
+export { type RcloneResult, type RcloneWebdavRemote, type RunRcloneOptions, runRclone } from './rclone.js';
 export { HOMEPORT_BUNDLE, REPO_ROOT, WEB_UI_INDEX } from './repo-paths.js';
 export { requireCommand } from './require-command.js';
 export { removeTempDirs, tempDir } from './temp-dir.js';
