@@ -91,7 +91,8 @@ export function sendFailure(res: ServerResponse, error: unknown, log: Logger | u
   const status = STATUS[dav.code];
   if (dav.condition !== undefined) {
     const hrefs = dav.hrefs.map((href) => `<D:href>${escapeText(href)}</D:href>`).join('');
-    const condition = hrefs === '' ? `<D:${dav.condition}/>` : `<D:${dav.condition}>${hrefs}</D:${dav.condition}>`;
+    const condition =
+      hrefs === '' ? `<D:${dav.condition}/>` : `<D:${dav.condition}>${hrefs}</D:${dav.condition}>`;
     const body = `${XML_DECLARATION}<D:error xmlns:D="DAV:">${condition}</D:error>`;
     sendXml(res, status, body, dav.headers);
     return;
