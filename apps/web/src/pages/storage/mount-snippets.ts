@@ -1,0 +1,144 @@
+// The text of the mount instructions: URLs and commands built from a mount profile, ready to copy.
+
+export interface MountTarget {
+  /** `http(s)://<node>/dav/<export>/`, as the server gave it. */
+  url: string;
+  username: string;
+  password: string;
+  /** The export's label; names the rclone remote and the Linux mount point. */
+  label: string;
+}
+
+export type MountPlatform = 'macos' | 'windows' | 'linux' | 'rclone';
+
+/**
+ * POSIX shell single quotes: everything inside is literal, and a `'` is closed, escaped and reopened.
+ * Values come from the server, but a label or a URL must never be able to run a command when pasted.
+ */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A short name safe in a path, a shell word and an rclone remote name: "Family Photos" → "family-photos". */
+export function slugify(label: string, fallback = 'files'): string {
+  const slug = label
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
+  return slug === '' ? fallback : slug;
+}
+
+export function isHttps(url: string): boolean {
+  return /^https:/i.test(url);
+}
+
+/** GVfs names WebDAV `dav://` over http and `davs://` over https; it does not accept http(s) URLs. */
+export function gioDavUrl(url: string): string {
+  if (/^https:\/\//i.test(url)) return `davs://${url.slice('https://'.length)}`;
+  if (/^http:\/\//i.test(url)) return `dav://${url.slice('http://'.length)}`;
+  return url;
+}
+
+/**
+ * True when the URL names this machine (localhost, 127.0.0.0/8, ::1): it then works only on the node
+ * itself, which is worth saying when the browser is elsewhere.
+ */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\./.test(host);
+}
+
+export function rcloneRemoteName(label: string): string {
+  return `homeport-${slugify(label)}`;
+}
+
+/**
+ * `rclone config create` with the password obscured first. `--no-obscure` is needed because a long
+ * base64-looking password (ours) can make rclone believe it is already obscured and store it as is;
+ * passing it obscured and saying so removes the guess.
+ */
+export function rcloneCreateCommand(target: MountTarget): string {
+  return [
+    'rclone config create',
+    rcloneRemoteName(target.label),
+    'webdav',
+    `url=${shellQuote(target.url)}`,
+    'vendor=other',
+    `user=${shellQuote(target.username)}`,
+    `pass="$(rclone obscure ${shellQuote(target.password)})"`,
+    '--no-obscure',
+  ].join(' ');
+}
+
+/** Placeholder in the rclone.conf section: the file wants the obscured form, which only rclone computes. */
+export const OBSCURED_PASSWORD_PLACEHOLDER = 'OUTPUT_OF_RCLONE_OBSCURE';
+
+/** The same remote as `rcloneCreateCommand`, as a section of `rclone.conf`. */
+export function rcloneConfSection(target: MountTarget): string {
+  return [
+    `[${rcloneRemoteName(target.label)}]`,
+    'type = webdav',
+    `url = ${target.url}`,
+    'vendor = other',
+    `user = ${target.username}`,
+    `# pass is the password obscured: rclone obscure ${shellQuote(target.password)}`,
+    `pass = ${OBSCURED_PASSWORD_PLACEHOLDER}`,
+  ].join('\n');
+}
+
+export function gioMountCommand(target: MountTarget): string {
+  return `gio mount ${shellQuote(gioDavUrl(target.url))}`;
+}
+
+/**
+ * davfs2 asks for the username and password when it mounts. Without uid/gid the files belong to root,
+ * and the person who mounted them could not write.
+ */
+export function davfsMountCommand(target: MountTarget): string {
+  const mountPoint = `/mnt/${slugify(target.label)}`;
+  return [
+    `sudo mkdir -p ${mountPoint}`,
+    `sudo mount -t davfs -o uid="$(id -u)",gid="$(id -g)" ${shellQuote(target.url)} ${mountPoint}`,
+  ].join('\n');
+}
+
+/**
+ * Windows' WebClient refuses Basic auth over plain http unless BasicAuthLevel is 2 (its default, 1,
+ * allows it over https only); the service reads the value when it starts. Run in an administrator prompt.
+ */
+export const WINDOWS_BASIC_AUTH_COMMAND = [
+  'reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters /v BasicAuthLevel /t REG_DWORD /d 2 /f',
+  'net stop webclient',
+  'net start webclient',
+].join('\n');
+
+/**
+ * How to add a node from another machine; the agent reads the bootstrap token from the environment, and
+ * listens on 127.0.0.1 unless told otherwise, which other machines could not mount from.
+ */
+export function agentCommand(controlPlaneUrl: string): string {
+  return [
+    `HOMEPORT_NODE_BOOTSTRAP_TOKEN='<node bootstrap token>' \\`,
+    `  homeport agent --control-plane ${shellQuote(controlPlaneUrl)} --export /srv/photos:Photos \\`,
+    `  --listen 0.0.0.0:8090 --advertise-url http://<this machine's address>:8090`,
+  ].join('\n');
+}
+
+/** The tab to open first, from the browser's user agent; undefined when it says nothing useful. */
+export function guessPlatform(userAgent: string): MountPlatform | undefined {
+  // Android and ChromeOS user agents also contain "Linux", but have no gio or davfs2 to offer.
+  if (/Android|CrOS/i.test(userAgent)) return undefined;
+  if (/iPhone|iPad|iPod/i.test(userAgent)) return undefined;
+  if (/Macintosh|Mac OS X/i.test(userAgent)) return 'macos';
+  if (/Windows/i.test(userAgent)) return 'windows';
+  if (/Linux|X11/i.test(userAgent)) return 'linux';
+  return undefined;
+}
