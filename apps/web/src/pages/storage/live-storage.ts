@@ -1,0 +1,45 @@
+// Live storage events (`nas.nodes`, `nas.exports`): their payloads checked, and node status applied in place.
+import type { NasNode, NodeStatus } from '../../api/types';
+
+export const STORAGE_TOPICS = ['nas.nodes', 'nas.exports'] as const;
+export const STORAGE_EVENT_TYPES = ['node.status', 'exports.synced'] as const;
+
+export interface NodeStatusChange {
+  nodeId: string;
+  status: NodeStatus;
+  lastSeenAt: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
+const statuses: readonly string[] = ['online', 'degraded', 'offline'] satisfies NodeStatus[];
+
+/** `node.status` data, or undefined when the payload is not the shape the server sends. */
+export function parseNodeStatusChange(data: unknown): NodeStatusChange | undefined {
+  if (!isRecord(data)) return undefined;
+  const { nodeId, status, lastSeenAt } = data;
+  if (typeof nodeId !== 'string' || typeof status !== 'string' || typeof lastSeenAt !== 'string') {
+    return undefined;
+  }
+  if (!statuses.includes(status)) return undefined;
+  // cast: checked against the list of statuses just above
+  return { nodeId, status: status as NodeStatus, lastSeenAt };
+}
+
+/** The node id of an `exports.synced` payload. */
+export function parseExportsSynced(data: unknown): { nodeId: string } | undefined {
+  if (!isRecord(data) || typeof data.nodeId !== 'string') return undefined;
+  return { nodeId: data.nodeId };
+}
+
+/**
+ * The list with one node's status replaced; the same array when the node is not in it, so the caller
+ * can tell that it should reload instead (a node that registered after the list was loaded).
+ */
+export function applyNodeStatus(nodes: readonly NasNode[], change: NodeStatusChange): readonly NasNode[] {
+  if (!nodes.some((node) => node.id === change.nodeId)) return nodes;
+  return nodes.map((node) =>
+    node.id === change.nodeId ? { ...node, status: change.status, lastSeenAt: change.lastSeenAt } : node,
+  );
+}
