@@ -7,7 +7,7 @@ import { LoginPage } from './pages/auth/login-page';
 import { RegisterPage } from './pages/auth/register-page';
 import { AdminOnly, SettingsIndex } from './pages/settings/settings-guards';
 
-const StoragePage = lazy(() => import('./pages/placeholders/storage-page'));
+const StoragePage = lazy(() => import('./pages/storage/storage-page'));
 const RoomsPage = lazy(() => import('./pages/placeholders/rooms-page'));
 const DeploysPage = lazy(() => import('./pages/placeholders/deploys-page'));
 const SettingsPage = lazy(() => import('./pages/settings/settings-page'));
