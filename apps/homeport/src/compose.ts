@@ -33,7 +33,14 @@ import {
   type SqliteDatabase,
   type UserDirectory,
 } from '@homeport/core';
-import { agentSettings, createNasControl, type NasControl, nasSettings } from '@homeport/nas';
+import {
+  type Agent,
+  agentFromConfig,
+  agentSettings,
+  createNasControl,
+  type NasControl,
+  nasSettings,
+} from '@homeport/nas';
 import { VERSION } from './version.js';
 import { DEFAULT_WEB_DIR, registerWeb, webFallback } from './web.js';
 
@@ -65,6 +72,9 @@ export interface Homeport {
   listen(): Promise<string>;
   /** Graceful stop (same as SIGTERM without exiting). */
   close(): Promise<void>;
+  /** The embedded agent's WebDAV base URL once listening (undefined when it does not run). */
+  readonly davUrl: string | undefined;
+  readonly agent: Agent | undefined;
 }
 
 /** Every setting group the process reads, for validation at start and the configuration reference. */
@@ -137,6 +147,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     db,
     events,
     log: log.child({ module: 'accounts' }),
+    dataDir,
     clock,
     tls: Boolean(tls),
   });
@@ -205,6 +216,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     }
   });
 
+  let embeddedAgent: (Agent & { close(): Promise<void> }) | undefined;
+  let davUrl: string | undefined;
   return {
     app,
     accounts,
@@ -220,7 +233,35 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
         await module.start?.(contextOf(module));
         started.push(module);
       }
-      return app.listen({ port: core.port, host: core.bind });
+      const address = await app.listen({ port: core.port, host: core.bind });
+      if (nas && config.read(agentSettings).embedded) {
+        const nasContext = contextOf(nas.module);
+        // The embedded agent talks to this server over loopback, exactly as a remote agent would.
+        const port = new URL(address).port;
+        const agent = agentFromConfig({
+          config,
+          log,
+          version: VERSION,
+          embedded: {
+            controlPlaneUrl: `http://${core.bind.includes(':') ? '[::1]' : '127.0.0.1'}:${port}`,
+            bootstrapToken: nas.bootstrapToken(nasContext),
+            dataDir,
+            bind: core.bind,
+            publicUrl: core.publicUrl,
+          },
+        });
+        embeddedAgent = agent;
+        // Registered after 'http', so it stops first: no heartbeats into a closing server.
+        lifecycle.onShutdown('agent', () => agent.close());
+        davUrl = await agent.start();
+      }
+      return address;
+    },
+    get davUrl() {
+      return davUrl;
+    },
+    get agent() {
+      return embeddedAgent;
     },
     close: () => lifecycle.shutdown('close requested'),
   };

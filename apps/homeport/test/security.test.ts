@@ -110,12 +110,13 @@ describe('first admin', () => {
 
 describe('static client token and guards', () => {
   async function guardedApp(clientToken: string | undefined) {
-    const db = (await import('@homeport/core')).openDatabase(`${newDataDir()}/db.sqlite`);
+    const dataDir = newDataDir();
+    const db = (await import('@homeport/core')).openDatabase(`${dataDir}/db.sqlite`);
     const { accountsMigrations } = await import('@homeport/accounts');
     (await import('@homeport/core')).applyMigrations(db, 'accounts', accountsMigrations);
     const log = createLogger({ level: 'silent' });
     const config = new Config({ env: clientToken ? { HOMEPORT_CLIENT_TOKEN: clientToken } : {} });
-    const accounts = createAccounts({ config, db, events: createEventHub(), log });
+    const accounts = createAccounts({ config, db, events: createEventHub(), log, dataDir });
     const app = await createHttpServer({
       log,
       metrics: createMetrics({ collectProcess: false }),

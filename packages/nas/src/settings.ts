@@ -1,6 +1,7 @@
 // Settings of the NAS control plane and of the agent (with betterNAS's names as aliases).
 
 import {
+  boolSetting,
   defineSettings,
   durationSetting,
   intSetting,
@@ -98,6 +99,12 @@ export const agentSettings = defineSettings({
     env: 'HOMEPORT_AGENT_STATE_DIR',
     flag: 'state-dir',
     doc: 'Agent state: machine id, node token, locks and properties (default ./homeport-agent; embedded: <data-dir>/agent).',
+  }),
+  embedded: boolSetting({
+    key: 'agent.embedded',
+    env: 'HOMEPORT_EMBEDDED_AGENT',
+    default: true,
+    doc: '`homeport start` also runs an agent exporting HOMEPORT_EXPORTS (default `<data-dir>/files`).',
   }),
   davPort: intSetting({
     key: 'agent.davPort',

@@ -34,6 +34,8 @@ export interface HomeportInstance {
   dataDir: string;
   /** Password of the `admin` account created at first launch from HOMEPORT_ADMIN_PASSWORD. */
   adminPassword: string;
+  /** Base URL of the embedded NAS agent's WebDAV server (on its own free port). */
+  davUrl: string;
 }
 
 const PORT_ATTEMPTS = 3;
@@ -68,17 +70,23 @@ export async function startHomeport(options: StartHomeportOptions = {}): Promise
   const adminPassword = randomBytes(24).toString('base64url');
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
+    const davPort = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const args = [bundle, 'start', '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir];
     try {
       const process = await startProcess(globalThis.process.execPath, [...args, ...(options.args ?? [])], {
         name: 'homeport',
-        env: { ...withoutHomeportSettings(), HOMEPORT_ADMIN_PASSWORD: adminPassword, ...options.env },
+        env: {
+          ...withoutHomeportSettings(),
+          HOMEPORT_ADMIN_PASSWORD: adminPassword,
+          HOMEPORT_DAV_PORT: String(davPort),
+          ...options.env,
+        },
         ready: { url: `${url}/health` },
         ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
-      return { process, url, port, dataDir, adminPassword };
+      return { process, url, port, dataDir, adminPassword, davUrl: `http://127.0.0.1:${davPort}` };
     } catch (error) {
       // freePort() cannot reserve the port; if another process took it meanwhile, try a new one.
       const raced = error instanceof TestkitError && error.message.includes('EADDRINUSE');

@@ -1,5 +1,6 @@
 // Public surface of @homeport/testkit: start real processes on free loopback ports and stop them by PID.
 
+export { type AgentInstance, type StartAgentOptions, startAgent } from './agent.js';
 export { CHROMIUM_ARGS, CHROMIUM_PATH, type LaunchChromiumOptions, launchChromium } from './chromium.js';
 export { TestkitError, type TestkitErrorCode } from './errors.js';
 export { freePort } from './free-port.js';
@@ -13,6 +14,11 @@ export {
   type RunLitmusOptions,
   runLitmus,
 } from './litmus.js';
+export {
+  type OidcProviderInstance,
+  type StartOidcProviderOptions,
+  startOidcProvider,
+} from './oidc-provider.js';
 export {
   type ExitStatus,
   type ManagedProcess,

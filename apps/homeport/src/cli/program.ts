@@ -4,6 +4,7 @@ import { describeSettings } from '@homeport/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ALL_SETTINGS } from '../compose.js';
 import { VERSION } from '../version.js';
+import { runAgent } from './agent.js';
 import { runStart } from './start.js';
 import { userAdd, userList, userResetPassword, userUpdate } from './user.js';
 
@@ -32,6 +33,7 @@ Examples:
   homeport start                                   # http://127.0.0.1:8080, data in ./homeport-data
   homeport start --port 9000 --data-dir /var/lib/homeport
   homeport start --bind 0.0.0.0 --tls-cert cert.pem --tls-key key.pem
+  homeport agent --control-plane http://127.0.0.1:8080 --export /srv/photos:Photos
   homeport user add alice --role admin             # prints a generated password once
   echo 's3cret-pass' | homeport user reset-password alice --password-stdin
   homeport config reference                        # every setting, its env name and default`,
@@ -58,6 +60,35 @@ Examples:
   homeport start --config /etc/homeport.yaml`,
     )
     .action((options: Record<string, unknown>) => runStart(options));
+
+  program
+    .command('agent')
+    .description('serve folders of this machine over WebDAV for a control plane (a NAS node)')
+    .option('--control-plane <url>', 'control plane URL (env HOMEPORT_CONTROL_PLANE_URL)')
+    .option(
+      '--export <path[:label]...>',
+      'folder to export; repeat for more (env HOMEPORT_EXPORTS, comma-separated)',
+    )
+    .option('--listen <host:port>', 'where to serve WebDAV (default 127.0.0.1:8090)')
+    .option('--advertise-url <url>', 'address clients mount from (default http://<listen>)')
+    .option('--name <name>', 'display name (default: host name)')
+    .option('--machine-id <id>', 'stable machine id (default: generated once and kept)')
+    .option('--heartbeat-interval <duration>', 'how often to report (default 30s)')
+    .option('--state-dir <dir>', 'agent state folder (default ./homeport-agent)')
+    .option('--insecure-public', 'allow a non-loopback --listen without TLS (behind a TLS proxy)')
+    .option('--config <file>', 'YAML config file (env HOMEPORT_CONFIG)')
+    .addHelpText(
+      'after',
+      `
+The bootstrap token comes from HOMEPORT_NODE_BOOTSTRAP_TOKEN (it is in <data-dir>/secrets/node-bootstrap-token
+on the control plane); it is never a flag, so it does not show up in the process list.
+
+Examples:
+  HOMEPORT_NODE_BOOTSTRAP_TOKEN=… homeport agent --control-plane https://homeport.example.com \\
+      --export /srv/photos:Photos --export /srv/media --listen 127.0.0.1:8090
+  homeport agent --config /etc/homeport-agent.yaml`,
+    )
+    .action((options: Record<string, unknown>) => runAgent(options));
 
   const user = program
     .command('user')

@@ -23,4 +23,5 @@ export async function runStart(options: Record<string, unknown>): Promise<void> 
   console.log(`  open:     ${publicUrl}`);
   console.log(`  data:     ${homeport.dataDir}`);
   console.log(`  modules:  ${homeport.modules.map((module) => module.name).join(', ')}`);
+  if (homeport.davUrl) console.log(`  webdav:   ${homeport.davUrl} (embedded agent)`);
 }

@@ -16,11 +16,11 @@ async function withAccounts<T>(
     configFile: typeof options.config === 'string' ? options.config : process.env.HOMEPORT_CONFIG,
   });
   config.validate(ALL_SETTINGS);
-  const { db } = openStore(config);
+  const { db, dataDir } = openStore(config);
   try {
     const log = createLogger({ level: 'warn' });
     applyMigrations(db, 'accounts', accountsMigrations);
-    const accounts = createAccounts({ config, db, events: createEventHub(), log });
+    const accounts = createAccounts({ config, db, events: createEventHub(), log, dataDir });
     return await work(accounts.service);
   } finally {
     db.close();

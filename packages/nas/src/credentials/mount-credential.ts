@@ -72,10 +72,13 @@ export function verifyMountCredential(
   const dot = password.indexOf('.');
   if (dot <= 0) return { ok: false, reason: 'malformed' };
   const payload = password.slice(0, dot);
-  const given = Buffer.from(password.slice(dot + 1), 'base64url');
+  const tagText = password.slice(dot + 1);
+  const given = Buffer.from(tagText, 'base64url');
   const wanted = tag(key, payload);
   if (given.length !== wanted.length || !timingSafeEqual(given, wanted))
     return { ok: false, reason: 'bad_signature' };
+  // base64 decoding ignores the last character's spare bits; only the canonical spelling is the credential.
+  if (given.toString('base64url') !== tagText) return { ok: false, reason: 'malformed' };
   let claims: unknown;
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

@@ -1,0 +1,56 @@
+// `homeport agent`: serve folders of this machine over WebDAV for a Homeport control plane.
+
+import {
+  assertSafeBind,
+  Config,
+  ConfigError,
+  coreSettings,
+  createLifecycle,
+  createLogger,
+} from '@homeport/core';
+import { agentFromConfig, agentSettings, nasSettings } from '@homeport/nas';
+import { ALL_SETTINGS } from '../compose.js';
+import { VERSION } from '../version.js';
+import { flagsFrom } from './flags.js';
+
+export async function runAgent(options: Record<string, unknown>): Promise<void> {
+  const config = new Config({
+    flags: flagsFrom(options, ALL_SETTINGS),
+    env: process.env,
+    configFile: typeof options.config === 'string' ? options.config : process.env.HOMEPORT_CONFIG,
+  });
+  config.validate(ALL_SETTINGS);
+  const core = config.read(coreSettings);
+  const settings = config.read(agentSettings);
+  const problems: string[] = [];
+  if (!settings.controlPlaneUrl)
+    problems.push(
+      '--control-plane (HOMEPORT_CONTROL_PLANE_URL): required, e.g. https://homeport.example.com',
+    );
+  if (!settings.exports?.length)
+    problems.push('--export (HOMEPORT_EXPORTS): give at least one folder, e.g. --export /srv/photos:Photos');
+  if (problems.length > 0) throw new ConfigError(problems);
+  const listen = settings.listen ?? '127.0.0.1:8090';
+  // Basic-auth mount credentials must not cross a network in clear either.
+  assertSafeBind({
+    bind: listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
+    tls: false,
+    insecurePublic: core.insecurePublic,
+  });
+
+  const log = createLogger({ level: core.logLevel });
+  const agent = agentFromConfig({
+    config,
+    log,
+    version: VERSION,
+    bootstrapToken: config.read(nasSettings).nodeBootstrapToken,
+  });
+  const lifecycle = createLifecycle({ log, timeoutMs: core.shutdownTimeout });
+  lifecycle.onShutdown('agent', () => agent.close());
+  lifecycle.installSignalHandlers();
+  const url = await agent.start();
+  console.log(`Homeport agent ${VERSION} serving WebDAV on ${url}`);
+  console.log(`  machine:        ${agent.machineId}`);
+  console.log(`  control plane:  ${settings.controlPlaneUrl}`);
+  for (const spec of settings.exports ?? []) console.log(`  export:         ${spec}`);
+}

@@ -1,0 +1,53 @@
+// What the agent keeps between restarts (mode 0600): machine id, node id, node token and verification key,
+// so it keeps serving issued credentials while the control plane is unreachable.
+
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface AgentIdentity {
+  machineId: string;
+  nodeId?: string;
+  nodeToken?: string;
+  /** base64url key the node verifies mount credentials with (from the control plane). */
+  davKey?: string;
+  /** The control plane these were issued by: a different one means registering afresh. */
+  controlPlaneUrl?: string;
+}
+
+export interface AgentStateFile {
+  read(): AgentIdentity;
+  write(identity: AgentIdentity): void;
+}
+
+/** Reads or creates `<stateDir>/agent.json`; a configured machine id wins over the stored one. */
+export function openAgentState(stateDir: string, configuredMachineId: string | undefined): AgentStateFile {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const file = join(stateDir, 'agent.json');
+  const write = (identity: AgentIdentity) => {
+    const aside = `${file}.tmp`;
+    writeFileSync(aside, `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 });
+    renameSync(aside, file);
+  };
+  let current: AgentIdentity;
+  try {
+    // Written by this function only; checked for the one field that must be there.
+    current = JSON.parse(readFileSync(file, 'utf8')) as AgentIdentity;
+    if (typeof current.machineId !== 'string') throw new Error(`${file} has no machineId`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    current = { machineId: configuredMachineId ?? randomUUID() };
+    write(current);
+  }
+  if (configuredMachineId !== undefined && configuredMachineId !== current.machineId) {
+    current = { machineId: configuredMachineId };
+    write(current);
+  }
+  return {
+    read: () => current,
+    write(identity) {
+      current = identity;
+      write(identity);
+    },
+  };
+}

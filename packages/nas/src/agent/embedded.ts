@@ -1,0 +1,91 @@
+// Builds an agent from settings: for `homeport agent`, and embedded in `homeport start` so a newcomer can
+// mount `<data-dir>/files` at once.
+
+import { join, resolve } from 'node:path';
+import type { Config, Logger } from '@homeport/core';
+import { agentSettings } from '../settings.js';
+import { type Agent, createAgent } from './agent.js';
+import { createDavHandlers } from './dav-handlers.js';
+import { parseExportSpecs } from './export-specs.js';
+
+export interface AgentFromConfigOptions {
+  config: Config;
+  log: Logger;
+  version: string;
+  /** Embedded mode: the control plane's own URL and bootstrap token, and defaults under the data dir. */
+  embedded?: {
+    controlPlaneUrl: string;
+    bootstrapToken: string;
+    dataDir: string;
+    bind: string;
+    publicUrl: string | undefined;
+  };
+  /** Bootstrap token for a standalone agent (from nasSettings). */
+  bootstrapToken?: string | undefined;
+}
+
+/**
+ * On a wildcard bind the listening address is no address a client can use; the public URL's host is
+ * (with the agent's own port).
+ */
+function embeddedAdvertiseUrl(
+  embedded: AgentFromConfigOptions['embedded'],
+  host: string,
+  port: number,
+): string | undefined {
+  if (!embedded?.publicUrl || (host !== '0.0.0.0' && host !== '::')) return undefined;
+  const url = new URL(embedded.publicUrl);
+  return `http://${url.hostname}:${port}`;
+}
+
+export function agentFromConfig(options: AgentFromConfigOptions): Agent & { close(): Promise<void> } {
+  const settings = options.config.read(agentSettings);
+  const { embedded } = options;
+  const controlPlaneUrl = embedded?.controlPlaneUrl ?? settings.controlPlaneUrl;
+  if (!controlPlaneUrl)
+    throw new Error('give the control plane URL: --control-plane or HOMEPORT_CONTROL_PLANE_URL');
+  const specs = settings.exports ?? (embedded ? [`${join(embedded.dataDir, 'files')}:Files`] : []);
+  if (specs.length === 0)
+    throw new Error('give at least one folder to export: --export /path[:label] or HOMEPORT_EXPORTS');
+  const exports = parseExportSpecs(specs, {
+    create: embedded !== undefined && settings.exports === undefined,
+  });
+  const stateDir = resolve(
+    settings.stateDir ?? (embedded ? join(embedded.dataDir, 'agent') : './homeport-agent'),
+  );
+  const [host, port] = settings.listen
+    ? [
+        settings.listen.slice(0, settings.listen.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
+        Number(settings.listen.slice(settings.listen.lastIndexOf(':') + 1)),
+      ]
+    : [embedded?.bind ?? '127.0.0.1', settings.davPort];
+  const log = options.log.child({ component: 'agent' });
+  const dav = createDavHandlers(exports, stateDir, log);
+  const agent = createAgent({
+    controlPlaneUrl,
+    bootstrapToken: embedded?.bootstrapToken ?? options.bootstrapToken,
+    exports,
+    handlers: dav.handlers,
+    host,
+    port,
+    advertiseUrl: settings.advertiseUrl ?? embeddedAdvertiseUrl(embedded, host, port),
+    displayName: settings.nodeName,
+    machineId: settings.machineId,
+    heartbeatMs: settings.heartbeatInterval,
+    stateDir,
+    version: options.version,
+    log,
+  });
+  return {
+    get machineId() {
+      return agent.machineId;
+    },
+    start: () => agent.start(),
+    registered: () => agent.registered(),
+    stop: () => agent.stop(),
+    async close() {
+      await agent.stop();
+      dav.close();
+    },
+  };
+}

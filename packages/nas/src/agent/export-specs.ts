@@ -1,0 +1,65 @@
+// Parses `path[:label]` export specs, checks the folders, and gives each a mount path on this agent.
+
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+
+export interface AgentExport {
+  /** Real path of the folder (symlinks resolved once, at start). */
+  root: string;
+  label: string;
+  /** `/dav/<slug>/`, unique on this agent. */
+  mountPath: string;
+}
+
+function slug(label: string): string {
+  const cleaned = label
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 20);
+  return cleaned === '' ? 'export' : cleaned;
+}
+
+/**
+ * `/srv/photos:Family Photos` → root /srv/photos, label "Family Photos". A spec without a label uses the
+ * folder name. `create` makes a missing folder (the embedded agent's default `<data-dir>/files`).
+ */
+export function parseExportSpecs(
+  specs: readonly string[],
+  options: { create?: boolean } = {},
+): AgentExport[] {
+  const taken = new Set<string>();
+  const roots = new Set<string>();
+  return specs.map((spec) => {
+    const colon = spec.indexOf(':');
+    const path = resolve(colon === -1 ? spec : spec.slice(0, colon));
+    const label = (colon === -1 ? basename(path) : spec.slice(colon + 1)).trim() || basename(path);
+    if (options.create) mkdirSync(path, { recursive: true });
+    let root: string;
+    try {
+      root = realpathSync(path);
+    } catch {
+      throw new Error(`export ${path} does not exist`);
+    }
+    if (!statSync(root).isDirectory()) throw new Error(`export ${path} is not a folder`);
+    if (roots.has(root)) throw new Error(`export ${path} is listed twice`);
+    roots.add(root);
+    const base = slug(label);
+    let mountPath = `/dav/${base}/`;
+    for (let n = 2; taken.has(mountPath); n += 1) mountPath = `/dav/${base}-${n}/`;
+    taken.add(mountPath);
+    return { root, label, mountPath };
+  });
+}
+
+/** Total bytes of the file system holding the export, as statfs reports it. */
+export async function capacityOf(root: string): Promise<number | null> {
+  try {
+    const stats = await statfs(root);
+    return stats.blocks * stats.bsize;
+  } catch {
+    return null; // not every file system answers statfs; the control plane shows "unknown"
+  }
+}
