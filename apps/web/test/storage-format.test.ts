@@ -57,7 +57,7 @@ describe('agentCommand', () => {
   it('names this server as the control plane, quoted for the shell', () => {
     const command = agentCommand('https://home.example.com');
     expect(command).toContain(`homeport agent --control-plane 'https://home.example.com'`);
-    expect(command).toContain('HOMEPORT_NODE_BOOTSTRAP_TOKEN=');
-    expect(command).toContain('--advertise-url');
+    expect(command).toMatch(/^HOMEPORT_NODE_BOOTSTRAP_TOKEN=/);
+    expect(command).toContain('--export /srv/photos:Photos');
   });
 });

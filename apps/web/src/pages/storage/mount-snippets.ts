@@ -121,14 +121,13 @@ export const WINDOWS_BASIC_AUTH_COMMAND = [
 ].join('\n');
 
 /**
- * How to add a node from another machine; the agent reads the bootstrap token from the environment, and
- * listens on 127.0.0.1 unless told otherwise, which other machines could not mount from.
+ * How to add a node from another machine. The bootstrap token goes in the environment: the agent takes
+ * it from there only, so it never shows in the process list.
  */
 export function agentCommand(controlPlaneUrl: string): string {
   return [
     `HOMEPORT_NODE_BOOTSTRAP_TOKEN='<node bootstrap token>' \\`,
-    `  homeport agent --control-plane ${shellQuote(controlPlaneUrl)} --export /srv/photos:Photos \\`,
-    `  --listen 0.0.0.0:8090 --advertise-url http://<this machine's address>:8090`,
+    `  homeport agent --control-plane ${shellQuote(controlPlaneUrl)} --export /srv/photos:Photos`,
   ].join('\n');
 }
 

@@ -25,8 +25,12 @@ export function NoNodes() {
             caption="On another machine, with the token from <data-dir>/secrets/node-bootstrap-token on this server (or nas.nodeBootstrapToken when configured):"
           />
           <Text size="xs" c="dimmed">
-            --listen and --advertise-url make its WebDAV server reachable from other machines; without them it
-            listens on 127.0.0.1:8090 only.
+            The agent serves WebDAV on 127.0.0.1:8090. For other computers to mount from it, put it behind a
+            TLS proxy and pass <Code>--advertise-url https://…</Code>, or on a network you trust add{' '}
+            <Code>
+              --listen 0.0.0.0:8090 --insecure-public --advertise-url http://&lt;its address&gt;:8090
+            </Code>
+            .
           </Text>
         </Stack>
       </Stack>
