@@ -241,6 +241,11 @@ function AddShareForm({
         <Select
           label="Share with"
           placeholder={candidates.length === 0 ? 'No one else to share with' : 'Pick a member'}
+          description={
+            candidates.length === 0
+              ? 'Only active members can be added (admins see every export); add people in Settings → Users.'
+              : undefined
+          }
           data={candidates}
           value={userId}
           onChange={setUserId}

@@ -1,5 +1,5 @@
 // /storage: storage nodes with live status, the exports they hold, and the Mount and Share dialogs.
-import { Stack, Text, Title } from '@mantine/core';
+import { SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { useApi } from '../../api/api-context';
 import { useEvents } from '../../api/events';
@@ -200,7 +200,10 @@ function combine(
 function StorageSkeleton() {
   return (
     <Stack gap="xl">
-      <TableSkeleton rows={2} />
+      <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="md" aria-hidden>
+        <Skeleton height={150} radius="md" />
+        <Skeleton height={150} radius="md" visibleFrom="sm" />
+      </SimpleGrid>
       <TableSkeleton rows={3} />
     </Stack>
   );
