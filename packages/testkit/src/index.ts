@@ -19,6 +19,13 @@ export {
   type StartOidcProviderOptions,
   startOidcProvider,
 } from './oidc-provider.js';
+export { type ApacheDavInstance, apacheDavConfig, startApacheDav } from './peers/apache-dav.js';
+export { type NginxInstance, nginxConfig, type StartNginxOptions, startNginx } from './peers/nginx.js';
+export {
+  type RcloneServeInstance,
+  type StartRcloneServeOptions,
+  startRcloneServe,
+} from './peers/rclone-serve.js';
 export {
   type ExitStatus,
   type ManagedProcess,
@@ -26,6 +33,7 @@ export {
   type StartProcessOptions,
   startProcess,
 } from './process/managed-process.js';
+export { type Daemon, type StartDaemonOptions, startPidFileDaemon } from './process/pid-file-daemon.js';
 export { runningCount, stopAll } from './process/registry.js';
 export { type RcloneResult, type RcloneWebdavRemote, type RunRcloneOptions, runRclone } from './rclone.js';
 export { HOMEPORT_BUNDLE, REPO_ROOT, WEB_UI_INDEX } from './repo-paths.js';
