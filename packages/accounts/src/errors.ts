@@ -17,6 +17,22 @@ export type AccountsErrorCode =
   | 'token_not_found'
   | 'last_admin'
   | 'too_many_attempts'
-  | 'busy';
+  | 'busy'
+  // Authentication settings and OIDC (the callback turns the oidc_* codes into /login?error=<code>).
+  | 'local_login_disabled'
+  | 'admin_lockout'
+  | 'setting_managed'
+  | 'identity_not_found'
+  | 'oidc_disabled'
+  | 'oidc_misconfigured'
+  | 'oidc_unavailable'
+  | 'oidc_state_invalid'
+  | 'oidc_denied'
+  | 'oidc_provider_error'
+  | 'oidc_claim_missing'
+  | 'oidc_not_allowed'
+  | 'oidc_not_linked'
+  | 'oidc_username_taken'
+  | 'oidc_identity_in_use';
 
 export class AccountsError extends HomeportError<AccountsErrorCode> {}

@@ -1,5 +1,7 @@
-// The accounts module: wires store, service, guards and routes; sweeps expired sessions in the background.
+// The accounts module: wires store, service, guards, authentication settings, OIDC and routes; sweeps expired
+// sessions and login attempts in the background.
 
+import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import {
   type Config,
@@ -8,10 +10,21 @@ import {
   type HttpApp,
   type Logger,
   type Module,
+  persistedSecret,
   type SqliteDatabase,
 } from '@homeport/core';
+import { AccountsError } from './errors.js';
+import { Mutex } from './gate.js';
 import { type AccountsGuards, createGuards } from './guards.js';
+import { assertAdminCanSignIn } from './oidc/admin-access.js';
+import { createAuthSettingsManager } from './oidc/auth-settings.js';
+import { createIdentityAdmin } from './oidc/identity-admin.js';
+import { createOidcFlow } from './oidc/oidc-flow.js';
+import { createProviderClient } from './oidc/provider-client.js';
+import { createSecretBox } from './oidc/secret-box.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerAuthSettingsRoutes } from './routes/auth-settings-routes.js';
+import { registerOidcRoutes } from './routes/oidc-routes.js';
 import { registerSelfRoutes } from './routes/self-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { type AccountsService, createAccountsService, USERS_TOPIC } from './service.js';
@@ -25,6 +38,8 @@ export interface AccountsOptions {
   db: SqliteDatabase;
   events: EventBus;
   log: Logger;
+  /** Absolute data folder: the generated encryption key lives in `<dataDir>/secrets/` when HOMEPORT_SECRET_KEY is unset. */
+  dataDir: string;
   clock?: () => number;
   /** Whether the server itself serves TLS (cookies get the Secure flag). */
   tls?: boolean;
@@ -45,6 +60,14 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const core = options.config.read(coreSettings);
   const clock = options.clock ?? Date.now;
   const store = createSqliteAccountsStore(options.db);
+  // One lock for every change that the admin-lockout rule guards: user roles/status, settings, unlinking.
+  const mutex = new Mutex();
+  const box = createSecretBox(
+    () =>
+      settings.secretKey ??
+      persistedSecret(options.dataDir, 'secret-key', () => randomBytes(32).toString('base64url')),
+  );
+  const provider = createProviderClient({ clock });
   const throttle = new LoginThrottle({
     perUser: settings.loginMaxFailuresPerUser,
     perIp: settings.loginMaxFailuresPerIp,
@@ -58,7 +81,41 @@ export function createAccounts(options: AccountsOptions): Accounts {
     throttle,
     clientToken: settings.clientToken,
     clock,
+    userMutations: mutex,
+    beforeAdminLoss: async (user) =>
+      assertAdminCanSignIn(store, await authSettings.current(), { userLosingAdmin: user.id }),
   });
+  const authSettings = createAuthSettingsManager({
+    store,
+    config: options.config,
+    box,
+    mutex,
+    clock,
+    assertAdminAccess: (next) => assertAdminCanSignIn(store, next),
+    async verifyProvider(oidc, secret) {
+      try {
+        return await provider.canonicalIssuer(oidc, secret);
+      } catch (error) {
+        throw new AccountsError(
+          'oidc_misconfigured',
+          'unprocessable',
+          `Could not read the provider's discovery document for ${oidc.issuer}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error, details: { field: 'oidc.issuer' } },
+        );
+      }
+    },
+  });
+  const oidc = createOidcFlow({
+    store,
+    service,
+    authSettings,
+    provider,
+    box,
+    mutex,
+    log: options.log,
+    clock,
+  });
+  const identities = createIdentityAdmin({ store, service, authSettings, mutex, log: options.log });
   let parseCookie: (header: string) => Record<string, string | undefined> = () => ({});
   const guards = createGuards({ service, parseCookie: (header) => parseCookie(header) });
   const secureCookies = options.tls === true || (core.publicUrl?.startsWith('https://') ?? false);
@@ -80,20 +137,44 @@ export function createAccounts(options: AccountsOptions): Accounts {
       app.after(() => {
         parseCookie = (header) => app.parseCookie(header);
       });
-      const deps = { service, guards, settings, secureCookies };
+      const deps = {
+        service,
+        guards,
+        settings,
+        secureCookies,
+        authSettings,
+        oidc,
+        identities,
+        publicUrl: core.publicUrl,
+        readCookie: (request: { headers: { cookie?: string | undefined } }, name: string) =>
+          request.headers.cookie === undefined ? undefined : parseCookie(request.headers.cookie)[name],
+      };
       registerAuthRoutes(app, deps);
       registerSelfRoutes(app, deps);
       registerUserRoutes(app, deps);
+      registerAuthSettingsRoutes(app, deps);
+      registerOidcRoutes(app, deps);
     },
     async start(ctx) {
       const sweep = async () => {
         try {
           const removed = await service.sweepExpiredSessions();
           if (removed > 0) ctx.log.info({ removed }, 'expired sessions swept');
+          await store.loginAttempts.deleteExpired(clock());
         } catch (error) {
           ctx.log.error({ err: error }, 'session sweep failed');
         }
       };
+      try {
+        // Values from env/config can produce this state without the page's check; say so loudly.
+        await assertAdminCanSignIn(store, await authSettings.current());
+      } catch (error) {
+        if (!(error instanceof AccountsError)) throw error;
+        ctx.log.warn(
+          {},
+          `${error.message} Recover with HOMEPORT_LOCAL_LOGIN_ENABLED=true or \`homeport user set-role <name> admin\`.`,
+        );
+      }
       await sweep();
       sweeper = setInterval(sweep, settings.sessionSweepInterval);
       sweeper.unref();

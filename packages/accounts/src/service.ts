@@ -41,6 +41,10 @@ export interface AccountsServiceOptions {
   throttle: LoginThrottle;
   clientToken?: string | undefined;
   clock?: () => number;
+  /** Shared with the authentication settings, so their admin-lockout check and user changes cannot interleave. */
+  userMutations?: Mutex;
+  /** Called (under the user lock) before an admin is demoted or disabled; throws to refuse. */
+  beforeAdminLoss?: (user: UserRecord) => Promise<void>;
 }
 
 export function toPublicUser(user: UserRecord): PublicUser {
@@ -66,7 +70,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
   const decoy = createDecoyVerifier();
   // Hashing runs on libuv's pool (4 threads); queue a bounded number beyond that, refuse the rest.
   const hashing = new Semaphore(Math.max(2, availableParallelism()), 256);
-  const userMutations = new Mutex();
+  const userMutations = options.userMutations ?? new Mutex();
 
   const hashOrBusy = async <T>(task: () => Promise<T>): Promise<T> => {
     const result = await hashing.run(task);
@@ -114,6 +118,32 @@ export function createAccountsService(options: AccountsServiceOptions) {
       log.info({ userId: user.id, username: user.username, role: user.role }, 'user created');
       publish('user.created', user);
       return user;
+    },
+
+    /** An account that signs in through an identity provider only, so it has no password hash. */
+    async createExternalUser(input: { username: string; role: Role }): Promise<UserRecord> {
+      const at = nowIso();
+      const user: UserRecord = {
+        id: newId('usr'),
+        username: input.username,
+        passwordHash: null,
+        role: input.role,
+        status: 'active',
+        createdAt: at,
+        updatedAt: at,
+      };
+      await store.users.create(user);
+      log.info(
+        { userId: user.id, username: user.username, role: user.role },
+        'user created from OIDC sign-in',
+      );
+      publish('user.created', user);
+      return user;
+    },
+
+    /** Tells admins' screens that something about a user changed outside updateUser (e.g. an unlink). */
+    announceUserChanged(user: UserRecord): void {
+      publish('user.updated', user);
     },
 
     async issueSession(
@@ -310,6 +340,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
             'This is the last active admin; make another admin first',
           );
         }
+        if (losesAdmin) await options.beforeAdminLoss?.(user);
         const passwordHash =
           patch.password === undefined
             ? undefined

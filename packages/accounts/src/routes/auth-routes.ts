@@ -1,25 +1,41 @@
 // /api/v1/auth: configuration for the login page, register, login, logout, me.
 
-import type { HttpApp } from '@homeport/core';
+import { type HttpApp, selfOrigin, Type } from '@homeport/core';
 import type { FastifyReply } from 'fastify';
 import { AccountsError } from '../errors.js';
 import { SESSION_COOKIE } from '../guards.js';
+import { usableOidc } from '../oidc/auth-settings.js';
 import { type IssuedSession, toPublicUser } from '../service.js';
 import { type RouteDeps, signedInUser } from './deps.js';
 import { AuthConfig, Credentials, ErrorBody, LoginResult, NoContent, Registration, User } from './schemas.js';
 
+/** Sets the session cookie; the same for a password login and an OIDC login. */
+export function setSessionCookie(reply: FastifyReply, deps: RouteDeps, issued: IssuedSession): void {
+  reply.setCookie(SESSION_COOKIE, issued.token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: deps.secureCookies,
+    maxAge: Math.floor(deps.settings.sessionTtl / 1000),
+  });
+}
+
 export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
-  const { service, guards, settings } = deps;
+  const { service, guards, settings, authSettings } = deps;
   const tags = ['auth'];
 
+  const requireLocalLogin = async () => {
+    if (!(await authSettings.current()).localLoginEnabled) {
+      throw new AccountsError(
+        'local_login_disabled',
+        'forbidden',
+        'Password sign-in is turned off on this server; use the single sign-on button',
+      );
+    }
+  };
+
   const startSession = (reply: FastifyReply, issued: IssuedSession) => {
-    reply.setCookie(SESSION_COOKIE, issued.token, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: deps.secureCookies,
-      maxAge: Math.floor(settings.sessionTtl / 1000),
-    });
+    setSessionCookie(reply, deps, issued);
     return {
       token: issued.token,
       user: toPublicUser(issued.user),
@@ -30,11 +46,16 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
   app.get(
     '/api/v1/auth/config',
     { schema: { tags, summary: 'What the login page offers', response: { 200: AuthConfig } } },
-    async () => ({
-      registrationEnabled: settings.registrationEnabled,
-      localLoginEnabled: true,
-      oidc: null,
-    }),
+    async () => {
+      const current = await authSettings.current();
+      const oidc = usableOidc(current);
+      return {
+        // Registration makes password accounts, so it goes when password sign-in does.
+        registrationEnabled: settings.registrationEnabled && current.localLoginEnabled,
+        localLoginEnabled: current.localLoginEnabled,
+        oidc: oidc ? { displayName: oidc.displayName, loginUrl: '/api/v1/auth/oidc/login' } : null,
+      };
+    },
   );
 
   app.post(
@@ -48,6 +69,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
+      await requireLocalLogin();
       if (!settings.registrationEnabled) {
         throw new AccountsError(
           'registration_disabled',
@@ -71,10 +93,11 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
         tags,
         summary: 'Sign in with username and password',
         body: Credentials,
-        response: { 200: LoginResult, 401: ErrorBody, 429: ErrorBody },
+        response: { 200: LoginResult, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody },
       },
     },
     async (request, reply) => {
+      await requireLocalLogin();
       const issued = await service.login({
         ...request.body,
         ip: request.ip,
@@ -87,12 +110,30 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
 
   app.post(
     '/api/v1/auth/logout',
-    { schema: { tags, summary: 'End the current session', response: { 204: NoContent } } },
+    {
+      schema: {
+        tags,
+        summary: 'End the current session',
+        description:
+          'For a session opened through OIDC whose provider has an end-session endpoint, answers 200 with the ' +
+          'URL to send the browser to, so the provider ends its session too; otherwise 204.',
+        response: {
+          200: Type.Object({ endSessionUrl: Type.String() }),
+          204: NoContent,
+        },
+      },
+    },
     async (request, reply) => {
       const principal = await guards.authenticate(request);
-      if (principal?.kind === 'user' && principal.sessionId !== undefined)
+      let endSessionUrl: string | undefined;
+      if (principal?.kind === 'user' && principal.sessionId !== undefined) {
+        // Asked before the session ends: its OIDC record goes with it.
+        const base = deps.publicUrl ?? selfOrigin(request, undefined);
+        endSessionUrl = await deps.oidc.endSessionUrl(principal.sessionId, `${base}/login`);
         await service.endSession(principal.sessionId);
+      }
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      if (endSessionUrl !== undefined) return { endSessionUrl };
       return reply.status(204).send(null);
     },
   );

@@ -4,6 +4,9 @@ import type { SettingValues } from '@homeport/core';
 import type { FastifyRequest } from 'fastify';
 import { AccountsError } from '../errors.js';
 import type { AccountsGuards } from '../guards.js';
+import type { AuthSettingsManager } from '../oidc/auth-settings.js';
+import type { IdentityAdmin } from '../oidc/identity-admin.js';
+import type { OidcFlow } from '../oidc/oidc-flow.js';
 import type { AccountsService } from '../service.js';
 import type { accountsSettings } from '../settings.js';
 import type { UserRecord } from '../store/repositories.js';
@@ -14,6 +17,12 @@ export interface RouteDeps {
   settings: SettingValues<typeof accountsSettings>;
   /** Cookie Secure flag: on behind TLS or an https public URL. */
   secureCookies: boolean;
+  authSettings: AuthSettingsManager;
+  oidc: OidcFlow;
+  identities: IdentityAdmin;
+  /** HOMEPORT_PUBLIC_URL; without it, absolute URLs (the OIDC redirect URI) come from the request. */
+  publicUrl: string | undefined;
+  readCookie(request: FastifyRequest, name: string): string | undefined;
 }
 
 /** The user a guarded route runs for; the guard in its preHandler has resolved it. */

@@ -84,3 +84,89 @@ export const NoContent = Type.Null({ description: 'No content' });
 export const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: true }),
 });
+
+export const Identity = Type.Object({
+  id: Type.String(),
+  issuer: Type.String(),
+  subject: Type.String(),
+  displayName: Type.Union([Type.String(), Type.Null()], { description: 'Username or email at the provider' }),
+  email: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastLoginAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+/** A user as the admin list shows them: plus how they sign in. */
+export const AdminUser = Type.Object({
+  ...User.properties,
+  signIn: Type.Object({
+    password: Type.Boolean({ description: 'Has a password (local sign-in)' }),
+    identities: Type.Array(Identity, { description: 'Linked OpenID provider accounts' }),
+  }),
+});
+
+export const IdentityParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  identityId: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+const StringList = (description: string) =>
+  Type.Array(Type.String({ maxLength: 253 }), { maxItems: 100, description });
+const UnknownUsers = Type.Union([Type.Literal('create'), Type.Literal('refuse')], {
+  description: 'A first sign-in with no linked account: create a member, or refuse',
+});
+
+export const AuthSettingsView = Type.Object({
+  localLoginEnabled: Type.Boolean(),
+  oidc: Type.Object({
+    enabled: Type.Boolean(),
+    displayName: Type.Union([Type.String(), Type.Null()]),
+    issuer: Type.Union([Type.String(), Type.Null()]),
+    clientId: Type.Union([Type.String(), Type.Null()]),
+    clientSecretSet: Type.Boolean({ description: 'The secret itself is never returned' }),
+    scopes: Type.Array(Type.String()),
+    usernameClaim: Type.String(),
+    groupsClaim: Type.String(),
+    allowedGroups: Type.Array(Type.String()),
+    allowedEmailDomains: Type.Array(Type.String()),
+    unknownUsers: UnknownUsers,
+    redirectUri: Type.String({ description: 'Register this at the provider' }),
+    postLogoutRedirectUri: Type.String({ description: 'Register this at the provider for logout' }),
+  }),
+  managed: Type.Array(
+    Type.Object({
+      field: Type.String({ description: 'e.g. oidc.issuer' }),
+      source: Type.Union([Type.Literal('flag'), Type.Literal('env'), Type.Literal('file')]),
+      name: Type.String({ description: 'The environment variable, or the key in the config file' }),
+    }),
+    { description: 'Fields set by flags, env or the config file; the page cannot change them' },
+  ),
+});
+
+export const AuthSettingsUpdate = Type.Object(
+  {
+    localLoginEnabled: Type.Optional(Type.Boolean()),
+    oidc: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean()),
+          displayName: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+          issuer: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])),
+          clientId: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+          clientSecret: Type.Optional(
+            Type.Union([Type.String({ maxLength: 1024 }), Type.Null()], {
+              description: 'Write-only: a new secret, or null to remove it; leave it out to keep it',
+            }),
+          ),
+          scopes: Type.Optional(StringList('Scopes to request; openid is always added')),
+          usernameClaim: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          groupsClaim: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          allowedGroups: Type.Optional(StringList('Groups allowed in (empty: no group rule)')),
+          allowedEmailDomains: Type.Optional(StringList('Email domains allowed in (empty: no domain rule)')),
+          unknownUsers: Type.Optional(UnknownUsers),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);

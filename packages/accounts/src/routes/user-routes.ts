@@ -3,9 +3,19 @@
 import { type HttpApp, Type } from '@homeport/core';
 import { toPublicUser } from '../service.js';
 import type { RouteDeps } from './deps.js';
-import { ErrorBody, IdParams, NewUser, User, UserPatch } from './schemas.js';
+import { toIdentityView } from './oidc-routes.js';
+import {
+  AdminUser,
+  ErrorBody,
+  IdentityParams,
+  IdParams,
+  NewUser,
+  NoContent,
+  User,
+  UserPatch,
+} from './schemas.js';
 
-export function registerUserRoutes(app: HttpApp, { service, guards }: RouteDeps): void {
+export function registerUserRoutes(app: HttpApp, { service, guards, identities }: RouteDeps): void {
   const tags = ['users'];
   const preHandler = guards.requireAdmin;
 
@@ -16,10 +26,38 @@ export function registerUserRoutes(app: HttpApp, { service, guards }: RouteDeps)
       schema: {
         tags,
         summary: 'All users (admin)',
-        response: { 200: Type.Object({ users: Type.Array(User) }), 403: ErrorBody },
+        response: { 200: Type.Object({ users: Type.Array(AdminUser) }), 403: ErrorBody },
       },
     },
-    async () => ({ users: (await service.listUsers()).map(toPublicUser) }),
+    async () => {
+      const linked = await identities.byUser();
+      return {
+        users: (await service.listUsers()).map((user) => ({
+          ...toPublicUser(user),
+          signIn: {
+            password: user.passwordHash !== null,
+            identities: (linked.get(user.id) ?? []).map(toIdentityView),
+          },
+        })),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/v1/users/:id/identities/:identityId',
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'Unlink a provider account from a user (admin); ends the sessions opened through it',
+        params: IdentityParams,
+        response: { 204: NoContent, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await identities.unlink(request.params.id, request.params.identityId);
+      return reply.status(204).send(null);
+    },
   );
 
   app.post(

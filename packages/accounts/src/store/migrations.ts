@@ -42,4 +42,47 @@ export const accountsMigrations: readonly Migration[] = [
       CREATE INDEX api_tokens_user ON api_tokens(user_id);
     `,
   },
+  {
+    version: 2,
+    name: 'authentication settings, OIDC identities, login attempts and sessions',
+    up: `
+      CREATE TABLE auth_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE oidc_identities (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        issuer TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        display_name TEXT,
+        email TEXT,
+        email_verified INTEGER,
+        groups TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        last_login_at TEXT,
+        UNIQUE (issuer, subject)
+      );
+      CREATE INDEX oidc_identities_user ON oidc_identities(user_id);
+      CREATE TABLE oidc_login_attempts (
+        state_hash TEXT PRIMARY KEY,
+        binding_hash TEXT NOT NULL,
+        code_verifier TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        intent TEXT NOT NULL CHECK (intent IN ('login', 'link')),
+        user_id TEXT REFERENCES users(id) ON DELETE CASCADE,
+        return_to TEXT,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX oidc_login_attempts_expiry ON oidc_login_attempts(expires_at);
+      CREATE TABLE oidc_sessions (
+        session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        identity_id TEXT NOT NULL REFERENCES oidc_identities(id) ON DELETE CASCADE,
+        id_token TEXT
+      );
+      CREATE INDEX oidc_sessions_identity ON oidc_sessions(identity_id);
+    `,
+  },
 ];

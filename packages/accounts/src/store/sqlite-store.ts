@@ -12,6 +12,12 @@ import type {
   UserRecord,
   UserRepository,
 } from './repositories.js';
+import {
+  createAuthSettingsRepository,
+  createIdentityRepository,
+  createLoginAttemptRepository,
+  createOidcSessionRepository,
+} from './sqlite-oidc-store.js';
 
 interface UserRow {
   id: string;
@@ -213,5 +219,9 @@ export function createSqliteAccountsStore(db: SqliteDatabase): AccountsStore {
     users: createUserRepository(db),
     sessions: createSessionRepository(db),
     tokens: createApiTokenRepository(db),
+    identities: createIdentityRepository(db),
+    loginAttempts: createLoginAttemptRepository(db),
+    oidcSessions: createOidcSessionRepository(db),
+    authSettings: createAuthSettingsRepository(db),
   };
 }
