@@ -1,7 +1,7 @@
 // What a benchmark folder exports: bench/<name>/bench.ts has `export const benchmark: Benchmark`.
 
 export interface Goal {
-  comparison: '>=' | '<';
+  comparison: '>=' | '<=' | '<';
   target: number;
 }
 
@@ -34,5 +34,6 @@ export interface Benchmark {
 }
 
 export function meetsGoal(value: number, goal: Goal): boolean {
-  return goal.comparison === '>=' ? value >= goal.target : value < goal.target;
+  if (goal.comparison === '>=') return value >= goal.target;
+  return goal.comparison === '<=' ? value <= goal.target : value < goal.target;
 }
