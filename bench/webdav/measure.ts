@@ -1,0 +1,166 @@
+// The three kinds of measurement of bench/webdav, each after a warm-up per server and in rounds that visit
+// every server in turn, so a slow moment of the machine (or of the disk) spreads over all of them.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchmarkContext } from '../lib/types.js';
+import { describeWrk, runWrk, type WrkResult } from '../lib/wrk.js';
+import { runCurl } from './curl.js';
+import {
+  BIG_BYTES,
+  BIG_NAME,
+  type Fixtures,
+  FOLDER_FILES,
+  FOLDER_NAME,
+  removeUpload,
+  SMALL_NAME,
+} from './fixtures.js';
+import type { DavServer, ServerName } from './servers.js';
+
+export type Samples = Map<ServerName, number[]>;
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const high = sorted[middle] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? high : ((sorted[middle - 1] ?? Number.NaN) + high) / 2;
+}
+
+function add(samples: Samples, server: ServerName, value: number): void {
+  const list = samples.get(server) ?? [];
+  list.push(value);
+  samples.set(server, list);
+}
+
+const mb = (bytesPerSec: number) => bytesPerSec / 1e6;
+
+/** GET of the 1 GiB file with curl: MB/s (10^6 bytes) per run. The warm-up also loads it into the page cache. */
+export async function measureGet(
+  context: BenchmarkContext,
+  servers: readonly DavServer[],
+  runs: number,
+): Promise<Samples> {
+  const samples: Samples = new Map();
+  for (let round = 0; round <= runs; round += 1) {
+    for (const server of servers) {
+      const result = await runCurl({
+        name: `get-${server.name}`,
+        url: `${server.filesUrl}${BIG_NAME}`,
+        headers: server.headers,
+      });
+      if (result.status !== 200 || result.downloadBytes !== BIG_BYTES)
+        throw new Error(`GET ${server.name}: status ${result.status}, ${result.downloadBytes} bytes`);
+      const label = round === 0 ? 'warm-up' : `run ${round}`;
+      context.log(`  GET 1 GiB ${server.name} ${label}: ${mb(result.downloadBytesPerSec).toFixed(0)} MB/s`);
+      if (round > 0) add(samples, server.name, mb(result.downloadBytesPerSec));
+    }
+  }
+  return samples;
+}
+
+/** PUT of the 1 GiB file with `curl -T` to a new name each time: MB/s per run; each upload is removed after. */
+export async function measurePut(
+  context: BenchmarkContext,
+  servers: readonly DavServer[],
+  fixtures: Fixtures,
+  runs: number,
+): Promise<Samples> {
+  const samples: Samples = new Map();
+  const stamp = Date.now().toString(36);
+  for (let round = 0; round <= runs; round += 1) {
+    for (const server of servers) {
+      const target = server.upload(`put-${stamp}-${server.name}-${round}.bin`);
+      try {
+        const result = await runCurl({
+          name: `put-${server.name}`,
+          url: target.url,
+          headers: server.headers,
+          upload: fixtures.big,
+        });
+        if ((result.status !== 201 && result.status !== 204) || result.uploadBytes !== BIG_BYTES)
+          throw new Error(`PUT ${server.name}: status ${result.status}, ${result.uploadBytes} bytes`);
+        const label = round === 0 ? 'warm-up' : `run ${round}`;
+        context.log(`  PUT 1 GiB ${server.name} ${label}: ${mb(result.uploadBytesPerSec).toFixed(0)} MB/s`);
+        if (round > 0) add(samples, server.name, mb(result.uploadBytesPerSec));
+      } finally {
+        removeUpload(target.path);
+      }
+    }
+  }
+  return samples;
+}
+
+export interface PropfindBody {
+  name: string;
+  xml: string;
+}
+
+/** Counts `<D:response>` elements, whatever prefix the server gives the DAV: namespace. */
+function countResponses(xml: string): number {
+  return xml.match(/<\/([A-Za-z][\w.-]*:)?response>/g)?.length ?? 0;
+}
+
+/**
+ * PROPFIND Depth 1 of the 10,000-file folder, timed by curl (request sent to last byte received), in ms. The
+ * warm-up is made with fetch and checked: a 207 listing the folder and all its files.
+ */
+export async function measurePropfind(
+  context: BenchmarkContext,
+  servers: readonly DavServer[],
+  body: PropfindBody,
+  runs: number,
+): Promise<Samples> {
+  const bodyFile = join(context.workDir, `propfind-${body.name}.xml`);
+  writeFileSync(bodyFile, body.xml);
+  const headers = (server: DavServer) => ({
+    ...server.headers,
+    Depth: '1',
+    'Content-Type': 'application/xml; charset=utf-8',
+  });
+  for (const server of servers) {
+    const url = `${server.filesUrl}${FOLDER_NAME}/`;
+    const response = await fetch(url, { method: 'PROPFIND', headers: headers(server), body: body.xml });
+    const text = await response.text();
+    const count = countResponses(text);
+    if (response.status !== 207 || count !== FOLDER_FILES + 1)
+      throw new Error(`PROPFIND ${server.name}: status ${response.status}, ${count} responses`);
+  }
+  const samples: Samples = new Map();
+  for (let round = 0; round < runs; round += 1) {
+    for (const server of servers) {
+      const result = await runCurl({
+        name: `propfind-${server.name}`,
+        method: 'PROPFIND',
+        url: `${server.filesUrl}${FOLDER_NAME}/`,
+        headers: headers(server),
+        body: bodyFile,
+      });
+      if (result.status !== 207) throw new Error(`PROPFIND ${server.name}: status ${result.status}`);
+      add(samples, server.name, result.totalMs);
+    }
+  }
+  for (const [server, values] of samples) {
+    context.log(
+      `  PROPFIND ${body.name} ${server}: ${values.map((ms) => ms.toFixed(0)).join(', ')} ms → median ${median(values).toFixed(1)} ms`,
+    );
+  }
+  return samples;
+}
+
+/** `wrk -t2 -c64` GET of the 4 KiB file after a warm-up; a run with errors or non-2xx answers is refused. */
+export async function measureSmallGet(context: BenchmarkContext, server: DavServer): Promise<WrkResult> {
+  const options = {
+    threads: 2,
+    connections: 64,
+    url: `${server.filesUrl}${SMALL_NAME}`,
+    headers: server.headers,
+    workDir: context.workDir,
+  };
+  await runWrk({ ...options, name: `small-${server.name}-warmup`, durationSec: context.warmupSec });
+  const result = await runWrk({ ...options, name: `small-${server.name}`, durationSec: context.durationSec });
+  context.log(`  4 KiB GET ${server.name}: ${describeWrk(result)}`);
+  const { connect, read, write, timeout, status } = result.errors;
+  if (connect + read + write + timeout + status > 0)
+    throw new Error(`4 KiB GET ${server.name}: errors ${JSON.stringify(result.errors)}; figures not valid`);
+  return result;
+}

@@ -1,0 +1,128 @@
+// Starts the four servers of bench/webdav over the same fixtures: Homeport's embedded agent (through an issued
+// mount credential), nginx, apache2 mod_dav and rclone serve webdav.
+
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type HomeportInstance,
+  startApacheDav,
+  startHomeport,
+  startNginx,
+  startRcloneServe,
+} from '@homeport/testkit';
+import { type Fixtures, linkFolderInto, UPLOADS_NAME } from './fixtures.js';
+
+export type ServerName = 'homeport' | 'nginx' | 'apache' | 'rclone';
+
+/** One server as the measurements see it. */
+export interface DavServer {
+  name: ServerName;
+  /** Base URL of the shared files, with a trailing slash: `${filesUrl}big-1g.bin`, `${filesUrl}ten-thousand/`. */
+  filesUrl: string;
+  /** Headers every request carries (Homeport's Basic mount credential). */
+  headers: Record<string, string>;
+  /** URL and file on disk of a new upload named `name`. */
+  upload(name: string): { url: string; path: string };
+  /** How it was started, for the progress output. */
+  description: string;
+  stop(): Promise<unknown>;
+}
+
+interface MountProfile {
+  mountUrl: string;
+  credential: { username: string; password: string };
+}
+
+async function api<T>(homeport: HomeportInstance, path: string, token: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${homeport.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  // The documented API shapes; the fields used are checked by their use just below.
+  return (await response.json()) as T;
+}
+
+/** Signs in as admin, waits for the embedded agent to report the export, and issues a read-write mount. */
+async function issueMount(homeport: HomeportInstance): Promise<MountProfile> {
+  const login = await fetch(`${homeport.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: homeport.adminPassword }),
+  });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+  const { token } = (await login.json()) as { token: string };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const exports = await api<{ id: string; label: string }[]>(homeport, '/api/v1/exports', token);
+    const bench = exports.find((item) => item.label === 'Bench');
+    if (bench !== undefined)
+      return api<MountProfile>(homeport, '/api/v1/mount-profiles/issue', token, { exportId: bench.id });
+    if (Date.now() > deadline) throw new Error('the embedded agent never reported the Bench export');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function startHomeportServer(fixtures: Fixtures, workDir: string): Promise<DavServer> {
+  const logFile = join(workDir, 'homeport.log');
+  const homeport = await startHomeport({
+    env: {
+      HOMEPORT_EXPORTS: `${fixtures.root}:Bench`,
+      HOMEPORT_RATE_LIMIT_MAX: '0',
+      HOMEPORT_LOG_LEVEL: 'warn',
+    },
+    logFile,
+  });
+  const profile = await issueMount(homeport);
+  const { username, password } = profile.credential;
+  return {
+    name: 'homeport',
+    filesUrl: profile.mountUrl,
+    headers: { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
+    upload: (name) => ({
+      url: `${profile.mountUrl}${UPLOADS_NAME}/${name}`,
+      path: join(fixtures.root, UPLOADS_NAME, name),
+    }),
+    description:
+      `homeport (pid ${homeport.process.pid}), embedded agent ${profile.mountUrl} with an issued mount ` +
+      `credential; HOMEPORT_RATE_LIMIT_MAX=0 HOMEPORT_LOG_LEVEL=warn, output → ${logFile}`,
+    stop: () => homeport.process.stop(),
+  };
+}
+
+export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
+  const nginx = await startNginx({ serve: fixtures.root });
+  const apache = await startApacheDav();
+  linkFolderInto(fixtures, apache.davDir, readdirSync(fixtures.folder));
+  const rclone = await startRcloneServe(fixtures.root);
+  return [
+    {
+      name: 'nginx',
+      filesUrl: `${nginx.url}/`,
+      headers: {},
+      upload: (name) => ({ url: `${nginx.davUrl}${name}`, path: join(nginx.uploadDir, name) }),
+      description: `nginx (pid ${nginx.daemon.pid}) ${nginx.url}, shared/peers/nginx.conf.template, root → the files`,
+      stop: () => nginx.daemon.stop(),
+    },
+    {
+      name: 'apache',
+      filesUrl: apache.url,
+      headers: {},
+      upload: (name) => ({ url: `${apache.url}${name}`, path: join(apache.davDir, name) }),
+      description: `apache2 mod_dav (pid ${apache.daemon.pid}) ${apache.url}, shared/peers/apache-dav.conf.template, the folder hard-linked into its DocumentRoot`,
+      stop: () => apache.daemon.stop(),
+    },
+    {
+      name: 'rclone',
+      filesUrl: rclone.url,
+      headers: {},
+      upload: (name) => ({ url: `${rclone.url}${UPLOADS_NAME}/${name}`, path: join(fixtures.uploads, name) }),
+      description: `rclone serve webdav (pid ${rclone.process.pid}) ${rclone.url}, defaults`,
+      stop: () => rclone.process.stop(),
+    },
+  ];
+}
