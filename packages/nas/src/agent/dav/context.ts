@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@homeport/core';
 import type { ExportRoot } from './fs/resolve.js';
 import type { SmallFileCache } from './fs/small-file-cache.js';
+import type { BufferPool } from './fs/stream-file.js';
 import type { LockTimeouts } from './headers.js';
 import type { DavPath } from './request-path.js';
 import type { DavState } from './state/dav-state.js';
@@ -29,6 +30,8 @@ export interface DavContext {
   /** Cap on PROPFIND, PROPPATCH and LOCK bodies. */
   readonly maxXmlBytes: number;
   readonly smallFiles: SmallFileCache;
+  /** Chunk buffers for streamed downloads, reused across requests. */
+  readonly buffers: BufferPool;
 }
 
 /** One request being served. */

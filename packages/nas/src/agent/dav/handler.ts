@@ -9,6 +9,7 @@ import type { DavContext, DavRequest, DavScope } from './context.js';
 import { DavError } from './errors.js';
 import { createExportRoot } from './fs/resolve.js';
 import { createSmallFileCache } from './fs/small-file-cache.js';
+import { createBufferPool } from './fs/stream-file.js';
 import type { LockTimeouts } from './headers.js';
 import { handleCopyMove } from './methods/copy-move.js';
 import { handleDelete } from './methods/delete.js';
@@ -101,6 +102,8 @@ export function createDavHandler(options: DavHandlerOptions): DavHandler {
       maxFileBytes: SMALL_FILE_MAX,
       clock,
     }),
+    // Two buffers per download in flight; eight kept idle cover four parallel downloads without allocating.
+    buffers: createBufferPool(8),
   };
 
   return async (req, res, scope) => {

@@ -83,12 +83,12 @@ export async function handleCopyMove(r: DavRequest, move: boolean): Promise<void
     await rm(destination.entryPath, { recursive: true });
   }
   if (replacing) {
-    ctx.smallFiles.delete(destination.targetPath);
+    ctx.smallFiles.delete(destinationPath.segments.join('/'));
     ctx.state.locks.removeWithin(root, destination.key);
   }
   if (move) {
     await moveEntry(r, source, destination.entryPath);
-    ctx.smallFiles.delete(source.targetPath);
+    ctx.smallFiles.delete(r.path.segments.join('/'));
     ctx.state.props.moveTree(root, source.key, destination.key);
     ctx.state.locks.removeWithin(root, source.key);
   } else {

@@ -30,7 +30,7 @@ export async function handleDelete(r: DavRequest): Promise<void> {
     return;
   }
   await rm(target.entryPath, { recursive: true });
-  ctx.smallFiles.delete(target.targetPath);
+  ctx.smallFiles.delete(r.path.segments.join('/'));
   ctx.state.props.removeTree(ctx.root.real, target.key);
   ctx.state.locks.removeWithin(ctx.root.real, target.key);
   sendEmpty(r.res, 204);

@@ -47,7 +47,7 @@ export async function handlePut(r: DavRequest): Promise<void> {
     if (req.destroyed && !req.complete) return;
     throw error;
   }
-  ctx.smallFiles.delete(destination);
+  ctx.smallFiles.delete(r.path.segments.join('/'));
   // A new resource must not inherit dead properties left by a file deleted outside WebDAV.
   if (target.kind === 'missing') ctx.state.props.removeTree(ctx.root.real, target.key);
   const written = await stat(destination);
