@@ -67,6 +67,23 @@ describe('PROPFIND', () => {
     expect(response.text).toContain('<D:resourcetype><D:collection/></D:resourcetype>');
   });
 
+  it('lists a folder of 2,000 files whole, multi-byte names intact and Content-Length in bytes', async () => {
+    // Large enough that the body is assembled from several byte batches; each name has two-byte and
+    // four-byte UTF-8 characters, so a length counted in characters would be short.
+    mkdirSync(join(server.root, 'many'));
+    for (let index = 0; index < 2000; index += 1) {
+      writeFileSync(join(server.root, 'many', `été-${index}-🙂.txt`), String(index));
+    }
+    const response = await propfind('many/', '1');
+    expect(response.status).toBe(207);
+    expect(Number(response.headers['content-length'])).toBe(response.body.length);
+    expect(response.text.match(/<\/D:response>/g)).toHaveLength(2001);
+    expect(response.text.startsWith('<?xml')).toBe(true);
+    expect(response.text.endsWith('</D:multistatus>')).toBe(true);
+    expect(response.text).toContain('<D:displayname>été-1999-🙂.txt</D:displayname>');
+    expect(response.text).toContain(`<D:href>${PREFIX}many/${encodeURIComponent('été-0-🙂.txt')}</D:href>`);
+  });
+
   it('answers unknown and inapplicable properties in a 404 propstat', async () => {
     const body =
       '<D:propfind xmlns:D="DAV:" xmlns:X="urn:x"><D:prop><D:getcontentlength/><X:nothing/><D:getetag/></D:prop></D:propfind>';

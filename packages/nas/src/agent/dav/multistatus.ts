@@ -1,4 +1,4 @@
-// Builds 207 Multi-Status bodies as strings (a PROPFIND of 10,000 files is one long concatenation, no DOM).
+// Builds 207 Multi-Status bodies as strings, no DOM (a PROPFIND of 10,000 files is assembled in byte batches).
 
 import { STATUS_CODES } from 'node:http';
 import type { LockFailure } from './preconditions.js';
@@ -18,8 +18,12 @@ export function statusElement(code: number): string {
   return line;
 }
 
+/** The two ends of a 207 body, for a body assembled in pieces (a PROPFIND of a large folder). */
+export const MULTISTATUS_START = `${XML_DECLARATION}<D:multistatus xmlns:D="DAV:">`;
+export const MULTISTATUS_END = '</D:multistatus>';
+
 export function multistatus(responses: string): string {
-  return `${XML_DECLARATION}<D:multistatus xmlns:D="DAV:">${responses}</D:multistatus>`;
+  return `${MULTISTATUS_START}${responses}${MULTISTATUS_END}`;
 }
 
 export function hrefElement(href: string): string {

@@ -53,10 +53,11 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.end();
 }
 
+/** Answers with an XML body, given as text or as its UTF-8 bytes. */
 export function sendXml(
   res: ServerResponse,
   status: number,
-  xml: string,
+  xml: string | Buffer,
   headers: Record<string, string> = {},
 ): void {
   res.writeHead(status, {
