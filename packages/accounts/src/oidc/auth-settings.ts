@@ -279,8 +279,10 @@ export function createAuthSettingsManager(options: AuthSettingsManagerOptions) {
         let after = resolve(next);
         if (after.oidc.enabled) {
           const usable = usableOidc(after);
-          if (!usable)
-            throw invalid('oidc.issuer', 'and oidc.clientId are needed to turn sign-in with OIDC on');
+          if (!usable) {
+            const missing = after.oidc.issuer === null ? 'oidc.issuer' : 'oidc.clientId';
+            throw invalid(missing, 'is required to turn sign-in with OIDC on');
+          }
           const issuer = await options.verifyProvider(usable, secretFrom(next));
           if (issuer !== usable.issuer && !pinned(s.oidcIssuer)) {
             nextOidc.issuer = issuer;
