@@ -14,6 +14,8 @@ const SettingsPage = lazy(() => import('./pages/settings/settings-page'));
 const UsersPanel = lazy(() => import('./pages/settings/users/users-panel'));
 const TokensPanel = lazy(() => import('./pages/settings/tokens/tokens-panel'));
 const SessionsPanel = lazy(() => import('./pages/settings/sessions/sessions-panel'));
+const AuthenticationPanel = lazy(() => import('./pages/settings/authentication/authentication-panel'));
+const SignInPanel = lazy(() => import('./pages/settings/sign-in/sign-in-panel'));
 const NotFoundPage = lazy(() => import('./pages/not-found-page'));
 
 export function AppRoutes() {
@@ -42,6 +44,15 @@ export function AppRoutes() {
               </AdminOnly>
             }
           />
+          <Route
+            path="authentication"
+            element={
+              <AdminOnly>
+                <AuthenticationPanel />
+              </AdminOnly>
+            }
+          />
+          <Route path="sign-in" element={<SignInPanel />} />
           <Route path="tokens" element={<TokensPanel />} />
           <Route path="sessions" element={<SessionsPanel />} />
         </Route>

@@ -2,9 +2,12 @@
 // failures turned into ApiError, and a signal when the session has ended.
 import { ApiError } from './api-error';
 import type {
+  AdminUser,
   ApiToken,
   AuthConfig,
   AuthResult,
+  AuthSettings,
+  AuthSettingsUpdate,
   CreatedToken,
   CreateTokenInput,
   CreateUserInput,
@@ -12,7 +15,9 @@ import type {
   ExportAccess,
   ExportGrant,
   IssueMountProfileInput,
+  LogoutResult,
   MountProfile,
+  MySignIn,
   NasNode,
   RevokeMountCredentialsInput,
   Session,
@@ -39,9 +44,19 @@ export interface ApiClient {
     config(options?: RequestOptions): Promise<AuthConfig>;
     login(credentials: Credentials): Promise<AuthResult>;
     register(credentials: Credentials): Promise<AuthResult>;
-    logout(): Promise<void>;
+    /** Resolves with `endSessionUrl` when the provider should end its session too (open it next). */
+    logout(): Promise<LogoutResult>;
     /** Rejects with a 401 ApiError when nobody is signed in; that is not reported as a lost session. */
     me(options?: RequestOptions): Promise<User>;
+    /** Whether I have a password, and my linked provider accounts. */
+    signIn(options?: RequestOptions): Promise<MySignIn>;
+    /** Starts linking my account to the provider: resolves with the provider URL to open in this tab. */
+    startLink(): Promise<string>;
+    /** Settings → Authentication; admins only. */
+    settings: {
+      get(options?: RequestOptions): Promise<AuthSettings>;
+      update(input: AuthSettingsUpdate): Promise<AuthSettings>;
+    };
   };
   /** The signed-in user's own sessions. */
   sessions: {
@@ -56,9 +71,11 @@ export interface ApiClient {
   };
   /** Every account; admins only. */
   users: {
-    list(options?: RequestOptions): Promise<User[]>;
+    list(options?: RequestOptions): Promise<AdminUser[]>;
     create(input: CreateUserInput): Promise<User>;
     update(id: string, input: UpdateUserInput): Promise<User>;
+    /** Unlinks a provider account; the sessions opened through it end. */
+    unlink(userId: string, identityId: string): Promise<void>;
   };
   /** Storage: nodes, exports, sharing (admins) and WebDAV mount credentials. */
   nas: {
@@ -121,7 +138,8 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       }
       throw error;
     }
-    if (response.status === 204) return undefined as T; // cast: callers of 204 endpoints ask for void
+    // cast: callers of 204 endpoints ask for void (logout maps it to an empty result itself)
+    if (response.status === 204) return undefined as T;
     // cast: the server is this project's own and its contract lives in ./types; a mismatch is a bug
     // to fix on one side, not input to tolerate.
     return (await response.json()) as T;
@@ -136,8 +154,16 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       config: (o) => call<AuthConfig>('GET', '/auth/config', { ...o, unauthorizedIsExpected: true }),
       login: (body) => call<AuthResult>('POST', '/auth/login', { body, unauthorizedIsExpected: true }),
       register: (body) => call<AuthResult>('POST', '/auth/register', { body, unauthorizedIsExpected: true }),
-      logout: () => call<void>('POST', '/auth/logout', { unauthorizedIsExpected: true }),
+      logout: async () =>
+        (await call<LogoutResult | undefined>('POST', '/auth/logout', { unauthorizedIsExpected: true })) ??
+        {},
       me: (o) => call<User>('GET', '/auth/me', { ...o, unauthorizedIsExpected: true }),
+      signIn: (o) => call<MySignIn>('GET', '/auth/identities', o),
+      startLink: async () => (await call<{ url: string }>('POST', '/auth/oidc/link')).url,
+      settings: {
+        get: (o) => call<AuthSettings>('GET', '/auth/settings', o),
+        update: (body) => call<AuthSettings>('PUT', '/auth/settings', { body }),
+      },
     },
     sessions: {
       list: async (o) => (await call<{ sessions: Session[] }>('GET', '/auth/sessions', o)).sessions,
@@ -149,9 +175,14 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       revoke: (id) => call<void>('DELETE', `/auth/tokens/${encodeURIComponent(id)}`),
     },
     users: {
-      list: async (o) => (await call<{ users: User[] }>('GET', '/users', o)).users,
+      list: async (o) => (await call<{ users: AdminUser[] }>('GET', '/users', o)).users,
       create: (body) => call<User>('POST', '/users', { body }),
       update: (id, body) => call<User>('PATCH', `/users/${encodeURIComponent(id)}`, { body }),
+      unlink: (userId, identityId) =>
+        call<void>(
+          'DELETE',
+          `/users/${encodeURIComponent(userId)}/identities/${encodeURIComponent(identityId)}`,
+        ),
     },
     nas: {
       listNodes: (o) => call<NasNode[]>('GET', '/nodes', o),

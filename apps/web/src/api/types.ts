@@ -13,6 +13,67 @@ export interface User {
   updatedAt: string;
 }
 
+/** A provider account linked to a Homeport user (OIDC: issuer + subject). */
+export interface Identity {
+  id: string;
+  issuer: string;
+  subject: string;
+  /** Username or email at the provider, as of the last sign-in. */
+  displayName: string | null;
+  email: string | null;
+  createdAt: string;
+  lastLoginAt: string | null;
+}
+
+/** A user as the admin list shows them, with how they sign in. */
+export interface AdminUser extends User {
+  signIn: { password: boolean; identities: Identity[] };
+}
+
+/** How the signed-in user signs in. */
+export interface MySignIn {
+  password: boolean;
+  identities: Identity[];
+}
+
+export type UnknownUsersPolicy = 'create' | 'refuse';
+
+/** Settings → Authentication as the server has them in effect. The client secret is never sent back. */
+export interface AuthSettings {
+  localLoginEnabled: boolean;
+  oidc: {
+    enabled: boolean;
+    displayName: string | null;
+    issuer: string | null;
+    clientId: string | null;
+    clientSecretSet: boolean;
+    scopes: string[];
+    usernameClaim: string;
+    groupsClaim: string;
+    allowedGroups: string[];
+    allowedEmailDomains: string[];
+    unknownUsers: UnknownUsersPolicy;
+    /** What to register at the provider. */
+    redirectUri: string;
+    postLogoutRedirectUri: string;
+  };
+  /** Fields set by env or the config file; the page shows them read-only. */
+  managed: { field: string; source: 'flag' | 'env' | 'file'; name: string }[];
+}
+
+/** Fields left out keep their value; `clientSecret: null` removes the secret. */
+export interface AuthSettingsUpdate {
+  localLoginEnabled?: boolean;
+  oidc?: Partial<Omit<AuthSettings['oidc'], 'clientSecretSet' | 'redirectUri' | 'postLogoutRedirectUri'>> & {
+    clientSecret?: string | null;
+  };
+}
+
+/** What logout answers: for a provider session, where to send the browser so the provider signs out too. */
+export interface LogoutResult {
+  endSessionUrl?: string;
+}
+
 export interface OidcConfig {
   displayName: string;
   loginUrl: string;

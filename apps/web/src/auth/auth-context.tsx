@@ -22,8 +22,11 @@ export interface AuthContextValue {
   state: AuthState;
   login(credentials: Credentials): Promise<User>;
   register(credentials: Credentials): Promise<User>;
-  /** Ends the session on the server; rejects (and stays signed in) if the server did not confirm. */
-  logout(): Promise<void>;
+  /**
+   * Ends the session on the server; rejects (and stays signed in) if the server did not confirm. Resolves
+   * with the provider's end-session URL when the session came from the provider (the caller opens it).
+   */
+  logout(): Promise<{ endSessionUrl?: string }>;
   /** For when the session ended by other means, e.g. the user revoked this device's session. */
   markSignedOut(reason: SignOutReason): void;
   /** Asks the server again who is signed in, e.g. after the user's own role changed. */
@@ -80,13 +83,15 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const logout = useCallback(async () => {
+    let result: { endSessionUrl?: string } = {};
     try {
-      await api.auth.logout();
+      result = await api.auth.logout();
     } catch (error) {
       // 401 means the session was already gone, which is what we wanted.
       if (!(error instanceof ApiError && error.status === 401)) throw error;
     }
     setState({ status: 'signed-out', reason: 'logged-out' });
+    return result;
   }, [api]);
 
   const markSignedOut = useCallback((reason: SignOutReason) => {

@@ -19,8 +19,10 @@ export function AppHeader({ navbarOpened, onToggleNavbar }: AppHeaderProps) {
   const onLogout = async () => {
     setLeaving(true);
     try {
-      await logout();
-      navigate('/login', { replace: true, state: { reason: 'logged-out' } });
+      const { endSessionUrl } = await logout();
+      // Signed in through the provider: let it end its session too; it sends the browser back to /login.
+      if (endSessionUrl) window.location.assign(endSessionUrl);
+      else navigate('/login', { replace: true, state: { reason: 'logged-out' } });
     } catch (error) {
       notifyFailure('Could not log out', error);
       setLeaving(false);

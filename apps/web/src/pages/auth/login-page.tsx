@@ -1,13 +1,14 @@
 // /login: username and password sign-in, plus the OIDC button and the link to registration when enabled.
 import { Alert, Anchor, Button, Divider, Skeleton, Stack, Text, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
-import { Link, Navigate, useLocation } from 'react-router';
+import { Link, Navigate, useLocation, useSearchParams } from 'react-router';
 import { useAuth } from '../../auth/auth-context';
 import { readLoginLocationState } from '../../auth/login-location-state';
 import { ErrorState } from '../../components/error-state';
 import { SecretInput } from '../../components/secret-input';
 import { AuthCard } from './auth-card';
 import { LoginError, type LoginFailure } from './login-error';
+import { oidcErrorMessage } from './oidc-error-message';
 import { useAuthConfig } from './use-auth-config';
 
 const reasonMessages = {
@@ -21,6 +22,9 @@ export function LoginPage() {
   const location = useLocation();
   const { from, reason } = readLoginLocationState(location.state);
   const config = useAuthConfig();
+  // Set by the OIDC callback when it refused a sign-in (see oidc-error-message.ts).
+  const [searchParams] = useSearchParams();
+  const callbackError = searchParams.get('error');
 
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -49,10 +53,23 @@ export function LoginPage() {
   // Until the options arrive, assume the usual case (local login on) so the form is usable at once.
   const localLoginEnabled = config.data?.localLoginEnabled ?? true;
   const oidc = config.data?.oidc ?? null;
+  const oidcHref = oidc
+    ? from
+      ? `${oidc.loginUrl}?returnTo=${encodeURIComponent(from)}`
+      : oidc.loginUrl
+    : '';
+  const oidcProblem = callbackError
+    ? oidcErrorMessage(callbackError, oidc?.displayName ?? 'single sign-on')
+    : null;
 
   return (
     <AuthCard title="Sign in">
-      {reason && !failure && (
+      {oidcProblem && !failure && (
+        <Alert color="red" variant="light" title={oidcProblem.title} role="alert">
+          {oidcProblem.message}
+        </Alert>
+      )}
+      {reason && !failure && !oidcProblem && (
         <Alert color={reason === 'expired' ? 'yellow' : 'blue'} variant="light">
           {reasonMessages[reason]}
         </Alert>
@@ -67,7 +84,7 @@ export function LoginPage() {
       )}
 
       {oidc && (
-        <Button component="a" href={oidc.loginUrl} variant="default" fullWidth>
+        <Button component="a" href={oidcHref} variant="default" fullWidth>
           Sign in with {oidc.displayName}
         </Button>
       )}

@@ -1,4 +1,5 @@
-// /settings: tabs for Users (admins only), API tokens and Sessions, each its own sub-route.
+// /settings: tabs for Users and Authentication (admins only), Sign-in, API tokens and Sessions, each its own
+// sub-route.
 import { Tabs } from '@mantine/core';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { useCurrentUser } from '../../auth/auth-context';
@@ -12,6 +13,8 @@ interface SettingsTab {
 
 const tabs: readonly SettingsTab[] = [
   { value: 'users', label: 'Users', adminOnly: true },
+  { value: 'authentication', label: 'Authentication', adminOnly: true },
+  { value: 'sign-in', label: 'Sign-in', adminOnly: false },
   { value: 'tokens', label: 'API tokens', adminOnly: false },
   { value: 'sessions', label: 'Sessions', adminOnly: false },
 ];
@@ -25,7 +28,10 @@ export default function SettingsPage() {
 
   return (
     <>
-      <PageHeader title="Settings" description="Accounts, API access and where you are signed in." />
+      <PageHeader
+        title="Settings"
+        description="Accounts, how people sign in, API access and where you are signed in."
+      />
       <Tabs
         value={current?.value ?? null}
         onChange={(value) => value && navigate(`/settings/${value}`)}

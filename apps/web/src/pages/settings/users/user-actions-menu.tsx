@@ -1,18 +1,19 @@
-// Per-user menu in the Users table: change role, disable or enable, reset password.
+// Per-user menu in the Users table: change role, disable or enable, reset password, unlink a provider account.
 import { Button, Menu, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useApi } from '../../../api/api-context';
 import { ApiError } from '../../../api/api-error';
-import type { UpdateUserInput, User } from '../../../api/types';
+import type { AdminUser, Identity, UpdateUserInput, User } from '../../../api/types';
 import { ConfirmModal } from '../../../components/confirm-modal';
 import { notifyFailure, notifySuccess } from '../../../lib/notify';
 
 export interface UserActionsMenuProps {
-  user: User;
+  user: AdminUser;
   /** The signed-in admin; changes to their own account get a warning first. */
   me: User;
   onChanged: (user: User) => void;
   onResetPassword: (user: User) => void;
+  onUnlink: (user: AdminUser, identity: Identity) => void;
 }
 
 interface PendingChange {
@@ -23,7 +24,7 @@ interface PendingChange {
   success: string;
 }
 
-export function UserActionsMenu({ user, me, onChanged, onResetPassword }: UserActionsMenuProps) {
+export function UserActionsMenu({ user, me, onChanged, onResetPassword, onUnlink }: UserActionsMenuProps) {
   const api = useApi();
   const [busy, setBusy] = useState(false);
   // Kept after closing so the dialog's text does not vanish during its closing animation.
@@ -106,6 +107,11 @@ export function UserActionsMenu({ user, me, onChanged, onResetPassword }: UserAc
             {user.status === 'active' ? 'Disable' : 'Enable'}
           </Menu.Item>
           <Menu.Item onClick={() => onResetPassword(user)}>Reset password…</Menu.Item>
+          {user.signIn.identities.map((identity) => (
+            <Menu.Item key={identity.id} color="red" onClick={() => onUnlink(user, identity)}>
+              Unlink {identityLabel(identity)}…
+            </Menu.Item>
+          ))}
         </Menu.Dropdown>
       </Menu>
       <ConfirmModal
@@ -119,4 +125,15 @@ export function UserActionsMenu({ user, me, onChanged, onResetPassword }: UserAc
       </ConfirmModal>
     </>
   );
+}
+
+/** "alice at auth.example.com": who the provider account is, and which provider. */
+export function identityLabel(identity: Identity): string {
+  let host = identity.issuer;
+  try {
+    host = new URL(identity.issuer).host;
+  } catch {
+    // The issuer is always a URL from the server; keep it whole if not.
+  }
+  return `${identity.displayName ?? identity.subject} at ${host}`;
 }
