@@ -25,12 +25,7 @@ export function snapshotOf(
   claims: Claims,
   names: { usernameClaim: string; groupsClaim: string },
 ): IdentityClaimsSnapshot {
-  const rawGroups = readClaim(claims, names.groupsClaim);
-  const groups = Array.isArray(rawGroups)
-    ? rawGroups.filter((group): group is string => typeof group === 'string')
-    : typeof rawGroups === 'string'
-      ? [rawGroups]
-      : [];
+  const groups = groupsFrom(readClaim(claims, names.groupsClaim));
   const email = text(claims.email);
   const verified = claims.email_verified;
   return {
@@ -39,6 +34,17 @@ export function snapshotOf(
     emailVerified: typeof verified === 'boolean' ? verified : null,
     groups,
   };
+}
+
+/**
+ * A list of names, one name, or an object whose keys are the names (Zitadel's role claim maps each role to
+ * the organisations that granted it).
+ */
+function groupsFrom(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((group): group is string => typeof group === 'string');
+  if (typeof value === 'string') return [value];
+  if (typeof value === 'object' && value !== null) return Object.keys(value);
+  return [];
 }
 
 export interface AccessRules {
@@ -83,6 +89,8 @@ export function usernameFromClaims(claims: Claims, claimName: string): Checked<s
   if (raw === null) return { problem: `The provider did not send the "${claimName}" claim.` };
   const cleaned = raw
     .normalize('NFKD')
+    // Accents come apart into a letter and a combining mark; dropping the mark keeps the letter (é → e).
+    .replace(/\p{M}+/gu, '')
     .replace(/[^A-Za-z0-9_-]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 64);
