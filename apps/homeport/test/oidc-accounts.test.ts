@@ -91,6 +91,10 @@ describe('how users sign in', () => {
     t = await buildApp({ env: oidcEnv(idp) });
     const admin = await t.login();
     const session = sessionOf(await signInWithOidc(t, idp, 'alice'));
+    // Used once, so anything remembered about it must be forgotten by the unlink too.
+    expect(
+      (await t.app.inject({ url: '/api/v1/auth/me', cookies: { homeport_session: session } })).statusCode,
+    ).toBe(200);
     const alice = (await listUsers(admin)).find((user) => user.username === 'alice');
     const identity = alice?.signIn.identities[0];
     const wrongUser = await t.app.inject({

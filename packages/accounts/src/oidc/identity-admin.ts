@@ -45,7 +45,10 @@ export function createIdentityAdmin({ store, service, authSettings, mutex, log }
         if (identity?.userId !== userId)
           throw new AccountsError('identity_not_found', 'not_found', 'No such linked sign-in for this user');
         await assertAdminCanSignIn(store, await authSettings.current(), { identityRemoved: identityId });
-        const ended = await store.oidcSessions.endSessionsOf(identityId);
+        // Through the service, so whatever it keeps about a session (caches) goes with it.
+        const sessions = await store.oidcSessions.sessionIdsOf(identityId);
+        for (const sessionId of sessions) await service.endSession(sessionId);
+        const ended = sessions.length;
         await store.identities.delete(identityId);
         log.info(
           { userId, identityId, issuer: identity.issuer, sessionsEnded: ended },

@@ -144,8 +144,8 @@ export interface OidcSessionRecord {
 export interface OidcSessionRepository {
   create(record: OidcSessionRecord): Promise<void>;
   bySessionId(sessionId: string): Promise<OidcSessionRecord | undefined>;
-  /** Ends the Homeport sessions opened through one identity (when it is unlinked). */
-  endSessionsOf(identityId: string): Promise<number>;
+  /** The Homeport sessions opened through one identity (ended when it is unlinked). */
+  sessionIdsOf(identityId: string): Promise<string[]>;
 }
 
 /**

@@ -172,9 +172,9 @@ export function createOidcSessionRepository(db: SqliteDatabase): OidcSessionRepo
     'INSERT INTO oidc_sessions (session_id, identity_id, id_token) VALUES (@sessionId, @identityId, @idToken)',
   );
   const bySession = db.prepare<[string], OidcSessionRow>('SELECT * FROM oidc_sessions WHERE session_id = ?');
-  const endSessions = db.prepare(
-    'DELETE FROM sessions WHERE id IN (SELECT session_id FROM oidc_sessions WHERE identity_id = ?)',
-  );
+  const sessionIds = db
+    .prepare<[string], string>('SELECT session_id FROM oidc_sessions WHERE identity_id = ?')
+    .pluck();
   return {
     async create(record: OidcSessionRecord) {
       insert.run(record);
@@ -183,8 +183,8 @@ export function createOidcSessionRepository(db: SqliteDatabase): OidcSessionRepo
       const row = bySession.get(sessionId);
       return row && { sessionId: row.session_id, identityId: row.identity_id, idToken: row.id_token };
     },
-    async endSessionsOf(identityId) {
-      return endSessions.run(identityId).changes;
+    async sessionIdsOf(identityId) {
+      return sessionIds.all(identityId);
     },
   };
 }
