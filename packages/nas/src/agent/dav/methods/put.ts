@@ -1,19 +1,15 @@
 // PUT: streams the body to a hidden temp file next to the target and renames it into place, so readers see
 // the old file or the whole new one, never a partial upload.
 
-import { createWriteStream } from 'node:fs';
-import { chmod, rename, stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { chmod, open, rename, stat } from 'node:fs/promises';
 import type { DavRequest } from '../context.js';
 import { DavError } from '../errors.js';
 import { etagOf } from '../etag.js';
+import { receiveToFile } from '../fs/receive-file.js';
 import { removeQuietly, tempPathNear } from '../fs/temp-files.js';
 import { checkHttpConditions } from '../http-conditions.js';
 import { evaluateIf, requireLockTokens } from '../preconditions.js';
 import { parentKey } from '../state/keys.js';
-
-/** Buffered bytes before the socket is paused; large, so the disk gets few big writes. */
-const WRITE_BUFFER = 1024 * 1024;
 
 export async function handlePut(r: DavRequest): Promise<void> {
   const { req, res, ctx } = r;
@@ -37,7 +33,12 @@ export async function handlePut(r: DavRequest): Promise<void> {
   const destination = target.kind === 'found' ? target.targetPath : target.entryPath;
   const temp = tempPathNear(destination);
   try {
-    await pipeline(req, createWriteStream(temp, { flags: 'wx', highWaterMark: WRITE_BUFFER }));
+    const file = await open(temp, 'wx');
+    try {
+      await receiveToFile(req, file.fd);
+    } finally {
+      await file.close();
+    }
     // Keep the permissions of the file being replaced (a 0600 file must not become world-readable).
     if (target.kind === 'found') await chmod(temp, target.stats.mode & 0o7777);
     await rename(temp, destination);
