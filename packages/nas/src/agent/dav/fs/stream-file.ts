@@ -87,7 +87,8 @@ export async function streamFile(
       res.destroy();
       return;
     }
-    await new Promise<void>((resolve) => res.end(resolve));
+    // Not awaited: 'finish' never comes if the client leaves now, and every chunk is already with the kernel.
+    res.end();
   } finally {
     pool.give(buffers[0]);
     pool.give(buffers[1]);
