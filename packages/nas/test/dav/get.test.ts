@@ -1,7 +1,8 @@
 // GET and HEAD: Range, conditional requests, streamed large files, the small-file cache, and collections.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { removeTempDirs } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,32 @@ describe('GET of a file', () => {
     const response = await send(server, 'GET', `${PREFIX}large.bin`);
     expect(response.status).toBe(200);
     expect(response.body.equals(LARGE)).toBe(true);
+  });
+
+  it('closes the file when the client leaves mid-download', async () => {
+    const openDescriptors = () => readdirSync('/proc/self/fd').length;
+    const before = openDescriptors();
+    for (let i = 0; i < 5; i += 1) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1', () => {
+          socket.write(`GET ${PREFIX}large.bin HTTP/1.1\r\nHost: x\r\n\r\n`);
+        });
+        let received = 0;
+        socket.on('data', (data) => {
+          received += data.length;
+          if (received > 100_000) {
+            socket.destroy();
+            resolve();
+          }
+        });
+        socket.on('error', reject);
+      });
+    }
+    // The server notices each hang-up on its next write; give it a moment, then nothing may be left open.
+    const deadline = Date.now() + 3000;
+    while (openDescriptors() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(openDescriptors()).toBeLessThanOrEqual(before);
+    expect((await send(server, 'GET', `${PREFIX}small.txt`)).status).toBe(200);
   });
 
   it('answers HEAD with the headers of GET and no body', async () => {
