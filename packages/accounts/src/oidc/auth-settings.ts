@@ -263,7 +263,7 @@ export function createAuthSettingsManager(options: AuthSettingsManagerOptions) {
           if (field === 'clientSecret') {
             if (pinned(s.oidcClientSecret)) throw managedError('oidc.clientSecret');
             nextOidc.clientSecretSealed =
-              raw === null || raw === '' ? null : box.seal(raw as string, SECRET_PURPOSE);
+              raw === null || raw === '' ? null : box.seal(raw as string, SECRET_PURPOSE); // schema: string | null
             continue;
           }
           const value = normalize(field, raw);

@@ -101,6 +101,7 @@ export function createIdentityRepository(db: SqliteDatabase): OidcIdentityReposi
           groups: JSON.stringify(identity.groups),
         });
       } catch (error) {
+        // better-sqlite3's SqliteError carries the extended result code in `code`.
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
           throw new AccountsError(
             'oidc_identity_in_use',
