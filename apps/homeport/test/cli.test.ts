@@ -168,12 +168,26 @@ describe('homeport start', () => {
     }
   });
 
-  /** A request whose body never finishes keeps the graceful drain waiting. */
+  /**
+   * A request whose body never finishes keeps the graceful drain waiting. `Expect: 100-continue` makes the
+   * server answer once it has parsed the headers, so the request is surely in flight before the signal.
+   */
   async function stuckRequest(port: number) {
-    return openRaw(
+    const raw = await openRaw(
       port,
-      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n',
     );
+    await new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        if (chunk.toString('latin1').includes('100 Continue')) {
+          raw.socket.off('data', onData);
+          resolve();
+        }
+      };
+      raw.socket.on('data', onData);
+    });
+    raw.socket.write('{');
+    return raw;
   }
 
   it('a second signal exits at once while the drain waits', async () => {

@@ -2,6 +2,7 @@
 
 import { availableParallelism } from 'node:os';
 import type { EventBus, Logger, Role } from '@homeport/core';
+import { AuthCache } from './auth-cache.js';
 import { AccountsError } from './errors.js';
 import { Mutex, Semaphore } from './gate.js';
 import { createDecoyVerifier, hashPassword, passwordLengthProblem, verifyPassword } from './passwords.js';
@@ -71,6 +72,9 @@ export function createAccountsService(options: AccountsServiceOptions) {
   // Hashing runs on libuv's pool (4 threads); queue a bounded number beyond that, refuse the rest.
   const hashing = new Semaphore(Math.max(2, availableParallelism()), 256);
   const userMutations = options.userMutations ?? new Mutex();
+  // Cached records are the ones resolve*() hands out; their lastSeenAt/lastUsedAt are updated in place.
+  const sessionCache = new AuthCache<SessionRecord>();
+  const tokenCache = new AuthCache<ApiTokenRecord>();
 
   const hashOrBusy = async <T>(task: () => Promise<T>): Promise<T> => {
     const result = await hashing.run(task);
@@ -229,29 +233,46 @@ export function createAccountsService(options: AccountsServiceOptions) {
 
     /** The session and user behind a token, or undefined when unknown, expired or disabled. */
     async resolveSession(token: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
-      const session = await store.sessions.byTokenHash(hashToken(token));
-      if (!session) return undefined;
       const now = clock();
+      let found = sessionCache.get(token, now);
+      if (!found) {
+        const session = await store.sessions.byTokenHash(hashToken(token));
+        const user = session && (await store.users.byId(session.userId));
+        if (!session || !user) return undefined;
+        found = { record: session, user };
+        sessionCache.set(token, found, now);
+      }
+      const { record: session, user } = found as { record: SessionRecord; user: UserRecord };
       if (session.expiresAt <= now) {
+        sessionCache.dropRecord(session.id);
         await store.sessions.deleteById(session.id);
         return undefined;
       }
-      const user = await store.users.byId(session.userId);
-      if (user?.status !== 'active') return undefined;
-      if (now - Date.parse(session.lastSeenAt) > TOUCH_EVERY_MS)
-        await store.sessions.touch(session.id, nowIso());
+      if (user.status !== 'active') return undefined;
+      if (now - Date.parse(session.lastSeenAt) > TOUCH_EVERY_MS) {
+        session.lastSeenAt = nowIso();
+        await store.sessions.touch(session.id, session.lastSeenAt);
+      }
       return { session, user };
     },
 
     async resolveApiToken(token: string): Promise<{ token: ApiTokenRecord; user: UserRecord } | undefined> {
-      const record = await store.tokens.byTokenHash(hashToken(token));
-      if (!record) return undefined;
       const now = clock();
+      let found = tokenCache.get(token, now);
+      if (!found) {
+        const record = await store.tokens.byTokenHash(hashToken(token));
+        const user = record && (await store.users.byId(record.userId));
+        if (!record || !user) return undefined;
+        found = { record, user };
+        tokenCache.set(token, found, now);
+      }
+      const { record, user } = found as { record: ApiTokenRecord; user: UserRecord };
       if (record.expiresAt !== null && record.expiresAt <= now) return undefined;
-      const user = await store.users.byId(record.userId);
-      if (user?.status !== 'active') return undefined;
-      if (!record.lastUsedAt || now - Date.parse(record.lastUsedAt) > TOUCH_EVERY_MS)
-        await store.tokens.touch(record.id, nowIso());
+      if (user.status !== 'active') return undefined;
+      if (!record.lastUsedAt || now - Date.parse(record.lastUsedAt) > TOUCH_EVERY_MS) {
+        record.lastUsedAt = nowIso();
+        await store.tokens.touch(record.id, record.lastUsedAt);
+      }
       return { token: record, user };
     },
 
@@ -260,6 +281,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
     },
 
     async endSession(sessionId: string): Promise<void> {
+      sessionCache.dropRecord(sessionId);
       await store.sessions.deleteById(sessionId);
     },
 
@@ -269,6 +291,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
     },
 
     async revokeSession(userId: string, sessionId: string): Promise<void> {
+      sessionCache.dropRecord(sessionId);
       if (!(await store.sessions.deleteForUser(userId, sessionId))) {
         throw new AccountsError('session_not_found', 'not_found', 'No such session');
       }
@@ -296,6 +319,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
     },
 
     async revokeApiToken(userId: string, tokenId: string): Promise<void> {
+      tokenCache.dropRecord(tokenId);
       if (!(await store.tokens.deleteForUser(userId, tokenId))) {
         throw new AccountsError('token_not_found', 'not_found', 'No such API token');
       }
@@ -355,6 +379,8 @@ export function createAccountsService(options: AccountsServiceOptions) {
           nowIso(),
         );
         if (!updated) throw new AccountsError('user_not_found', 'not_found', `No user "${id}"`);
+        sessionCache.dropUser(user.id);
+        tokenCache.dropUser(user.id);
         if (patch.status === 'disabled' || patch.password !== undefined) {
           const ended = await store.sessions.deleteAllForUser(user.id);
           log.info({ userId: user.id, sessionsEnded: ended }, 'sessions ended');

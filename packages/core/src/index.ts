@@ -45,7 +45,7 @@ export { mapError } from './http/error-mapper.js';
 export { isTrustedBrowserOrigin, selfOrigin } from './http/origin.js';
 export { createHttpServer, type HttpApp, type HttpServerOptions } from './http/server.js';
 export { createLifecycle, type Lifecycle } from './lifecycle.js';
-export { createLogger, type Logger, REDACTED_PATHS } from './logger.js';
+export { createLogger, flushLogger, type Logger, REDACTED_PATHS } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export type {
   AuthGuards,

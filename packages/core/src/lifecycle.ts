@@ -1,6 +1,7 @@
 // Graceful shutdown: signals flip /health to 503, then registered steps run in reverse order within a bound.
 
 import type { Logger } from 'pino';
+import { flushLogger } from './logger.js';
 
 export interface Lifecycle {
   /** True once shutdown began; /health answers 503 from then on. */
@@ -56,17 +57,18 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
         signals += 1;
         if (signals > 1) {
           options.log.warn({ signal }, 'second signal: exiting now');
-          exit(1);
+          void flushLogger(options.log, 200).then(() => exit(1));
           return;
         }
         const timer = setTimeout(() => {
           options.log.error({ timeoutMs: options.timeoutMs }, 'shutdown took too long: exiting');
-          exit(1);
+          void flushLogger(options.log, 200).then(() => exit(1));
         }, options.timeoutMs);
         timer.unref();
-        void lifecycle.shutdown(signal).then(() => {
+        void lifecycle.shutdown(signal).then(async () => {
           clearTimeout(timer);
           options.log.info('stopped');
+          await flushLogger(options.log);
           exit(0);
         });
       };

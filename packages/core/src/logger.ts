@@ -1,6 +1,7 @@
 // pino logger: JSON lines (pretty on a TTY), child loggers with context, secrets redacted.
 
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import SonicBoom from 'sonic-boom';
 
 export type { Logger } from 'pino';
 
@@ -46,8 +47,33 @@ export function createLogger(options: LoggerFactoryOptions = {}): Logger {
       transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } },
     });
   }
-  // Synchronous writes: an asynchronous destination flushes at exit in a loop that never ends once
-  // stdout's reader is gone (EPIPE), so SIGTERM would never finish; sync writes fail once and pino drops
-  // the stream.
-  return pino(pinoOptions, pino.destination({ dest: 1, sync: true }));
+  return pino(pinoOptions, stdoutDestination());
+}
+
+/**
+ * Asynchronous, batching writes to stdout: a busy server turns many log lines into few write calls. Made by
+ * hand rather than with pino.destination(), whose exit hook flushes synchronously in a loop that never ends
+ * once stdout's reader is gone (EPIPE) — SIGTERM would then never finish. Here a broken stdout just drops
+ * lines, and the lifecycle flushes with flushLogger() before exiting.
+ */
+function stdoutDestination(): SonicBoom {
+  // minLength 1: every line is written at once, but flush() then waits for writes in flight.
+  const destination = new SonicBoom({ fd: 1, sync: false, minLength: 1 });
+  destination.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    destination.write = () => true;
+    destination.flush = (callback?: (error?: Error) => void) => callback?.();
+  });
+  return destination;
+}
+
+/** Writes out buffered log lines; gives up after `timeoutMs` (a stuck stdout must not block exit). */
+export function flushLogger(log: Logger, timeoutMs = 1000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    log.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -40,6 +40,8 @@ export async function buildApp(options: TestAppOptions = {}): Promise<TestApp> {
       HOMEPORT_DATA_DIR: dataDir,
       HOMEPORT_ADMIN_PASSWORD: ADMIN_PASSWORD,
       HOMEPORT_WEB_DIR: join(dataDir, 'no-web'),
+      // In-process tests exercise the API; the NAS agent tests run real processes with the agent on.
+      HOMEPORT_EMBEDDED_AGENT: 'false',
       ...options.env,
     },
   });
