@@ -51,7 +51,7 @@ const exportInput = (path: string, label: string, mountPath?: string) => ({
   path,
   ...(mountPath ? { mountPath } : {}),
   protocols: ['webdav'],
-  capacityBytes: 1_000_000,
+  capacityBytes: 1_000_000 as number | null,
   tags: ['home'],
 });
 
@@ -205,6 +205,16 @@ describe('export inventory', () => {
     const listed = (await t.app.inject({ url: '/api/v1/exports', headers: bearer(admin) })).json();
     expect(listed.map((e: { path: string }) => e.path).sort()).toEqual(['/srv/music', '/srv/photos']);
     expect(listed[0]).toMatchObject({ nasNodeId: node.id, protocols: ['webdav'], tags: ['home'] });
+  });
+
+  it('keeps an unknown capacity as null (not 0) and a null relay address as null', async () => {
+    const { admin } = await setup();
+    const { node, nodeToken } = await register();
+    await sync(node.id, nodeToken, [{ ...exportInput('/srv/x', 'X'), capacityBytes: null }]);
+    const listed = (await t.app.inject({ url: '/api/v1/exports', headers: bearer(admin) })).json();
+    expect(listed[0].capacityBytes).toBeNull();
+    const nodes = (await t.app.inject({ url: '/api/v1/nodes', headers: bearer(admin) })).json();
+    expect(nodes[0].relayAddress).toBeNull();
   });
 
   it('refuses duplicate paths and bad mount paths with 400', async () => {

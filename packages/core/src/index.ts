@@ -43,6 +43,7 @@ export { createSseRegistry, type SseRegistry, type SseStream } from './events/ss
 export { assertSafeBind, isLoopbackAddress } from './http/bind-guard.js';
 export { mapError } from './http/error-mapper.js';
 export { isTrustedBrowserOrigin, selfOrigin } from './http/origin.js';
+export { Nullable } from './http/schemas.js';
 export { createHttpServer, type HttpApp, type HttpServerOptions } from './http/server.js';
 export { createLifecycle, type Lifecycle } from './lifecycle.js';
 export { createLogger, flushLogger, type Logger, REDACTED_PATHS } from './logger.js';

@@ -4,13 +4,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from '@homeport/core';
 import type { CredentialGate } from './credential-gate.js';
+import type { DavScope } from './dav/index.js';
 import type { AgentExport } from './export-specs.js';
-
-export interface DavScope {
-  prefix: string;
-  readonly: boolean;
-  principal: string;
-}
 
 export type DavRequestHandler = (
   request: IncomingMessage,

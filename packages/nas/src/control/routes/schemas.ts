@@ -1,9 +1,7 @@
 // Request and response schemas of the NAS routes; betterNAS's shapes (shared/reference) kept as they were.
 
-import { Type } from '@homeport/core';
+import { Nullable, Type } from '@homeport/core';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
 
 export const NodeStatusSchema = Type.Union([
   Type.Literal('online'),
