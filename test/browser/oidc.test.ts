@@ -128,8 +128,10 @@ describe('single sign-on', () => {
     await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
     await signInAtProvider('mallory');
 
-    const alert = page.getByRole('alert').filter({ hasText: 'Your account is not allowed here' });
+    // The provider's name arrives with /auth/config; until then the message says "single sign-on".
+    const alert = page.getByRole('alert').filter({ hasText: 'Your Test IdP account' });
     await alert.waitFor();
+    expect(await alert.textContent()).toContain('Your account is not allowed here');
     expect(await alert.textContent()).toContain(
       'Your Test IdP account is not in a group or email domain that may use this Homeport',
     );
