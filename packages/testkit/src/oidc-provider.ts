@@ -3,7 +3,7 @@
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { freePort } from './free-port.js';
 import { register, unregister } from './process/registry.js';
 
@@ -107,6 +107,9 @@ export async function startOidcProvider(options: StartOidcProviderOptions): Prom
     },
   };
 
+  // Loaded on first use: importing oidc-provider prints a runtime warning on Node 20 and costs every
+  // test file that imports the testkit a second of start-up.
+  const { default: Provider } = await import('oidc-provider');
   const provider = new Provider(issuer, configuration);
   const handle = provider.callback();
   const server: Server = createServer((request, response) => {
