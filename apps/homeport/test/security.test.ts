@@ -100,11 +100,14 @@ describe('first admin', () => {
       payload: { username: 'admin', password: 'a-wrong-password' },
     });
     await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) });
+    await t.app.inject({ url: '/api/v1/auth/config?code=one-time-code-4711&state=st-0815' });
     const text = t.logs.join('\n');
     expect(text).toContain('"msg":"login"');
     expect(text).not.toContain(token);
     expect(text).not.toContain(ADMIN_PASSWORD);
     expect(text).not.toContain('a-wrong-password');
+    expect(text).toContain('"url":"/api/v1/auth/config"');
+    expect(text).not.toContain('one-time-code-4711');
   });
 });
 

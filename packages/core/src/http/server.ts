@@ -157,7 +157,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       request.log.info(
         {
           method: request.method,
-          url: request.url,
+          // The query string is left out: it can carry one-time secrets (an OIDC callback's code and state).
+          url: request.url.split('?', 1)[0],
           status: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 10) / 10,
         },
