@@ -31,6 +31,27 @@ export function createGuards({ service, parseCookie }: GuardsOptions): AccountsG
   const resolved = new WeakMap<FastifyRequest, Promise<Principal | null>>();
   const users = new WeakMap<FastifyRequest, UserRecord>();
 
+  /** The principal of a session token, from the Authorization header or the cookie (then CSRF rules apply). */
+  const sessionPrincipal = async (
+    request: FastifyRequest,
+    token: string,
+    viaCookie: boolean,
+  ): Promise<Principal | null> => {
+    const found = await service.resolveSession(token);
+    if (!found) return null;
+    const { user, session } = found;
+    users.set(request, user);
+    return {
+      kind: 'user',
+      userId: user.id,
+      username: user.username,
+      role: user.role,
+      via: 'session',
+      sessionId: session.id,
+      viaCookie,
+    };
+  };
+
   const resolve = async (request: FastifyRequest): Promise<Principal | null> => {
     const bearer = bearerOf(request);
     if (request.headers.authorization !== undefined && bearer === undefined) return null;
@@ -50,20 +71,8 @@ export function createGuards({ service, parseCookie }: GuardsOptions): AccountsG
           : null;
       }
       if (SESSION_TOKEN.test(bearer)) {
-        const found = await service.resolveSession(bearer);
-        if (found) {
-          const { user, session } = found;
-          users.set(request, user);
-          return {
-            kind: 'user',
-            userId: user.id,
-            username: user.username,
-            role: user.role,
-            via: 'session',
-            sessionId: session.id,
-            viaCookie: false,
-          };
-        }
+        const principal = await sessionPrincipal(request, bearer, false);
+        if (principal) return principal;
       }
       return service.isClientToken(bearer) ? { kind: 'client', via: 'client_token', viaCookie: false } : null;
     }
@@ -71,19 +80,7 @@ export function createGuards({ service, parseCookie }: GuardsOptions): AccountsG
     if (cookieHeader === undefined) return null;
     const token = parseCookie(cookieHeader)[SESSION_COOKIE];
     if (token === undefined || !SESSION_TOKEN.test(token)) return null;
-    const found = await service.resolveSession(token);
-    if (!found) return null;
-    const { user, session } = found;
-    users.set(request, user);
-    return {
-      kind: 'user',
-      userId: user.id,
-      username: user.username,
-      role: user.role,
-      via: 'session',
-      sessionId: session.id,
-      viaCookie: true,
-    };
+    return sessionPrincipal(request, token, true);
   };
 
   const authenticate = (request: FastifyRequest): Promise<Principal | null> => {

@@ -1,25 +1,12 @@
 // `homeport agent`: serve folders of this machine over WebDAV for a Homeport control plane.
 
-import {
-  assertSafeBind,
-  Config,
-  ConfigError,
-  coreSettings,
-  createLifecycle,
-  createLogger,
-} from '@homeport/core';
+import { assertSafeBind, ConfigError, coreSettings, createLifecycle, createLogger } from '@homeport/core';
 import { agentFromConfig, agentSettings, nasSettings } from '@homeport/nas';
-import { ALL_SETTINGS } from '../compose.js';
 import { VERSION } from '../version.js';
-import { flagsFrom } from './flags.js';
+import { configFrom } from './flags.js';
 
 export async function runAgent(options: Record<string, unknown>): Promise<void> {
-  const config = new Config({
-    flags: flagsFrom(options, ALL_SETTINGS),
-    env: process.env,
-    configFile: typeof options.config === 'string' ? options.config : process.env.HOMEPORT_CONFIG,
-  });
-  config.validate(ALL_SETTINGS);
+  const config = configFrom(options);
   const core = config.read(coreSettings);
   const settings = config.read(agentSettings);
   const problems: string[] = [];

@@ -1,6 +1,7 @@
 // Turns commander's parsed options back into the flag names the settings declare.
 
-import type { SettingGroup } from '@homeport/core';
+import { Config, type SettingGroup } from '@homeport/core';
+import { ALL_SETTINGS } from '../compose.js';
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
@@ -17,4 +18,15 @@ export function flagsFrom(
     }
   }
   return flags;
+}
+
+/** The configuration of a CLI command: its flags, the environment, and the config file, validated in full. */
+export function configFrom(options: Record<string, unknown>): Config {
+  const config = new Config({
+    flags: flagsFrom(options, ALL_SETTINGS),
+    env: process.env,
+    configFile: typeof options.config === 'string' ? options.config : process.env.HOMEPORT_CONFIG,
+  });
+  config.validate(ALL_SETTINGS);
+  return config;
 }

@@ -1,17 +1,12 @@
 // `homeport start`: run the server until a signal stops it.
 
-import { assertSafeBind, Config, coreSettings } from '@homeport/core';
-import { ALL_SETTINGS, createHomeport } from '../compose.js';
+import { assertSafeBind, coreSettings } from '@homeport/core';
+import { createHomeport } from '../compose.js';
 import { VERSION } from '../version.js';
-import { flagsFrom } from './flags.js';
+import { configFrom } from './flags.js';
 
 export async function runStart(options: Record<string, unknown>): Promise<void> {
-  const config = new Config({
-    flags: flagsFrom(options, ALL_SETTINGS),
-    env: process.env,
-    configFile: typeof options.config === 'string' ? options.config : process.env.HOMEPORT_CONFIG,
-  });
-  config.validate(ALL_SETTINGS);
+  const config = configFrom(options);
   const core = config.read(coreSettings);
   assertSafeBind({ bind: core.bind, tls: core.tlsCert !== undefined, insecurePublic: core.insecurePublic });
 

@@ -1,21 +1,16 @@
 // `homeport user …`: bootstrap and recovery on the local database, without the server running.
 
 import { type AccountsService, accountsMigrations, createAccounts, toPublicUser } from '@homeport/accounts';
-import { applyMigrations, Config, createEventHub, createLogger } from '@homeport/core';
-import { ALL_SETTINGS, openStore } from '../compose.js';
-import { flagsFrom } from './flags.js';
+import { applyMigrations, createEventHub, createLogger } from '@homeport/core';
+import { openStore } from '../compose.js';
+import { configFrom } from './flags.js';
 import { choosePassword } from './prompt.js';
 
 async function withAccounts<T>(
   options: Record<string, unknown>,
   work: (service: AccountsService) => Promise<T>,
 ): Promise<T> {
-  const config = new Config({
-    flags: flagsFrom(options, ALL_SETTINGS),
-    env: process.env,
-    configFile: typeof options.config === 'string' ? options.config : process.env.HOMEPORT_CONFIG,
-  });
-  config.validate(ALL_SETTINGS);
+  const config = configFrom(options);
   const { db, dataDir } = openStore(config);
   try {
     const log = createLogger({ level: 'warn' });
