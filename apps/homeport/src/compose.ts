@@ -253,7 +253,15 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
         embeddedAgent = agent;
         // Registered after 'http', so it stops first: no heartbeats into a closing server.
         lifecycle.onShutdown('agent', () => agent.close());
-        davUrl = await agent.start();
+        try {
+          davUrl = await agent.start();
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+          throw new ConfigError([
+            `HOMEPORT_DAV_PORT: port ${config.read(agentSettings).davPort} is in use; the embedded NAS agent needs a free one ` +
+              '(set HOMEPORT_DAV_PORT, or HOMEPORT_EMBEDDED_AGENT=false to run without it)',
+          ]);
+        }
       }
       return address;
     },

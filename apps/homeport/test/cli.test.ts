@@ -2,6 +2,7 @@
 // the bind guard, and SIGTERM on a running server (real processes from the testkit).
 
 import { execFile, spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { freePort, HOMEPORT_BUNDLE, startHomeport, tempDir } from '@homeport/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRaw } from './support/raw-http.js';
@@ -106,6 +107,22 @@ describe('homeport start refuses bad configuration', () => {
     expect(run.stderr).toContain('refusing to serve plain HTTP on a non-loopback address');
     expect(run.stderr).toContain('--insecure-public');
     expect(run.stderr).toContain('--tls-cert');
+  });
+
+  it('says which setting to change when the embedded agent’s port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busy = (blocker.address() as AddressInfo).port; // a TCP server listening on a port
+    try {
+      const run = await homeport(['start', '--port', String(await freePort()), ...store], {
+        env: { HOMEPORT_DAV_PORT: String(busy), HOMEPORT_ADMIN_PASSWORD: 'busy-port-admin' },
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`HOMEPORT_DAV_PORT: port ${busy} is in use`);
+      expect(run.stderr).toContain('HOMEPORT_EMBEDDED_AGENT=false');
+    } finally {
+      blocker.close();
+    }
   });
 
   it('prints the configuration reference', async () => {
