@@ -16,7 +16,7 @@ const MAX_PENDING = 8 * 1024 * 1024;
  */
 export function receiveToFile(req: IncomingMessage, fd: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    let gathered: Buffer[] = [];
+    const gathered: Buffer[] = [];
     let gatheredBytes = 0;
     let inFlightBytes = 0;
     let position = 0;
@@ -42,10 +42,18 @@ export function receiveToFile(req: IncomingMessage, fd: number): Promise<number>
         if (ended) settle();
         return;
       }
-      const chunks = gathered;
-      const length = gatheredBytes;
-      gathered = [];
-      gatheredBytes = 0;
+      // About BATCH per writev, however much arrived while the last one ran. Letting a write take everything
+      // gathered (up to MAX_PENDING) fed on itself: bigger writes, slower per byte, more gathered meanwhile.
+      // 1 GiB PUT on ext4, medians of 7 interleaved runs: 628 MB/s and 2.1 s of CPU uncapped, 1167 MB/s and
+      // 1.0 s capped.
+      let count = 0;
+      let length = 0;
+      while (count < gathered.length && length < BATCH) {
+        length += gathered[count]?.length ?? 0;
+        count += 1;
+      }
+      const chunks = gathered.splice(0, count);
+      gatheredBytes -= length;
       writing = true;
       inFlightBytes = length;
       writev(fd, chunks, position, (error) => {
