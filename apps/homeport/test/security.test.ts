@@ -92,7 +92,7 @@ describe('first admin', () => {
   });
 
   it('never writes passwords or tokens into the log', async () => {
-    t = await buildApp();
+    t = await buildApp({ env: { HOMEPORT_ACCESS_LOG: 'true' } });
     const token = await t.login();
     await t.app.inject({
       method: 'POST',

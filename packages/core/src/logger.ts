@@ -57,8 +57,8 @@ export function createLogger(options: LoggerFactoryOptions = {}): Logger {
  * lines, and the lifecycle flushes with flushLogger() before exiting.
  */
 function stdoutDestination(): SonicBoom {
-  // minLength 1: every line is written at once, but flush() then waits for writes in flight.
-  const destination = new SonicBoom({ fd: 1, sync: false, minLength: 1 });
+  // Lines are gathered up to 8 KiB (or 250 ms) per write: one write call serves dozens of access-log lines.
+  const destination = new SonicBoom({ fd: 1, sync: false, minLength: 8192, periodicFlush: 250 });
   destination.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
     destination.write = () => true;

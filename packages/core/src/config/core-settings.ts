@@ -90,8 +90,10 @@ export const coreSettings = defineSettings({
   accessLog: boolSetting({
     key: 'log.access',
     env: 'HOMEPORT_ACCESS_LOG',
-    default: true,
-    doc: 'One log line per HTTP request (method, route, status, duration).',
+    // Off by default: a line per request costs more CPU than the request itself on a small machine, and a
+    // reverse proxy usually keeps access logs already. Errors and account events are always logged.
+    default: false,
+    doc: 'One log line per HTTP request (method, path, status, duration, request id). Errors and account events are logged either way.',
   }),
   bodyLimit: intSetting({
     key: 'http.bodyLimit',

@@ -115,6 +115,19 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }
   });
 
+  // prom-client hashes the label object on every observe(); a child per method/route/status is looked up
+  // once and kept (routes are a fixed set, so the map stays small).
+  const durationByLabels = new Map<string, { observe(seconds: number): void }>();
+  const observeDuration = (method: string, route: string, status: number, seconds: number): void => {
+    const key = `${method} ${status} ${route}`;
+    let child = durationByLabels.get(key);
+    if (!child) {
+      child = options.metrics.httpDuration.labels(method, route, String(status));
+      durationByLabels.set(key, child);
+    }
+    child.observe(seconds);
+  };
+
   // One hook per phase, in callback style: every request passes here, so no promise per hook.
   const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
   app.addHook('onRequest', (request, reply, done) => {
@@ -148,9 +161,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    options.metrics.httpDuration.observe(
-      { method: request.method, route, status: reply.statusCode },
+    observeDuration(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
       reply.elapsedTime / 1000,
     );
     if (accessLog) {
