@@ -117,7 +117,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
   });
   const identities = createIdentityAdmin({ store, service, authSettings, mutex, log: options.log });
   let parseCookie: (header: string) => Record<string, string | undefined> = () => ({});
-  const guards = createGuards({ service, parseCookie: (header) => parseCookie(header) });
+  const guards = createGuards({ service });
   const secureCookies = options.tls === true || (core.publicUrl?.startsWith('https://') ?? false);
   let sweeper: NodeJS.Timeout | undefined;
 
