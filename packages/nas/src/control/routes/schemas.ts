@@ -2,7 +2,6 @@
 
 import { Nullable, Type } from '@homeport/core';
 
-
 export const NodeStatusSchema = Type.Union([
   Type.Literal('online'),
   Type.Literal('offline'),
