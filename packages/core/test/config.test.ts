@@ -1,9 +1,9 @@
 // Configuration: precedence, aliases, one message per problem, unknown keys in the file.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   boolSetting,
   Config,
@@ -16,6 +16,17 @@ import {
   stringSetting,
 } from '../src/index.js';
 
+// Every temp folder this file makes, removed after its tests.
+const made: string[] = [];
+const madeTemp = (prefix: string): string => {
+  const path = mkdtempSync(prefix);
+  made.push(path);
+  return path;
+};
+afterAll(() => {
+  for (const path of made) rmSync(path, { recursive: true, force: true });
+});
+
 const settings = defineSettings({
   port: intSetting({ key: 'port', env: 'T_PORT', flag: 'port', default: 8080, min: 1, max: 65535, doc: '' }),
   ttl: durationSetting({ key: 'session.ttl', env: 'T_TTL', aliases: ['OLD_TTL'], default: '720h', doc: '' }),
@@ -24,7 +35,7 @@ const settings = defineSettings({
 });
 
 function yamlFile(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'homeport-config-')), 'homeport.yaml');
+  const file = join(madeTemp(join(tmpdir(), 'homeport-config-')), 'homeport.yaml');
   writeFileSync(file, text);
   return file;
 }

@@ -1,12 +1,23 @@
 // SQLite store: pragmas and numbered migrations recorded per module.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { applyMigrations, openDatabase } from '../src/index.js';
 
-const file = () => join(mkdtempSync(join(tmpdir(), 'homeport-store-')), 'nested', 'test.db');
+// Every temp folder this file makes, removed after its tests.
+const made: string[] = [];
+const madeTemp = (prefix: string): string => {
+  const path = mkdtempSync(prefix);
+  made.push(path);
+  return path;
+};
+afterAll(() => {
+  for (const path of made) rmSync(path, { recursive: true, force: true });
+});
+
+const file = () => join(madeTemp(join(tmpdir(), 'homeport-store-')), 'nested', 'test.db');
 
 describe('openDatabase', () => {
   it('creates the folder and turns on WAL, foreign keys and a busy timeout', () => {
@@ -70,7 +81,7 @@ describe('persistedSecret', () => {
   it('creates the secret once with mode 0600 and returns the same value afterwards', async () => {
     const { persistedSecret } = await import('../src/index.js');
     const { statSync } = await import('node:fs');
-    const dir = mkdtempSync(join(tmpdir(), 'homeport-secret-'));
+    const dir = madeTemp(join(tmpdir(), 'homeport-secret-'));
     let calls = 0;
     const make = () => `value-${++calls}`;
     expect(persistedSecret(dir, 'demo-key', make)).toBe('value-1');
