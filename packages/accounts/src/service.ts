@@ -1,20 +1,17 @@
-// Accounts logic shared by the HTTP routes and the `homeport user` CLI: users, logins, sessions, API tokens.
+// Accounts logic shared by the HTTP routes and the `homeport user` CLI: users and logins; sessions and API
+// tokens come from ./credentials.ts.
 
 import { availableParallelism } from 'node:os';
 import type { EventBus, Logger, Role } from '@homeport/core';
-import { AuthCache } from './auth-cache.js';
+import { createCredentialService, type IssuedSession } from './credentials.js';
 import { AccountsError } from './errors.js';
 import { Mutex, Semaphore } from './gate.js';
 import { createDecoyVerifier, hashPassword, passwordLengthProblem, verifyPassword } from './passwords.js';
-import { hashToken, newApiToken, newId, newSessionToken, secretsEqual } from './secrets.js';
-import type {
-  AccountsStore,
-  ApiTokenRecord,
-  SessionRecord,
-  UserRecord,
-  UserStatus,
-} from './store/repositories.js';
+import { newId } from './secrets.js';
+import type { AccountsStore, UserRecord, UserStatus } from './store/repositories.js';
 import type { LoginThrottle } from './throttle.js';
+
+export type { IssuedSession } from './credentials.js';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9_-]{3,64}$/;
 export const USERS_TOPIC = 'accounts.users';
@@ -26,12 +23,6 @@ export interface PublicUser {
   status: UserStatus;
   createdAt: string;
   updatedAt: string;
-}
-
-export interface IssuedSession {
-  token: string;
-  session: SessionRecord;
-  user: UserRecord;
 }
 
 export interface AccountsServiceOptions {
@@ -59,9 +50,6 @@ export function toPublicUser(user: UserRecord): PublicUser {
   };
 }
 
-/** Session last-seen times are written at most this often, so reads stay reads. */
-const TOUCH_EVERY_MS = 60_000;
-
 export type AccountsService = ReturnType<typeof createAccountsService>;
 
 export function createAccountsService(options: AccountsServiceOptions) {
@@ -72,9 +60,13 @@ export function createAccountsService(options: AccountsServiceOptions) {
   // Hashing runs on libuv's pool (4 threads); queue a bounded number beyond that, refuse the rest.
   const hashing = new Semaphore(Math.max(2, availableParallelism()), 256);
   const userMutations = options.userMutations ?? new Mutex();
-  // Cached records are the ones resolve*() hands out; their lastSeenAt/lastUsedAt are updated in place.
-  const sessionCache = new AuthCache<SessionRecord>();
-  const tokenCache = new AuthCache<ApiTokenRecord>();
+  const credentials = createCredentialService({
+    store,
+    log,
+    sessionTtlMs: options.sessionTtlMs,
+    clientToken: options.clientToken,
+    clock,
+  });
 
   const hashOrBusy = async <T>(task: () => Promise<T>): Promise<T> => {
     const result = await hashing.run(task);
@@ -106,6 +98,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
   };
 
   const service = {
+    ...credentials,
     async createUser(input: { username: string; password: string; role: Role }): Promise<UserRecord> {
       checkNewCredentials(input.username, input.password);
       const at = nowIso();
@@ -148,26 +141,6 @@ export function createAccountsService(options: AccountsServiceOptions) {
     /** Tells admins' screens that something about a user changed outside updateUser (e.g. an unlink). */
     announceUserChanged(user: UserRecord): void {
       publish('user.updated', user);
-    },
-
-    async issueSession(
-      user: UserRecord,
-      client: { ip: string | null; userAgent: string | null },
-    ): Promise<IssuedSession> {
-      const token = newSessionToken();
-      const at = nowIso();
-      const session: SessionRecord = {
-        id: newId('ses'),
-        tokenHash: hashToken(token),
-        userId: user.id,
-        createdAt: at,
-        expiresAt: clock() + options.sessionTtlMs,
-        lastSeenAt: at,
-        ip: client.ip,
-        userAgent: client.userAgent?.slice(0, 512) ?? null,
-      };
-      await store.sessions.create(session);
-      return { token, session, user };
     },
 
     /** Checks throttles first (no hashing for a throttled client), then the password. */
@@ -231,101 +204,6 @@ export function createAccountsService(options: AccountsServiceOptions) {
       return service.issueSession(user, { ip: input.ip, userAgent: input.userAgent });
     },
 
-    /** The session and user behind a token, or undefined when unknown, expired or disabled. */
-    async resolveSession(token: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
-      const now = clock();
-      let found = sessionCache.get(token, now);
-      if (!found) {
-        const session = await store.sessions.byTokenHash(hashToken(token));
-        const user = session && (await store.users.byId(session.userId));
-        if (!session || !user) return undefined;
-        found = { record: session, user };
-        sessionCache.set(token, found, now);
-      }
-      const { record: session, user } = found as { record: SessionRecord; user: UserRecord };
-      if (session.expiresAt <= now) {
-        sessionCache.dropRecord(session.id);
-        await store.sessions.deleteById(session.id);
-        return undefined;
-      }
-      if (user.status !== 'active') return undefined;
-      if (now - Date.parse(session.lastSeenAt) > TOUCH_EVERY_MS) {
-        session.lastSeenAt = nowIso();
-        await store.sessions.touch(session.id, session.lastSeenAt);
-      }
-      return { session, user };
-    },
-
-    async resolveApiToken(token: string): Promise<{ token: ApiTokenRecord; user: UserRecord } | undefined> {
-      const now = clock();
-      let found = tokenCache.get(token, now);
-      if (!found) {
-        const record = await store.tokens.byTokenHash(hashToken(token));
-        const user = record && (await store.users.byId(record.userId));
-        if (!record || !user) return undefined;
-        found = { record, user };
-        tokenCache.set(token, found, now);
-      }
-      const { record, user } = found as { record: ApiTokenRecord; user: UserRecord };
-      if (record.expiresAt !== null && record.expiresAt <= now) return undefined;
-      if (user.status !== 'active') return undefined;
-      if (!record.lastUsedAt || now - Date.parse(record.lastUsedAt) > TOUCH_EVERY_MS) {
-        record.lastUsedAt = nowIso();
-        await store.tokens.touch(record.id, record.lastUsedAt);
-      }
-      return { token: record, user };
-    },
-
-    isClientToken(token: string): boolean {
-      return options.clientToken !== undefined && secretsEqual(token, options.clientToken);
-    },
-
-    async endSession(sessionId: string): Promise<void> {
-      sessionCache.dropRecord(sessionId);
-      await store.sessions.deleteById(sessionId);
-    },
-
-    async listSessions(userId: string): Promise<SessionRecord[]> {
-      const now = clock();
-      return (await store.sessions.listForUser(userId)).filter((session) => session.expiresAt > now);
-    },
-
-    async revokeSession(userId: string, sessionId: string): Promise<void> {
-      sessionCache.dropRecord(sessionId);
-      if (!(await store.sessions.deleteForUser(userId, sessionId))) {
-        throw new AccountsError('session_not_found', 'not_found', 'No such session');
-      }
-    },
-
-    async createApiToken(userId: string, input: { name: string; expiresInDays?: number | undefined }) {
-      const value = newApiToken();
-      const record: ApiTokenRecord = {
-        id: newId('tok'),
-        tokenHash: hashToken(value),
-        userId,
-        name: input.name,
-        prefix: value.slice(0, 10),
-        createdAt: nowIso(),
-        lastUsedAt: null,
-        expiresAt: input.expiresInDays === undefined ? null : clock() + input.expiresInDays * 86_400_000,
-      };
-      await store.tokens.create(record);
-      log.info({ userId, tokenId: record.id }, 'api token created');
-      return { record, value };
-    },
-
-    listApiTokens(userId: string): Promise<ApiTokenRecord[]> {
-      return store.tokens.listForUser(userId);
-    },
-
-    async revokeApiToken(userId: string, tokenId: string): Promise<void> {
-      tokenCache.dropRecord(tokenId);
-      if (!(await store.tokens.deleteForUser(userId, tokenId))) {
-        throw new AccountsError('token_not_found', 'not_found', 'No such API token');
-      }
-      log.info({ userId, tokenId }, 'api token revoked');
-    },
-
     listUsers(): Promise<UserRecord[]> {
       return store.users.list();
     },
@@ -379,8 +257,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
           nowIso(),
         );
         if (!updated) throw new AccountsError('user_not_found', 'not_found', `No user "${id}"`);
-        sessionCache.dropUser(user.id);
-        tokenCache.dropUser(user.id);
+        credentials.forgetUser(user.id);
         if (patch.status === 'disabled' || patch.password !== undefined) {
           const ended = await store.sessions.deleteAllForUser(user.id);
           log.info({ userId: user.id, sessionsEnded: ended }, 'sessions ended');
@@ -397,10 +274,6 @@ export function createAccountsService(options: AccountsServiceOptions) {
         publish('user.updated', updated);
         return updated;
       });
-    },
-
-    async sweepExpiredSessions(): Promise<number> {
-      return store.sessions.deleteExpired(clock());
     },
 
     /** First launch: when no active admin exists, create `admin` with the given or a generated password. */
