@@ -10,6 +10,7 @@ import {
 } from '@homeport/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openTestPage } from './support/page.js';
 
 let homeport: HomeportInstance;
 let browser: Browser;
@@ -32,13 +33,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  // A fresh context per test: no cookie from a previous sign-in.
-  context = await browser.newContext({ baseURL: homeport.url });
-  page = await context.newPage();
-  // Keeps failures fast and inside Vitest's 30 s test timeout, with Playwright's own message.
-  page.setDefaultTimeout(10_000);
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  ({ context, page, pageErrors } = await openTestPage(browser, homeport.url));
 });
 
 afterEach(async () => {

@@ -13,6 +13,7 @@ import {
 } from '@homeport/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openTestPage } from './support/page.js';
 
 let homeport: HomeportInstance;
 let idp: OidcProviderInstance;
@@ -54,11 +55,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  context = await browser.newContext({ baseURL: homeport.url });
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  ({ context, page, pageErrors } = await openTestPage(browser, homeport.url));
 });
 
 afterEach(async () => {
