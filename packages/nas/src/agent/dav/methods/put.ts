@@ -36,6 +36,7 @@ export async function handlePut(r: DavRequest): Promise<void> {
   // Over an existing file (through a symlink too) the real file is replaced; a new file goes at the entry.
   const destination = target.kind === 'found' ? target.targetPath : target.entryPath;
   const temp = tempPathNear(destination);
+  ctx.state.uploads.begin(temp);
   try {
     // A plain pipeline into a 1 MiB-buffered write stream: on this ext4 disk it beat a hand-made writev loop
     // (1 GiB PUT, bench/webdav: 714 vs 418–462 MB/s; helper A/B medians 1309 vs 1167 MB/s).
@@ -48,6 +49,8 @@ export async function handlePut(r: DavRequest): Promise<void> {
     // The client hung up mid-upload: nothing is left behind and there is nobody to answer.
     if (req.destroyed && !req.complete) return;
     throw error;
+  } finally {
+    ctx.state.uploads.end(temp);
   }
   ctx.smallFiles.delete(r.path.segments.join('/'));
   // A new resource must not inherit dead properties left by a file deleted outside WebDAV.

@@ -1,13 +1,16 @@
-// The state every export of an agent shares: write locks and dead properties, in the agent's SQLite database.
+// The state every export of an agent shares: write locks, dead properties and uploads in progress, in the
+// agent's SQLite database.
 
 import { applyMigrations, type SqliteDatabase } from '@homeport/core';
 import { createLockStore, type LockStore } from './lock-store.js';
 import { davMigrations } from './migrations.js';
 import { createPropStore, type PropStore } from './prop-store.js';
+import { createUploadStore, type UploadStore } from './upload-store.js';
 
 export interface DavState {
   readonly locks: LockStore;
   readonly props: PropStore;
+  readonly uploads: UploadStore;
 }
 
 /**
@@ -19,5 +22,8 @@ export interface DavState {
  */
 export function openDavState(db: SqliteDatabase): DavState {
   applyMigrations(db, 'nas-dav', davMigrations);
-  return { locks: createLockStore(db), props: createPropStore(db) };
+  const uploads = createUploadStore(db);
+  // Opened once per agent start, before anything is served: a temp file still listed is a crashed upload.
+  uploads.sweepLeftovers();
+  return { locks: createLockStore(db), props: createPropStore(db), uploads };
 }

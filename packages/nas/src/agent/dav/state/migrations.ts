@@ -39,4 +39,11 @@ export const davMigrations: readonly Migration[] = [
       CREATE INDEX dav_props_by_parent ON dav_props (root, parent);
     `,
   },
+  {
+    version: 2,
+    name: 'uploads in progress',
+    // A temp file is recorded before the body is written and forgotten once renamed or removed; rows left
+    // by a crash name the files to delete at the next start.
+    up: 'CREATE TABLE dav_uploads (path TEXT PRIMARY KEY, started_at INTEGER NOT NULL) WITHOUT ROWID;',
+  },
 ];
