@@ -217,6 +217,15 @@ describe('export inventory', () => {
     expect(nodes[0].relayAddress).toBeNull();
   });
 
+  it('derives a safe mount path from any label (never a . or .. segment)', async () => {
+    await setup();
+    const { node, nodeToken } = await register();
+    const synced = (
+      await sync(node.id, nodeToken, [exportInput('/srv/a', '..'), exportInput('/srv/b', '.hidden.')])
+    ).json();
+    expect(synced.map((e: { mountPath: string }) => e.mountPath)).toEqual(['/dav/export/', '/dav/hidden/']);
+  });
+
   it('refuses duplicate paths and bad mount paths with 400', async () => {
     await setup();
     const { node, nodeToken } = await register();

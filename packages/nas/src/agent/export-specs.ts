@@ -3,6 +3,7 @@
 import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { deriveMountPath } from '../mount-path.js';
 
 export interface AgentExport {
   /** Real path of the folder (symlinks resolved once, at start). */
@@ -10,16 +11,6 @@ export interface AgentExport {
   label: string;
   /** `/dav/<slug>/`, unique on this agent. */
   mountPath: string;
-}
-
-function slug(label: string): string {
-  const cleaned = label
-    .normalize('NFKD')
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^[-.]+|[-.]+$/g, '')
-    .slice(0, 20);
-  return cleaned === '' ? 'export' : cleaned;
 }
 
 /**
@@ -46,11 +37,7 @@ export function parseExportSpecs(
     if (!statSync(root).isDirectory()) throw new Error(`export ${path} is not a folder`);
     if (roots.has(root)) throw new Error(`export ${path} is listed twice`);
     roots.add(root);
-    const base = slug(label);
-    let mountPath = `/dav/${base}/`;
-    for (let n = 2; taken.has(mountPath); n += 1) mountPath = `/dav/${base}-${n}/`;
-    taken.add(mountPath);
-    return { root, label, mountPath };
+    return { root, label, mountPath: deriveMountPath(label, taken) };
   });
 }
 

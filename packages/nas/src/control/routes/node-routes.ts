@@ -2,6 +2,7 @@
 
 import type { HttpApp } from '@homeport/core';
 import type { FastifyRequest } from 'fastify';
+import { deriveMountPath } from '../../mount-path.js';
 import type { NasService } from '../service.js';
 import type { ExportInput } from '../store/repositories.js';
 import {
@@ -25,17 +26,6 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** A slug for a mount path from a label: `Family Photos` → `family-photos`. */
-function slug(label: string): string {
-  const cleaned = label
-    .normalize('NFKD')
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 20);
-  return cleaned === '' ? 'export' : cleaned;
-}
-
 /** Fills in mount paths the agent left out (betterNAS made it optional), unique within the node. */
 function withMountPaths(
   inputs: readonly (Omit<ExportInput, 'mountPath'> & { mountPath?: string | undefined })[],
@@ -43,11 +33,8 @@ function withMountPaths(
   const taken = new Set(inputs.flatMap((input) => (input.mountPath ? [input.mountPath] : [])));
   return inputs.map((input) => {
     if (input.mountPath) return { ...input, mountPath: input.mountPath };
-    const base = slug(input.label || input.path.split('/').filter(Boolean).pop() || 'export');
-    let candidate = `/dav/${base}/`;
-    for (let n = 2; taken.has(candidate); n += 1) candidate = `/dav/${base}-${n}/`;
-    taken.add(candidate);
-    return { ...input, mountPath: candidate };
+    const label = input.label || input.path.split('/').filter(Boolean).pop() || 'export';
+    return { ...input, mountPath: deriveMountPath(label, taken) };
   });
 }
 
