@@ -1,7 +1,7 @@
 // Public surface of @homeport/nas.
 
 export type { Agent } from './agent/agent.js';
-export { agentFromConfig } from './agent/embedded.js';
+export { agentFromConfig, listenAddress } from './agent/embedded.js';
 export { createNasControl, type NasControl } from './control/module.js';
 export { type NasService, NODES_TOPIC } from './control/service.js';
 export {

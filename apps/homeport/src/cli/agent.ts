@@ -1,7 +1,7 @@
 // `homeport agent`: serve folders of this machine over WebDAV for a Homeport control plane.
 
 import { assertSafeBind, ConfigError, coreSettings, createLifecycle, createLogger } from '@homeport/core';
-import { agentFromConfig, agentSettings, nasSettings } from '@homeport/nas';
+import { agentFromConfig, agentSettings, listenAddress, nasSettings } from '@homeport/nas';
 import { VERSION } from '../version.js';
 import { configFrom } from './flags.js';
 
@@ -17,10 +17,9 @@ export async function runAgent(options: Record<string, unknown>): Promise<void> 
   if (!settings.exports?.length)
     problems.push('--export (HOMEPORT_EXPORTS): give at least one folder, e.g. --export /srv/photos:Photos');
   if (problems.length > 0) throw new ConfigError(problems);
-  const listen = settings.listen ?? '127.0.0.1:8090';
   // Basic-auth mount credentials must not cross a network in clear either.
   assertSafeBind({
-    bind: listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
+    bind: listenAddress(settings.listen, '127.0.0.1', settings.davPort).host,
     tls: false,
     insecurePublic: core.insecurePublic,
   });

@@ -38,6 +38,17 @@ function embeddedAdvertiseUrl(
   return `http://${url.hostname}:${port}`;
 }
 
+/** `host:port` (`[::1]:8090` for IPv6) of --listen, or the fallback when it is not set. */
+export function listenAddress(
+  listen: string | undefined,
+  fallbackHost: string,
+  fallbackPort: number,
+): { host: string; port: number } {
+  if (!listen) return { host: fallbackHost, port: fallbackPort };
+  const colon = listen.lastIndexOf(':');
+  return { host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) };
+}
+
 export function agentFromConfig(options: AgentFromConfigOptions): Agent & { close(): Promise<void> } {
   const settings = options.config.read(agentSettings);
   const { embedded } = options;
@@ -53,12 +64,7 @@ export function agentFromConfig(options: AgentFromConfigOptions): Agent & { clos
   const stateDir = resolve(
     settings.stateDir ?? (embedded ? join(embedded.dataDir, 'agent') : './homeport-agent'),
   );
-  const [host, port] = settings.listen
-    ? [
-        settings.listen.slice(0, settings.listen.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
-        Number(settings.listen.slice(settings.listen.lastIndexOf(':') + 1)),
-      ]
-    : [embedded?.bind ?? '127.0.0.1', settings.davPort];
+  const { host, port } = listenAddress(settings.listen, embedded?.bind ?? '127.0.0.1', settings.davPort);
   const log = options.log.child({ component: 'agent' });
   const dav = createDavHandlers(exports, stateDir, log);
   const agent = createAgent({
