@@ -125,6 +125,20 @@ describe('homeport start refuses bad configuration', () => {
     }
   });
 
+  it('refuses a non-loopback agent --listen without TLS, naming the flag', async () => {
+    const run = await homeport([
+      'agent',
+      '--control-plane',
+      'http://127.0.0.1:9',
+      '--export',
+      dataDir,
+      '--listen',
+      '0.0.0.0:8090',
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--listen 0.0.0.0: refusing to serve plain HTTP');
+  });
+
   it('prints the configuration reference', async () => {
     const run = await homeport(['config', 'reference']);
     expect(run.stdout).toContain('`HOMEPORT_SESSION_TTL`<br>`BETTERNAS_SESSION_TTL`');

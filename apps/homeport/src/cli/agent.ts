@@ -20,6 +20,7 @@ export async function runAgent(options: Record<string, unknown>): Promise<void> 
   // Basic-auth mount credentials must not cross a network in clear either.
   assertSafeBind({
     bind: listenAddress(settings.listen, '127.0.0.1', settings.davPort).host,
+    flag: '--listen',
     tls: false,
     insecurePublic: core.insecurePublic,
   });

@@ -14,13 +14,15 @@ export interface BindSafety {
   bind: string;
   tls: boolean;
   insecurePublic: boolean;
+  /** The flag the address came from, for the message (default `--bind`). */
+  flag?: string;
 }
 
 /** Throws a ConfigError that tells the operator the two ways out. */
-export function assertSafeBind({ bind, tls, insecurePublic }: BindSafety): void {
+export function assertSafeBind({ bind, tls, insecurePublic, flag = '--bind' }: BindSafety): void {
   if (isLoopbackAddress(bind) || tls || insecurePublic) return;
   throw new ConfigError([
-    `--bind ${bind}: refusing to serve plain HTTP on a non-loopback address (passwords and session cookies would cross the network in clear). ` +
+    `${flag} ${bind}: refusing to serve plain HTTP on a non-loopback address (passwords and session cookies would cross the network in clear). ` +
       'Give --tls-cert and --tls-key, or put Homeport behind a TLS proxy and pass --insecure-public (HOMEPORT_ALLOW_INSECURE_PUBLIC=1).',
   ]);
 }
