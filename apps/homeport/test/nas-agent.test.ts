@@ -197,6 +197,7 @@ describe('embedded agent', () => {
         mountPath: '/dav/alpha/',
         username: 'mount-expired',
         readonly: false,
+        admin: false,
         expiresAt: Math.floor(Date.now() / 1000) - 1,
       },
       key,

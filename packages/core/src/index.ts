@@ -50,6 +50,7 @@ export { createLogger, flushLogger, type Logger, REDACTED_PATHS } from './logger
 export { createMetrics, type Metrics } from './metrics.js';
 export type {
   AuthGuards,
+  AccessChange,
   DirectoryUser,
   Guard,
   Module,

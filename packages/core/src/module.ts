@@ -49,9 +49,20 @@ export interface DirectoryUser {
   status: 'active' | 'disabled';
 }
 
+/** Why a user's access narrowed: other modules end what they granted (mount credentials, share links). */
+export interface AccessChange {
+  userId: string;
+  reason: 'disabled' | 'deleted' | 'demoted' | 'password_reset';
+}
+
 export interface UserDirectory {
   /** By id, or by username ignoring case. */
   find(idOrUsername: string): Promise<DirectoryUser | undefined>;
+  /**
+   * Calls `listener` after a user's access narrowed (disabled, deleted, demoted, password reset), once the
+   * change is stored. Returns the function that unsubscribes. A listener's failure is logged, not thrown.
+   */
+  onAccessNarrowed(listener: (change: AccessChange) => void | Promise<void>): () => void;
 }
 
 declare module 'fastify' {

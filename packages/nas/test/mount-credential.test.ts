@@ -17,6 +17,7 @@ const claims: MountClaims = {
   mountPath: '/dav/photos/',
   username: 'mount-abcdefghijkl',
   readonly: false,
+  admin: false,
   expiresAt: now + 60,
 };
 const expected = { nodeId: 'node_abcdefghijkl', nowSeconds: now };

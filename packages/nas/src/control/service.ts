@@ -300,6 +300,7 @@ export function createNasService(options: NasServiceOptions) {
         mountPath: record.mountPath,
         username,
         readonly,
+        admin: principal.kind === 'user' && principal.role === 'admin' && !readonly,
         expiresAt,
       };
       const password = signMountCredential(claims, nodeDavKey(options.davAuthSecret, node.id));

@@ -11,6 +11,8 @@ export interface MountClaims {
   /** The Basic-auth username the credential goes with (`mount-<random>`). */
   username: string;
   readonly: boolean;
+  /** Issued to an admin: may break other principals' WebDAV locks (RFC 4918 §9.11). */
+  admin: boolean;
   /** Unix seconds. */
   expiresAt: number;
 }
@@ -57,6 +59,7 @@ const isClaims = (value: unknown): value is MountClaims => {
     typeof claims.mountPath === 'string' &&
     typeof claims.username === 'string' &&
     typeof claims.readonly === 'boolean' &&
+    typeof claims.admin === 'boolean' &&
     typeof claims.expiresAt === 'number'
   );
 };
