@@ -49,7 +49,8 @@ Examples:
       .option('--public-url <url>', 'external URL (absolute links, Secure cookies)')
       .option('--tls-cert <file>', 'PEM certificate; serve HTTPS')
       .option('--tls-key <file>', 'PEM private key')
-      .option('--insecure-public', 'allow a non-loopback bind without TLS (behind a TLS proxy)'),
+      .option('--insecure-public', 'allow a non-loopback bind without TLS (behind a TLS proxy)')
+      .option('--dav-port <port>', "port of the embedded agent's WebDAV server (default 8090; 0 picks one)"),
   )
     .addHelpText(
       'after',
@@ -66,8 +67,10 @@ Examples:
     .description('serve folders of this machine over WebDAV for a control plane (a NAS node)')
     .option('--control-plane <url>', 'control plane URL (env HOMEPORT_CONTROL_PLANE_URL)')
     .option(
-      '--export <path[:label]...>',
+      '--export <path[:label]>',
       'folder to export; repeat for more (env HOMEPORT_EXPORTS, comma-separated)',
+      // Each --export adds one folder; a path may contain commas, so flags are never split.
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--listen <host:port>', 'where to serve WebDAV (default 127.0.0.1:8090)')
     .option('--advertise-url <url>', 'address clients mount from (default http://<listen>)')
