@@ -189,16 +189,22 @@ describe('embedded agent', () => {
   it('refuses an expired or tampered credential with 401, and a credential for export A on export B with 403', async () => {
     const profile = await mount('Alpha');
     const nodeId = (await exportNamed('Alpha')).nasNodeId;
-    const key = nodeDavKey(DAV_SECRET, nodeId);
+    const issued = JSON.parse(
+      Buffer.from(profile.credential.password.split('.')[0] ?? '', 'base64url').toString('utf8'),
+    ) as { k: number; e: string };
+    const key = nodeDavKey(DAV_SECRET, nodeId, issued.k);
+    const nowSeconds = Math.floor(Date.now() / 1000);
     const expired = signMountCredential(
       {
-        v: 1,
+        v: 2,
+        keyId: issued.k,
         nodeId,
-        mountPath: '/dav/alpha/',
+        exportId: issued.e,
         username: 'mount-expired',
         readonly: false,
         admin: false,
-        expiresAt: Math.floor(Date.now() / 1000) - 1,
+        issuedAt: nowSeconds - 3600,
+        expiresAt: nowSeconds - 1,
       },
       key,
     );

@@ -5,73 +5,20 @@ import { join } from 'node:path';
 import { MAX_PASSWORD_BYTES, nodeDavKey, verifyMountCredential } from '@homeport/nas';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, buildApp, type TestApp } from './support/app.js';
+import { exportInput, NAS_CLIENT_TOKEN, NAS_DAV_SECRET, nasEnv, nasHarness } from './support/nas-inject.js';
 
-const BOOTSTRAP = 'bootstrap-token-for-tests-0123456789';
-const DAV_SECRET = 'dav-secret-for-tests-0123456789';
 let t: TestApp;
 let now = Date.now();
 afterEach(async () => {
   await t?.close();
 });
+const { register, sync, member, issue } = nasHarness(() => t);
+const DAV_SECRET = NAS_DAV_SECRET;
 
 async function setup(env: Record<string, string> = {}) {
   now = Date.now();
-  t = await buildApp({
-    clock: () => now,
-    env: {
-      HOMEPORT_NODE_BOOTSTRAP_TOKEN: BOOTSTRAP,
-      HOMEPORT_DAV_AUTH_SECRET: DAV_SECRET,
-      HOMEPORT_CLIENT_TOKEN: 'client-token-0123456789',
-      ...env,
-    },
-  });
+  t = await buildApp({ clock: () => now, env: nasEnv(env) });
   return { admin: await t.login() };
-}
-
-const registration = (machineId = 'machine-1') => ({
-  machineId,
-  displayName: 'Basement NAS',
-  agentVersion: '0.1.0',
-  directAddress: 'http://127.0.0.1:8090',
-  relayAddress: null,
-});
-
-async function register(token = BOOTSTRAP, machineId = 'machine-1') {
-  const response = await t.app.inject({
-    method: 'POST',
-    url: '/api/v1/nodes/register',
-    headers: bearer(token),
-    payload: registration(machineId),
-  });
-  return { response, nodeToken: response.headers['x-betternas-node-token'] as string, node: response.json() };
-}
-
-const exportInput = (path: string, label: string, mountPath?: string) => ({
-  label,
-  path,
-  ...(mountPath ? { mountPath } : {}),
-  protocols: ['webdav'],
-  capacityBytes: 1_000_000 as number | null,
-  tags: ['home'],
-});
-
-async function sync(nodeId: string, nodeToken: string, exports: ReturnType<typeof exportInput>[]) {
-  return t.app.inject({
-    method: 'PUT',
-    url: `/api/v1/nodes/${nodeId}/exports`,
-    headers: bearer(nodeToken),
-    payload: { exports },
-  });
-}
-
-async function member(admin: string, username = 'mia') {
-  const created = await t.app.inject({
-    method: 'POST',
-    url: '/api/v1/users',
-    headers: bearer(admin),
-    payload: { username, password: 'member-password' },
-  });
-  return { id: created.json().id as string, token: await t.login(username, 'member-password') };
 }
 
 describe('node registration', () => {
@@ -80,9 +27,14 @@ describe('node registration', () => {
     const { response, nodeToken, node } = await register();
     expect(response.statusCode).toBe(200);
     expect(nodeToken).toMatch(/^[0-9a-f]{64}$/);
-    expect(response.headers['x-homeport-dav-key']).toBe(
-      nodeDavKey(DAV_SECRET, node.id).toString('base64url'),
-    );
+    // The key comes only from the node-token-authenticated key route, never with a registration.
+    expect(response.headers['x-homeport-dav-key']).toBeUndefined();
+    const keys = await t.app.inject({ url: `/api/v1/nodes/${node.id}/keys`, headers: bearer(nodeToken) });
+    expect(keys.json()).toEqual({
+      nodeId: node.id,
+      keys: [{ id: 1, key: nodeDavKey(DAV_SECRET, node.id, 1).toString('base64url'), notAfter: null }],
+      maxTtlSeconds: 86_400,
+    });
     expect(node).toMatchObject({
       machineId: 'machine-1',
       displayName: 'Basement NAS',
@@ -108,22 +60,28 @@ describe('node registration', () => {
     expect((await register(nodeToken, 'machine-2')).response.statusCode).toBe(401);
   });
 
-  it('re-registers by machine id: same node id, rotated token (the old one stops working)', async () => {
+  it('re-registers with its node token: same node, same token, next key with the old one in grace', async () => {
     await setup();
     const first = await register();
     const second = await register(first.nodeToken);
     expect(second.response.statusCode).toBe(200);
     expect(second.node.id).toBe(first.node.id);
-    expect(second.nodeToken).not.toBe(first.nodeToken);
-    const beat = (token: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: `/api/v1/nodes/${first.node.id}/heartbeat`,
-        headers: bearer(token),
-        payload: { nodeId: first.node.id, status: 'online', lastSeenAt: new Date().toISOString() },
-      });
-    expect((await beat(first.nodeToken)).statusCode).toBe(401);
-    expect((await beat(second.nodeToken)).statusCode).toBe(204);
+    expect(second.nodeToken).toBeUndefined();
+    const beat = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/nodes/${first.node.id}/heartbeat`,
+      headers: bearer(first.nodeToken),
+      payload: { nodeId: first.node.id, status: 'online', lastSeenAt: new Date().toISOString() },
+    });
+    expect(beat.statusCode).toBe(204);
+    expect(beat.headers['x-homeport-dav-key-id']).toBe('2');
+    const keys = (
+      await t.app.inject({ url: `/api/v1/nodes/${first.node.id}/keys`, headers: bearer(first.nodeToken) })
+    ).json();
+    expect(keys.keys.map((key: { id: number; notAfter: number | null }) => [key.id, key.notAfter])).toEqual([
+      [1, Math.floor(now / 1000) + 86_400],
+      [2, null],
+    ]);
   });
 
   it('generates and keeps a bootstrap token in the data dir when none is configured', async () => {
@@ -244,22 +202,17 @@ describe('sharing and mount profiles', () => {
     const [photos] = (await sync(node.id, nodeToken, [exportInput('/srv/photos', 'Photos')])).json();
     return { admin, node, nodeToken, photos: photos as { id: string; mountPath: string } };
   }
-  const issue = (token: string, exportId: string, readonly?: boolean) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/api/v1/mount-profiles/issue',
-      headers: bearer(token),
-      payload: { exportId, ...(readonly === undefined ? {} : { readonly }) },
-    });
-
-  it('members see only shared exports and cannot mount the others (403)', async () => {
+  it('members see only shared exports and cannot mount the others (404, as for an unknown id)', async () => {
     const { admin, photos } = await withExport();
     const mia = await member(admin);
     expect((await t.app.inject({ url: '/api/v1/exports', headers: bearer(mia.token) })).json()).toEqual([]);
     expect((await t.app.inject({ url: '/api/v1/nodes', headers: bearer(mia.token) })).json()).toEqual([]);
     const denied = await issue(mia.token, photos.id);
-    expect(denied.statusCode).toBe(403);
-    expect(denied.json().error.code).toBe('not_granted');
+    const unknown = await issue(mia.token, 'exp_doesnotexist');
+    expect(denied.statusCode).toBe(404);
+    expect(denied.json().error.code).toBe('export_not_found');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('export_not_found');
     const grant = await t.app.inject({
       method: 'PUT',
       url: `/api/v1/exports/${photos.id}/grants/mia`,
@@ -289,29 +242,25 @@ describe('sharing and mount profiles', () => {
     expect(profile.credential.username).toMatch(/^mount-[A-Za-z0-9_-]{12}$/);
     expect(Buffer.byteLength(profile.credential.password)).toBeLessThan(MAX_PASSWORD_BYTES);
     expect(Date.parse(profile.credential.expiresAt) - now).toBeGreaterThan(23.9 * 3600_000);
-    const check = verifyMountCredential(
-      profile.credential.username,
-      profile.credential.password,
-      nodeDavKey(DAV_SECRET, node.id),
-      { nodeId: node.id, nowSeconds: Math.floor(now / 1000) },
-    );
+    const expected = {
+      nodeId: node.id,
+      nowSeconds: Math.floor(now / 1000),
+      maxTtlSeconds: 86_400,
+      keyFor: (keyId: number) => nodeDavKey(DAV_SECRET, node.id, keyId),
+    };
+    const check = verifyMountCredential(profile.credential.username, profile.credential.password, expected);
     expect(check).toMatchObject({
       ok: true,
-      claims: { v: 1, nodeId: node.id, mountPath: photos.mountPath, readonly: false },
+      claims: { v: 2, keyId: 1, nodeId: node.id, exportId: photos.id, readonly: false, admin: true },
     });
     const tampered = `${profile.credential.password.slice(0, 10)}A${profile.credential.password.slice(11)}`;
-    expect(
-      verifyMountCredential(profile.credential.username, tampered, nodeDavKey(DAV_SECRET, node.id), {
-        nodeId: node.id,
-        nowSeconds: Math.floor(now / 1000),
-      }).ok,
-    ).toBe(false);
+    expect(verifyMountCredential(profile.credential.username, tampered, expected).ok).toBe(false);
   });
 
   it('keeps the password under 250 bytes with the longest mount path allowed', async () => {
     const { admin } = await setup();
     const { node, nodeToken } = await register();
-    const longest = `/${'a'.repeat(30)}/`;
+    const longest = `/${'a'.repeat(126)}/`;
     const [item] = (await sync(node.id, nodeToken, [exportInput('/srv/x', 'X', longest)])).json();
     const profile = (await issue(admin, item.id)).json();
     expect(Buffer.byteLength(profile.credential.password)).toBeLessThan(MAX_PASSWORD_BYTES);
@@ -327,7 +276,7 @@ describe('sharing and mount profiles', () => {
       payload: { access: 'read-only' },
     });
     expect((await issue(mia.token, photos.id, false)).json().readonly).toBe(true);
-    expect((await issue('client-token-0123456789', photos.id)).statusCode).toBe(200);
+    expect((await issue(NAS_CLIENT_TOKEN, photos.id)).statusCode).toBe(200);
   });
 
   it('answers 503 node_offline when the node stopped heartbeating, 404 for an unknown export', async () => {
@@ -340,7 +289,7 @@ describe('sharing and mount profiles', () => {
     expect((await issue(admin, 'exp_nope')).statusCode).toBe(404);
   });
 
-  it('revokes credentials early; the agent sees a new version at heartbeat and fetches the usernames', async () => {
+  it('revokes credentials early; the agent sees a new version at heartbeat and fetches the ids', async () => {
     const { admin, node, nodeToken, photos } = await withExport();
     const mia = await member(admin);
     await t.app.inject({
@@ -368,7 +317,7 @@ describe('sharing and mount profiles', () => {
       url: `/api/v1/nodes/${node.id}/revocations`,
       headers: bearer(nodeToken),
     });
-    expect(list.json()).toEqual({ version: 1, usernames: [username] });
+    expect(list.json()).toEqual({ version: 1, ids: [username] });
     expect(
       (await t.app.inject({ url: `/api/v1/nodes/${node.id}/revocations`, headers: bearer(admin) }))
         .statusCode,
@@ -407,7 +356,7 @@ describe('sharing and mount profiles', () => {
     const list = (
       await t.app.inject({ url: `/api/v1/nodes/${node.id}/revocations`, headers: bearer(nodeToken) })
     ).json();
-    expect(list.usernames).toHaveLength(1);
+    expect(list.ids).toHaveLength(1);
     expect(
       (await t.app.inject({ url: `/api/v1/exports/${photos.id}/grants`, headers: bearer(admin) })).json(),
     ).toEqual({ grants: [] });

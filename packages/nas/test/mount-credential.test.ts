@@ -9,46 +9,65 @@ import {
   verifyMountCredential,
 } from '../src/index.js';
 
-const key = nodeDavKey('a-long-control-plane-secret', 'node_abcdefghijkl');
+const SECRET = 'a-long-control-plane-secret';
+const key = nodeDavKey(SECRET, 'node_abcdefghijkl', 3);
 const now = 1_800_000_000;
 const claims: MountClaims = {
-  v: 1,
+  v: 2,
+  keyId: 3,
   nodeId: 'node_abcdefghijkl',
-  mountPath: '/dav/photos/',
+  exportId: 'exp_abcdefghijkl',
   username: 'mount-abcdefghijkl',
   readonly: false,
   admin: false,
+  issuedAt: now - 10,
   expiresAt: now + 60,
 };
-const expected = { nodeId: 'node_abcdefghijkl', nowSeconds: now };
+const expected = {
+  nodeId: 'node_abcdefghijkl',
+  nowSeconds: now,
+  maxTtlSeconds: 86_400,
+  keyFor: (keyId: number) => (keyId === 3 ? key : undefined),
+};
 
 describe('mount credentials', () => {
-  it('round-trips and stays under Finder’s limit even with the longest mount path', () => {
+  it('round-trips and stays under Finder’s limit with the largest ids and times', () => {
     const password = signMountCredential(claims, key);
-    expect(verifyMountCredential(claims.username, password, key, expected)).toEqual({ ok: true, claims });
-    const longest = signMountCredential({ ...claims, mountPath: `/${'m'.repeat(30)}/` }, key);
-    expect(Buffer.byteLength(longest)).toBeLessThan(MAX_PASSWORD_BYTES);
+    expect(verifyMountCredential(claims.username, password, expected)).toEqual({ ok: true, claims });
+    const largest = signMountCredential(
+      {
+        ...claims,
+        keyId: 2 ** 40,
+        nodeId: `node_${'n'.repeat(12)}`,
+        exportId: `exp_${'e'.repeat(12)}`,
+        readonly: true,
+        admin: true,
+        issuedAt: 99_999_999_999,
+        expiresAt: 99_999_999_999,
+      },
+      key,
+    );
+    expect(Buffer.byteLength(largest)).toBeLessThan(MAX_PASSWORD_BYTES);
   });
 
   it.each([
     [
       'a flipped payload byte',
       (p: string) => `${p.slice(0, 5)}${p[5] === 'A' ? 'B' : 'A'}${p.slice(6)}`,
-      'bad_signature',
+      ['bad_signature', 'malformed'],
     ],
     [
       'a flipped tag byte',
       (p: string) => `${p.slice(0, -3)}${p.at(-3) === 'A' ? 'B' : 'A'}${p.slice(-2)}`,
-      'bad_signature',
+      ['bad_signature'],
     ],
-    ['no dot', (p: string) => p.replace('.', ''), 'malformed'],
-    ['an empty tag', (p: string) => `${p.split('.')[0]}.`, 'bad_signature'],
-  ])('refuses %s', (_name, forge, reason) => {
+    ['no dot', (p: string) => p.replace('.', ''), ['malformed']],
+    ['an empty tag', (p: string) => `${p.split('.')[0]}.`, ['bad_signature']],
+  ])('refuses %s', (_name, forge, reasons) => {
     const password = forge(signMountCredential(claims, key));
-    expect(verifyMountCredential(claims.username, password, key, expected)).toMatchObject({
-      ok: false,
-      reason,
-    });
+    const result = verifyMountCredential(claims.username, password, expected);
+    expect(result.ok).toBe(false);
+    expect(reasons).toContain(!result.ok && result.reason);
   });
 
   it('refuses a non-canonical spelling of the tag (spare base64 bits)', () => {
@@ -56,28 +75,36 @@ describe('mount credentials', () => {
     const variants = ['A', 'B', 'C', 'D']
       .map((c) => `${password.slice(0, -1)}${c}`)
       .filter((p) => p !== password);
-    const accepted = variants.filter((p) => verifyMountCredential(claims.username, p, key, expected).ok);
+    const accepted = variants.filter((p) => verifyMountCredential(claims.username, p, expected).ok);
     expect(accepted).toEqual([]);
   });
 
-  it('refuses expiry, another user, another node, another key', () => {
+  it('refuses expiry, another user, another node, another node’s key, another generation', () => {
     const password = signMountCredential(claims, key);
     expect(
-      verifyMountCredential(claims.username, password, key, { ...expected, nowSeconds: now + 60 }),
+      verifyMountCredential(claims.username, password, { ...expected, nowSeconds: now + 60 }),
     ).toMatchObject({ reason: 'expired' });
-    expect(verifyMountCredential('mount-other', password, key, expected)).toMatchObject({
-      reason: 'wrong_user',
-    });
+    expect(verifyMountCredential('mount-other', password, expected)).toMatchObject({ reason: 'wrong_user' });
     expect(
-      verifyMountCredential(claims.username, password, key, { ...expected, nodeId: 'node_other' }),
+      verifyMountCredential(claims.username, password, { ...expected, nodeId: 'node_other' }),
     ).toMatchObject({ reason: 'wrong_node' });
+    const otherNode = nodeDavKey(SECRET, 'node_other', 3);
     expect(
-      verifyMountCredential(
-        claims.username,
-        password,
-        nodeDavKey('a-long-control-plane-secret', 'node_other'),
-        expected,
-      ),
+      verifyMountCredential(claims.username, password, { ...expected, keyFor: () => otherNode }),
     ).toMatchObject({ reason: 'bad_signature' });
+    // A rotated-away generation is simply not offered by the agent any more.
+    expect(
+      verifyMountCredential(claims.username, password, { ...expected, keyFor: () => undefined }),
+    ).toMatchObject({ reason: 'unknown_key', keyId: 3 });
+    expect(nodeDavKey(SECRET, 'node_abcdefghijkl', 4).equals(key)).toBe(false);
+  });
+
+  it('refuses lifetimes the control plane never issues, even when signed with the right key', () => {
+    const forever = signMountCredential({ ...claims, expiresAt: now + 10 * 365 * 86_400 }, key);
+    expect(verifyMountCredential(claims.username, forever, expected)).toMatchObject({ reason: 'too_long' });
+    const future = signMountCredential({ ...claims, issuedAt: now + 3600, expiresAt: now + 7200 }, key);
+    expect(verifyMountCredential(claims.username, future, expected)).toMatchObject({
+      reason: 'not_yet_valid',
+    });
   });
 });

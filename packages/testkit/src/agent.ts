@@ -19,6 +19,8 @@ export interface StartAgentOptions {
   port?: number;
   env?: Record<string, string | undefined>;
   heartbeatInterval?: string;
+  /** Wait until registered (default), or only until it serves WebDAV (a control plane that is away). */
+  readyWhen?: 'registered' | 'listening';
 }
 
 export interface AgentInstance {
@@ -52,7 +54,10 @@ export async function startAgent(options: StartAgentOptions): Promise<AgentInsta
   const process = await startProcess(globalThis.process.execPath, args, {
     name: 'homeport-agent',
     env: { HOMEPORT_NODE_BOOTSTRAP_TOKEN: options.bootstrapToken, ...options.env },
-    ready: { line: /registered with the control plane/ },
+    ready: {
+      line:
+        options.readyWhen === 'listening' ? /webdav agent listening/ : /registered with the control plane/,
+    },
   });
   return { process, url: `http://127.0.0.1:${port}`, port, stateDir };
 }

@@ -1,5 +1,6 @@
-// What the agent keeps between restarts (mode 0600): machine id, node id, node token and verification key,
-// so it keeps serving issued credentials while the control plane is unreachable.
+// What the agent keeps between restarts (mode 0600): machine id, node id, node token, verification keys,
+// which export id each folder has, and the revoked credential ids — so a restart while the control plane
+// is unreachable keeps serving issued credentials and keeps refusing revoked ones.
 
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -9,8 +10,14 @@ export interface AgentIdentity {
   machineId: string;
   nodeId?: string;
   nodeToken?: string;
-  /** base64url key the node verifies mount credentials with (from the control plane). */
-  davKey?: string;
+  /** Key generations the node verifies mount credentials with (base64url keys, from the control plane). */
+  davKeys?: { id: number; key: string; notAfter: number | null }[];
+  /** Longest credential lifetime the control plane issues, in seconds. */
+  maxTtlSeconds?: number;
+  /** Export id per exported folder, as the control plane answered the last sync. */
+  exportIds?: { root: string; mountPath: string; id: string }[];
+  /** Revoked credential ids and the revocation version they are current to. */
+  revoked?: { version: number; ids: string[] };
   /** The control plane these were issued by: a different one means registering afresh. */
   controlPlaneUrl?: string;
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from '@homeport/core';
 import { createAgentServer, type DavRequestHandler } from './agent-server.js';
-import { openAgentState } from './agent-state.js';
+import { type AgentIdentity, openAgentState } from './agent-state.js';
 import { type ControlClient, ControlPlaneError, createControlClient } from './control-client.js';
 import { createCredentialGate } from './credential-gate.js';
 import { type AgentExport, capacityOf } from './export-specs.js';
@@ -42,15 +42,25 @@ export interface Agent {
 }
 
 const MAX_BACKOFF_MS = 60_000;
+/** Fetch keys at most this often when credentials name a key we do not have (a rotation in between). */
+const KEY_REFRESH_MIN_MS = 5000;
 
 export function createAgent(options: AgentOptions): Agent {
   const { log } = options;
+  const clock = options.clock ?? Date.now;
   const state = openAgentState(options.stateDir, options.machineId);
-  const gate = createCredentialGate(options.clock);
-  const saved = state.read();
-  if (saved.nodeId && saved.davKey && saved.controlPlaneUrl === options.controlPlaneUrl) {
-    gate.setKey(saved.nodeId, Buffer.from(saved.davKey, 'base64url'));
-  }
+  let lastKeyRefresh = 0;
+  const gate = createCredentialGate({
+    clock,
+    // A credential signed with a newer key than ours: the key was rotated since our last heartbeat.
+    onUnknownKey: () => {
+      if (clock() - lastKeyRefresh < KEY_REFRESH_MIN_MS || !state.read().nodeToken) return;
+      lastKeyRefresh = clock();
+      fetchKeys().catch((error: unknown) =>
+        log.warn({ err: (error as Error).message }, 'could not fetch the node keys'),
+      );
+    },
+  });
   const server = createAgentServer({ exports: options.exports, handlers: options.handlers, gate, log });
   const client: ControlClient = createControlClient({
     baseUrl: options.controlPlaneUrl,
@@ -59,7 +69,6 @@ export function createAgent(options: AgentOptions): Agent {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
-  let revocationVersion = -1;
   let baseUrl = '';
   let resolveRegistered: (nodeId: string) => void = () => undefined;
   const registeredPromise = new Promise<string>((resolve) => {
@@ -71,6 +80,33 @@ export function createAgent(options: AgentOptions): Agent {
       wake = resolve;
       timer = setTimeout(resolve, ms);
     });
+
+  /** Hands what the state file holds to the gate: keys, the export id of each folder, revoked ids. */
+  const applyState = (saved: AgentIdentity): void => {
+    if (saved.nodeId && saved.davKeys && saved.maxTtlSeconds !== undefined) {
+      gate.setKeys({
+        nodeId: saved.nodeId,
+        maxTtlSeconds: saved.maxTtlSeconds,
+        keys: saved.davKeys.map((entry) => ({ ...entry, key: Buffer.from(entry.key, 'base64url') })),
+      });
+    }
+    // Only folders still exported at the same mount path keep their id.
+    const ids = new Map<string, string>();
+    for (const item of options.exports) {
+      const known = saved.exportIds?.find(
+        (entry) => entry.root === item.root && entry.mountPath === item.mountPath,
+      );
+      if (known) ids.set(item.mountPath, known.id);
+    }
+    gate.setExports(ids);
+    gate.setRevoked(saved.revoked?.ids ?? []);
+  };
+  const saved = state.read();
+  if (saved.controlPlaneUrl === options.controlPlaneUrl) applyState(saved);
+  const update = (patch: Partial<AgentIdentity>) => {
+    state.write({ ...state.read(), ...patch });
+    applyState(state.read());
+  };
 
   const register = async (): Promise<void> => {
     const current = state.read();
@@ -89,8 +125,15 @@ export function createAgent(options: AgentOptions): Agent {
           agentVersion: options.version,
           directAddress: options.advertiseUrl ?? baseUrl,
         });
-        state.write({ machineId: current.machineId, ...node, controlPlaneUrl: options.controlPlaneUrl });
-        gate.setKey(node.nodeId, Buffer.from(node.davKey, 'base64url'));
+        const sameNode = sameControlPlane && current.nodeId === node.nodeId;
+        // Keys, export ids and revocations of another node (or control plane) mean nothing here.
+        state.write({
+          machineId: current.machineId,
+          ...(sameNode ? current : {}),
+          nodeId: node.nodeId,
+          nodeToken: node.nodeToken ?? token,
+          controlPlaneUrl: options.controlPlaneUrl,
+        });
         log.info({ nodeId: node.nodeId, machineId: current.machineId }, 'registered with the control plane');
         return;
       } catch (error) {
@@ -100,9 +143,21 @@ export function createAgent(options: AgentOptions): Agent {
     throw lastError;
   };
 
-  const syncExports = async (): Promise<void> => {
+  const registered = (): { nodeId: string; nodeToken: string } => {
     const { nodeId, nodeToken } = state.read();
     if (!nodeId || !nodeToken) throw new ControlPlaneError('not registered', undefined);
+    return { nodeId, nodeToken };
+  };
+
+  const fetchKeys = async (): Promise<void> => {
+    const { nodeId, nodeToken } = registered();
+    const answer = await client.keys(nodeId, nodeToken);
+    update({ davKeys: answer.keys, maxTtlSeconds: answer.maxTtlSeconds });
+    log.info({ keyIds: answer.keys.map((entry) => entry.id) }, 'node keys updated');
+  };
+
+  const syncExports = async (): Promise<void> => {
+    const { nodeId, nodeToken } = registered();
     const reports = await Promise.all(
       options.exports.map(async (item) => ({
         label: item.label,
@@ -113,38 +168,58 @@ export function createAgent(options: AgentOptions): Agent {
         tags: [],
       })),
     );
-    await client.syncExports(nodeId, nodeToken, reports);
+    const synced = await client.syncExports(nodeId, nodeToken, reports);
+    update({
+      exportIds: options.exports.flatMap((item) => {
+        const match = synced.find((entry) => entry.path === item.root);
+        return match ? [{ root: item.root, mountPath: item.mountPath, id: match.id }] : [];
+      }),
+    });
   };
 
   const heartbeat = async (): Promise<void> => {
-    const { nodeId, nodeToken } = state.read();
-    if (!nodeId || !nodeToken) throw new ControlPlaneError('not registered', undefined);
-    const version = await client.heartbeat(nodeId, nodeToken, 'online');
-    if (version !== undefined && version !== revocationVersion) {
+    const { nodeId, nodeToken } = registered();
+    const answer = await client.heartbeat(nodeId, nodeToken, 'online');
+    const keys = state.read().davKeys ?? [];
+    if (answer.keyId !== undefined && !keys.some((entry) => entry.id === answer.keyId)) await fetchKeys();
+    const known = state.read().revoked?.version ?? -1;
+    if (answer.revocationVersion !== undefined && answer.revocationVersion !== known) {
       const list = await client.revocations(nodeId, nodeToken);
-      gate.setRevoked(list.usernames);
-      revocationVersion = list.version;
-      log.info({ revoked: list.usernames.length, version: list.version }, 'revocations updated');
+      update({ revoked: { version: list.version, ids: list.ids } });
+      log.info({ revoked: list.ids.length, version: list.version }, 'revocations updated');
     }
   };
 
   const loop = async (): Promise<void> => {
     let needsRegistration = true;
+    let needsSync = true;
     let failures = 0;
     while (!stopped) {
       try {
         if (needsRegistration) {
           await register();
-          await syncExports();
+          await fetchKeys();
           needsRegistration = false;
-          resolveRegistered(state.read().nodeId as string);
+          needsSync = true;
+        }
+        if (needsSync) {
+          try {
+            await syncExports();
+            needsSync = false;
+            resolveRegistered(registered().nodeId);
+          } catch (error) {
+            // A refused inventory must not stop heartbeats: revocations still have to arrive.
+            if (!(error instanceof ControlPlaneError) || error.status === undefined || error.status === 401)
+              throw error;
+            log.error({ err: error.message }, 'the control plane refused the export list; retrying later');
+          }
         }
         await heartbeat();
         failures = 0;
         await sleep(options.heartbeatMs);
       } catch (error) {
         if (stopped) return;
-        // 401: the control plane no longer knows our token (rotated, or its database was reset).
+        // 401: the control plane no longer knows our token (replaced by a re-enrolment, or its database was reset).
         if (error instanceof ControlPlaneError && error.status === 401) needsRegistration = true;
         failures += 1;
         const delay =

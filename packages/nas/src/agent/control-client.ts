@@ -2,8 +2,25 @@
 
 export interface RegisteredNode {
   nodeId: string;
-  nodeToken: string;
-  davKey: string;
+  /** Only when a new token was issued (first registration, re-enrolment); a re-registration keeps it. */
+  nodeToken: string | undefined;
+}
+
+export interface NodeKeys {
+  nodeId: string;
+  keys: { id: number; key: string; notAfter: number | null }[];
+  maxTtlSeconds: number;
+}
+
+export interface SyncedExport {
+  id: string;
+  path: string;
+  mountPath: string;
+}
+
+export interface HeartbeatAnswer {
+  revocationVersion: number | undefined;
+  keyId: number | undefined;
 }
 
 export interface ExportReport {
@@ -63,40 +80,53 @@ export function createControlClient(options: ControlClientOptions) {
     ): Promise<RegisteredNode> {
       const response = await call('POST', '/api/v1/nodes/register', token, { ...body, relayAddress: null });
       const node = (await response.json()) as { id: string }; // NasNode; only the id is used here
-      const nodeToken = response.headers.get('x-betternas-node-token');
-      const davKey = response.headers.get('x-homeport-dav-key');
-      if (!nodeToken || !davKey)
-        throw new ControlPlaneError('registration answered without a node token or key', response.status);
-      return { nodeId: node.id, nodeToken, davKey };
+      return { nodeId: node.id, nodeToken: response.headers.get('x-betternas-node-token') ?? undefined };
     },
 
-    async syncExports(nodeId: string, token: string, exports: readonly ExportReport[]): Promise<void> {
-      await call('PUT', `/api/v1/nodes/${encodeURIComponent(nodeId)}/exports`, token, { exports });
+    async keys(nodeId: string, token: string): Promise<NodeKeys> {
+      const response = await call(
+        'GET',
+        `/api/v1/nodes/${encodeURIComponent(nodeId)}/keys`,
+        token,
+        undefined,
+      );
+      return (await response.json()) as NodeKeys; // the route's response schema
     },
 
-    /** Returns the revocation version the control plane announced. */
-    async heartbeat(
+    /** Returns the export ids the control plane gave (or kept for) each folder. */
+    async syncExports(
       nodeId: string,
       token: string,
-      status: 'online' | 'degraded',
-    ): Promise<number | undefined> {
+      exports: readonly ExportReport[],
+    ): Promise<SyncedExport[]> {
+      const response = await call('PUT', `/api/v1/nodes/${encodeURIComponent(nodeId)}/exports`, token, {
+        exports,
+      });
+      return (await response.json()) as SyncedExport[]; // StorageExport[]; these fields are used here
+    },
+
+    /** Returns the revocation version and the current key generation the control plane announced. */
+    async heartbeat(nodeId: string, token: string, status: 'online' | 'degraded'): Promise<HeartbeatAnswer> {
       const response = await call('POST', `/api/v1/nodes/${encodeURIComponent(nodeId)}/heartbeat`, token, {
         nodeId,
         status,
         lastSeenAt: new Date().toISOString(),
       });
-      const version = Number(response.headers.get('x-homeport-revocations'));
-      return Number.isSafeInteger(version) ? version : undefined;
+      const number = (header: string) => {
+        const value = Number(response.headers.get(header) ?? Number.NaN);
+        return Number.isSafeInteger(value) ? value : undefined;
+      };
+      return { revocationVersion: number('x-homeport-revocations'), keyId: number('x-homeport-dav-key-id') };
     },
 
-    async revocations(nodeId: string, token: string): Promise<{ version: number; usernames: string[] }> {
+    async revocations(nodeId: string, token: string): Promise<{ version: number; ids: string[] }> {
       const response = await call(
         'GET',
         `/api/v1/nodes/${encodeURIComponent(nodeId)}/revocations`,
         token,
         undefined,
       );
-      return (await response.json()) as { version: number; usernames: string[] }; // the route's response schema
+      return (await response.json()) as { version: number; ids: string[] }; // the route's response schema
     },
   };
 }

@@ -22,6 +22,7 @@ const generated = () => randomBytes(32).toString('base64url');
 export function createNasControl(): NasControl {
   let service: NasService | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => void) | undefined;
 
   const bootstrapToken = (ctx: ModuleContext) =>
     ctx.config.read(nasSettings).nodeBootstrapToken ??
@@ -61,6 +62,11 @@ export function createNasControl(): NasControl {
       });
       registerNodeRoutes(app, service);
       registerClientRoutes(app, service, ctx.auth);
+      // Mount credentials end with the access they were issued under, not up to a day later.
+      const current = service;
+      unsubscribe = ctx.users.onAccessNarrowed((change) =>
+        current.accessNarrowed(change).then(() => undefined),
+      );
     },
     async start(ctx) {
       const { nodeOfflineThreshold } = ctx.config.read(nasSettings);
@@ -77,6 +83,7 @@ export function createNasControl(): NasControl {
     },
     async stop() {
       if (timer) clearInterval(timer);
+      unsubscribe?.();
     },
   };
 

@@ -2,11 +2,13 @@
 // and early revocation of mount credentials.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { EventBus, Logger, Principal, UserDirectory } from '@homeport/core';
+import type { AccessChange, EventBus, Logger, Principal, UserDirectory } from '@homeport/core';
 import { type MountClaims, nodeDavKey, signMountCredential } from '../credentials/mount-credential.js';
 import { NasError } from '../errors.js';
+import { acceptedKeys, rotateKey } from './node-keys.js';
 import type {
   Access,
+  CredentialFilter,
   ExportInput,
   ExportRecord,
   NasStore,
@@ -38,10 +40,14 @@ export interface RegistrationInput {
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
+/** How long an admin's re-enrolment token may be used. */
+export const ENROLMENT_TOKEN_TTL_MS = 60 * 60 * 1000;
 const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
 
 /** Constant-time comparison of a presented token with a stored SHA-256 hex digest. */
-function tokenMatches(token: string, storedHex: string): boolean {
+function tokenMatches(token: string, storedHex: string | null): boolean {
+  if (storedHex === null) return false;
   const stored = Buffer.from(storedHex, 'hex');
   const given = sha256(token);
   return stored.length === given.length && timingSafeEqual(stored, given);
@@ -54,6 +60,7 @@ export function createNasService(options: NasServiceOptions) {
   const clock = options.clock ?? Date.now;
   const nowIso = () => new Date(clock()).toISOString();
   const nowSeconds = () => Math.floor(clock() / 1000);
+  const ttlSeconds = Math.ceil(options.credentialTtlMs / 1000);
 
   /** online while heartbeats arrive; degraded after half the threshold (or when the agent says so); offline after it. */
   const statusOf = (node: NodeRecord): NodeStatus => {
@@ -107,6 +114,16 @@ export function createNasService(options: NasServiceOptions) {
     return node;
   };
 
+  const nodeOrThrow = async (nodeId: string): Promise<NodeRecord> => {
+    const node = await store.nodes.byId(nodeId);
+    if (!node) throw new NasError('node_not_found', 'not_found', `No node "${nodeId}"`);
+    return node;
+  };
+
+  /** A user by id or username; a grant or credential of a deleted user is still addressed by its id. */
+  const userIdOf = async (userIdOrName: string): Promise<string | undefined> =>
+    (await options.users.find(userIdOrName))?.id;
+
   /** Exports a principal may see: all for admins and the static client token, granted ones for members. */
   const visibleExports = async (
     principal: Principal,
@@ -130,48 +147,129 @@ export function createNasService(options: NasServiceOptions) {
     statusOf,
 
     /**
-     * Creates or re-registers the node with this machine id. The bootstrap token may register any
-     * machine; a node token may re-register only its own. Either way a new node token is issued
-     * (rotation) and returned once, with the node's WebDAV verification key.
+     * Registers a new machine (bootstrap token) or re-registers a known one. A known machine needs its own
+     * node token (same node, same token, next key generation with the old ones kept until what they signed
+     * expires) or a one-time re-enrolment token from an admin (a new node token, a new key generation
+     * without grace: the previous holder loses everything). The bootstrap token never takes over a node.
+     * `token` is set only when a new node token was issued.
      */
     async registerNode(bearer: string | undefined, input: RegistrationInput) {
       const existing = await store.nodes.byMachineId(input.machineId);
+      const refuse = (message: string) => new NasError('unauthorized', 'unauthorized', message);
       const bootstrap =
         bearer !== undefined && timingSafeEqual(sha256(bearer), sha256(options.bootstrapToken));
-      const ownToken =
-        bearer !== undefined && existing !== undefined && tokenMatches(bearer, existing.tokenHash);
-      if (!bootstrap && !ownToken) {
-        throw new NasError(
-          'unauthorized',
-          'unauthorized',
-          'Registering a node needs the bootstrap token or the node token',
-        );
-      }
-      const token = randomBytes(32).toString('hex');
-      const node: NodeRecord = {
-        id: existing?.id ?? newId('node'),
+      const fields = {
         machineId: input.machineId,
         displayName: input.displayName,
         agentVersion: input.agentVersion,
-        reportedStatus: 'online',
-        status: existing?.status ?? 'offline',
+        reportedStatus: 'online' as const,
         lastSeenAt: clock(),
         directAddress: input.directAddress,
         relayAddress: input.relayAddress,
-        tokenHash: sha256(token).toString('hex'),
-        createdAt: existing?.createdAt ?? nowIso(),
       };
+      let node: NodeRecord;
+      let token: string | undefined;
+      if (!existing) {
+        if (!bootstrap) throw refuse('Registering a new node needs the bootstrap token');
+        token = randomBytes(32).toString('hex');
+        node = {
+          ...fields,
+          id: newId('node'),
+          status: 'offline',
+          tokenHash: sha256(token).toString('hex'),
+          createdAt: nowIso(),
+          keyId: 1,
+          graceFromKeyId: 1,
+          graceUntil: null,
+          enrolmentHash: null,
+          enrolmentExpiresAt: null,
+        };
+      } else if (bearer !== undefined && tokenMatches(bearer, existing.tokenHash)) {
+        const keys = rotateKey(existing, { grace: true, nowSeconds: nowSeconds(), ttlSeconds });
+        node = { ...existing, ...fields, ...keys };
+      } else if (
+        bearer !== undefined &&
+        tokenMatches(bearer, existing.enrolmentHash) &&
+        (existing.enrolmentExpiresAt ?? 0) > clock() &&
+        (await store.nodes.takeEnrolment(existing.id, existing.enrolmentHash as string)) // matched above
+      ) {
+        token = randomBytes(32).toString('hex');
+        const keys = rotateKey(existing, { grace: false, nowSeconds: nowSeconds(), ttlSeconds });
+        node = {
+          ...existing,
+          ...fields,
+          ...keys,
+          tokenHash: sha256(token).toString('hex'),
+          enrolmentHash: null,
+          enrolmentExpiresAt: null,
+        };
+        await store.credentials.revoke({ nodeId: existing.id }, nowIso(), nowSeconds());
+        log.warn(
+          { nodeId: existing.id, machineId: input.machineId },
+          'node re-enrolled; its old token and key are void',
+        );
+      } else {
+        throw refuse(
+          bootstrap
+            ? `Machine ${input.machineId} is already registered as node ${existing.id}: re-register with its node token, or have an admin issue a re-enrolment token (POST /api/v1/nodes/${existing.id}/enrolment-token)`
+            : 'Registering a node needs the bootstrap token (new machines) or the node token',
+        );
+      }
       await store.nodes.save(node);
       log.info(
-        { nodeId: node.id, machineId: node.machineId, reRegistered: existing !== undefined },
+        {
+          nodeId: node.id,
+          machineId: node.machineId,
+          reRegistered: existing !== undefined,
+          keyId: node.keyId,
+        },
         'node registered',
       );
       await publishStatus(node);
+      return { node: nodeView(node), token };
+    },
+
+    /** The key generations the node verifies credentials with, and the longest lifetime issued. */
+    async nodeKeys(nodeId: string, bearer: string | undefined) {
+      const node = await authenticateNode(nodeId, bearer);
       return {
-        node: nodeView(node),
-        token,
-        davKey: nodeDavKey(options.davAuthSecret, node.id).toString('base64url'),
+        nodeId,
+        keys: acceptedKeys(node, options.davAuthSecret, nowSeconds()),
+        maxTtlSeconds: ttlSeconds,
       };
+    },
+
+    /** One-time token (admin) that lets the machine of this node register again, replacing its token and key. */
+    async issueEnrolmentToken(nodeId: string) {
+      const node = await nodeOrThrow(nodeId);
+      const token = randomBytes(32).toString('base64url');
+      const expiresAt = clock() + ENROLMENT_TOKEN_TTL_MS;
+      await store.nodes.save({
+        ...node,
+        enrolmentHash: sha256(token).toString('hex'),
+        enrolmentExpiresAt: expiresAt,
+      });
+      log.warn({ nodeId }, 're-enrolment token issued');
+      return { token, expiresAt: new Date(expiresAt).toISOString() };
+    },
+
+    /** Next key generation without grace (admin): every credential issued for the node ends now. */
+    async rotateNodeKey(nodeId: string) {
+      const node = await nodeOrThrow(nodeId);
+      const keys = rotateKey(node, { grace: false, nowSeconds: nowSeconds(), ttlSeconds });
+      await store.nodes.save({ ...node, ...keys });
+      const revoked = await store.credentials.revoke({ nodeId }, nowIso(), nowSeconds());
+      log.warn({ nodeId, keyId: keys.keyId, revoked }, 'node key rotated');
+      return { keyId: keys.keyId, revoked };
+    },
+
+    /** Forgets a node (admin): its exports, their grants and its credentials go; the machine may join afresh. */
+    async removeNode(nodeId: string) {
+      await nodeOrThrow(nodeId);
+      const revoked = await store.credentials.revoke({ nodeId }, nowIso(), nowSeconds());
+      await store.nodes.remove(nodeId);
+      log.warn({ nodeId, revoked }, 'node removed');
+      events.publish(NODES_TOPIC, 'node.removed', { nodeId });
     },
 
     /** Records a heartbeat (by our clock: the agent's is not trusted) and returns the revocation version. */
@@ -187,7 +285,7 @@ export function createNasService(options: NasServiceOptions) {
       const at = clock();
       await store.nodes.recordHeartbeat(nodeId, body.status, at);
       await publishStatus({ ...node, reportedStatus: body.status, lastSeenAt: at });
-      return { revocationVersion: await store.credentials.revocationVersion() };
+      return { revocationVersion: await store.credentials.revocationVersion(), keyId: node.keyId };
     },
 
     async syncExports(nodeId: string, bearer: string | undefined, inputs: readonly ExportInput[]) {
@@ -203,7 +301,19 @@ export function createNasService(options: NasServiceOptions) {
         paths.add(input.path);
         mountPaths.add(input.mountPath);
       }
+      const before = new Map(
+        (await store.exports.list()).filter((record) => record.nodeId === nodeId).map((r) => [r.id, r]),
+      );
       const records = await store.exports.replaceForNode(nodeId, inputs, () => newId('exp'), nowIso());
+      // A removed export's credentials end; so do those of an export now at another mount path (the URL
+      // they were issued with leads elsewhere, or nowhere).
+      const kept = new Map(records.map((record) => [record.id, record]));
+      for (const [id, old] of before) {
+        if (kept.get(id)?.mountPath === old.mountPath) continue;
+        const revoked = await store.credentials.revoke({ exportId: id }, nowIso(), nowSeconds());
+        if (revoked > 0)
+          log.info({ nodeId, exportId: id, revoked }, 'credentials of a removed or moved export revoked');
+      }
       log.info({ nodeId, exports: records.length }, 'exports synced');
       events.publish(EXPORTS_TOPIC, 'exports.synced', { nodeId, count: records.length });
       return records.map(exportView);
@@ -213,7 +323,7 @@ export function createNasService(options: NasServiceOptions) {
       await authenticateNode(nodeId, bearer);
       return {
         version: await store.credentials.revocationVersion(),
-        usernames: await store.credentials.revokedForNode(nodeId, nowSeconds()),
+        ids: await store.credentials.revokedForNode(nodeId, nowSeconds()),
       };
     },
 
@@ -257,7 +367,9 @@ export function createNasService(options: NasServiceOptions) {
       return { userId: user.id, username: user.username, access, createdAt: grant.createdAt };
     },
 
-    async revokeGrant(exportId: string, userId: string) {
+    async revokeGrant(exportId: string, userIdOrName: string) {
+      await this.exportOrThrow(exportId);
+      const userId = (await userIdOf(userIdOrName)) ?? userIdOrName;
       if (!(await store.grants.remove(exportId, userId))) {
         throw new NasError('not_granted', 'not_found', 'This user has no grant on this export');
       }
@@ -273,14 +385,15 @@ export function createNasService(options: NasServiceOptions) {
 
     /** betterNAS's MountProfile with a short-lived Basic-auth credential the agent verifies by itself. */
     async issueMountProfile(principal: Principal, exportId: string, wantReadonly: boolean | undefined) {
-      const record = await this.exportOrThrow(exportId);
       let readonly = wantReadonly ?? false;
-      if (principal.kind === 'user' && principal.role !== 'admin') {
+      const admin = principal.kind === 'client' || principal.role === 'admin';
+      if (principal.kind === 'user' && !admin) {
         const grant = await store.grants.find(exportId, principal.userId);
-        // Unknown and not-shared read the same, so members cannot probe for export ids.
-        if (!grant) throw new NasError('not_granted', 'forbidden', 'This export is not shared with you');
+        // Unknown and not shared read the same, so members cannot probe for export ids.
+        if (!grant) throw new NasError('export_not_found', 'not_found', `No export "${exportId}"`);
         if (grant.access === 'read-only') readonly = true;
       }
+      const record = await this.exportOrThrow(exportId);
       const node = await store.nodes.byId(record.nodeId);
       if (!node || statusOf(node) === 'offline' || node.directAddress === null) {
         throw new NasError(
@@ -293,17 +406,21 @@ export function createNasService(options: NasServiceOptions) {
         );
       }
       const username = `mount-${randomBytes(9).toString('base64url')}`;
-      const expiresAt = Math.floor((clock() + options.credentialTtlMs) / 1000);
+      const issuedAt = nowSeconds();
+      const expiresAt = issuedAt + ttlSeconds;
       const claims: MountClaims = {
-        v: 1,
+        v: 2,
+        keyId: node.keyId,
         nodeId: node.id,
-        mountPath: record.mountPath,
+        exportId: record.id,
         username,
         readonly,
+        // Breaking another person's lock is an admin's act; the static client token is not a person.
         admin: principal.kind === 'user' && principal.role === 'admin' && !readonly,
+        issuedAt,
         expiresAt,
       };
-      const password = signMountCredential(claims, nodeDavKey(options.davAuthSecret, node.id));
+      const password = signMountCredential(claims, nodeDavKey(options.davAuthSecret, node.id, node.keyId));
       await store.credentials.create({
         username,
         userId: principal.kind === 'user' ? principal.userId : null,
@@ -331,13 +448,31 @@ export function createNasService(options: NasServiceOptions) {
       };
     },
 
+    /** Revokes by user (id or username), export, or both; an unknown user or export is a 404, not a no-op. */
     async revokeCredentials(filter: { userId?: string; exportId?: string }) {
       if (filter.userId === undefined && filter.exportId === undefined) {
         throw new NasError('invalid_request', 'bad_request', 'Give userId, exportId or both');
       }
-      const revoked = await store.credentials.revoke(filter, nowIso(), nowSeconds());
+      const resolved: CredentialFilter = {};
+      if (filter.exportId !== undefined) resolved.exportId = (await this.exportOrThrow(filter.exportId)).id;
+      if (filter.userId !== undefined) {
+        // A deleted user's credentials were revoked when the account went, so an unknown user is a mistake.
+        const userId = await userIdOf(filter.userId);
+        if (userId === undefined)
+          throw new NasError('user_not_found', 'not_found', `No user "${filter.userId}"`);
+        resolved.userId = userId;
+      }
+      const revoked = await store.credentials.revoke(resolved, nowIso(), nowSeconds());
       log.info({ ...filter, revoked }, 'mount credentials revoked');
       return { revoked };
+    },
+
+    /** Ends every mount credential of a user whose access narrowed (disabled, deleted, demoted, new password). */
+    async accessNarrowed(change: AccessChange) {
+      const revoked = await store.credentials.revoke({ userId: change.userId }, nowIso(), nowSeconds());
+      if (revoked > 0)
+        log.info({ userId: change.userId, reason: change.reason, revoked }, 'mount credentials revoked');
+      return revoked;
     },
 
     async listActiveCredentials() {

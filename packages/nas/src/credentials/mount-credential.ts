@@ -1,18 +1,27 @@
 // WebDAV mount credentials: HMAC-signed claims the agent verifies locally, in constant time, without a
 // round trip to the control plane. Password = base64url(claims JSON) "." base64url(HMAC-SHA256).
+//
+// A credential is bound to one export by its id (not by the URL it was mounted at), signed with one
+// generation of its node's key (so rotating the key ends every credential signed before), carries its
+// issue time so an agent can refuse lifetimes longer than the control plane ever issues, and is named by
+// its Basic-auth username, which is also the id it is revoked by.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface MountClaims {
-  v: 1;
+  v: 2;
+  /** Generation of the node key that signed it. */
+  keyId: number;
   nodeId: string;
-  /** URL path prefix of the export on the agent, with trailing slash (`/dav/photos/`). */
-  mountPath: string;
-  /** The Basic-auth username the credential goes with (`mount-<random>`). */
+  /** The export it opens, by identity: a folder that takes its mount path later is another export. */
+  exportId: string;
+  /** The credential's id and its Basic-auth username (`mount-<random>`). */
   username: string;
   readonly: boolean;
   /** Issued to an admin: may break other principals' WebDAV locks (RFC 4918 §9.11). */
   admin: boolean;
+  /** Unix seconds. */
+  issuedAt: number;
   /** Unix seconds. */
   expiresAt: number;
 }
@@ -26,19 +35,82 @@ export const MAX_PASSWORD_BYTES = 250;
  */
 const TAG_BYTES = 16;
 
+/** An agent accepts credentials issued up to this far in its future (clocks of two machines differ). */
+export const CLOCK_SKEW_SECONDS = 300;
+
 const tag = (key: Buffer, payload: string) =>
   createHmac('sha256', key).update(payload).digest().subarray(0, TAG_BYTES);
 
 /**
- * The key a node verifies with: derived per node from the control plane's secret, so a node (which
- * holds its own key) cannot mint credentials for another node.
+ * The key a node verifies one generation of its credentials with: derived per node and generation from the
+ * control plane's secret, so a node cannot mint credentials for another node, and a new generation ends
+ * what the old one signed. Nothing but the secret is stored.
  */
-export function nodeDavKey(davAuthSecret: string, nodeId: string): Buffer {
-  return createHmac('sha256', davAuthSecret).update(`homeport-dav-node:${nodeId}`).digest();
+export function nodeDavKey(davAuthSecret: string, nodeId: string, keyId: number): Buffer {
+  return createHmac('sha256', davAuthSecret).update(`homeport-dav-node:${nodeId}:${keyId}`).digest();
+}
+
+/** The wire form keeps field names to one letter: Finder's 255-byte password limit. */
+interface WireClaims {
+  v: 2;
+  k: number;
+  n: string;
+  e: string;
+  u: string;
+  r: 0 | 1;
+  a: 0 | 1;
+  i: number;
+  x: number;
+}
+
+const toWire = (claims: MountClaims): WireClaims => ({
+  v: 2,
+  k: claims.keyId,
+  n: claims.nodeId,
+  e: claims.exportId,
+  u: claims.username,
+  r: claims.readonly ? 1 : 0,
+  a: claims.admin ? 1 : 0,
+  i: claims.issuedAt,
+  x: claims.expiresAt,
+});
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isText = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= 128;
+const isFlag = (value: unknown): value is 0 | 1 => value === 0 || value === 1;
+
+function fromWire(value: unknown): MountClaims | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const wire = value as Record<string, unknown>; // fields checked one by one below
+  if (
+    wire.v !== 2 ||
+    !isCount(wire.k) ||
+    !isText(wire.n) ||
+    !isText(wire.e) ||
+    !isText(wire.u) ||
+    !isFlag(wire.r) ||
+    !isFlag(wire.a) ||
+    !isCount(wire.i) ||
+    !isCount(wire.x)
+  ) {
+    return undefined;
+  }
+  return {
+    v: 2,
+    keyId: wire.k,
+    nodeId: wire.n,
+    exportId: wire.e,
+    username: wire.u,
+    readonly: wire.r === 1,
+    admin: wire.a === 1,
+    issuedAt: wire.i,
+    expiresAt: wire.x,
+  };
 }
 
 export function signMountCredential(claims: MountClaims, key: Buffer): string {
-  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  const payload = Buffer.from(JSON.stringify(toWire(claims))).toString('base64url');
   const password = `${payload}.${tag(key, payload).toString('base64url')}`;
   if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
     throw new Error(`mount credential is ${Buffer.byteLength(password)} bytes; Finder cuts passwords at 255`);
@@ -46,50 +118,63 @@ export function signMountCredential(claims: MountClaims, key: Buffer): string {
   return password;
 }
 
+export type CredentialRefusal =
+  | 'malformed'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'too_long'
+  | 'wrong_user'
+  | 'wrong_node';
+
 export type CredentialCheck =
   | { ok: true; claims: MountClaims }
-  | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' | 'wrong_user' | 'wrong_node' };
+  | { ok: false; reason: CredentialRefusal; keyId?: number };
 
-const isClaims = (value: unknown): value is MountClaims => {
-  if (typeof value !== 'object' || value === null) return false;
-  const claims = value as Record<string, unknown>; // fields checked one by one below
-  return (
-    claims.v === 1 &&
-    typeof claims.nodeId === 'string' &&
-    typeof claims.mountPath === 'string' &&
-    typeof claims.username === 'string' &&
-    typeof claims.readonly === 'boolean' &&
-    typeof claims.admin === 'boolean' &&
-    typeof claims.expiresAt === 'number'
-  );
-};
+export interface VerifyExpectations {
+  nodeId: string;
+  nowSeconds: number;
+  /** The longest lifetime the control plane issues; a longer one was not minted by it. */
+  maxTtlSeconds: number;
+  /** The key of a generation, or undefined when this agent does not (or no longer) accept it. */
+  keyFor(keyId: number): Buffer | undefined;
+}
 
-/** Verifies signature first (constant time), then expiry, user and node. */
+/**
+ * Verifies the tag first (constant time) with the key generation the claims name, then lifetime, user and
+ * node. The claims are parsed before the tag is checked only to pick the key; nothing else in them is
+ * trusted until the tag matched.
+ */
 export function verifyMountCredential(
   username: string,
   password: string,
-  key: Buffer,
-  expected: { nodeId: string; nowSeconds: number },
+  expected: VerifyExpectations,
 ): CredentialCheck {
   if (password.length > 1024) return { ok: false, reason: 'malformed' };
   const dot = password.indexOf('.');
   if (dot <= 0) return { ok: false, reason: 'malformed' };
   const payload = password.slice(0, dot);
   const tagText = password.slice(dot + 1);
+  let claims: MountClaims | undefined;
+  try {
+    claims = fromWire(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
+  } catch {
+    return { ok: false, reason: 'malformed' }; // not JSON: garbage, whoever sent it
+  }
+  if (!claims) return { ok: false, reason: 'malformed' };
+  const key = expected.keyFor(claims.keyId);
+  if (!key) return { ok: false, reason: 'unknown_key', keyId: claims.keyId };
   const given = Buffer.from(tagText, 'base64url');
   const wanted = tag(key, payload);
   if (given.length !== wanted.length || !timingSafeEqual(given, wanted))
     return { ok: false, reason: 'bad_signature' };
   // base64 decoding ignores the last character's spare bits; only the canonical spelling is the credential.
   if (given.toString('base64url') !== tagText) return { ok: false, reason: 'malformed' };
-  let claims: unknown;
-  try {
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'malformed' }; // signed by us yet unparsable: treat as garbage
-  }
-  if (!isClaims(claims)) return { ok: false, reason: 'malformed' };
   if (claims.expiresAt <= expected.nowSeconds) return { ok: false, reason: 'expired' };
+  if (claims.issuedAt > expected.nowSeconds + CLOCK_SKEW_SECONDS)
+    return { ok: false, reason: 'not_yet_valid' };
+  if (claims.expiresAt - claims.issuedAt > expected.maxTtlSeconds) return { ok: false, reason: 'too_long' };
   if (claims.username !== username) return { ok: false, reason: 'wrong_user' };
   if (claims.nodeId !== expected.nodeId) return { ok: false, reason: 'wrong_node' };
   return { ok: true, claims };

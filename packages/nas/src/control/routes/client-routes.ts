@@ -7,6 +7,7 @@ import type { NasService } from '../service.js';
 import {
   AccessSchema,
   ActiveCredential,
+  EnrolmentToken,
   ErrorBody,
   ExportParams,
   Grant,
@@ -14,6 +15,7 @@ import {
   MountProfile,
   MountProfileRequest,
   NasNode,
+  NodeParams,
   StorageExport,
 } from './schemas.js';
 
@@ -35,6 +37,56 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
       },
     },
     async (request) => service.listNodes(principalOf(request)),
+  );
+
+  app.post(
+    '/api/v1/nodes/:nodeId/enrolment-token',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['nodes'],
+        summary:
+          "One-time token (1 h) with which the node's machine registers again, replacing its node token and key (admin)",
+        params: NodeParams,
+        response: { 200: EnrolmentToken, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return service.issueEnrolmentToken(request.params.nodeId);
+    },
+  );
+
+  app.post(
+    '/api/v1/nodes/:nodeId/rotate-key',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['nodes'],
+        summary: "Rotate the node's credential key: every mount credential issued for it ends (admin)",
+        params: NodeParams,
+        response: { 200: Type.Object({ keyId: Type.Integer(), revoked: Type.Integer() }), 404: ErrorBody },
+      },
+    },
+    async (request) => service.rotateNodeKey(request.params.nodeId),
+  );
+
+  app.delete(
+    '/api/v1/nodes/:nodeId',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['nodes'],
+        summary:
+          'Forget a node with its exports, grants and credentials; its machine may join afresh (admin)',
+        params: NodeParams,
+        response: { 204: Type.Null(), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      await service.removeNode(request.params.nodeId);
+      return reply.status(204).send(null);
+    },
   );
 
   app.get(
@@ -85,7 +137,8 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
       preHandler: auth.requireAdmin,
       schema: {
         tags: ['exports'],
-        summary: "Stop sharing; the user's mount credentials for it are revoked (admin)",
+        summary:
+          "Stop sharing (user by id or username); the user's mount credentials for it are revoked (admin)",
         params: GrantParams,
         response: { 204: Type.Null(), 404: ErrorBody },
       },
@@ -131,7 +184,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
       schema: {
         tags: ['mounts'],
         summary:
-          "Revoke a user's or an export's credentials before they expire (admin); agents learn it at their next heartbeat",
+          "Revoke a user's (by id or username) or an export's credentials before they expire (admin); agents learn it at their next heartbeat",
         body: Type.Object(
           {
             userId: Type.Optional(Type.String({ maxLength: 64 })),
@@ -139,7 +192,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ revoked: Type.Integer() }), 400: ErrorBody },
+        response: { 200: Type.Object({ revoked: Type.Integer() }), 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (request) => {

@@ -1,4 +1,5 @@
-// Routes the agent calls: register, heartbeat, export inventory, revoked credentials (node-token auth).
+// Routes the agent calls: register, heartbeat, export inventory, key generations, revoked credentials
+// (node-token auth), with their own per-IP rate budget so client traffic cannot push a node offline.
 
 import type { HttpApp } from '@homeport/core';
 import type { FastifyRequest } from 'fastify';
@@ -10,6 +11,7 @@ import {
   NasNode,
   NodeExportsRequest,
   NodeHeartbeatRequest,
+  NodeKeys,
   NodeParams,
   NodeRegistrationRequest,
   Revocations,
@@ -18,8 +20,8 @@ import {
 
 /** Headers the agent reads; betterNAS's node-token header is kept for its agents. */
 export const NODE_TOKEN_HEADERS = ['x-betternas-node-token', 'x-homeport-node-token'] as const;
-export const DAV_KEY_HEADER = 'x-homeport-dav-key';
 export const REVOCATIONS_HEADER = 'x-homeport-revocations';
+export const KEY_ID_HEADER = 'x-homeport-dav-key-id';
 
 export function bearerToken(request: FastifyRequest): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
@@ -40,21 +42,24 @@ function withMountPaths(
 
 export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   const tags = ['nodes'];
+  // Heartbeats count against their own budget, not the one anonymous clients from the same address spend.
+  const config = { rateLimitBucket: 'nodes' };
 
   app.post(
     '/api/v1/nodes/register',
     {
+      config,
       schema: {
         tags,
-        summary: 'Register (or re-register) a node; returns a new node token in X-BetterNAS-Node-Token',
+        summary:
+          'Register a new node (bootstrap token) or re-register one (its node token, or an admin re-enrolment token); a new node token comes in X-BetterNAS-Node-Token',
         body: NodeRegistrationRequest,
         response: { 200: NasNode, 401: ErrorBody },
       },
     },
     async (request, reply) => {
-      const { node, token, davKey } = await service.registerNode(bearerToken(request), request.body);
-      for (const header of NODE_TOKEN_HEADERS) reply.header(header, token);
-      reply.header(DAV_KEY_HEADER, davKey);
+      const { node, token } = await service.registerNode(bearerToken(request), request.body);
+      if (token !== undefined) for (const header of NODE_TOKEN_HEADERS) reply.header(header, token);
       reply.header('cache-control', 'no-store');
       return node;
     },
@@ -63,21 +68,24 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   app.post(
     '/api/v1/nodes/:nodeId/heartbeat',
     {
+      config,
       schema: {
         tags,
-        summary: 'Heartbeat; the X-Homeport-Revocations header tells the agent when to fetch revocations',
+        summary:
+          'Heartbeat; X-Homeport-Revocations and X-Homeport-Dav-Key-Id tell the agent when to fetch revocations and keys',
         params: NodeParams,
         body: NodeHeartbeatRequest,
         response: { 204: { type: 'null', description: 'Heartbeat accepted' }, 401: ErrorBody },
       },
     },
     async (request, reply) => {
-      const { revocationVersion } = await service.heartbeat(
+      const { revocationVersion, keyId } = await service.heartbeat(
         request.params.nodeId,
         bearerToken(request),
         request.body,
       );
       reply.header(REVOCATIONS_HEADER, String(revocationVersion));
+      reply.header(KEY_ID_HEADER, String(keyId));
       return reply.status(204).send(null);
     },
   );
@@ -85,9 +93,11 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   app.put(
     '/api/v1/nodes/:nodeId/exports',
     {
+      config,
       schema: {
         tags,
-        summary: "Replace the node's export inventory (kept paths keep their ids)",
+        summary:
+          "Replace the node's export inventory (kept paths keep their ids; credentials of removed or moved exports are revoked)",
         params: NodeParams,
         body: NodeExportsRequest,
         response: { 200: { type: 'array', items: StorageExport }, 401: ErrorBody },
@@ -98,11 +108,29 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   );
 
   app.get(
-    '/api/v1/nodes/:nodeId/revocations',
+    '/api/v1/nodes/:nodeId/keys',
     {
+      config,
       schema: {
         tags,
-        summary: "Usernames of this node's revoked, unexpired mount credentials",
+        summary: 'Key generations the node verifies mount credentials with, and the longest lifetime issued',
+        params: NodeParams,
+        response: { 200: NodeKeys, 401: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return service.nodeKeys(request.params.nodeId, bearerToken(request));
+    },
+  );
+
+  app.get(
+    '/api/v1/nodes/:nodeId/revocations',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Ids (usernames) of this node's revoked, unexpired mount credentials",
         params: NodeParams,
         response: { 200: Revocations, 401: ErrorBody },
       },

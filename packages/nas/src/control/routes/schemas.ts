@@ -37,11 +37,11 @@ export const NodeHeartbeatRequest = Type.Object({
 });
 
 /**
- * A URL path prefix on the agent: safe characters only, no `.`/`..` segments, slash-terminated, and short
- * because it rides in every credential (Finder's 255-byte password limit).
+ * A URL path prefix on the agent: safe characters only, no `.`/`..` segments, slash-terminated. Credentials
+ * name the export by id, not by mount path, so the path does not count against Finder's password limit.
  */
 export const MOUNT_PATH_PATTERN = '^/((?!\\.{1,2}/)[A-Za-z0-9._~-]+/)+$';
-export const MOUNT_PATH_MAX = 32;
+export const MOUNT_PATH_MAX = 128;
 
 export const StorageExportInput = Type.Object({
   label: Type.String({ maxLength: 128 }),
@@ -93,7 +93,28 @@ export const Grant = Type.Object({
   createdAt: Type.String(),
 });
 
-export const Revocations = Type.Object({ version: Type.Integer(), usernames: Type.Array(Type.String()) });
+export const Revocations = Type.Object({
+  version: Type.Integer(),
+  /** Ids (Basic-auth usernames) of revoked credentials of this node that have not expired yet. */
+  ids: Type.Array(Type.String()),
+});
+
+export const NodeKeys = Type.Object({
+  nodeId: Type.String(),
+  keys: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      key: Type.String({ description: 'base64url HMAC-SHA256 key' }),
+      notAfter: Nullable(Type.Integer({ description: 'Unix seconds; a retired generation ends then' })),
+    }),
+  ),
+  maxTtlSeconds: Type.Integer(),
+});
+
+export const EnrolmentToken = Type.Object({
+  token: Type.String(),
+  expiresAt: Type.String(),
+});
 
 export const ActiveCredential = Type.Object({
   username: Type.String(),

@@ -56,4 +56,17 @@ export const nasMigrations: readonly Migration[] = [
       INSERT INTO nas_counters (name, value) VALUES ('revocations', 0);
     `,
   },
+  {
+    version: 2,
+    name: 'node key generations, re-enrolment tokens',
+    up: `
+      ALTER TABLE nas_nodes ADD COLUMN key_id INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE nas_nodes ADD COLUMN grace_from_key_id INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE nas_nodes ADD COLUMN grace_until INTEGER;
+      ALTER TABLE nas_nodes ADD COLUMN enrolment_hash TEXT;
+      ALTER TABLE nas_nodes ADD COLUMN enrolment_expires_at INTEGER;
+      CREATE INDEX nas_credentials_user ON nas_credentials(user_id);
+      CREATE INDEX nas_credentials_export ON nas_credentials(export_id);
+    `,
+  },
 ];

@@ -18,6 +18,14 @@ export interface NodeRecord {
   relayAddress: string | null;
   tokenHash: string;
   createdAt: string;
+  /** Current generation of the node's credential key. */
+  keyId: number;
+  /** Older generations from this one up are still accepted until `graceUntil` (Unix seconds). */
+  graceFromKeyId: number;
+  graceUntil: number | null;
+  /** SHA-256 hex of a one-time re-enrolment token an admin issued, and when it lapses (epoch ms). */
+  enrolmentHash: string | null;
+  enrolmentExpiresAt: number | null;
 }
 
 export interface ExportInput {
@@ -62,6 +70,10 @@ export interface NodeRepository {
   recordHeartbeat(id: string, reportedStatus: NodeStatus, at: number): Promise<void>;
   setStatus(id: string, status: NodeStatus): Promise<void>;
   list(): Promise<NodeRecord[]>;
+  /** Clears the re-enrolment token if it is still `hash` (single use); false when another use won. */
+  takeEnrolment(id: string, hash: string): Promise<boolean>;
+  /** Deletes the node with its exports and their grants. */
+  remove(id: string): Promise<boolean>;
 }
 
 export interface ExportRepository {
@@ -84,11 +96,18 @@ export interface GrantRepository {
   remove(exportId: string, userId: string): Promise<boolean>;
 }
 
+/** Which credentials to revoke: every given field must match. */
+export interface CredentialFilter {
+  userId?: string;
+  exportId?: string;
+  nodeId?: string;
+}
+
 export interface CredentialRepository {
   create(credential: CredentialRecord): Promise<void>;
   /** Marks unexpired credentials revoked and bumps the revocation version; returns how many. */
-  revoke(filter: { userId?: string; exportId?: string }, at: string, nowSeconds: number): Promise<number>;
-  /** Usernames of revoked credentials of a node that have not expired yet. */
+  revoke(filter: CredentialFilter, at: string, nowSeconds: number): Promise<number>;
+  /** Ids (usernames) of revoked credentials of a node that have not expired yet. */
   revokedForNode(nodeId: string, nowSeconds: number): Promise<string[]>;
   revocationVersion(): Promise<number>;
   listActive(nowSeconds: number): Promise<CredentialRecord[]>;

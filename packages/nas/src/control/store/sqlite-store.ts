@@ -3,6 +3,7 @@
 import type { SqliteDatabase } from '@homeport/core';
 import type {
   Access,
+  CredentialFilter,
   CredentialRecord,
   CredentialRepository,
   ExportRecord,
@@ -27,6 +28,11 @@ interface NodeRow {
   relay_address: string | null;
   token_hash: string;
   created_at: string;
+  key_id: number;
+  grace_from_key_id: number;
+  grace_until: number | null;
+  enrolment_hash: string | null;
+  enrolment_expires_at: number | null;
 }
 
 interface ExportRow {
@@ -71,6 +77,11 @@ const toNode = (row: NodeRow): NodeRecord => ({
   relayAddress: row.relay_address,
   tokenHash: row.token_hash,
   createdAt: row.created_at,
+  keyId: row.key_id,
+  graceFromKeyId: row.grace_from_key_id,
+  graceUntil: row.grace_until,
+  enrolmentHash: row.enrolment_hash,
+  enrolmentExpiresAt: row.enrolment_expires_at,
 });
 
 // Columns written by this module only, as JSON arrays of strings.
@@ -112,12 +123,20 @@ function nodeRepository(db: SqliteDatabase): NodeRepository {
   const list = db.prepare<[], NodeRow>('SELECT * FROM nas_nodes ORDER BY display_name, id');
   const save = db.prepare(`
     INSERT INTO nas_nodes (id, machine_id, display_name, agent_version, reported_status, status, last_seen_at,
-                           direct_address, relay_address, token_hash, created_at)
+                           direct_address, relay_address, token_hash, created_at, key_id, grace_from_key_id,
+                           grace_until, enrolment_hash, enrolment_expires_at)
     VALUES (@id, @machineId, @displayName, @agentVersion, @reportedStatus, @status, @lastSeenAt,
-            @directAddress, @relayAddress, @tokenHash, @createdAt)
+            @directAddress, @relayAddress, @tokenHash, @createdAt, @keyId, @graceFromKeyId,
+            @graceUntil, @enrolmentHash, @enrolmentExpiresAt)
     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, agent_version = excluded.agent_version,
       reported_status = excluded.reported_status, status = excluded.status, last_seen_at = excluded.last_seen_at,
-      direct_address = excluded.direct_address, relay_address = excluded.relay_address, token_hash = excluded.token_hash`);
+      direct_address = excluded.direct_address, relay_address = excluded.relay_address, token_hash = excluded.token_hash,
+      key_id = excluded.key_id, grace_from_key_id = excluded.grace_from_key_id, grace_until = excluded.grace_until,
+      enrolment_hash = excluded.enrolment_hash, enrolment_expires_at = excluded.enrolment_expires_at`);
+  const takeEnrolment = db.prepare(
+    'UPDATE nas_nodes SET enrolment_hash = NULL, enrolment_expires_at = NULL WHERE id = ? AND enrolment_hash = ?',
+  );
+  const remove = db.prepare('DELETE FROM nas_nodes WHERE id = ?');
   const heartbeat = db.prepare('UPDATE nas_nodes SET reported_status = ?, last_seen_at = ? WHERE id = ?');
   const setStatus = db.prepare('UPDATE nas_nodes SET status = ? WHERE id = ?');
   return {
@@ -141,6 +160,12 @@ function nodeRepository(db: SqliteDatabase): NodeRepository {
     async list() {
       return list.all().map(toNode);
     },
+    async takeEnrolment(id, hash) {
+      return takeEnrolment.run(id, hash).changes === 1;
+    },
+    async remove(id) {
+      return remove.run(id).changes > 0;
+    },
   };
 }
 
@@ -154,9 +179,15 @@ function exportRepository(db: SqliteDatabase): ExportRepository {
     VALUES (@id, @nodeId, @label, @path, @mountPath, @protocols, @capacityBytes, @tags, @createdAt)
     ON CONFLICT (id) DO UPDATE SET label = excluded.label, mount_path = excluded.mount_path,
       protocols = excluded.protocols, capacity_bytes = excluded.capacity_bytes, tags = excluded.tags`);
+  // Frees a kept export's mount path for the moment of the swap (ids are unique, mount paths start with '/').
+  const park = db.prepare("UPDATE nas_exports SET mount_path = 'parked:' || id WHERE id = ?");
   const replace = db.transaction((nodeId: string, inputs: readonly ExportRecord[]) => {
     const keep = new Set(inputs.map((input) => input.id));
-    for (const row of forNode.all(nodeId)) if (!keep.has(row.id)) remove.run(row.id);
+    for (const row of forNode.all(nodeId)) {
+      // Two exports trading mount paths would each hit UNIQUE (node_id, mount_path) on the other's old value.
+      if (keep.has(row.id)) park.run(row.id);
+      else remove.run(row.id);
+    }
     for (const record of inputs) {
       upsert.run({
         ...record,
@@ -221,15 +252,13 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
   const insert = db.prepare(`
     INSERT INTO nas_credentials (username, user_id, export_id, node_id, readonly, issued_at, expires_at, revoked_at)
     VALUES (@username, @userId, @exportId, @nodeId, @readonly, @issuedAt, @expiresAt, NULL)`);
-  const revokeUser = db.prepare(
-    'UPDATE nas_credentials SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?',
-  );
-  const revokeExport = db.prepare(
-    'UPDATE nas_credentials SET revoked_at = ? WHERE export_id = ? AND revoked_at IS NULL AND expires_at > ?',
-  );
-  const revokeBoth = db.prepare(
-    'UPDATE nas_credentials SET revoked_at = ? WHERE user_id = ? AND export_id = ? AND revoked_at IS NULL AND expires_at > ?',
-  );
+  // Each given field must match; a missing one (NULL) matches anything. The service requires at least one.
+  const revokeWhere = db.prepare(`
+    UPDATE nas_credentials SET revoked_at = @at
+    WHERE revoked_at IS NULL AND expires_at > @now
+      AND (@userId IS NULL OR user_id = @userId)
+      AND (@exportId IS NULL OR export_id = @exportId)
+      AND (@nodeId IS NULL OR node_id = @nodeId)`);
   const bump = db.prepare("UPDATE nas_counters SET value = value + 1 WHERE name = 'revocations'");
   const version = db.prepare<[], number>("SELECT value FROM nas_counters WHERE name = 'revocations'").pluck();
   const revoked = db
@@ -241,16 +270,14 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
     'SELECT * FROM nas_credentials WHERE revoked_at IS NULL AND expires_at > ? ORDER BY issued_at DESC',
   );
   const deleteExpired = db.prepare('DELETE FROM nas_credentials WHERE expires_at <= ?');
-  const revoke = db.transaction((filter: { userId?: string; exportId?: string }, at: string, now: number) => {
-    const { userId, exportId } = filter;
-    const changes =
-      userId !== undefined && exportId !== undefined
-        ? revokeBoth.run(at, userId, exportId, now).changes
-        : userId !== undefined
-          ? revokeUser.run(at, userId, now).changes
-          : exportId !== undefined
-            ? revokeExport.run(at, exportId, now).changes
-            : 0;
+  const revoke = db.transaction((filter: CredentialFilter, at: string, now: number) => {
+    const changes = revokeWhere.run({
+      at,
+      now,
+      userId: filter.userId ?? null,
+      exportId: filter.exportId ?? null,
+      nodeId: filter.nodeId ?? null,
+    }).changes;
     if (changes > 0) bump.run();
     return changes;
   });

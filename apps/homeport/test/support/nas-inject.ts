@@ -1,0 +1,93 @@
+// In-process helpers for the NAS control-plane tests: register a node, sync its exports, make a member,
+// issue a profile and heartbeat, all through the real routes with `inject()`.
+
+import { bearer, type TestApp } from './app.js';
+
+export const NAS_BOOTSTRAP = 'bootstrap-token-for-tests-0123456789';
+export const NAS_DAV_SECRET = 'dav-secret-for-tests-0123456789';
+export const NAS_CLIENT_TOKEN = 'client-token-0123456789';
+
+/** Settings every NAS control-plane test starts from. */
+export const nasEnv = (extra: Record<string, string> = {}) => ({
+  HOMEPORT_NODE_BOOTSTRAP_TOKEN: NAS_BOOTSTRAP,
+  HOMEPORT_DAV_AUTH_SECRET: NAS_DAV_SECRET,
+  HOMEPORT_CLIENT_TOKEN: NAS_CLIENT_TOKEN,
+  ...extra,
+});
+
+export const registration = (machineId = 'machine-1') => ({
+  machineId,
+  displayName: 'Basement NAS',
+  agentVersion: '0.1.0',
+  directAddress: 'http://127.0.0.1:8090',
+  relayAddress: null,
+});
+
+export const exportInput = (path: string, label: string, mountPath?: string) => ({
+  label,
+  path,
+  ...(mountPath ? { mountPath } : {}),
+  protocols: ['webdav'],
+  capacityBytes: 1_000_000 as number | null,
+  tags: ['home'],
+});
+
+/** Route helpers bound to the test's current app (`t` changes per test). */
+export function nasHarness(app: () => TestApp) {
+  return {
+    async register(token = NAS_BOOTSTRAP, machineId = 'machine-1') {
+      const response = await app().app.inject({
+        method: 'POST',
+        url: '/api/v1/nodes/register',
+        headers: bearer(token),
+        payload: registration(machineId),
+      });
+      return {
+        response,
+        nodeToken: response.headers['x-betternas-node-token'] as string,
+        node: response.json(),
+      };
+    },
+
+    sync(nodeId: string, nodeToken: string, exports: ReturnType<typeof exportInput>[]) {
+      return app().app.inject({
+        method: 'PUT',
+        url: `/api/v1/nodes/${nodeId}/exports`,
+        headers: bearer(nodeToken),
+        payload: { exports },
+      });
+    },
+
+    heartbeat(nodeId: string, nodeToken: string) {
+      return app().app.inject({
+        method: 'POST',
+        url: `/api/v1/nodes/${nodeId}/heartbeat`,
+        headers: bearer(nodeToken),
+        payload: { nodeId, status: 'online', lastSeenAt: new Date().toISOString() },
+      });
+    },
+
+    async member(admin: string, username = 'mia') {
+      const created = await app().app.inject({
+        method: 'POST',
+        url: '/api/v1/users',
+        headers: bearer(admin),
+        payload: { username, password: 'member-password' },
+      });
+      return { id: created.json().id as string, token: await app().login(username, 'member-password') };
+    },
+
+    issue(token: string, exportId: string, readonly?: boolean) {
+      return app().app.inject({
+        method: 'POST',
+        url: '/api/v1/mount-profiles/issue',
+        headers: bearer(token),
+        payload: { exportId, ...(readonly === undefined ? {} : { readonly }) },
+      });
+    },
+
+    revocations(nodeId: string, nodeToken: string) {
+      return app().app.inject({ url: `/api/v1/nodes/${nodeId}/revocations`, headers: bearer(nodeToken) });
+    },
+  };
+}
