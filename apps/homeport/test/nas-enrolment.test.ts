@@ -209,3 +209,37 @@ describe('access that narrows ends mount credentials', () => {
     expect((await nas.revocations(node.id, nodeToken)).json().ids).toEqual([credential]);
   });
 });
+
+describe('quotas on what clients make the control plane store', () => {
+  it('the bootstrap token creates at most 256 nodes; outstanding credentials are capped per holder', async () => {
+    const { admin, node, nodeToken } = await setup();
+    const [photos] = (await nas.sync(node.id, nodeToken, [exportInput('/srv/photos', 'Photos')])).json();
+    for (let i = 2; i <= 256; i += 1) {
+      expect((await nas.register(NAS_BOOTSTRAP, `machine-${i}`)).response.statusCode).toBe(200);
+    }
+    const refused = await nas.register(NAS_BOOTSTRAP, 'machine-257');
+    expect(refused.response.statusCode).toBe(409);
+    expect(refused.response.json().error.code).toBe('too_many_nodes');
+
+    for (let i = 0; i < 500; i += 1) expect((await nas.issue(admin, photos.id)).statusCode).toBe(200);
+    const capped = await nas.issue(admin, photos.id);
+    expect(capped.statusCode).toBe(429);
+    expect(capped.json().error.code).toBe('too_many_credentials');
+    // Another holder is not affected, and revoking frees the quota.
+    const mia = await nas.member(admin);
+    await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/exports/${photos.id}/grants/mia`,
+      headers: bearer(admin),
+      payload: { access: 'read-only' },
+    });
+    expect((await nas.issue(mia.token, photos.id)).statusCode).toBe(200);
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/mount-credentials/revoke',
+      headers: bearer(admin),
+      payload: { userId: 'admin' },
+    });
+    expect((await nas.issue(admin, photos.id)).statusCode).toBe(200);
+  }, 60_000);
+});

@@ -12,6 +12,8 @@ export type NasErrorCode =
   | 'not_granted'
   | 'node_offline'
   | 'node_token_mismatch'
-  | 'credential_invalid';
+  | 'credential_invalid'
+  | 'too_many_nodes'
+  | 'too_many_credentials';
 
 export class NasError extends HomeportError<NasErrorCode> {}

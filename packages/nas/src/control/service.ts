@@ -43,6 +43,10 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
 
 /** How long an admin's re-enrolment token may be used. */
 export const ENROLMENT_TOKEN_TTL_MS = 60 * 60 * 1000;
+/** Nodes the bootstrap token may create in all: every agent host holds it, so it must not fill the database. */
+export const MAX_NODES = 256;
+/** Outstanding mount credentials per user (or for the static client token), each a stored row. */
+export const MAX_ACTIVE_CREDENTIALS = 500;
 const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
 
 /** Constant-time comparison of a presented token with a stored SHA-256 hex digest. */
@@ -171,6 +175,13 @@ export function createNasService(options: NasServiceOptions) {
       let token: string | undefined;
       if (!existing) {
         if (!bootstrap) throw refuse('Registering a new node needs the bootstrap token');
+        if ((await store.nodes.count()) >= MAX_NODES) {
+          throw new NasError(
+            'too_many_nodes',
+            'conflict',
+            `This control plane already has ${MAX_NODES} nodes; forget unused ones (DELETE /api/v1/nodes/{nodeId}) first`,
+          );
+        }
         token = randomBytes(32).toString('hex');
         node = {
           ...fields,
@@ -405,6 +416,15 @@ export function createNasService(options: NasServiceOptions) {
           },
         );
       }
+      const holder = principal.kind === 'user' ? principal.userId : null;
+      if ((await store.credentials.countActive(holder, nowSeconds())) >= MAX_ACTIVE_CREDENTIALS) {
+        throw new NasError(
+          'too_many_credentials',
+          'rate_limited',
+          `At most ${MAX_ACTIVE_CREDENTIALS} mount credentials may be outstanding at once; revoke some or wait until they expire`,
+          { retryAfterSeconds: 60 },
+        );
+      }
       const username = `mount-${randomBytes(9).toString('base64url')}`;
       const issuedAt = nowSeconds();
       const expiresAt = issuedAt + ttlSeconds;
@@ -423,7 +443,7 @@ export function createNasService(options: NasServiceOptions) {
       const password = signMountCredential(claims, nodeDavKey(options.davAuthSecret, node.id, node.keyId));
       await store.credentials.create({
         username,
-        userId: principal.kind === 'user' ? principal.userId : null,
+        userId: holder,
         exportId,
         nodeId: node.id,
         readonly,

@@ -70,6 +70,7 @@ export interface NodeRepository {
   recordHeartbeat(id: string, reportedStatus: NodeStatus, at: number): Promise<void>;
   setStatus(id: string, status: NodeStatus): Promise<void>;
   list(): Promise<NodeRecord[]>;
+  count(): Promise<number>;
   /** Clears the re-enrolment token if it is still `hash` (single use); false when another use won. */
   takeEnrolment(id: string, hash: string): Promise<boolean>;
   /** Deletes the node with its exports and their grants. */
@@ -111,6 +112,8 @@ export interface CredentialRepository {
   revokedForNode(nodeId: string, nowSeconds: number): Promise<string[]>;
   revocationVersion(): Promise<number>;
   listActive(nowSeconds: number): Promise<CredentialRecord[]>;
+  /** Unrevoked, unexpired credentials of a user (null: the static client token's). */
+  countActive(userId: string | null, nowSeconds: number): Promise<number>;
   deleteExpired(nowSeconds: number): Promise<number>;
 }
 

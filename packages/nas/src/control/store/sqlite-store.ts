@@ -137,6 +137,7 @@ function nodeRepository(db: SqliteDatabase): NodeRepository {
     'UPDATE nas_nodes SET enrolment_hash = NULL, enrolment_expires_at = NULL WHERE id = ? AND enrolment_hash = ?',
   );
   const remove = db.prepare('DELETE FROM nas_nodes WHERE id = ?');
+  const count = db.prepare<[], number>('SELECT COUNT(*) FROM nas_nodes').pluck();
   const heartbeat = db.prepare('UPDATE nas_nodes SET reported_status = ?, last_seen_at = ? WHERE id = ?');
   const setStatus = db.prepare('UPDATE nas_nodes SET status = ? WHERE id = ?');
   return {
@@ -159,6 +160,9 @@ function nodeRepository(db: SqliteDatabase): NodeRepository {
     },
     async list() {
       return list.all().map(toNode);
+    },
+    async count() {
+      return count.get() ?? 0;
     },
     async takeEnrolment(id, hash) {
       return takeEnrolment.run(id, hash).changes === 1;
@@ -270,6 +274,11 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
     'SELECT * FROM nas_credentials WHERE revoked_at IS NULL AND expires_at > ? ORDER BY issued_at DESC',
   );
   const deleteExpired = db.prepare('DELETE FROM nas_credentials WHERE expires_at <= ?');
+  const countActive = db
+    .prepare<[string | null, number], number>(
+      'SELECT COUNT(*) FROM nas_credentials WHERE user_id IS ? AND revoked_at IS NULL AND expires_at > ?',
+    )
+    .pluck();
   const revoke = db.transaction((filter: CredentialFilter, at: string, now: number) => {
     const changes = revokeWhere.run({
       at,
@@ -296,6 +305,9 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
     },
     async listActive(nowSeconds) {
       return active.all(nowSeconds).map(toCredential);
+    },
+    async countActive(userId, nowSeconds) {
+      return countActive.get(userId, nowSeconds) ?? 0;
     },
     async deleteExpired(nowSeconds) {
       return deleteExpired.run(nowSeconds).changes;
