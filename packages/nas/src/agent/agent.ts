@@ -224,9 +224,10 @@ export function createAgent(options: AgentOptions): Agent {
         failures += 1;
         const delay =
           Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(failures - 1, 6)) * (0.75 + Math.random() / 2);
+        const refused = error instanceof ControlPlaneError && error.status !== undefined;
         log.warn(
           { err: (error as Error).message, retryInMs: Math.round(delay) },
-          'control plane unreachable; retrying',
+          refused ? 'the control plane refused this agent; retrying' : 'control plane unreachable; retrying',
         );
         await sleep(delay);
       }
