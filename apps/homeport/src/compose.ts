@@ -129,6 +129,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     bodyLimit: core.bodyLimit,
     corsOrigins: core.corsOrigins,
     rateLimit: { max: core.rateLimitMax, windowMs: core.rateLimitWindow },
+    allowedHosts: core.allowedHosts,
+    metricsToken: core.metricsToken,
     trustProxy: core.trustProxy,
     ...(tls ? { tls } : {}),
     https: Boolean(tls) || (core.publicUrl?.startsWith('https://') ?? false),

@@ -3,21 +3,21 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { HttpApp, Logger } from '@homeport/core';
+import { type HttpApp, type Logger, requestPath } from '@homeport/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** apps/web/dist, found from both the bundle (apps/homeport/dist) and the sources (apps/homeport/src). */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
-/** Paths the SPA must never shadow: an unknown one there is a real 404. */
-const SERVER_PATHS = /^\/(api|health|metrics|version)(\/|$|\?)/;
+/** Paths the SPA must never shadow: an unknown one there is a real 404 (decoded: `/%61pi/x` is `/api/x`). */
+const SERVER_PATHS = /^\/(api|health|metrics|version)(\/|$)/;
 
 export function webFallback(
   webDir: string,
 ): ((request: FastifyRequest, reply: FastifyReply) => Promise<boolean>) | undefined {
   if (!existsSync(`${webDir}/index.html`)) return undefined;
   return async (request, reply) => {
-    if (SERVER_PATHS.test(request.url)) return false;
+    if (SERVER_PATHS.test(requestPath(request.url))) return false;
     if (!(request.headers.accept ?? '').includes('text/html')) return false;
     reply.header('cache-control', 'no-cache');
     await reply.sendFile('index.html');

@@ -206,7 +206,7 @@ describe('homeport start', () => {
   async function stuckRequest(port: number) {
     const raw = await openRaw(
       port,
-      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n',
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n',
     );
     await new Promise<void>((resolve) => {
       const onData = (chunk: Buffer) => {

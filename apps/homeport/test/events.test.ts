@@ -98,7 +98,7 @@ describe('GET /api/v1/events', () => {
     const admin = await t.login();
     const raw = await openRaw(
       port,
-      `GET /api/v1/events?topics=accounts.users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${admin}\r\n\r\n`,
+      `GET /api/v1/events?topics=accounts.users HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${admin}\r\n\r\n`,
     );
     raw.socket.pause();
     await new Promise((resolve) => setTimeout(resolve, 100));

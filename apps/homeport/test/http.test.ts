@@ -23,7 +23,7 @@ describe('body limits', () => {
     const started = Date.now();
     const raw = await openRaw(
       port,
-      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{"user',
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{"user',
     );
     const response = await raw.response();
     expect(statusOf(response)).toBe(413);
@@ -37,7 +37,7 @@ describe('body limits', () => {
     const { port } = await listening();
     const raw = await openRaw(
       port,
-      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
     );
     const chunk = 'a'.repeat(64 * 1024);
     for (let i = 0; i < 20 && !raw.socket.destroyed; i += 1)
@@ -49,7 +49,7 @@ describe('body limits', () => {
     const { port } = await listening();
     const raw = await openRaw(
       port,
-      `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(40_000)}\r\n\r\n`,
+      `GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'b'.repeat(40_000)}\r\n\r\n`,
     );
     expect(statusOf(await raw.response())).toBe(431);
   });
@@ -59,7 +59,7 @@ describe('slow clients', () => {
   it('drops a client that trickles its headers past the headers timeout', async () => {
     const { port } = await listening({ HOMEPORT_HEADERS_TIMEOUT: '1s' });
     const started = Date.now();
-    const raw = await openRaw(port, 'GET /health HTTP/1.1\r\nHost: x\r\n');
+    const raw = await openRaw(port, 'GET /health HTTP/1.1\r\nHost: localhost\r\n');
     const timer = setInterval(() => raw.socket.writable && raw.socket.write('X-Slow: 1\r\n'), 200);
     const response = await raw.response(5000);
     clearInterval(timer);
@@ -72,7 +72,7 @@ describe('slow clients', () => {
     const started = Date.now();
     const raw = await openRaw(
       port,
-      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n',
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n',
     );
     const timer = setInterval(() => raw.socket.writable && raw.socket.write(' '), 200);
     const response = await raw.response(5000);
@@ -183,7 +183,7 @@ describe('graceful shutdown', () => {
     const half = Math.floor(body.length / 2);
     const inFlight = await openRaw(
       port,
-      `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`,
+      `POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, half)}`,
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
     const closing = t.homeport.close();

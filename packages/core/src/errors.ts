@@ -11,6 +11,8 @@ export type ErrorKind =
   | 'unprocessable'
   | 'rate_limited'
   | 'unavailable'
+  /** The request was meant for another server (a Host we do not answer to): 421. */
+  | 'misdirected'
   | 'internal';
 
 export interface HomeportErrorOptions {
@@ -54,6 +56,8 @@ export type CoreErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'csrf_rejected'
+  | 'host_not_allowed'
+  | 'metrics_forbidden'
   | 'rate_limited'
   | 'unknown_topic'
   | 'forbidden_topic'

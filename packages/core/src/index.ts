@@ -44,13 +44,13 @@ export { assertSafeBind, isLoopbackAddress } from './http/bind-guard.js';
 export { mapError } from './http/error-mapper.js';
 export { isTrustedBrowserOrigin, selfOrigin } from './http/origin.js';
 export { Nullable } from './http/schemas.js';
-export { createHttpServer, type HttpApp, type HttpServerOptions } from './http/server.js';
+export { createHttpServer, type HttpApp, type HttpServerOptions, requestPath } from './http/server.js';
 export { createLifecycle, type Lifecycle } from './lifecycle.js';
 export { createLogger, flushLogger, type Logger, REDACTED_PATHS } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export type {
-  AuthGuards,
   AccessChange,
+  AuthGuards,
   DirectoryUser,
   Guard,
   Module,

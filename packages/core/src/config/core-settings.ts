@@ -72,6 +72,19 @@ export const coreSettings = defineSettings({
     default: false,
     doc: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy).',
   }),
+  allowedHosts: listSetting({
+    key: 'http.allowedHosts',
+    env: 'HOMEPORT_ALLOWED_HOSTS',
+    default: [],
+    doc: "Host names Homeport answers to besides the public URL's, `localhost` and IP addresses (comma-separated, `*.example.org` allowed); other names get 421 (DNS-rebinding defence).",
+  }),
+  metricsToken: stringSetting({
+    key: 'metrics.token',
+    env: 'HOMEPORT_METRICS_TOKEN',
+    minLength: 16,
+    secret: true,
+    doc: '/metrics wants `Authorization: Bearer <token>` (Prometheus `authorization.credentials`). Unset: /metrics answers only direct loopback requests.',
+  }),
   corsOrigins: listSetting({
     key: 'corsOrigin',
     env: 'HOMEPORT_CORS_ORIGIN',

@@ -19,8 +19,23 @@ import type { Logger } from 'pino';
 import { CoreError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { mapError } from './error-mapper.js';
+import { createHostAllowlist } from './host-allowlist.js';
+import { registerOperationalRoutes } from './operational-routes.js';
 import { isTrustedBrowserOrigin } from './origin.js';
 import { securityHeaders } from './security-headers.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Which per-IP budget of the API rate limit a route counts against (default `api`). Machines that call
+     * on a schedule (node heartbeats) get their own, so anonymous traffic from their address cannot starve them.
+     */
+    rateLimitBucket?: string;
+  }
+}
+
+/** Whether a route is part of the API, by the path it was registered with (never the raw request URL). */
+const isApiRoute = (url: string | undefined): boolean => url !== undefined && url.startsWith('/api/');
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -37,7 +52,12 @@ export interface HttpServerOptions {
   /** Default JSON body cap in bytes; a route may set its own `bodyLimit`. */
   bodyLimit?: number;
   corsOrigins?: readonly string[];
+  /** Per client IP and window, counted separately for each route's `rateLimitBucket` (`api` by default). */
   rateLimit?: { max: number; windowMs: number };
+  /** Host names besides the public URL's and loopback names (DNS-rebinding defence); `*.example.org` works. */
+  allowedHosts?: readonly string[];
+  /** Bearer token for /metrics; without one, /metrics answers loopback clients only. */
+  metricsToken?: string | undefined;
   trustProxy?: boolean;
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** Whether HSTS is sent (TLS here, or a TLS proxy in front per the public URL). */
@@ -76,6 +96,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const accessLog = options.accessLog ?? true;
   const headers = securityHeaders(options.https ?? Boolean(options.tls));
   const allowed: ReadonlySet<string> = new Set(options.corsOrigins ?? []);
+  const hosts = createHostAllowlist({ publicUrl: options.publicUrl, extra: options.allowedHosts ?? [] });
 
   const app = Fastify({
     loggerInstance: options.log,
@@ -110,9 +131,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.removeContentTypeParser('text/plain');
 
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/') && route.method !== 'HEAD' && !route.schema?.response) {
+    const api = isApiRoute(route.url);
+    if (api && route.method !== 'HEAD' && !route.schema?.response) {
       throw new Error(`route ${String(route.method)} ${route.url} has no response schema`);
     }
+    // The rate limit is attached to API routes only, decided here once per route (the plugin reads this).
+    if (!api) route.config = { ...route.config, rateLimit: false };
   });
 
   // prom-client hashes the label object on every observe(); a child per method/route/status is looked up
@@ -130,9 +154,22 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   // One hook per phase, in callback style: every request passes here, so no promise per hook.
   const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+  // Every decision below uses the matched route (`routeOptions`), never the raw URL: `/%61pi/…` and an
+  // absolute-form target (`POST http://host/api/…`) reach the same handler as `/api/…`.
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers);
     reply.header('x-request-id', request.id);
+    if (!hosts.allows(request.host)) {
+      reply.header('connection', 'close');
+      done(
+        new CoreError(
+          'host_not_allowed',
+          'misdirected',
+          'This server does not answer to that host name; set HOMEPORT_PUBLIC_URL or HOMEPORT_ALLOWED_HOSTS',
+        ),
+      );
+      return;
+    }
     // Refuse an over-declared body before reading a byte of it; close so the client stops sending.
     const declared = request.headers['content-length'];
     if (declared !== undefined && Number(declared) > (request.routeOptions.bodyLimit ?? bodyLimit)) {
@@ -145,7 +182,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (
       UNSAFE.has(request.method) &&
       request.headers.authorization === undefined &&
-      request.url.startsWith('/api/') &&
+      isApiRoute(request.routeOptions.url) &&
       !isTrustedBrowserOrigin(request, options.publicUrl, allowed)
     ) {
       done(
@@ -195,7 +232,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (
       fallback &&
       (request.method === 'GET' || request.method === 'HEAD') &&
-      !request.url.startsWith('/api/')
+      !isApiRoute(requestPath(request.url))
     ) {
       if (await fallback(request, reply)) return reply;
     }
@@ -235,7 +272,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       global: true,
       max: options.rateLimit.max,
       timeWindow: options.rateLimit.windowMs,
-      allowList: (request) => !request.url.startsWith('/api/'),
+      // One budget per route bucket and IP: `nodes|10.0.0.5` and `api|10.0.0.5` are counted apart.
+      keyGenerator: (request) => `${request.routeOptions.config.rateLimitBucket ?? 'api'}|${request.ip}`,
       errorResponseBuilder: (_request, context) =>
         new CoreError('rate_limited', 'rate_limited', `Too many requests; retry in ${context.after}`, {
           retryAfterSeconds: Math.ceil(context.ttl / 1000),
@@ -243,28 +281,29 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     });
   }
 
-  registerOperationalRoutes(app, options);
+  registerOperationalRoutes(app, {
+    version: options.version,
+    metrics: options.metrics,
+    isDraining: options.isDraining,
+    metricsToken: options.metricsToken,
+  });
   return app;
 }
 
-function registerOperationalRoutes(app: HttpApp, options: HttpServerOptions): void {
-  const hide = { hide: true };
-  app.get('/health', { schema: hide }, async (_request, reply) => {
-    if (options.isDraining?.()) return reply.status(503).type('text/plain').send('shutting down');
-    return reply.type('text/plain').send('ok');
-  });
-  app.get('/version', { schema: hide }, async () => ({
-    name: 'homeport',
-    version: options.version,
-    node: process.version,
-  }));
-  app.get('/metrics', { schema: hide }, async (_request, reply) =>
-    reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()),
-  );
-  app.get(
-    '/api/v1/openapi.json',
-    { schema: { hide: true, response: { 200: { type: 'object', additionalProperties: true } } } },
-    // The OpenAPI document is a plain JSON object; its TS type lacks the index signature the schema implies.
-    async () => app.swagger() as unknown as Record<string, unknown>,
-  );
+/**
+ * The decoded path of a request URL, as the router sees it: the path of an absolute-form target, with
+ * percent-escapes decoded (`/%61pi/x` → `/api/x`). For decisions about requests no route matched.
+ */
+export function requestPath(url: string): string {
+  let path: string;
+  try {
+    path = new URL(url, 'http://request.invalid').pathname;
+  } catch {
+    return url; // not a URL at all; nothing to normalise
+  }
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path; // a malformed escape stays as sent
+  }
 }

@@ -1,0 +1,73 @@
+// /health, /version, /metrics and the OpenAPI document: routes every Homeport serves outside the modules.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { CoreError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { isLoopbackAddress } from './bind-guard.js';
+import type { HttpApp } from './server.js';
+
+export interface OperationalRoutesOptions {
+  version: string;
+  metrics: Metrics;
+  isDraining?: (() => boolean) | undefined;
+  /** HOMEPORT_METRICS_TOKEN: /metrics wants `Authorization: Bearer <token>`; without it, loopback only. */
+  metricsToken?: string | undefined;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Whether a request came straight from this machine. Decided on the socket, never on X-Forwarded-For; and a
+ * request that carries forwarding headers came through a proxy (which connects from loopback for everyone),
+ * so it is not local either.
+ */
+export function isDirectLoopbackRequest(request: FastifyRequest): boolean {
+  const address = request.socket.remoteAddress;
+  if (address === undefined || !isLoopbackAddress(address)) return false;
+  const headers = request.headers;
+  return headers['x-forwarded-for'] === undefined && headers.forwarded === undefined;
+}
+
+/** Builds the /metrics access check once: a constant-time token compare, or loopback only. */
+export function metricsAccess(token: string | undefined): (request: FastifyRequest) => boolean {
+  if (token === undefined) return isDirectLoopbackRequest;
+  const expected = digest(token);
+  return (request) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    // Comparing digests keeps the compare constant-time whatever the length of what was sent.
+    return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), expected);
+  };
+}
+
+export function registerOperationalRoutes(app: HttpApp, options: OperationalRoutesOptions): void {
+  const hide = { hide: true };
+  const mayScrape = metricsAccess(options.metricsToken);
+  app.get('/health', { schema: hide }, async (_request, reply) => {
+    if (options.isDraining?.()) return reply.status(503).type('text/plain').send('shutting down');
+    return reply.type('text/plain').send('ok');
+  });
+  app.get('/version', { schema: hide }, async () => ({
+    name: 'homeport',
+    version: options.version,
+    node: process.version,
+  }));
+  app.get('/metrics', { schema: hide }, async (request, reply) => {
+    if (!mayScrape(request)) {
+      throw new CoreError(
+        'metrics_forbidden',
+        options.metricsToken === undefined ? 'forbidden' : 'unauthorized',
+        options.metricsToken === undefined
+          ? '/metrics answers on loopback only; set HOMEPORT_METRICS_TOKEN to scrape it from elsewhere'
+          : '/metrics needs Authorization: Bearer <HOMEPORT_METRICS_TOKEN>',
+      );
+    }
+    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+  app.get(
+    '/api/v1/openapi.json',
+    { schema: { hide: true, response: { 200: { type: 'object', additionalProperties: true } } } },
+    // The OpenAPI document is a plain JSON object; its TS type lacks the index signature the schema implies.
+    async () => app.swagger() as unknown as Record<string, unknown>,
+  );
+}
