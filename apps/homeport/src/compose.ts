@@ -22,6 +22,7 @@ import {
   createMetrics,
   createSseRegistry,
   type EventBus,
+  exposedDirMode,
   type HttpApp,
   type Lifecycle,
   type Logger,
@@ -116,6 +117,13 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
       : undefined;
 
   const { db, dataDir } = openStore(config);
+  const exposed = exposedDirMode(dataDir);
+  if (exposed !== undefined) {
+    log.warn(
+      { dataDir, mode: `0${exposed.toString(8)}` },
+      `data dir is open to other users of this machine; its database and secrets are 0600, but restrict the folder too: chmod 700 ${dataDir}`,
+    );
+  }
   const events = createEventHub(clock);
   const metrics = createMetrics({ collectProcess: options.collectProcessMetrics ?? true });
   const lifecycle = createLifecycle({ log, timeoutMs: core.shutdownTimeout });

@@ -60,4 +60,10 @@ export type {
   UserDirectory,
 } from './module.js';
 export { persistedSecret } from './store/secret-files.js';
-export { applyMigrations, type Migration, openDatabase, type SqliteDatabase } from './store/sqlite.js';
+export {
+  applyMigrations,
+  exposedDirMode,
+  type Migration,
+  openDatabase,
+  type SqliteDatabase,
+} from './store/sqlite.js';

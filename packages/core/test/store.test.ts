@@ -1,10 +1,10 @@
 // SQLite store: pragmas and numbered migrations recorded per module.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { applyMigrations, openDatabase } from '../src/index.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyMigrations, exposedDirMode, openDatabase, persistedSecret } from '../src/index.js';
 
 // Every temp folder this file makes, removed after its tests.
 const made: string[] = [];
@@ -26,6 +26,53 @@ describe('openDatabase', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     db.close();
+  });
+
+  describe('with a permissive umask and an existing 0755 folder', () => {
+    const modeOf = (path: string) => statSync(path).mode & 0o777;
+    let previous = 0;
+    beforeEach(() => {
+      previous = process.umask(0);
+    });
+    afterEach(() => {
+      process.umask(previous);
+    });
+
+    it('creates the database, its WAL and shared-memory files and secrets owner-only (0600)', () => {
+      const dir = madeTemp(join(tmpdir(), 'homeport-store-'));
+      chmodSync(dir, 0o755);
+      const path = join(dir, 'homeport.db');
+      const db = openDatabase(path);
+      db.exec('CREATE TABLE t (password_hash TEXT)');
+      db.prepare('INSERT INTO t VALUES (?)').run('$argon2id$secret');
+      expect(modeOf(path)).toBe(0o600);
+      expect(modeOf(`${path}-wal`)).toBe(0o600);
+      expect(modeOf(`${path}-shm`)).toBe(0o600);
+      db.close();
+      persistedSecret(dir, 'signing-key', () => 'k');
+      expect(modeOf(join(dir, 'secrets', 'signing-key'))).toBe(0o600);
+      expect(modeOf(join(dir, 'secrets'))).toBe(0o700);
+    });
+
+    it('tightens a database an older version left world-readable', () => {
+      const dir = madeTemp(join(tmpdir(), 'homeport-store-'));
+      const path = join(dir, 'old.db');
+      openDatabase(path).close();
+      for (const suffix of ['', '-wal', '-shm']) writeFileSync(`${path}${suffix}`, '', { flag: 'a' });
+      for (const suffix of ['', '-wal', '-shm']) chmodSync(`${path}${suffix}`, 0o644);
+      const db = openDatabase(path);
+      for (const suffix of ['', '-wal', '-shm']) expect(modeOf(`${path}${suffix}`)).toBe(0o600);
+      db.close();
+    });
+
+    it('says when a folder is open to other users', () => {
+      const dir = madeTemp(join(tmpdir(), 'homeport-store-'));
+      chmodSync(dir, 0o755);
+      expect(exposedDirMode(dir)).toBe(0o755);
+      const closed = join(dir, 'closed');
+      mkdirSync(closed, { mode: 0o700 });
+      expect(exposedDirMode(closed)).toBeUndefined();
+    });
   });
 });
 

@@ -35,7 +35,7 @@ declare module 'fastify' {
 }
 
 /** Whether a route is part of the API, by the path it was registered with (never the raw request URL). */
-const isApiRoute = (url: string | undefined): boolean => url !== undefined && url.startsWith('/api/');
+const isApiRoute = (url: string | undefined): boolean => url?.startsWith('/api/') === true;
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,

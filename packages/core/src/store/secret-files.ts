@@ -1,7 +1,7 @@
 // Secrets generated once and kept in the data dir (mode 0600), e.g. signing keys and bootstrap tokens.
 
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -24,6 +24,8 @@ export function persistedSecret(dataDir: string, name: string, generate: () => s
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   writeFileSync(aside, `${generate()}\n`, { mode: 0o600 });
+  // The mode above is masked by the umask; owner-only must not depend on it.
+  chmodSync(aside, 0o600);
   try {
     linkSync(aside, file);
   } catch (error) {

@@ -1,6 +1,6 @@
 // SQLite driver: one better-sqlite3 connection per process, tuned for a small server, plus module migrations.
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -14,18 +14,54 @@ export interface Migration {
   up: string | ((db: SqliteDatabase) => void);
 }
 
+/** Files of one SQLite database in WAL mode; the -wal file holds recent writes (password hashes too). */
+const DATABASE_FILES = ['', '-wal', '-shm'];
+
+/**
+ * Makes the database's files owner-only (0600), whatever the umask. SQLite creates -wal and -shm with the
+ * mode of the database file, so creating that one 0600 first covers the others; files an older version
+ * left readable are tightened too.
+ */
+function restrictDatabaseFiles(file: string): void {
+  for (const suffix of DATABASE_FILES) {
+    try {
+      chmodSync(`${file}${suffix}`, 0o600);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // ENOENT: not created yet. EPERM: someone else's file we can still write; the data-dir warning says it.
+      if (code !== 'ENOENT' && code !== 'EPERM') throw error;
+    }
+  }
+}
+
 /**
  * Opens (creating if needed) the database: WAL so readers never wait for the writer, foreign keys on,
- * a busy timeout so a CLI command and the server can share the file.
+ * a busy timeout so a CLI command and the server can share the file. Its files are created 0600.
  */
 export function openDatabase(file: string): SqliteDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // Created empty and owner-only before SQLite opens it (an empty file is a valid new database).
+    closeSync(openSync(file, 'a', 0o600));
+    restrictDatabaseFiles(file);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  if (file !== ':memory:') restrictDatabaseFiles(file);
   return db;
+}
+
+/**
+ * The permission bits of `dir` when users other than its owner may read or enter it (e.g. `0o755`), else
+ * undefined. Start-up warns about such a data dir: the database and secrets are owner-only, but file names
+ * and anything else put there are not.
+ */
+export function exposedDirMode(dir: string): number | undefined {
+  const mode = statSync(dir).mode & 0o777;
+  return (mode & 0o077) === 0 ? undefined : mode;
 }
 
 /** Applies a module's pending migrations and records each in `schema_migrations`. Returns how many ran. */
