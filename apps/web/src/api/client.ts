@@ -12,6 +12,7 @@ import type {
   CreateTokenInput,
   CreateUserInput,
   Credentials,
+  EnrolmentToken,
   ExportAccess,
   ExportGrant,
   IssueMountProfileInput,
@@ -91,6 +92,12 @@ export interface ApiClient {
     issueMountProfile(input: IssueMountProfileInput, options?: RequestOptions): Promise<MountProfile>;
     /** Admins only; resolves to how many credentials were revoked. */
     revokeMountCredentials(filter: RevokeMountCredentialsInput): Promise<number>;
+    /** A one-time token (1 h) with which the node's machine registers again, replacing token and key. Admins. */
+    issueEnrolmentToken(nodeId: string): Promise<EnrolmentToken>;
+    /** Ends every credential issued for the node; resolves to how many were outstanding. Admins. */
+    rotateNodeKey(nodeId: string): Promise<number>;
+    /** Forgets the node with its exports, shares and credentials. Admins. */
+    removeNode(nodeId: string): Promise<void>;
   };
 }
 
@@ -195,10 +202,15 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       issueMountProfile: (body, o) => call<MountProfile>('POST', '/mount-profiles/issue', { ...o, body }),
       revokeMountCredentials: async (body) =>
         (await call<{ revoked: number }>('POST', '/mount-credentials/revoke', { body })).revoked,
+      issueEnrolmentToken: (nodeId) => call<EnrolmentToken>('POST', `${nodePath(nodeId)}/enrolment-token`),
+      rotateNodeKey: async (nodeId) =>
+        (await call<{ revoked: number }>('POST', `${nodePath(nodeId)}/rotate-key`)).revoked,
+      removeNode: (nodeId) => call<void>('DELETE', nodePath(nodeId)),
     },
   };
 }
 
+const nodePath = (nodeId: string) => `/nodes/${encodeURIComponent(nodeId)}`;
 const grantsPath = (exportId: string) => `/exports/${encodeURIComponent(exportId)}/grants`;
 const grantPath = (exportId: string, user: string) => `${grantsPath(exportId)}/${encodeURIComponent(user)}`;
 

@@ -169,6 +169,13 @@ export interface NasNode {
   relayAddress: string | null;
 }
 
+/** One-time token with which a node's machine registers again (admins). */
+export interface EnrolmentToken {
+  token: string;
+  /** ISO 8601; an hour after it was issued. */
+  expiresAt: string;
+}
+
 /** A folder a node shares over WebDAV. */
 export interface StorageExport {
   id: string;

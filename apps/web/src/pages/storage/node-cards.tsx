@@ -1,7 +1,9 @@
 // Storage nodes as cards (one column on a phone): name, live status, last heartbeat, address, exports.
 import { Card, DataList, Group, SimpleGrid, Text } from '@mantine/core';
+import type { ReactNode } from 'react';
 import type { NasNode, StorageExport } from '../../api/types';
 import { formatDateTime } from '../../lib/format';
+import { NodeAdminMenu } from './node-admin-menu';
 import { NodeStatusBadge } from './node-status-badge';
 import { formatLastSeen } from './storage-format';
 import { useNow } from './use-now';
@@ -9,9 +11,13 @@ import { useNow } from './use-now';
 export function NodeCards({
   nodes,
   exports,
+  isAdmin,
+  onRemoved,
 }: {
   nodes: readonly NasNode[];
   exports: readonly StorageExport[];
+  isAdmin: boolean;
+  onRemoved: () => void;
 }) {
   // Ticks often enough for "25 seconds ago" to stay true.
   const now = useNow(5000);
@@ -23,13 +29,24 @@ export function NodeCards({
           node={node}
           exports={exports.filter((item) => item.nasNodeId === node.id)}
           now={now}
+          admin={isAdmin ? <NodeAdminMenu node={node} onRemoved={onRemoved} /> : null}
         />
       ))}
     </SimpleGrid>
   );
 }
 
-function NodeCard({ node, exports, now }: { node: NasNode; exports: StorageExport[]; now: number }) {
+function NodeCard({
+  node,
+  exports,
+  now,
+  admin,
+}: {
+  node: NasNode;
+  exports: StorageExport[];
+  now: number;
+  admin: ReactNode;
+}) {
   const lastSeen = node.lastSeenAt === '' ? null : node.lastSeenAt;
   return (
     <Card withBorder radius="md" padding="md" component="article" aria-label={`Node ${node.displayName}`}>
@@ -37,7 +54,10 @@ function NodeCard({ node, exports, now }: { node: NasNode; exports: StorageExpor
         <Text fw={600} truncate="end" title={node.displayName}>
           {node.displayName}
         </Text>
-        <NodeStatusBadge status={node.status} />
+        <Group gap={4} wrap="nowrap">
+          <NodeStatusBadge status={node.status} />
+          {admin}
+        </Group>
       </Group>
       <DataList size="sm" gap={6} labelWidth={96}>
         <DataList.Item>

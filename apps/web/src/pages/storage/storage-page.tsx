@@ -45,6 +45,8 @@ export default function StoragePage() {
         const change = parseNodeStatusChange(event.data);
         // A node the list does not have yet has just registered (or was just shared): load it.
         if (change && !liveNodes.apply(change)) nodes.reload();
+      } else if (event.type === 'node.removed') {
+        storage.reload();
       } else if (event.type === 'exports.synced') {
         exports.reload();
         const synced = parseExportsSynced(event.data);
@@ -105,7 +107,12 @@ export default function StoragePage() {
               <Title order={2} size="h4" id="storage-nodes">
                 Nodes
               </Title>
-              <NodeCards nodes={data.nodes} exports={data.exports} />
+              <NodeCards
+                nodes={data.nodes}
+                exports={data.exports}
+                isAdmin={isAdmin}
+                onRemoved={storage.reload}
+              />
             </Stack>
             <Stack gap="sm" component="section" aria-labelledby="storage-exports">
               <Title order={2} size="h4" id="storage-exports">
