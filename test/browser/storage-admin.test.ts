@@ -1,45 +1,16 @@
 // An admin's node actions on the Storage page in real Chromium: a re-enrolment token to copy, a key rotation
 // that ends the node's credentials, and forgetting a node.
 
-import {
-  type HomeportInstance,
-  launchChromium,
-  removeTempDirs,
-  startHomeport,
-  stopAll,
-} from '@homeport/testkit';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openTestPage } from './support/page.js';
+import { startHomeport } from '@homeport/testkit';
+import { describe, expect, it } from 'vitest';
+import { browserSuite } from './support/suite.js';
 
-let homeport: HomeportInstance;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let pageErrors: string[];
-
-beforeAll(async () => {
-  homeport = await startHomeport({ requireWebUi: true, env: { HOMEPORT_NODE_NAME: 'Closet NAS' } });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await homeport?.process.stop();
-  await stopAll();
-  removeTempDirs();
-});
-
-beforeEach(async () => {
-  ({ context, page, pageErrors } = await openTestPage(browser, homeport.url));
-});
-
-afterEach(async () => {
-  await context.close();
-  expect(pageErrors).toEqual([]);
-});
+const suite = browserSuite(() =>
+  startHomeport({ requireWebUi: true, env: { HOMEPORT_NODE_NAME: 'Closet NAS' } }),
+);
 
 async function signInToStorage(): Promise<void> {
+  const { page, homeport } = suite;
   await page.goto('/login');
   await page.getByLabel('Username', { exact: true }).fill('admin');
   await page.getByLabel('Password', { exact: true }).fill(homeport.adminPassword);
@@ -50,6 +21,7 @@ async function signInToStorage(): Promise<void> {
 
 /** Outstanding credentials as the admin API lists them, through the page's own session cookie. */
 async function outstandingCredentials(): Promise<number> {
+  const { page } = suite;
   const response = await page.request.get('/api/v1/mount-credentials');
   return ((await response.json()) as { credentials: unknown[] }).credentials.length;
 }
@@ -57,6 +29,7 @@ async function outstandingCredentials(): Promise<number> {
 describe('storage: node actions (admin)', () => {
   it('shows a one-time re-enrolment token with the command to use it', async () => {
     await signInToStorage();
+    const { page } = suite;
     await page.getByRole('button', { name: 'Actions for node Closet NAS' }).click();
     await page.getByRole('menuitem', { name: 'Re-enrol machine…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Re-enrol Closet NAS' });
@@ -70,6 +43,7 @@ describe('storage: node actions (admin)', () => {
 
   it('rotates the key after confirmation and says how many credentials ended', async () => {
     await signInToStorage();
+    const { page } = suite;
     await page.getByRole('button', { name: 'Mount Files' }).first().click();
     await page.getByRole('dialog').getByText('Password', { exact: true }).first().waitFor();
     await page.keyboard.press('Escape');
@@ -84,6 +58,7 @@ describe('storage: node actions (admin)', () => {
 
   it('forgets a node after confirmation', async () => {
     await signInToStorage();
+    const { page } = suite;
     const before = (await (await page.request.get('/api/v1/nodes')).json()) as { id: string }[];
     await page.getByRole('button', { name: 'Actions for node Closet NAS' }).click();
     await page.getByRole('menuitem', { name: 'Forget node…' }).click();
