@@ -56,6 +56,8 @@ export interface HomeportOptions {
   collectProcessMetrics?: boolean;
   /** Where the generated first-admin password goes (stderr by default); it never goes to the log. */
   announce?: (text: string) => void;
+  /** Create the first admin when none exists (default true; the `user` CLI manages accounts itself). */
+  ensureFirstAdmin?: boolean;
 }
 
 export interface Homeport {
@@ -169,8 +171,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
       });
       return user && { id: user.id, username: user.username, role: user.role, status: user.status };
     },
-    // Wired to the accounts service in the security-hardening change (issue 7 #3).
-    onAccessNarrowed: () => () => undefined,
+    onAccessNarrowed: (listener) => accounts.service.onAccessNarrowed(listener),
   };
   const wanted = (name: (typeof KNOWN_MODULES)[number]) =>
     core.modules === undefined || core.modules.includes(name);
@@ -191,11 +192,18 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   for (const module of modules) applyMigrations(db, module.name, module.migrations);
   for (const module of modules) module.routes(app, contextOf(module));
   const sse = createSseRegistry({ metrics });
-  registerEventRoutes(app, { events, sse, auth: accounts.guards });
+  const eventStreams = registerEventRoutes(app, { events, sse, auth: accounts.guards });
+  // A logout, a revoked token, a disabled or demoted user: their open event streams are re-checked at once.
+  accounts.service.onCredentialsEnded((userId) => {
+    void eventStreams.recheckUser(userId);
+  });
   await registerWeb(app, webDir, log);
   await app.ready();
 
-  const firstAdmin = await accounts.service.ensureFirstAdmin(accountsConfig.adminPassword, newPassword);
+  const firstAdmin =
+    options.ensureFirstAdmin === false
+      ? undefined
+      : await accounts.service.ensureFirstAdmin(accountsConfig.adminPassword, newPassword);
   if (firstAdmin?.generatedPassword) {
     const announce = options.announce ?? ((text: string) => process.stderr.write(text));
     announce(

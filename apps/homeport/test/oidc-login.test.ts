@@ -198,7 +198,8 @@ describe('OIDC callback refusals', () => {
     const backB = await idp.signIn(b.authorizationUrl.href, 'alice');
     const swapped = new URL(backB);
     swapped.searchParams.set('code', backA.searchParams.get('code') ?? '');
-    expectRefused(await deliverCallback(t, swapped, { [BINDING_COOKIE]: a.binding }), 'oidc_provider_error');
+    // The browser holds the binding of the sign-in it started last.
+    expectRefused(await deliverCallback(t, swapped, { [BINDING_COOKIE]: b.binding }), 'oidc_provider_error');
     // The provider refuses: the code was bound to the first sign-in's code_challenge.
     expect(exchangeFailure(t)).toContain('(provider: invalid_grant)');
   });

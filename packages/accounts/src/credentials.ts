@@ -17,8 +17,12 @@ export interface CredentialServiceOptions {
   store: AccountsStore;
   log: Logger;
   sessionTtlMs: number;
+  /** Lifetime of a new API token whose request names none. */
+  apiTokenTtlMs: number;
   clientToken?: string | undefined;
   clock: () => number;
+  /** Called after a user's session or API token ended here (logout, revocation), e.g. to close event streams. */
+  onEnded?: (userId: string) => void;
 }
 
 /** Session last-seen times are written at most this often, so reads stay reads. */
@@ -32,6 +36,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
   // Cached records are the ones resolve*() hands out; their lastSeenAt/lastUsedAt are updated in place.
   const sessionCache = new AuthCache<SessionRecord>();
   const tokenCache = new AuthCache<ApiTokenRecord>();
+  const ended = (userId: string) => options.onEnded?.(userId);
 
   return {
     async issueSession(
@@ -99,13 +104,37 @@ export function createCredentialService(options: CredentialServiceOptions) {
       return { token: record, user };
     },
 
+    /** A session by id as it stands in the store (no cache): for re-checking long-lived connections. */
+    async currentSession(
+      sessionId: string,
+    ): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
+      const session = await store.sessions.byId(sessionId);
+      const user = session && (await store.users.byId(session.userId));
+      if (!session || !user || session.expiresAt <= clock() || user.status !== 'active') return undefined;
+      return { session, user };
+    },
+
+    /** An API token by id as it stands in the store (no cache). */
+    async currentApiToken(tokenId: string): Promise<{ token: ApiTokenRecord; user: UserRecord } | undefined> {
+      const token = await store.tokens.byId(tokenId);
+      const user = token && (await store.users.byId(token.userId));
+      if (!token || !user || user.status !== 'active') return undefined;
+      if (token.expiresAt !== null && token.expiresAt <= clock()) return undefined;
+      return { token, user };
+    },
+
+    clientTokenConfigured(): boolean {
+      return options.clientToken !== undefined;
+    },
+
     isClientToken(token: string): boolean {
       return options.clientToken !== undefined && secretsEqual(token, options.clientToken);
     },
 
-    async endSession(sessionId: string): Promise<void> {
+    async endSession(sessionId: string, userId: string): Promise<void> {
       sessionCache.dropRecord(sessionId);
       await store.sessions.deleteById(sessionId);
+      ended(userId);
     },
 
     async listSessions(userId: string): Promise<SessionRecord[]> {
@@ -118,9 +147,14 @@ export function createCredentialService(options: CredentialServiceOptions) {
       if (!(await store.sessions.deleteForUser(userId, sessionId))) {
         throw new AccountsError('session_not_found', 'not_found', 'No such session');
       }
+      ended(userId);
     },
 
-    async createApiToken(userId: string, input: { name: string; expiresInDays?: number | undefined }) {
+    /**
+     * Creates an API token. `expiresInDays` left out gives the configured default lifetime; `null` asks
+     * explicitly for a token that never expires.
+     */
+    async createApiToken(userId: string, input: { name: string; expiresInDays?: number | null | undefined }) {
       const value = newApiToken();
       const record: ApiTokenRecord = {
         id: newId('tok'),
@@ -130,10 +164,21 @@ export function createCredentialService(options: CredentialServiceOptions) {
         prefix: value.slice(0, 10),
         createdAt: nowIso(),
         lastUsedAt: null,
-        expiresAt: input.expiresInDays === undefined ? null : clock() + input.expiresInDays * 86_400_000,
+        expiresAt:
+          input.expiresInDays === null
+            ? null
+            : clock() +
+              (input.expiresInDays === undefined ? options.apiTokenTtlMs : input.expiresInDays * 86_400_000),
       };
       await store.tokens.create(record);
-      log.info({ userId, tokenId: record.id }, 'api token created');
+      log.info(
+        {
+          userId,
+          tokenId: record.id,
+          expiresAt: record.expiresAt === null ? 'never' : new Date(record.expiresAt).toISOString(),
+        },
+        'api token created',
+      );
       return { record, value };
     },
 
@@ -147,6 +192,13 @@ export function createCredentialService(options: CredentialServiceOptions) {
         throw new AccountsError('token_not_found', 'not_found', 'No such API token');
       }
       log.info({ userId, tokenId }, 'api token revoked');
+      ended(userId);
+    },
+
+    /** Ends every API token of a user (a password reset); returns how many. */
+    async endApiTokens(userId: string): Promise<number> {
+      tokenCache.dropUser(userId);
+      return store.tokens.deleteAllForUser(userId);
     },
 
     async sweepExpiredSessions(): Promise<number> {

@@ -66,6 +66,7 @@ export function createGuards({ service }: GuardsOptions): AccountsGuards {
               username: found.user.username,
               role: found.user.role,
               via: 'api_token',
+              tokenId: found.token.id,
               viaCookie: false,
             }
           : null;
@@ -105,6 +106,17 @@ export function createGuards({ service }: GuardsOptions): AccountsGuards {
 
   return {
     authenticate,
+    async recheck(principal) {
+      if (principal.kind === 'client') return service.clientTokenConfigured() ? principal : null;
+      const found =
+        principal.sessionId !== undefined
+          ? await service.currentSession(principal.sessionId)
+          : principal.tokenId !== undefined
+            ? await service.currentApiToken(principal.tokenId)
+            : undefined;
+      if (!found || found.user.id !== principal.userId) return null;
+      return { ...principal, username: found.user.username, role: found.user.role };
+    },
     userOf: (request) => users.get(request),
     async requireUser(request) {
       const principal = await authenticate(request);

@@ -31,7 +31,7 @@ import { type AccountsService, createAccountsService, USERS_TOPIC } from './serv
 import { accountsSettings } from './settings.js';
 import { accountsMigrations } from './store/migrations.js';
 import { createSqliteAccountsStore } from './store/sqlite-store.js';
-import { LoginThrottle } from './throttle.js';
+import { LoginThrottle, RegistrationThrottle } from './throttle.js';
 
 export interface AccountsOptions {
   config: Config;
@@ -78,7 +78,13 @@ export function createAccounts(options: AccountsOptions): Accounts {
     events: options.events,
     log: options.log,
     sessionTtlMs: settings.sessionTtl,
+    apiTokenTtlMs: settings.apiTokenTtl,
     throttle,
+    registrationThrottle: new RegistrationThrottle({
+      perIp: settings.registrationsPerIp,
+      windowMs: 3_600_000,
+      clock,
+    }),
     clientToken: settings.clientToken,
     clock,
     userMutations: mutex,

@@ -2,14 +2,14 @@
 // tokens come from ./credentials.ts.
 
 import { availableParallelism } from 'node:os';
-import type { EventBus, Logger, Role } from '@homeport/core';
+import type { AccessChange, EventBus, Logger, Role } from '@homeport/core';
 import { createCredentialService, type IssuedSession } from './credentials.js';
 import { AccountsError } from './errors.js';
 import { Mutex, Semaphore } from './gate.js';
 import { createDecoyVerifier, hashPassword, passwordLengthProblem, verifyPassword } from './passwords.js';
 import { newId } from './secrets.js';
 import type { AccountsStore, UserRecord, UserStatus } from './store/repositories.js';
-import type { LoginThrottle } from './throttle.js';
+import type { LoginThrottle, RegistrationThrottle } from './throttle.js';
 
 export type { IssuedSession } from './credentials.js';
 
@@ -30,7 +30,10 @@ export interface AccountsServiceOptions {
   events: EventBus;
   log: Logger;
   sessionTtlMs: number;
+  /** Lifetime of a new API token whose request names none. */
+  apiTokenTtlMs: number;
   throttle: LoginThrottle;
+  registrationThrottle: RegistrationThrottle;
   clientToken?: string | undefined;
   clock?: () => number;
   /** Shared with the authentication settings, so their admin-lockout check and user changes cannot interleave. */
@@ -60,13 +63,60 @@ export function createAccountsService(options: AccountsServiceOptions) {
   // Hashing runs on libuv's pool (4 threads); queue a bounded number beyond that, refuse the rest.
   const hashing = new Semaphore(Math.max(2, availableParallelism()), 256);
   const userMutations = options.userMutations ?? new Mutex();
+  const narrowedListeners = new Set<(change: AccessChange) => void | Promise<void>>();
+  const endedListeners = new Set<(userId: string) => void>();
+  const credentialsEnded = (userId: string): void => {
+    for (const listener of endedListeners) {
+      try {
+        listener(userId);
+      } catch (error) {
+        log.error({ err: error, userId }, 'credentials-ended listener failed');
+      }
+    }
+  };
   const credentials = createCredentialService({
     store,
     log,
     sessionTtlMs: options.sessionTtlMs,
+    apiTokenTtlMs: options.apiTokenTtlMs,
     clientToken: options.clientToken,
     clock,
+    onEnded: credentialsEnded,
   });
+
+  /** Tells every listener, one after another; one listener's failure neither stops the others nor the change. */
+  const accessNarrowed = async (changes: readonly AccessChange[]): Promise<void> => {
+    for (const change of changes) {
+      for (const listener of narrowedListeners) {
+        try {
+          await listener(change);
+        } catch (error) {
+          log.error(
+            { err: error, userId: change.userId, reason: change.reason },
+            'access-narrowed listener failed',
+          );
+        }
+      }
+    }
+  };
+
+  const refused = (
+    what: 'login' | 'registration',
+    ip: string,
+    retryAfterSeconds: number,
+    username: string,
+  ) => {
+    // One line, no stack: a refusal is the throttle working, not a fault.
+    log.warn({ ip, username, retryAfterSeconds }, `${what} refused: too many attempts from this client`);
+    return new AccountsError(
+      'too_many_attempts',
+      'rate_limited',
+      what === 'login'
+        ? `Too many failed logins; retry in ${retryAfterSeconds} s`
+        : `Too many registrations from this address; retry in ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
+    );
+  };
 
   const hashOrBusy = async <T>(task: () => Promise<T>): Promise<T> => {
     const result = await hashing.run(task);
@@ -99,6 +149,25 @@ export function createAccountsService(options: AccountsServiceOptions) {
 
   const service = {
     ...credentials,
+
+    /**
+     * Calls `listener` after a user's access narrowed (disabled, demoted, password reset), once the change is
+     * stored; the change's caller waits for it. Returns the function that unsubscribes.
+     */
+    onAccessNarrowed(listener: (change: AccessChange) => void | Promise<void>): () => void {
+      narrowedListeners.add(listener);
+      return () => narrowedListeners.delete(listener);
+    },
+
+    /**
+     * Calls `listener` with the user id after one of their sessions or API tokens ended (logout, revocation)
+     * or their access narrowed: holders of long-lived connections re-check what they serve.
+     */
+    onCredentialsEnded(listener: (userId: string) => void): () => void {
+      endedListeners.add(listener);
+      return () => endedListeners.delete(listener);
+    },
+
     async createUser(input: { username: string; password: string; role: Role }): Promise<UserRecord> {
       checkNewCredentials(input.username, input.password);
       const at = nowIso();
@@ -151,34 +220,26 @@ export function createAccountsService(options: AccountsServiceOptions) {
       userAgent: string | null;
     }): Promise<IssuedSession> {
       const attempt = options.throttle.begin(input.ip, input.username);
-      if (!('finish' in attempt)) {
-        throw new AccountsError(
-          'too_many_attempts',
-          'rate_limited',
-          `Too many failed logins; retry in ${attempt.retryAfterSeconds} s`,
-          {
-            retryAfterSeconds: attempt.retryAfterSeconds,
-          },
-        );
-      }
+      if (!('finish' in attempt)) throw refused('login', input.ip, attempt.retryAfterSeconds, input.username);
       let success = false;
+      // Logged whether or not the access log is on; the password never is.
+      const failed = (why: string) => {
+        log.warn({ username: input.username, ip: input.ip, reason: why }, 'login failed');
+        return new AccountsError('invalid_credentials', 'unauthorized', 'Invalid username or password');
+      };
       try {
         const user = await store.users.byUsername(input.username);
-        const invalid = new AccountsError(
-          'invalid_credentials',
-          'unauthorized',
-          'Invalid username or password',
-        );
         if (!user?.passwordHash || Buffer.byteLength(input.password, 'utf8') > 1024) {
           await hashOrBusy(decoy);
-          throw invalid;
+          throw failed(user ? 'no password' : 'unknown user');
         }
         const stored = user.passwordHash;
+        // A disabled account is checked like any other and answered like a wrong password: a different
+        // answer (or a faster one) would tell a guesser the password was right.
         const check = await hashOrBusy(() => verifyPassword(stored, input.password));
-        if (!check.ok) throw invalid;
+        if (!check.ok) throw failed('wrong password');
+        if (user.status !== 'active') throw failed('account disabled');
         success = true;
-        if (user.status !== 'active')
-          throw new AccountsError('user_disabled', 'forbidden', 'This account is disabled');
         if (check.needsUpgrade) {
           const upgraded = await hashOrBusy(() => hashPassword(input.password));
           await store.users.update(user.id, { passwordHash: upgraded }, nowIso());
@@ -196,12 +257,19 @@ export function createAccountsService(options: AccountsServiceOptions) {
       ip: string;
       userAgent: string | null;
     }): Promise<IssuedSession> {
-      const user = await service.createUser({
-        username: input.username,
-        password: input.password,
-        role: 'member',
-      });
-      return service.issueSession(user, { ip: input.ip, userAgent: input.userAgent });
+      const attempt = options.registrationThrottle.begin(input.ip);
+      if (!('finish' in attempt))
+        throw refused('registration', input.ip, attempt.retryAfterSeconds, input.username);
+      try {
+        const user = await service.createUser({
+          username: input.username,
+          password: input.password,
+          role: 'member',
+        });
+        return await service.issueSession(user, { ip: input.ip, userAgent: input.userAgent });
+      } finally {
+        attempt.finish();
+      }
     },
 
     listUsers(): Promise<UserRecord[]> {
@@ -216,13 +284,14 @@ export function createAccountsService(options: AccountsServiceOptions) {
 
     /**
      * Changes role, status or password. Refuses to leave no active admin; disabling a user or resetting
-     * their password ends their sessions at once.
+     * their password ends their sessions at once, and a password reset their API tokens too unless
+     * `keepApiTokens` says otherwise. Access-narrowed listeners run once the change is stored.
      */
-    updateUser(
+    async updateUser(
       id: string,
-      patch: { role?: Role; status?: UserStatus; password?: string },
+      patch: { role?: Role; status?: UserStatus; password?: string; keepApiTokens?: boolean },
     ): Promise<UserRecord> {
-      return userMutations.lock(async () => {
+      const { updated, changes } = await userMutations.lock(async () => {
         const user = await service.findUser(id);
         if (patch.password !== undefined) {
           const problem = passwordLengthProblem(patch.password);
@@ -262,6 +331,10 @@ export function createAccountsService(options: AccountsServiceOptions) {
           const ended = await store.sessions.deleteAllForUser(user.id);
           log.info({ userId: user.id, sessionsEnded: ended }, 'sessions ended');
         }
+        if (patch.password !== undefined && patch.keepApiTokens !== true) {
+          const ended = await credentials.endApiTokens(user.id);
+          log.info({ userId: user.id, apiTokensEnded: ended }, 'api tokens ended by the password reset');
+        }
         log.info(
           {
             userId: user.id,
@@ -272,8 +345,18 @@ export function createAccountsService(options: AccountsServiceOptions) {
           'user updated',
         );
         publish('user.updated', updated);
-        return updated;
+        const narrowed: AccessChange[] = [];
+        if (user.status === 'active' && updated.status === 'disabled')
+          narrowed.push({ userId: user.id, reason: 'disabled' });
+        if (user.role === 'admin' && updated.role === 'member')
+          narrowed.push({ userId: user.id, reason: 'demoted' });
+        if (patch.password !== undefined) narrowed.push({ userId: user.id, reason: 'password_reset' });
+        return { updated, changes: narrowed };
       });
+      // Outside the lock: listeners may read users (and must not wait for a lock their caller holds).
+      await accessNarrowed(changes);
+      if (changes.length > 0) credentialsEnded(updated.id);
+      return updated;
     },
 
     /** First launch: when no active admin exists, create `admin` with the given or a generated password. */

@@ -57,6 +57,20 @@ export const accountsSettings = defineSettings({
     minMs: 1000,
     doc: 'How often expired sessions are deleted.',
   }),
+  registrationsPerIp: intSetting({
+    key: 'accounts.registrationsPerIp',
+    env: 'HOMEPORT_REGISTRATIONS_PER_IP',
+    default: 10,
+    min: 1,
+    doc: 'Registrations one client IP may attempt per hour (counted before the password is hashed).',
+  }),
+  apiTokenTtl: durationSetting({
+    key: 'accounts.apiTokenTtl',
+    env: 'HOMEPORT_API_TOKEN_TTL',
+    default: '90d',
+    minMs: 3_600_000,
+    doc: 'Lifetime of a new API token when its request names none (a token that never expires must be asked for).',
+  }),
   clientToken: stringSetting({
     key: 'accounts.clientToken',
     env: 'HOMEPORT_CLIENT_TOKEN',

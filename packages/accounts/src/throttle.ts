@@ -101,3 +101,61 @@ export class LoginThrottle {
     return entry;
   }
 }
+
+export interface RegistrationThrottleOptions {
+  /** Registrations one IP may attempt per window, successful or not. */
+  perIp: number;
+  windowMs: number;
+  /** Registrations one IP may have in flight at once (each one is a password hash). */
+  inFlightPerIp?: number;
+  maxEntries?: number;
+  clock?: () => number;
+}
+
+/**
+ * Registration throttling per client IP: every attempt counts (creating accounts en masse is the abuse, not
+ * failing), and is counted before the password is hashed, so one address cannot fill the hashing queue that
+ * everybody's logins wait in.
+ */
+export class RegistrationThrottle {
+  private readonly entries = new Map<string, { count: number; inFlight: number; windowStart: number }>();
+  private readonly clock: () => number;
+
+  constructor(private readonly options: RegistrationThrottleOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  begin(ip: string): { finish(): void } | { retryAfterSeconds: number } {
+    const now = this.clock();
+    let entry = this.entries.get(ip);
+    if (entry && entry.inFlight === 0 && now - entry.windowStart >= this.options.windowMs) {
+      this.entries.delete(ip);
+      entry = undefined;
+    }
+    if (!entry) {
+      entry = { count: 0, inFlight: 0, windowStart: now };
+      this.entries.set(ip, entry);
+      if (this.entries.size > (this.options.maxEntries ?? 100_000)) {
+        const oldest = this.entries.keys().next().value;
+        if (oldest !== undefined) this.entries.delete(oldest);
+      }
+    }
+    if (entry.count >= this.options.perIp) {
+      return {
+        retryAfterSeconds: Math.max(1, Math.ceil((entry.windowStart + this.options.windowMs - now) / 1000)),
+      };
+    }
+    if (entry.inFlight >= (this.options.inFlightPerIp ?? 2)) return { retryAfterSeconds: 1 };
+    entry.count += 1;
+    entry.inFlight += 1;
+    const held = entry;
+    let finished = false;
+    return {
+      finish: () => {
+        if (finished) return;
+        finished = true;
+        held.inFlight -= 1;
+      },
+    };
+  }
+}

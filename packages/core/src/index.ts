@@ -38,7 +38,7 @@ export {
   type EventListener,
   type TopicDefinition,
 } from './events/hub.js';
-export { registerEventRoutes } from './events/routes.js';
+export { type EventStreams, registerEventRoutes } from './events/routes.js';
 export { createSseRegistry, type SseRegistry, type SseStream } from './events/sse.js';
 export { assertSafeBind, isLoopbackAddress } from './http/bind-guard.js';
 export { mapError } from './http/error-mapper.js';

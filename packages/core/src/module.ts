@@ -22,6 +22,8 @@ export type Principal =
       via: 'session' | 'api_token';
       /** Set when authenticated by a session (cookie or bearer). */
       sessionId?: string;
+      /** Set when authenticated by an API token. */
+      tokenId?: string;
       /** True when the credential came from the session cookie (CSRF checks apply). */
       viaCookie: boolean;
     }
@@ -39,6 +41,12 @@ export interface AuthGuards {
   requireClient: Guard;
   /** Resolves the principal without failing (null when anonymous); cached per request. */
   authenticate(request: FastifyRequest): Promise<Principal | null>;
+  /**
+   * What a principal's credential stands for now, read from the store: null once it ended (logged out,
+   * revoked, expired, user disabled), otherwise the principal with the user's current role. For
+   * connections that outlive their request (event streams).
+   */
+  recheck(principal: Principal): Promise<Principal | null>;
 }
 
 /** What other modules may know about an account (the accounts module implements it). */

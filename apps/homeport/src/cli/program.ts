@@ -129,9 +129,12 @@ Examples:
       userUpdate(username, { status: 'active' }, options),
   );
   storeOptions(
-    user.command('reset-password <username>').description('set a new password and end their sessions'),
+    user
+      .command('reset-password <username>')
+      .description('set a new password and end their sessions and API tokens'),
   )
     .option('--password-stdin', 'read the password from standard input (else one is generated)')
+    .option('--keep-api-tokens', "keep the user's API tokens (a reset ends them by default)")
     .action((username: string, options: Record<string, unknown>) => userResetPassword(username, options));
 
   const config = program.command('config').description('inspect configuration');

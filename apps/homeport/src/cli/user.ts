@@ -1,24 +1,30 @@
 // `homeport user …`: bootstrap and recovery on the local database, without the server running.
 
-import { type AccountsService, accountsMigrations, createAccounts, toPublicUser } from '@homeport/accounts';
-import { applyMigrations, createEventHub, createLogger } from '@homeport/core';
-import { openStore } from '../compose.js';
+import { type AccountsService, toPublicUser } from '@homeport/accounts';
+import { createLogger } from '@homeport/core';
+import { createHomeport } from '../compose.js';
 import { configFrom } from './flags.js';
 import { choosePassword } from './prompt.js';
 
+/**
+ * Runs `work` against the same composition as the server (without listening), so a change made here reaches
+ * every module the server would tell: disabling a user here also revokes their NAS mount credentials, in the
+ * shared database the server reads.
+ */
 async function withAccounts<T>(
   options: Record<string, unknown>,
   work: (service: AccountsService) => Promise<T>,
 ): Promise<T> {
-  const config = configFrom(options);
-  const { db, dataDir } = openStore(config);
+  const homeport = await createHomeport({
+    config: configFrom(options),
+    log: createLogger({ level: 'error' }),
+    collectProcessMetrics: false,
+    ensureFirstAdmin: false,
+  });
   try {
-    const log = createLogger({ level: 'warn' });
-    applyMigrations(db, 'accounts', accountsMigrations);
-    const accounts = createAccounts({ config, db, events: createEventHub(), log, dataDir });
-    return await work(accounts.service);
+    return await work(homeport.accounts.service);
   } finally {
-    db.close();
+    await homeport.close();
   }
 }
 
@@ -74,8 +80,11 @@ export async function userResetPassword(username: string, options: Record<string
   await withAccounts(options, async (service) => {
     const user = await service.findUser(username);
     const { password, generated } = await choosePassword(options.passwordStdin === true);
-    await service.updateUser(user.id, { password });
-    console.log(`password of ${user.username} changed; their sessions were ended`);
+    const keepApiTokens = options.keepApiTokens === true;
+    await service.updateUser(user.id, { password, keepApiTokens });
+    console.log(
+      `password of ${user.username} changed; their sessions${keepApiTokens ? '' : ' and API tokens'} were ended`,
+    );
     if (generated) printPassword(user.username, password);
   });
 }

@@ -47,7 +47,7 @@ export function createIdentityAdmin({ store, service, authSettings, mutex, log }
         await assertAdminCanSignIn(store, await authSettings.current(), { identityRemoved: identityId });
         // Through the service, so whatever it keeps about a session (caches) goes with it.
         const sessions = await store.oidcSessions.sessionIdsOf(identityId);
-        for (const sessionId of sessions) await service.endSession(sessionId);
+        for (const sessionId of sessions) await service.endSession(sessionId, userId);
         const ended = sessions.length;
         await store.identities.delete(identityId);
         log.info(

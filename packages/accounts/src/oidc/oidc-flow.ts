@@ -32,7 +32,6 @@ export type OidcOutcome =
   | { kind: 'session'; issued: IssuedSession; returnTo: string | null }
   | { kind: 'linked'; user: UserRecord; returnTo: string | null };
 
-const BINDING = /^[A-Za-z0-9_-]{43}$/;
 const ID_TOKEN_PURPOSE = 'oidc.idToken';
 
 /** Only a path on this site: `/x`, not `//evil.example` or `/\\evil.example` (open redirects). */
@@ -153,22 +152,20 @@ export function createOidcFlow(options: OidcFlowOptions) {
   return {
     /**
      * Starts a sign-in (or, for a signed-in user, linking): stores the attempt and returns the provider URL to
-     * redirect to, and the browser-binding value to set as a cookie (an existing valid one is reused, so two
-     * tabs signing in at once both succeed).
+     * redirect to, and the browser-binding value to set as a cookie. The value is always new: adopting one the
+     * browser sent would let someone who can plant a cookie (a sibling subdomain, a plain-HTTP page) know the
+     * binding of the victim's next sign-in and finish it with their own account (login CSRF). The cost: of
+     * two tabs signing in at once, only the one started last completes.
      */
     async begin(input: {
       intent: 'login' | 'link';
       userId?: string;
       returnTo?: string | undefined;
-      binding: string | undefined;
       redirectUri: string;
     }): Promise<{ url: string; binding: string }> {
       const oidc = await requireOidc();
       const configuration = await configurationFor(oidc);
-      const binding =
-        input.binding !== undefined && BINDING.test(input.binding)
-          ? input.binding
-          : randomBytes(32).toString('base64url');
+      const binding = randomBytes(32).toString('base64url');
       const state = client.randomState();
       const nonce = client.randomNonce();
       const codeVerifier = client.randomPKCECodeVerifier();

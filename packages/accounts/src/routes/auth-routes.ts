@@ -130,7 +130,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
         // Asked before the session ends: its OIDC record goes with it.
         const base = deps.publicUrl ?? selfOrigin(request, undefined);
         endSessionUrl = await deps.oidc.endSessionUrl(principal.sessionId, `${base}/login`);
-        await service.endSession(principal.sessionId);
+        await service.endSession(principal.sessionId, principal.userId);
       }
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       if (endSessionUrl !== undefined) return { endSessionUrl };

@@ -69,7 +69,6 @@ export function registerOidcRoutes(app: HttpApp, deps: RouteDeps): void {
         const { url, binding } = await oidc.begin({
           intent: 'login',
           returnTo: request.query.returnTo,
-          binding: deps.readCookie(request, OIDC_BINDING_COOKIE),
           redirectUri: redirectUri(request),
         });
         setBinding(reply, binding);
@@ -139,7 +138,6 @@ export function registerOidcRoutes(app: HttpApp, deps: RouteDeps): void {
       const { url, binding } = await oidc.begin({
         intent: 'link',
         userId: user.id,
-        binding: deps.readCookie(request, OIDC_BINDING_COOKIE),
         redirectUri: redirectUri(request),
       });
       setBinding(reply, binding);

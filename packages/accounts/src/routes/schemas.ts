@@ -65,7 +65,12 @@ export const ApiToken = Type.Object({
 export const NewApiToken = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    expiresInDays: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], {
+        description:
+          'Days until the token expires; left out: the server default (HOMEPORT_API_TOKEN_TTL, 90 days); null: never',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -75,7 +80,17 @@ export const NewUser = Type.Object(
   { additionalProperties: false },
 );
 export const UserPatch = Type.Object(
-  { role: Type.Optional(RoleSchema), status: Type.Optional(StatusSchema), password: Type.Optional(Password) },
+  {
+    role: Type.Optional(RoleSchema),
+    status: Type.Optional(StatusSchema),
+    password: Type.Optional(Password),
+    keepApiTokens: Type.Optional(
+      Type.Boolean({
+        description:
+          "With a new password: keep the user's API tokens (by default a password reset ends them)",
+      }),
+    ),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 

@@ -84,17 +84,22 @@ export function registerUserRoutes(app: HttpApp, { service, guards, identities }
       schema: {
         tags,
         summary: 'Change role, status or password (admin)',
+        description:
+          "Disabling ends the user's sessions; a new password ends their sessions and API tokens " +
+          '(unless keepApiTokens is true). Demoting, disabling and a new password also end the mount ' +
+          'credentials issued to them and close their event streams.',
         params: IdParams,
         body: UserPatch,
         response: { 200: User, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (request) => {
-      const { role, status, password } = request.body;
+      const { role, status, password, keepApiTokens } = request.body;
       const patch = {
         ...(role ? { role } : {}),
         ...(status ? { status } : {}),
         ...(password !== undefined ? { password } : {}),
+        ...(keepApiTokens !== undefined ? { keepApiTokens } : {}),
       };
       return toPublicUser(await service.updateUser(request.params.id, patch));
     },

@@ -47,6 +47,7 @@ export interface SessionRecord {
 export interface SessionRepository {
   create(session: SessionRecord): Promise<void>;
   byTokenHash(tokenHash: string): Promise<SessionRecord | undefined>;
+  byId(sessionId: string): Promise<SessionRecord | undefined>;
   listForUser(userId: string): Promise<SessionRecord[]>;
   /** Deletes one session of a user; false when it was not theirs or did not exist. */
   deleteForUser(userId: string, sessionId: string): Promise<boolean>;
@@ -71,8 +72,10 @@ export interface ApiTokenRecord {
 export interface ApiTokenRepository {
   create(token: ApiTokenRecord): Promise<void>;
   byTokenHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  byId(tokenId: string): Promise<ApiTokenRecord | undefined>;
   listForUser(userId: string): Promise<ApiTokenRecord[]>;
   deleteForUser(userId: string, tokenId: string): Promise<boolean>;
+  deleteAllForUser(userId: string): Promise<number>;
   touch(tokenId: string, lastUsedAt: string): Promise<void>;
 }
 

@@ -146,6 +146,7 @@ function createSessionRepository(db: SqliteDatabase): SessionRepository {
      VALUES (@id, @tokenHash, @userId, @createdAt, @expiresAt, @lastSeenAt, @ip, @userAgent)`,
   );
   const byHash = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE token_hash = ?');
+  const byId = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?');
   const forUser = db.prepare<[string], SessionRow>(
     'SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC',
   );
@@ -160,6 +161,10 @@ function createSessionRepository(db: SqliteDatabase): SessionRepository {
     },
     async byTokenHash(tokenHash) {
       const row = byHash.get(tokenHash);
+      return row && toSession(row);
+    },
+    async byId(sessionId) {
+      const row = byId.get(sessionId);
       return row && toSession(row);
     },
     async listForUser(userId) {
@@ -189,6 +194,8 @@ function createApiTokenRepository(db: SqliteDatabase): ApiTokenRepository {
      VALUES (@id, @tokenHash, @userId, @name, @prefix, @createdAt, @lastUsedAt, @expiresAt)`,
   );
   const byHash = db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE token_hash = ?');
+  const byId = db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE id = ?');
+  const deleteAll = db.prepare('DELETE FROM api_tokens WHERE user_id = ?');
   const forUser = db.prepare<[string], TokenRow>(
     'SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC',
   );
@@ -201,6 +208,13 @@ function createApiTokenRepository(db: SqliteDatabase): ApiTokenRepository {
     async byTokenHash(tokenHash) {
       const row = byHash.get(tokenHash);
       return row && toToken(row);
+    },
+    async byId(tokenId) {
+      const row = byId.get(tokenId);
+      return row && toToken(row);
+    },
+    async deleteAllForUser(userId) {
+      return deleteAll.run(userId).changes;
     },
     async listForUser(userId) {
       return forUser.all(userId).map(toToken);

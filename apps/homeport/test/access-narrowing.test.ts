@@ -1,0 +1,155 @@
+// What ends when access narrows: API tokens with a password reset, the notification other modules get
+// (UserDirectory.onAccessNarrowed), the default expiry of new tokens, and logging of failed logins.
+
+import type { AccessChange } from '@homeport/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bearer, buildApp, type TestApp } from './support/app.js';
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+async function addMember(t: TestApp, admin: string, username = 'member1', password = 'member-password') {
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/users',
+    headers: bearer(admin),
+    payload: { username, password, role: 'member' },
+  });
+  expect(response.statusCode).toBe(201);
+  return { id: response.json().id as string, session: await t.login(username, password) };
+}
+
+async function newToken(t: TestApp, session: string, payload: Record<string, unknown> = { name: 'ci' }) {
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/tokens',
+    headers: bearer(session),
+    payload,
+  });
+  expect(response.statusCode).toBe(201);
+  return response.json<{ token: { id: string; expiresAt: string | null }; value: string }>();
+}
+
+const patchUser = (t: TestApp, admin: string, id: string, payload: Record<string, unknown>) =>
+  t.app.inject({ method: 'PATCH', url: `/api/v1/users/${id}`, headers: bearer(admin), payload });
+
+const me = async (t: TestApp, credential: string) =>
+  (await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(credential) })).statusCode;
+
+describe('a password reset ends API tokens', () => {
+  it('by default', async () => {
+    t = await buildApp();
+    const admin = await t.login();
+    const member = await addMember(t, admin);
+    const { value } = await newToken(t, member.session);
+    expect(await me(t, value)).toBe(200);
+    expect((await patchUser(t, admin, member.id, { password: 'brand-new-password' })).statusCode).toBe(200);
+    expect(await me(t, value)).toBe(401);
+    expect(t.homeport.db.prepare('SELECT COUNT(*) FROM api_tokens').pluck().get()).toBe(0);
+  });
+
+  it('not when the admin asks to keep them', async () => {
+    t = await buildApp();
+    const admin = await t.login();
+    const member = await addMember(t, admin);
+    const { value } = await newToken(t, member.session);
+    const reset = await patchUser(t, admin, member.id, {
+      password: 'brand-new-password',
+      keepApiTokens: true,
+    });
+    expect(reset.statusCode).toBe(200);
+    expect(await me(t, value)).toBe(200);
+    expect(await me(t, member.session)).toBe(401);
+  });
+});
+
+describe('API token expiry', () => {
+  it('gives a new token 90 days unless asked otherwise; never only when asked for', async () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    t = await buildApp({ clock: () => now });
+    const session = await t.login();
+    const byDefault = await newToken(t, session);
+    expect(byDefault.token.expiresAt).toBe(new Date(now + 90 * 86_400_000).toISOString());
+    const week = await newToken(t, session, { name: 'week', expiresInDays: 7 });
+    expect(week.token.expiresAt).toBe(new Date(now + 7 * 86_400_000).toISOString());
+    const never = await newToken(t, session, { name: 'forever', expiresInDays: null });
+    expect(never.token.expiresAt).toBeNull();
+  });
+
+  it('takes the default from HOMEPORT_API_TOKEN_TTL', async () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    t = await buildApp({ clock: () => now, env: { HOMEPORT_API_TOKEN_TTL: '48h' } });
+    const created = await newToken(t, await t.login());
+    expect(created.token.expiresAt).toBe(new Date(now + 2 * 86_400_000).toISOString());
+  });
+});
+
+describe('UserDirectory.onAccessNarrowed', () => {
+  it('tells subscribers after a user is disabled, demoted or given a new password — once stored', async () => {
+    t = await buildApp();
+    const admin = await t.login();
+    const member = await addMember(t, admin);
+    const second = await addMember(t, admin, 'second', 'second-password');
+    await patchUser(t, admin, second.id, { role: 'admin' });
+    const seen: (AccessChange & { storedStatus: string; storedRole: string })[] = [];
+    const { db } = t.homeport;
+    const unsubscribe = t.homeport.accounts.service.onAccessNarrowed((change) => {
+      const row = db.prepare('SELECT status, role FROM users WHERE id = ?').get(change.userId) as {
+        status: string;
+        role: string;
+      };
+      seen.push({ ...change, storedStatus: row.status, storedRole: row.role });
+    });
+    await patchUser(t, admin, member.id, { password: 'brand-new-password' });
+    await patchUser(t, admin, member.id, { status: 'disabled' });
+    await patchUser(t, admin, member.id, { status: 'disabled' }); // already disabled: nothing narrows
+    await patchUser(t, admin, second.id, { role: 'member' });
+    await patchUser(t, admin, second.id, { role: 'admin' }); // a promotion widens access
+    expect(seen).toEqual([
+      { userId: member.id, reason: 'password_reset', storedStatus: 'active', storedRole: 'member' },
+      { userId: member.id, reason: 'disabled', storedStatus: 'disabled', storedRole: 'member' },
+      { userId: second.id, reason: 'demoted', storedStatus: 'active', storedRole: 'member' },
+    ]);
+    unsubscribe();
+    await patchUser(t, admin, member.id, { status: 'active' });
+    await patchUser(t, admin, member.id, { status: 'disabled' });
+    expect(seen).toHaveLength(3);
+  });
+
+  it('a failing subscriber is logged and neither stops the change nor the other subscribers', async () => {
+    t = await buildApp();
+    const admin = await t.login();
+    const member = await addMember(t, admin);
+    const reasons: string[] = [];
+    t.homeport.accounts.service.onAccessNarrowed(() => {
+      throw new Error('subscriber broke');
+    });
+    t.homeport.accounts.service.onAccessNarrowed((change) => {
+      reasons.push(change.reason);
+    });
+    expect((await patchUser(t, admin, member.id, { status: 'disabled' })).statusCode).toBe(200);
+    expect(reasons).toEqual(['disabled']);
+    expect(t.logs.some((line) => line.includes('access-narrowed listener failed'))).toBe(true);
+  });
+});
+
+describe('failed logins', () => {
+  it('are logged as one warning with username and IP, never the password, with the access log off', async () => {
+    t = await buildApp({ env: { HOMEPORT_ACCESS_LOG: 'false' } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: 'guessed-password-1' },
+      remoteAddress: '203.0.113.9',
+    });
+    const failures = t.logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.msg === 'login failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ level: 40, username: 'admin', ip: '203.0.113.9' });
+    expect(t.logs.join('\n')).not.toContain('guessed-password-1');
+  });
+});
