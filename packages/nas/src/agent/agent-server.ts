@@ -1,8 +1,10 @@
 // The agent's HTTP front: finds the export by mount path, answers Finder's unauthenticated OPTIONS,
-// checks the mount credential, enforces read-only, and hands the request to the WebDAV handler.
+// checks the mount credential, enforces read-only, and hands the request to the WebDAV handler. It also
+// bounds what a client costs before it is authenticated (deadlines, connection caps, no body read on refusal).
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from '@homeport/core';
+import { type ConnectionLimits, defaultConnectionLimits, guardConnections } from './connection-guard.js';
 import type { CredentialGate } from './credential-gate.js';
 import type { DavScope } from './dav/index.js';
 import type { AgentExport } from './export-specs.js';
@@ -18,7 +20,38 @@ export interface AgentServerOptions {
   handlers: ReadonlyMap<string, DavRequestHandler>;
   gate: CredentialGate;
   log: Logger;
+  /** Connection caps (default: defaultConnectionLimits(), derived from the open-file limit). */
+  connectionLimits?: ConnectionLimits;
+  /** Deadlines (default: the constants below); tests shorten them. */
+  deadlines?: AgentDeadlines;
 }
+
+export interface AgentDeadlines {
+  headersMs: number;
+  keepAliveMs: number;
+  idleMs: number;
+}
+
+/**
+ * Headers must be complete this long after a connection opens (or after the previous response): a client
+ * that trickles its headers, or opens a connection and sends nothing, is cut then (Node answers 408).
+ */
+export const HEADERS_TIMEOUT_MS = 20_000;
+/** How often Node checks the header deadline at most; the effective deadline is up to this much later. */
+const DEADLINE_CHECK_INTERVAL_MS = 5_000;
+/** An idle keep-alive connection is closed after this long. */
+export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+/**
+ * A connection with no byte in either direction for this long is destroyed: this is the only deadline an
+ * authenticated upload has (between two chunks), so a large file may take as long as it needs.
+ */
+export const IDLE_TIMEOUT_MS = 120_000;
+
+const DEFAULT_DEADLINES: AgentDeadlines = {
+  headersMs: HEADERS_TIMEOUT_MS,
+  keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
+  idleMs: IDLE_TIMEOUT_MS,
+};
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PROPFIND']);
 const DAV_HEADERS = {
@@ -36,16 +69,43 @@ function plain(
   response.writeHead(status, {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(text),
+    'x-content-type-options': 'nosniff',
     ...headers,
   });
   response.end(text);
+}
+
+/** Whether the request announces a body (which nobody has read yet). */
+function announcesBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  if (length !== undefined) return length.trim() !== '0';
+  return request.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Answers a request the front turns away and closes the connection without reading the body: otherwise Node
+ * reads ("dumps") the rest of the body to reuse the connection, and a client that announces gigabytes and
+ * sends a byte every few seconds holds a descriptor for ever without ever authenticating.
+ */
+function refuse(
+  response: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  response.shouldKeepAlive = false;
+  plain(response, status, text, { ...headers, connection: 'close' });
 }
 
 export function createAgentServer(options: AgentServerOptions): http.Server {
   // Longest mount path first, so `/dav/a-2/` is not taken for `/dav/a/`… (they cannot nest, but be exact).
   const byPrefix = [...options.exports].sort((a, b) => b.mountPath.length - a.mountPath.length);
 
-  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  const serve = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    expectsContinue: boolean,
+  ): Promise<void> => {
     const url = request.url ?? '/';
     const path = url.split('?')[0] ?? '/';
     let target = byPrefix.find((item) => path.startsWith(item.mountPath));
@@ -54,43 +114,76 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
       target = byPrefix.find((item) => path === item.mountPath.slice(0, -1));
       if (target) request.url = `${target.mountPath}${url.slice(path.length)}`;
     }
-    // Finder and Windows send OPTIONS without credentials and refuse to mount on 401.
+    // Finder and Windows send OPTIONS without credentials and refuse to mount on 401. Its body (if any) is
+    // not read either: an unauthenticated request never gets its body read.
     if (request.method === 'OPTIONS' && request.headers.authorization === undefined) {
+      if (announcesBody(request)) return refuse(response, 200, '', DAV_HEADERS);
       return plain(response, 200, '', DAV_HEADERS);
     }
-    if (!target) return plain(response, 404, 'No export here');
+    if (!target) return refuse(response, 404, 'No export here');
     const verdict = options.gate.check(request.headers.authorization, target.mountPath);
     if (!verdict.ok) {
       if (verdict.reason === 'wrong_export')
-        return plain(response, 403, 'This credential is for another export');
+        return refuse(response, 403, 'This credential is for another export');
       if (verdict.reason !== 'missing')
         options.log.info({ reason: verdict.reason, mountPath: target.mountPath }, 'mount credential refused');
-      return plain(response, 401, 'Mount credential required', {
+      return refuse(response, 401, 'Mount credential required', {
         'www-authenticate': 'Basic realm="Homeport", charset="UTF-8"',
       });
     }
     const { claims } = verdict;
     if (claims.readonly && !READ_METHODS.has(request.method ?? '')) {
-      return plain(response, 403, 'This mount is read-only');
+      return refuse(response, 403, 'This mount is read-only');
     }
     // `{mountPath}{username}/` is the same folder: Finder names the volume after the last path segment.
     const alias = `${target.mountPath}${claims.username}`;
     const prefix = path === alias || path.startsWith(`${alias}/`) ? `${alias}/` : target.mountPath;
     if (path === alias) request.url = `${alias}/${url.slice(path.length)}`;
     const handler = options.handlers.get(target.mountPath);
-    if (!handler) return plain(response, 404, 'No export here');
-    await handler(request, response, { prefix, readonly: claims.readonly, principal: claims.username });
+    if (!handler) return refuse(response, 404, 'No export here');
+    // `Expect: 100-continue` is answered only now, so a refused client never sends its body at all.
+    if (expectsContinue) response.writeContinue();
+    await handler(request, response, {
+      prefix,
+      readonly: claims.readonly,
+      principal: claims.username,
+      mayBreakLocks: claims.admin,
+    });
   };
 
-  return http.createServer(
-    // Uploads of large files may take long: no whole-request timeout, but headers must come quickly.
-    { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000, maxHeaderSize: 16_384 },
-    (request, response) => {
-      serve(request, response).catch((error: unknown) => {
-        options.log.error({ err: error, method: request.method, url: request.url }, 'webdav request failed');
-        if (!response.headersSent) plain(response, 500, 'Internal error');
-        else response.destroy();
-      });
+  const onRequest = (request: IncomingMessage, response: ServerResponse, expectsContinue: boolean) => {
+    // A response that ends before the body was read (a GET with a body, a DAV refusal): close rather than
+    // let Node read the rest to reuse the connection.
+    response.once('finish', () => {
+      if (!request.complete && announcesBody(request)) request.socket.destroy();
+    });
+    serve(request, response, expectsContinue).catch((error: unknown) => {
+      options.log.error({ err: error, method: request.method, url: request.url }, 'webdav request failed');
+      if (!response.headersSent) refuse(response, 500, 'Internal error');
+      else response.destroy();
+    });
+  };
+
+  const deadlines = options.deadlines ?? DEFAULT_DEADLINES;
+  const server = http.createServer(
+    {
+      // Uploads of large files may take long: no whole-request deadline (the idle deadline bounds the
+      // pauses), but headers must come quickly, and unauthenticated requests never get their body read.
+      requestTimeout: 0,
+      headersTimeout: deadlines.headersMs,
+      connectionsCheckingInterval: Math.min(DEADLINE_CHECK_INTERVAL_MS, Math.ceil(deadlines.headersMs / 4)),
+      keepAliveTimeout: deadlines.keepAliveMs,
+      maxHeaderSize: 16_384,
     },
+    (request, response) => onRequest(request, response, false),
   );
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) =>
+    onRequest(request, response, true),
+  );
+  server.timeout = deadlines.idleMs;
+  guardConnections(server, {
+    limits: options.connectionLimits ?? defaultConnectionLimits(),
+    log: options.log,
+  });
+  return server;
 }

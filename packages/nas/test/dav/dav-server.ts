@@ -28,7 +28,10 @@ export interface DavTestServer {
 
 export interface StartOptions {
   root?: string;
-  /** The scope's readonly flag. The principal comes from the `x-test-principal` header, else 'alice'. */
+  /**
+   * The scope's readonly flag. The principal comes from the `x-test-principal` header, else 'alice';
+   * `x-test-admin: yes` makes it an admin (mayBreakLocks).
+   */
   readonly?: boolean;
   /** An existing database, to check that state outlives a handler. */
   db?: SqliteDatabase;
@@ -46,6 +49,7 @@ export async function startDavServer(options: StartOptions = {}): Promise<DavTes
       prefix: PREFIX,
       readonly: options.readonly ?? false,
       principal: typeof principal === 'string' ? principal : 'alice',
+      mayBreakLocks: req.headers['x-test-admin'] === 'yes',
     });
   });
   const port = await freePort();

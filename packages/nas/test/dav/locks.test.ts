@@ -187,6 +187,34 @@ describe('refresh and UNLOCK', () => {
     expect((await put(file)).status).toBe(204);
   });
 
+  it("lets an admin remove another principal's lock with its token, on a file and on the export root", async () => {
+    const asAdmin = { 'X-Test-Principal': 'root-admin', 'X-Test-Admin': 'yes' };
+    const token = lockTokenOf(await lock(file));
+    const unlockFile = (headers: Record<string, string>) =>
+      send(server, 'UNLOCK', `${PREFIX}${file}`, headers);
+    // A non-admin other principal still cannot; an admin without the right token cannot either.
+    expect((await unlockFile({ 'Lock-Token': `<${token}>`, ...asBob })).status).toBe(403);
+    expect((await unlockFile({ 'Lock-Token': '<urn:uuid:bogus>', ...asAdmin })).status).toBe(409);
+    expect((await unlockFile({ 'Lock-Token': `<${token}>`, ...asAdmin })).status).toBe(204);
+    expect((await put(file, asBob)).status).toBe(204);
+
+    // A depth-infinity lock on the export root blocks every write in the export until it is broken (on an
+    // export of its own: the other tests' locks would conflict with it).
+    const own = await startDavServer();
+    try {
+      const rootToken = lockTokenOf(await send(own, 'LOCK', PREFIX, { Depth: 'infinity' }, LOCK_EXCLUSIVE));
+      const putAsBob = () => send(own, 'PUT', `${PREFIX}new.txt`, asBob, 'new');
+      expect((await putAsBob()).status).toBe(423);
+      const unlockRoot = (headers: Record<string, string>) =>
+        send(own, 'UNLOCK', PREFIX, { 'Lock-Token': `<${rootToken}>`, ...headers });
+      expect((await unlockRoot(asBob)).status).toBe(403);
+      expect((await unlockRoot(asAdmin)).status).toBe(204);
+      expect((await putAsBob()).status).toBe(201);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('does not move locks with MOVE or copy them with COPY', async () => {
     const token = lockTokenOf(await lock(file));
     expect(

@@ -149,6 +149,22 @@ describe('symlinks', () => {
     }
   });
 
+  it('shows the same members in the HTML listing as in PROPFIND: escaping symlinks hidden', async () => {
+    const propfind = await send(server, 'PROPFIND', PREFIX, { Depth: '1' }, propfindBody('resourcetype'));
+    const hrefs = [...propfind.text.matchAll(/<D:href>([^<]+)<\/D:href>/g)]
+      .map((match) => match[1] ?? '')
+      .filter((href) => href !== PREFIX)
+      .sort();
+    const listing = await send(server, 'GET', PREFIX);
+    expect(listing.status).toBe(200);
+    const links = [...listing.text.matchAll(/<a href="([^"]+)">/g)].map((match) => match[1] ?? '').sort();
+    expect(links).toEqual(hrefs);
+    for (const name of ['file-link', 'dir-link', 'relative-link', 'dangling-out', 'loop-a'])
+      expect(listing.text).not.toMatch(new RegExp(`>${name}/?<`));
+    // A symlink to a folder inside the export is listed as the folder it is.
+    expect(links).toContain(`${PREFIX}inside-dir-link/`);
+  });
+
   it('follows symlinks that stay inside the export', async () => {
     expect((await send(server, 'GET', `${PREFIX}inside-file-link`)).text).toBe('inside');
     expect((await send(server, 'GET', `${PREFIX}inside-dir-link/member.txt`)).text).toBe('member');

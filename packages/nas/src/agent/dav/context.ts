@@ -17,6 +17,11 @@ export interface DavScope {
   readonly: boolean;
   /** The caller's identity: a lock's token only counts when sent by the principal who took the lock. */
   principal: string;
+  /**
+   * An administrator: UNLOCK with a lock's token removes it whoever took it (RFC 4918 9.11.1 lets a server
+   * allow this), e.g. the lock a crashed client left on the export root.
+   */
+  mayBreakLocks: boolean;
 }
 
 /** Fixed for the life of a handler. */

@@ -85,7 +85,7 @@ function checkedRoot(root: string): string {
  *
  * @example
  *   const dav = createDavHandler({ root: '/srv/photos', state: openDavState(db), log });
- *   http.createServer((req, res) => dav(req, res, { prefix: '/dav/exports/exp_1/', readonly: false, principal: 'usr_1' }));
+ *   http.createServer((req, res) => dav(req, res, { prefix: '/dav/exports/exp_1/', readonly: false, principal: 'usr_1', mayBreakLocks: false }));
  */
 export function createDavHandler(options: DavHandlerOptions): DavHandler {
   const clock = options.clock ?? Date.now;

@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from '@homeport/core';
 import { DavError, type DavErrorCode } from './errors.js';
 import { errnoCode } from './fs/resolve.js';
+import { hasBody } from './headers.js';
 import { escapeText } from './xml/write.js';
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
@@ -90,6 +91,10 @@ export function sendFailure(res: ServerResponse, error: unknown, log: Logger | u
     return;
   }
   const status = STATUS[dav.code];
+  // A refusal sent before the body was read closes the connection: reusing it would mean reading (or
+  // waiting for) the whole body first, however large it claims to be.
+  const unread = res.req !== undefined && !res.req.complete && hasBody(res.req);
+  if (unread) res.shouldKeepAlive = false;
   if (dav.condition !== undefined) {
     const hrefs = dav.hrefs.map((href) => `<D:href>${escapeText(href)}</D:href>`).join('');
     const condition =

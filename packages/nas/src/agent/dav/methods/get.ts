@@ -2,6 +2,7 @@
 
 import { close, constants, fstat, lstatSync, open, read, realpathSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
+import { userContentHeaders } from '../content-headers.js';
 import { contentTypeOf } from '../content-type.js';
 import type { DavRequest } from '../context.js';
 import { DavError } from '../errors.js';
@@ -107,16 +108,19 @@ function remember(r: DavRequest, file: Found, stats: Stats, body: Buffer, header
   });
 }
 
+/** ETag and Last-Modified come first: a 304 sends just those four entries. */
 function fileHeaders(stats: Stats, name: string): string[] {
+  const type = contentTypeOf(name);
   return [
     'ETag',
     etagOf(stats),
     'Last-Modified',
     httpDate(stats.mtimeMs),
     'Content-Type',
-    contentTypeOf(name),
+    type,
     'Accept-Ranges',
     'bytes',
+    ...userContentHeaders(name, type),
   ];
 }
 

@@ -1,10 +1,11 @@
 // The small HTML page a GET on a collection returns: Finder needs a 200 there, and a browser gets a usable index.
 
-import { readdir } from 'node:fs/promises';
+import { LISTING_CSP } from '../content-headers.js';
 import type { DavRequest } from '../context.js';
+import { listMembers } from '../fs/list-members.js';
 import type { Found } from '../fs/resolve.js';
 import { checkHttpConditions } from '../http-conditions.js';
-import { hrefOf, TEMP_PREFIX } from '../request-path.js';
+import { hrefOf } from '../request-path.js';
 import { escapeAttr, escapeText } from '../xml/write.js';
 
 export async function sendListing(r: DavRequest, folder: Found, head: boolean): Promise<void> {
@@ -14,10 +15,10 @@ export async function sendListing(r: DavRequest, folder: Found, head: boolean): 
     res.end();
     return;
   }
-  const entries = await readdir(folder.targetPath, { withFileTypes: true });
-  const names = entries
-    .filter((entry) => !entry.name.startsWith(TEMP_PREFIX))
-    .map((entry) => ({ name: entry.name, folder: entry.isDirectory() }))
+  // The members PROPFIND shows, no more: temp files and symlinks leading outside the export stay hidden.
+  const members = await listMembers(r.ctx.root, folder.targetPath);
+  const names = members
+    .map((member) => ({ name: member.name, folder: member.stats.isDirectory() }))
     .sort((a, b) => (a.folder === b.folder ? (a.name < b.name ? -1 : 1) : a.folder ? -1 : 1));
   const title = escapeText(r.path.segments.length === 0 ? '/' : `/${r.path.segments.join('/')}/`);
   const rows = names.map(({ name, folder: isFolder }) => {
@@ -30,6 +31,8 @@ export async function sendListing(r: DavRequest, folder: Found, head: boolean): 
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(html)),
     'Cache-Control': 'no-cache',
+    'Content-Security-Policy': LISTING_CSP,
+    'X-Content-Type-Options': 'nosniff',
   });
   res.end(head ? undefined : html);
 }

@@ -21,9 +21,18 @@ export async function handleUnlock(r: DavRequest): Promise<void> {
       condition: 'lock-token-matches-request-uri',
     });
   }
-  // Only whoever took the lock may remove it (RFC 4918 9.11.1 leaves room for admins; there are none here).
-  if (lock.principal !== r.scope.principal)
-    throw new DavError('forbidden', 'The lock belongs to someone else');
+  // Only whoever took the lock may remove it, or an administrator (RFC 4918 9.11.1 leaves room for that).
+  if (lock.principal !== r.scope.principal) {
+    if (!r.scope.mayBreakLocks)
+      throw new DavError(
+        'forbidden',
+        'The lock belongs to someone else; only its holder or an admin may remove it',
+      );
+    ctx.log?.info(
+      { principal: r.scope.principal, holder: lock.principal, path: lock.path },
+      'webdav lock broken by an admin',
+    );
+  }
   ctx.state.locks.remove(token);
   sendEmpty(r.res, 204);
 }
