@@ -22,6 +22,7 @@ import {
   createMetrics,
   createSseRegistry,
   type EventBus,
+  type EventStreams,
   exposedDirMode,
   type HttpApp,
   type Lifecycle,
@@ -67,6 +68,8 @@ export interface Homeport {
   nas: NasControl | undefined;
   db: SqliteDatabase;
   events: EventBus;
+  /** The open event streams (re-checked when a principal's access changes). */
+  eventStreams: EventStreams;
   lifecycle: Lifecycle;
   log: Logger;
   modules: readonly Module[];
@@ -244,6 +247,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     nas,
     db,
     events,
+    eventStreams,
     lifecycle,
     log,
     modules,

@@ -153,3 +153,45 @@ describe('failed logins', () => {
     expect(t.logs.join('\n')).not.toContain('guessed-password-1');
   });
 });
+
+describe('registration throttling', () => {
+  it('a burst of registrations from one IP is cut early, logged in one line each, and logins keep working', async () => {
+    t = await buildApp();
+    const app = t.app;
+    const burst = Array.from({ length: 40 }, (_, i) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { username: `bot${i}`, password: 'bot-password-123' },
+        remoteAddress: '198.51.100.7',
+      }),
+    );
+    const started = Date.now();
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: 'correct-horse-battery' },
+      remoteAddress: '198.51.100.8',
+    });
+    expect(login.statusCode).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2000);
+    const statuses = (await Promise.all(burst)).map((response) => response.statusCode);
+    expect(statuses.filter((status) => status === 201).length).toBeLessThanOrEqual(10);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(30);
+    expect(statuses.every((status) => status === 201 || status === 429)).toBe(true);
+    const lines = t.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.some((line) => (line.level as number) >= 50)).toBe(false);
+    expect(t.logs.join('\n')).not.toContain('"stack"');
+    const refusals = lines.filter((line) => String(line.msg).startsWith('registration refused'));
+    expect(refusals.length).toBe(statuses.filter((status) => status === 429).length);
+    expect(refusals[0]).toMatchObject({ level: 40, ip: '198.51.100.7' });
+    // Another address registers normally.
+    const other = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username: 'human', password: 'human-password' },
+      remoteAddress: '198.51.100.9',
+    });
+    expect(other.statusCode).toBe(201);
+  });
+});

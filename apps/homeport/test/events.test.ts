@@ -124,3 +124,116 @@ describe('GET /api/v1/events', () => {
     expect(outcome).not.toMatch(/timed out/);
   });
 });
+
+describe('streams end with the access that opened them', () => {
+  /** Resolves once the server ended the stream; rejects if it is still open after `timeoutMs`. */
+  async function ended(response: Response, timeoutMs = 5000): Promise<void> {
+    const reader = response.body!.getReader();
+    let timedOut = false;
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      void reader.cancel('still open');
+    }, timeoutMs);
+    try {
+      for (;;) if ((await reader.read()).done) break;
+    } finally {
+      clearTimeout(timeout);
+    }
+    if (timedOut) throw new Error('stream still open');
+  }
+
+  /** True while the server keeps the stream open: a published event still arrives. */
+  async function stillOpen(t: TestApp, response: Response): Promise<boolean> {
+    const marker = `alive-${Math.random()}`;
+    t.homeport.events.publish('accounts.users', 'user.updated', { marker });
+    const text = await readUntil(response, (so) => so.includes(marker), 3000).catch(() => '');
+    return text.includes(marker);
+  }
+
+  async function setUp() {
+    const { t, base } = await listening();
+    const admin = await t.login();
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: bearer(admin),
+      payload: { username: 'grace', password: 'grace-password', role: 'admin' },
+    });
+    const graceId = created.json<{ id: string }>().id;
+    const grace = await t.login('grace', 'grace-password');
+    const open = (credential: string, topics = 'accounts.users') =>
+      fetch(`${base}/api/v1/events?topics=${topics}`, { headers: bearer(credential) });
+    const patchGrace = (payload: Record<string, unknown>) =>
+      t.app.inject({ method: 'PATCH', url: `/api/v1/users/${graceId}`, headers: bearer(admin), payload });
+    return { t, base, admin, grace, graceId, open, patchGrace };
+  }
+
+  it('logout ends the streams of that session, not those of another session', async () => {
+    const { t, grace, open } = await setUp();
+    const otherSession = await t.login('grace', 'grace-password');
+    const stream = await open(grace);
+    const other = await open(otherSession);
+    expect(stream.status).toBe(200);
+    const logout = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(grace) });
+    expect(logout.statusCode).toBe(204);
+    await ended(stream);
+    expect(await stillOpen(t, other)).toBe(true);
+  });
+
+  it('disabling the user ends their streams', async () => {
+    const { grace, open, patchGrace } = await setUp();
+    const stream = await open(grace);
+    expect((await patchGrace({ status: 'disabled' })).statusCode).toBe(200);
+    await ended(stream);
+  });
+
+  it('a password reset ends their streams', async () => {
+    const { grace, open, patchGrace } = await setUp();
+    const stream = await open(grace, 'nas.nodes');
+    expect((await patchGrace({ password: 'another-password' })).statusCode).toBe(200);
+    await ended(stream);
+  });
+
+  it('demotion ends a stream on an admin-only topic, and keeps one the member may still read', async () => {
+    const { t, grace, open, patchGrace } = await setUp();
+    const adminTopic = await open(grace);
+    const memberTopic = await open(grace, 'nas.nodes');
+    expect((await patchGrace({ role: 'member' })).statusCode).toBe(200);
+    await ended(adminTopic);
+    const marker = `still-${Math.random()}`;
+    t.homeport.events.publish('nas.nodes', 'node.updated', { marker });
+    expect(await readUntil(memberTopic, (so) => so.includes(marker), 3000)).toContain(marker);
+  });
+
+  it('revoking an API token ends the streams opened with it', async () => {
+    const { t, grace, open } = await setUp();
+    const { token, value } = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/tokens',
+        headers: bearer(grace),
+        payload: { name: 'feed' },
+      })
+    ).json<{ token: { id: string }; value: string }>();
+    const viaToken = await open(value);
+    const viaSession = await open(grace);
+    const revoked = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/auth/tokens/${token.id}`,
+      headers: bearer(grace),
+    });
+    expect(revoked.statusCode).toBe(204);
+    await ended(viaToken);
+    expect(await stillOpen(t, viaSession)).toBe(true);
+  });
+
+  it('a change made by another process (the user CLI) is caught by the periodic re-check', async () => {
+    const { t, grace, open } = await setUp();
+    const stream = await open(grace);
+    // What `homeport user disable` does to the shared database, without this process being told.
+    t.homeport.db.prepare("UPDATE users SET status = 'disabled' WHERE username = 'grace'").run();
+    // The re-check runs every 30 s; the test asks for it the way the timer does, without waiting 30 s.
+    await t.homeport.eventStreams.recheckAll();
+    await ended(stream);
+  });
+});

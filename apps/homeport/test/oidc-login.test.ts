@@ -183,6 +183,18 @@ describe('OIDC callback refusals', () => {
     expectRefused(await deliverCallback(t, back, { [BINDING_COOKIE]: victim.binding }), 'oidc_state_invalid');
   });
 
+  it('never adopts a binding cookie the browser brings (a planted cookie gives the attacker nothing)', async () => {
+    t = await buildApp({ env: oidcEnv(idp) });
+    // An attacker who can set cookies for this site plants a value they know…
+    const planted = 'p'.repeat(43);
+    const victim = await startLogin(t, { binding: planted });
+    // …but the sign-in is bound to a fresh value, and the planted one finishes nothing.
+    expect(victim.binding).not.toBe(planted);
+    expect(victim.binding).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const back = await idp.signIn(victim.authorizationUrl.href, 'alice');
+    expectRefused(await deliverCallback(t, back, { [BINDING_COOKIE]: planted }), 'oidc_state_invalid');
+  });
+
   it('refuses a forged code, and a real code issued for another sign-in (PKCE)', async () => {
     t = await buildApp({ env: oidcEnv(idp) });
     const one = await startLogin(t);

@@ -29,6 +29,8 @@ export interface EventStreams {
    * the user's current role no longer allows (a demoted admin on an admin-only topic).
    */
   recheckUser(userId: string): Promise<void>;
+  /** Re-checks every open stream (what the timer does). */
+  recheckAll(): Promise<void>;
   readonly size: number;
 }
 
@@ -61,13 +63,12 @@ export function registerEventRoutes(app: HttpApp, deps: EventRoutesOptions): Eve
     else entry.principal = current;
   };
 
-  const recheckAll = async (entries: Iterable<OpenStream>) => {
+  const recheckEach = async (entries: Iterable<OpenStream>) => {
     await Promise.all([...entries].map(recheck));
   };
+  const recheckAll = () => recheckEach([...byOwner.values()].flatMap((entries) => [...entries]));
 
-  const timer = setInterval(() => {
-    for (const entries of byOwner.values()) void recheckAll(entries);
-  }, deps.recheckMs ?? 30_000);
+  const timer = setInterval(() => void recheckAll(), deps.recheckMs ?? 30_000);
   timer.unref();
   app.addHook('onClose', (_instance, done) => {
     clearInterval(timer);
@@ -145,7 +146,8 @@ export function registerEventRoutes(app: HttpApp, deps: EventRoutesOptions): Eve
     },
     async recheckUser(userId) {
       const entries = byOwner.get(userId);
-      if (entries) await recheckAll(entries);
+      if (entries) await recheckEach(entries);
     },
+    recheckAll,
   };
 }

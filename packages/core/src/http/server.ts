@@ -16,7 +16,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { CoreError } from '../errors.js';
+import { CoreError, HomeportError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { mapError } from './error-mapper.js';
 import { createHostAllowlist } from './host-allowlist.js';
@@ -221,7 +221,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   app.setErrorHandler((error, request, reply) => {
     const mapped = mapError(error);
-    if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A refusal we chose (busy, rate limited) is one line without a stack; a stack is for a fault.
+    if (error instanceof HomeportError && error.kind === 'unavailable')
+      request.log.warn({ code: mapped.code, status: mapped.status }, mapped.message);
+    else if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
     if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(mapped.retryAfterSeconds));
     const body = { error: { code: mapped.code, message: mapped.message, ...(mapped.details ?? {}) } };
     return reply.status(mapped.status).send(body);
