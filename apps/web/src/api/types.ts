@@ -120,7 +120,8 @@ export interface ApiToken {
 
 export interface CreateTokenInput {
   name: string;
-  expiresInDays?: number;
+  /** Left out: the server's default lifetime (90 days unless configured); null: never expires. */
+  expiresInDays?: number | null;
 }
 
 /** `value` is the secret itself; the server never returns it again. */
@@ -139,6 +140,8 @@ export interface UpdateUserInput {
   role?: Role;
   status?: UserStatus;
   password?: string;
+  /** With a new password: keep the user's API tokens (a reset ends them by default). */
+  keepApiTokens?: boolean;
 }
 
 /** One message of the `/api/v1/events` stream (the SSE `data:` field). */

@@ -1,5 +1,5 @@
 // "Create token" dialog: name and optional lifetime, then the token value shown this one time only.
-import { Alert, Button, Group, Modal, NumberInput, Stack, TextInput } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, Modal, NumberInput, Stack, TextInput } from '@mantine/core';
 import { type FormEvent, useRef, useState } from 'react';
 import { useApi } from '../../../api/api-context';
 import { errorMessage } from '../../../api/api-error';
@@ -54,6 +54,7 @@ function CreateTokenForm({
   const api = useApi();
   const [name, setName] = useState('');
   const [days, setDays] = useState<number | string>('');
+  const [never, setNever] = useState(false);
   const [nameError, setNameError] = useState<string>();
   const [pending, setPending] = useState(false);
 
@@ -66,7 +67,8 @@ function CreateTokenForm({
     }
     setNameError(undefined);
     const input: CreateTokenInput = { name: trimmed };
-    if (typeof days === 'number') input.expiresInDays = days;
+    if (never) input.expiresInDays = null;
+    else if (typeof days === 'number') input.expiresInDays = days;
 
     setPending(true);
     try {
@@ -95,13 +97,20 @@ function CreateTokenForm({
         />
         <NumberInput
           label="Expires after (days)"
-          description="Leave empty for a token that does not expire"
+          description="Leave empty for the server's default (90 days unless your admin changed it)"
           min={1}
           max={3650}
           allowDecimal={false}
           allowNegative={false}
           value={days}
           onChange={setDays}
+          disabled={never}
+        />
+        <Checkbox
+          label="Never expires"
+          description="Only for tokens you will revoke yourself; a password reset ends every token anyway"
+          checked={never}
+          onChange={(event) => setNever(event.currentTarget.checked)}
         />
         <Group justify="flex-end" gap="sm">
           <Button variant="default" onClick={onCancel} disabled={pending}>

@@ -1,5 +1,5 @@
 // "Reset password" dialog: an administrator sets a new password for someone else's account.
-import { Button, Group, Modal, Stack, Text } from '@mantine/core';
+import { Button, Checkbox, Group, Modal, Stack, Text } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../../../api/api-context';
 import type { User } from '../../../api/types';
@@ -28,6 +28,7 @@ export function ResetPasswordModal({ user, onClose }: ResetPasswordModalProps) {
 function ResetPasswordForm({ user, onDone }: { user: User; onDone: () => void }) {
   const api = useApi();
   const [password, setPassword] = useState('');
+  const [keepApiTokens, setKeepApiTokens] = useState(false);
   const [confirm, setConfirm] = useState('');
   const [errors, setErrors] = useState<{ password?: string | undefined; confirm?: string | undefined }>({});
   const [pending, setPending] = useState(false);
@@ -43,7 +44,7 @@ function ResetPasswordForm({ user, onDone }: { user: User; onDone: () => void })
 
     setPending(true);
     try {
-      await api.users.update(user.id, { password });
+      await api.users.update(user.id, { password, ...(keepApiTokens ? { keepApiTokens } : {}) });
       notifySuccess(`Password for ${user.username} was reset`);
       onDone();
     } catch (error) {
@@ -58,7 +59,8 @@ function ResetPasswordForm({ user, onDone }: { user: User; onDone: () => void })
     <form onSubmit={onSubmit} noValidate>
       <Stack gap="md">
         <Text size="sm">
-          Choose a new password for <strong>{user.username}</strong> and pass it on to them safely.
+          Choose a new password for <strong>{user.username}</strong> and pass it on to them safely. This signs
+          them out everywhere and ends their API tokens.
         </Text>
         <SecretInput
           label="New password"
@@ -74,6 +76,12 @@ function ResetPasswordForm({ user, onDone }: { user: User; onDone: () => void })
           value={confirm}
           onChange={(event) => setConfirm(event.currentTarget.value)}
           error={errors.confirm}
+        />
+        <Checkbox
+          label="Keep their API tokens"
+          description="Only if you know the tokens were not exposed with the old password"
+          checked={keepApiTokens}
+          onChange={(event) => setKeepApiTokens(event.currentTarget.checked)}
         />
         <Group justify="flex-end" gap="sm">
           <Button variant="default" onClick={onDone} disabled={pending}>
