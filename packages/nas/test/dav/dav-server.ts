@@ -1,7 +1,14 @@
 // Test support: a plain node:http server on a free loopback port serving createDavHandler over a temp folder,
 // and a raw request helper that sends the request target byte for byte (fetch would normalise '..' away).
 
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { openDatabase, type SqliteDatabase } from '@homeport/core';
 import { freePort, tempDir } from '@homeport/testkit';
 import {
@@ -36,6 +43,8 @@ export interface StartOptions {
   /** An existing database, to check that state outlives a handler. */
   db?: SqliteDatabase;
   handler?: Partial<Omit<DavHandlerOptions, 'root' | 'state'>>;
+  /** Sees every request before the handler does (to watch a response's backpressure, say). */
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export async function startDavServer(options: StartOptions = {}): Promise<DavTestServer> {
@@ -44,6 +53,7 @@ export async function startDavServer(options: StartOptions = {}): Promise<DavTes
   const state = openDavState(db);
   const dav = createDavHandler({ root, state, ...options.handler });
   const server: Server = createServer((req, res) => {
+    options.onRequest?.(req, res);
     const principal = req.headers['x-test-principal'];
     void dav(req, res, {
       prefix: PREFIX,

@@ -1,6 +1,7 @@
-// Lists a folder's members with their stats for PROPFIND Depth 1: one readdir, then every stat in flight at once.
+// Lists a folder's members with their stats for PROPFIND Depth 1 and the HTML listing: one readdir, then the
+// stats of a batch (or of all) in flight at once.
 
-import { lstat, realpath, type Stats, stat } from 'node:fs';
+import { type Dirent, lstat, realpath, type Stats, stat } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { TEMP_PREFIX } from '../request-path.js';
 import type { ExportRoot } from './resolve.js';
@@ -10,13 +11,18 @@ export interface Member {
   stats: Stats;
 }
 
-/**
- * Members of `folder` (a real path) as a client may see them: temp files are hidden, symlinks are followed when
- * they resolve inside the export and left out otherwise, and anything that vanishes between readdir and stat
- * is skipped. Callbacks rather than promises: 10,000 stats is where their per-call cost shows.
- */
-export async function listMembers(root: ExportRoot, folder: string): Promise<Member[]> {
+/** The entries of `folder` (a real path) a client may see, without their stats: temp files are hidden. */
+export async function readMembers(folder: string): Promise<Dirent[]> {
   const entries = await readdir(folder, { withFileTypes: true });
+  return entries.filter((entry) => !entry.name.startsWith(TEMP_PREFIX));
+}
+
+/**
+ * Stats of `entries` of `folder`, as a client may see them: symlinks are followed when they resolve inside
+ * the export and left out otherwise, and anything that vanishes between readdir and stat is skipped.
+ * Callbacks rather than promises: 10,000 stats is where their per-call cost shows.
+ */
+export function statMembers(root: ExportRoot, folder: string, entries: readonly Dirent[]): Promise<Member[]> {
   const members: (Member | undefined)[] = new Array(entries.length);
   return new Promise((resolve) => {
     let pending = entries.length;
@@ -30,10 +36,6 @@ export async function listMembers(root: ExportRoot, folder: string): Promise<Mem
     }
     entries.forEach((entry, index) => {
       const name = entry.name;
-      if (name.startsWith(TEMP_PREFIX)) {
-        done();
-        return;
-      }
       const path = `${folder === '/' ? '' : folder}/${name}`;
       if (!entry.isSymbolicLink()) {
         lstat(path, (error, stats) => {
@@ -54,4 +56,9 @@ export async function listMembers(root: ExportRoot, folder: string): Promise<Mem
       });
     });
   });
+}
+
+/** Every member of `folder` with its stats (the HTML listing; PROPFIND stats batch by batch). */
+export async function listMembers(root: ExportRoot, folder: string): Promise<Member[]> {
+  return statMembers(root, folder, await readMembers(folder));
 }

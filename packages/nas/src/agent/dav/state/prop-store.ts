@@ -16,8 +16,8 @@ export type PropPatchOp = { op: 'set'; prop: DeadProp } | { op: 'remove'; ns: st
 
 export interface PropStore {
   list(root: string, path: string): DeadProp[];
-  /** The properties of `folder` and of each of its direct members, by key, in one indexed query. */
-  listFolder(root: string, folder: string): Map<string, DeadProp[]>;
+  /** The properties of each of `paths`, by key, in one indexed query (a batch of a folder listing). */
+  listMany(root: string, paths: readonly string[]): Map<string, DeadProp[]>;
   /** Applies the operations in order inside one transaction. */
   patch(root: string, path: string, ops: readonly PropPatchOp[]): void;
   /** Copies the properties of `from` (and of everything below it when `deep`) to `to`, replacing what was there. */
@@ -42,9 +42,10 @@ export function createPropStore(db: SqliteDatabase): PropStore {
   const list = db.prepare<[string, string], PropRow>(
     'SELECT path, ns, name, value, lang FROM dav_props WHERE root = ? AND path = ?',
   );
-  const listFolder = db.prepare<[string, string, string, string], PropRow>(
-    `SELECT path, ns, name, value, lang FROM dav_props WHERE root = ? AND path = ?
-     UNION ALL SELECT path, ns, name, value, lang FROM dav_props WHERE root = ? AND parent = ?`,
+  // One statement for any number of paths: they travel as one JSON array.
+  const listMany = db.prepare<[string, string], PropRow>(
+    `SELECT path, ns, name, value, lang FROM dav_props
+     WHERE root = ? AND path IN (SELECT value FROM json_each(?))`,
   );
   const upsert = db.prepare(
     `INSERT INTO dav_props (root, path, parent, ns, name, value, lang) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -107,9 +108,10 @@ export function createPropStore(db: SqliteDatabase): PropStore {
 
   return {
     list: (root, path) => list.all(root, path).map(toProp),
-    listFolder(root, folder) {
+    listMany(root, paths) {
       const byPath = new Map<string, DeadProp[]>();
-      for (const row of listFolder.all(root, folder, root, folder)) {
+      if (paths.length === 0) return byPath;
+      for (const row of listMany.all(root, JSON.stringify(paths))) {
         const props = byPath.get(row.path);
         if (props === undefined) byPath.set(row.path, [toProp(row)]);
         else props.push(toProp(row));
