@@ -4,7 +4,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import type { Logger } from '@homeport/core';
+import { exposedDirMode, type Logger } from '@homeport/core';
 import { createAgentServer, type DavRequestHandler } from './agent-server.js';
 import { type AgentIdentity, openAgentState } from './agent-state.js';
 import { type ControlClient, ControlPlaneError, createControlClient } from './control-client.js';
@@ -49,6 +49,13 @@ export function createAgent(options: AgentOptions): Agent {
   const { log } = options;
   const clock = options.clock ?? Date.now;
   const state = openAgentState(options.stateDir, options.machineId);
+  const exposed = exposedDirMode(options.stateDir);
+  if (exposed !== undefined) {
+    log.warn(
+      { stateDir: options.stateDir, mode: `0${exposed.toString(8)}` },
+      `agent state dir is open to other users of this machine; its files are 0600, but restrict the folder too: chmod 700 ${options.stateDir}`,
+    );
+  }
   let lastKeyRefresh = 0;
   const gate = createCredentialGate({
     clock,
