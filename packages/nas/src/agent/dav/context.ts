@@ -6,6 +6,7 @@ import type { ExportRoot } from './fs/resolve.js';
 import type { SmallFileCache } from './fs/small-file-cache.js';
 import type { BufferPool } from './fs/stream-file.js';
 import type { LockTimeouts } from './headers.js';
+import type { DavLimits } from './limits.js';
 import type { DavPath } from './request-path.js';
 import type { DavState } from './state/dav-state.js';
 
@@ -34,6 +35,8 @@ export interface DavContext {
   readonly lockTimeouts: LockTimeouts;
   /** Cap on PROPFIND, PROPPATCH and LOCK bodies. */
   readonly maxXmlBytes: number;
+  /** Quotas on dead properties and locks. */
+  readonly limits: DavLimits;
   readonly smallFiles: SmallFileCache;
   /** Chunk buffers for streamed downloads, reused across requests. */
   readonly buffers: BufferPool;

@@ -11,6 +11,7 @@ import { createExportRoot } from './fs/resolve.js';
 import { createSmallFileCache } from './fs/small-file-cache.js';
 import { createBufferPool } from './fs/stream-file.js';
 import type { LockTimeouts } from './headers.js';
+import { type DavLimits, davLimits } from './limits.js';
 import { handleCopyMove } from './methods/copy-move.js';
 import { handleDelete } from './methods/delete.js';
 import { handleGet } from './methods/get.js';
@@ -40,6 +41,8 @@ export interface DavHandlerOptions {
   maxXmlBytes?: number;
   /** Memory for small files' bytes (default 32 MiB; 0 turns the cache off). */
   smallFileCacheBytes?: number;
+  /** Quotas on dead properties and locks (default DEFAULT_DAV_LIMITS). */
+  limits?: Partial<DavLimits>;
 }
 
 export type DavHandler = (req: IncomingMessage, res: ServerResponse, scope: DavScope) => Promise<void>;
@@ -97,6 +100,7 @@ export function createDavHandler(options: DavHandlerOptions): DavHandler {
     newLockToken: options.newLockToken ?? (() => `urn:uuid:${randomUUID()}`),
     lockTimeouts: options.lockTimeouts ?? DEFAULT_LOCK_TIMEOUTS,
     maxXmlBytes: options.maxXmlBytes ?? 1024 * 1024,
+    limits: davLimits(options.limits),
     smallFiles: createSmallFileCache({
       maxBytes: options.smallFileCacheBytes ?? 32 * 1024 * 1024,
       maxFileBytes: SMALL_FILE_MAX,

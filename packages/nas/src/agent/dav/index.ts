@@ -4,4 +4,5 @@ export type { DavScope } from './context.js';
 export { DavError, type DavErrorCode } from './errors.js';
 export { createDavHandler, type DavHandler, type DavHandlerOptions } from './handler.js';
 export type { LockTimeouts } from './headers.js';
+export { type DavLimits, DEFAULT_DAV_LIMITS } from './limits.js';
 export { type DavState, openDavState } from './state/dav-state.js';

@@ -76,6 +76,18 @@ export async function handleCopyMove(r: DavRequest, move: boolean): Promise<void
   requireLockTokens(r, submitted, checks);
 
   const root = ctx.root.real;
+  if (!move) {
+    // COPY duplicates dead properties: without this check, copying a folder again and again would double
+    // them past the export's quota. (Checked before copying; concurrent writes may overshoot by one request.)
+    const adding = ctx.state.props.treeBytes(root, source.key, depth === 'infinity');
+    const limit = ctx.limits.maxPropertyBytesPerExport;
+    if (adding > 0 && ctx.state.props.usage(root) + adding > limit) {
+      throw new DavError(
+        'insufficient_storage',
+        `Copying would bring the dead properties of this export over ${limit} bytes; remove some first`,
+      );
+    }
+  }
   const replaceInPlace = replacing && !isCollection && !destination.stats.isDirectory();
   if (replacing && !replaceInPlace) {
     // RFC 4918 9.8.4 / 9.9.3: overwriting means deleting the destination first; a file over a file is instead

@@ -88,6 +88,21 @@ export async function handleLock(r: DavRequest): Promise<void> {
     });
   }
 
+  // Quotas before anything is created: a lock refused must not leave an empty file behind.
+  const held = ctx.state.locks.count(root, target.key, now);
+  if (held.atPath >= ctx.limits.maxLocksPerResource) {
+    throw new DavError(
+      'insufficient_storage',
+      `This resource already has ${held.atPath} locks, the most it may have; unlock one first`,
+    );
+  }
+  if (held.inExport >= ctx.limits.maxLocksPerExport) {
+    throw new DavError(
+      'insufficient_storage',
+      `This export already has ${held.inExport} locks, the most it may have; unlock some first`,
+    );
+  }
+
   let created = false;
   if (target.kind === 'missing') {
     // Creating the resource changes its parent's membership.

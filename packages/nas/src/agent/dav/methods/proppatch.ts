@@ -8,9 +8,9 @@ import { evaluateIf, requireLockTokens } from '../preconditions.js';
 import { PROTECTED_PROPS } from '../props/live.js';
 import { hrefOf } from '../request-path.js';
 import { sendXml } from '../respond.js';
-import type { PropPatchOp } from '../state/prop-store.js';
+import { type PatchOutcome, type PropPatchOp, propBytes } from '../state/prop-store.js';
 import { childElements, isDav, parseXml } from '../xml/parse.js';
-import { serializeContent, wrapElement } from '../xml/write.js';
+import { escapeText, serializeContent, wrapElement } from '../xml/write.js';
 
 function parsePropertyUpdate(text: string): PropPatchOp[] {
   if (text.trim() === '') throw new DavError('malformed_xml', 'PROPPATCH needs a DAV:propertyupdate body');
@@ -44,6 +44,12 @@ function parsePropertyUpdate(text: string): PropPatchOp[] {
   return ops;
 }
 
+function quotaMessage(outcome: PatchOutcome & { ok: false }, perResource: number, perExport: number): string {
+  return outcome.exceeded === 'count'
+    ? `A resource may have at most ${perResource} dead properties; remove some first`
+    : `The dead properties of this export would take more than ${perExport} bytes; remove some first`;
+}
+
 const opName = (op: PropPatchOp) => (op.op === 'set' ? { ns: op.prop.ns, name: op.prop.name } : op);
 const isProtected = (op: PropPatchOp) => {
   const { ns, name } = opName(op);
@@ -63,19 +69,46 @@ export async function handleProppatch(r: DavRequest): Promise<void> {
   const href = hrefOf(r.scope.prefix, r.path.segments, target.stats.isDirectory());
   const names = (list: readonly PropPatchOp[]) =>
     list.map((op) => wrapElement(opName(op).ns, opName(op).name, '')).join('');
-  let propstats: string;
-  const refused = ops.filter(isProtected);
-  if (refused.length > 0) {
-    // Nothing is applied: the refused ones get 403, the rest 424 Failed Dependency (RFC 4918 9.2.1).
-    const others = ops.filter((op) => !isProtected(op));
-    propstats =
-      `<D:propstat><D:prop>${names(refused)}</D:prop>${statusElement(403)}` +
-      '<D:error><D:cannot-modify-protected-property/></D:error></D:propstat>';
+  const { limits } = ctx;
+  const description = (text: string) => `<D:responsedescription>${escapeText(text)}</D:responsedescription>`;
+  /** The refused operations get `status`, the rest 424 Failed Dependency: nothing is applied (RFC 4918 9.2.1). */
+  const refuse = (refused: readonly PropPatchOp[], status: string, why: string) => {
+    const others = ops.filter((op) => !refused.includes(op));
+    let out = `<D:propstat><D:prop>${names(refused)}</D:prop>${status}${why}</D:propstat>`;
     if (others.length > 0)
-      propstats += `<D:propstat><D:prop>${names(others)}</D:prop>${statusElement(424)}</D:propstat>`;
+      out += `<D:propstat><D:prop>${names(others)}</D:prop>${statusElement(424)}</D:propstat>`;
+    return out;
+  };
+  let propstats: string;
+  const protectedOps = ops.filter(isProtected);
+  const oversized = ops.filter((op) => op.op === 'set' && propBytes(op.prop) > limits.maxPropertyBytes);
+  if (protectedOps.length > 0) {
+    propstats = refuse(
+      protectedOps,
+      statusElement(403),
+      '<D:error><D:cannot-modify-protected-property/></D:error>',
+    );
+  } else if (oversized.length > 0) {
+    // 403 rather than 507: the value is refused for its size whatever the space left (RFC 4918 9.2.1).
+    propstats = refuse(
+      oversized,
+      statusElement(403),
+      description(`A property may take at most ${limits.maxPropertyBytes} bytes; store large data in a file`),
+    );
   } else {
-    ctx.state.props.patch(ctx.root.real, target.key, ops);
-    propstats = `<D:propstat><D:prop>${names(ops)}</D:prop>${statusElement(200)}</D:propstat>`;
+    const outcome = ctx.state.props.patch(ctx.root.real, target.key, ops, {
+      maxPerResource: limits.maxPropertiesPerResource,
+      maxBytesPerExport: limits.maxPropertyBytesPerExport,
+    });
+    propstats = outcome.ok
+      ? `<D:propstat><D:prop>${names(ops)}</D:prop>${statusElement(200)}</D:propstat>`
+      : refuse(
+          ops.filter((op) => op.op === 'set'),
+          statusElement(507),
+          description(
+            quotaMessage(outcome, limits.maxPropertiesPerResource, limits.maxPropertyBytesPerExport),
+          ),
+        );
   }
   sendXml(r.res, 207, multistatus(`<D:response>${hrefElement(href)}${propstats}</D:response>`));
 }

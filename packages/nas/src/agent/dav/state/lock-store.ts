@@ -32,6 +32,8 @@ export interface LockStore {
   /** Unexpired locks for a folder listing: those covering `folder` plus those rooted at its direct members. */
   forFolder(root: string, folder: string, now: number): DavLock[];
   byToken(token: string, now: number): DavLock | undefined;
+  /** Unexpired locks rooted at `path`, and in the whole export. */
+  count(root: string, path: string, now: number): { atPath: number; inExport: number };
   create(lock: DavLock, now: number): void;
   /** Sets a new timeout; returns the refreshed lock, or undefined when it no longer exists. */
   refresh(token: string, timeoutSeconds: number, now: number): DavLock | undefined;
@@ -91,6 +93,12 @@ export function createLockStore(db: SqliteDatabase): LockStore {
     'DELETE FROM dav_locks WHERE root = ? AND (path = ? OR (path >= ? AND path < ?))',
   );
   const purge = db.prepare('DELETE FROM dav_locks WHERE expires_at <= ?');
+  const countAt = db.prepare<[string, string, number], { count: number }>(
+    'SELECT COUNT(*) AS count FROM dav_locks WHERE root = ? AND path = ? AND expires_at > ?',
+  );
+  const countIn = db.prepare<[string, number], { count: number }>(
+    'SELECT COUNT(*) AS count FROM dav_locks WHERE root = ? AND expires_at > ?',
+  );
 
   const withinRows = (root: string, path: string, now: number): LockRow[] => {
     const [low, high] = belowRange(path);
@@ -111,6 +119,10 @@ export function createLockStore(db: SqliteDatabase): LockStore {
       const row = byToken.get(token, now);
       return row === undefined ? undefined : toLock(row);
     },
+    count: (root, path, now) => ({
+      atPath: countAt.get(root, path, now)?.count ?? 0,
+      inExport: countIn.get(root, now)?.count ?? 0,
+    }),
     create(lock, now) {
       // Expired rows are dead weight for every lookup; dropping them when a lock is taken bounds the table.
       purge.run(now);

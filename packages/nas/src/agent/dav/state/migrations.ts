@@ -46,4 +46,26 @@ export const davMigrations: readonly Migration[] = [
     // by a crash name the files to delete at the next start.
     up: 'CREATE TABLE dav_uploads (path TEXT PRIMARY KEY, started_at INTEGER NOT NULL) WITHOUT ROWID;',
   },
+  {
+    version: 3,
+    name: 'dead property bytes per export',
+    // Kept by triggers, so every way rows change (PROPPATCH, COPY, MOVE, DELETE) counts, and the quota check
+    // is one lookup instead of a sum over the export. A property's size is the bytes of what is stored.
+    up: `
+      CREATE TABLE dav_prop_usage (root TEXT PRIMARY KEY, bytes INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO dav_prop_usage (root, bytes)
+        SELECT root, SUM(length(CAST(ns AS BLOB)) + length(CAST(name AS BLOB)) + length(CAST(value AS BLOB))
+          + coalesce(length(CAST(lang AS BLOB)), 0)) FROM dav_props GROUP BY root;
+      CREATE TRIGGER dav_props_usage_insert AFTER INSERT ON dav_props BEGIN
+        INSERT OR IGNORE INTO dav_prop_usage (root, bytes) VALUES (NEW.root, 0);
+        UPDATE dav_prop_usage SET bytes = bytes + (length(CAST(NEW.ns AS BLOB)) + length(CAST(NEW.name AS BLOB)) + length(CAST(NEW.value AS BLOB)) + coalesce(length(CAST(NEW.lang AS BLOB)), 0)) WHERE root = NEW.root;
+      END;
+      CREATE TRIGGER dav_props_usage_delete AFTER DELETE ON dav_props BEGIN
+        UPDATE dav_prop_usage SET bytes = bytes - (length(CAST(OLD.ns AS BLOB)) + length(CAST(OLD.name AS BLOB)) + length(CAST(OLD.value AS BLOB)) + coalesce(length(CAST(OLD.lang AS BLOB)), 0)) WHERE root = OLD.root;
+      END;
+      CREATE TRIGGER dav_props_usage_update AFTER UPDATE OF ns, name, value, lang ON dav_props BEGIN
+        UPDATE dav_prop_usage SET bytes = bytes - (length(CAST(OLD.ns AS BLOB)) + length(CAST(OLD.name AS BLOB)) + length(CAST(OLD.value AS BLOB)) + coalesce(length(CAST(OLD.lang AS BLOB)), 0)) + (length(CAST(NEW.ns AS BLOB)) + length(CAST(NEW.name AS BLOB)) + length(CAST(NEW.value AS BLOB)) + coalesce(length(CAST(NEW.lang AS BLOB)), 0)) WHERE root = NEW.root;
+      END;
+    `,
+  },
 ];

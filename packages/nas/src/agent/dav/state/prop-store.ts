@@ -14,12 +14,40 @@ export interface DeadProp {
 
 export type PropPatchOp = { op: 'set'; prop: DeadProp } | { op: 'remove'; ns: string; name: string };
 
+/** What a PROPPATCH may leave behind: checked after the operations, inside their transaction. */
+export interface PropQuota {
+  maxPerResource: number;
+  maxBytesPerExport: number;
+}
+
+export type PatchOutcome =
+  | { ok: true }
+  | { ok: false; exceeded: 'count'; count: number }
+  | { ok: false; exceeded: 'bytes'; bytes: number };
+
+/** Bytes a property takes in the store (and counts against its export's quota). */
+export function propBytes(prop: DeadProp): number {
+  return (
+    Buffer.byteLength(prop.ns) +
+    Buffer.byteLength(prop.name) +
+    Buffer.byteLength(prop.value) +
+    (prop.lang === null ? 0 : Buffer.byteLength(prop.lang))
+  );
+}
+
 export interface PropStore {
   list(root: string, path: string): DeadProp[];
   /** The properties of each of `paths`, by key, in one indexed query (a batch of a folder listing). */
   listMany(root: string, paths: readonly string[]): Map<string, DeadProp[]>;
-  /** Applies the operations in order inside one transaction. */
-  patch(root: string, path: string, ops: readonly PropPatchOp[]): void;
+  /**
+   * Applies the operations in order inside one transaction, and undoes them all when the result breaks
+   * `quota` (too many properties on the resource, too many bytes in the export).
+   */
+  patch(root: string, path: string, ops: readonly PropPatchOp[], quota: PropQuota): PatchOutcome;
+  /** Bytes of every dead property of the export at `root`. */
+  usage(root: string): number;
+  /** Bytes of the properties of `path`, and of everything below it when `deep` (what COPY would add). */
+  treeBytes(root: string, path: string, deep: boolean): number;
   /** Copies the properties of `from` (and of everything below it when `deep`) to `to`, replacing what was there. */
   copyTree(root: string, from: string, to: string, deep: boolean): void;
   /** Moves the properties of `from` and everything below it to `to`, replacing what was there. */
@@ -74,21 +102,53 @@ export function createPropStore(db: SqliteDatabase): PropStore {
        length(@from) + 1) WHERE root = @root AND path >= @low AND path < @high`,
   );
 
+  const countAt = db.prepare<[string, string], { count: number }>(
+    'SELECT COUNT(*) AS count FROM dav_props WHERE root = ? AND path = ?',
+  );
+  const usage = db.prepare<[string], { bytes: number }>('SELECT bytes FROM dav_prop_usage WHERE root = ?');
+  const SIZE =
+    'length(CAST(ns AS BLOB)) + length(CAST(name AS BLOB)) + length(CAST(value AS BLOB)) + coalesce(length(CAST(lang AS BLOB)), 0)';
+  const bytesAt = db.prepare<[string, string], { bytes: number | null }>(
+    `SELECT SUM(${SIZE}) AS bytes FROM dav_props WHERE root = ? AND path = ?`,
+  );
+  const bytesBelow = db.prepare<[string, string, string], { bytes: number | null }>(
+    `SELECT SUM(${SIZE}) AS bytes FROM dav_props WHERE root = ? AND path >= ? AND path < ?`,
+  );
+  const usageOf = (root: string) => usage.get(root)?.bytes ?? 0;
+
+  /** Thrown inside the transaction to roll it back; never leaves this file. */
+  class QuotaExceeded extends Error {
+    constructor(readonly outcome: PatchOutcome & { ok: false }) {
+      super('dead property quota exceeded');
+    }
+  }
+
   const dropTree = (root: string, path: string): void => {
     const [low, high] = belowRange(path);
     removeTree.run(root, path, low, high);
   };
 
-  const patch = db.transaction((root: string, path: string, ops: readonly PropPatchOp[]) => {
-    const parent = parentKey(path);
-    for (const op of ops) {
-      if (op.op === 'set') {
-        upsert.run(root, path, parent, op.prop.ns, op.prop.name, op.prop.value, op.prop.lang);
-      } else {
-        removeOne.run(root, path, op.ns, op.name);
+  const patch = db.transaction(
+    (root: string, path: string, ops: readonly PropPatchOp[], quota: PropQuota) => {
+      // Only growth is refused: removing properties from an export already over a (lowered) quota works.
+      const countBefore = countAt.get(root, path)?.count ?? 0;
+      const bytesBefore = usageOf(root);
+      const parent = parentKey(path);
+      for (const op of ops) {
+        if (op.op === 'set') {
+          upsert.run(root, path, parent, op.prop.ns, op.prop.name, op.prop.value, op.prop.lang);
+        } else {
+          removeOne.run(root, path, op.ns, op.name);
+        }
       }
-    }
-  });
+      const count = countAt.get(root, path)?.count ?? 0;
+      if (count > quota.maxPerResource && count > countBefore)
+        throw new QuotaExceeded({ ok: false, exceeded: 'count', count });
+      const bytes = usageOf(root);
+      if (bytes > quota.maxBytesPerExport && bytes > bytesBefore)
+        throw new QuotaExceeded({ ok: false, exceeded: 'bytes', bytes });
+    },
+  );
 
   const copyTree = db.transaction((root: string, from: string, to: string, deep: boolean) => {
     dropTree(root, to);
@@ -118,7 +178,24 @@ export function createPropStore(db: SqliteDatabase): PropStore {
       }
       return byPath;
     },
-    patch: (root, path, ops) => patch(root, path, ops),
+    patch(root, path, ops, quota) {
+      try {
+        patch(root, path, ops, quota);
+        return { ok: true };
+      } catch (error) {
+        if (error instanceof QuotaExceeded) return error.outcome;
+        throw error;
+      }
+    },
+    usage: usageOf,
+    treeBytes(root, path, deep) {
+      let bytes = bytesAt.get(root, path)?.bytes ?? 0;
+      if (deep) {
+        const [low, high] = belowRange(path);
+        bytes += bytesBelow.get(root, low, high)?.bytes ?? 0;
+      }
+      return bytes;
+    },
     copyTree: (root, from, to, deep) => copyTree(root, from, to, deep),
     moveTree: (root, from, to) => moveTree(root, from, to),
     removeTree: dropTree,
