@@ -7,6 +7,7 @@ import { TestkitError } from './errors.js';
 import { freePort } from './free-port.js';
 import { type ManagedProcess, startProcess } from './process/managed-process.js';
 import { HOMEPORT_BUNDLE, WEB_UI_INDEX } from './repo-paths.js';
+import { requireCommand } from './require-command.js';
 import { tempDir } from './temp-dir.js';
 
 export interface StartHomeportOptions {
@@ -24,6 +25,8 @@ export interface StartHomeportOptions {
   timeoutMs?: number;
   /** The bundle to run (default apps/homeport/dist/homeport.js); the testkit's own tests point it elsewhere. */
   bundle?: string;
+  /** Run under this open-file limit (soft and hard, set by util-linux `prlimit`): exhaustion tests. */
+  openFileLimit?: number;
 }
 
 export interface HomeportInstance {
@@ -74,7 +77,18 @@ export async function startHomeport(options: StartHomeportOptions = {}): Promise
     const url = `http://127.0.0.1:${port}`;
     const args = [bundle, 'start', '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir];
     try {
-      const process = await startProcess(globalThis.process.execPath, [...args, ...(options.args ?? [])], {
+      const node = globalThis.process.execPath;
+      const command = [node, ...args, ...(options.args ?? [])];
+      // prlimit execs the command after setting the limit, so the PID stays Homeport's own.
+      const [executable, ...argv] =
+        options.openFileLimit === undefined
+          ? command
+          : [
+              requireCommand('prlimit', 'util-linux'),
+              `--nofile=${options.openFileLimit}:${options.openFileLimit}`,
+              ...command,
+            ];
+      const process = await startProcess(executable ?? node, argv, {
         name: 'homeport',
         env: {
           ...withoutHomeportSettings(),
