@@ -243,3 +243,17 @@ describe('quotas on what clients make the control plane store', () => {
     expect((await nas.issue(admin, photos.id)).statusCode).toBe(200);
   }, 60_000);
 });
+
+describe('node routes have their own rate budget', () => {
+  it('anonymous traffic that spends the API budget of an address does not stop its node heartbeating', async () => {
+    t = await buildApp({ env: nasEnv({ HOMEPORT_RATE_LIMIT_MAX: '5', HOMEPORT_RATE_LIMIT_WINDOW: '1m' }) });
+    const { node, nodeToken } = await nas.register();
+    let limited = 0;
+    for (let i = 0; i < 10; i += 1) {
+      const response = await t.app.inject({ url: '/api/v1/auth/me' });
+      if (response.statusCode === 429) limited += 1;
+    }
+    expect(limited).toBeGreaterThan(0);
+    expect((await nas.heartbeat(node.id, nodeToken)).statusCode).toBe(204);
+  });
+});
