@@ -156,7 +156,7 @@ describe('failed logins', () => {
 
 describe('registration throttling', () => {
   it('a burst of registrations from one IP is cut early, logged in one line each, and logins keep working', async () => {
-    t = await buildApp();
+    t = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'true' } });
     const app = t.app;
     const burst = Array.from({ length: 40 }, (_, i) =>
       app.inject({

@@ -139,22 +139,32 @@ describe('me and logout', () => {
 });
 
 describe('register', () => {
-  it('creates a member, signs them in, and refuses the same name in another case', async () => {
-    t = await buildApp();
-    const created = await t.app.inject({
+  /** Registration is off unless the operator or an admin turns it on. */
+  const OPEN = { env: { HOMEPORT_REGISTRATION_ENABLED: 'true' } };
+  const register = (username: string) =>
+    t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/register',
-      payload: { username: 'Alice_1', password: 'long-enough-pw' },
+      payload: { username, password: 'long-enough-pw' },
     });
+
+  it('is off on a fresh install: 403 registration_disabled, and the login page offers none', async () => {
+    t = await buildApp();
+    const response = await register('carol');
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.code).toBe('registration_disabled');
+    const config = await t.app.inject({ url: '/api/v1/auth/config' });
+    expect(config.json()).toEqual({ registrationEnabled: false, localLoginEnabled: true, oidc: null });
+  });
+
+  it('creates a member, signs them in, and refuses the same name in another case', async () => {
+    t = await buildApp(OPEN);
+    const created = await register('Alice_1');
     expect(created.statusCode).toBe(201);
     expect(created.json().user).toMatchObject({ username: 'Alice_1', role: 'member' });
     const me = await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(created.json().token) });
     expect(me.json().username).toBe('Alice_1');
-    const again = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/register',
-      payload: { username: 'alice_1', password: 'long-enough-pw' },
-    });
+    const again = await register('alice_1');
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('username_taken');
   });
@@ -166,33 +176,66 @@ describe('register', () => {
     [{ username: 'bob', password: 'short' }, 'password'],
     [{ username: 'bob', password: 'é'.repeat(513) }, 'password'],
   ])('rejects %j with 400 naming %s', async (payload, field) => {
-    t = await buildApp();
+    t = await buildApp(OPEN);
     const response = await t.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload });
     expect(response.statusCode).toBe(400);
-    expect(response.json().error.message).toContain(field);
+    expect(response.json().error.message.toLowerCase()).toContain(field);
   });
 
-  it('is refused with 403 when registration is off', async () => {
+  it('is refused with 403 when the configuration turns it off', async () => {
     t = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'false' } });
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/register',
-      payload: { username: 'carol', password: 'long-enough-pw' },
-    });
-    expect(response.statusCode).toBe(403);
-    expect(response.json().error.code).toBe('registration_disabled');
+    expect((await register('carol')).json().error.code).toBe('registration_disabled');
     const config = await t.app.inject({ url: '/api/v1/auth/config' });
     expect(config.json()).toEqual({ registrationEnabled: false, localLoginEnabled: true, oidc: null });
   });
 
-  it('accepts the betterNAS name of the setting', async () => {
-    t = await buildApp({ env: { BETTERNAS_REGISTRATION_ENABLED: 'false' } });
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/register',
-      payload: { username: 'carol', password: 'long-enough-pw' },
+  it('accepts the betterNAS name of the setting to turn it on', async () => {
+    t = await buildApp({ env: { BETTERNAS_REGISTRATION_ENABLED: 'true' } });
+    expect((await register('carol')).statusCode).toBe(201);
+  });
+
+  it('is turned on and off by an admin in Settings → Authentication', async () => {
+    t = await buildApp();
+    const admin = await t.login();
+    const put = (registrationEnabled: boolean) =>
+      t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/auth/settings',
+        headers: bearer(admin),
+        payload: { registrationEnabled },
+      });
+    const settings = await t.app.inject({ url: '/api/v1/auth/settings', headers: bearer(admin) });
+    expect(settings.json()).toMatchObject({ registrationEnabled: false, managed: [] });
+
+    const on = await put(true);
+    expect(on.statusCode).toBe(200);
+    expect(on.json().registrationEnabled).toBe(true);
+    expect((await t.app.inject({ url: '/api/v1/auth/config' })).json().registrationEnabled).toBe(true);
+    expect((await register('erin')).statusCode).toBe(201);
+
+    expect((await put(false)).json().registrationEnabled).toBe(false);
+    expect((await register('frank')).json().error.code).toBe('registration_disabled');
+  });
+
+  it('keeps what the configuration says: the page cannot change it (409 setting_managed)', async () => {
+    t = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'false' } });
+    const admin = await t.login();
+    const settings = await t.app.inject({ url: '/api/v1/auth/settings', headers: bearer(admin) });
+    expect(settings.json().managed).toContainEqual({
+      field: 'registrationEnabled',
+      source: 'env',
+      name: 'HOMEPORT_REGISTRATION_ENABLED',
     });
-    expect(response.statusCode).toBe(403);
+    const refused = await t.app.inject({
+      method: 'PUT',
+      url: '/api/v1/auth/settings',
+      headers: bearer(admin),
+      payload: { registrationEnabled: true },
+    });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.code).toBe('setting_managed');
+    expect(refused.json().error.message).toContain('HOMEPORT_REGISTRATION_ENABLED');
+    expect((await register('carol')).json().error.code).toBe('registration_disabled');
   });
 });
 
@@ -254,7 +297,7 @@ describe('CSRF', () => {
 
 describe('restart', () => {
   it('keeps users and sessions across a restart on the same data dir', async () => {
-    const first = await buildApp();
+    const first = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'true' } });
     const created = await first.app.inject({
       method: 'POST',
       url: '/api/v1/auth/register',

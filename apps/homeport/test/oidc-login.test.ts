@@ -258,14 +258,14 @@ describe('OIDC callback refusals', () => {
     const response = await t.app.inject({ url: '/api/v1/auth/oidc/login' });
     expect(redirectOf(response)).toEqual({ location: '/login?error=oidc_disabled', error: 'oidc_disabled' });
     const config = await t.app.inject({ url: '/api/v1/auth/config' });
-    expect(config.json()).toEqual({ registrationEnabled: true, localLoginEnabled: true, oidc: null });
+    expect(config.json()).toEqual({ registrationEnabled: false, localLoginEnabled: true, oidc: null });
   });
 
   it('offers the provider on the login page when OIDC is on', async () => {
     t = await buildApp({ env: oidcEnv(idp) });
     const config = await t.app.inject({ url: '/api/v1/auth/config' });
     expect(config.json()).toEqual({
-      registrationEnabled: true,
+      registrationEnabled: false,
       localLoginEnabled: true,
       oidc: { displayName: 'Test IdP', loginUrl: '/api/v1/auth/oidc/login' },
     });

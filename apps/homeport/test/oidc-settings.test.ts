@@ -97,6 +97,7 @@ describe('authentication settings', () => {
     const before = await t.app.inject({ url: '/api/v1/auth/settings', headers: bearer(admin) });
     expect(before.json()).toMatchObject({
       localLoginEnabled: true,
+      registrationEnabled: false,
       oidc: {
         enabled: false,
         issuer: null,

@@ -5,6 +5,10 @@ import { HomeportError } from '@homeport/core';
 export type AccountsErrorCode =
   | 'invalid_request'
   | 'invalid_credentials'
+  /** Changing one's own password: the current password given is wrong (403, not 401: the session is fine). */
+  | 'wrong_password'
+  /** Changing one's own password without having one (a provider-only account). */
+  | 'password_not_set'
   | 'unauthorized'
   | 'session_expired'
   | 'forbidden'

@@ -9,16 +9,6 @@ import { verify as bcryptVerify } from '@node-rs/bcrypt';
 // algorithm 2 is Argon2id in @node-rs/argon2's (const, so not importable here) Algorithm enum.
 const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-export const PASSWORD_MIN_BYTES = 8;
-export const PASSWORD_MAX_BYTES = 1024;
-
-export function passwordLengthProblem(password: string): string | undefined {
-  const bytes = Buffer.byteLength(password, 'utf8');
-  if (bytes < PASSWORD_MIN_BYTES) return `password must be at least ${PASSWORD_MIN_BYTES} bytes`;
-  if (bytes > PASSWORD_MAX_BYTES) return `password must be at most ${PASSWORD_MAX_BYTES} bytes`;
-  return undefined;
-}
-
 export function hashPassword(password: string): Promise<string> {
   return argon2Hash(password, ARGON2_OPTIONS);
 }

@@ -6,14 +6,15 @@ import type { AccessChange, EventBus, Logger, Role } from '@homeport/core';
 import { createCredentialService, type IssuedSession } from './credentials.js';
 import { AccountsError } from './errors.js';
 import { Mutex, Semaphore } from './gate.js';
-import { createDecoyVerifier, hashPassword, passwordLengthProblem, verifyPassword } from './passwords.js';
+import { createDecoyVerifier, hashPassword, verifyPassword } from './passwords.js';
+import { PASSWORD_MAX_BYTES, passwordProblem, usernameProblem } from './rules.js';
 import { newId } from './secrets.js';
 import type { AccountsStore, UserRecord, UserStatus } from './store/repositories.js';
 import type { LoginThrottle, RegistrationThrottle } from './throttle.js';
 
 export type { IssuedSession } from './credentials.js';
 
-export const USERNAME_PATTERN = /^[A-Za-z0-9_-]{3,64}$/;
+export { USERNAME_PATTERN } from './rules.js';
 export const USERS_TOPIC = 'accounts.users';
 
 export interface PublicUser {
@@ -127,20 +128,19 @@ export function createAccountsService(options: AccountsServiceOptions) {
     return result.value;
   };
 
+  const checkNewPassword = (password: string, field: string): void => {
+    const problem = passwordProblem(password);
+    if (problem) throw new AccountsError('invalid_request', 'bad_request', problem, { details: { field } });
+  };
+
   const checkNewCredentials = (username: string, password: string): void => {
-    if (!USERNAME_PATTERN.test(username)) {
-      throw new AccountsError(
-        'invalid_request',
-        'bad_request',
-        'username must be 3–64 characters of A–Z, a–z, 0–9, _ and -',
-        {
-          details: { field: 'username' },
-        },
-      );
+    const nameProblem = usernameProblem(username);
+    if (nameProblem) {
+      throw new AccountsError('invalid_request', 'bad_request', nameProblem, {
+        details: { field: 'username' },
+      });
     }
-    const problem = passwordLengthProblem(password);
-    if (problem)
-      throw new AccountsError('invalid_request', 'bad_request', problem, { details: { field: 'password' } });
+    checkNewPassword(password, 'password');
   };
 
   const publish = (type: 'user.created' | 'user.updated', user: UserRecord): void => {
@@ -229,7 +229,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
       };
       try {
         const user = await store.users.byUsername(input.username);
-        if (!user?.passwordHash || Buffer.byteLength(input.password, 'utf8') > 1024) {
+        if (!user?.passwordHash || Buffer.byteLength(input.password, 'utf8') > PASSWORD_MAX_BYTES) {
           await hashOrBusy(decoy);
           throw failed(user ? 'no password' : 'unknown user');
         }
@@ -290,16 +290,12 @@ export function createAccountsService(options: AccountsServiceOptions) {
     async updateUser(
       id: string,
       patch: { role?: Role; status?: UserStatus; password?: string; keepApiTokens?: boolean },
+      /** A user changing their own password keeps the session they did it from. */
+      keep: { sessionId?: string | undefined } = {},
     ): Promise<UserRecord> {
       const { updated, changes } = await userMutations.lock(async () => {
         const user = await service.findUser(id);
-        if (patch.password !== undefined) {
-          const problem = passwordLengthProblem(patch.password);
-          if (problem)
-            throw new AccountsError('invalid_request', 'bad_request', problem, {
-              details: { field: 'password' },
-            });
-        }
+        if (patch.password !== undefined) checkNewPassword(patch.password, 'password');
         const losesAdmin =
           user.role === 'admin' &&
           user.status === 'active' &&
@@ -328,12 +324,13 @@ export function createAccountsService(options: AccountsServiceOptions) {
         if (!updated) throw new AccountsError('user_not_found', 'not_found', `No user "${id}"`);
         credentials.forgetUser(user.id);
         if (patch.status === 'disabled' || patch.password !== undefined) {
-          const ended = await store.sessions.deleteAllForUser(user.id);
-          log.info({ userId: user.id, sessionsEnded: ended }, 'sessions ended');
+          const kept = patch.status === 'disabled' ? undefined : keep.sessionId;
+          const ended = await store.sessions.deleteAllForUser(user.id, kept);
+          log.info({ userId: user.id, sessionsEnded: ended, sessionKept: kept }, 'sessions ended');
         }
         if (patch.password !== undefined && patch.keepApiTokens !== true) {
           const ended = await credentials.endApiTokens(user.id);
-          log.info({ userId: user.id, apiTokensEnded: ended }, 'api tokens ended by the password reset');
+          log.info({ userId: user.id, apiTokensEnded: ended }, 'api tokens ended by the new password');
         }
         log.info(
           {
@@ -356,6 +353,64 @@ export function createAccountsService(options: AccountsServiceOptions) {
       // Outside the lock: listeners may read users (and must not wait for a lock their caller holds).
       await accessNarrowed(changes);
       if (changes.length > 0) credentialsEnded(updated.id);
+      return updated;
+    },
+
+    /**
+     * A signed-in user changes their own password. The current one is checked like a login (same throttle,
+     * hashing queue and failure log), the new one by the same rules as any; then, as after a reset, their
+     * other sessions end (not `sessionId`, the one asking), their API tokens too unless `keepApiTokens`,
+     * and access-narrowed listeners run (mount credentials, event streams).
+     */
+    async changeOwnPassword(input: {
+      userId: string;
+      sessionId: string | undefined;
+      currentPassword: string;
+      newPassword: string;
+      keepApiTokens?: boolean | undefined;
+      ip: string;
+    }): Promise<UserRecord> {
+      const user = await service.findUser(input.userId);
+      if (user.passwordHash === null) {
+        throw new AccountsError(
+          'password_not_set',
+          'conflict',
+          'You sign in through a provider and have no password to change; an admin can set one',
+        );
+      }
+      checkNewPassword(input.newPassword, 'newPassword');
+      const attempt = options.throttle.begin(input.ip, user.username);
+      if (!('finish' in attempt)) throw refused('login', input.ip, attempt.retryAfterSeconds, user.username);
+      let success = false;
+      try {
+        const stored = user.passwordHash;
+        const check =
+          Buffer.byteLength(input.currentPassword, 'utf8') > PASSWORD_MAX_BYTES
+            ? { ok: false }
+            : await hashOrBusy(() => verifyPassword(stored, input.currentPassword));
+        if (!check.ok) {
+          log.warn(
+            { userId: user.id, username: user.username, ip: input.ip, reason: 'wrong password' },
+            'password change refused',
+          );
+          // Not 401: the session is fine, and a 401 would tell the web UI it had ended.
+          throw new AccountsError('wrong_password', 'forbidden', 'The current password is not correct', {
+            details: { field: 'currentPassword' },
+          });
+        }
+        success = true;
+      } finally {
+        attempt.finish(success);
+      }
+      const updated = await service.updateUser(
+        user.id,
+        {
+          password: input.newPassword,
+          ...(input.keepApiTokens === undefined ? {} : { keepApiTokens: input.keepApiTokens }),
+        },
+        { sessionId: input.sessionId },
+      );
+      log.info({ userId: user.id, keptApiTokens: input.keepApiTokens === true }, 'own password changed');
       return updated;
     },
 

@@ -39,8 +39,8 @@ export const accountsSettings = defineSettings({
     key: 'accounts.registrationEnabled',
     env: 'HOMEPORT_REGISTRATION_ENABLED',
     aliases: ['BETTERNAS_REGISTRATION_ENABLED'],
-    default: true,
-    doc: 'Whether anyone may create an account at /register.',
+    default: false,
+    doc: 'Whether anyone may create a member account at /register. Set here, it overrides Settings → Authentication.',
   }),
   sessionTtl: durationSetting({
     key: 'accounts.sessionTtl',

@@ -1,7 +1,7 @@
 // Who may sign in through OIDC (allowed groups or email domains) and what a new account is called, read
 // from the provider's claims. Pure functions: the callback and the admin-lockout check share them.
 
-import { USERNAME_PATTERN } from '../service.js';
+import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../rules.js';
 import type { IdentityClaimsSnapshot } from '../store/repositories.js';
 import type { Checked } from './setting-rules.js';
 
@@ -93,7 +93,7 @@ export function usernameFromClaims(claims: Claims, claimName: string): Checked<s
     .replace(/\p{M}+/gu, '')
     .replace(/[^A-Za-z0-9_-]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 64);
+    .slice(0, USERNAME_MAX_LENGTH);
   if (!USERNAME_PATTERN.test(cleaned))
     return { problem: `The "${claimName}" claim (${JSON.stringify(raw)}) does not make a usable username.` };
   return { value: cleaned };

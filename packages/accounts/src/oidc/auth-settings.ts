@@ -36,6 +36,8 @@ export interface OidcSettings {
 
 export interface AuthSettings {
   localLoginEnabled: boolean;
+  /** Whether anyone may create a member account at /register (off by default). */
+  registrationEnabled: boolean;
   oidc: OidcSettings;
 }
 
@@ -67,6 +69,7 @@ export interface ManagedField {
 
 export interface AuthSettingsPatch {
   localLoginEnabled?: boolean | undefined;
+  registrationEnabled?: boolean | undefined;
   oidc?:
     | {
         enabled?: boolean | undefined;
@@ -131,6 +134,7 @@ export function createAuthSettingsManager(options: AuthSettingsManagerOptions) {
 
   const managed: ManagedField[] = [
     ['localLoginEnabled', s.localLoginEnabled] as const,
+    ['registrationEnabled', s.registrationEnabled] as const,
     ...Object.entries(OIDC_FIELDS).map(([field, setting]) => [`oidc.${field}`, setting] as const),
   ].flatMap(([field, setting]) => {
     const source = sourceOf(setting);
@@ -148,6 +152,12 @@ export function createAuthSettingsManager(options: AuthSettingsManagerOptions) {
     const enabledByDefault = pinned(s.oidcIssuer) && pinned(s.oidcClientId);
     return {
       localLoginEnabled: pick(s.localLoginEnabled, values.localLoginEnabled, stored?.localLoginEnabled, true),
+      registrationEnabled: pick(
+        s.registrationEnabled,
+        values.registrationEnabled,
+        stored?.registrationEnabled,
+        values.registrationEnabled,
+      ),
       oidc: {
         enabled: pick(s.oidcEnabled, values.oidcEnabled, saved.enabled, enabledByDefault),
         displayName: pick(s.oidcDisplayName, values.oidcDisplayName ?? null, saved.displayName, null),
@@ -256,6 +266,12 @@ export function createAuthSettingsManager(options: AuthSettingsManagerOptions) {
           if (pinned(s.localLoginEnabled)) {
             if (patch.localLoginEnabled !== before.localLoginEnabled) throw managedError('localLoginEnabled');
           } else next.localLoginEnabled = patch.localLoginEnabled;
+        }
+        if (patch.registrationEnabled !== undefined) {
+          if (pinned(s.registrationEnabled)) {
+            if (patch.registrationEnabled !== before.registrationEnabled)
+              throw managedError('registrationEnabled');
+          } else next.registrationEnabled = patch.registrationEnabled;
         }
         for (const [key, raw] of Object.entries(patch.oidc ?? {})) {
           if (raw === undefined) continue;

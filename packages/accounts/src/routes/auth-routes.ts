@@ -1,4 +1,5 @@
-// /api/v1/auth: configuration for the login page, register, login, logout, me.
+// /api/v1/auth: configuration for the login page, register, login, logout, me and the session probe, and
+// changing one's own password.
 
 import { type HttpApp, selfOrigin, Type } from '@homeport/core';
 import type { FastifyReply } from 'fastify';
@@ -7,7 +8,17 @@ import { SESSION_COOKIE } from '../guards.js';
 import { usableOidc } from '../oidc/auth-settings.js';
 import { type IssuedSession, toPublicUser } from '../service.js';
 import { type RouteDeps, signedInUser } from './deps.js';
-import { AuthConfig, Credentials, ErrorBody, LoginResult, NoContent, Registration, User } from './schemas.js';
+import {
+  AuthConfig,
+  Credentials,
+  ErrorBody,
+  LoginResult,
+  NoContent,
+  PasswordChange,
+  Registration,
+  SessionProbe,
+  User,
+} from './schemas.js';
 
 /** Sets the session cookie; the same for a password login and an OIDC login. */
 export function setSessionCookie(reply: FastifyReply, deps: RouteDeps, issued: IssuedSession): void {
@@ -21,7 +32,7 @@ export function setSessionCookie(reply: FastifyReply, deps: RouteDeps, issued: I
 }
 
 export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
-  const { service, guards, settings, authSettings } = deps;
+  const { service, guards, authSettings } = deps;
   const tags = ['auth'];
 
   const requireLocalLogin = async () => {
@@ -51,7 +62,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
       const oidc = usableOidc(current);
       return {
         // Registration makes password accounts, so it goes when password sign-in does.
-        registrationEnabled: settings.registrationEnabled && current.localLoginEnabled,
+        registrationEnabled: current.registrationEnabled && current.localLoginEnabled,
         localLoginEnabled: current.localLoginEnabled,
         oidc: oidc ? { displayName: oidc.displayName, loginUrl: '/api/v1/auth/oidc/login' } : null,
       };
@@ -70,7 +81,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
     },
     async (request, reply) => {
       await requireLocalLogin();
-      if (!settings.registrationEnabled) {
+      if (!(await authSettings.current()).registrationEnabled) {
         throw new AccountsError(
           'registration_disabled',
           'forbidden',
@@ -145,5 +156,68 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
       schema: { tags, summary: 'The signed-in user', response: { 200: User, 401: ErrorBody } },
     },
     async (request) => toPublicUser(signedInUser(guards, request)),
+  );
+  app.get(
+    '/api/v1/auth/session',
+    {
+      schema: {
+        tags,
+        summary: 'Who is signed in, if anyone',
+        description:
+          'Always 200: `{ user }` for a signed-in request, `{ user: null }` otherwise. For pages that probe on ' +
+          'load (a 401 from /auth/me would be logged as an error by the browser); scripts may keep using ' +
+          '/auth/me, which answers 401 when nobody is signed in.',
+        response: { 200: SessionProbe },
+      },
+    },
+    async (request) => {
+      const principal = await guards.authenticate(request);
+      const user = principal?.kind === 'user' ? guards.userOf(request) : undefined;
+      return { user: user ? toPublicUser(user) : null };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/password',
+    {
+      preHandler: guards.requireUser,
+      schema: {
+        tags,
+        summary: 'Change my own password',
+        description:
+          'Needs the current password (a wrong one answers 403 wrong_password and counts as a failed login ' +
+          'for throttling). Ends my other sessions (this one stays), my API tokens unless keepApiTokens is ' +
+          'true, and the mount credentials issued to me. Only from a session, not with an API token.',
+        body: PasswordChange,
+        response: {
+          204: NoContent,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          409: ErrorBody,
+          429: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (principal?.kind !== 'user' || principal.via !== 'session') {
+        // A leaked token must not be able to lock its owner out, even with the password guessed.
+        throw new AccountsError(
+          'forbidden',
+          'forbidden',
+          'Change your password from a signed-in session, not with an API token',
+        );
+      }
+      await service.changeOwnPassword({
+        userId: signedInUser(guards, request).id,
+        sessionId: principal.sessionId,
+        currentPassword: request.body.currentPassword,
+        newPassword: request.body.newPassword,
+        keepApiTokens: request.body.keepApiTokens,
+        ip: request.ip,
+      });
+      return reply.status(204).send(null);
+    },
   );
 }

@@ -16,6 +16,7 @@ export function registerAuthSettingsRoutes(app: HttpApp, deps: RouteDeps): void 
     const { hasClientSecret, ...oidc } = settings.oidc;
     return {
       localLoginEnabled: settings.localLoginEnabled,
+      registrationEnabled: settings.registrationEnabled,
       oidc: {
         ...oidc,
         clientSecretSet: hasClientSecret,

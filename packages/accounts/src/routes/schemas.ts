@@ -1,15 +1,27 @@
 // Request and response schemas of the accounts routes (validated by Fastify, published in the OpenAPI document).
 
 import { Type } from '@homeport/core';
+import {
+  PASSWORD_MAX_BYTES,
+  PASSWORD_RULE_TEXT,
+  USERNAME_CHARACTERS,
+  USERNAME_MAX_LENGTH,
+  USERNAME_MIN_LENGTH,
+  USERNAME_RULE_TEXT,
+} from '../rules.js';
 
 export const Username = Type.String({
-  minLength: 3,
-  maxLength: 64,
-  pattern: '^[A-Za-z0-9_-]+$',
-  description: '3–64 characters of A–Z, a–z, 0–9, _ and -; unique ignoring case',
+  minLength: USERNAME_MIN_LENGTH,
+  maxLength: USERNAME_MAX_LENGTH,
+  pattern: USERNAME_CHARACTERS,
+  description: `${USERNAME_RULE_TEXT}; unique ignoring case`,
 });
-// Byte length (8–1024) is checked after parsing; characters bound it loosely here.
-export const Password = Type.String({ minLength: 1, maxLength: 1024, description: '8–1024 bytes' });
+// Byte length is checked after parsing (rules.ts); characters bound it loosely here.
+export const Password = Type.String({
+  minLength: 1,
+  maxLength: PASSWORD_MAX_BYTES,
+  description: PASSWORD_RULE_TEXT,
+});
 export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('member')]);
 export const StatusSchema = Type.Union([Type.Literal('active'), Type.Literal('disabled')]);
 
@@ -28,6 +40,21 @@ export const Credentials = Type.Object(
 );
 export const Registration = Type.Object(
   { username: Username, password: Password },
+  { additionalProperties: false },
+);
+
+export const SessionProbe = Type.Object({
+  user: Type.Union([User, Type.Null()], { description: 'null when nobody is signed in' }),
+});
+
+export const PasswordChange = Type.Object(
+  {
+    currentPassword: Password,
+    newPassword: Password,
+    keepApiTokens: Type.Optional(
+      Type.Boolean({ description: 'Keep my API tokens (by default a new password ends them)' }),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -132,6 +159,9 @@ const UnknownUsers = Type.Union([Type.Literal('create'), Type.Literal('refuse')]
 
 export const AuthSettingsView = Type.Object({
   localLoginEnabled: Type.Boolean(),
+  registrationEnabled: Type.Boolean({
+    description: 'Anyone may create a member account at /register (only while password sign-in is on)',
+  }),
   oidc: Type.Object({
     enabled: Type.Boolean(),
     displayName: Type.Union([Type.String(), Type.Null()]),
@@ -160,6 +190,7 @@ export const AuthSettingsView = Type.Object({
 export const AuthSettingsUpdate = Type.Object(
   {
     localLoginEnabled: Type.Optional(Type.Boolean()),
+    registrationEnabled: Type.Optional(Type.Boolean()),
     oidc: Type.Optional(
       Type.Object(
         {

@@ -52,7 +52,8 @@ export interface SessionRepository {
   /** Deletes one session of a user; false when it was not theirs or did not exist. */
   deleteForUser(userId: string, sessionId: string): Promise<boolean>;
   deleteById(sessionId: string): Promise<void>;
-  deleteAllForUser(userId: string): Promise<number>;
+  /** Ends every session of a user but `exceptSessionId` (the one changing its own password); returns how many. */
+  deleteAllForUser(userId: string, exceptSessionId?: string): Promise<number>;
   deleteExpired(now: number): Promise<number>;
   touch(sessionId: string, lastSeenAt: string): Promise<void>;
 }
@@ -157,6 +158,7 @@ export interface OidcSessionRepository {
  */
 export interface StoredAuthSettings {
   localLoginEnabled?: boolean;
+  registrationEnabled?: boolean;
   oidc?: {
     enabled?: boolean;
     displayName?: string | null;

@@ -152,7 +152,8 @@ function createSessionRepository(db: SqliteDatabase): SessionRepository {
   );
   const deleteOne = db.prepare('DELETE FROM sessions WHERE id = ? AND user_id = ?');
   const deleteById = db.prepare('DELETE FROM sessions WHERE id = ?');
-  const deleteAll = db.prepare('DELETE FROM sessions WHERE user_id = ?');
+  // `id IS NOT NULL` holds for every row, so a null exception deletes them all.
+  const deleteAll = db.prepare('DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?');
   const deleteExpired = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
   const touch = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ?');
   return {
@@ -176,8 +177,8 @@ function createSessionRepository(db: SqliteDatabase): SessionRepository {
     async deleteById(sessionId) {
       deleteById.run(sessionId);
     },
-    async deleteAllForUser(userId) {
-      return deleteAll.run(userId).changes;
+    async deleteAllForUser(userId, exceptSessionId) {
+      return deleteAll.run(userId, exceptSessionId ?? null).changes;
     },
     async deleteExpired(now) {
       return deleteExpired.run(now).changes;
