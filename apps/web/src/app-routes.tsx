@@ -1,22 +1,23 @@
-// Every URL of the SPA and what renders there; pages behind the shell are loaded on demand.
-import { lazy } from 'react';
+// Every URL of the SPA and what renders there; pages behind the shell are loaded on demand (and can be
+// fetched again when that failed, see lazy-page.tsx).
 import { Navigate, Route, Routes } from 'react-router';
 import { RequireAuth } from './auth/require-auth';
 import { AppLayout } from './layout/app-layout';
+import { lazyPage } from './lib/lazy-page';
 import { LoginPage } from './pages/auth/login-page';
 import { RegisterPage } from './pages/auth/register-page';
 import { AdminOnly, SettingsIndex } from './pages/settings/settings-guards';
 
-const StoragePage = lazy(() => import('./pages/storage/storage-page'));
-const RoomsPage = lazy(() => import('./pages/placeholders/rooms-page'));
-const DeploysPage = lazy(() => import('./pages/placeholders/deploys-page'));
-const SettingsPage = lazy(() => import('./pages/settings/settings-page'));
-const UsersPanel = lazy(() => import('./pages/settings/users/users-panel'));
-const TokensPanel = lazy(() => import('./pages/settings/tokens/tokens-panel'));
-const SessionsPanel = lazy(() => import('./pages/settings/sessions/sessions-panel'));
-const AuthenticationPanel = lazy(() => import('./pages/settings/authentication/authentication-panel'));
-const SignInPanel = lazy(() => import('./pages/settings/sign-in/sign-in-panel'));
-const NotFoundPage = lazy(() => import('./pages/not-found-page'));
+const StoragePage = lazyPage(() => import('./pages/storage/storage-page'));
+const RoomsPage = lazyPage(() => import('./pages/placeholders/rooms-page'));
+const DeploysPage = lazyPage(() => import('./pages/placeholders/deploys-page'));
+const SettingsPage = lazyPage(() => import('./pages/settings/settings-page'));
+const UsersPanel = lazyPage(() => import('./pages/settings/users/users-panel'));
+const TokensPanel = lazyPage(() => import('./pages/settings/tokens/tokens-panel'));
+const SessionsPanel = lazyPage(() => import('./pages/settings/sessions/sessions-panel'));
+const AuthenticationPanel = lazyPage(() => import('./pages/settings/authentication/authentication-panel'));
+const SignInPanel = lazyPage(() => import('./pages/settings/sign-in/sign-in-panel'));
+const NotFoundPage = lazyPage(() => import('./pages/not-found-page'));
 
 export function AppRoutes() {
   return (

@@ -13,6 +13,7 @@ import {
 
 const settings: AuthSettings = {
   localLoginEnabled: true,
+  registrationEnabled: false,
   oidc: {
     enabled: true,
     displayName: null,
@@ -41,6 +42,7 @@ describe('Authentication form', () => {
     const update = updateFromForm({ ...form, scopes: 'openid, groups  email' }, managedFields(settings));
     expect(update).toEqual({
       localLoginEnabled: true,
+      registrationEnabled: false,
       oidc: {
         enabled: true,
         displayName: null,
@@ -53,6 +55,17 @@ describe('Authentication form', () => {
         unknownUsers: 'create',
       },
     });
+  });
+
+  it('sends the registration switch, unless the configuration sets it', () => {
+    const form = { ...formFromSettings(settings), registrationEnabled: true };
+    expect(updateFromForm(form, managedFields(settings)).registrationEnabled).toBe(true);
+    const managed = managedFields({
+      ...settings,
+      managed: [{ field: 'registrationEnabled', source: 'env', name: 'HOMEPORT_REGISTRATION_ENABLED' }],
+    });
+    expect(managed.get('registrationEnabled')).toBe('HOMEPORT_REGISTRATION_ENABLED');
+    expect(updateFromForm(form, managed)).not.toHaveProperty('registrationEnabled');
   });
 
   it('sends a typed secret, or null to remove the saved one', () => {

@@ -1,6 +1,7 @@
 // Typed client for the Homeport HTTP API: same-origin fetch with the session cookie, JSON in and out,
 // failures turned into ApiError, and a signal when the session has ended.
 import { ApiError } from './api-error';
+import { type ConnectionMonitor, isGatewayFailure } from './connection';
 import type {
   AdminUser,
   ApiToken,
@@ -8,6 +9,7 @@ import type {
   AuthResult,
   AuthSettings,
   AuthSettingsUpdate,
+  ChangePasswordInput,
   CreatedToken,
   CreateTokenInput,
   CreateUserInput,
@@ -32,6 +34,8 @@ export interface ApiClientOptions {
   baseUrl?: string;
   /** Passed in so a test can answer requests itself. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Told when a call gets no answer (and when one does), so the page can say it is reconnecting. */
+  connection?: ConnectionMonitor;
 }
 
 export interface RequestOptions {
@@ -49,6 +53,10 @@ export interface ApiClient {
     logout(): Promise<LogoutResult>;
     /** Rejects with a 401 ApiError when nobody is signed in; that is not reported as a lost session. */
     me(options?: RequestOptions): Promise<User>;
+    /** Who is signed in: null for nobody (answered 200, so the browser logs no failed request). */
+    session(options?: RequestOptions): Promise<User | null>;
+    /** Changes my own password; my other sessions end, my API tokens too unless kept. */
+    changePassword(input: ChangePasswordInput): Promise<void>;
     /** Whether I have a password, and my linked provider accounts. */
     signIn(options?: RequestOptions): Promise<MySignIn>;
     /** Starts linking my account to the provider: resolves with the provider URL to open in this tab. */
@@ -130,6 +138,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     } catch (cause) {
       // An abort is the caller's own doing; let it through untouched so it can be ignored.
       if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+      options.connection?.reportUnreachable();
       throw new ApiError({
         status: 0,
         code: 'network_error',
@@ -140,11 +149,23 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
 
     if (!response.ok) {
       const error = await readError(response);
+      // A proxy's own error page (not our JSON body) while Homeport behind it is down or restarting.
+      if (isGatewayFailure(response.status) && error.code.startsWith('http_')) {
+        options.connection?.reportUnreachable();
+        throw new ApiError({
+          status: 0,
+          code: 'network_error',
+          message: 'The Homeport server is not answering (it may be restarting). Try again shortly.',
+          cause: error,
+        });
+      }
+      options.connection?.reportReachable();
       if (response.status === 401 && !callOptions.unauthorizedIsExpected) {
         for (const listener of unauthorizedListeners) listener();
       }
       throw error;
     }
+    options.connection?.reportReachable();
     // cast: callers of 204 endpoints ask for void (logout maps it to an empty result itself)
     if (response.status === 204) return undefined as T;
     // cast: the server is this project's own and its contract lives in ./types; a mismatch is a bug
@@ -165,6 +186,10 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         (await call<LogoutResult | undefined>('POST', '/auth/logout', { unauthorizedIsExpected: true })) ??
         {},
       me: (o) => call<User>('GET', '/auth/me', { ...o, unauthorizedIsExpected: true }),
+      session: async (o) =>
+        (await call<{ user: User | null }>('GET', '/auth/session', { ...o, unauthorizedIsExpected: true }))
+          .user,
+      changePassword: (body) => call<void>('POST', '/auth/password', { body }),
       signIn: (o) => call<MySignIn>('GET', '/auth/identities', o),
       startLink: async () => (await call<{ url: string }>('POST', '/auth/oidc/link')).url,
       settings: {

@@ -1,6 +1,7 @@
 // Live updates from `/api/v1/events` (Server-Sent Events) with our own reconnect schedule.
 import { useEffect, useRef } from 'react';
 import { backoffDelay } from './backoff';
+import { useConnectionMonitor } from './connection-context';
 import type { HomeportEvent } from './types';
 
 export interface UseEventsOptions {
@@ -38,6 +39,7 @@ export function useEvents(
     onReconnectRef.current = options.onReconnect;
   });
 
+  const monitor = useConnectionMonitor();
   const enabled = options.enabled ?? true;
   const topicsKey = [...topics].sort().join(',');
   const typesKey = [...(options.types ?? [])].sort().join(',');
@@ -64,12 +66,14 @@ export function useEvents(
     };
 
     const connect = () => {
+      retryTimer = undefined;
       const url =
         lastEventId === undefined ? baseUrl : `${baseUrl}&lastEventId=${encodeURIComponent(lastEventId)}`;
       const current = new EventSource(url, { withCredentials: true });
       source = current;
       current.addEventListener('open', () => {
         attempt = 0;
+        monitor?.reportReachable();
         if (hasOpened) onReconnectRef.current?.();
         hasOpened = true;
       });
@@ -78,6 +82,8 @@ export function useEvents(
         // some HTTP errors); close it and come back on our backoff schedule instead.
         current.close();
         if (stopped) return;
+        // EventSource does not say why; a dropped stream is often the first sign the server is gone.
+        void monitor?.check();
         retryTimer = setTimeout(connect, backoffDelay(attempt));
         attempt += 1;
       });
@@ -85,12 +91,20 @@ export function useEvents(
     };
 
     connect();
+    // Once the server answers again, reconnect at once instead of when the backoff timer says.
+    const unsubscribe = monitor?.onReconnect(() => {
+      if (stopped || retryTimer === undefined) return;
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
+      if (source?.readyState === EventSource.CLOSED) connect();
+    });
     return () => {
+      unsubscribe?.();
       stopped = true;
       clearTimeout(retryTimer);
       source?.close();
     };
-  }, [enabled, topicsKey, typesKey]);
+  }, [enabled, topicsKey, typesKey, monitor]);
 }
 
 /** The stream is input from outside the page: check its shape instead of trusting a cast. */

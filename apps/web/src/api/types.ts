@@ -41,6 +41,8 @@ export type UnknownUsersPolicy = 'create' | 'refuse';
 /** Settings → Authentication as the server has them in effect. The client secret is never sent back. */
 export interface AuthSettings {
   localLoginEnabled: boolean;
+  /** Anyone may create a member account at /register (only while password sign-in is on). */
+  registrationEnabled: boolean;
   oidc: {
     enabled: boolean;
     displayName: string | null;
@@ -64,6 +66,7 @@ export interface AuthSettings {
 /** Fields left out keep their value; `clientSecret: null` removes the secret. */
 export interface AuthSettingsUpdate {
   localLoginEnabled?: boolean;
+  registrationEnabled?: boolean;
   oidc?: Partial<Omit<AuthSettings['oidc'], 'clientSecretSet' | 'redirectUri' | 'postLogoutRedirectUri'>> & {
     clientSecret?: string | null;
   };
@@ -83,6 +86,13 @@ export interface AuthConfig {
   registrationEnabled: boolean;
   localLoginEnabled: boolean;
   oidc: OidcConfig | null;
+}
+
+/** `POST /auth/password`: my own password; other sessions end, API tokens too unless kept. */
+export interface ChangePasswordInput {
+  currentPassword: string;
+  newPassword: string;
+  keepApiTokens?: boolean;
 }
 
 export interface Credentials {

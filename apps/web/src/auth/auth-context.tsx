@@ -2,6 +2,7 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { useApi } from '../api/api-context';
 import { ApiError } from '../api/api-error';
+import { useOnReconnect } from '../api/connection-context';
 import type { Credentials, User } from '../api/types';
 
 /**
@@ -43,12 +44,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: `generation` is the refresh trigger itself
   useEffect(() => {
     const controller = new AbortController();
-    api.auth.me({ signal: controller.signal }).then(
-      (user) => setState({ status: 'signed-in', user }),
+    // The probe answers 200 { user: null } for nobody: a 401 would be logged in the console on every load.
+    api.auth.session({ signal: controller.signal }).then(
+      (user) => setState(user ? { status: 'signed-in', user } : { status: 'signed-out' }),
       (error: unknown) => {
         if (controller.signal.aborted) return;
         if (error instanceof ApiError && error.status === 401) setState({ status: 'signed-out' });
-        else setState({ status: 'error', error });
+        else setState((current) => (current.status === 'signed-in' ? current : { status: 'error', error }));
       },
     );
     return () => controller.abort();
@@ -104,6 +106,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setState((current) => (current.status === 'error' ? { status: 'loading' } : current));
     setGeneration((n) => n + 1);
   }, []);
+
+  // Could not say who is signed in because the server was away: ask again when it is back.
+  useOnReconnect(() => {
+    if (state.status === 'error') refresh();
+  });
 
   const value = useMemo(
     () => ({ state, login, register, logout, markSignedOut, refresh }),

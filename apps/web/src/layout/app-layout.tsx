@@ -2,13 +2,15 @@
 import { AppShell } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Suspense } from 'react';
-import { Outlet } from 'react-router';
+import { Outlet, useLocation } from 'react-router';
 import { FullPageLoader } from '../components/full-page-loader';
+import { RouteErrorBoundary } from '../components/route-error-boundary';
 import { AppHeader } from './app-header';
 import { AppNavbar } from './app-navbar';
 
 export function AppLayout() {
   const [opened, { toggle, close }] = useDisclosure(false);
+  const { pathname } = useLocation();
 
   return (
     <AppShell
@@ -23,10 +25,12 @@ export function AppLayout() {
         <AppNavbar onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
-        {/* Pages are loaded on demand; the shell stays on screen while one arrives. */}
-        <Suspense fallback={<FullPageLoader />}>
-          <Outlet />
-        </Suspense>
+        {/* Pages are loaded on demand; the shell stays on screen while one arrives, or when one fails. */}
+        <RouteErrorBoundary resetKey={pathname}>
+          <Suspense fallback={<FullPageLoader />}>
+            <Outlet />
+          </Suspense>
+        </RouteErrorBoundary>
       </AppShell.Main>
     </AppShell>
   );

@@ -29,3 +29,10 @@ export function formatRelative(iso: string | null, fallback = '—', now: number
   }
   return relative.format(0, 'second');
 }
+
+const timeOfDay = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+
+/** "14:05:09": a moment today, e.g. when the connection was lost. */
+export function formatTime(epochMs: number): string {
+  return timeOfDay.format(new Date(epochMs));
+}

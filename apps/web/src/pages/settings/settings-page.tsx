@@ -1,9 +1,12 @@
 // /settings: tabs for Users and Authentication (admins only), Sign-in, API tokens and Sessions, each its own
 // sub-route.
 import { Tabs } from '@mantine/core';
+import { Suspense } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { useCurrentUser } from '../../auth/auth-context';
 import { PageHeader } from '../../components/page-header';
+import { RouteErrorBoundary } from '../../components/route-error-boundary';
+import { TableSkeleton } from '../../components/table-skeleton';
 
 interface SettingsTab {
   value: string;
@@ -47,7 +50,12 @@ export default function SettingsPage() {
         {/* Only the active panel mounts, so the one <Outlet /> renders inside the panel its tab controls. */}
         {visible.map((tab) => (
           <Tabs.Panel key={tab.value} value={tab.value}>
-            <Outlet />
+            {/* A tab whose code fails to load keeps the tabs usable around its error. */}
+            <RouteErrorBoundary resetKey={pathname}>
+              <Suspense fallback={<TableSkeleton />}>
+                <Outlet />
+              </Suspense>
+            </RouteErrorBoundary>
           </Tabs.Panel>
         ))}
       </Tabs>

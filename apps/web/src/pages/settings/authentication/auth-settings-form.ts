@@ -5,6 +5,7 @@ import type { AuthSettings, AuthSettingsUpdate, UnknownUsersPolicy } from '../..
 
 export interface AuthSettingsForm {
   localLoginEnabled: boolean;
+  registrationEnabled: boolean;
   oidcEnabled: boolean;
   displayName: string;
   issuer: string;
@@ -26,6 +27,7 @@ export type FormField = keyof AuthSettingsForm;
 /** API field path (as in `managed` and in error messages) → form field. */
 const fieldByPath: Record<string, FormField> = {
   localLoginEnabled: 'localLoginEnabled',
+  registrationEnabled: 'registrationEnabled',
   'oidc.enabled': 'oidcEnabled',
   'oidc.displayName': 'displayName',
   'oidc.issuer': 'issuer',
@@ -43,6 +45,7 @@ export function formFromSettings(settings: AuthSettings): AuthSettingsForm {
   const { oidc } = settings;
   return {
     localLoginEnabled: settings.localLoginEnabled,
+    registrationEnabled: settings.registrationEnabled,
     oidcEnabled: oidc.enabled,
     displayName: oidc.displayName ?? '',
     issuer: oidc.issuer ?? '',
@@ -97,6 +100,7 @@ export function updateFromForm(
   put('unknownUsers', 'unknownUsers', form.unknownUsers);
   return {
     ...(managed.has('localLoginEnabled') ? {} : { localLoginEnabled: form.localLoginEnabled }),
+    ...(managed.has('registrationEnabled') ? {} : { registrationEnabled: form.registrationEnabled }),
     oidc,
   };
 }

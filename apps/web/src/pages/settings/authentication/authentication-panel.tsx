@@ -1,5 +1,6 @@
-// Settings → Authentication (admins only): password sign-in on or off, and the OpenID provider (issuer,
-// client, scopes, claims, who may get in). Fields set by env or the config file are shown but locked.
+// Settings → Authentication (admins only): password sign-in and self-registration on or off, and the OpenID
+// provider (issuer, client, scopes, claims, who may get in). Fields set by env or the config file are shown
+// but locked.
 import {
   Alert,
   Button,
@@ -97,6 +98,17 @@ function SettingsForm({ settings, onSaved }: { settings: AuthSettings; onSaved: 
           {...common(
             'localLoginEnabled',
             'Username and password. It can be turned off only while an admin can sign in with the provider.',
+          )}
+        />
+        <Switch
+          label="Anyone may create an account"
+          checked={form.registrationEnabled}
+          onChange={(event) => set('registrationEnabled', event.currentTarget.checked)}
+          {...common(
+            'registrationEnabled',
+            form.localLoginEnabled
+              ? 'Offers “Create one” on the login page: whoever can open this server gets a member account. Off, only admins add people.'
+              : 'Needs password sign-in: registration makes password accounts.',
           )}
         />
 

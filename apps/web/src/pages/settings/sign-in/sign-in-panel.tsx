@@ -1,5 +1,5 @@
-// Settings → Sign-in: how I sign in (password, provider accounts) and "Link <provider> account", which is
-// also where the OIDC callback lands after linking (?linked=1 or ?error=<code>).
+// Settings → Sign-in: how I sign in (password, provider accounts), "Change password" and "Link <provider>
+// account", which is also where the OIDC callback lands after linking (?linked=1 or ?error=<code>).
 import { Alert, Badge, Button, Card, Group, Stack, Text } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { useSearchParams } from 'react-router';
@@ -11,6 +11,7 @@ import { useAsyncData } from '../../../hooks/use-async-data';
 import { formatDateTime, formatRelative } from '../../../lib/format';
 import { notifyFailure } from '../../../lib/notify';
 import { oidcErrorMessage } from '../../auth/oidc-error-message';
+import { ChangePasswordModal } from './change-password-modal';
 
 export default function SignInPanel() {
   const api = useApi();
@@ -25,6 +26,7 @@ export default function SignInPanel() {
   const [searchParams] = useSearchParams();
   const error = searchParams.get('error');
   const linked = searchParams.get('linked') === '1';
+  const [changing, setChanging] = useState(false);
 
   return (
     <AsyncContent
@@ -57,10 +59,17 @@ export default function SignInPanel() {
                       : 'You have no password; an administrator can set one.'}
                   </Text>
                 </div>
-                <Badge variant="light" color={mine.password ? 'teal' : 'gray'}>
-                  {mine.password ? 'set' : 'none'}
-                </Badge>
+                {mine.password ? (
+                  <Button variant="default" onClick={() => setChanging(true)}>
+                    Change password
+                  </Button>
+                ) : (
+                  <Badge variant="light" color="gray">
+                    none
+                  </Badge>
+                )}
               </Group>
+              <ChangePasswordModal opened={changing} onClose={() => setChanging(false)} />
             </Card>
             <Card withBorder>
               <Stack gap="sm">

@@ -71,7 +71,7 @@ function AddUserForm({ onCancel, onCreated }: { onCancel: () => void; onCreated:
         />
         <SecretInput
           label="Password"
-          description="At least 8 characters; the person can change it later."
+          description="At least 8 characters. Pass it on safely; they can change it in Settings → Sign-in."
           autoComplete="new-password"
           value={password}
           onChange={(event) => setPassword(event.currentTarget.value)}

@@ -3,8 +3,12 @@ import { Button, Checkbox, Group, Modal, Stack, Text } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../../../api/api-context';
 import type { User } from '../../../api/types';
-import { validatePassword } from '../../../auth/validation';
-import { SecretInput } from '../../../components/secret-input';
+import {
+  checkNewPassword,
+  hasProblems,
+  type NewPasswordErrors,
+  NewPasswordFields,
+} from '../../../components/new-password-fields';
 import { notifyFailure, notifySuccess } from '../../../lib/notify';
 import { accountFieldErrors } from './account-errors';
 
@@ -30,17 +34,14 @@ function ResetPasswordForm({ user, onDone }: { user: User; onDone: () => void })
   const [password, setPassword] = useState('');
   const [keepApiTokens, setKeepApiTokens] = useState(false);
   const [confirm, setConfirm] = useState('');
-  const [errors, setErrors] = useState<{ password?: string | undefined; confirm?: string | undefined }>({});
+  const [errors, setErrors] = useState<NewPasswordErrors>({});
   const [pending, setPending] = useState(false);
 
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const found = {
-      password: validatePassword(password),
-      confirm: confirm === password ? undefined : 'Passwords do not match',
-    };
+    const found = checkNewPassword(password, confirm);
     setErrors(found);
-    if (found.password || found.confirm) return;
+    if (hasProblems(found)) return;
 
     setPending(true);
     try {
@@ -60,22 +61,15 @@ function ResetPasswordForm({ user, onDone }: { user: User; onDone: () => void })
       <Stack gap="md">
         <Text size="sm">
           Choose a new password for <strong>{user.username}</strong> and pass it on to them safely. This signs
-          them out everywhere and ends their API tokens.
+          them out everywhere and ends their API tokens unless you keep them.
         </Text>
-        <SecretInput
-          label="New password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(event) => setPassword(event.currentTarget.value)}
-          error={errors.password}
-          data-autofocus
-        />
-        <SecretInput
-          label="Confirm new password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(event) => setConfirm(event.currentTarget.value)}
-          error={errors.confirm}
+        <NewPasswordFields
+          password={password}
+          confirm={confirm}
+          onPassword={setPassword}
+          onConfirm={setConfirm}
+          errors={errors}
+          autoFocus
         />
         <Checkbox
           label="Keep their API tokens"

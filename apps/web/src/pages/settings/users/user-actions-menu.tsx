@@ -1,6 +1,8 @@
-// Per-user menu in the Users table: change role, disable or enable, reset password, unlink a provider account.
+// Per-user menu in the Users table: change role, disable or enable, reset password (or, on my own row, change
+// it where I need the current one), unlink a provider account.
 import { Button, Menu, Text } from '@mantine/core';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { useApi } from '../../../api/api-context';
 import { ApiError } from '../../../api/api-error';
 import type { AdminUser, Identity, UpdateUserInput, User } from '../../../api/types';
@@ -106,7 +108,14 @@ export function UserActionsMenu({ user, me, onChanged, onResetPassword, onUnlink
           <Menu.Item onClick={toggleStatus} {...(user.status === 'active' ? { color: 'red' } : {})}>
             {user.status === 'active' ? 'Disable' : 'Enable'}
           </Menu.Item>
-          <Menu.Item onClick={() => onResetPassword(user)}>Reset password…</Menu.Item>
+          {isSelf ? (
+            // My own password is changed with the current one, and keeps this session (Settings → Sign-in).
+            <Menu.Item component={Link} to="/settings/sign-in">
+              Change my password…
+            </Menu.Item>
+          ) : (
+            <Menu.Item onClick={() => onResetPassword(user)}>Reset password…</Menu.Item>
+          )}
           {user.signIn.identities.map((identity) => (
             <Menu.Item key={identity.id} color="red" onClick={() => onUnlink(user, identity)}>
               Unlink {identityLabel(identity)}…

@@ -1,5 +1,5 @@
 // Settings → Users (admins only): every account, kept current by the `accounts.users` event topic.
-import { Badge, Button, Group, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Group, Text } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { useApi } from '../../../api/api-context';
 import { ApiError } from '../../../api/api-error';
@@ -7,8 +7,10 @@ import { useEvents } from '../../../api/events';
 import type { AdminUser, Identity, User } from '../../../api/types';
 import { useAuth, useCurrentUser } from '../../../auth/auth-context';
 import { AsyncContent } from '../../../components/async-content';
-import { ConfirmModal } from '../../../components/confirm-modal';
+import { LiveDataHint } from '../../../components/live-data-hint';
+import { type ListColumn, ResponsiveList } from '../../../components/responsive-list';
 import { TableSkeleton } from '../../../components/table-skeleton';
+import { useConfirm } from '../../../components/use-confirm';
 import { useAsyncData } from '../../../hooks/use-async-data';
 import { formatDateTime } from '../../../lib/format';
 import { notifyFailure, notifySuccess } from '../../../lib/notify';
@@ -18,6 +20,47 @@ import { identityLabel, UserActionsMenu } from './user-actions-menu';
 
 const userEventTypes = ['user.created', 'user.updated'] as const;
 
+function userColumns(me: User): ListColumn<AdminUser>[] {
+  return [
+    {
+      header: 'Username',
+      phone: 'title',
+      cell: (user) => (
+        <Group gap="xs" wrap="nowrap">
+          <Text size="sm" fw={500}>
+            {user.username}
+          </Text>
+          {user.id === me.id && (
+            <Badge size="xs" variant="outline">
+              you
+            </Badge>
+          )}
+        </Group>
+      ),
+    },
+    {
+      header: 'Role',
+      phone: 'title',
+      cell: (user) => (
+        <Badge variant="light" color={user.role === 'admin' ? 'blue' : 'gray'}>
+          {user.role}
+        </Badge>
+      ),
+    },
+    {
+      header: 'Status',
+      phone: 'title',
+      cell: (user) => (
+        <Badge variant="dot" color={user.status === 'active' ? 'teal' : 'gray'}>
+          {user.status}
+        </Badge>
+      ),
+    },
+    { header: 'Signs in with', cell: (user) => <SignInMethods user={user} /> },
+    { header: 'Created', cell: (user) => <Text size="sm">{formatDateTime(user.createdAt)}</Text> },
+  ];
+}
+
 export default function UsersPanel() {
   const api = useApi();
   const me = useCurrentUser();
@@ -26,27 +69,35 @@ export default function UsersPanel() {
   const { reload } = users;
   const [adding, setAdding] = useState(false);
   const [resetting, setResetting] = useState<User | null>(null);
-  // Kept after closing so the dialog's text does not vanish during its closing animation.
-  const [unlinking, setUnlinking] = useState<{ user: AdminUser; identity: Identity } | null>(null);
-  const [unlinkOpen, setUnlinkOpen] = useState(false);
 
-  const unlink = async () => {
-    if (!unlinking) return;
-    const { user, identity } = unlinking;
-    try {
-      await api.users.unlink(user.id, identity.id);
-      notifySuccess(`${identityLabel(identity)} is no longer linked to ${user.username}`);
-      reload();
-    } catch (error) {
-      notifyFailure(
-        `Could not unlink ${identityLabel(identity)}`,
-        error instanceof ApiError && error.code === 'admin_lockout'
-          ? new Error(`${error.message} Turn password sign-in back on, or make another admin first.`)
-          : error,
-      );
-      throw error;
-    }
-  };
+  const unlink = useConfirm<{ user: AdminUser; identity: Identity }>({
+    title: ({ identity }) => `Unlink ${identityLabel(identity)}?`,
+    confirmLabel: () => 'Unlink',
+    body: ({ user }) => (
+      <Text size="sm">
+        {user.username} will no longer be able to sign in with this provider account, and the sessions opened
+        with it end now.
+        {!user.signIn.password && user.signIn.identities.length === 1
+          ? ' They have no password, so they will not be able to sign in at all until an admin sets one.'
+          : ''}
+      </Text>
+    ),
+    onConfirm: async ({ user, identity }) => {
+      try {
+        await api.users.unlink(user.id, identity.id);
+        notifySuccess(`${identityLabel(identity)} is no longer linked to ${user.username}`);
+        reload();
+      } catch (error) {
+        notifyFailure(
+          `Could not unlink ${identityLabel(identity)}`,
+          error instanceof ApiError && error.code === 'admin_lockout'
+            ? new Error(`${error.message} Turn password sign-in back on, or make another admin first.`)
+            : error,
+        );
+        throw error;
+      }
+    },
+  });
 
   // Another admin's change (or this one's, from another tab) arrives as an event; reloading the list
   // keeps ordering and every field exactly as the server has them.
@@ -69,75 +120,31 @@ export default function UsersPanel() {
   return (
     <>
       <Group justify="space-between" mb="md">
-        <Text c="dimmed" size="sm">
-          People who can sign in to this Homeport.
-        </Text>
+        <Group gap="xs">
+          <Text c="dimmed" size="sm">
+            People who can sign in to this Homeport.
+          </Text>
+          <LiveDataHint />
+        </Group>
         <Button onClick={() => setAdding(true)}>Add user</Button>
       </Group>
       <AsyncContent result={users} errorTitle="Could not load users" skeleton={<TableSkeleton rows={4} />}>
         {(list) => (
-          <Table.ScrollContainer minWidth={640}>
-            <Table verticalSpacing="sm" highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Username</Table.Th>
-                  <Table.Th>Role</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Signs in with</Table.Th>
-                  <Table.Th>Created</Table.Th>
-                  <Table.Th>
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.map((user) => (
-                  <Table.Tr key={user.id}>
-                    <Table.Td>
-                      <Group gap="xs" wrap="nowrap">
-                        <Text size="sm" fw={500}>
-                          {user.username}
-                        </Text>
-                        {user.id === me.id && (
-                          <Badge size="xs" variant="outline">
-                            you
-                          </Badge>
-                        )}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge variant="light" color={user.role === 'admin' ? 'blue' : 'gray'}>
-                        {user.role}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge variant="dot" color={user.status === 'active' ? 'teal' : 'gray'}>
-                        {user.status}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <SignInMethods user={user} />
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{formatDateTime(user.createdAt)}</Text>
-                    </Table.Td>
-                    <Table.Td ta="right">
-                      <UserActionsMenu
-                        user={user}
-                        me={me}
-                        onChanged={onChanged}
-                        onResetPassword={setResetting}
-                        onUnlink={(target, identity) => {
-                          setUnlinking({ user: target, identity });
-                          setUnlinkOpen(true);
-                        }}
-                      />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <ResponsiveList
+            items={list}
+            itemKey={(user) => user.id}
+            itemLabel={(user) => `User ${user.username}`}
+            columns={userColumns(me)}
+            actions={(user) => (
+              <UserActionsMenu
+                user={user}
+                me={me}
+                onChanged={onChanged}
+                onResetPassword={setResetting}
+                onUnlink={(target, identity) => unlink.ask({ user: target, identity })}
+              />
+            )}
+          />
         )}
       </AsyncContent>
       <AddUserModal
@@ -149,21 +156,7 @@ export default function UsersPanel() {
         }}
       />
       <ResetPasswordModal user={resetting} onClose={() => setResetting(null)} />
-      <ConfirmModal
-        opened={unlinkOpen}
-        title={unlinking ? `Unlink ${identityLabel(unlinking.identity)}?` : ''}
-        confirmLabel="Unlink"
-        onConfirm={unlink}
-        onClose={() => setUnlinkOpen(false)}
-      >
-        <Text size="sm">
-          {unlinking?.user.username} will no longer be able to sign in with this provider account, and the
-          sessions opened with it end now.
-          {unlinking && !unlinking.user.signIn.password && unlinking.user.signIn.identities.length === 1
-            ? ' They have no password, so they will not be able to sign in at all until an admin sets one.'
-            : ''}
-        </Text>
-      </ConfirmModal>
+      {unlink.dialog}
     </>
   );
 }
