@@ -107,8 +107,8 @@ export async function startOidcProvider(options: StartOidcProviderOptions): Prom
     },
   };
 
-  // Loaded on first use: importing oidc-provider prints a runtime warning on Node 20 and costs every
-  // test file that imports the testkit a second of start-up.
+  // Loaded on first use: importing oidc-provider costs every test file that imports the testkit a second of
+  // start-up. Pinned to 8.x: 9.x supports only Node 22+ (it warns on import), and Homeport promises 20.19.
   const { default: Provider } = await import('oidc-provider');
   const provider = new Provider(issuer, configuration);
   const handle = provider.callback();
