@@ -13,6 +13,7 @@ export type NasErrorCode =
   | 'node_offline'
   | 'node_token_mismatch'
   | 'credential_invalid'
+  | 'credential_not_found'
   | 'too_many_nodes'
   | 'too_many_credentials';
 

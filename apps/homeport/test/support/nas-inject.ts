@@ -58,12 +58,43 @@ export function nasHarness(app: () => TestApp) {
       });
     },
 
-    heartbeat(nodeId: string, nodeToken: string) {
+    /** `exports`: the space of each export, as the agent measures it at every heartbeat. */
+    heartbeat(nodeId: string, nodeToken: string, exports?: readonly Record<string, unknown>[]) {
       return app().app.inject({
         method: 'POST',
         url: `/api/v1/nodes/${nodeId}/heartbeat`,
         headers: bearer(nodeToken),
-        payload: { nodeId, status: 'online', lastSeenAt: new Date().toISOString() },
+        payload: {
+          nodeId,
+          status: 'online',
+          lastSeenAt: new Date().toISOString(),
+          ...(exports ? { exports } : {}),
+        },
+      });
+    },
+
+    /** GET a JSON route with a bearer token; the body parsed. */
+    async get<T>(token: string, url: string): Promise<{ status: number; body: T; raw: string }> {
+      const response = await app().app.inject({ url, headers: bearer(token) });
+      // The route's response schema; each test asserts on what it reads.
+      return { status: response.statusCode, body: response.json() as T, raw: response.body };
+    },
+
+    /** The signed-in user's own outstanding credentials. */
+    async mine(token: string) {
+      const response = await app().app.inject({
+        url: '/api/v1/mount-credentials/mine',
+        headers: bearer(token),
+      });
+      // The route's response schema.
+      return (response.json() as { credentials: { username: string; exportId: string }[] }).credentials;
+    },
+
+    revokeOne(token: string, username: string) {
+      return app().app.inject({
+        method: 'POST',
+        url: `/api/v1/mount-credentials/${encodeURIComponent(username)}/revoke`,
+        headers: bearer(token),
       });
     },
 

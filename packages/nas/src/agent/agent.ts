@@ -9,7 +9,7 @@ import { createAgentServer, type DavRequestHandler } from './agent-server.js';
 import { type AgentIdentity, openAgentState } from './agent-state.js';
 import { type ControlClient, ControlPlaneError, createControlClient } from './control-client.js';
 import { createCredentialGate } from './credential-gate.js';
-import { type AgentExport, capacityOf } from './export-specs.js';
+import { type AgentExport, spaceOf } from './export-specs.js';
 
 export interface AgentOptions {
   controlPlaneUrl: string;
@@ -171,7 +171,7 @@ export function createAgent(options: AgentOptions): Agent {
         path: item.root,
         mountPath: item.mountPath,
         protocols: ['webdav'] as ['webdav'],
-        capacityBytes: await capacityOf(item.root),
+        ...(await spaceOf(item.root)),
         tags: [],
       })),
     );
@@ -184,9 +184,15 @@ export function createAgent(options: AgentOptions): Agent {
     });
   };
 
+  /** Space of each synced export, measured now (one statfs each): free space changes between syncs. */
+  const measureSpace = async () => {
+    const ids = state.read().exportIds ?? [];
+    return Promise.all(ids.map(async (entry) => ({ exportId: entry.id, ...(await spaceOf(entry.root)) })));
+  };
+
   const heartbeat = async (): Promise<void> => {
     const { nodeId, nodeToken } = registered();
-    const answer = await client.heartbeat(nodeId, nodeToken, 'online');
+    const answer = await client.heartbeat(nodeId, nodeToken, 'online', await measureSpace());
     const keys = state.read().davKeys ?? [];
     if (answer.keyId !== undefined && !keys.some((entry) => entry.id === answer.keyId)) await fetchKeys();
     const known = state.read().revoked?.version ?? -1;

@@ -29,7 +29,17 @@ export interface ExportReport {
   mountPath: string;
   protocols: ['webdav'];
   capacityBytes: number | null;
+  freeBytes: number | null;
+  usedBytes: number | null;
   tags: string[];
+}
+
+/** Space of a synced export, sent with heartbeats so free space stays current between syncs. */
+export interface ExportSpaceReport {
+  exportId: string;
+  capacityBytes: number | null;
+  freeBytes: number | null;
+  usedBytes: number | null;
 }
 
 export class ControlPlaneError extends Error {
@@ -106,11 +116,17 @@ export function createControlClient(options: ControlClientOptions) {
     },
 
     /** Returns the revocation version and the current key generation the control plane announced. */
-    async heartbeat(nodeId: string, token: string, status: 'online' | 'degraded'): Promise<HeartbeatAnswer> {
+    async heartbeat(
+      nodeId: string,
+      token: string,
+      status: 'online' | 'degraded',
+      space: readonly ExportSpaceReport[] = [],
+    ): Promise<HeartbeatAnswer> {
       const response = await call('POST', `/api/v1/nodes/${encodeURIComponent(nodeId)}/heartbeat`, token, {
         nodeId,
         status,
         lastSeenAt: new Date().toISOString(),
+        ...(space.length > 0 ? { exports: space } : {}),
       });
       const number = (header: string) => {
         const value = Number(response.headers.get(header) ?? Number.NaN);

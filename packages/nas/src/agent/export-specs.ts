@@ -41,12 +41,27 @@ export function parseExportSpecs(
   });
 }
 
-/** Total bytes of the file system holding the export, as statfs reports it. */
-export async function capacityOf(root: string): Promise<number | null> {
+export interface ExportSpace {
+  /** Size of the file system holding the export. */
+  capacityBytes: number | null;
+  /** What an ordinary user may still write (`bavail`: root's reserved blocks are not theirs). */
+  freeBytes: number | null;
+  /** Blocks in use, reserved ones excluded (`blocks - bfree`), as `df` counts them. */
+  usedBytes: number | null;
+}
+
+const UNKNOWN: ExportSpace = { capacityBytes: null, freeBytes: null, usedBytes: null };
+
+/** Size, free and used bytes of the file system holding the export, as statfs reports them. */
+export async function spaceOf(root: string): Promise<ExportSpace> {
   try {
     const stats = await statfs(root);
-    return stats.blocks * stats.bsize;
+    return {
+      capacityBytes: stats.blocks * stats.bsize,
+      freeBytes: stats.bavail * stats.bsize,
+      usedBytes: (stats.blocks - stats.bfree) * stats.bsize,
+    };
   } catch {
-    return null; // not every file system answers statfs; the control plane shows "unknown"
+    return UNKNOWN; // not every file system answers statfs; the control plane shows "unknown"
   }
 }

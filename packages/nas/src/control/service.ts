@@ -11,6 +11,7 @@ import type {
   CredentialFilter,
   ExportInput,
   ExportRecord,
+  ExportSpace,
   NasStore,
   NodeRecord,
   NodeStatus,
@@ -29,6 +30,21 @@ export interface NasServiceOptions {
   credentialTtlMs: number;
   offlineThresholdMs: number;
   clock?: () => number;
+}
+
+/** Admins and the static client token (betterNAS compatibility) see addresses, machine ids and paths. */
+const seesEverything = (principal: Principal): boolean =>
+  principal.kind === 'client' || principal.role === 'admin';
+
+/**
+ * A change of free space worth telling open pages about: 0.1% of the disk (at least 1 MiB). Smaller ones
+ * are stored at once but not announced, so a busy disk does not make every page reload every heartbeat.
+ */
+function spaceMoved(before: ExportRecord, after: ExportSpace): boolean {
+  if (before.capacityBytes !== after.capacityBytes) return true;
+  if ((before.freeBytes === null) !== (after.freeBytes === null)) return true;
+  const threshold = Math.max(1 << 20, (after.capacityBytes ?? 0) / 1000);
+  return Math.abs((before.freeBytes ?? 0) - (after.freeBytes ?? 0)) >= threshold;
 }
 
 export interface RegistrationInput {
@@ -75,25 +91,33 @@ export function createNasService(options: NasServiceOptions) {
     return 'online';
   };
 
-  const nodeView = (node: NodeRecord) => ({
+  /**
+   * A node as the API shows it. `full` (admins, the static client token, the node itself) includes where it
+   * is; members see its name and status only — its address reaches them inside a mount profile, for the
+   * exports they may mount.
+   */
+  const nodeView = (node: NodeRecord, full = true) => ({
     id: node.id,
-    machineId: node.machineId,
+    ...(full ? { machineId: node.machineId } : {}),
     displayName: node.displayName,
     agentVersion: node.agentVersion,
     status: statusOf(node),
     lastSeenAt: node.lastSeenAt === null ? '' : new Date(node.lastSeenAt).toISOString(),
-    directAddress: node.directAddress,
-    relayAddress: node.relayAddress,
+    directAddress: full ? node.directAddress : null,
+    relayAddress: full ? node.relayAddress : null,
   });
 
-  const exportView = (record: ExportRecord) => ({
+  /** An export as the API shows it; members do not see the folder's path on the node. */
+  const exportView = (record: ExportRecord, full = true) => ({
     id: record.id,
     nasNodeId: record.nodeId,
     label: record.label,
-    path: record.path,
+    ...(full ? { path: record.path } : {}),
     mountPath: record.mountPath,
     protocols: record.protocols,
     capacityBytes: record.capacityBytes,
+    freeBytes: record.freeBytes,
+    usedBytes: record.usedBytes,
     tags: record.tags,
   });
 
@@ -133,7 +157,7 @@ export function createNasService(options: NasServiceOptions) {
     principal: Principal,
   ): Promise<{ record: ExportRecord; access: Access }[]> => {
     const all = await store.exports.list();
-    if (principal.kind === 'client' || principal.role === 'admin') {
+    if (principal.kind === 'client' || seesEverything(principal)) {
       return all.map((record) => ({ record, access: 'read-write' as const }));
     }
     const grants = new Map(
@@ -283,11 +307,14 @@ export function createNasService(options: NasServiceOptions) {
       events.publish(NODES_TOPIC, 'node.removed', { nodeId });
     },
 
-    /** Records a heartbeat (by our clock: the agent's is not trusted) and returns the revocation version. */
+    /**
+     * Records a heartbeat (by our clock: the agent's is not trusted) and the space of the node's exports
+     * when the agent measured it, and returns the revocation version.
+     */
     async heartbeat(
       nodeId: string,
       bearer: string | undefined,
-      body: { nodeId: string; status: NodeStatus },
+      body: { nodeId: string; status: NodeStatus; exports?: readonly ExportSpace[] | undefined },
     ) {
       const node = await authenticateNode(nodeId, bearer);
       if (body.nodeId !== nodeId) {
@@ -296,6 +323,7 @@ export function createNasService(options: NasServiceOptions) {
       const at = clock();
       await store.nodes.recordHeartbeat(nodeId, body.status, at);
       await publishStatus({ ...node, reportedStatus: body.status, lastSeenAt: at });
+      if (body.exports && body.exports.length > 0) await this.recordSpace(nodeId, body.exports);
       return { revocationVersion: await store.credentials.revocationVersion(), keyId: node.keyId };
     },
 
@@ -327,7 +355,25 @@ export function createNasService(options: NasServiceOptions) {
       }
       log.info({ nodeId, exports: records.length }, 'exports synced');
       events.publish(EXPORTS_TOPIC, 'exports.synced', { nodeId, count: records.length });
-      return records.map(exportView);
+      return records.map((record) => exportView(record));
+    },
+
+    /** Stores the space an agent measured (its own exports only) and announces changes that matter. */
+    async recordSpace(nodeId: string, space: readonly ExportSpace[]) {
+      const before = new Map(
+        (await store.exports.list()).filter((record) => record.nodeId === nodeId).map((r) => [r.id, r]),
+      );
+      const changed = new Set(await store.exports.updateSpace(nodeId, space));
+      const moved = space.filter((entry) => {
+        const old = before.get(entry.exportId);
+        return old !== undefined && changed.has(entry.exportId) && spaceMoved(old, entry);
+      });
+      if (moved.length > 0) {
+        events.publish(EXPORTS_TOPIC, 'exports.space', {
+          nodeId,
+          exportIds: moved.map((entry) => entry.exportId),
+        });
+      }
     },
 
     async revokedForNode(nodeId: string, bearer: string | undefined) {
@@ -340,14 +386,15 @@ export function createNasService(options: NasServiceOptions) {
 
     async listNodes(principal: Principal) {
       const nodes = await store.nodes.list();
-      if (principal.kind === 'client' || principal.role === 'admin') return nodes.map(nodeView);
+      if (seesEverything(principal)) return nodes.map((node) => nodeView(node));
       const visible = new Set((await visibleExports(principal)).map(({ record }) => record.nodeId));
-      return nodes.filter((node) => visible.has(node.id)).map(nodeView);
+      return nodes.filter((node) => visible.has(node.id)).map((node) => nodeView(node, false));
     },
 
     async listExports(principal: Principal) {
+      const full = seesEverything(principal);
       return (await visibleExports(principal)).map(({ record, access }) => ({
-        ...exportView(record),
+        ...exportView(record, full),
         access,
       }));
     },
@@ -397,8 +444,7 @@ export function createNasService(options: NasServiceOptions) {
     /** betterNAS's MountProfile with a short-lived Basic-auth credential the agent verifies by itself. */
     async issueMountProfile(principal: Principal, exportId: string, wantReadonly: boolean | undefined) {
       let readonly = wantReadonly ?? false;
-      const admin = principal.kind === 'client' || principal.role === 'admin';
-      if (principal.kind === 'user' && !admin) {
+      if (principal.kind === 'user' && !seesEverything(principal)) {
         const grant = await store.grants.find(exportId, principal.userId);
         // Unknown and not shared read the same, so members cannot probe for export ids.
         if (!grant) throw new NasError('export_not_found', 'not_found', `No export "${exportId}"`);
@@ -505,6 +551,51 @@ export function createNasService(options: NasServiceOptions) {
         issuedAt: credential.issuedAt,
         expiresAt: new Date(credential.expiresAt * 1000).toISOString(),
       }));
+    },
+
+    /** The signed-in user's own outstanding credentials, newest first, with the label of their export. */
+    async listOwnCredentials(userId: string) {
+      const labels = new Map((await store.exports.list()).map((record) => [record.id, record.label]));
+      return (await store.credentials.listActiveForUser(userId, nowSeconds())).map((credential) => ({
+        username: credential.username,
+        exportId: credential.exportId,
+        exportLabel: labels.get(credential.exportId) ?? null,
+        readonly: credential.readonly,
+        issuedAt: credential.issuedAt,
+        expiresAt: new Date(credential.expiresAt * 1000).toISOString(),
+      }));
+    },
+
+    /**
+     * Revokes one credential by its id (username). Members may revoke only their own: someone else's reads
+     * exactly like one that does not exist (404), so credential ids cannot be probed. Admins may revoke any.
+     * An expired or already revoked credential of one's own answers `{ revoked: 0 }`.
+     */
+    async revokeCredential(principal: Principal, username: string) {
+      const credential = await store.credentials.byUsername(username);
+      const mine = principal.kind === 'user' && credential?.userId === principal.userId;
+      if (!credential || !(mine || seesEverything(principal))) {
+        throw new NasError('credential_not_found', 'not_found', `No mount credential "${username}"`);
+      }
+      const revoked = await store.credentials.revoke({ username }, nowIso(), nowSeconds());
+      log.info(
+        {
+          username,
+          userId: credential.userId,
+          by: principal.kind === 'user' ? principal.userId : 'client',
+          revoked,
+        },
+        'mount credential revoked',
+      );
+      return { revoked };
+    },
+
+    /** Revokes the signed-in user's own credentials, all of them or those of one export. */
+    async revokeOwnCredentials(userId: string, exportId: string | undefined) {
+      const filter: CredentialFilter = { userId, ...(exportId === undefined ? {} : { exportId }) };
+      const revoked = await store.credentials.revoke(filter, nowIso(), nowSeconds());
+      log.info({ userId, exportId, revoked }, 'own mount credentials revoked');
+      return { revoked };
     },
 
     /** Publishes status changes as heartbeats stop arriving; run on a timer. */

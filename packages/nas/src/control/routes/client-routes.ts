@@ -7,6 +7,7 @@ import type { NasService } from '../service.js';
 import {
   AccessSchema,
   ActiveCredential,
+  CredentialParams,
   EnrolmentToken,
   ErrorBody,
   ExportParams,
@@ -16,6 +17,7 @@ import {
   MountProfileRequest,
   NasNode,
   NodeParams,
+  OwnCredential,
   StorageExport,
 } from './schemas.js';
 
@@ -23,6 +25,13 @@ function principalOf(request: FastifyRequest) {
   const principal = request.principal;
   if (!principal) throw new NasError('unauthorized', 'unauthorized', 'Sign in first');
   return principal;
+}
+
+/** The signed-in person (routes guarded by requireUser). */
+function userIdOf(request: FastifyRequest): string {
+  const principal = principalOf(request);
+  if (principal.kind !== 'user') throw new NasError('unauthorized', 'unauthorized', 'Sign in first');
+  return principal.userId;
 }
 
 export function registerClientRoutes(app: HttpApp, service: NasService, auth: AuthGuards): void {
@@ -199,5 +208,55 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
       const { userId, exportId } = request.body;
       return service.revokeCredentials({ ...(userId ? { userId } : {}), ...(exportId ? { exportId } : {}) });
     },
+  );
+
+  app.get(
+    '/api/v1/mount-credentials/mine',
+    {
+      preHandler: auth.requireUser,
+      schema: {
+        tags: ['mounts'],
+        summary:
+          "The signed-in user's own mount credentials that are still valid (passwords are never shown again)",
+        response: { 200: Type.Object({ credentials: Type.Array(OwnCredential) }), 401: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return { credentials: await service.listOwnCredentials(userIdOf(request)) };
+    },
+  );
+
+  app.post(
+    '/api/v1/mount-credentials/mine/revoke',
+    {
+      preHandler: auth.requireUser,
+      schema: {
+        tags: ['mounts'],
+        summary:
+          "Revoke the signed-in user's own mount credentials: all of them (`{}`) or one export's (`{ exportId }`)",
+        body: Type.Object(
+          { exportId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ revoked: Type.Integer() }), 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (request) => service.revokeOwnCredentials(userIdOf(request), request.body.exportId),
+  );
+
+  app.post(
+    '/api/v1/mount-credentials/:username/revoke',
+    {
+      preHandler: auth.requireUser,
+      schema: {
+        tags: ['mounts'],
+        summary:
+          'Revoke one mount credential by its id (its mount-… username): members their own, admins any; agents learn it at their next heartbeat',
+        params: CredentialParams,
+        response: { 200: Type.Object({ revoked: Type.Integer() }), 404: ErrorBody },
+      },
+    },
+    async (request) => service.revokeCredential(principalOf(request), request.params.username),
   );
 }

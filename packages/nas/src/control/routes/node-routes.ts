@@ -29,14 +29,23 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /** Fills in mount paths the agent left out (betterNAS made it optional), unique within the node. */
-function withMountPaths(
-  inputs: readonly (Omit<ExportInput, 'mountPath'> & { mountPath?: string | undefined })[],
-): ExportInput[] {
+type ReportedExport = Omit<ExportInput, 'mountPath' | 'freeBytes' | 'usedBytes'> & {
+  mountPath?: string | undefined;
+  freeBytes?: number | null | undefined;
+  usedBytes?: number | null | undefined;
+};
+
+/**
+ * Fills in what betterNAS's agents leave out: mount paths (optional there), unique within the node, and
+ * free and used space (Homeport's additions; unknown when not sent).
+ */
+function withDefaults(inputs: readonly ReportedExport[]): ExportInput[] {
   const taken = new Set(inputs.flatMap((input) => (input.mountPath ? [input.mountPath] : [])));
   return inputs.map((input) => {
-    if (input.mountPath) return { ...input, mountPath: input.mountPath };
+    const space = { freeBytes: input.freeBytes ?? null, usedBytes: input.usedBytes ?? null };
+    if (input.mountPath) return { ...input, ...space, mountPath: input.mountPath };
     const label = input.label || input.path.split('/').filter(Boolean).pop() || 'export';
-    return { ...input, mountPath: deriveMountPath(label, taken) };
+    return { ...input, ...space, mountPath: deriveMountPath(label, taken) };
   });
 }
 
@@ -72,7 +81,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
       schema: {
         tags,
         summary:
-          'Heartbeat; X-Homeport-Revocations and X-Homeport-Dav-Key-Id tell the agent when to fetch revocations and keys',
+          'Heartbeat, optionally with the space of its exports; X-Homeport-Revocations and X-Homeport-Dav-Key-Id tell the agent when to fetch revocations and keys',
         params: NodeParams,
         body: NodeHeartbeatRequest,
         response: { 204: { type: 'null', description: 'Heartbeat accepted' }, 401: ErrorBody },
@@ -104,7 +113,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
       },
     },
     async (request) =>
-      service.syncExports(request.params.nodeId, bearerToken(request), withMountPaths(request.body.exports)),
+      service.syncExports(request.params.nodeId, bearerToken(request), withDefaults(request.body.exports)),
   );
 
   app.get(

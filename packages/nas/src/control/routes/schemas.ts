@@ -11,9 +11,10 @@ export const AccessSchema = Type.Union([Type.Literal('read-write'), Type.Literal
 
 const Address = Type.String({ maxLength: 512, pattern: '^https?://' });
 
+/** Members get the node without its machine id and addresses (null); admins and scripts get all of it. */
 export const NasNode = Type.Object({
   id: Type.String(),
-  machineId: Type.String(),
+  machineId: Type.Optional(Type.String()),
   displayName: Type.String(),
   agentVersion: Type.String(),
   status: NodeStatusSchema,
@@ -30,10 +31,24 @@ export const NodeRegistrationRequest = Type.Object({
   relayAddress: Nullable(Address),
 });
 
+const Bytes = Nullable(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }));
+
+/** Space of one export measured by the agent; Homeport's addition to betterNAS's heartbeat, optional. */
+export const ExportSpaceReport = Type.Object(
+  {
+    exportId: Type.String({ minLength: 1, maxLength: 64 }),
+    capacityBytes: Bytes,
+    freeBytes: Bytes,
+    usedBytes: Bytes,
+  },
+  { additionalProperties: false },
+);
+
 export const NodeHeartbeatRequest = Type.Object({
   nodeId: Type.String({ maxLength: 64 }),
   status: NodeStatusSchema,
   lastSeenAt: Type.String({ maxLength: 64 }),
+  exports: Type.Optional(Type.Array(ExportSpaceReport, { maxItems: 256 })),
 });
 
 /**
@@ -49,17 +64,24 @@ export const StorageExportInput = Type.Object({
   mountPath: Type.Optional(Type.String({ maxLength: MOUNT_PATH_MAX, pattern: MOUNT_PATH_PATTERN })),
   protocols: Type.Array(Type.Literal('webdav'), { maxItems: 1 }),
   capacityBytes: Nullable(Type.Integer({ minimum: 0 })),
+  // Homeport's additions; betterNAS agents leave them out.
+  freeBytes: Type.Optional(Bytes),
+  usedBytes: Type.Optional(Bytes),
   tags: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 32 }),
 });
 
+/** Members get an export without its folder on the node (`path`); admins and scripts get all of it. */
 export const StorageExport = Type.Object({
   id: Type.String(),
   nasNodeId: Type.String(),
   label: Type.String(),
-  path: Type.String(),
+  path: Type.Optional(Type.String()),
   mountPath: Type.String(),
   protocols: Type.Array(Type.String()),
   capacityBytes: Nullable(Type.Integer()),
+  /** Free for ordinary writers, as the agent last measured it (null: not reported). */
+  freeBytes: Nullable(Type.Integer()),
+  usedBytes: Nullable(Type.Integer()),
   tags: Type.Array(Type.String()),
   access: Type.Optional(AccessSchema),
 });
@@ -124,6 +146,21 @@ export const ActiveCredential = Type.Object({
   readonly: Type.Boolean(),
   issuedAt: Type.String(),
   expiresAt: Type.String(),
+});
+
+/** One of the signed-in user's own credentials (`GET /api/v1/mount-credentials/mine`). */
+export const OwnCredential = Type.Object({
+  username: Type.String(),
+  exportId: Type.String(),
+  exportLabel: Nullable(Type.String()),
+  readonly: Type.Boolean(),
+  issuedAt: Type.String(),
+  expiresAt: Type.String(),
+});
+
+/** A credential's id is its Basic-auth username, `mount-` and 12 base64url characters. */
+export const CredentialParams = Type.Object({
+  username: Type.String({ minLength: 7, maxLength: 64, pattern: '^mount-[A-Za-z0-9_-]+$' }),
 });
 
 export const NodeParams = Type.Object({ nodeId: Type.String({ minLength: 1, maxLength: 64 }) });

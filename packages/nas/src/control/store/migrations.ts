@@ -69,4 +69,13 @@ export const nasMigrations: readonly Migration[] = [
       CREATE INDEX nas_credentials_export ON nas_credentials(export_id);
     `,
   },
+  {
+    version: 3,
+    name: 'free and used space of exports',
+    // Optional in betterNAS's inventory: NULL where an agent does not report them.
+    up: `
+      ALTER TABLE nas_exports ADD COLUMN free_bytes INTEGER;
+      ALTER TABLE nas_exports ADD COLUMN used_bytes INTEGER;
+    `,
+  },
 ];

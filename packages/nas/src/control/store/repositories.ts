@@ -34,7 +34,19 @@ export interface ExportInput {
   mountPath: string;
   protocols: string[];
   capacityBytes: number | null;
+  /** Bytes an unprivileged writer may still use on the file system (statfs `bavail`); null when unknown. */
+  freeBytes: number | null;
+  /** Bytes in use on the file system (blocks minus free blocks); null when unknown. */
+  usedBytes: number | null;
   tags: string[];
+}
+
+/** Space of one export as an agent measured it between inventory syncs. */
+export interface ExportSpace {
+  exportId: string;
+  capacityBytes: number | null;
+  freeBytes: number | null;
+  usedBytes: number | null;
 }
 
 export interface ExportRecord extends ExportInput {
@@ -87,6 +99,8 @@ export interface ExportRepository {
   ): Promise<ExportRecord[]>;
   byId(id: string): Promise<ExportRecord | undefined>;
   list(): Promise<ExportRecord[]>;
+  /** Updates the space of the node's own exports (others' ids are ignored); returns the ids changed. */
+  updateSpace(nodeId: string, space: readonly ExportSpace[]): Promise<string[]>;
 }
 
 export interface GrantRepository {
@@ -99,6 +113,8 @@ export interface GrantRepository {
 
 /** Which credentials to revoke: every given field must match. */
 export interface CredentialFilter {
+  /** One credential, by its id (its Basic-auth username). */
+  username?: string;
   userId?: string;
   exportId?: string;
   nodeId?: string;
@@ -112,6 +128,9 @@ export interface CredentialRepository {
   revokedForNode(nodeId: string, nowSeconds: number): Promise<string[]>;
   revocationVersion(): Promise<number>;
   listActive(nowSeconds: number): Promise<CredentialRecord[]>;
+  /** Unrevoked, unexpired credentials of one user, newest first. */
+  listActiveForUser(userId: string, nowSeconds: number): Promise<CredentialRecord[]>;
+  byUsername(username: string): Promise<CredentialRecord | undefined>;
   /** Unrevoked, unexpired credentials of a user (null: the static client token's). */
   countActive(userId: string | null, nowSeconds: number): Promise<number>;
   deleteExpired(nowSeconds: number): Promise<number>;

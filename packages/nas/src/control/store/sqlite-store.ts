@@ -8,6 +8,7 @@ import type {
   CredentialRepository,
   ExportRecord,
   ExportRepository,
+  ExportSpace,
   GrantRecord,
   GrantRepository,
   NasStore,
@@ -43,6 +44,8 @@ interface ExportRow {
   mount_path: string;
   protocols: string;
   capacity_bytes: number | null;
+  free_bytes: number | null;
+  used_bytes: number | null;
   tags: string;
   created_at: string;
 }
@@ -95,6 +98,8 @@ const toExport = (row: ExportRow): ExportRecord => ({
   mountPath: row.mount_path,
   protocols: stringArray(row.protocols),
   capacityBytes: row.capacity_bytes,
+  freeBytes: row.free_bytes,
+  usedBytes: row.used_bytes,
   tags: stringArray(row.tags),
   createdAt: row.created_at,
 });
@@ -179,10 +184,21 @@ function exportRepository(db: SqliteDatabase): ExportRepository {
   const list = db.prepare<[], ExportRow>('SELECT * FROM nas_exports ORDER BY label, id');
   const remove = db.prepare('DELETE FROM nas_exports WHERE id = ?');
   const upsert = db.prepare(`
-    INSERT INTO nas_exports (id, node_id, label, path, mount_path, protocols, capacity_bytes, tags, created_at)
-    VALUES (@id, @nodeId, @label, @path, @mountPath, @protocols, @capacityBytes, @tags, @createdAt)
+    INSERT INTO nas_exports (id, node_id, label, path, mount_path, protocols, capacity_bytes, free_bytes,
+                             used_bytes, tags, created_at)
+    VALUES (@id, @nodeId, @label, @path, @mountPath, @protocols, @capacityBytes, @freeBytes, @usedBytes,
+            @tags, @createdAt)
     ON CONFLICT (id) DO UPDATE SET label = excluded.label, mount_path = excluded.mount_path,
-      protocols = excluded.protocols, capacity_bytes = excluded.capacity_bytes, tags = excluded.tags`);
+      protocols = excluded.protocols, capacity_bytes = excluded.capacity_bytes,
+      free_bytes = excluded.free_bytes, used_bytes = excluded.used_bytes, tags = excluded.tags`);
+  // Only rows of the reporting node, and only when a value differs: the caller learns what changed.
+  const setSpace = db.prepare(`
+    UPDATE nas_exports SET capacity_bytes = @capacityBytes, free_bytes = @freeBytes, used_bytes = @usedBytes
+    WHERE id = @exportId AND node_id = @nodeId
+      AND (capacity_bytes IS NOT @capacityBytes OR free_bytes IS NOT @freeBytes OR used_bytes IS NOT @usedBytes)`);
+  const updateSpace = db.transaction((nodeId: string, space: readonly ExportSpace[]) =>
+    space.filter((entry) => setSpace.run({ ...entry, nodeId }).changes > 0).map((entry) => entry.exportId),
+  );
   // Frees a kept export's mount path for the moment of the swap (ids are unique, mount paths start with '/').
   const park = db.prepare("UPDATE nas_exports SET mount_path = 'parked:' || id WHERE id = ?");
   const replace = db.transaction((nodeId: string, inputs: readonly ExportRecord[]) => {
@@ -216,6 +232,9 @@ function exportRepository(db: SqliteDatabase): ExportRepository {
     },
     async list() {
       return list.all().map(toExport);
+    },
+    async updateSpace(nodeId, space) {
+      return updateSpace(nodeId, space);
     },
   };
 }
@@ -260,6 +279,7 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
   const revokeWhere = db.prepare(`
     UPDATE nas_credentials SET revoked_at = @at
     WHERE revoked_at IS NULL AND expires_at > @now
+      AND (@username IS NULL OR username = @username)
       AND (@userId IS NULL OR user_id = @userId)
       AND (@exportId IS NULL OR export_id = @exportId)
       AND (@nodeId IS NULL OR node_id = @nodeId)`);
@@ -273,6 +293,10 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
   const active = db.prepare<[number], CredentialRow>(
     'SELECT * FROM nas_credentials WHERE revoked_at IS NULL AND expires_at > ? ORDER BY issued_at DESC',
   );
+  const activeForUser = db.prepare<[string, number], CredentialRow>(
+    'SELECT * FROM nas_credentials WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY issued_at DESC',
+  );
+  const byUsername = db.prepare<[string], CredentialRow>('SELECT * FROM nas_credentials WHERE username = ?');
   const deleteExpired = db.prepare('DELETE FROM nas_credentials WHERE expires_at <= ?');
   const countActive = db
     .prepare<[string | null, number], number>(
@@ -283,6 +307,7 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
     const changes = revokeWhere.run({
       at,
       now,
+      username: filter.username ?? null,
       userId: filter.userId ?? null,
       exportId: filter.exportId ?? null,
       nodeId: filter.nodeId ?? null,
@@ -305,6 +330,13 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
     },
     async listActive(nowSeconds) {
       return active.all(nowSeconds).map(toCredential);
+    },
+    async listActiveForUser(userId, nowSeconds) {
+      return activeForUser.all(userId, nowSeconds).map(toCredential);
+    },
+    async byUsername(username) {
+      const row = byUsername.get(username);
+      return row && toCredential(row);
     },
     async countActive(userId, nowSeconds) {
       return countActive.get(userId, nowSeconds) ?? 0;
