@@ -150,16 +150,8 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     if (!response.ok) {
       const error = await readError(response);
       // A proxy's own error page (not our JSON body) while Homeport behind it is down or restarting.
-      if (isGatewayFailure(response.status) && error.code.startsWith('http_')) {
-        options.connection?.reportUnreachable();
-        throw new ApiError({
-          status: 0,
-          code: 'network_error',
-          message: 'The Homeport server is not answering (it may be restarting). Try again shortly.',
-          cause: error,
-        });
-      }
-      options.connection?.reportReachable();
+      if (isUnreachable(error)) options.connection?.reportUnreachable();
+      else options.connection?.reportReachable();
       if (response.status === 401 && !callOptions.unauthorizedIsExpected) {
         for (const listener of unauthorizedListeners) listener();
       }
@@ -238,6 +230,15 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
 const nodePath = (nodeId: string) => `/nodes/${encodeURIComponent(nodeId)}`;
 const grantsPath = (exportId: string) => `/exports/${encodeURIComponent(exportId)}/grants`;
 const grantPath = (exportId: string, user: string) => `${grantsPath(exportId)}/${encodeURIComponent(user)}`;
+
+/**
+ * The call never reached Homeport: no answer at all (status 0), or a proxy's own error page (not our JSON
+ * body) while Homeport behind it is down or restarting.
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  return error.status === 0 || (isGatewayFailure(error.status) && error.code.startsWith('http_'));
+}
 
 async function readError(response: Response): Promise<ApiError> {
   const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));

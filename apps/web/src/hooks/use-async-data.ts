@@ -1,7 +1,7 @@
 // Loads data for a page and tracks loading / error / reload, so every page handles those states alike; a load
 // that failed because the server could not be reached runs again once it can.
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError } from '../api/api-error';
+import { isUnreachable } from '../api/client';
 import { useOnReconnect } from '../api/connection-context';
 
 export interface AsyncData<T> {
@@ -49,12 +49,7 @@ export function useAsyncData<T>(load: (signal: AbortSignal) => Promise<T>): Asyn
   // Only what failed: a page whose data arrived keeps it (pages with live data reload on their own,
   // through useEvents' onReconnect).
   useOnReconnect(() => {
-    if (isNetworkFailure(error)) reload();
+    if (isUnreachable(error)) reload();
   });
   return { data, error, loading, reload };
-}
-
-/** The request never got an answer from Homeport (see ApiClient: status 0). */
-export function isNetworkFailure(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 0;
 }
