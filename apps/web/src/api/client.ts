@@ -22,6 +22,7 @@ import type {
   MountProfile,
   MySignIn,
   NasNode,
+  OwnMountCredential,
   RevokeMountCredentialsInput,
   Session,
   StorageExport,
@@ -100,6 +101,12 @@ export interface ApiClient {
     issueMountProfile(input: IssueMountProfileInput, options?: RequestOptions): Promise<MountProfile>;
     /** Admins only; resolves to how many credentials were revoked. */
     revokeMountCredentials(filter: RevokeMountCredentialsInput): Promise<number>;
+    /** My own outstanding mount credentials, newest first. */
+    listMyCredentials(options?: RequestOptions): Promise<OwnMountCredential[]>;
+    /** Revokes one credential by its username (members: their own only); resolves to 1, or 0 if it had ended. */
+    revokeMountCredential(username: string): Promise<number>;
+    /** Revokes my own credentials: all, or one export's. */
+    revokeMyCredentials(filter?: { exportId?: string }): Promise<number>;
     /** A one-time token (1 h) with which the node's machine registers again, replacing token and key. Admins. */
     issueEnrolmentToken(nodeId: string): Promise<EnrolmentToken>;
     /** Ends every credential issued for the node; resolves to how many were outstanding. Admins. */
@@ -219,6 +226,13 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       issueMountProfile: (body, o) => call<MountProfile>('POST', '/mount-profiles/issue', { ...o, body }),
       revokeMountCredentials: async (body) =>
         (await call<{ revoked: number }>('POST', '/mount-credentials/revoke', { body })).revoked,
+      listMyCredentials: async (o) =>
+        (await call<{ credentials: OwnMountCredential[] }>('GET', '/mount-credentials/mine', o)).credentials,
+      revokeMountCredential: async (username) =>
+        (await call<{ revoked: number }>('POST', `/mount-credentials/${encodeURIComponent(username)}/revoke`))
+          .revoked,
+      revokeMyCredentials: async (body = {}) =>
+        (await call<{ revoked: number }>('POST', '/mount-credentials/mine/revoke', { body })).revoked,
       issueEnrolmentToken: (nodeId) => call<EnrolmentToken>('POST', `${nodePath(nodeId)}/enrolment-token`),
       rotateNodeKey: async (nodeId) =>
         (await call<{ revoked: number }>('POST', `${nodePath(nodeId)}/rotate-key`)).revoked,

@@ -172,12 +172,14 @@ export type ExportAccess = 'read-write' | 'read-only';
 /** A machine running a Homeport agent (members see only nodes holding exports shared with them). */
 export interface NasNode {
   id: string;
-  machineId: string;
+  /** Admins only (members are not told which machine it is). */
+  machineId?: string;
   displayName: string;
   agentVersion: string;
   status: NodeStatus;
   /** ISO 8601 timestamp of the last heartbeat; `''` when the node was never seen. */
   lastSeenAt: string;
+  /** Null when none was reported, and always for members. */
   directAddress: string | null;
   relayAddress: string | null;
 }
@@ -194,12 +196,15 @@ export interface StorageExport {
   id: string;
   nasNodeId: string;
   label: string;
-  /** The folder on the node's own disk. */
-  path: string;
+  /** The folder on the node's own disk (admins only). */
+  path?: string;
   /** URL path on the node's WebDAV server, e.g. `/dav/photos/`. */
   mountPath: string;
   protocols: string[];
   capacityBytes: number | null;
+  /** Free for ordinary writers and in use, as the node last measured (null: not reported). */
+  freeBytes: number | null;
+  usedBytes: number | null;
   tags: string[];
   /** What the signed-in user may do with it (admins: always read-write). */
   access?: ExportAccess;
@@ -233,6 +238,18 @@ export interface MountProfile {
     password: string;
     expiresAt: string;
   };
+}
+
+/** One of my own outstanding mount credentials (its password is never sent again). */
+export interface OwnMountCredential {
+  /** The credential's id and its Basic-auth username. */
+  username: string;
+  exportId: string;
+  /** Null when the export is gone. */
+  exportLabel: string | null;
+  readonly: boolean;
+  issuedAt: string;
+  expiresAt: string;
 }
 
 /** At least one of the two. */
