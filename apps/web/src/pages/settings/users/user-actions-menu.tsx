@@ -108,7 +108,7 @@ export function UserActionsMenu({ user, me, onChanged, onResetPassword, onUnlink
           <Menu.Item onClick={toggleStatus} {...(user.status === 'active' ? { color: 'red' } : {})}>
             {user.status === 'active' ? 'Disable' : 'Enable'}
           </Menu.Item>
-          {isSelf ? (
+          {isSelf && user.signIn.password ? (
             // My own password is changed with the current one, and keeps this session (Settings → Sign-in).
             <Menu.Item component={Link} to="/settings/sign-in">
               Change my password…
