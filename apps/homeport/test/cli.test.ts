@@ -2,7 +2,9 @@
 // the bind guard, and SIGTERM on a running server (real processes from the testkit).
 
 import { execFile, spawn } from 'node:child_process';
-import { type AddressInfo, createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { freePort, HOMEPORT_BUNDLE, startHomeport, tempDir } from '@homeport/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRaw } from './support/raw-http.js';
@@ -27,6 +29,22 @@ function homeport(
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
   });
+}
+
+/** A TCP server holding a free loopback port, as another program would. */
+async function holdPort(): Promise<Server> {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  return blocker;
+}
+
+/** Polls `condition` every 50 ms until it holds or `timeoutMs` passes. */
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const dataDir = tempDir('homeport-cli-');
@@ -86,7 +104,7 @@ describe('homeport user', () => {
     expect(badRole.code).not.toBe(0);
     expect(badRole.stderr).toContain('role must be admin or member');
     const short = await homeport(['user', 'add', 'dave', '--password-stdin', ...store], { input: 'short' });
-    expect(short.stderr).toContain('at least 8 bytes');
+    expect(short.stderr).toContain('at least 8'); // bytes or characters: the rule's wording is the accounts package's
   });
 });
 
@@ -109,20 +127,68 @@ describe('homeport start refuses bad configuration', () => {
     expect(run.stderr).toContain('--tls-cert');
   });
 
-  it('says which setting to change when the embedded agent’s port is taken', async () => {
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const busy = (blocker.address() as AddressInfo).port; // a TCP server listening on a port
+  it('says which setting to change when the embedded agent’s port is taken, before creating anything', async () => {
+    const blocker = await holdPort();
+    const busy = (blocker.address() as AddressInfo).port;
+    const fresh = tempDir('homeport-busy-dav-');
     try {
-      const run = await homeport(['start', '--port', String(await freePort()), ...store], {
+      const run = await homeport(['start', '--port', String(await freePort()), '--data-dir', fresh], {
         env: { HOMEPORT_DAV_PORT: String(busy), HOMEPORT_ADMIN_PASSWORD: 'busy-port-admin' },
       });
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain(`HOMEPORT_DAV_PORT: port ${busy} is in use`);
+      expect(run.stderr).toContain(`HOMEPORT_DAV_PORT (--dav-port): port ${busy} is in use`);
       expect(run.stderr).toContain('HOMEPORT_EMBEDDED_AGENT=false');
+      expect(existsSync(join(fresh, 'homeport.db'))).toBe(false);
     } finally {
       blocker.close();
     }
+  });
+
+  it('refuses a busy web port in one line before creating the database, the admin or any secret', async () => {
+    const blocker = await holdPort();
+    const busy = (blocker.address() as AddressInfo).port;
+    const fresh = tempDir('homeport-busy-web-');
+    try {
+      const run = await homeport(['start', '--port', String(busy), '--data-dir', fresh], {
+        env: { HOMEPORT_DAV_PORT: String(await freePort()) },
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        `homeport: --port (HOMEPORT_PORT): port ${busy} is in use on 127.0.0.1 (is Homeport already running?); stop the other process, or pick another port (--port 0 picks a free one)`,
+      ]);
+      expect(run.stdout + run.stderr).not.toMatch(/password|EADDRINUSE|\n\s+at /);
+      expect(existsSync(join(fresh, 'homeport.db'))).toBe(false);
+      expect(existsSync(join(fresh, 'secrets'))).toBe(false);
+
+      // Once an earlier start created the admin, the line says how to get back in.
+      const created = await homeport(['user', 'list', '--data-dir', fresh]);
+      expect(created.code).toBe(0);
+      const again = await homeport(['start', '--port', String(busy), '--data-dir', fresh], {
+        env: { HOMEPORT_DAV_PORT: String(await freePort()) },
+      });
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain('homeport user reset-password admin');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('writes out the log lines of a start that fails after logging (nothing lost to process.exit)', async () => {
+    const run = await homeport(
+      ['start', '--port', String(await freePort()), '--data-dir', tempDir('homeport-fatal-')],
+      {
+        env: {
+          HOMEPORT_DAV_PORT: String(await freePort()),
+          HOMEPORT_ADMIN_PASSWORD: 'fatal-start-admin',
+          // The embedded agent fails after the server listened and logged.
+          HOMEPORT_EXPORTS: '/nonexistent/homeport-export',
+        },
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('/nonexistent/homeport-export');
+    expect(run.stdout).toContain('"msg":"created the admin account from HOMEPORT_ADMIN_PASSWORD"');
+    expect(run.stdout).toContain('"msg":"shutting down"');
   });
 
   it('refuses a non-loopback agent --listen without TLS, naming the flag', async () => {
@@ -133,7 +199,8 @@ describe('homeport start refuses bad configuration', () => {
       '--export',
       dataDir,
       '--listen',
-      '0.0.0.0:8090',
+      // Refused before any bind, so no port is taken (0 would pick a free one anyway).
+      '0.0.0.0:0',
     ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--listen 0.0.0.0: refusing to serve plain HTTP');
@@ -172,28 +239,33 @@ describe('homeport start', () => {
       process.execPath,
       [HOMEPORT_BUNDLE, 'start', '--port', String(port), '--data-dir', tempDir('homeport-epipe-')],
       {
-        stdio: ['ignore', 'pipe', 'ignore'],
-        env: { PATH: process.env.PATH ?? '', HOMEPORT_ADMIN_PASSWORD: 'epipe-admin-password' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOMEPORT_ADMIN_PASSWORD: 'epipe-admin-password',
+          // Every port from the test: a Homeport running on the defaults must not change the outcome.
+          HOMEPORT_DAV_PORT: String(await freePort()),
+        },
       },
     );
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const healthy = async () =>
+      (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200;
     try {
-      await new Promise((resolve) => child.stdout?.once('data', resolve));
-      for (
-        let i = 0;
-        i < 50 && (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status !== 200;
-        i += 1
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      // Up and answering, or exited: a start that fails must fail the test with its reason, not time out.
+      await until(async () => child.exitCode !== null || (await healthy()));
+      expect({ exitCode: child.exitCode, stderr }).toEqual({ exitCode: null, stderr: '' });
       child.stdout?.destroy(); // the reader goes away: the server's next write hits EPIPE
-      await new Promise((resolve) => setTimeout(resolve, 200));
       child.kill('SIGTERM');
       const code = await Promise.race([
         exited,
         new Promise((resolve) => setTimeout(() => resolve('hung'), 8000)),
       ]);
-      expect(code).not.toBe('hung');
+      expect(code).toBe(0);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }

@@ -1,9 +1,17 @@
 // `homeport agent`: serve folders of this machine over WebDAV for a Homeport control plane.
 
-import { assertSafeBind, ConfigError, coreSettings, createLifecycle, createLogger } from '@homeport/core';
+import {
+  assertSafeBind,
+  ConfigError,
+  coreSettings,
+  createLifecycle,
+  createLogger,
+  flushLogger,
+} from '@homeport/core';
 import { agentFromConfig, agentSettings, listenAddress, nasSettings } from '@homeport/nas';
 import { VERSION } from '../version.js';
 import { configFrom } from './flags.js';
+import { assertPortsFree } from './ports.js';
 
 export async function runAgent(options: Record<string, unknown>): Promise<void> {
   const config = configFrom(options);
@@ -17,27 +25,36 @@ export async function runAgent(options: Record<string, unknown>): Promise<void> 
   if (!settings.exports?.length)
     problems.push('--export (HOMEPORT_EXPORTS): give at least one folder, e.g. --export /srv/photos:Photos');
   if (problems.length > 0) throw new ConfigError(problems);
+  const listen = listenAddress(settings.listen, '127.0.0.1', settings.davPort);
   // Basic-auth mount credentials must not cross a network in clear either.
-  assertSafeBind({
-    bind: listenAddress(settings.listen, '127.0.0.1', settings.davPort).host,
-    flag: '--listen',
-    tls: false,
-    insecurePublic: core.insecurePublic,
-  });
+  assertSafeBind({ bind: listen.host, flag: '--listen', tls: false, insecurePublic: core.insecurePublic });
+  await assertPortsFree([
+    {
+      ...listen,
+      setting: '--listen (HOMEPORT_AGENT_LISTEN)',
+      advice: 'stop the other process or pick another port',
+    },
+  ]);
 
   const log = createLogger({ level: core.logLevel });
-  const agent = agentFromConfig({
-    config,
-    log,
-    version: VERSION,
-    bootstrapToken: config.read(nasSettings).nodeBootstrapToken,
-  });
-  const lifecycle = createLifecycle({ log, timeoutMs: core.shutdownTimeout });
-  lifecycle.onShutdown('agent', () => agent.close());
-  lifecycle.installSignalHandlers();
-  const url = await agent.start();
-  console.log(`Homeport agent ${VERSION} serving WebDAV on ${url}`);
-  console.log(`  machine:        ${agent.machineId}`);
-  console.log(`  control plane:  ${settings.controlPlaneUrl}`);
-  for (const spec of settings.exports ?? []) console.log(`  export:         ${spec}`);
+  try {
+    const agent = agentFromConfig({
+      config,
+      log,
+      version: VERSION,
+      bootstrapToken: config.read(nasSettings).nodeBootstrapToken,
+    });
+    const lifecycle = createLifecycle({ log, timeoutMs: core.shutdownTimeout });
+    lifecycle.onShutdown('agent', () => agent.close());
+    lifecycle.installSignalHandlers();
+    const url = await agent.start();
+    console.log(`Homeport agent ${VERSION} serving WebDAV on ${url}`);
+    console.log(`  machine:        ${agent.machineId}`);
+    console.log(`  control plane:  ${settings.controlPlaneUrl}`);
+    for (const spec of settings.exports ?? []) console.log(`  export:         ${spec}`);
+  } catch (error) {
+    // Lines logged before the failure are still in the batching buffer; main exits right after this.
+    await flushLogger(log);
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
 // `homeport user …`: bootstrap and recovery on the local database, without the server running.
 
 import { type AccountsService, toPublicUser } from '@homeport/accounts';
-import { createLogger } from '@homeport/core';
+import { createLogger, flushLogger } from '@homeport/core';
 import { createHomeport } from '../compose.js';
 import { configFrom } from './flags.js';
 import { choosePassword } from './prompt.js';
@@ -15,9 +15,10 @@ async function withAccounts<T>(
   options: Record<string, unknown>,
   work: (service: AccountsService) => Promise<T>,
 ): Promise<T> {
+  const log = createLogger({ level: 'error' });
   const homeport = await createHomeport({
     config: configFrom(options),
-    log: createLogger({ level: 'error' }),
+    log,
     collectProcessMetrics: false,
     ensureFirstAdmin: false,
   });
@@ -25,6 +26,8 @@ async function withAccounts<T>(
     return await work(homeport.accounts.service);
   } finally {
     await homeport.close();
+    // main may exit right after an error: write out what the batching logger still holds.
+    await flushLogger(log);
   }
 }
 
