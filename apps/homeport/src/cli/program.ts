@@ -1,10 +1,12 @@
 // The `homeport` command line: commands, flags and help with examples.
 
-import { describeSettings } from '@homeport/core';
+import { coreSettings, describeSettings } from '@homeport/core';
+import { agentSettings } from '@homeport/nas';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ALL_SETTINGS } from '../compose.js';
 import { VERSION } from '../version.js';
 import { runAgent } from './agent.js';
+import { type FlagSpec, settingOption } from './setting-options.js';
 import { runStart } from './start.js';
 import { userAdd, userList, userResetPassword, userUpdate } from './user.js';
 
@@ -13,10 +15,45 @@ const ROLE = (value: string) => {
   return value;
 };
 
+/** The flags of `homeport start`, in help order; names, docs and defaults come from the descriptors. */
+const START_FLAGS: readonly FlagSpec[] = [
+  { setting: coreSettings.port },
+  { setting: coreSettings.bind, argument: 'address' },
+  { setting: coreSettings.dataDir, argument: 'dir' },
+  { setting: coreSettings.modules, argument: 'list' },
+  { setting: coreSettings.publicUrl, argument: 'url' },
+  { setting: coreSettings.tlsCert, argument: 'file' },
+  { setting: coreSettings.tlsKey, argument: 'file' },
+  { setting: coreSettings.insecurePublic },
+  { setting: agentSettings.davPort, argument: 'port' },
+];
+
+/** The flags of `homeport agent`. */
+const AGENT_FLAGS: readonly FlagSpec[] = [
+  { setting: agentSettings.controlPlaneUrl, argument: 'url' },
+  { setting: agentSettings.exports, argument: 'path[:label]', repeatable: true },
+  { setting: agentSettings.listen, argument: 'host:port' },
+  { setting: agentSettings.advertiseUrl, argument: 'url' },
+  { setting: agentSettings.nodeName, argument: 'name' },
+  { setting: agentSettings.machineId, argument: 'id' },
+  { setting: agentSettings.heartbeatInterval, argument: 'duration' },
+  { setting: agentSettings.stateDir, argument: 'dir' },
+  { setting: coreSettings.insecurePublic },
+];
+
+/** Every command's flags, for the test that keeps each descriptor's flag reachable from some command. */
+export const COMMAND_FLAGS = { start: START_FLAGS, agent: AGENT_FLAGS } as const;
+
+function withFlags(command: Command, specs: readonly FlagSpec[]): Command {
+  for (const spec of specs) command.addOption(settingOption(spec));
+  return command;
+}
+
+/** The YAML file is not a setting (it holds them), so its option is written here. */
+const configOption = () => new Option('--config <file>', 'YAML config file (env HOMEPORT_CONFIG)');
+
 function storeOptions(command: Command): Command {
-  return command
-    .option('--data-dir <dir>', 'data folder (default ./homeport-data; env HOMEPORT_DATA_DIR)')
-    .option('--config <file>', 'YAML config file (env HOMEPORT_CONFIG)');
+  return withFlags(command, [{ setting: coreSettings.dataDir, argument: 'dir' }]).addOption(configOption());
 }
 
 export function buildProgram(): Command {
@@ -39,19 +76,11 @@ Examples:
   homeport config reference                        # every setting, its env name and default`,
     );
 
-  storeOptions(
-    program
-      .command('start')
-      .description('run the web UI, API and modules until SIGTERM/SIGINT')
-      .option('--port <port>', 'TCP port (default 8080)')
-      .option('--bind <address>', 'address to listen on (default 127.0.0.1)')
-      .option('--modules <list>', 'modules to run, comma-separated (default: all available)')
-      .option('--public-url <url>', 'external URL (absolute links, Secure cookies)')
-      .option('--tls-cert <file>', 'PEM certificate; serve HTTPS')
-      .option('--tls-key <file>', 'PEM private key')
-      .option('--insecure-public', 'allow a non-loopback bind without TLS (behind a TLS proxy)')
-      .option('--dav-port <port>', "port of the embedded agent's WebDAV server (default 8090; 0 picks one)"),
+  withFlags(
+    program.command('start').description('run the web UI, API and modules until SIGTERM/SIGINT'),
+    START_FLAGS,
   )
+    .addOption(configOption())
     .addHelpText(
       'after',
       `
@@ -62,24 +91,13 @@ Examples:
     )
     .action((options: Record<string, unknown>) => runStart(options));
 
-  program
-    .command('agent')
-    .description('serve folders of this machine over WebDAV for a control plane (a NAS node)')
-    .option('--control-plane <url>', 'control plane URL (env HOMEPORT_CONTROL_PLANE_URL)')
-    .option(
-      '--export <path[:label]>',
-      'folder to export; repeat for more (env HOMEPORT_EXPORTS, comma-separated)',
-      // Each --export adds one folder; a path may contain commas, so flags are never split.
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
-    .option('--listen <host:port>', 'where to serve WebDAV (default 127.0.0.1:8090)')
-    .option('--advertise-url <url>', 'address clients mount from (default http://<listen>)')
-    .option('--name <name>', 'display name (default: host name)')
-    .option('--machine-id <id>', 'stable machine id (default: generated once and kept)')
-    .option('--heartbeat-interval <duration>', 'how often to report (default 30s)')
-    .option('--state-dir <dir>', 'agent state folder (default ./homeport-agent)')
-    .option('--insecure-public', 'allow a non-loopback --listen without TLS (behind a TLS proxy)')
-    .option('--config <file>', 'YAML config file (env HOMEPORT_CONFIG)')
+  withFlags(
+    program
+      .command('agent')
+      .description('serve folders of this machine over WebDAV for a control plane (a NAS node)'),
+    AGENT_FLAGS,
+  )
+    .addOption(configOption())
     .addHelpText(
       'after',
       `
