@@ -52,7 +52,12 @@ describe('export space', () => {
 
   it('refuses negative, fractional or non-numeric space with 400', async () => {
     const { node, nodeToken } = await setup();
-    for (const bad of [{ freeBytes: -1 }, { usedBytes: 1.5 }, { freeBytes: 'lots' }, { freeBytes: 2 ** 60 }]) {
+    for (const bad of [
+      { freeBytes: -1 },
+      { usedBytes: 1.5 },
+      { freeBytes: 'lots' },
+      { freeBytes: 2 ** 60 },
+    ]) {
       const response = await nas.sync(node.id, nodeToken, [
         { ...exportInput('/srv/a', 'A'), ...bad } as ReturnType<typeof exportInput>,
       ]);

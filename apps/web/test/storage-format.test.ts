@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../src/api/api-error';
 import { describeMountError } from '../src/pages/storage/describe-mount-error';
 import { agentCommand } from '../src/pages/storage/mount-snippets';
-import { formatBytes, formatLastSeen } from '../src/pages/storage/storage-format';
+import { formatBytes, formatLastSeen, summarizeSpace } from '../src/pages/storage/storage-format';
 
 describe('formatBytes', () => {
   it('uses decimal units as disks are sold', () => {
@@ -59,5 +59,25 @@ describe('agentCommand', () => {
     expect(command).toContain(`homeport agent --control-plane 'https://home.example.com'`);
     expect(command).toMatch(/^HOMEPORT_NODE_BOOTSTRAP_TOKEN=/);
     expect(command).toContain('--export /srv/photos:Photos');
+  });
+});
+
+describe('summarizeSpace', () => {
+  it('says how much is free of how much, with the share in use', () => {
+    expect(summarizeSpace({ capacityBytes: 2e12, freeBytes: 5e11, usedBytes: 1.4e12 })).toEqual({
+      text: '500 GB free of 2.0 TB',
+      usedPercent: 70,
+    });
+  });
+
+  it('falls back to the disk size from agents that report no free space, and to unknown', () => {
+    expect(summarizeSpace({ capacityBytes: 2e12, freeBytes: null, usedBytes: null })).toEqual({
+      text: '2.0 TB disk',
+      usedPercent: undefined,
+    });
+    expect(summarizeSpace({ capacityBytes: 0, freeBytes: 10, usedBytes: 0 }).text).toBe('size unknown');
+    expect(summarizeSpace({ capacityBytes: null, freeBytes: null, usedBytes: null }).text).toBe(
+      'size unknown',
+    );
   });
 });

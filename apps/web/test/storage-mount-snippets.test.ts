@@ -11,10 +11,14 @@ import {
   gioMountCommand,
   guessPlatform,
   isLoopbackUrl,
+  isMobileDevice,
   OBSCURED_PASSWORD_PLACEHOLDER,
+  PASSWORD_MASK,
   rcloneConfSection,
   rcloneCreateCommand,
   rcloneRemoteName,
+  rcloneUnmountCommand,
+  rcloneUsage,
   shellQuote,
   slugify,
 } from '../src/pages/storage/mount-snippets';
@@ -25,6 +29,7 @@ const target = {
   // Long and base64-like, as the server's signed credentials are: the case rclone can misjudge.
   password: 'eyJ2IjoxLCJub2RlSWQiOiJub2RlXzEifQ.c2lnbmF0dXJlLWJ5dGVzLWhlcmU',
   label: 'Family Photos',
+  readonly: false,
 };
 
 const sh = (script: string, env: Record<string, string> = {}) =>
@@ -54,6 +59,19 @@ describe('slugify and rcloneRemoteName', () => {
     expect(slugify('Family Photos')).toBe('family-photos');
     expect(slugify('Café Œuvres / 2024')).toBe('cafe-uvres-2024');
     expect(rcloneRemoteName('Family Photos')).toBe('homeport-family-photos');
+  });
+
+  it('gives read-only remotes their own name, so they never replace the read-write one', () => {
+    expect(rcloneRemoteName('Family Photos', true)).toBe('homeport-family-photos-ro');
+    expect(rcloneCreateCommand({ ...target, readonly: true })).toContain(
+      'rclone config create homeport-family-photos-ro webdav',
+    );
+    expect(rcloneUsage({ ...target, readonly: true })).toContain(
+      'rclone mount homeport-family-photos-ro: ~/homeport-family-photos-ro',
+    );
+    expect(rcloneUnmountCommand({ ...target, readonly: true })).toBe(
+      'fusermount3 -u ~/homeport-family-photos-ro',
+    );
   });
 
   it('falls back when nothing usable is left', () => {
@@ -96,9 +114,14 @@ describe('guessPlatform', () => {
     expect(guessPlatform('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36')).toBe('linux');
   });
 
-  it('has no opinion on phones, whose user agents also say Linux or Mac OS X', () => {
-    expect(guessPlatform('Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36')).toBeUndefined();
-    expect(guessPlatform('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)')).toBeUndefined();
+  it('opens the phone tab on phones and tablets, whose user agents also say Linux or Mac OS X', () => {
+    expect(guessPlatform('Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36')).toBe('phone');
+    expect(guessPlatform('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)')).toBe('phone');
+    // iPadOS asks for desktop pages with a Mac user agent; its touch screen gives it away.
+    const ipad = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15';
+    expect(guessPlatform(ipad, 5)).toBe('phone');
+    expect(isMobileDevice(ipad, 0)).toBe(false);
+    expect(guessPlatform('Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36')).toBeUndefined();
   });
 });
 
@@ -117,6 +140,17 @@ describe('rclone snippets, run through rclone', () => {
       `rclone config create homeport-family-photos webdav url='http://192.168.1.20:8090/dav/family-photos/' ` +
         `vendor=other user='mount-AbCdEf123' pass="$(rclone obscure '${target.password}')" --no-obscure`,
     );
+  });
+
+  it('masks the password in the text shown, and only there', () => {
+    for (const text of [
+      rcloneCreateCommand(target, PASSWORD_MASK),
+      rcloneConfSection(target, PASSWORD_MASK),
+    ]) {
+      expect(text).not.toContain(target.password);
+      expect(text).toContain(PASSWORD_MASK);
+    }
+    expect(rcloneCreateCommand(target)).toContain(target.password);
   });
 
   it('creates a webdav remote whose stored password reveals to the credential', () => {

@@ -12,6 +12,9 @@ export interface ExportBody {
   label: string;
   nasNodeId: string;
   mountPath: string;
+  capacityBytes: number | null;
+  freeBytes: number | null;
+  usedBytes: number | null;
 }
 
 export async function api<T>(

@@ -85,8 +85,17 @@ export function CopyField({ label, value, secret = false, description }: CopyFie
   );
 }
 
+export interface CopySnippetProps {
+  /** What the Copy button copies. */
+  code: string;
+  /** What the page shows, when it differs from `code` (a password masked: shoulders and screen shares). */
+  shown?: string;
+  what: string;
+  caption?: string;
+}
+
 /** A command or config snippet in a code block, with a Copy button and an optional caption above it. */
-export function CopySnippet({ code, what, caption }: { code: string; what: string; caption?: string }) {
+export function CopySnippet({ code, shown = code, what, caption }: CopySnippetProps) {
   return (
     <Stack gap={4}>
       {caption && (
@@ -97,7 +106,7 @@ export function CopySnippet({ code, what, caption }: { code: string; what: strin
       <Group gap="xs" align="flex-start" wrap="nowrap">
         <Box style={{ flex: 1, minWidth: 0 }}>
           <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
-            {code}
+            {shown}
           </Code>
         </Box>
         <CopyTextButton value={code} what={what} />

@@ -2,7 +2,12 @@
 import type { NasNode, NodeStatus } from '../../api/types';
 
 export const STORAGE_TOPICS = ['nas.nodes', 'nas.exports'] as const;
-export const STORAGE_EVENT_TYPES = ['node.status', 'node.removed', 'exports.synced'] as const;
+export const STORAGE_EVENT_TYPES = [
+  'node.status',
+  'node.removed',
+  'exports.synced',
+  'exports.space',
+] as const;
 
 export interface NodeStatusChange {
   nodeId: string;

@@ -1,5 +1,7 @@
-// How to mount a WebDAV export from macOS, Windows, Linux and rclone, filled in with the issued credential.
-import { Alert, Kbd, List, Stack, Tabs, Text } from '@mantine/core';
+// How to mount a WebDAV export from macOS (or, on a phone, iOS and Android), Windows, Linux and rclone,
+// filled in with the issued credential.
+import { Alert, Code, Kbd, List, Stack, Tabs, Text } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { useState } from 'react';
 import { CopySnippet } from './copy-controls';
 import {
@@ -7,26 +9,48 @@ import {
   gioMountCommand,
   guessPlatform,
   isHttps,
+  isMobileDevice,
   type MountPlatform,
   type MountTarget,
+  PASSWORD_MASK,
   rcloneConfSection,
   rcloneCreateCommand,
   rcloneRemoteName,
+  rcloneUnmountCommand,
+  rcloneUsage,
+  slugify,
   WINDOWS_BASIC_AUTH_COMMAND,
 } from './mount-snippets';
 
+/** A phone: by its user agent, or by a phone-sized screen (a desktop browser in a narrow window too). */
+function usePhone(): boolean {
+  const narrow = useMediaQuery('(max-width: 36em)', false, { getInitialValueInEffect: false });
+  return narrow || isMobileDevice(navigator.userAgent, navigator.maxTouchPoints);
+}
+
 export function MountInstructions({ target }: { target: MountTarget }) {
-  const [tab, setTab] = useState<string | null>(() => guessPlatform(navigator.userAgent) ?? 'macos');
+  const phone = usePhone();
+  const [chosen, setTab] = useState<string | null>(null);
+  const first = phone ? 'phone' : (guessPlatform(navigator.userAgent, navigator.maxTouchPoints) ?? 'macos');
+  // The phone tab takes the macOS tab's place; a choice made before the window narrowed may be gone.
+  const tab = chosen === null || chosen === (phone ? 'macos' : 'phone') ? first : chosen;
   return (
     <Tabs value={tab} onChange={setTab} keepMounted={false}>
       <Tabs.List grow>
-        <Tabs.Tab value={'macos' satisfies MountPlatform}>macOS</Tabs.Tab>
+        {phone ? (
+          <Tabs.Tab value={'phone' satisfies MountPlatform}>iPhone / Android</Tabs.Tab>
+        ) : (
+          <Tabs.Tab value={'macos' satisfies MountPlatform}>macOS</Tabs.Tab>
+        )}
         <Tabs.Tab value={'windows' satisfies MountPlatform}>Windows</Tabs.Tab>
         <Tabs.Tab value={'linux' satisfies MountPlatform}>Linux</Tabs.Tab>
         <Tabs.Tab value={'rclone' satisfies MountPlatform}>rclone</Tabs.Tab>
       </Tabs.List>
       <Tabs.Panel value="macos" pt="md">
         <MacInstructions />
+      </Tabs.Panel>
+      <Tabs.Panel value="phone" pt="md">
+        <PhoneInstructions />
       </Tabs.Panel>
       <Tabs.Panel value="windows" pt="md">
         <WindowsInstructions target={target} />
@@ -55,6 +79,38 @@ function MacInstructions() {
         The folder opens in Finder and appears under Locations.
       </List.Item>
     </List>
+  );
+}
+
+/**
+ * Neither iOS nor Android mounts WebDAV by itself: the Files app's Connect to Server speaks SMB only, and
+ * Android has no WebDAV client built in. A file manager app that speaks WebDAV does it.
+ */
+function PhoneInstructions() {
+  return (
+    <Stack gap="sm">
+      <Text size="sm" fw={500}>
+        iPhone and iPad
+      </Text>
+      <Text size="sm">
+        The Files app’s <b>Connect to Server</b> speaks SMB only, not WebDAV. Install a file manager that
+        speaks WebDAV (for example Documents by Readdle or FE File Explorer), add a <b>WebDAV</b> server, and
+        enter the URL, username and password from above. Many such apps then show the folder under Locations
+        in Files too.
+      </Text>
+      <Text size="sm" fw={500}>
+        Android
+      </Text>
+      <Text size="sm">
+        Android has no WebDAV client of its own. In a file manager that speaks WebDAV (for example Material
+        Files, free and open source, or Solid Explorer) add a <b>WebDAV</b> server with the URL, username and
+        password from above.
+      </Text>
+      <Text size="sm" c="dimmed">
+        Tap Copy beside each field and paste it into the app. The phone must reach the URL’s address: on your
+        home network, or through the address the node advertises to the internet.
+      </Text>
+    </Stack>
   );
 }
 
@@ -116,28 +172,44 @@ function LinuxInstructions({ target }: { target: MountTarget }) {
         what="davfs2 commands"
         caption="Or with davfs2 (apt install davfs2), as a folder any program can use; it asks for the username and password:"
       />
+      <Text size="sm" c="dimmed">
+        Unmount with <Code>gio mount -u</Code> and the same address, or{' '}
+        <Code>sudo umount /mnt/{slugify(target.label)}</Code> for davfs2.
+      </Text>
     </Stack>
   );
 }
 
 function RcloneInstructions({ target }: { target: MountTarget }) {
-  const remote = rcloneRemoteName(target.label);
+  const remote = rcloneRemoteName(target.label, target.readonly);
   return (
     <Stack gap="md">
       <CopySnippet
         code={rcloneCreateCommand(target)}
+        shown={rcloneCreateCommand(target, PASSWORD_MASK)}
         what="rclone command"
-        caption={`Create a remote named ${remote} (rclone stores the password obscured):`}
+        caption={`Create a remote named ${remote}${target.readonly ? ' (read-only: its own name, so a read-write remote can sit beside it)' : ''}. Copy puts the real password in the command; rclone stores it obscured:`}
       />
       <CopySnippet
         code={rcloneConfSection(target)}
+        shown={rcloneConfSection(target, PASSWORD_MASK)}
         what="rclone.conf section"
         caption="Or add this section to rclone.conf (rclone config file shows where it is), with the output of the rclone obscure command as pass:"
       />
       <CopySnippet
-        code={`rclone lsf ${remote}:\nmkdir -p ~/${remote} && rclone mount ${remote}: ~/${remote} --vfs-cache-mode writes`}
+        code={rcloneUsage(target)}
         what="rclone usage"
         caption="Then list it, or mount it as a folder:"
+      />
+      <Text size="sm" c="dimmed">
+        <Code>rclone mount</Code> needs FUSE: on Debian or Ubuntu <Code>sudo apt install fuse3</Code>, on
+        macOS macFUSE or FUSE-T, on Windows WinFsp. It stays in the foreground; stop it with Ctrl-C, or
+        unmount from another terminal:
+      </Text>
+      <CopySnippet
+        code={rcloneUnmountCommand(target)}
+        what="unmount command"
+        caption="Linux (on macOS: umount with the same folder):"
       />
       <Text size="sm" c="dimmed">
         The credential expires (see above); then open this dialog again and rerun the new{' '}

@@ -1,5 +1,6 @@
-// The Mount dialog: issues a WebDAV credential for an export as it opens (and again when read-only flips),
-// shows URL, username and password to copy, when they expire, and how to mount from each system.
+// The Mount dialog: a WebDAV credential for an export — the one this tab already holds for the export and
+// mode while it stays valid, otherwise a new one — with URL, username and password to copy, when they
+// expire, and how to mount from each system.
 import {
   Alert,
   Badge,
@@ -15,7 +16,7 @@ import {
   Text,
 } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useApi } from '../../api/api-context';
 import type { MountProfile, NasNode, StorageExport } from '../../api/types';
 import { ErrorState } from '../../components/error-state';
@@ -23,6 +24,7 @@ import { useAsyncData } from '../../hooks/use-async-data';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { CopyField } from './copy-controls';
 import { describeMountError } from './describe-mount-error';
+import { type MountCredentialStore, tabMountCredentials } from './mount-credential-store';
 import { MountInstructions } from './mount-instructions';
 import { isHttps, isLoopbackUrl } from './mount-snippets';
 import { useNow } from './use-now';
@@ -30,7 +32,7 @@ import { useNow } from './use-now';
 export interface MountRequest {
   exportItem: StorageExport;
   node: NasNode | undefined;
-  /** New for every opening, so each opening issues a fresh credential. */
+  /** New for every opening, so each opening checks again that the kept credential is still valid. */
   key: number;
 }
 
@@ -39,9 +41,22 @@ export interface MountModalProps {
   request: MountRequest | null;
   opened: boolean;
   onClose: () => void;
+  /** Whose credentials these are (the tab's store is per user). */
+  userId: string;
+  /** Told when a credential was issued, so a list of them can reload. */
+  onIssued?: () => void;
+  /** @default the tab's store */
+  store?: MountCredentialStore;
 }
 
-export function MountModal({ request, opened, onClose }: MountModalProps) {
+export function MountModal({
+  request,
+  opened,
+  onClose,
+  userId,
+  onIssued,
+  store = tabMountCredentials,
+}: MountModalProps) {
   const phone = useMediaQuery('(max-width: 36em)');
   return (
     <Modal
@@ -51,23 +66,72 @@ export function MountModal({ request, opened, onClose }: MountModalProps) {
       size="lg"
       fullScreen={phone}
     >
-      {request && <MountBody key={request.key} exportItem={request.exportItem} node={request.node} />}
+      {request && (
+        <MountBody
+          key={request.key}
+          exportItem={request.exportItem}
+          node={request.node}
+          userId={userId}
+          store={store}
+          onIssued={onIssued}
+        />
+      )}
     </Modal>
   );
 }
 
-function MountBody({ exportItem, node }: { exportItem: StorageExport; node: NasNode | undefined }) {
+interface MountBodyProps {
+  exportItem: StorageExport;
+  node: NasNode | undefined;
+  userId: string;
+  store: MountCredentialStore;
+  onIssued: (() => void) | undefined;
+}
+
+interface HeldCredential {
+  profile: MountProfile;
+  /** Issued before this opening (or before the last read-only flip) and handed out again. */
+  reused: boolean;
+}
+
+function MountBody({ exportItem, node, userId, store, onIssued }: MountBodyProps) {
   const api = useApi();
   // A read-only share always yields a read-only credential; the switch shows that instead of offering it.
   const locked = exportItem.access === 'read-only';
   const [readonly, setReadonly] = useState(locked);
+  // Set by "New credential": the next load issues one even though a valid one is kept.
+  const issueNew = useRef(false);
+  // In a ref: a parent's new callback on each render must not rerun the load (and issue again).
+  const issued = useRef(onIssued);
+  useEffect(() => {
+    issued.current = onIssued;
+  });
   const profile = useAsyncData(
     useCallback(
-      (signal: AbortSignal) => api.nas.issueMountProfile({ exportId: exportItem.id, readonly }, { signal }),
-      [api, exportItem.id, readonly],
+      async (signal: AbortSignal): Promise<HeldCredential> => {
+        const forced = issueNew.current;
+        issueNew.current = false;
+        if (!forced && store.find(userId, exportItem.id, readonly, Date.now())) {
+          // Revoked meanwhile (here, by an admin, by unsharing)? Only the server knows.
+          const outstanding = await api.nas.listMyCredentials({ signal });
+          store.retain(userId, new Set(outstanding.map((credential) => credential.username)));
+          const kept = store.find(userId, exportItem.id, readonly, Date.now());
+          if (kept) return { profile: kept, reused: true };
+        }
+        const fresh = await api.nas.issueMountProfile({ exportId: exportItem.id, readonly }, { signal });
+        // Kept even if this dialog closed meanwhile: the server issued it, so the next opening reuses it.
+        store.remember(userId, fresh);
+        issued.current?.();
+        return { profile: fresh, reused: false };
+      },
+      [api, store, userId, exportItem.id, readonly],
     ),
   );
   const { data, error, loading, reload } = profile;
+  const renew = () => {
+    issueNew.current = true;
+    reload();
+  };
   const friendlyError = useMemo(
     () => (error === undefined ? undefined : new Error(describeMountError(error))),
     [error],
@@ -77,10 +141,15 @@ function MountBody({ exportItem, node }: { exportItem: StorageExport; node: NasN
     <Stack gap="md">
       <Text size="sm" c="dimmed">
         {exportItem.label}
-        {node ? ` on ${node.displayName}` : ''} ·{' '}
-        <Text span ff="monospace" size="sm">
-          {exportItem.path}
-        </Text>
+        {node ? ` on ${node.displayName}` : ''}
+        {exportItem.path !== undefined && (
+          <>
+            {' · '}
+            <Text span ff="monospace" size="sm">
+              {exportItem.path}
+            </Text>
+          </>
+        )}
       </Text>
       <Switch
         label="Read-only"
@@ -104,7 +173,7 @@ function MountBody({ exportItem, node }: { exportItem: StorageExport; node: NasN
       {data ? (
         <Box pos="relative">
           <LoadingOverlay visible={loading} overlayProps={{ blur: 1 }} loaderProps={{ size: 'sm' }} />
-          <Credential profile={data} label={exportItem.label} onRenew={reload} />
+          <Credential held={data} label={exportItem.label} onRenew={renew} renewing={loading} />
         </Box>
       ) : (
         loading && <CredentialSkeleton />
@@ -114,32 +183,58 @@ function MountBody({ exportItem, node }: { exportItem: StorageExport; node: NasN
 }
 
 function Credential({
-  profile,
+  held,
   label,
   onRenew,
+  renewing,
 }: {
-  profile: MountProfile;
+  held: HeldCredential;
   label: string;
   onRenew: () => void;
+  renewing: boolean;
 }) {
   const now = useNow();
+  const { profile, reused } = held;
   const { mountUrl, credential } = profile;
   const expired = new Date(credential.expiresAt).getTime() <= now;
   // The agent advertises the address it listens on; 127.0.0.1 works only on the node's own machine.
   const unreachable = isLoopbackUrl(mountUrl) && !isLoopbackUrl(window.location.origin);
-  const target = { url: mountUrl, username: credential.username, password: credential.password, label };
+  const target = {
+    url: mountUrl,
+    username: credential.username,
+    password: credential.password,
+    label,
+    readonly: profile.readonly,
+  };
 
   return (
     <Stack gap="md">
-      <Group gap="xs" wrap="wrap">
-        <Badge variant="light" color={profile.readonly ? 'gray' : 'blue'}>
-          {profile.readonly ? 'read-only' : 'read-write'}
-        </Badge>
-        <Text size="sm" {...(expired ? { c: 'red' } : {})}>
-          {expired ? 'Expired' : 'Expires'} {formatDateTime(credential.expiresAt)} (
-          {formatRelative(credential.expiresAt, '—', now)})
-        </Text>
+      <Group gap="xs" wrap="wrap" justify="space-between">
+        <Group gap="xs" wrap="wrap">
+          <Badge variant="light" color={profile.readonly ? 'gray' : 'blue'}>
+            {profile.readonly ? 'read-only' : 'read-write'}
+          </Badge>
+          <Text size="sm" {...(expired ? { c: 'red' } : {})}>
+            {expired ? 'Expired' : 'Expires'} {formatDateTime(credential.expiresAt)} (
+            {formatRelative(credential.expiresAt, '—', now)})
+          </Text>
+        </Group>
+        <Button
+          size="xs"
+          variant="subtle"
+          onClick={onRenew}
+          disabled={renewing}
+          title="Issue another credential; the one shown keeps working until it expires or you revoke it"
+        >
+          New credential
+        </Button>
       </Group>
+      {reused && (
+        <Text size="xs" c="dimmed" data-testid="credential-reused">
+          The credential you already have for this export: Mount hands it out again until it nears expiry
+          instead of issuing a new one each time.
+        </Text>
+      )}
       {expired && (
         <Alert color="red" variant="light" title="This credential has expired">
           <Group justify="space-between" gap="sm">
@@ -166,7 +261,8 @@ function Credential({
       <CopyField label="Username" value={credential.username} />
       <CopyField label="Password" value={credential.password} secret />
       <Text size="xs" c="dimmed">
-        Anyone with these can use the export until they expire; an admin can revoke them sooner.
+        Anyone with these can use the export until they expire. Revoke them sooner under Your mount
+        credentials on the Storage page.
       </Text>
       <Divider label="How to mount" labelPosition="left" />
       <MountInstructions target={target} />

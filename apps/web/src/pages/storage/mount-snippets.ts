@@ -7,9 +7,15 @@ export interface MountTarget {
   password: string;
   /** The export's label; names the rclone remote and the Linux mount point. */
   label: string;
+  /** A read-only credential: its rclone remote gets its own name, so both can be configured side by side. */
+  readonly: boolean;
 }
 
-export type MountPlatform = 'macos' | 'windows' | 'linux' | 'rclone';
+/** `phone` stands in for `macos` on phones and tablets (no Finder there, and no WebDAV in their Files apps). */
+export type MountPlatform = 'macos' | 'phone' | 'windows' | 'linux' | 'rclone';
+
+/** Shown instead of the password in snippets; the Copy button copies the real one. */
+export const PASSWORD_MASK = '••••••••';
 
 /**
  * POSIX shell single quotes: everything inside is literal, and a `'` is closed, escaped and reopened.
@@ -56,24 +62,27 @@ export function isLoopbackUrl(url: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\./.test(host);
 }
 
-export function rcloneRemoteName(label: string): string {
-  return `homeport-${slugify(label)}`;
+/** `homeport-photos` for read-write, `homeport-photos-ro` for read-only: one never replaces the other. */
+export function rcloneRemoteName(label: string, readonly = false): string {
+  return `homeport-${slugify(label)}${readonly ? '-ro' : ''}`;
 }
 
 /**
  * `rclone config create` with the password obscured first. `--no-obscure` is needed because a long
  * base64-looking password (ours) can make rclone believe it is already obscured and store it as is;
- * passing it obscured and saying so removes the guess.
+ * passing it obscured and saying so removes the guess. `shownPassword` replaces the password in the text
+ * (PASSWORD_MASK for the screen; the copied command has the real one).
  */
-export function rcloneCreateCommand(target: MountTarget): string {
+export function rcloneCreateCommand(target: MountTarget, shownPassword?: string): string {
+  const password = shownPassword ?? shellQuote(target.password);
   return [
     'rclone config create',
-    rcloneRemoteName(target.label),
+    rcloneRemoteName(target.label, target.readonly),
     'webdav',
     `url=${shellQuote(target.url)}`,
     'vendor=other',
     `user=${shellQuote(target.username)}`,
-    `pass="$(rclone obscure ${shellQuote(target.password)})"`,
+    `pass="$(rclone obscure ${password})"`,
     '--no-obscure',
   ].join(' ');
 }
@@ -81,17 +90,34 @@ export function rcloneCreateCommand(target: MountTarget): string {
 /** Placeholder in the rclone.conf section: the file wants the obscured form, which only rclone computes. */
 export const OBSCURED_PASSWORD_PLACEHOLDER = 'OUTPUT_OF_RCLONE_OBSCURE';
 
-/** The same remote as `rcloneCreateCommand`, as a section of `rclone.conf`. */
-export function rcloneConfSection(target: MountTarget): string {
+/** The same remote as `rcloneCreateCommand`, as a section of `rclone.conf`; `shownPassword` as there. */
+export function rcloneConfSection(target: MountTarget, shownPassword?: string): string {
   return [
-    `[${rcloneRemoteName(target.label)}]`,
+    `[${rcloneRemoteName(target.label, target.readonly)}]`,
     'type = webdav',
     `url = ${target.url}`,
     'vendor = other',
     `user = ${target.username}`,
-    `# pass is the password obscured: rclone obscure ${shellQuote(target.password)}`,
+    `# pass is the password obscured: rclone obscure ${shownPassword ?? shellQuote(target.password)}`,
     `pass = ${OBSCURED_PASSWORD_PLACEHOLDER}`,
   ].join('\n');
+}
+
+/**
+ * Listing and mounting the remote. `rclone mount` is a FUSE file system: it stays in the foreground until
+ * Ctrl-C or an unmount.
+ */
+export function rcloneUsage(target: MountTarget): string {
+  const remote = rcloneRemoteName(target.label, target.readonly);
+  return [
+    `rclone lsf ${remote}:`,
+    `mkdir -p ~/${remote} && rclone mount ${remote}: ~/${remote} --vfs-cache-mode writes`,
+  ].join('\n');
+}
+
+/** Unmounting what `rcloneUsage` mounted (Linux; on macOS `umount`). */
+export function rcloneUnmountCommand(target: MountTarget): string {
+  return `fusermount3 -u ~/${rcloneRemoteName(target.label, target.readonly)}`;
 }
 
 export function gioMountCommand(target: MountTarget): string {
@@ -131,11 +157,20 @@ export function agentCommand(controlPlaneUrl: string): string {
   ].join('\n');
 }
 
+/**
+ * A phone or tablet, by its user agent: iPhone, iPad (iPadOS says "Macintosh" but has a touch screen) and
+ * Android. Finder's instructions mean nothing there.
+ */
+export function isMobileDevice(userAgent: string, maxTouchPoints = 0): boolean {
+  if (/iPhone|iPad|iPod|Android/i.test(userAgent)) return true;
+  return /Macintosh/i.test(userAgent) && maxTouchPoints > 1;
+}
+
 /** The tab to open first, from the browser's user agent; undefined when it says nothing useful. */
-export function guessPlatform(userAgent: string): MountPlatform | undefined {
-  // Android and ChromeOS user agents also contain "Linux", but have no gio or davfs2 to offer.
-  if (/Android|CrOS/i.test(userAgent)) return undefined;
-  if (/iPhone|iPad|iPod/i.test(userAgent)) return undefined;
+export function guessPlatform(userAgent: string, maxTouchPoints = 0): MountPlatform | undefined {
+  if (isMobileDevice(userAgent, maxTouchPoints)) return 'phone';
+  // ChromeOS user agents also contain "Linux", but have no gio or davfs2 to offer.
+  if (/CrOS/i.test(userAgent)) return undefined;
   if (/Macintosh|Mac OS X/i.test(userAgent)) return 'macos';
   if (/Windows/i.test(userAgent)) return 'windows';
   if (/Linux|X11/i.test(userAgent)) return 'linux';

@@ -102,7 +102,7 @@ export function NodeAdminMenu({ node, onRemoved }: { node: NasNode; onRemoved: (
             <CopyField label="Re-enrolment token" value={enrolment.token} secret />
             <CopySnippet
               what="command"
-              code={`HOMEPORT_NODE_BOOTSTRAP_TOKEN='${enrolment.token}' \\\n  homeport agent --machine-id ${node.machineId} …`}
+              code={`HOMEPORT_NODE_BOOTSTRAP_TOKEN='${enrolment.token}' \\\n  homeport agent --machine-id ${node.machineId ?? '<machine id>'} …`}
             />
           </Stack>
         )}

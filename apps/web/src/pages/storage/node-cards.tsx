@@ -1,4 +1,5 @@
-// Storage nodes as cards (one column on a phone): name, live status, last heartbeat, address, exports.
+// Storage nodes as cards (one column on a phone): name, live status, last heartbeat, exports; for admins
+// also the address and machine id (the server sends members neither).
 import { Card, DataList, Group, SimpleGrid, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import type { NasNode, StorageExport } from '../../api/types';
@@ -66,14 +67,16 @@ function NodeCard({
             {formatLastSeen(lastSeen, 'Never', now)}
           </DataList.ItemValue>
         </DataList.Item>
-        <DataList.Item>
-          <DataList.ItemLabel>Address</DataList.ItemLabel>
-          <DataList.ItemValue>
-            <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>
-              {node.directAddress ?? node.relayAddress ?? 'none reported'}
-            </Text>
-          </DataList.ItemValue>
-        </DataList.Item>
+        {admin !== null && (
+          <DataList.Item>
+            <DataList.ItemLabel>Address</DataList.ItemLabel>
+            <DataList.ItemValue>
+              <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>
+                {node.directAddress ?? node.relayAddress ?? 'none reported'}
+              </Text>
+            </DataList.ItemValue>
+          </DataList.Item>
+        )}
         <DataList.Item>
           <DataList.ItemLabel>Exports</DataList.ItemLabel>
           <DataList.ItemValue>
@@ -84,7 +87,8 @@ function NodeCard({
           <DataList.ItemLabel>Agent</DataList.ItemLabel>
           <DataList.ItemValue>
             <Text size="sm" c="dimmed" truncate="end" title={node.machineId}>
-              {node.agentVersion || 'unknown version'} · {node.machineId}
+              {node.agentVersion || 'unknown version'}
+              {node.machineId === undefined ? '' : ` · ${node.machineId}`}
             </Text>
           </DataList.ItemValue>
         </DataList.Item>

@@ -1,20 +1,13 @@
 // The sharing dialog (admins): who an export is shared with, add people, change or remove their access.
-import {
-  Button,
-  Group,
-  Modal,
-  SegmentedControl,
-  Select,
-  Stack,
-  Table,
-  Text,
-  VisuallyHidden,
-} from '@mantine/core';
+// The list is the shared responsive one: rows on a desktop, stacked cards on a phone with Remove in reach.
+import { Button, Group, Modal, SegmentedControl, Select, Stack, Text } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
 import { type FormEvent, useCallback, useState } from 'react';
 import { useApi } from '../../api/api-context';
 import type { ExportAccess, ExportGrant, StorageExport, User } from '../../api/types';
 import { AsyncContent } from '../../components/async-content';
+import { EmptyList } from '../../components/empty-list';
+import { ResponsiveList } from '../../components/responsive-list';
 import { TableSkeleton } from '../../components/table-skeleton';
 import { useAsyncData } from '../../hooks/use-async-data';
 import { formatDateTime } from '../../lib/format';
@@ -139,68 +132,55 @@ function SharingEditor({
   return (
     <Stack gap="lg">
       <AddShareForm exportItem={exportItem} candidates={candidates} onShared={onChanged} />
-      {data.grants.length === 0 ? (
-        <Text size="sm" c="dimmed">
-          Not shared with anyone yet.
-        </Text>
-      ) : (
-        <Table.ScrollContainer minWidth={480}>
-          <Table verticalSpacing="xs">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Person</Table.Th>
-                <Table.Th>Access</Table.Th>
-                <Table.Th>Since</Table.Th>
-                <Table.Th>
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {data.grants.map((grant) => {
-                const name = grant.username ?? grant.userId;
-                const busy = busyUser === grant.userId;
-                return (
-                  <Table.Tr key={grant.userId}>
-                    <Table.Td>
-                      <Text size="sm" fw={500} {...(grant.username ? {} : { c: 'dimmed' })}>
-                        {grant.username ?? `deleted user (${grant.userId})`}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <SegmentedControl
-                        size="xs"
-                        data={accessOptions}
-                        value={grant.access}
-                        disabled={busy}
-                        aria-label={`Access for ${name}`}
-                        onChange={(value) => {
-                          if (isAccess(value) && value !== grant.access) void change(grant, value);
-                        }}
-                      />
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{formatDateTime(grant.createdAt)}</Text>
-                    </Table.Td>
-                    <Table.Td ta="right">
-                      <Button
-                        variant="subtle"
-                        color="red"
-                        size="xs"
-                        loading={busy}
-                        aria-label={`Stop sharing with ${name}`}
-                        onClick={() => void remove(grant)}
-                      >
-                        Remove
-                      </Button>
-                    </Table.Td>
-                  </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <ResponsiveList
+        items={data.grants}
+        itemKey={(grant) => grant.userId}
+        itemLabel={(grant) => `Shared with ${grant.username ?? grant.userId}`}
+        minTableWidth={480}
+        empty={<EmptyList title="Not shared with anyone yet" />}
+        columns={[
+          {
+            header: 'Person',
+            phone: 'title',
+            cell: (grant) => (
+              <Text size="sm" fw={500} {...(grant.username ? {} : { c: 'dimmed' })}>
+                {grant.username ?? `deleted user (${grant.userId})`}
+              </Text>
+            ),
+          },
+          {
+            header: 'Access',
+            cell: (grant) => (
+              <SegmentedControl
+                size="xs"
+                data={accessOptions}
+                value={grant.access}
+                disabled={busyUser === grant.userId}
+                aria-label={`Access for ${grant.username ?? grant.userId}`}
+                onChange={(value) => {
+                  if (isAccess(value) && value !== grant.access) void change(grant, value);
+                }}
+              />
+            ),
+          },
+          {
+            header: 'Since',
+            cell: (grant) => <Text size="sm">{formatDateTime(grant.createdAt)}</Text>,
+          },
+        ]}
+        actions={(grant) => (
+          <Button
+            variant="subtle"
+            color="red"
+            size="xs"
+            loading={busyUser === grant.userId}
+            aria-label={`Stop sharing with ${grant.username ?? grant.userId}`}
+            onClick={() => void remove(grant)}
+          >
+            Remove
+          </Button>
+        )}
+      />
     </Stack>
   );
 }

@@ -1,7 +1,6 @@
 // What the Storage page says when there is nothing to list, for admins (how to add storage) and members.
-import { Code, EmptyState, Paper, Stack, Text } from '@mantine/core';
-import { CopySnippet } from './copy-controls';
-import { agentCommand } from './mount-snippets';
+import { Code, EmptyState, Paper, Stack } from '@mantine/core';
+import { AddNodeInstructions } from './add-node';
 
 /** Admins, when no node has registered. */
 export function NoNodes() {
@@ -18,21 +17,7 @@ export function NoNodes() {
             </>
           }
         />
-        <Stack gap="xs" w="100%" maw={720}>
-          <CopySnippet
-            code={agentCommand(window.location.origin)}
-            what="agent command"
-            caption="On another machine, with the token from <data-dir>/secrets/node-bootstrap-token on this server (or nas.nodeBootstrapToken when configured):"
-          />
-          <Text size="xs" c="dimmed">
-            The agent serves WebDAV on 127.0.0.1:8090. For other computers to mount from it, put it behind a
-            TLS proxy and pass <Code>--advertise-url https://…</Code>, or on a network you trust add{' '}
-            <Code>
-              --listen 0.0.0.0:8090 --insecure-public --advertise-url http://&lt;its address&gt;:8090
-            </Code>
-            .
-          </Text>
-        </Stack>
+        <AddNodeInstructions />
       </Stack>
     </Paper>
   );

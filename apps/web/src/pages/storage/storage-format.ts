@@ -32,3 +32,28 @@ export function formatLastSeen(iso: string | null, fallback: string, now: number
   if (ago < 60) return seconds.format(-ago, 'second');
   return formatRelative(iso, fallback, now);
 }
+
+export interface SpaceSummary {
+  /** "412 GB free of 2.0 TB", "2.0 TB disk", "size unknown". */
+  text: string;
+  /** Share of the disk in use, 0–100; undefined when free space is unknown. */
+  usedPercent: number | undefined;
+}
+
+/**
+ * What a person wants to know about an export's disk: how much is left. A capacity of 0 means the agent
+ * could not tell (the server stores its null as 0); free and used space come from newer agents only.
+ */
+export function summarizeSpace(space: {
+  capacityBytes: number | null;
+  freeBytes: number | null;
+  usedBytes: number | null;
+}): SpaceSummary {
+  const capacity = space.capacityBytes || null;
+  if (capacity === null) return { text: 'size unknown', usedPercent: undefined };
+  if (space.freeBytes === null) return { text: `${formatBytes(capacity)} disk`, usedPercent: undefined };
+  // Used as the agent counted it (root's reserved blocks are neither used nor free for others).
+  const used = space.usedBytes ?? capacity - space.freeBytes;
+  const usedPercent = Math.min(100, Math.max(0, (used / capacity) * 100));
+  return { text: `${formatBytes(space.freeBytes)} free of ${formatBytes(capacity)}`, usedPercent };
+}

@@ -1,5 +1,6 @@
-// /storage: storage nodes with live status, the exports they hold, and the Mount and Share dialogs.
-import { SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
+// /storage: storage nodes with live status, the exports they hold with their free space, the Mount and
+// Share dialogs, and the signed-in person's own mount credentials.
+import { Group, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { useApi } from '../../api/api-context';
 import { useEvents } from '../../api/events';
@@ -7,10 +8,12 @@ import type { NasNode, StorageExport } from '../../api/types';
 import { useCurrentUser } from '../../auth/auth-context';
 import { AsyncContent } from '../../components/async-content';
 import { ConfirmModal } from '../../components/confirm-modal';
+import { LiveDataHint } from '../../components/live-data-hint';
 import { PageHeader } from '../../components/page-header';
 import { TableSkeleton } from '../../components/table-skeleton';
 import { type AsyncData, useAsyncData } from '../../hooks/use-async-data';
 import { notifyFailure, notifySuccess } from '../../lib/notify';
+import { AddNodeButton } from './add-node';
 import { ExportsList } from './exports-list';
 import {
   applyNodeStatus,
@@ -20,8 +23,10 @@ import {
   STORAGE_EVENT_TYPES,
   STORAGE_TOPICS,
 } from './live-storage';
+import { tabMountCredentials } from './mount-credential-store';
 import { MountModal, type MountRequest } from './mount-modal';
 import { NodeCards } from './node-cards';
+import { OwnCredentials } from './own-credentials';
 import { ShareModal } from './share-modal';
 import { NoExports, NoNodes, NothingShared } from './storage-empty';
 
@@ -32,9 +37,13 @@ interface Storage {
 
 export default function StoragePage() {
   const api = useApi();
-  const isAdmin = useCurrentUser().role === 'admin';
+  const user = useCurrentUser();
+  const isAdmin = user.role === 'admin';
   const nodes = useAsyncData(useCallback((signal: AbortSignal) => api.nas.listNodes({ signal }), [api]));
   const exports = useAsyncData(useCallback((signal: AbortSignal) => api.nas.listExports({ signal }), [api]));
+  const ownCredentials = useAsyncData(
+    useCallback((signal: AbortSignal) => api.nas.listMyCredentials({ signal }), [api]),
+  );
   const liveNodes = useLiveNodeStatus(nodes.data);
   const storage = combine(nodes, exports, liveNodes.nodes);
 
@@ -47,13 +56,21 @@ export default function StoragePage() {
         if (change && !liveNodes.apply(change)) nodes.reload();
       } else if (event.type === 'node.removed') {
         storage.reload();
+      } else if (event.type === 'exports.space') {
+        exports.reload();
       } else if (event.type === 'exports.synced') {
         exports.reload();
         const synced = parseExportsSynced(event.data);
         if (synced && !nodes.data?.some((node) => node.id === synced.nodeId)) nodes.reload();
       }
     },
-    { types: STORAGE_EVENT_TYPES, onReconnect: storage.reload },
+    {
+      types: STORAGE_EVENT_TYPES,
+      onReconnect: () => {
+        storage.reload();
+        ownCredentials.reload();
+      },
+    },
   );
 
   const [mount, setMount] = useState<MountRequest | null>(null);
@@ -73,6 +90,7 @@ export default function StoragePage() {
     if (!revoking) return;
     try {
       const count = await api.nas.revokeMountCredentials({ exportId: revoking.id });
+      ownCredentials.reload();
       notifySuccess(
         count === 0
           ? `${revoking.label} had no mount credentials in use`
@@ -104,9 +122,15 @@ export default function StoragePage() {
         {(data) => (
           <Stack gap="xl">
             <Stack gap="sm" component="section" aria-labelledby="storage-nodes">
-              <Title order={2} size="h4" id="storage-nodes">
-                Nodes
-              </Title>
+              <Group justify="space-between" gap="xs">
+                <Group gap="xs">
+                  <Title order={2} size="h4" id="storage-nodes">
+                    Nodes
+                  </Title>
+                  <LiveDataHint />
+                </Group>
+                {isAdmin && <AddNodeButton />}
+              </Group>
               <NodeCards
                 nodes={data.nodes}
                 exports={data.exports}
@@ -123,7 +147,7 @@ export default function StoragePage() {
               ) : (
                 <>
                   <Text size="sm" c="dimmed">
-                    Mount issues a WebDAV address and a password that works for a limited time.
+                    Mount gives you a WebDAV address and a password that works for a limited time.
                   </Text>
                   <ExportsList
                     exports={data.exports}
@@ -142,10 +166,18 @@ export default function StoragePage() {
                 </>
               )}
             </Stack>
+            <OwnCredentials credentials={ownCredentials} store={tabMountCredentials} />
           </Stack>
         )}
       </AsyncContent>
-      <MountModal request={mount} opened={mountOpen} onClose={() => setMountOpen(false)} />
+      <MountModal
+        request={mount}
+        opened={mountOpen}
+        onClose={() => setMountOpen(false)}
+        userId={user.id}
+        onIssued={ownCredentials.reload}
+        store={tabMountCredentials}
+      />
       {isAdmin && (
         <>
           <ShareModal exportItem={sharing} opened={shareOpen} onClose={() => setShareOpen(false)} />
