@@ -1,7 +1,8 @@
 // Runs `npm run build` when a bundle is missing or older than any source file, so `npm start` works
-// from a fresh clone and stays fast afterwards.
+// from a fresh clone and stays fast afterwards. Quiet: one line while it builds, the build's own output only
+// when it fails (the first start's admin password must not scroll away under bundle sizes).
 
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,5 +28,15 @@ function newest(path) {
 
 const built = Math.min(...outputs.map((path) => (existsSync(path) ? statSync(path).mtimeMs : 0)));
 if (built === 0 || Math.max(...sources.map(newest)) > built) {
-  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  const started = Date.now();
+  process.stdout.write('Building Homeport (web UI and server; sources changed since the last build)… ');
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) {
+    process.stdout.write('failed:\n');
+    process.stderr.write(
+      `${build.stdout ?? ''}${build.stderr ?? ''}${build.error ? `${build.error.message}\n` : ''}`,
+    );
+    process.exit(build.status ?? 1);
+  }
+  process.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }

@@ -1,4 +1,5 @@
-// Serves the built SPA: hashed assets cached for a year, index.html for every client-side route.
+// Serves the built SPA: hashed assets cached for a year, index.html for every client-side route, and the
+// brotli/gzip copies the web build writes next to each asset, chosen by Accept-Encoding.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,9 @@ export async function registerWeb(app: HttpApp, webDir: string, log: Logger): Pr
     // Looked up per request, so a rebuilt UI is served without a restart.
     wildcard: true,
     index: ['index.html'],
+    // `<file>.br` / `<file>.gz` from the build, by the client's Accept-Encoding (with Vary: Accept-Encoding and
+    // the compressed file's Content-Length); the plain file when the client takes neither or no copy exists.
+    preCompressed: true,
     setHeaders: (response, path) => {
       response.header(
         'cache-control',

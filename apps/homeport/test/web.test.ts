@@ -1,6 +1,8 @@
 // The built SPA is served at / with client-side routes falling back to index.html; server paths come first.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { HOMEPORT_BUNDLE } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WEB_DIR } from '../src/web.js';
@@ -48,5 +50,40 @@ describe('web UI', () => {
     expect((await t.app.inject({ url: '/health', headers: html })).body).toBe('ok');
     expect((await t.app.inject({ url: '/version', headers: html })).json().name).toBe('homeport');
     expect((await t.app.inject({ url: '/assets/missing.js' })).statusCode).toBe(404);
+  });
+
+  it('serves the precompressed brotli or gzip copy by Accept-Encoding, with Vary and the right length', async () => {
+    const index = (await t.app.inject({ url: '/', headers: html })).body;
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(index)?.[1] ?? '';
+    const plain = readFileSync(join(DEFAULT_WEB_DIR, script));
+    expect(existsSync(join(DEFAULT_WEB_DIR, `${script}.br`)), 'the build writes .br copies').toBe(true);
+
+    const brotli = await t.app.inject({ url: script, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(brotli.statusCode).toBe(200);
+    expect(brotli.headers['content-encoding']).toBe('br');
+    expect(brotli.headers.vary).toMatch(/accept-encoding/i);
+    expect(brotli.headers['content-type']).toContain('javascript');
+    expect(brotli.headers['cache-control']).toContain('immutable');
+    expect(Number(brotli.headers['content-length'])).toBe(brotli.rawPayload.length);
+    expect(brotli.rawPayload.length).toBeLessThan(plain.length / 2);
+    expect(brotliDecompressSync(brotli.rawPayload).equals(plain)).toBe(true);
+
+    const gzip = await t.app.inject({ url: script, headers: { 'accept-encoding': 'gzip' } });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(Number(gzip.headers['content-length'])).toBe(gzip.rawPayload.length);
+    expect(gunzipSync(gzip.rawPayload).equals(plain)).toBe(true);
+
+    const identity = await t.app.inject({ url: script, headers: { 'accept-encoding': 'identity' } });
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(identity.headers.vary).toMatch(/accept-encoding/i);
+    expect(identity.rawPayload.equals(plain)).toBe(true);
+  });
+
+  it('serves index.html uncached however the client asks for it', async () => {
+    for (const url of ['/', '/index.html']) {
+      const response = await t.app.inject({ url, headers: { ...html, 'accept-encoding': 'br, gzip' } });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.headers['cache-control'], url).toBe('no-cache');
+    }
   });
 });

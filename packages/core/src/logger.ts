@@ -44,7 +44,12 @@ export function createLogger(options: LoggerFactoryOptions = {}): Logger {
   if (options.pretty ?? process.stdout.isTTY) {
     return pino({
       ...pinoOptions,
-      transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } },
+      // One line per entry, as the human lines `homeport start` prints between them: time, level, message,
+      // then the fields. The pid is the same on every line of a terminal session, so it is left out.
+      transport: {
+        target: 'pino-pretty',
+        options: { translateTime: 'SYS:HH:MM:ss', singleLine: true, ignore: 'pid,hostname' },
+      },
     });
   }
   return pino(pinoOptions, stdoutDestination());
