@@ -232,12 +232,12 @@ export const benchmark: Benchmark = {
     'Homeport session-authenticated GET vs a bare Fastify JSON route; login flood with /health latency',
   async run(context) {
     const logFile = join(context.workDir, 'homeport.log');
-    // Default logging on purpose (level info, one access-log line per request): the cost a real install pays.
+    // Default logging on purpose (level info, access log off by default): the cost a real install pays.
     // Only the destination changes, to a file, so the benchmark process never reads the server's output.
     const homeport = await startHomeport({ env: { HOMEPORT_RATE_LIMIT_MAX: '0' }, logFile });
     context.log(`homeport ${homeport.url} (pid ${homeport.process.pid}), HOMEPORT_RATE_LIMIT_MAX=0`);
     context.log(
-      `  logging: HOMEPORT_LOG_LEVEL unset (default info), HOMEPORT_ACCESS_LOG unset (default on), stdout+stderr → ${logFile}`,
+      `  logging: HOMEPORT_LOG_LEVEL unset (default info), HOMEPORT_ACCESS_LOG unset (default off), stdout+stderr → ${logFile}`,
     );
     const peerPort = await freePort();
     const peerUrl = `http://127.0.0.1:${peerPort}`;
