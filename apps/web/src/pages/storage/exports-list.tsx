@@ -40,6 +40,7 @@ export function ExportsList({
           <Text size="sm" fw={600}>
             {item.label}
           </Text>
+          {/* A member's access; admins may do anything with every export. */}
           {!isAdmin && <AccessBadge item={item} />}
           {item.tags.map((tag) => (
             <Badge key={tag} size="xs" variant="outline" color="gray">
@@ -59,15 +60,6 @@ export function ExportsList({
         ]
       : []),
     { header: 'Space', cell: ({ item }) => <SpaceMeter item={item} /> },
-    ...(isAdmin
-      ? []
-      : [
-          {
-            header: 'Your access',
-            phone: 'hidden' as const,
-            cell: ({ item }: Row) => <AccessBadge item={item} />,
-          },
-        ]),
   ];
   return (
     <ResponsiveList
