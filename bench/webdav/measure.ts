@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchmarkContext } from '../lib/types.js';
-import { describeWrk, runWrk, type WrkResult } from '../lib/wrk.js';
+import { describeWrk, runWrk } from '../lib/wrk.js';
 import { runCurl } from './curl.js';
 import {
   BIG_BYTES,
@@ -147,20 +147,49 @@ export async function measurePropfind(
   return samples;
 }
 
-/** `wrk -t2 -c64` GET of the 4 KiB file after a warm-up; a run with errors or non-2xx answers is refused. */
-export async function measureSmallGet(context: BenchmarkContext, server: DavServer): Promise<WrkResult> {
-  const options = {
-    threads: 2,
-    connections: 64,
-    url: `${server.filesUrl}${SMALL_NAME}`,
-    headers: server.headers,
-    workDir: context.workDir,
-  };
-  await runWrk({ ...options, name: `small-${server.name}-warmup`, durationSec: context.warmupSec });
-  const result = await runWrk({ ...options, name: `small-${server.name}`, durationSec: context.durationSec });
-  context.log(`  4 KiB GET ${server.name}: ${describeWrk(result)}`);
-  const { connect, read, write, timeout, status } = result.errors;
-  if (connect + read + write + timeout + status > 0)
-    throw new Error(`4 KiB GET ${server.name}: errors ${JSON.stringify(result.errors)}; figures not valid`);
-  return result;
+export interface SmallGetSamples {
+  /** Requests per second of each run. */
+  requestsPerSec: Samples;
+  /** Latency percentiles of each run, in ms. */
+  p50Ms: Samples;
+  p99Ms: Samples;
+}
+
+/**
+ * `wrk -t2 -c64` GET of the 4 KiB file: a warm-up round (BENCH_WARMUP_S per server), then `runs` rounds that
+ * visit every server in turn for BENCH_DURATION_S each. A measured run with errors or non-2xx answers is
+ * refused.
+ */
+export async function measureSmallGet(
+  context: BenchmarkContext,
+  servers: readonly DavServer[],
+  runs: number,
+): Promise<SmallGetSamples> {
+  const samples: SmallGetSamples = { requestsPerSec: new Map(), p50Ms: new Map(), p99Ms: new Map() };
+  for (let round = 0; round <= runs; round += 1) {
+    for (const server of servers) {
+      const label = round === 0 ? 'warm-up' : `run ${round}`;
+      const result = await runWrk({
+        threads: 2,
+        connections: 64,
+        url: `${server.filesUrl}${SMALL_NAME}`,
+        headers: server.headers,
+        workDir: context.workDir,
+        name: `small-${server.name}-${round === 0 ? 'warmup' : round}`,
+        durationSec: round === 0 ? context.warmupSec : context.durationSec,
+      });
+      context.log(`  4 KiB GET ${server.name} ${label}: ${describeWrk(result)}`);
+      // The warm-up only warms (caches, JIT, connections); its errors are printed above, not judged.
+      if (round === 0) continue;
+      const { connect, read, write, timeout, status } = result.errors;
+      if (connect + read + write + timeout + status > 0)
+        throw new Error(
+          `4 KiB GET ${server.name}: errors ${JSON.stringify(result.errors)}; figures not valid`,
+        );
+      add(samples.requestsPerSec, server.name, result.requestsPerSec);
+      add(samples.p50Ms, server.name, result.latencyMs.p50);
+      add(samples.p99Ms, server.name, result.latencyMs.p99);
+    }
+  }
+  return samples;
 }

@@ -95,7 +95,8 @@ export async function startHomeportServer(fixtures: Fixtures, workDir: string): 
 }
 
 export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
-  const nginx = await startNginx({ serve: fixtures.root });
+  // open_file_cache: Homeport keeps small files in memory, so nginx gets its own cache of open files too.
+  const nginx = await startNginx({ serve: fixtures.root, openFileCache: true });
   const apache = await startApacheDav();
   linkFolderInto(fixtures, apache.davDir, readdirSync(fixtures.folder));
   const rclone = await startRcloneServe(fixtures.root);
@@ -105,7 +106,7 @@ export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
       filesUrl: `${nginx.url}/`,
       headers: {},
       upload: (name) => ({ url: `${nginx.davUrl}${name}`, path: join(nginx.uploadDir, name) }),
-      description: `nginx (pid ${nginx.daemon.pid}) ${nginx.url}, shared/peers/nginx.conf.template, root → the files`,
+      description: `nginx (pid ${nginx.daemon.pid}) ${nginx.url}, shared/peers/nginx.conf.template + open_file_cache, root → the files`,
       stop: () => nginx.daemon.stop(),
     },
     {
