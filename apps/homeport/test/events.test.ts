@@ -195,13 +195,14 @@ describe('streams end with the access that opened them', () => {
   });
 
   it('demotion ends a stream on an admin-only topic, and keeps one the member may still read', async () => {
-    const { t, grace, open, patchGrace } = await setUp();
-    const adminTopic = await open(grace);
-    const memberTopic = await open(grace, 'nas.nodes');
+    const { t, grace, graceId, open, patchGrace } = await setUp();
+    const adminTopic = await open(grace, 'nas.nodes');
+    const ownTopic = `nas.shares.${graceId}`;
+    const memberTopic = await open(grace, ownTopic);
     expect((await patchGrace({ role: 'member' })).statusCode).toBe(200);
     await ended(adminTopic);
     const marker = `still-${Math.random()}`;
-    t.homeport.events.publish('nas.nodes', 'node.updated', { marker });
+    t.homeport.events.publish(ownTopic, 'shares.changed', { marker });
     expect(await readUntil(memberTopic, (so) => so.includes(marker), 3000)).toContain(marker);
   });
 

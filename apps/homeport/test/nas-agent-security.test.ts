@@ -21,10 +21,15 @@ let agent: AgentInstance;
 const folders = { p: '', q: '' };
 const agents: AgentInstance[] = [];
 
-const agentWith = async (specs: string[], previous?: AgentInstance, readyWhen?: 'listening') => {
+const agentWith = async (
+  specs: string[],
+  previous?: AgentInstance,
+  readyWhen?: 'listening',
+  bootstrapToken = BOOTSTRAP,
+) => {
   const started = await startAgent({
     controlPlaneUrl: homeport.url,
-    bootstrapToken: BOOTSTRAP,
+    bootstrapToken,
     exports: specs,
     ...(previous ? { stateDir: previous.stateDir, port: previous.port } : {}),
     ...(readyWhen ? { readyWhen } : {}),
@@ -148,6 +153,34 @@ describe('mount credentials at a real agent', () => {
     });
     expect(disabled.status).toBe(200);
     expect(await refusedAt(url, profile, 'the disabled user’s credential to be refused')).toBe(401);
+  });
+
+  it('re-enrolling cuts off the agent holding the old token at once; the agent started with the token takes over', async () => {
+    const q = await exportAt('/q');
+    const before = await issue(q.id);
+    const url = `${before.mountUrl}who.txt`;
+    expect((await get(url, before)).status).toBe(200);
+    const enrolment = await api<{ token: string }>(
+      homeport.url,
+      `/api/v1/nodes/${q.nasNodeId}/enrolment-token`,
+      admin,
+      { method: 'POST' },
+    );
+    expect(enrolment.status).toBe(200);
+    // The running agent's token is void: it cannot learn revocations any more, so it refuses every mount.
+    expect(await refusedAt(url, before, 'the disowned agent to refuse mounts')).toBe(401);
+    await agent.process.stop();
+    agent = await agentWith(
+      [`${folders.q}:Same`, `${folders.p}:Same`],
+      agent,
+      undefined,
+      enrolment.body.token,
+    );
+    const after = await issue(q.id);
+    await waitFor('the re-enrolled agent to serve', async () =>
+      (await get(url, after)).status === 200 ? true : undefined,
+    );
+    expect((await get(url, before)).status).toBe(401);
   });
 
   it('keeps refusing a revoked credential after an agent restart while the control plane is away', async () => {

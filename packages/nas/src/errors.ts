@@ -15,6 +15,7 @@ export type NasErrorCode =
   | 'credential_invalid'
   | 'credential_not_found'
   | 'too_many_nodes'
-  | 'too_many_credentials';
+  | 'too_many_credentials'
+  | 'rate_limited';
 
 export class NasError extends HomeportError<NasErrorCode> {}

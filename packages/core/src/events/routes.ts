@@ -9,7 +9,8 @@ import type { AuthGuards, Principal } from '../module.js';
 import type { EventBus } from './hub.js';
 import type { SseRegistry, SseStream } from './sse.js';
 
-const TOPIC = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+// Ids inside topic names (`nas.shares.<userId>`) are base64url: upper case and `_` included.
+const TOPIC = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export interface EventRoutesOptions {
   events: EventBus;

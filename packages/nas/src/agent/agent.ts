@@ -176,7 +176,10 @@ export function createAgent(options: AgentOptions): Agent {
       })),
     );
     const synced = await client.syncExports(nodeId, nodeToken, reports);
+    // The sync may have revoked credentials of exports that moved: learn those before serving the new map.
+    const list = await client.revocations(nodeId, nodeToken);
     update({
+      revoked: { version: list.version, ids: list.ids },
       exportIds: options.exports.flatMap((item) => {
         const match = synced.find((entry) => entry.path === item.root);
         return match ? [{ root: item.root, mountPath: item.mountPath, id: match.id }] : [];
@@ -203,6 +206,20 @@ export function createAgent(options: AgentOptions): Agent {
     }
   };
 
+  /**
+   * The control plane refused every token we hold: this node was forgotten, or re-enrolled elsewhere (its
+   * token and key voided). Credentials it issued can no longer be trusted, revocations no longer arrive:
+   * refuse them all until we are registered again.
+   */
+  const disown = (): void => {
+    if ((state.read().davKeys ?? []).length === 0) return;
+    update({ davKeys: [] });
+    log.error(
+      {},
+      'the control plane no longer accepts this node; every mount is refused until the agent is re-enrolled (an admin issues a re-enrolment token)',
+    );
+  };
+
   const loop = async (): Promise<void> => {
     let needsRegistration = true;
     let needsSync = true;
@@ -210,7 +227,12 @@ export function createAgent(options: AgentOptions): Agent {
     while (!stopped) {
       try {
         if (needsRegistration) {
-          await register();
+          try {
+            await register();
+          } catch (error) {
+            if (error instanceof ControlPlaneError && error.status === 401) disown();
+            throw error;
+          }
           await fetchKeys();
           needsRegistration = false;
           needsSync = true;

@@ -1,11 +1,18 @@
 // The NAS control-plane module: store, service, routes, the node-status loop, and the live topics.
 
 import { randomBytes } from 'node:crypto';
-import { type Module, type ModuleContext, persistedSecret } from '@homeport/core';
+import { type Module, type ModuleContext, type Principal, persistedSecret } from '@homeport/core';
 import { nasSettings } from '../settings.js';
 import { registerClientRoutes } from './routes/client-routes.js';
 import { registerNodeRoutes } from './routes/node-routes.js';
-import { createNasService, EXPORTS_TOPIC, type NasService, NODES_TOPIC } from './service.js';
+import {
+  createNasService,
+  EXPORTS_TOPIC,
+  type NasService,
+  NODES_TOPIC,
+  SHARES_TOPIC_PREFIX,
+  sharesTopic,
+} from './service.js';
 import { nasMigrations } from './store/migrations.js';
 import { createSqliteNasStore } from './store/sqlite-store.js';
 
@@ -49,16 +56,15 @@ export function createNasControl(): NasControl {
     migrations: nasMigrations,
     routes(app, ctx) {
       service = build(ctx);
-      // Status events carry only ids and states; lists come from the API, filtered per user.
+      // Node and export events name every node and export: admins only. A member hears on their own topic
+      // that their view changed (no ids) and reloads it from the API, which filters it for them.
+      const isAdmin = (principal: Principal) => principal.kind === 'user' && principal.role === 'admin';
+      ctx.events.defineTopic({ pattern: NODES_TOPIC, history: 50, authorize: isAdmin });
+      ctx.events.defineTopic({ pattern: EXPORTS_TOPIC, history: 50, authorize: isAdmin });
       ctx.events.defineTopic({
-        pattern: NODES_TOPIC,
-        history: 50,
-        authorize: (principal) => principal.kind === 'user',
-      });
-      ctx.events.defineTopic({
-        pattern: EXPORTS_TOPIC,
-        history: 50,
-        authorize: (principal) => principal.kind === 'user',
+        pattern: `${SHARES_TOPIC_PREFIX}*`,
+        history: 10,
+        authorize: (principal, topic) => principal.kind === 'user' && topic === sharesTopic(principal.userId),
       });
       registerNodeRoutes(app, service);
       registerClientRoutes(app, service, ctx.auth);

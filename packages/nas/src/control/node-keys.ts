@@ -5,7 +5,7 @@ import { nodeDavKey } from '../credentials/mount-credential.js';
 import type { NodeRecord } from './store/repositories.js';
 
 /** Retired generations an agent keeps accepting at most (a node restarting often must not grow the list). */
-export const MAX_GRACE_KEYS = 8;
+export const MAX_GRACE_KEYS = 64;
 
 type KeyFields = Pick<NodeRecord, 'keyId' | 'graceFromKeyId' | 'graceUntil'>;
 

@@ -6,6 +6,7 @@ import type { AccessChange, EventBus, Logger, Principal, UserDirectory } from '@
 import { type MountClaims, nodeDavKey, signMountCredential } from '../credentials/mount-credential.js';
 import { NasError } from '../errors.js';
 import { acceptedKeys, rotateKey } from './node-keys.js';
+import { createNodeThrottle } from './node-throttle.js';
 import type {
   Access,
   CredentialFilter,
@@ -19,6 +20,9 @@ import type {
 
 export const NODES_TOPIC = 'nas.nodes';
 export const EXPORTS_TOPIC = 'nas.exports';
+/** Per member: "something you were shared changed" (no ids), so a member's page reloads its own view. */
+export const SHARES_TOPIC_PREFIX = 'nas.shares.';
+export const sharesTopic = (userId: string) => `${SHARES_TOPIC_PREFIX}${userId}`;
 
 export interface NasServiceOptions {
   store: NasStore;
@@ -47,6 +51,12 @@ function spaceMoved(before: ExportRecord, after: ExportSpace): boolean {
   return Math.abs((before.freeBytes ?? 0) - (after.freeBytes ?? 0)) >= threshold;
 }
 
+/** Who calls a node route: the bearer token it presented and its address (for the refusal budget). */
+export interface NodeCaller {
+  bearer: string | undefined;
+  ip: string;
+}
+
 export interface RegistrationInput {
   machineId: string;
   displayName: string;
@@ -65,9 +75,12 @@ export const MAX_NODES = 256;
 export const MAX_ACTIVE_CREDENTIALS = 500;
 const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
 
+/** Stored in place of a node token's digest when the token is void: no token hashes to it. */
+const VOID_TOKEN_HASH = '';
+
 /** Constant-time comparison of a presented token with a stored SHA-256 hex digest. */
 function tokenMatches(token: string, storedHex: string | null): boolean {
-  if (storedHex === null) return false;
+  if (storedHex === null || storedHex === VOID_TOKEN_HASH) return false;
   const stored = Buffer.from(storedHex, 'hex');
   const given = sha256(token);
   return stored.length === given.length && timingSafeEqual(stored, given);
@@ -121,24 +134,57 @@ export function createNasService(options: NasServiceOptions) {
     tags: record.tags,
   });
 
+  /** Users with a grant on any export of the node: the members whose view a change of it touches. */
+  const sharersOf = async (nodeId: string): Promise<Set<string>> => {
+    const users = new Set<string>();
+    for (const record of (await store.exports.list()).filter((item) => item.nodeId === nodeId)) {
+      for (const grant of await store.grants.listForExport(record.id)) users.add(grant.userId);
+    }
+    return users;
+  };
+
+  /**
+   * Admin topics carry ids and states of every node; members are told only that their own view changed,
+   * on their own topic, so nothing about nodes and exports not shared with them reaches them.
+   */
+  const announce = async (
+    topic: string,
+    type: string,
+    payload: Record<string, unknown>,
+    nodeId: string,
+    sharers?: ReadonlySet<string>,
+  ): Promise<void> => {
+    events.publish(topic, type, payload);
+    for (const userId of sharers ?? (await sharersOf(nodeId)))
+      events.publish(sharesTopic(userId), 'shares.changed', {});
+  };
+
   const publishStatus = async (node: NodeRecord): Promise<void> => {
     const status = statusOf(node);
     if (status === node.status) return;
     await store.nodes.setStatus(node.id, status);
     log.info({ nodeId: node.id, from: node.status, to: status }, 'node status changed');
-    events.publish(NODES_TOPIC, 'node.status', {
-      nodeId: node.id,
-      status,
-      lastSeenAt: nodeView(node).lastSeenAt,
-    });
+    const lastSeenAt = nodeView(node).lastSeenAt;
+    await announce(NODES_TOPIC, 'node.status', { nodeId: node.id, status, lastSeenAt }, node.id);
   };
 
-  const authenticateNode = async (nodeId: string, token: string | undefined): Promise<NodeRecord> => {
+  const throttle = createNodeThrottle({ clock });
+  const tooMany = () =>
+    new NasError('rate_limited', 'rate_limited', 'Too many node requests; slow down', {
+      retryAfterSeconds: 60,
+    });
+  /** A refusal of a node request, or 429 once the caller's address has been refused too often. */
+  const refusal = (caller: NodeCaller, message: string) =>
+    throttle.refused(caller.ip) ? tooMany() : new NasError('unauthorized', 'unauthorized', message);
+
+  const authenticateNode = async (nodeId: string, caller: NodeCaller): Promise<NodeRecord> => {
     const node = await store.nodes.byId(nodeId);
+    const token = caller.bearer;
     // Same answer for an unknown node and a wrong token: no probing for node ids.
     if (!node || token === undefined || !tokenMatches(token, node.tokenHash)) {
-      throw new NasError('unauthorized', 'unauthorized', 'Node token required (Authorization: Bearer)');
+      throw refusal(caller, 'Node token required (Authorization: Bearer)');
     }
+    if (throttle.admitted(node.id)) throw tooMany();
     return node;
   };
 
@@ -181,9 +227,10 @@ export function createNasService(options: NasServiceOptions) {
      * without grace: the previous holder loses everything). The bootstrap token never takes over a node.
      * `token` is set only when a new node token was issued.
      */
-    async registerNode(bearer: string | undefined, input: RegistrationInput) {
+    async registerNode(caller: NodeCaller, input: RegistrationInput) {
+      const { bearer } = caller;
       const existing = await store.nodes.byMachineId(input.machineId);
-      const refuse = (message: string) => new NasError('unauthorized', 'unauthorized', message);
+      const refuse = (message: string) => refusal(caller, message);
       const bootstrap =
         bearer !== undefined && timingSafeEqual(sha256(bearer), sha256(options.bootstrapToken));
       const fields = {
@@ -265,8 +312,8 @@ export function createNasService(options: NasServiceOptions) {
     },
 
     /** The key generations the node verifies credentials with, and the longest lifetime issued. */
-    async nodeKeys(nodeId: string, bearer: string | undefined) {
-      const node = await authenticateNode(nodeId, bearer);
+    async nodeKeys(nodeId: string, caller: NodeCaller) {
+      const node = await authenticateNode(nodeId, caller);
       return {
         nodeId,
         keys: acceptedKeys(node, options.davAuthSecret, nowSeconds()),
@@ -274,17 +321,25 @@ export function createNasService(options: NasServiceOptions) {
       };
     },
 
-    /** One-time token (admin) that lets the machine of this node register again, replacing its token and key. */
+    /**
+     * One-time token (admin) with which the node's machine registers again. Issuing it voids the node's
+     * current token and key at once (a stolen token is the usual reason to re-enrol): the node is cut off,
+     * its credentials end, until an agent registers with this token.
+     */
     async issueEnrolmentToken(nodeId: string) {
       const node = await nodeOrThrow(nodeId);
       const token = randomBytes(32).toString('base64url');
       const expiresAt = clock() + ENROLMENT_TOKEN_TTL_MS;
+      const keys = rotateKey(node, { grace: false, nowSeconds: nowSeconds(), ttlSeconds });
       await store.nodes.save({
         ...node,
+        ...keys,
+        tokenHash: VOID_TOKEN_HASH,
         enrolmentHash: sha256(token).toString('hex'),
         enrolmentExpiresAt: expiresAt,
       });
-      log.warn({ nodeId }, 're-enrolment token issued');
+      const revoked = await store.credentials.revoke({ nodeId }, nowIso(), nowSeconds());
+      log.warn({ nodeId, revoked }, 're-enrolment token issued; the node token and key are void');
       return { token, expiresAt: new Date(expiresAt).toISOString() };
     },
 
@@ -301,10 +356,11 @@ export function createNasService(options: NasServiceOptions) {
     /** Forgets a node (admin): its exports, their grants and its credentials go; the machine may join afresh. */
     async removeNode(nodeId: string) {
       await nodeOrThrow(nodeId);
+      const sharers = await sharersOf(nodeId); // before the grants go with the node
       const revoked = await store.credentials.revoke({ nodeId }, nowIso(), nowSeconds());
       await store.nodes.remove(nodeId);
       log.warn({ nodeId, revoked }, 'node removed');
-      events.publish(NODES_TOPIC, 'node.removed', { nodeId });
+      await announce(NODES_TOPIC, 'node.removed', { nodeId }, nodeId, sharers);
     },
 
     /**
@@ -313,10 +369,10 @@ export function createNasService(options: NasServiceOptions) {
      */
     async heartbeat(
       nodeId: string,
-      bearer: string | undefined,
+      caller: NodeCaller,
       body: { nodeId: string; status: NodeStatus; exports?: readonly ExportSpace[] | undefined },
     ) {
-      const node = await authenticateNode(nodeId, bearer);
+      const node = await authenticateNode(nodeId, caller);
       if (body.nodeId !== nodeId) {
         throw new NasError('invalid_request', 'bad_request', 'nodeId in the body does not match the URL');
       }
@@ -327,8 +383,8 @@ export function createNasService(options: NasServiceOptions) {
       return { revocationVersion: await store.credentials.revocationVersion(), keyId: node.keyId };
     },
 
-    async syncExports(nodeId: string, bearer: string | undefined, inputs: readonly ExportInput[]) {
-      await authenticateNode(nodeId, bearer);
+    async syncExports(nodeId: string, caller: NodeCaller, inputs: readonly ExportInput[]) {
+      await authenticateNode(nodeId, caller);
       const paths = new Set<string>();
       const mountPaths = new Set<string>();
       for (const input of inputs) {
@@ -343,6 +399,7 @@ export function createNasService(options: NasServiceOptions) {
       const before = new Map(
         (await store.exports.list()).filter((record) => record.nodeId === nodeId).map((r) => [r.id, r]),
       );
+      const sharers = await sharersOf(nodeId); // removed exports take their grants with them
       const records = await store.exports.replaceForNode(nodeId, inputs, () => newId('exp'), nowIso());
       // A removed export's credentials end; so do those of an export now at another mount path (the URL
       // they were issued with leads elsewhere, or nowhere).
@@ -354,7 +411,7 @@ export function createNasService(options: NasServiceOptions) {
           log.info({ nodeId, exportId: id, revoked }, 'credentials of a removed or moved export revoked');
       }
       log.info({ nodeId, exports: records.length }, 'exports synced');
-      events.publish(EXPORTS_TOPIC, 'exports.synced', { nodeId, count: records.length });
+      await announce(EXPORTS_TOPIC, 'exports.synced', { nodeId, count: records.length }, nodeId, sharers);
       return records.map((record) => exportView(record));
     },
 
@@ -369,15 +426,13 @@ export function createNasService(options: NasServiceOptions) {
         return old !== undefined && changed.has(entry.exportId) && spaceMoved(old, entry);
       });
       if (moved.length > 0) {
-        events.publish(EXPORTS_TOPIC, 'exports.space', {
-          nodeId,
-          exportIds: moved.map((entry) => entry.exportId),
-        });
+        const exportIds = moved.map((entry) => entry.exportId);
+        await announce(EXPORTS_TOPIC, 'exports.space', { nodeId, exportIds }, nodeId);
       }
     },
 
-    async revokedForNode(nodeId: string, bearer: string | undefined) {
-      await authenticateNode(nodeId, bearer);
+    async revokedForNode(nodeId: string, caller: NodeCaller) {
+      await authenticateNode(nodeId, caller);
       return {
         version: await store.credentials.revocationVersion(),
         ids: await store.credentials.revokedForNode(nodeId, nowSeconds()),
@@ -422,6 +477,7 @@ export function createNasService(options: NasServiceOptions) {
       if (access === 'read-only')
         await store.credentials.revoke({ userId: user.id, exportId }, nowIso(), nowSeconds());
       log.info({ exportId, userId: user.id, access }, 'export shared');
+      events.publish(sharesTopic(user.id), 'shares.changed', {});
       return { userId: user.id, username: user.username, access, createdAt: grant.createdAt };
     },
 
@@ -433,6 +489,7 @@ export function createNasService(options: NasServiceOptions) {
       }
       await store.credentials.revoke({ userId, exportId }, nowIso(), nowSeconds());
       log.info({ exportId, userId }, 'export unshared');
+      events.publish(sharesTopic(userId), 'shares.changed', {});
     },
 
     async exportOrThrow(exportId: string): Promise<ExportRecord> {

@@ -1,12 +1,15 @@
 // Live storage events (`nas.nodes`, `nas.exports`): their payloads checked, and node status applied in place.
 import type { NasNode, NodeStatus } from '../../api/types';
 
+/** Admins follow every node and export; a member only hears that their own view changed. */
 export const STORAGE_TOPICS = ['nas.nodes', 'nas.exports'] as const;
+export const memberStorageTopic = (userId: string) => `nas.shares.${userId}`;
 export const STORAGE_EVENT_TYPES = [
   'node.status',
   'node.removed',
   'exports.synced',
   'exports.space',
+  'shares.changed',
 ] as const;
 
 export interface NodeStatusChange {

@@ -20,6 +20,7 @@ import {
   type NodeStatusChange,
   parseExportsSynced,
   parseNodeStatusChange,
+  memberStorageTopic,
   STORAGE_EVENT_TYPES,
   STORAGE_TOPICS,
 } from './live-storage';
@@ -48,9 +49,11 @@ export default function StoragePage() {
   const storage = combine(nodes, exports, liveNodes.nodes);
 
   useEvents(
-    STORAGE_TOPICS,
+    isAdmin ? STORAGE_TOPICS : [memberStorageTopic(user.id)],
     (event) => {
-      if (event.type === 'node.status') {
+      if (event.type === 'shares.changed') {
+        storage.reload();
+      } else if (event.type === 'node.status') {
         const change = parseNodeStatusChange(event.data);
         // A node the list does not have yet has just registered (or was just shared): load it.
         if (change && !liveNodes.apply(change)) nodes.reload();

@@ -4,7 +4,7 @@
 import type { HttpApp } from '@homeport/core';
 import type { FastifyRequest } from 'fastify';
 import { deriveMountPath } from '../../mount-path.js';
-import type { NasService } from '../service.js';
+import type { NasService, NodeCaller } from '../service.js';
 import type { ExportInput } from '../store/repositories.js';
 import {
   ErrorBody,
@@ -27,6 +27,8 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   return match?.[1];
 }
+
+const callerOf = (request: FastifyRequest): NodeCaller => ({ bearer: bearerToken(request), ip: request.ip });
 
 /** Fills in mount paths the agent left out (betterNAS made it optional), unique within the node. */
 type ReportedExport = Omit<ExportInput, 'mountPath' | 'freeBytes' | 'usedBytes'> & {
@@ -51,8 +53,9 @@ function withDefaults(inputs: readonly ReportedExport[]): ExportInput[] {
 
 export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   const tags = ['nodes'];
-  // Heartbeats count against their own budget, not the one anonymous clients from the same address spend.
-  const config = { rateLimitBucket: 'nodes' };
+  // Out of the per-address API limit: the service budgets node requests after checking the token (per node
+  // when it is valid, per address when it is not), so anonymous traffic cannot spend a node's budget.
+  const config = { rateLimit: false as const };
 
   app.post(
     '/api/v1/nodes/register',
@@ -67,7 +70,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
       },
     },
     async (request, reply) => {
-      const { node, token } = await service.registerNode(bearerToken(request), request.body);
+      const { node, token } = await service.registerNode(callerOf(request), request.body);
       if (token !== undefined) for (const header of NODE_TOKEN_HEADERS) reply.header(header, token);
       reply.header('cache-control', 'no-store');
       return node;
@@ -90,7 +93,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
     async (request, reply) => {
       const { revocationVersion, keyId } = await service.heartbeat(
         request.params.nodeId,
-        bearerToken(request),
+        callerOf(request),
         request.body,
       );
       reply.header(REVOCATIONS_HEADER, String(revocationVersion));
@@ -113,7 +116,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
       },
     },
     async (request) =>
-      service.syncExports(request.params.nodeId, bearerToken(request), withDefaults(request.body.exports)),
+      service.syncExports(request.params.nodeId, callerOf(request), withDefaults(request.body.exports)),
   );
 
   app.get(
@@ -129,7 +132,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return service.nodeKeys(request.params.nodeId, bearerToken(request));
+      return service.nodeKeys(request.params.nodeId, callerOf(request));
     },
   );
 
@@ -144,6 +147,6 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
         response: { 200: Revocations, 401: ErrorBody },
       },
     },
-    async (request) => service.revokedForNode(request.params.nodeId, bearerToken(request)),
+    async (request) => service.revokedForNode(request.params.nodeId, callerOf(request)),
   );
 }

@@ -53,6 +53,9 @@ describe('node enrolment', () => {
     });
     expect(enrolment.statusCode).toBe(200);
     const { token } = enrolment.json() as { token: string };
+    // Issuing it voids the node's token and key at once (a stolen token is the usual reason to re-enrol).
+    expect((await nas.heartbeat(node.id, nodeToken)).statusCode).toBe(401);
+    expect((await nas.register(nodeToken)).response.statusCode).toBe(401);
 
     const taken = await nas.register(token);
     expect(taken.response.statusCode).toBe(200);
@@ -61,8 +64,9 @@ describe('node enrolment', () => {
     expect((await nas.register(token)).response.statusCode).toBe(401); // single use
     expect((await nas.heartbeat(node.id, nodeToken)).statusCode).toBe(401); // old token void
     const keys = await keysOf(node.id, taken.nodeToken);
-    expect(keys.keys.map((key) => key.id)).toEqual([2]); // no grace for the previous holder's key
-    expect(keys.keys[0]?.key).toBe(nodeDavKey(NAS_DAV_SECRET, node.id, 2).toString('base64url'));
+    // Rotated without grace when the token was issued, and again when it was used.
+    expect(keys.keys.map((key) => key.id)).toEqual([3]);
+    expect(keys.keys[0]?.key).toBe(nodeDavKey(NAS_DAV_SECRET, node.id, 3).toString('base64url'));
     const revoked = (await nas.revocations(node.id, taken.nodeToken)).json();
     expect(revoked.ids).toContain(issued.credential.username);
   });
@@ -255,5 +259,55 @@ describe('node routes have their own rate budget', () => {
     }
     expect(limited).toBeGreaterThan(0);
     expect((await nas.heartbeat(node.id, nodeToken)).statusCode).toBe(204);
+  });
+});
+
+describe('node request budgets are decided after the token check', () => {
+  it('refused node requests from an address earn 429, while the node on that address keeps heartbeating', async () => {
+    t = await buildApp({ env: nasEnv() });
+    const { node, nodeToken } = await nas.register();
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i += 1) {
+      statuses.push((await nas.heartbeat(node.id, 'not-the-node-token')).statusCode);
+    }
+    expect(statuses.slice(0, 60).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(60).every((status) => status === 429)).toBe(true);
+    expect((await nas.register('wrong-bootstrap-token', 'machine-x')).response.statusCode).toBe(429);
+    for (let i = 0; i < 5; i += 1) expect((await nas.heartbeat(node.id, nodeToken)).statusCode).toBe(204);
+  });
+});
+
+describe('live NAS events', () => {
+  it('node and export events are for admins; a member hears only that their own view changed', async () => {
+    const { admin, node, nodeToken } = await setup();
+    const mia = await nas.member(admin);
+    const other = await nas.member(admin, 'otto');
+    const topic = (name: string, token: string) =>
+      t.app.inject({ url: `/api/v1/events?topics=${encodeURIComponent(name)}`, headers: bearer(token) });
+    expect((await topic('nas.nodes', mia.token)).statusCode).toBe(403);
+    expect((await topic('nas.exports', mia.token)).statusCode).toBe(403);
+    expect((await topic(`nas.shares.${other.id}`, mia.token)).statusCode).toBe(403);
+
+    const heard = { mia: 0, otto: 0 };
+    t.homeport.events.subscribe([`nas.shares.${mia.id}`], () => {
+      heard.mia += 1;
+    });
+    t.homeport.events.subscribe([`nas.shares.${other.id}`], () => {
+      heard.otto += 1;
+    });
+    const [photos] = (await nas.sync(node.id, nodeToken, [exportInput('/srv/photos', 'Photos')])).json();
+    await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/exports/${photos.id}/grants/mia`,
+      headers: bearer(admin),
+      payload: { access: 'read-only' },
+    });
+    expect(heard).toEqual({ mia: 1, otto: 0 });
+    await nas.sync(node.id, nodeToken, [exportInput('/srv/photos', 'Photos renamed')]);
+    expect(heard).toEqual({ mia: 2, otto: 0 });
+    // Another node, not shared with anyone: nobody but admins hears of it.
+    const second = await nas.register(NAS_BOOTSTRAP, 'machine-2');
+    await nas.sync(second.node.id, second.nodeToken, [exportInput('/srv/other', 'Other')]);
+    expect(heard).toEqual({ mia: 2, otto: 0 });
   });
 });
