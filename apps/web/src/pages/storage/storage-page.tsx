@@ -17,10 +17,10 @@ import { AddNodeButton } from './add-node';
 import { ExportsList } from './exports-list';
 import {
   applyNodeStatus,
+  memberStorageTopic,
   type NodeStatusChange,
   parseExportsSynced,
   parseNodeStatusChange,
-  memberStorageTopic,
   STORAGE_EVENT_TYPES,
   STORAGE_TOPICS,
 } from './live-storage';
