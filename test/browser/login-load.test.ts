@@ -19,7 +19,8 @@ const INTERACTIVE_BUDGET_MS = 300;
 const MEDIAN_BUDGET_MS = 2 * INTERACTIVE_BUDGET_MS;
 /** The first load before compression was 697 KB; compressed it must stay well under half of that. */
 const TRANSFER_BUDGET_BYTES = 300_000;
-const ROUNDS = 5;
+// Enough rounds that one of them usually runs while the other suites leave the cores alone.
+const ROUNDS = 9;
 
 interface Load {
   /** performance.now() (from navigation start) when an enabled "Sign in" button was in the page. */
