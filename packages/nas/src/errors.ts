@@ -1,21 +1,30 @@
-// The closed set of errors the NAS package raises.
+// The closed set of errors the NAS package raises, each bound to its kind (the HTTP layer maps kinds to
+// statuses in one place), so a throw site names only the code and a message.
 
-import { HomeportError } from '@homeport/core';
+import { type ErrorKind, HomeportError, type HomeportErrorOptions } from '@homeport/core';
 
-export type NasErrorCode =
-  | 'invalid_request'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'node_not_found'
-  | 'export_not_found'
-  | 'user_not_found'
-  | 'not_granted'
-  | 'node_offline'
-  | 'node_token_mismatch'
-  | 'credential_invalid'
-  | 'credential_not_found'
-  | 'too_many_nodes'
-  | 'too_many_credentials'
-  | 'rate_limited';
+const KINDS = {
+  invalid_request: 'bad_request',
+  /** A node route without a valid node (or bootstrap, or re-enrolment) token; a client route signed out. */
+  unauthorized: 'unauthorized',
+  node_not_found: 'not_found',
+  /** Also what a member gets for an export not shared with them: the two must read the same. */
+  export_not_found: 'not_found',
+  user_not_found: 'not_found',
+  /** Unsharing a user who had no grant. */
+  not_granted: 'not_found',
+  credential_not_found: 'not_found',
+  node_offline: 'unavailable',
+  too_many_nodes: 'conflict',
+  too_many_credentials: 'rate_limited',
+  /** Node routes over their budget (per node, or refusals per address). */
+  rate_limited: 'rate_limited',
+} as const satisfies Record<string, ErrorKind>;
 
-export class NasError extends HomeportError<NasErrorCode> {}
+export type NasErrorCode = keyof typeof KINDS;
+
+export class NasError extends HomeportError<NasErrorCode> {
+  constructor(code: NasErrorCode, message: string, options?: HomeportErrorOptions) {
+    super(code, KINDS[code], message, options);
+  }
+}

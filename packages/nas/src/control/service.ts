@@ -170,12 +170,12 @@ export function createNasService(options: NasServiceOptions) {
 
   const throttle = createNodeThrottle({ clock });
   const tooMany = () =>
-    new NasError('rate_limited', 'rate_limited', 'Too many node requests; slow down', {
+    new NasError('rate_limited', 'Too many node requests; slow down', {
       retryAfterSeconds: 60,
     });
   /** A refusal of a node request, or 429 once the caller's address has been refused too often. */
   const refusal = (caller: NodeCaller, message: string) =>
-    throttle.refused(caller.ip) ? tooMany() : new NasError('unauthorized', 'unauthorized', message);
+    throttle.refused(caller.ip) ? tooMany() : new NasError('unauthorized', message);
 
   const authenticateNode = async (nodeId: string, caller: NodeCaller): Promise<NodeRecord> => {
     const node = await store.nodes.byId(nodeId);
@@ -190,7 +190,7 @@ export function createNasService(options: NasServiceOptions) {
 
   const nodeOrThrow = async (nodeId: string): Promise<NodeRecord> => {
     const node = await store.nodes.byId(nodeId);
-    if (!node) throw new NasError('node_not_found', 'not_found', `No node "${nodeId}"`);
+    if (!node) throw new NasError('node_not_found', `No node "${nodeId}"`);
     return node;
   };
 
@@ -249,7 +249,6 @@ export function createNasService(options: NasServiceOptions) {
         if ((await store.nodes.count()) >= MAX_NODES) {
           throw new NasError(
             'too_many_nodes',
-            'conflict',
             `This control plane already has ${MAX_NODES} nodes; forget unused ones (DELETE /api/v1/nodes/{nodeId}) first`,
           );
         }
@@ -374,7 +373,7 @@ export function createNasService(options: NasServiceOptions) {
     ) {
       const node = await authenticateNode(nodeId, caller);
       if (body.nodeId !== nodeId) {
-        throw new NasError('invalid_request', 'bad_request', 'nodeId in the body does not match the URL');
+        throw new NasError('invalid_request', 'nodeId in the body does not match the URL');
       }
       const at = clock();
       await store.nodes.recordHeartbeat(nodeId, body.status, at);
@@ -389,9 +388,9 @@ export function createNasService(options: NasServiceOptions) {
       const mountPaths = new Set<string>();
       for (const input of inputs) {
         if (paths.has(input.path))
-          throw new NasError('invalid_request', 'bad_request', `export path ${input.path} is listed twice`);
+          throw new NasError('invalid_request', `export path ${input.path} is listed twice`);
         if (mountPaths.has(input.mountPath)) {
-          throw new NasError('invalid_request', 'bad_request', `mountPath ${input.mountPath} is used twice`);
+          throw new NasError('invalid_request', `mountPath ${input.mountPath} is used twice`);
         }
         paths.add(input.path);
         mountPaths.add(input.mountPath);
@@ -470,7 +469,7 @@ export function createNasService(options: NasServiceOptions) {
     async grant(exportId: string, userIdOrName: string, access: Access) {
       await this.exportOrThrow(exportId);
       const user = await options.users.find(userIdOrName);
-      if (!user) throw new NasError('user_not_found', 'not_found', `No user "${userIdOrName}"`);
+      if (!user) throw new NasError('user_not_found', `No user "${userIdOrName}"`);
       const grant = { exportId, userId: user.id, access, createdAt: nowIso() };
       await store.grants.put(grant);
       // A narrower grant must take effect now, not when old read-write credentials expire.
@@ -485,7 +484,7 @@ export function createNasService(options: NasServiceOptions) {
       await this.exportOrThrow(exportId);
       const userId = (await userIdOf(userIdOrName)) ?? userIdOrName;
       if (!(await store.grants.remove(exportId, userId))) {
-        throw new NasError('not_granted', 'not_found', 'This user has no grant on this export');
+        throw new NasError('not_granted', 'This user has no grant on this export');
       }
       await store.credentials.revoke({ userId, exportId }, nowIso(), nowSeconds());
       log.info({ exportId, userId }, 'export unshared');
@@ -494,7 +493,7 @@ export function createNasService(options: NasServiceOptions) {
 
     async exportOrThrow(exportId: string): Promise<ExportRecord> {
       const record = await store.exports.byId(exportId);
-      if (!record) throw new NasError('export_not_found', 'not_found', `No export "${exportId}"`);
+      if (!record) throw new NasError('export_not_found', `No export "${exportId}"`);
       return record;
     },
 
@@ -504,7 +503,7 @@ export function createNasService(options: NasServiceOptions) {
       if (principal.kind === 'user' && !seesEverything(principal)) {
         const grant = await store.grants.find(exportId, principal.userId);
         // Unknown and not shared read the same, so members cannot probe for export ids.
-        if (!grant) throw new NasError('export_not_found', 'not_found', `No export "${exportId}"`);
+        if (!grant) throw new NasError('export_not_found', `No export "${exportId}"`);
         if (grant.access === 'read-only') readonly = true;
       }
       const record = await this.exportOrThrow(exportId);
@@ -512,7 +511,6 @@ export function createNasService(options: NasServiceOptions) {
       if (!node || statusOf(node) === 'offline' || node.directAddress === null) {
         throw new NasError(
           'node_offline',
-          'unavailable',
           'The node holding this export is offline; try again when it is back',
           {
             retryAfterSeconds: 30,
@@ -523,7 +521,6 @@ export function createNasService(options: NasServiceOptions) {
       if ((await store.credentials.countActive(holder, nowSeconds())) >= MAX_ACTIVE_CREDENTIALS) {
         throw new NasError(
           'too_many_credentials',
-          'rate_limited',
           `At most ${MAX_ACTIVE_CREDENTIALS} mount credentials may be outstanding at once; revoke some or wait until they expire`,
           { retryAfterSeconds: 60 },
         );
@@ -574,15 +571,14 @@ export function createNasService(options: NasServiceOptions) {
     /** Revokes by user (id or username), export, or both; an unknown user or export is a 404, not a no-op. */
     async revokeCredentials(filter: { userId?: string; exportId?: string }) {
       if (filter.userId === undefined && filter.exportId === undefined) {
-        throw new NasError('invalid_request', 'bad_request', 'Give userId, exportId or both');
+        throw new NasError('invalid_request', 'Give userId, exportId or both');
       }
       const resolved: CredentialFilter = {};
       if (filter.exportId !== undefined) resolved.exportId = (await this.exportOrThrow(filter.exportId)).id;
       if (filter.userId !== undefined) {
         // A deleted user's credentials were revoked when the account went, so an unknown user is a mistake.
         const userId = await userIdOf(filter.userId);
-        if (userId === undefined)
-          throw new NasError('user_not_found', 'not_found', `No user "${filter.userId}"`);
+        if (userId === undefined) throw new NasError('user_not_found', `No user "${filter.userId}"`);
         resolved.userId = userId;
       }
       const revoked = await store.credentials.revoke(resolved, nowIso(), nowSeconds());
@@ -632,7 +628,7 @@ export function createNasService(options: NasServiceOptions) {
       const credential = await store.credentials.byUsername(username);
       const mine = principal.kind === 'user' && credential?.userId === principal.userId;
       if (!credential || !(mine || seesEverything(principal))) {
-        throw new NasError('credential_not_found', 'not_found', `No mount credential "${username}"`);
+        throw new NasError('credential_not_found', `No mount credential "${username}"`);
       }
       const revoked = await store.credentials.revoke({ username }, nowIso(), nowSeconds());
       log.info(

@@ -23,14 +23,14 @@ import {
 
 function principalOf(request: FastifyRequest) {
   const principal = request.principal;
-  if (!principal) throw new NasError('unauthorized', 'unauthorized', 'Sign in first');
+  if (!principal) throw new NasError('unauthorized', 'Sign in first');
   return principal;
 }
 
 /** The signed-in person (routes guarded by requireUser). */
 function userIdOf(request: FastifyRequest): string {
   const principal = principalOf(request);
-  if (principal.kind !== 'user') throw new NasError('unauthorized', 'unauthorized', 'Sign in first');
+  if (principal.kind !== 'user') throw new NasError('unauthorized', 'Sign in first');
   return principal.userId;
 }
 
