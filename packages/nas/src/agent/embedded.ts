@@ -2,7 +2,7 @@
 // mount `<data-dir>/files` at once.
 
 import { join, resolve } from 'node:path';
-import type { Config, Logger } from '@homeport/core';
+import { type Config, ConfigError, type Logger } from '@homeport/core';
 import { agentSettings } from '../settings.js';
 import { type Agent, createAgent } from './agent.js';
 import { createDavHandlers } from './dav-handlers.js';
@@ -54,10 +54,12 @@ export function agentFromConfig(options: AgentFromConfigOptions): Agent & { clos
   const { embedded } = options;
   const controlPlaneUrl = embedded?.controlPlaneUrl ?? settings.controlPlaneUrl;
   if (!controlPlaneUrl)
-    throw new Error('give the control plane URL: --control-plane or HOMEPORT_CONTROL_PLANE_URL');
+    throw new ConfigError(['--control-plane (HOMEPORT_CONTROL_PLANE_URL): give the control plane URL']);
   const specs = settings.exports ?? (embedded ? [`${join(embedded.dataDir, 'files')}:Files`] : []);
   if (specs.length === 0)
-    throw new Error('give at least one folder to export: --export /path[:label] or HOMEPORT_EXPORTS');
+    throw new ConfigError([
+      '--export (HOMEPORT_EXPORTS): give at least one folder, e.g. --export /srv/photos:Photos',
+    ]);
   const exports = parseExportSpecs(specs, {
     create: embedded !== undefined && settings.exports === undefined,
   });

@@ -3,7 +3,10 @@
 import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { ConfigError } from '@homeport/core';
 import { deriveMountPath } from '../mount-path.js';
+
+const EXPORT_SETTING = '--export (HOMEPORT_EXPORTS)';
 
 export interface AgentExport {
   /** Real path of the folder (symlinks resolved once, at start). */
@@ -23,7 +26,8 @@ export function parseExportSpecs(
 ): AgentExport[] {
   const taken = new Set<string>();
   const roots = new Set<string>();
-  return specs.map((spec) => {
+  const problems: string[] = [];
+  const exports = specs.flatMap((spec) => {
     const colon = spec.indexOf(':');
     const path = resolve(colon === -1 ? spec : spec.slice(0, colon));
     const label = (colon === -1 ? basename(path) : spec.slice(colon + 1)).trim() || basename(path);
@@ -32,13 +36,20 @@ export function parseExportSpecs(
     try {
       root = realpathSync(path);
     } catch {
-      throw new Error(`export ${path} does not exist`);
+      problems.push(`${EXPORT_SETTING}: ${path} does not exist`);
+      return [];
     }
-    if (!statSync(root).isDirectory()) throw new Error(`export ${path} is not a folder`);
-    if (roots.has(root)) throw new Error(`export ${path} is listed twice`);
-    roots.add(root);
-    return { root, label, mountPath: deriveMountPath(label, taken) };
+    if (!statSync(root).isDirectory()) problems.push(`${EXPORT_SETTING}: ${path} is not a folder`);
+    else if (roots.has(root)) problems.push(`${EXPORT_SETTING}: ${path} is listed twice`);
+    else {
+      roots.add(root);
+      return [{ root, label, mountPath: deriveMountPath(label, taken) }];
+    }
+    return [];
   });
+  // Every problem at once, one line each, as the configuration loader reports them.
+  if (problems.length > 0) throw new ConfigError(problems);
+  return exports;
 }
 
 export interface ExportSpace {
