@@ -145,7 +145,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
     async revokeSession(userId: string, sessionId: string): Promise<void> {
       sessionCache.dropRecord(sessionId);
       if (!(await store.sessions.deleteForUser(userId, sessionId))) {
-        throw new AccountsError('session_not_found', 'not_found', 'No such session');
+        throw new AccountsError('session_not_found', 'No such session');
       }
       ended(userId);
     },
@@ -189,7 +189,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
     async revokeApiToken(userId: string, tokenId: string): Promise<void> {
       tokenCache.dropRecord(tokenId);
       if (!(await store.tokens.deleteForUser(userId, tokenId))) {
-        throw new AccountsError('token_not_found', 'not_found', 'No such API token');
+        throw new AccountsError('token_not_found', 'No such API token');
       }
       log.info({ userId, tokenId }, 'api token revoked');
       ended(userId);

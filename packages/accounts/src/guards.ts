@@ -98,11 +98,7 @@ export function createGuards({ service }: GuardsOptions): AccountsGuards {
   };
 
   const unauthorized = () =>
-    new AccountsError(
-      'unauthorized',
-      'unauthorized',
-      'Sign in first (session cookie or Authorization: Bearer)',
-    );
+    new AccountsError('unauthorized', 'Sign in first (session cookie or Authorization: Bearer)');
 
   return {
     authenticate,
@@ -125,8 +121,7 @@ export function createGuards({ service }: GuardsOptions): AccountsGuards {
     async requireAdmin(request) {
       const principal = await authenticate(request);
       if (principal?.kind !== 'user') throw unauthorized();
-      if (principal.role !== 'admin')
-        throw new AccountsError('admin_required', 'forbidden', 'Only an admin may do this');
+      if (principal.role !== 'admin') throw new AccountsError('admin_required', 'Only an admin may do this');
     },
     async requireClient(request) {
       if (!(await authenticate(request))) throw unauthorized();

@@ -104,7 +104,6 @@ export function createAccounts(options: AccountsOptions): Accounts {
       } catch (error) {
         throw new AccountsError(
           'oidc_misconfigured',
-          'unprocessable',
           `Could not read the provider's discovery document for ${oidc.issuer}: ${error instanceof Error ? error.message : String(error)}`,
           { cause: error, details: { field: 'oidc.issuer' } },
         );

@@ -111,7 +111,6 @@ export function createAccountsService(options: AccountsServiceOptions) {
     log.warn({ ip, username, retryAfterSeconds }, `${what} refused: too many attempts from this client`);
     return new AccountsError(
       'too_many_attempts',
-      'rate_limited',
       what === 'login'
         ? `Too many failed logins; retry in ${retryAfterSeconds} s`
         : `Too many registrations from this address; retry in ${retryAfterSeconds} s`,
@@ -122,7 +121,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
   const hashOrBusy = async <T>(task: () => Promise<T>): Promise<T> => {
     const result = await hashing.run(task);
     if (!result)
-      throw new AccountsError('busy', 'unavailable', 'Too many logins at once; retry shortly', {
+      throw new AccountsError('busy', 'Too many logins at once; retry shortly', {
         retryAfterSeconds: 1,
       });
     return result.value;
@@ -130,13 +129,13 @@ export function createAccountsService(options: AccountsServiceOptions) {
 
   const checkNewPassword = (password: string, field: string): void => {
     const problem = passwordProblem(password);
-    if (problem) throw new AccountsError('invalid_request', 'bad_request', problem, { details: { field } });
+    if (problem) throw new AccountsError('invalid_request', problem, { details: { field } });
   };
 
   const checkNewCredentials = (username: string, password: string): void => {
     const nameProblem = usernameProblem(username);
     if (nameProblem) {
-      throw new AccountsError('invalid_request', 'bad_request', nameProblem, {
+      throw new AccountsError('invalid_request', nameProblem, {
         details: { field: 'username' },
       });
     }
@@ -225,7 +224,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
       // Logged whether or not the access log is on; the password never is.
       const failed = (why: string) => {
         log.warn({ username: input.username, ip: input.ip, reason: why }, 'login failed');
-        return new AccountsError('invalid_credentials', 'unauthorized', 'Invalid username or password');
+        return new AccountsError('invalid_credentials', 'Invalid username or password');
       };
       try {
         const user = await store.users.byUsername(input.username);
@@ -278,7 +277,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
 
     async findUser(idOrName: string): Promise<UserRecord> {
       const user = (await store.users.byId(idOrName)) ?? (await store.users.byUsername(idOrName));
-      if (!user) throw new AccountsError('user_not_found', 'not_found', `No user "${idOrName}"`);
+      if (!user) throw new AccountsError('user_not_found', `No user "${idOrName}"`);
       return user;
     },
 
@@ -301,11 +300,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
           user.status === 'active' &&
           (patch.role === 'member' || patch.status === 'disabled');
         if (losesAdmin && (await store.users.countActiveAdmins()) <= 1) {
-          throw new AccountsError(
-            'last_admin',
-            'conflict',
-            'This is the last active admin; make another admin first',
-          );
+          throw new AccountsError('last_admin', 'This is the last active admin; make another admin first');
         }
         if (losesAdmin) await options.beforeAdminLoss?.(user);
         const passwordHash =
@@ -321,7 +316,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
           },
           nowIso(),
         );
-        if (!updated) throw new AccountsError('user_not_found', 'not_found', `No user "${id}"`);
+        if (!updated) throw new AccountsError('user_not_found', `No user "${id}"`);
         credentials.forgetUser(user.id);
         if (patch.status === 'disabled' || patch.password !== undefined) {
           const kept = patch.status === 'disabled' ? undefined : keep.sessionId;
@@ -374,7 +369,6 @@ export function createAccountsService(options: AccountsServiceOptions) {
       if (user.passwordHash === null) {
         throw new AccountsError(
           'password_not_set',
-          'conflict',
           'You sign in through a provider and have no password to change; an admin can set one',
         );
       }
@@ -394,7 +388,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
             'password change refused',
           );
           // Not 401: the session is fine, and a 401 would tell the web UI it had ended.
-          throw new AccountsError('wrong_password', 'forbidden', 'The current password is not correct', {
+          throw new AccountsError('wrong_password', 'The current password is not correct', {
             details: { field: 'currentPassword' },
           });
         }

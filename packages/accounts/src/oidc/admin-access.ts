@@ -47,5 +47,5 @@ export async function assertAdminCanSignIn(
     : oidc
       ? `no remaining admin has a password or a ${oidc.displayName} account linked`
       : 'no remaining admin has a password';
-  throw new AccountsError('admin_lockout', 'conflict', `This would lock every admin out: ${why}.`);
+  throw new AccountsError('admin_lockout', `This would lock every admin out: ${why}.`);
 }

@@ -198,7 +198,6 @@ export function createAuthSettingsManager(options: AuthSettingsManagerOptions) {
     } catch (error) {
       throw new AccountsError(
         'oidc_misconfigured',
-        'unprocessable',
         'The saved OIDC client secret cannot be decrypted (was HOMEPORT_SECRET_KEY or the data dir key changed?); enter it again in Settings → Authentication',
         { cause: error },
       );
@@ -206,7 +205,7 @@ export function createAuthSettingsManager(options: AuthSettingsManagerOptions) {
   };
 
   const invalid = (field: string, problem: string) =>
-    new AccountsError('invalid_request', 'bad_request', `${field} ${problem}`, { details: { field } });
+    new AccountsError('invalid_request', `${field} ${problem}`, { details: { field } });
 
   const checked = <T>(field: string, result: Checked<T>): T => {
     if ('problem' in result) throw invalid(field, result.problem);
@@ -318,7 +317,6 @@ export function createAuthSettingsManager(options: AuthSettingsManagerOptions) {
       entry?.source === 'file' ? `${entry.name} in the config file` : (entry?.name ?? 'the configuration');
     return new AccountsError(
       'setting_managed',
-      'conflict',
       `${field} is set by ${where}; change it there (values from the environment or config file win over this page)`,
       { details: { field } },
     );

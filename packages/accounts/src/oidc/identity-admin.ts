@@ -43,7 +43,7 @@ export function createIdentityAdmin({ store, service, authSettings, mutex, log }
       return mutex.lock(async () => {
         const identity = await store.identities.byId(identityId);
         if (identity?.userId !== userId)
-          throw new AccountsError('identity_not_found', 'not_found', 'No such linked sign-in for this user');
+          throw new AccountsError('identity_not_found', 'No such linked sign-in for this user');
         await assertAdminCanSignIn(store, await authSettings.current(), { identityRemoved: identityId });
         // Through the service, so whatever it keeps about a session (caches) goes with it.
         const sessions = await store.oidcSessions.sessionIdsOf(identityId);

@@ -51,7 +51,7 @@ export function createOidcFlow(options: OidcFlowOptions) {
   const requireOidc = async (): Promise<UsableOidc> => {
     const settings = await authSettings.current();
     const oidc = usableOidc(settings);
-    if (!oidc) throw new AccountsError('oidc_disabled', 'forbidden', 'Sign-in with OIDC is not turned on');
+    if (!oidc) throw new AccountsError('oidc_disabled', 'Sign-in with OIDC is not turned on');
     return oidc;
   };
 
@@ -61,13 +61,13 @@ export function createOidcFlow(options: OidcFlowOptions) {
       return await provider.configuration(oidc, secret);
     } catch (error) {
       log.warn({ issuer: oidc.issuer, reason: reasonOf(error) }, 'OIDC discovery failed');
-      throw new AccountsError('oidc_unavailable', 'unavailable', `${oidc.displayName} cannot be reached`, {
+      throw new AccountsError('oidc_unavailable', `${oidc.displayName} cannot be reached`, {
         cause: error,
       });
     }
   };
 
-  const stateInvalid = (why: string) => new AccountsError('oidc_state_invalid', 'bad_request', why);
+  const stateInvalid = (why: string) => new AccountsError('oidc_state_invalid', why);
 
   /** Finds the account for a provider identity, or creates it when the settings allow. */
   const accountFor = async (
@@ -81,20 +81,18 @@ export function createOidcFlow(options: OidcFlowOptions) {
       const linked = await store.identities.byIssuerSubject(issuer, subject);
       if (linked) {
         const user = await store.users.byId(linked.userId);
-        if (!user)
-          throw new AccountsError('user_not_found', 'not_found', 'The linked account no longer exists');
+        if (!user) throw new AccountsError('user_not_found', 'The linked account no longer exists');
         await store.identities.recordLogin(linked.id, snapshot, nowIso());
         return { user, identity: linked };
       }
       if (oidc.unknownUsers === 'refuse') {
         throw new AccountsError(
           'oidc_not_linked',
-          'forbidden',
           `No Homeport account is linked to this ${oidc.displayName} account`,
         );
       }
       const username = usernameFromClaims(claims, oidc.usernameClaim);
-      if ('problem' in username) throw new AccountsError('oidc_claim_missing', 'forbidden', username.problem);
+      if ('problem' in username) throw new AccountsError('oidc_claim_missing', username.problem);
       let user: UserRecord;
       try {
         user = await service.createExternalUser({ username: username.value, role: 'member' });
@@ -103,7 +101,6 @@ export function createOidcFlow(options: OidcFlowOptions) {
           // Never link by name: anyone who can choose a name at the provider would take over the account.
           throw new AccountsError(
             'oidc_username_taken',
-            'conflict',
             `An account named "${username.value}" already exists`,
             { cause: error },
           );
@@ -118,13 +115,12 @@ export function createOidcFlow(options: OidcFlowOptions) {
   const linkTo = async (userId: string, oidc: UsableOidc, claims: Claims, issuer: string, subject: string) =>
     options.mutex.lock(async () => {
       const user = await store.users.byId(userId);
-      if (user?.status !== 'active') throw new AccountsError('unauthorized', 'unauthorized', 'Sign in first');
+      if (user?.status !== 'active') throw new AccountsError('unauthorized', 'Sign in first');
       const snapshot = snapshotOf(claims, oidc);
       const linked = await store.identities.byIssuerSubject(issuer, subject);
       if (linked && linked.userId !== user.id) {
         throw new AccountsError(
           'oidc_identity_in_use',
-          'conflict',
           `This ${oidc.displayName} account is already linked to another Homeport user`,
         );
       }
@@ -217,7 +213,6 @@ export function createOidcFlow(options: OidcFlowOptions) {
         log.info({ error: providerError.slice(0, 64), description }, 'OIDC provider refused the sign-in');
         throw new AccountsError(
           'oidc_denied',
-          'forbidden',
           `${oidc.displayName} did not sign you in (${providerError.slice(0, 64)})`,
         );
       }
@@ -246,7 +241,6 @@ export function createOidcFlow(options: OidcFlowOptions) {
         log.warn({ issuer: oidc.issuer, reason: reasonOf(error) }, 'OIDC code exchange failed');
         throw new AccountsError(
           'oidc_provider_error',
-          'unauthorized',
           `The answer from ${oidc.displayName} could not be verified`,
           { cause: error },
         );
@@ -257,7 +251,7 @@ export function createOidcFlow(options: OidcFlowOptions) {
       const access = decideAccess(snapshotOf(claims, oidc), oidc);
       if (!access.allowed) {
         log.info({ issuer, subject }, 'OIDC sign-in refused by allowed groups/domains');
-        throw new AccountsError('oidc_not_allowed', 'forbidden', access.reason);
+        throw new AccountsError('oidc_not_allowed', access.reason);
       }
 
       if (attempt.intent === 'link' && attempt.userId !== null) {
@@ -267,8 +261,7 @@ export function createOidcFlow(options: OidcFlowOptions) {
       }
 
       const { user, identity } = await accountFor(oidc, claims, issuer, subject);
-      if (user.status !== 'active')
-        throw new AccountsError('user_disabled', 'forbidden', 'This account is disabled');
+      if (user.status !== 'active') throw new AccountsError('user_disabled', 'This account is disabled');
       const issued = await service.issueSession(user, { ip: input.ip, userAgent: input.userAgent });
       await store.oidcSessions.create({
         sessionId: issued.session.id,

@@ -39,7 +39,6 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
     if (!(await authSettings.current()).localLoginEnabled) {
       throw new AccountsError(
         'local_login_disabled',
-        'forbidden',
         'Password sign-in is turned off on this server; use the single sign-on button',
       );
     }
@@ -84,7 +83,6 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
       if (!(await authSettings.current()).registrationEnabled) {
         throw new AccountsError(
           'registration_disabled',
-          'forbidden',
           'Registration is turned off; ask an admin for an account',
         );
       }
@@ -204,7 +202,6 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
       if (principal?.kind !== 'user' || principal.via !== 'session') {
         // A leaked token must not be able to lock its owner out, even with the password guessed.
         throw new AccountsError(
-          'forbidden',
           'forbidden',
           'Change your password from a signed-in session, not with an API token',
         );

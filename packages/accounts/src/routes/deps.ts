@@ -28,6 +28,6 @@ export interface RouteDeps {
 /** The user a guarded route runs for; the guard in its preHandler has resolved it. */
 export function signedInUser(guards: AccountsGuards, request: FastifyRequest): UserRecord {
   const user = guards.userOf(request);
-  if (!user) throw new AccountsError('unauthorized', 'unauthorized', 'Sign in first');
+  if (!user) throw new AccountsError('unauthorized', 'Sign in first');
   return user;
 }

@@ -133,7 +133,7 @@ export function registerOidcRoutes(app: HttpApp, deps: RouteDeps): void {
     async (request, reply) => {
       const user = signedInUser(guards, request);
       if (request.principal?.kind !== 'user' || request.principal.via !== 'session') {
-        throw new AccountsError('forbidden', 'forbidden', 'Link a provider account from a signed-in browser');
+        throw new AccountsError('forbidden', 'Link a provider account from a signed-in browser');
       }
       const { url, binding } = await oidc.begin({
         intent: 'link',

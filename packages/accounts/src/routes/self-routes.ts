@@ -103,7 +103,6 @@ export function registerSelfRoutes(app: HttpApp, { service, guards }: RouteDeps)
         // A leaked token must not be able to mint itself successors.
         throw new AccountsError(
           'forbidden',
-          'forbidden',
           'Create API tokens from a signed-in session, not with another token',
         );
       }

@@ -105,7 +105,6 @@ export function createIdentityRepository(db: SqliteDatabase): OidcIdentityReposi
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
           throw new AccountsError(
             'oidc_identity_in_use',
-            'conflict',
             'This provider account is already linked to a Homeport user',
             { cause: error },
           );

@@ -105,7 +105,7 @@ function createUserRepository(db: SqliteDatabase): UserRepository {
         insert.run({ ...user, usernameKey: user.username.toLowerCase() });
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new AccountsError('username_taken', 'conflict', `The username "${user.username}" is taken`, {
+          throw new AccountsError('username_taken', `The username "${user.username}" is taken`, {
             cause: error,
           });
         }
