@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { freePort, HOMEPORT_BUNDLE, startHomeport, tempDir } from '@homeport/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openRaw } from './support/raw-http.js';
 
 interface Run {
@@ -298,7 +298,8 @@ describe('homeport start', () => {
     running.push(server.process);
     const stuck = await stuckRequest(server.port);
     process.kill(server.process.pid, 'SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The first signal was taken (the drain started) and the stuck request holds the process open.
+    await vi.waitFor(() => expect(server.process.stdout()).toContain('shutting down'), { timeout: 5_000 });
     expect(server.process.exitStatus()).toBeUndefined();
     process.kill(server.process.pid, 'SIGINT');
     const status = await server.process.exited;

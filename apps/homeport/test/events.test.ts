@@ -1,6 +1,6 @@
 // The SSE endpoint end to end: authorised per topic, live delivery, Last-Event-ID resume, slow clients cut.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bearer, buildApp, errorOf, type TestApp } from './support/app.js';
 import { openRaw } from './support/raw-http.js';
 
@@ -101,10 +101,9 @@ describe('GET /api/v1/events', () => {
       `GET /api/v1/events?topics=accounts.users HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${admin}\r\n\r\n`,
     );
     raw.socket.pause();
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const metrics = async () =>
       /homeport_sse_clients (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1];
-    expect(await metrics()).toBe('1');
+    await vi.waitFor(async () => expect(await metrics()).toBe('1'), { timeout: 5_000, interval: 20 });
     const big = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 2000 && (await metrics()) === '1'; i += 1) {
       for (let j = 0; j < 10; j += 1) t.homeport.events.publish('accounts.users', 'user.updated', { big });
