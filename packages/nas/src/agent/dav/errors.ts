@@ -24,7 +24,7 @@ export type DavErrorCode =
   | 'precondition_failed'
   /** The resource (or a member, or its parent) is locked and no matching lock token was submitted. */
   | 'locked'
-  /** An XML body larger than the cap. */
+  /** An XML body larger than the cap, or asking more than a request may (property names, a lock owner). */
   | 'body_too_large'
   /** MKCOL with a body (RFC 4918 9.3.1). */
   | 'unsupported_media_type'

@@ -1,5 +1,6 @@
-// Quotas on the WebDAV state a client can make the agent store: dead properties and locks. Each export (its
-// root on disk) has its own budget; the agent's database holds every export's.
+// Quotas on the WebDAV state a client can make the agent store (dead properties and locks), and caps on what
+// one request may ask, so that no answer is much larger than its request. Each export (its root on disk) has
+// its own state budget; the agent's database holds every export's.
 
 export interface DavLimits {
   /** Bytes of one dead property (namespace, name, value and xml:lang as stored); larger is refused with 403. */
@@ -12,6 +13,18 @@ export interface DavLimits {
   maxLocksPerResource: number;
   /** Unexpired locks in an export; past it LOCK answers 507. */
   maxLocksPerExport: number;
+  /** Bytes of a lock's DAV:owner as stored (and sent back by every lock discovery); larger gets 413. */
+  maxLockOwnerBytes: number;
+  /**
+   * Distinct property names one PROPFIND asks for, and operations one PROPPATCH holds; more gets 413. Each
+   * name costs an element in the answer for every resource listed.
+   */
+  maxPropertyNamesPerRequest: number;
+  /**
+   * Bytes of those names: each distinct namespace URI once plus every local name. Bounds what each
+   * D:response of a PROPFIND repeats (a Depth 1 listing repeats it per member); more gets 413.
+   */
+  maxPropertyNameBytesPerRequest: number;
 }
 
 /**
@@ -19,6 +32,11 @@ export interface DavLimits {
  * 64 KiB per property and 64 per resource leave them room while 100 × 1 MiB in seconds is refused.
  * 64 MiB per export holds those properties for some 100,000 files. A shared lock per client per file is
  * plenty at 32; 1,024 locks per export covers every document of a busy team open at once.
+ * Clients name an href or a user name as lock owner (tens of bytes): 4 KiB leaves room for any of them.
+ * Finder, Windows, Office and rclone ask for at most a few dozen properties at once, with short namespaces:
+ * 256 names and 16 KiB of names leave them room while an answer stays close to the size of its request.
+ * Past these a request gets 413 (RFC 9110 15.5.14: content larger than the server is willing to process):
+ * RFC 4918 defines no condition for them, and 413 says it is the request that must shrink, not the disk.
  */
 export const DEFAULT_DAV_LIMITS: DavLimits = {
   maxPropertyBytes: 64 * 1024,
@@ -26,6 +44,9 @@ export const DEFAULT_DAV_LIMITS: DavLimits = {
   maxPropertyBytesPerExport: 64 * 1024 * 1024,
   maxLocksPerResource: 32,
   maxLocksPerExport: 1024,
+  maxLockOwnerBytes: 4 * 1024,
+  maxPropertyNamesPerRequest: 256,
+  maxPropertyNameBytesPerRequest: 16 * 1024,
 };
 
 /** The limits with `overrides` applied, checked once when the handler is made. */

@@ -8,7 +8,7 @@ import { hasBody } from './headers.js';
 import { escapeText } from './xml/write.js';
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
-const XML_TYPE = 'application/xml; charset=utf-8';
+export const XML_TYPE = 'application/xml; charset=utf-8';
 
 const STATUS: Record<DavErrorCode, number> = {
   bad_request: 400,

@@ -1,5 +1,5 @@
 // Lists a folder's members with their stats for PROPFIND Depth 1 and the HTML listing: one readdir, then the
-// stats of a batch (or of all) in flight at once.
+// stats of one batch at a time, all in flight at once.
 
 import { type Dirent, lstat, realpath, type Stats, stat } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -56,9 +56,4 @@ export function statMembers(root: ExportRoot, folder: string, entries: readonly 
       });
     });
   });
-}
-
-/** Every member of `folder` with its stats (the HTML listing; PROPFIND stats batch by batch). */
-export async function listMembers(root: ExportRoot, folder: string): Promise<Member[]> {
-  return statMembers(root, folder, await readMembers(folder));
 }

@@ -1,12 +1,35 @@
 // The small HTML page a GET on a collection returns: Finder needs a 200 there, and a browser gets a usable index.
+// A large folder's page is streamed in batches, following the client's pace, as PROPFIND Depth 1 is.
 
+import type { Dirent } from 'node:fs';
 import { LISTING_CSP } from '../content-headers.js';
 import type { DavRequest } from '../context.js';
-import { listMembers } from '../fs/list-members.js';
+import { readMembers, statMembers } from '../fs/list-members.js';
 import type { Found } from '../fs/resolve.js';
 import { checkHttpConditions } from '../http-conditions.js';
 import { hrefOf } from '../request-path.js';
+import { streamBatches } from '../stream-batches.js';
 import { escapeAttr, escapeText } from '../xml/write.js';
+
+/** Rows stated and written at a time: about 100 KB of HTML per batch. */
+const ROWS_PER_BATCH = 1024;
+
+const HEADERS = {
+  'Content-Type': 'text/html; charset=utf-8',
+  'Cache-Control': 'no-cache',
+  'Content-Security-Policy': LISTING_CSP,
+  'X-Content-Type-Options': 'nosniff',
+};
+
+/**
+ * Folders first, then by name. The order comes from readdir's file types, before any stat, so a page can be
+ * sent before every member is stated: a symlink to a folder sorts among the files (it still ends in '/').
+ */
+function byFolderThenName(a: Dirent, b: Dirent): number {
+  const aFolder = a.isDirectory();
+  if (aFolder !== b.isDirectory()) return aFolder ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
 
 export async function sendListing(r: DavRequest, folder: Found, head: boolean): Promise<void> {
   const { res } = r;
@@ -15,24 +38,42 @@ export async function sendListing(r: DavRequest, folder: Found, head: boolean): 
     res.end();
     return;
   }
+  if (head) {
+    // The length of the page would take listing the folder; HEAD answers without it.
+    res.writeHead(200, HEADERS);
+    res.end();
+    return;
+  }
   // The members PROPFIND shows, no more: temp files and symlinks leading outside the export stay hidden.
-  const members = await listMembers(r.ctx.root, folder.targetPath);
-  const names = members
-    .map((member) => ({ name: member.name, folder: member.stats.isDirectory() }))
-    .sort((a, b) => (a.folder === b.folder ? (a.name < b.name ? -1 : 1) : a.folder ? -1 : 1));
+  const entries = (await readMembers(folder.targetPath)).sort(byFolderThenName);
   const title = escapeText(r.path.segments.length === 0 ? '/' : `/${r.path.segments.join('/')}/`);
-  const rows = names.map(({ name, folder: isFolder }) => {
-    const href = hrefOf(r.scope.prefix, [...r.path.segments, name], isFolder);
-    return `<li><a href="${escapeAttr(href)}">${escapeText(name)}${isFolder ? '/' : ''}</a></li>`;
-  });
+  const segments = [...r.path.segments, ''];
+  const renderRows = async (batch: readonly Dirent[]): Promise<string> => {
+    let rows = '';
+    for (const member of await statMembers(r.ctx.root, folder.targetPath, batch)) {
+      const isFolder = member.stats.isDirectory();
+      segments[segments.length - 1] = member.name;
+      const href = hrefOf(r.scope.prefix, segments, isFolder);
+      rows += `<li><a href="${escapeAttr(href)}">${escapeText(member.name)}${isFolder ? '/' : ''}</a></li>`;
+    }
+    return rows;
+  };
   const up = r.path.segments.length > 0 ? '<li><a href="../">../</a></li>' : '';
-  const html = `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><ul>${up}${rows.join('')}</ul></body></html>\n`;
-  res.writeHead(200, {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(html)),
-    'Cache-Control': 'no-cache',
-    'Content-Security-Policy': LISTING_CSP,
-    'X-Content-Type-Options': 'nosniff',
+  const start = `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><ul>${up}`;
+  const end = '</ul></body></html>\n';
+  if (entries.length <= ROWS_PER_BATCH) {
+    const html = start + (await renderRows(entries)) + end;
+    res.writeHead(200, { ...HEADERS, 'Content-Length': String(Buffer.byteLength(html)) });
+    res.end(html);
+    return;
+  }
+  await streamBatches(res, {
+    status: 200,
+    headers: HEADERS,
+    head: start,
+    items: entries,
+    size: ROWS_PER_BATCH,
+    render: renderRows,
+    tail: end,
   });
-  res.end(head ? undefined : html);
 }

@@ -68,7 +68,7 @@ export async function handleLock(r: DavRequest): Promise<void> {
     return;
   }
 
-  const info = parseLockInfo(body);
+  const info = parseLockInfo(body, ctx.limits.maxLockOwnerBytes);
   const isCollection = target.kind === 'found' && target.stats.isDirectory();
   const depth = parseDepth(r.req, 'infinity');
   if (depth === '1') throw new DavError('bad_request', 'LOCK accepts Depth 0 or infinity');

@@ -8,17 +8,17 @@ import type { DavRequest } from '../context.js';
 import { DavError } from '../errors.js';
 import { readMembers, statMembers } from '../fs/list-members.js';
 import { parseDepth } from '../headers.js';
-import { MULTISTATUS_END, MULTISTATUS_START } from '../multistatus.js';
+import { MULTISTATUS_END } from '../multistatus.js';
 import { evaluateIf } from '../preconditions.js';
 import { LIVE_PROPS, type RenderEnv, type ResourceView } from '../props/live.js';
 import { type PropfindRequest, parsePropfindBody } from '../props/propfind-body.js';
-import { renderResponse } from '../props/render-response.js';
+import { propfindRenderer } from '../props/render-response.js';
 import { hrefOf } from '../request-path.js';
-import { sendXml } from '../respond.js';
+import { sendXml, XML_TYPE } from '../respond.js';
 import { childKey, isSameOrBelow } from '../state/keys.js';
 import type { DavLock } from '../state/lock-store.js';
 import type { DeadProp } from '../state/prop-store.js';
-import { streamMultistatus } from '../stream-multistatus.js';
+import { streamBatches } from '../stream-batches.js';
 
 // Live properties that never need a dead-property lookup (displayname may be overridden by a stored one).
 const LIVE_ONLY = new Set([...LIVE_PROPS.keys()].filter((name) => name !== 'displayname'));
@@ -63,7 +63,7 @@ export async function handlePropfind(r: DavRequest): Promise<void> {
       condition: 'propfind-finite-depth',
     });
   }
-  const request = parsePropfindBody(await readTextBody(r.req, ctx.maxXmlBytes));
+  const request = parsePropfindBody(await readTextBody(r.req, ctx.maxXmlBytes), ctx.limits);
   const target = await ctx.root.resolve(r.path.segments);
   if (target.kind !== 'found' || (r.path.trailingSlash && !target.stats.isDirectory())) {
     throw new DavError('not_found', 'No such resource');
@@ -93,6 +93,7 @@ export async function handlePropfind(r: DavRequest): Promise<void> {
     quota = { available: space.bavail * space.bsize, used: (space.blocks - space.bfree) * space.bsize };
   }
   const env: RenderEnv = { prefix: r.scope.prefix, now, quota };
+  const renderer = propfindRenderer(request, env);
 
   const self: ResourceView = {
     href: hrefOf(r.scope.prefix, r.path.segments, isCollection),
@@ -122,14 +123,22 @@ export async function handlePropfind(r: DavRequest): Promise<void> {
         dead: deadByKey?.get(key) ?? [],
         locks: locks.length === 0 ? [] : applying(locks, key),
       };
-      out += renderResponse(view, request, env);
+      out += renderer.render(view);
     });
     return out;
   };
-  const head = MULTISTATUS_START + renderResponse(self, request, env);
+  const head = renderer.head + renderer.render(self);
   if (entries.length <= MEMBERS_PER_BATCH) {
     sendXml(r.res, 207, head + (await renderBatch(entries)) + MULTISTATUS_END);
     return;
   }
-  await streamMultistatus(r.res, head, entries, MEMBERS_PER_BATCH, renderBatch);
+  await streamBatches(r.res, {
+    status: 207,
+    headers: { 'Content-Type': XML_TYPE },
+    head,
+    items: entries,
+    size: MEMBERS_PER_BATCH,
+    render: renderBatch,
+    tail: MULTISTATUS_END,
+  });
 }

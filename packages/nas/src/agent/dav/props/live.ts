@@ -48,10 +48,9 @@ const SUPPORTED_LOCK =
 /** A DAV:activelock element; `rootHref` is the lock root's href. */
 export function renderActiveLock(lock: DavLock, rootHref: string, now: number): string {
   const seconds = Math.max(0, Math.ceil((lock.expiresAt - now) / 1000));
-  const owner = lock.owner === '' ? '' : `<D:owner>${lock.owner}</D:owner>`;
   return (
     `<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:${lock.scope}/></D:lockscope>` +
-    `<D:depth>${lock.depth}</D:depth>${owner}<D:timeout>Second-${seconds}</D:timeout>` +
+    `<D:depth>${lock.depth}</D:depth>${lock.owner}<D:timeout>Second-${seconds}</D:timeout>` +
     `<D:locktoken><D:href>${escapeText(lock.token)}</D:href></D:locktoken>` +
     `<D:lockroot><D:href>${escapeText(rootHref)}</D:href></D:lockroot></D:activelock>`
   );

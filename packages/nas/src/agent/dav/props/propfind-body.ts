@@ -1,12 +1,11 @@
 // Parses a PROPFIND body (RFC 4918 14.20): allprop (with include), propname, or a list of property names.
 
 import { DavError } from '../errors.js';
+import type { DavLimits } from '../limits.js';
 import { childElements, isDav, parseXml } from '../xml/parse.js';
+import { distinctNames, type PropName } from './requested-names.js';
 
-export interface PropName {
-  ns: string;
-  local: string;
-}
+export type { PropName };
 
 export type PropfindRequest =
   | { kind: 'allprop'; include: PropName[] }
@@ -17,8 +16,14 @@ function invalid(message: string): DavError {
   return new DavError('malformed_xml', message);
 }
 
-/** An empty body means allprop (RFC 4918 9.1). */
-export function parsePropfindBody(text: string): PropfindRequest {
+/**
+ * An empty body means allprop (RFC 4918 9.1). Names asked twice are answered once (a propstat lists each
+ * property once), and the distinct names are capped (413) so the answer stays close to the request's size.
+ */
+export function parsePropfindBody(
+  text: string,
+  caps: Pick<DavLimits, 'maxPropertyNamesPerRequest' | 'maxPropertyNameBytesPerRequest'>,
+): PropfindRequest {
   if (text.trim() === '') return { kind: 'allprop', include: [] };
   const root = parseXml(text);
   if (!isDav(root, 'propfind')) throw invalid('The PROPFIND body must be a DAV:propfind element');
@@ -44,5 +49,7 @@ export function parsePropfindBody(text: string): PropfindRequest {
     request = next;
   }
   if (request === undefined) throw invalid('DAV:propfind must hold allprop, propname or prop');
+  if (request.kind === 'prop') return { kind: 'prop', names: distinctNames(request.names, caps) };
+  if (request.kind === 'allprop') return { kind: 'allprop', include: distinctNames(request.include, caps) };
   return request;
 }

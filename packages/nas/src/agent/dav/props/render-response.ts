@@ -1,15 +1,16 @@
-// Renders one PROPFIND <D:response>: the 200 propstat with what exists, a 404 propstat with what does not.
+// Renders a PROPFIND multistatus: the opening tag (declaring the requested names' namespaces once), then one
+// <D:response> per resource: the 200 propstat with what exists, a 404 propstat with what does not.
 
 import { hrefElement, statusElement } from '../multistatus.js';
+import { XML_DECLARATION } from '../respond.js';
 import type { DeadProp } from '../state/prop-store.js';
-import { wrapElement } from '../xml/write.js';
+import { type NamePrefixes, namePrefixes, propElement } from '../xml/write.js';
 import { LIVE_PROPS, type RenderEnv, type ResourceView } from './live.js';
 import type { PropfindRequest, PropName } from './propfind-body.js';
 
 const OK = statusElement(200);
 const NOT_FOUND = statusElement(404);
 
-const renderDead = (prop: DeadProp) => wrapElement(prop.ns, prop.name, prop.value, prop.lang);
 const isDisplayName = (prop: DeadProp) => prop.ns === 'DAV:' && prop.name === 'displayname';
 
 function findDead(view: ResourceView, name: PropName): DeadProp | undefined {
@@ -25,50 +26,79 @@ function propstats(found: string, missing: string): string {
   return out === '' ? `<D:propstat><D:prop/>${OK}</D:propstat>` : out;
 }
 
-function renderNamed(view: ResourceView, names: readonly PropName[], env: RenderEnv): [string, string] {
-  let found = '';
-  let missing = '';
-  for (const name of names) {
-    const dead = findDead(view, name);
-    if (dead !== undefined) {
-      found += renderDead(dead);
-      continue;
-    }
-    const live = name.ns === 'DAV:' ? LIVE_PROPS.get(name.local) : undefined;
-    const element = live?.render(view, env);
-    if (element === undefined) missing += wrapElement(name.ns, name.local, '');
-    else found += element;
-  }
-  return [found, missing];
+export interface PropfindRenderer {
+  /** The XML declaration and the opening D:multistatus tag. */
+  readonly head: string;
+  /** One D:response. */
+  render(view: ResourceView): string;
 }
 
-export function renderResponse(view: ResourceView, request: PropfindRequest, env: RenderEnv): string {
-  let body: string;
-  if (request.kind === 'prop') {
-    const [found, missing] = renderNamed(view, request.names, env);
-    body = propstats(found, missing);
-  } else if (request.kind === 'propname') {
-    let names = '';
-    for (const [local, live] of LIVE_PROPS) {
-      if (live.render(view, env) !== undefined) names += `<D:${local}/>`;
-    }
-    for (const prop of view.dead) if (!isDisplayName(prop)) names += wrapElement(prop.ns, prop.name, '');
-    body = propstats(names, '');
-  } else {
+/**
+ * The requested names' namespaces are declared once on the multistatus; a stored property in another
+ * namespace (allprop, propname) gets its prefix declared once on its D:response.
+ */
+export function propfindRenderer(request: PropfindRequest, env: RenderEnv): PropfindRenderer {
+  const shared = namePrefixes('n');
+  const named = request.kind === 'prop' ? request.names : request.kind === 'allprop' ? request.include : [];
+  for (const name of named) shared.qualify(name.ns, name.local);
+  const head = `${XML_DECLARATION}<D:multistatus xmlns:D="DAV:"${shared.declarations()}>`;
+
+  const renderDead = (prop: DeadProp, prefixes: NamePrefixes) =>
+    propElement(prefixes.qualify(prop.ns, prop.name), prop.value, prop.lang);
+
+  function renderNamed(
+    view: ResourceView,
+    names: readonly PropName[],
+    prefixes: NamePrefixes,
+  ): [string, string] {
     let found = '';
-    // A displayname the client set replaces the computed one.
-    const ownName = view.dead.some(isDisplayName);
-    for (const [local, live] of LIVE_PROPS) {
-      if (!live.allprop || (ownName && local === 'displayname')) continue;
-      found += live.render(view, env) ?? '';
+    let missing = '';
+    for (const name of names) {
+      const dead = findDead(view, name);
+      if (dead !== undefined) {
+        found += renderDead(dead, prefixes);
+        continue;
+      }
+      const live = name.ns === 'DAV:' ? LIVE_PROPS.get(name.local) : undefined;
+      const element = live?.render(view, env);
+      if (element === undefined) missing += propElement(prefixes.qualify(name.ns, name.local), '');
+      else found += element;
     }
-    for (const prop of view.dead) found += renderDead(prop);
-    const extra = request.include.filter(
-      (name) =>
-        !(name.ns === 'DAV:' && LIVE_PROPS.get(name.local)?.allprop) && findDead(view, name) === undefined,
-    );
-    const [more, missing] = renderNamed(view, extra, env);
-    body = propstats(found + more, missing);
+    return [found, missing];
   }
-  return `<D:response>${hrefElement(view.href)}${body}</D:response>`;
+
+  function render(view: ResourceView): string {
+    const prefixes = namePrefixes('r', shared);
+    let body: string;
+    if (request.kind === 'prop') {
+      const [found, missing] = renderNamed(view, request.names, prefixes);
+      body = propstats(found, missing);
+    } else if (request.kind === 'propname') {
+      let names = '';
+      for (const [local, live] of LIVE_PROPS) {
+        if (live.render(view, env) !== undefined) names += `<D:${local}/>`;
+      }
+      for (const prop of view.dead)
+        if (!isDisplayName(prop)) names += propElement(prefixes.qualify(prop.ns, prop.name), '');
+      body = propstats(names, '');
+    } else {
+      let found = '';
+      // A displayname the client set replaces the computed one.
+      const ownName = view.dead.some(isDisplayName);
+      for (const [local, live] of LIVE_PROPS) {
+        if (!live.allprop || (ownName && local === 'displayname')) continue;
+        found += live.render(view, env) ?? '';
+      }
+      for (const prop of view.dead) found += renderDead(prop, prefixes);
+      const extra = request.include.filter(
+        (name) =>
+          !(name.ns === 'DAV:' && LIVE_PROPS.get(name.local)?.allprop) && findDead(view, name) === undefined,
+      );
+      const [more, missing] = renderNamed(view, extra, prefixes);
+      body = propstats(found + more, missing);
+    }
+    return `<D:response${prefixes.declarations()}>${hrefElement(view.href)}${body}</D:response>`;
+  }
+
+  return { head, render };
 }

@@ -15,7 +15,7 @@ export interface DavLock {
   path: string;
   scope: LockScope;
   depth: LockDepth;
-  /** The content of the client's DAV:owner element, as XML; '' when it sent none. */
+  /** The client's DAV:owner element as XML (`<D:owner …>…</D:owner>`); '' when it sent none. */
   owner: string;
   /** Who took the lock; only they may use its token. */
   principal: string;

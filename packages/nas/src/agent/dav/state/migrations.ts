@@ -68,4 +68,11 @@ export const davMigrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 4,
+    name: 'lock owners stored as whole elements',
+    // The owner now carries its namespace declarations on D:owner itself (each declared once); rows taken
+    // before are content only, so they get the element around them.
+    up: "UPDATE dav_locks SET owner = '<D:owner>' || owner || '</D:owner>' WHERE owner != '';",
+  },
 ];
