@@ -132,6 +132,8 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
       });
     }
     const { claims } = verdict;
+    // From now on this connection is a user's: at the connection cap, anonymous ones are closed first.
+    guard.markAuthenticated(request.socket);
     if (claims.readonly && !READ_METHODS.has(request.method ?? '')) {
       return refuse(response, 403, 'This mount is read-only');
     }
@@ -181,7 +183,7 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
     onRequest(request, response, true),
   );
   server.timeout = deadlines.idleMs;
-  guardConnections(server, {
+  const guard = guardConnections(server, {
     limits: options.connectionLimits ?? defaultConnectionLimits(),
     log: options.log,
   });

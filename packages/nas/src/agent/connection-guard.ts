@@ -2,14 +2,17 @@
 // (authenticated or not) cannot take the file descriptors the control plane in the same process needs.
 
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '@homeport/core';
 
 export interface ConnectionLimits {
-  /** Open connections the agent accepts at once; the next ones are destroyed as soon as they arrive. */
+  /**
+   * Open connections the agent keeps at once; a newcomer past it replaces the oldest connection not yet
+   * authenticated (or idle), and is destroyed as soon as it arrives only when none is.
+   */
   maxConnections: number;
-  /** Open connections from one remote address (IPv4, or an IPv6 address as given). */
+  /** Open connections from one remote address (an IPv4 address, or an IPv6 /64). */
   maxConnectionsPerIp: number;
 }
 
@@ -53,8 +56,12 @@ export function defaultConnectionLimits(fileLimit = openFileLimit()): Connection
 }
 
 export interface ConnectionGuard {
-  /** Connections open now, per remote address (for tests and diagnostics). */
+  /** Connections open now from the group of `address` (an IPv4 address, or an IPv6 address's /64). */
   openFrom(address: string): number;
+  /** Connections open now in all. */
+  open(): number;
+  /** Records that `socket` carried a request whose credential was accepted: it is no longer evicted first. */
+  markAuthenticated(socket: Socket): void;
 }
 
 export interface ConnectionGuardOptions {
@@ -64,9 +71,49 @@ export interface ConnectionGuardOptions {
 }
 
 /**
- * Installs the caps on `server`. The total cap uses net.Server's own `maxConnections`, which closes an
- * accepted descriptor before any socket object or HTTP parser exists; the per-address cap destroys the
- * socket in a 'connection' listener that runs before the HTTP server's own.
+ * What the per-address cap counts: an IPv4 address (also when written IPv4-mapped, `::ffff:a.b.c.d`), or the
+ * /64 network of an IPv6 address. One host or one home network usually gets a whole /64 and may use any of
+ * its 2^64 addresses, so counting IPv6 addresses one by one would cap nothing.
+ */
+export function addressGroup(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (!address.includes(':')) return address;
+  // Drop a zone (fe80::1%eth0), expand '::', keep the first four groups.
+  const plain = address.split('%')[0] ?? address;
+  const [head = '', tail] = plain.split('::');
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  // An embedded IPv4 tail (::1.2.3.4) takes two groups; only the first four matter here.
+  const tailLength = tailGroups.reduce((n, group) => n + (group.includes('.') ? 2 : 1), 0);
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [
+          ...headGroups,
+          ...Array<string>(Math.max(0, 8 - headGroups.length - tailLength)).fill('0'),
+          ...tailGroups,
+        ];
+  const network = groups
+    .slice(0, 4)
+    .map((group) => (group.includes('.') ? group : Number.parseInt(group || '0', 16).toString(16)));
+  return `${network.join(':')}::/64`;
+}
+
+interface Tracked {
+  group: string;
+  /** A request on it got past the credential check. */
+  authenticated: boolean;
+  /** Requests on it not yet answered. */
+  active: number;
+}
+
+/**
+ * Installs the caps on `server`. Both are applied in a 'connection' listener that runs before the HTTP
+ * server's own, so a refused socket is destroyed before any HTTP parser exists. At the total cap a newcomer
+ * is not refused outright: the oldest connection that never carried an authenticated request is closed to
+ * make room (failing that, the oldest idle one), so idle or trickling anonymous connections cannot lock the
+ * agent's users out. Only when every connection is authenticated and busy is the newcomer refused.
  */
 export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
   const { limits, log } = options;
@@ -77,42 +124,89 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       `maxConnectionsPerIp must be a positive whole number, got ${limits.maxConnectionsPerIp}`,
     );
   const clock = options.clock ?? Date.now;
-  const perAddress = new Map<string, number>();
+  const perGroup = new Map<string, number>();
+  // Insertion order is opening order: the first match of a walk is the oldest.
+  const tracked = new Map<Socket, Tracked>();
   let refusedSinceLog = 0;
+  let evictedSinceLog = 0;
   let lastLog = Number.NEGATIVE_INFINITY;
 
-  const refused = (reason: 'total' | 'per_ip', remoteAddress: string | undefined) => {
-    refusedSinceLog += 1;
+  const note = (reason: 'total' | 'per_ip' | 'evicted', remoteAddress: string | undefined) => {
+    if (reason === 'evicted') evictedSinceLog += 1;
+    else refusedSinceLog += 1;
     const now = clock();
     if (now - lastLog < REFUSAL_LOG_INTERVAL_MS) return;
     log.warn(
-      { reason, remoteAddress, refused: refusedSinceLog, ...limits },
-      'webdav connection refused: the agent is at its connection cap',
+      { reason, remoteAddress, refused: refusedSinceLog, evicted: evictedSinceLog, ...limits },
+      'webdav connection refused or evicted: the agent is at its connection cap',
     );
     lastLog = now;
     refusedSinceLog = 0;
+    evictedSinceLog = 0;
   };
 
-  server.maxConnections = limits.maxConnections;
-  server.on('drop', (data?: { remoteAddress?: string }) => refused('total', data?.remoteAddress));
+  const forget = (socket: Socket) => {
+    const state = tracked.get(socket);
+    if (state === undefined) return;
+    tracked.delete(socket);
+    const left = (perGroup.get(state.group) ?? 1) - 1;
+    if (left <= 0) perGroup.delete(state.group);
+    else perGroup.set(state.group, left);
+  };
+
+  /** The oldest connection never authenticated, else the oldest with no request in progress. */
+  const victim = (): Socket | undefined => {
+    let idle: Socket | undefined;
+    for (const [socket, state] of tracked) {
+      if (!state.authenticated) return socket;
+      if (idle === undefined && state.active === 0) idle = socket;
+    }
+    return idle;
+  };
 
   server.prependListener('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
     // A socket closed before we saw it has no address; there is nothing to count.
     if (address === undefined) return;
-    const open = perAddress.get(address) ?? 0;
+    const group = addressGroup(address);
+    const open = perGroup.get(group) ?? 0;
     if (open >= limits.maxConnectionsPerIp) {
-      refused('per_ip', address);
+      note('per_ip', address);
       socket.destroy();
       return;
     }
-    perAddress.set(address, open + 1);
-    socket.once('close', () => {
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) perAddress.delete(address);
-      else perAddress.set(address, left);
+    if (tracked.size >= limits.maxConnections) {
+      const evict = victim();
+      if (evict === undefined) {
+        note('total', address);
+        socket.destroy();
+        return;
+      }
+      note('evicted', evict.remoteAddress);
+      // Forgotten now rather than on its 'close', so the count is right for the newcomer at once.
+      forget(evict);
+      evict.destroy();
+    }
+    perGroup.set(group, open + 1);
+    tracked.set(socket, { group, authenticated: false, active: 0 });
+    socket.once('close', () => forget(socket));
+  });
+
+  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    const state = tracked.get(request.socket);
+    if (state === undefined) return;
+    state.active += 1;
+    response.once('close', () => {
+      state.active -= 1;
     });
   });
 
-  return { openFrom: (address) => perAddress.get(address) ?? 0 };
+  return {
+    openFrom: (address) => perGroup.get(addressGroup(address)) ?? 0,
+    open: () => tracked.size,
+    markAuthenticated: (socket) => {
+      const state = tracked.get(socket);
+      if (state !== undefined) state.authenticated = true;
+    },
+  };
 }
