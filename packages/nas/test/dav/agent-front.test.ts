@@ -1,5 +1,5 @@
 // The agent's HTTP front under abuse: refusals close the connection without reading the body, connection
-// caps per address and in total, and header deadlines. Real server, real credential gate (holding no key,
+// caps per address (IPv6 by /64) and in total (evicting anonymous connections first), and header deadlines. Real server, real credential gate (holding no key,
 // so every request is unauthenticated), raw sockets as clients.
 
 import { once } from 'node:events';
@@ -10,7 +10,7 @@ import { removeTempDirs, tempDir } from '@homeport/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentDeadlines, createAgentServer } from '../../src/agent/agent-server.js';
 import type { ConnectionLimits } from '../../src/agent/connection-guard.js';
-import { defaultConnectionLimits, openFileLimit } from '../../src/agent/connection-guard.js';
+import { addressGroup, defaultConnectionLimits, openFileLimit } from '../../src/agent/connection-guard.js';
 import { createCredentialGate } from '../../src/agent/credential-gate.js';
 import { createDavHandler, openDavState } from '../../src/agent/dav/index.js';
 
@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 async function startFront(
-  options: { limits?: ConnectionLimits; deadlines?: AgentDeadlines } = {},
+  options: { limits?: ConnectionLimits; deadlines?: AgentDeadlines; host?: string } = {},
 ): Promise<{ server: Server; port: number; serverSockets: Socket[] }> {
   const root = tempDir('homeport-front-');
   const handler = createDavHandler({ root, state: openDavState(openDatabase(':memory:')) });
@@ -43,7 +43,7 @@ async function startFront(
   const serverSockets: Socket[] = [];
   server.on('connection', (socket: Socket) => serverSockets.push(socket));
   servers.push(server);
-  server.listen(0, '127.0.0.1');
+  server.listen(0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
@@ -56,8 +56,8 @@ interface RawClient {
   closed(): boolean;
 }
 
-async function open(port: number, localAddress = '127.0.0.1'): Promise<RawClient> {
-  const socket = connect({ port, host: '127.0.0.1', localAddress });
+async function open(port: number, localAddress = '127.0.0.1', host = '127.0.0.1'): Promise<RawClient> {
+  const socket = connect({ port, host, localAddress });
   sockets.push(socket);
   let text = '';
   let closed = false;
@@ -192,19 +192,56 @@ describe('connection caps', () => {
     while (!(await answers(port))) expect(Date.now()).toBeLessThan(deadline);
   });
 
-  it('refuses connections past the total cap at once, whatever their address', async () => {
-    const { port } = await startFront({ limits: { maxConnections: 4, maxConnectionsPerIp: 4 } });
-    const held = await Promise.all(
-      ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map((a) => open(port, a)),
-    );
-    // The server counts a connection once it accepted it; make sure all four are in before the fifth.
-    for (const client of held) {
-      client.socket.write(`OPTIONS ${MOUNT} HTTP/1.1\r\nHost: x\r\n\r\n`);
-      await until('an answer', () => client.received().includes('200 OK'));
+  it('at the total cap, closes the oldest unauthenticated connection to admit a newcomer', async () => {
+    const { port, serverSockets } = await startFront({
+      limits: { maxConnections: 4, maxConnectionsPerIp: 4 },
+    });
+    // Idle anonymous connections from four addresses fill the agent (the connflood attack, scaled down).
+    const held: RawClient[] = [];
+    for (const address of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) {
+      held.push(await open(port, address));
+      await until('the server to count it', () => serverSockets.length === held.length);
     }
-    const extra = await open(port, '127.0.0.6');
+    const newcomer = await open(port, '127.0.0.6');
+    newcomer.socket.write(`OPTIONS ${MOUNT} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await until('an answer', () => newcomer.received().includes('200 OK'));
+    await until('the oldest to be closed', () => held[0]?.closed() === true);
+    for (const client of held.slice(1)) expect(client.closed()).toBe(false);
+    expect(newcomer.closed()).toBe(false);
+  });
+
+  it('keeps letting newcomers in while more idle connections arrive than the cap', async () => {
+    const { port } = await startFront({ limits: { maxConnections: 8, maxConnectionsPerIp: 4 } });
+    // Five addresses × four idle connections: more than the total cap, each address within its own.
+    const flood = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => open(port, `127.0.1.${1 + (i % 5)}`)),
+    );
+    expect(await answers(port)).toBe(true);
+    await until('the agent to hold at most its cap', () => flood.filter((c) => !c.closed()).length <= 7);
+  });
+
+  it('counts IPv6 addresses by /64 for the per-address cap, IPv4-mapped ones as IPv4', () => {
+    const home = addressGroup('2001:db8:1:2::1');
+    expect(addressGroup('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe(home);
+    expect(addressGroup('2001:0DB8:0001:0002:0:0:0:9')).toBe(home);
+    expect(addressGroup('2001:db8:1:2::')).toBe(home);
+    expect(addressGroup('2001:db8:1:3::1')).not.toBe(home);
+    expect(addressGroup('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressGroup('::1')).toBe('0:0:0:0::/64');
+    expect(addressGroup('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressGroup('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(addressGroup('192.0.2.7')).toBe('192.0.2.7');
+  });
+
+  it('applies the per-address cap to IPv6 clients by their /64', async () => {
+    const { port } = await startFront({
+      limits: { maxConnections: 100, maxConnectionsPerIp: 2 },
+      host: '::1',
+    });
+    const held = [await open(port, '::1', '::1'), await open(port, '::1', '::1')];
+    const extra = await open(port, '::1', '::1');
     await until('the extra connection to be destroyed', () => extra.closed());
-    expect(extra.received()).toBe('');
+    for (const client of held) expect(client.closed()).toBe(false);
   });
 
   it('derives the total cap from the open-file limit, leaving half to the control plane', () => {
