@@ -86,10 +86,12 @@ export function createConnectionMonitor(options: ConnectionMonitorOptions = {}):
   const probe = (): Promise<boolean> => {
     probing ??= (async () => {
       try {
-        const response = await doFetch(healthUrl, {
+        // `cache` is a browser fetch option (the API client is also type-checked against Node's fetch in tests).
+        const init: RequestInit & { cache?: 'no-store' } = {
           cache: 'no-store',
           signal: AbortSignal.timeout(probeTimeoutMs),
-        });
+        };
+        const response = await doFetch(healthUrl, init);
         // Any answer from Homeport itself means it is up; a proxy's 502/503/504 means it is not.
         return !isGatewayFailure(response.status);
       } catch {
