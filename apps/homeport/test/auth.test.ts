@@ -295,6 +295,43 @@ describe('CSRF', () => {
   });
 });
 
+describe('API token expiry', () => {
+  const create = (token: string, payload: unknown) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/tokens',
+      headers: bearer(token),
+      payload: payload as object,
+    });
+
+  // Fastify's type coercion once turned each of these into null, which means "never expires".
+  it.each([0, false, '', '1', true, '30', -1, 1.5, 3651])(
+    'refuses expiresInDays %j with 400 instead of coercing it',
+    async (expiresInDays) => {
+      t = await buildApp();
+      const session = await t.login();
+      const response = await create(session, { name: 'x', expiresInDays });
+      expect(response.statusCode).toBe(400);
+      const listed = await t.app.inject({ url: '/api/v1/auth/tokens', headers: bearer(session) });
+      expect(listed.json().tokens).toEqual([]);
+    },
+  );
+
+  it('accepts null (never), a whole number of days, and the default when left out', async () => {
+    t = await buildApp();
+    const session = await t.login();
+    const never = await create(session, { name: 'never', expiresInDays: null });
+    expect(never.statusCode).toBe(201);
+    expect(never.json().token.expiresAt).toBeNull();
+    const week = await create(session, { name: 'week', expiresInDays: 7 });
+    expect(week.statusCode).toBe(201);
+    expect(typeof week.json().token.expiresAt).toBe('string');
+    const usual = await create(session, { name: 'usual' });
+    expect(usual.statusCode).toBe(201);
+    expect(typeof usual.json().token.expiresAt).toBe('string');
+  });
+});
+
 describe('restart', () => {
   it('keeps users and sessions across a restart on the same data dir', async () => {
     const first = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'true' } });

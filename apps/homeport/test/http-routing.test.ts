@@ -109,6 +109,21 @@ describe('/metrics', () => {
     expect(relayed).not.toContain('homeport_http_request_duration_seconds');
   });
 
+  it.each([
+    'X-Real-IP: 203.0.113.4',
+    'X-Forwarded-Host: homeport.example.org',
+    'X-Forwarded-Proto: https',
+    'X-Forwarded-Port: 443',
+    'Via: 1.1 haproxy',
+    'Forwarded: for=203.0.113.4',
+    'X-Forwarded-For: 203.0.113.4',
+  ])('treats a loopback request with "%s" as relayed by a proxy (403)', async (header) => {
+    const { port } = await listening();
+    const response = await raw(port, `GET /metrics HTTP/1.1\r\nHost: localhost\r\n${header}`);
+    expect(statusOf(response)).toBe(403);
+    expect(response).toContain('"code":"metrics_forbidden"');
+  });
+
   it('refuses a remote client without the token', async () => {
     t = await buildApp();
     const response = await t.app.inject({ url: '/metrics', remoteAddress: '192.0.2.7' });
@@ -125,5 +140,59 @@ describe('/metrics', () => {
     expect((await scrape(bearer(`${token}x`))).statusCode).toBe(401);
     expect((await scrape({})).statusCode).toBe(401);
     expect((await scrape({}, '127.0.0.1')).statusCode).toBe(401);
+  });
+});
+
+describe('HOMEPORT_TRUST_PROXY: the client address behind a proxy', () => {
+  /** The address a failed login was logged with (the accounts module logs `ip` from request.ip). */
+  async function loggedAddress(port: number, forwardedFor: string): Promise<string | undefined> {
+    const body = JSON.stringify({ username: 'nobody', password: 'wrong-password-123' });
+    await raw(
+      port,
+      `POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Forwarded-For: ${forwardedFor}`,
+      body,
+    );
+    const line = t?.logs.filter((entry) => entry.includes('"login failed"')).at(-1);
+    return line === undefined ? undefined : (JSON.parse(line) as { ip?: string }).ip;
+  }
+
+  /** Statuses of rate-limited API calls whose X-Forwarded-For starts with a new address each time. */
+  async function rotatingLeftmost(port: number, appended: string, count: number): Promise<number[]> {
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const head = `GET /api/v1/auth/config HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 203.0.113.${i + 1}, ${appended}`;
+      statuses.push(statusOf(await raw(port, head)));
+    }
+    return statuses;
+  }
+
+  it('true means one proxy: the right-most entry (added by it) is the client, not what the client wrote', async () => {
+    const { port } = await listening({ HOMEPORT_TRUST_PROXY: 'true', HOMEPORT_RATE_LIMIT_MAX: '2' });
+    // What nginx's $proxy_add_x_forwarded_for sends when the client wrote its own X-Forwarded-For.
+    expect(await loggedAddress(port, '203.0.113.7, 198.51.100.9')).toBe('198.51.100.9');
+    expect(await loggedAddress(port, '198.51.100.10')).toBe('198.51.100.10');
+    // A rotating spoofed entry does not buy a fresh rate-limit budget.
+    expect(await rotatingLeftmost(port, '198.51.100.20', 4)).toEqual([200, 200, 429, 429]);
+    // Another real client has its own.
+    expect(await rotatingLeftmost(port, '198.51.100.21', 1)).toEqual([200]);
+  });
+
+  it('a hop count of 2 takes the second entry from the right', async () => {
+    const { port } = await listening({ HOMEPORT_TRUST_PROXY: '2' });
+    expect(await loggedAddress(port, '203.0.113.7, 198.51.100.9, 10.0.0.5')).toBe('198.51.100.9');
+  });
+
+  it('a list of proxy addresses: the right-most entry that is not one of them is the client', async () => {
+    const { port } = await listening({
+      HOMEPORT_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8',
+      HOMEPORT_RATE_LIMIT_MAX: '2',
+    });
+    expect(await loggedAddress(port, '203.0.113.7, 198.51.100.9, 10.1.2.3')).toBe('198.51.100.9');
+    expect(await rotatingLeftmost(port, '198.51.100.20, 10.1.2.3', 3)).toEqual([200, 200, 429]);
+  });
+
+  it('without the setting, X-Forwarded-For is ignored', async () => {
+    const { port } = await listening();
+    expect(await loggedAddress(port, '198.51.100.9')).toBe('127.0.0.1');
   });
 });

@@ -1,6 +1,6 @@
 // Request and response schemas of the accounts routes (validated by Fastify, published in the OpenAPI document).
 
-import { Type } from '@homeport/core';
+import { Nullable, Type } from '@homeport/core';
 import {
   PASSWORD_MAX_BYTES,
   PASSWORD_RULE_TEXT,
@@ -92,11 +92,17 @@ export const ApiToken = Type.Object({
 export const NewApiToken = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
+    // A type list, not anyOf: with anyOf Fastify's coercion turned 0, false and "" into null ("never").
+    // Bodies are also validated without coercion (core body-validation.ts), so "1" is refused too.
     expiresInDays: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()], {
-        description:
-          'Days until the token expires; left out: the server default (HOMEPORT_API_TOKEN_TTL, 90 days); null: never',
-      }),
+      Nullable(
+        Type.Integer({
+          minimum: 1,
+          maximum: 3650,
+          description:
+            'Days until the token expires; left out: the server default (HOMEPORT_API_TOKEN_TTL, 90 days); null: never',
+        }),
+      ),
     ),
   },
   { additionalProperties: false },

@@ -1,5 +1,6 @@
 // Settings of the process itself: where it listens, where data lives, HTTP hardening knobs.
 
+import { parseTrustProxy, type TrustProxy } from '../http/trust-proxy.js';
 import {
   boolSetting,
   defineSettings,
@@ -7,6 +8,7 @@ import {
   enumSetting,
   intSetting,
   listSetting,
+  type Setting,
   stringSetting,
   urlSetting,
 } from './settings.js';
@@ -66,12 +68,14 @@ export const coreSettings = defineSettings({
     default: false,
     doc: 'Allow a non-loopback bind without TLS (only behind a TLS-terminating proxy).',
   }),
-  trustProxy: boolSetting({
+  trustProxy: {
     key: 'trustProxy',
     env: 'HOMEPORT_TRUST_PROXY',
-    default: false,
-    doc: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy).',
-  }),
+    defaultValue: false,
+    defaultText: 'false',
+    parse: parseTrustProxy,
+    doc: "Proxies in front of Homeport whose X-Forwarded-For entries are believed: a hop count (`1`, or `true`: one proxy, whose right-most entry is the client) or the proxies' addresses/CIDRs (`127.0.0.1,10.0.0.0/8`). Entries left of those are written by the client and ignored.",
+  } satisfies Setting<TrustProxy>,
   allowedHosts: listSetting({
     key: 'http.allowedHosts',
     env: 'HOMEPORT_ALLOWED_HOSTS',

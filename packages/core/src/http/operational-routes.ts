@@ -17,16 +17,30 @@ export interface OperationalRoutesOptions {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** Headers a reverse proxy adds (besides any `X-Forwarded-*`) when it relays a request. */
+const PROXY_HEADERS = [
+  'forwarded',
+  'via',
+  'x-real-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+];
+
 /**
  * Whether a request came straight from this machine. Decided on the socket, never on X-Forwarded-For; and a
- * request that carries forwarding headers came through a proxy (which connects from loopback for everyone),
- * so it is not local either.
+ * request that carries any header a proxy adds came through a proxy (which connects from loopback for
+ * everyone), so it is not local either. A same-host proxy that adds no header at all cannot be told apart
+ * from a local client: that is what HOMEPORT_METRICS_TOKEN is for.
  */
 export function isDirectLoopbackRequest(request: FastifyRequest): boolean {
   const address = request.socket.remoteAddress;
   if (address === undefined || !isLoopbackAddress(address)) return false;
   const headers = request.headers;
-  return headers['x-forwarded-for'] === undefined && headers.forwarded === undefined;
+  if (PROXY_HEADERS.some((name) => headers[name] !== undefined)) return false;
+  return !Object.keys(headers).some((name) => name.startsWith('x-forwarded-'));
 }
 
 /** Builds the /metrics access check once: a constant-time token compare, or loopback only. */

@@ -18,11 +18,14 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { CoreError, HomeportError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { bodyWithoutCoercion } from './body-validation.js';
+import { type ConnectionLimits, defaultConnectionLimits, guardConnections } from './connection-guard.js';
 import { mapError } from './error-mapper.js';
 import { createHostAllowlist } from './host-allowlist.js';
 import { registerOperationalRoutes } from './operational-routes.js';
 import { isTrustedBrowserOrigin } from './origin.js';
 import { securityHeaders } from './security-headers.js';
+import { fastifyTrustProxy, proxyPeerMatcher, type TrustProxy } from './trust-proxy.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -58,7 +61,13 @@ export interface HttpServerOptions {
   allowedHosts?: readonly string[];
   /** Bearer token for /metrics; without one, /metrics answers loopback clients only. */
   metricsToken?: string | undefined;
-  trustProxy?: boolean;
+  /**
+   * Proxies whose X-Forwarded-For entries are believed (see trust-proxy.ts): a hop count or their addresses.
+   * `true` means one hop — never "every hop", which let the client pick its address.
+   */
+  trustProxy?: TrustProxy | boolean;
+  /** Open-connection caps (default: from the open-file limit, see connection-guard.ts); `false`: none. */
+  connectionLimits?: ConnectionLimits | false;
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** Whether HSTS is sent (TLS here, or a TLS proxy in front per the public URL). */
   https?: boolean;
@@ -94,6 +103,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout);
   const maxHeaderSize = options.maxHeaderSize ?? 16_384;
   const accessLog = options.accessLog ?? true;
+  const connectionLimits = options.connectionLimits ?? defaultConnectionLimits();
   const headers = securityHeaders(options.https ?? Boolean(options.tls));
   const allowed: ReadonlySet<string> = new Set(options.corsOrigins ?? []);
   const hosts = createHostAllowlist({ publicUrl: options.publicUrl, extra: options.allowedHosts ?? [] });
@@ -103,7 +113,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // Our onResponse hook writes one access line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: fastifyTrustProxy(options.trustProxy),
+    schemaController: { compilersFactory: { buildValidator: bodyWithoutCoercion() } },
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -123,6 +134,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const server = options.tls
         ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, handler)
         : http.createServer(serverOptions, handler);
+      if (connectionLimits !== false) {
+        guardConnections(server, {
+          limits: connectionLimits,
+          log: options.log,
+          isProxyPeer: proxyPeerMatcher(options.trustProxy),
+          name: 'control plane',
+        });
+      }
       return server as http.Server; // https.Server is an http.Server with TLS underneath
     },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -1,0 +1,250 @@
+// Caps a server's open connections, in total and per client address, so idle or slow sockets cannot take
+// every file descriptor of the process (sign-in, /health, the database and the embedded agent need some).
+// When the cap is reached the oldest connection doing nothing is closed to make room, so a flood of idle
+// sockets pushes out its own older sockets instead of shutting out everyone who arrives after it.
+
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { isIP, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+
+export interface ConnectionLimits {
+  /** Open connections at once, every address together. */
+  maxConnections: number;
+  /** Open connections from one address group (an IPv4 address, or an IPv6 /64). */
+  maxConnectionsPerAddress: number;
+}
+
+/** Never more than this many control-plane connections, whatever the descriptor limit allows. */
+export const MAX_CONNECTIONS_CEILING = 4096;
+/** A browser opens up to 6 connections per origin (plus an event stream per tab): 64 covers a household behind NAT. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
+/** Below this the server is not usable; a tiny descriptor limit still gets it. */
+const MIN_CONNECTIONS = 16;
+/** How often a refusal or eviction is logged at most: an attack must not turn into a flood of log lines. */
+const LOG_INTERVAL_MS = 60_000;
+
+/** RLIMIT_NOFILE of this process (Node raises the soft limit to the hard one at startup), from /proc. */
+export function openFileLimit(limits = '/proc/self/limits'): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(limits, 'utf8');
+  } catch {
+    // Not Linux (no /proc): the caller falls back to its ceiling.
+    return undefined;
+  }
+  const match = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+  if (match?.[1] === undefined || match[1] === 'unlimited') return undefined;
+  return Number(match[1]);
+}
+
+/**
+ * The control plane's share of the descriptor limit: 3/8 of it. The embedded agent takes at most half
+ * (packages/nas connection-guard), and the last eighth stays for SQLite (database, WAL, shared memory),
+ * log output, the agent's own calls to this server and outgoing requests (OIDC), even when both are full.
+ */
+export function defaultConnectionLimits(fileLimit = openFileLimit()): ConnectionLimits {
+  const share = fileLimit === undefined ? MAX_CONNECTIONS_CEILING : Math.floor((fileLimit * 3) / 8);
+  const maxConnections = Math.max(MIN_CONNECTIONS, Math.min(MAX_CONNECTIONS_CEILING, share));
+  return {
+    maxConnections,
+    maxConnectionsPerAddress: Math.min(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, maxConnections),
+  };
+}
+
+/**
+ * The group a client address is counted in: an IPv4 address as is (IPv4-mapped IPv6 included), an IPv6
+ * address by its /64 — one host is usually given a whole /64, so counting single addresses would give it
+ * 2^64 budgets.
+ */
+export function addressGroup(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped !== undefined) return mapped;
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail] = address.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  // A trailing dotted IPv4 part counts as two groups; it lies in the last 64 bits, which are dropped anyway.
+  const rightGroups = right.flatMap((part) => (part.includes('.') ? ['0', '0'] : [part]));
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array.from({ length: 8 - left.length - rightGroups.length }, () => '0'), ...rightGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+export interface ConnectionGuardOptions {
+  limits: ConnectionLimits;
+  log: Logger;
+  /** Peers exempt from the per-address cap (our reverse proxies: every client arrives from their address). */
+  isProxyPeer?: (address: string) => boolean;
+  /** Names the server in log lines (`control plane`, `webdav`). */
+  name?: string;
+  clock?: () => number;
+}
+
+export interface ConnectionGuard {
+  /** Open connections now, in total. */
+  readonly open: number;
+  /** Open connections now from the group of this address. */
+  openFrom(address: string): number;
+}
+
+/** One tracked connection; `state` says whether it may be closed to make room. */
+interface Tracked {
+  socket: Socket;
+  /** `address|port` of the client, the same on a TLS socket and the TCP socket under it. */
+  peer: string;
+  group: Group | undefined;
+  /** `fresh`: no whole request received yet; `idle`: between requests; `busy`: a request in flight. */
+  state: 'fresh' | 'idle' | 'busy';
+  inFlight: number;
+}
+
+/** Per address group: its count, and its closable connections oldest first. */
+interface Group {
+  key: string;
+  count: number;
+  fresh: Set<Tracked>;
+  idle: Set<Tracked>;
+}
+
+/**
+ * Installs the caps on an HTTP(S) server; call before it listens. A new connection over a cap first pushes
+ * out the oldest closable one of its group (per-address cap) or of all (total cap) — one that has not sent a
+ * whole request yet, else one idle between requests; a connection with a request in flight (an API call, an
+ * event stream, an upload) is never closed. When nothing is closable the newcomer is closed instead.
+ *
+ * @example
+ *   guardConnections(server, { limits: defaultConnectionLimits(), log, isProxyPeer: (a) => a === '127.0.0.1' });
+ */
+export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
+  const { limits, log } = options;
+  for (const [name, value] of Object.entries(limits))
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`${name} must be a positive whole number, got ${value}`);
+  const clock = options.clock ?? Date.now;
+  const isProxyPeer = options.isProxyPeer ?? (() => false);
+  const name = options.name ?? 'http';
+  const groups = new Map<string, Group>();
+  /** Open connections by `address|port`. */
+  const byPeer = new Map<string, Tracked>();
+  // Insertion-ordered: the first entry is the oldest, so picking whom to close is O(1) under a flood.
+  const fresh = new Set<Tracked>();
+  const idle = new Set<Tracked>();
+  const counts = { evicted: 0, refused: 0 };
+  let lastLog = Number.NEGATIVE_INFINITY;
+
+  const report = (
+    event: 'evicted' | 'refused',
+    reason: 'total' | 'per_address',
+    group: string | undefined,
+  ) => {
+    counts[event] += 1;
+    const now = clock();
+    if (now - lastLog < LOG_INTERVAL_MS) return;
+    log.warn(
+      { reason, addressGroup: group, ...counts, ...limits },
+      `${name} connection cap reached: closing the oldest idle connections (refusing new ones when none is idle)`,
+    );
+    lastLog = now;
+    counts.evicted = 0;
+    counts.refused = 0;
+  };
+
+  const setState = (tracked: Tracked, state: Tracked['state']) => {
+    fresh.delete(tracked);
+    idle.delete(tracked);
+    tracked.group?.fresh.delete(tracked);
+    tracked.group?.idle.delete(tracked);
+    tracked.state = state;
+    if (state === 'busy') return;
+    // Re-adding moves it to the end: the connection idle longest stays first.
+    (state === 'fresh' ? fresh : idle).add(tracked);
+    (state === 'fresh' ? tracked.group?.fresh : tracked.group?.idle)?.add(tracked);
+  };
+
+  /** Closes the oldest closable connection among these sets; false when there is none. */
+  const evictOne = (freshSet: Set<Tracked>, idleSet: Set<Tracked>): boolean => {
+    const victim = first(freshSet) ?? first(idleSet);
+    if (victim === undefined) return false;
+    forget(victim);
+    victim.socket.destroy();
+    return true;
+  };
+
+  const forget = (tracked: Tracked) => {
+    if (byPeer.get(tracked.peer) !== tracked) return;
+    byPeer.delete(tracked.peer);
+    setState(tracked, 'busy'); // removes it from every closable set
+    const group = tracked.group;
+    if (group === undefined) return;
+    group.count -= 1;
+    if (group.count <= 0) groups.delete(group.key);
+  };
+
+  // Runs before the HTTP server's own listener, so a refused socket never gets a parser.
+  server.prependListener('connection', (socket: Socket) => {
+    const address = socket.remoteAddress;
+    // A socket closed before we saw it has no address; there is nothing to count.
+    if (address === undefined) return;
+    const key = addressGroup(address);
+    const proxied = isProxyPeer(address);
+    const full = groups.get(key);
+    if (!proxied && full !== undefined && full.count >= limits.maxConnectionsPerAddress) {
+      if (!evictOne(full.fresh, full.idle)) {
+        report('refused', 'per_address', key);
+        socket.destroy();
+        return;
+      }
+      report('evicted', 'per_address', key);
+    }
+    if (byPeer.size >= limits.maxConnections) {
+      if (!evictOne(fresh, idle)) {
+        report('refused', 'total', key);
+        socket.destroy();
+        return;
+      }
+      report('evicted', 'total', key);
+    }
+    let group: Group | undefined;
+    if (!proxied) {
+      group = groups.get(key) ?? { key, count: 0, fresh: new Set(), idle: new Set() };
+      groups.set(key, group);
+      group.count += 1;
+    }
+    const tracked: Tracked = { socket, peer: peerOf(socket), group, state: 'fresh', inFlight: 0 };
+    byPeer.set(tracked.peer, tracked);
+    setState(tracked, 'fresh');
+    socket.once('close', () => forget(tracked));
+  });
+
+  server.on('request', (request, response) => {
+    // Looked up by peer, not socket object: behind TLS the request's socket wraps the one counted.
+    const tracked = byPeer.get(peerOf(request.socket));
+    if (tracked === undefined) return;
+    tracked.inFlight += 1;
+    setState(tracked, 'busy');
+    response.once('close', () => {
+      tracked.inFlight -= 1;
+      if (tracked.inFlight === 0 && byPeer.get(tracked.peer) === tracked) setState(tracked, 'idle');
+    });
+  });
+
+  return {
+    get open() {
+      return byPeer.size;
+    },
+    openFrom: (address) => groups.get(addressGroup(address))?.count ?? 0,
+  };
+}
+
+const peerOf = (socket: Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
+
+function first<T>(set: Set<T>): T | undefined {
+  for (const item of set) return item;
+  return undefined;
+}

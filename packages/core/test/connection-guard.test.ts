@@ -1,0 +1,171 @@
+// The control plane's connection guard on a real HTTP server over loopback: per-address and total caps,
+// the oldest idle connection closed to make room, requests in flight never closed, proxies exempt.
+
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  addressGroup,
+  type ConnectionGuard,
+  type ConnectionLimits,
+  defaultConnectionLimits,
+  guardConnections,
+  openFileLimit,
+} from '../src/http/connection-guard.js';
+import { createLogger } from '../src/index.js';
+
+const log = createLogger({ level: 'silent' });
+let server: Server | undefined;
+/** Connections the server has seen (after the guard's own listener ran on them). */
+let seen = 0;
+const sockets: Socket[] = [];
+const held: ServerResponse[] = [];
+
+afterEach(async () => {
+  for (const response of held.splice(0)) response.end();
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  server = undefined;
+});
+
+/** A server whose `/hold` requests stay in flight until the test ends; anything else answers `ok`. */
+async function guarded(
+  limits: ConnectionLimits,
+  isProxyPeer?: (address: string) => boolean,
+): Promise<{ port: number; guard: ConnectionGuard }> {
+  const s = createServer((request, response) => {
+    if (request.url === '/hold') {
+      response.writeHead(200);
+      response.write('held\n');
+      held.push(response);
+    } else response.end('ok');
+  });
+  server = s;
+  seen = 0;
+  const guard = guardConnections(s, { limits, log, ...(isProxyPeer ? { isProxyPeer } : {}) });
+  s.on('connection', () => {
+    seen += 1;
+  });
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  return { port: (s.address() as AddressInfo).port, guard }; // listening on TCP, so an AddressInfo
+}
+
+/** An open connection from `localAddress`, once the guard has decided on it. */
+async function open(port: number, localAddress: string): Promise<Socket> {
+  const before = seen;
+  const socket = connect({ port, host: '127.0.0.1', localAddress });
+  socket.on('error', () => {
+    // A socket closed by the guard may see a reset; the test looks at `closed` instead.
+  });
+  sockets.push(socket);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  await until(() => seen > before);
+  return socket;
+}
+
+/** Sends one request on the socket and resolves with the first bytes of the answer ('' if it closed). */
+function ask(socket: Socket, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    socket.once('data', (chunk) => resolve(chunk.toString()));
+    socket.once('close', () => resolve(''));
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  });
+}
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('addressGroup', () => {
+  it('counts IPv4 addresses one by one and IPv6 addresses by their /64', () => {
+    expect(addressGroup('192.0.2.7')).toBe('192.0.2.7');
+    expect(addressGroup('::ffff:127.0.0.2')).toBe('127.0.0.2');
+    expect(addressGroup('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(addressGroup('2001:db8:1:2::9')).toBe('2001:db8:1:2::/64');
+    expect(addressGroup('2001:0db8:0001:0002:ffff::1')).toBe('2001:db8:1:2::/64');
+    expect(addressGroup('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(addressGroup('::1')).toBe('0:0:0:0::/64');
+    expect(addressGroup('fe80::1:2:3:4')).toBe('fe80:0:0:0::/64');
+    expect(addressGroup('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+  });
+});
+
+describe('defaultConnectionLimits', () => {
+  it('takes 3/8 of the open-file limit, between 16 and 4096, and 64 per address', () => {
+    expect(defaultConnectionLimits(256)).toEqual({ maxConnections: 96, maxConnectionsPerAddress: 64 });
+    expect(defaultConnectionLimits(1024)).toEqual({ maxConnections: 384, maxConnectionsPerAddress: 64 });
+    expect(defaultConnectionLimits(20)).toEqual({ maxConnections: 16, maxConnectionsPerAddress: 16 });
+    expect(defaultConnectionLimits(1_048_576).maxConnections).toBe(4096);
+  });
+
+  it('reads the limit of this process', () => {
+    expect(openFileLimit()).toBeGreaterThan(0);
+  });
+});
+
+describe('guardConnections', () => {
+  it('refuses nonsense limits when installed', () => {
+    expect(() =>
+      guardConnections(createServer(), { limits: { maxConnections: 0, maxConnectionsPerAddress: 1 }, log }),
+    ).toThrow(RangeError);
+  });
+
+  it('over the per-address cap, closes that address’s oldest idle connection, not others’', async () => {
+    const { port, guard } = await guarded({ maxConnections: 10, maxConnectionsPerAddress: 2 });
+    const other = await open(port, '127.0.0.3');
+    const first = await open(port, '127.0.0.2');
+    const second = await open(port, '127.0.0.2');
+    const third = await open(port, '127.0.0.2');
+    await until(() => first.closed);
+    expect(guard.openFrom('127.0.0.2')).toBe(2);
+    expect([second.closed, third.closed, other.closed]).toEqual([false, false, false]);
+    expect(await ask(third, '/')).toContain('200 OK');
+  });
+
+  it('at the total cap, closes the oldest connection that has not sent a request, and serves the newcomer', async () => {
+    const { port, guard } = await guarded({ maxConnections: 3, maxConnectionsPerAddress: 3 });
+    const kept = await open(port, '127.0.0.2');
+    expect(await ask(kept, '/')).toContain('200 OK'); // idle between requests now: closed last
+    const silent = await open(port, '127.0.0.3');
+    const silent2 = await open(port, '127.0.0.4');
+    const newcomer = await open(port, '127.0.0.1');
+    await until(() => silent.closed);
+    expect([kept.closed, silent2.closed]).toEqual([false, false]);
+    expect(await ask(newcomer, '/')).toContain('200 OK');
+    expect(guard.open).toBe(3);
+    // Next: silent2 never sent a request, so it goes before the idle keep-alive connections.
+    await open(port, '127.0.0.5');
+    await until(() => silent2.closed);
+    expect(kept.closed).toBe(false);
+  });
+
+  it('never closes a connection with a request in flight; with nothing idle, the newcomer is refused', async () => {
+    const { port, guard } = await guarded({ maxConnections: 2, maxConnectionsPerAddress: 2 });
+    const busy = [await open(port, '127.0.0.2'), await open(port, '127.0.0.3')];
+    for (const socket of busy) expect(await ask(socket, '/hold')).toContain('held');
+    const refused = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.4' });
+    refused.on('error', () => {
+      // Expected: the guard destroys it.
+    });
+    sockets.push(refused);
+    await until(() => refused.closed);
+    expect(busy.map((socket) => socket.closed)).toEqual([false, false]);
+    expect(guard.open).toBe(2);
+  });
+
+  it('does not apply the per-address cap to a trusted proxy', async () => {
+    const { port, guard } = await guarded(
+      { maxConnections: 10, maxConnectionsPerAddress: 2 },
+      (address) => address === '127.0.0.9',
+    );
+    const viaProxy = [];
+    for (let i = 0; i < 5; i += 1) viaProxy.push(await open(port, '127.0.0.9'));
+    expect(guard.open).toBe(5);
+    expect(viaProxy.some((socket) => socket.closed)).toBe(false);
+  });
+});
