@@ -171,9 +171,7 @@ describe('PROPPATCH', () => {
       '<D:prop><D:getetag/></D:prop><D:status>HTTP/1.1 403 Forbidden</D:status><D:error><D:cannot-modify-protected-property/>',
     );
     expect(response.text).toContain('<D:response xmlns:n0="urn:example:z">');
-    expect(response.text).toContain(
-      '<D:prop><n0:ok/></D:prop><D:status>HTTP/1.1 424 Failed Dependency',
-    );
+    expect(response.text).toContain('<D:prop><n0:ok/></D:prop><D:status>HTTP/1.1 424 Failed Dependency');
     const read = await propfind(
       'doc.txt',
       '0',
