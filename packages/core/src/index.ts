@@ -41,10 +41,20 @@ export {
 export { type EventStreams, registerEventRoutes } from './events/routes.js';
 export { createSseRegistry, type SseRegistry, type SseStream } from './events/sse.js';
 export { assertSafeBind, isLoopbackAddress } from './http/bind-guard.js';
+export {
+  addressGroup,
+  type ConnectionGuard,
+  type ConnectionGuardOptions,
+  type ConnectionLimits,
+  defaultConnectionLimits,
+  guardConnections,
+  openFileLimit,
+} from './http/connection-guard.js';
 export { mapError } from './http/error-mapper.js';
 export { isTrustedBrowserOrigin, selfOrigin } from './http/origin.js';
 export { Nullable } from './http/schemas.js';
 export { createHttpServer, type HttpApp, type HttpServerOptions, requestPath } from './http/server.js';
+export type { TrustProxy } from './http/trust-proxy.js';
 export { createLifecycle, type Lifecycle } from './lifecycle.js';
 export { createLogger, flushLogger, type Logger, REDACTED_PATHS } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
