@@ -34,7 +34,9 @@ async function guarded(
   limits: ConnectionLimits,
   isProxyPeer?: (address: string) => boolean,
 ): Promise<{ port: number; guard: ConnectionGuard }> {
+  let guard: ConnectionGuard | undefined;
   const s = createServer((request, response) => {
+    if (request.url === '/signed-in') guard?.markAuthenticated(request.socket);
     if (request.url === '/hold') {
       response.writeHead(200);
       response.write('held\n');
@@ -43,7 +45,7 @@ async function guarded(
   });
   server = s;
   seen = 0;
-  const guard = guardConnections(s, { limits, log, ...(isProxyPeer ? { isProxyPeer } : {}) });
+  guard = guardConnections(s, { limits, log, ...(isProxyPeer ? { isProxyPeer } : {}) });
   s.on('connection', () => {
     seen += 1;
   });
@@ -127,21 +129,29 @@ describe('guardConnections', () => {
     expect(await ask(third, '/')).toContain('200 OK');
   });
 
-  it('at the total cap, closes the oldest connection that has not sent a request, and serves the newcomer', async () => {
+  it('at the total cap, closes the connection idle longest that never signed in, and serves the newcomer', async () => {
     const { port, guard } = await guarded({ maxConnections: 3, maxConnectionsPerAddress: 3 });
-    const kept = await open(port, '127.0.0.2');
-    expect(await ask(kept, '/')).toContain('200 OK'); // idle between requests now: closed last
+    const signedIn = await open(port, '127.0.0.2');
+    expect(await ask(signedIn, '/signed-in')).toContain('200 OK'); // idle between requests now: closed last
     const silent = await open(port, '127.0.0.3');
-    const silent2 = await open(port, '127.0.0.4');
+    const anonymous = await open(port, '127.0.0.4');
+    expect(await ask(anonymous, '/')).toContain('200 OK');
     const newcomer = await open(port, '127.0.0.1');
     await until(() => silent.closed);
-    expect([kept.closed, silent2.closed]).toEqual([false, false]);
+    expect([signedIn.closed, anonymous.closed]).toEqual([false, false]);
     expect(await ask(newcomer, '/')).toContain('200 OK');
     expect(guard.open).toBe(3);
-    // Next: silent2 never sent a request, so it goes before the idle keep-alive connections.
+    // Next the anonymous one idle longest, still before the signed-in one that went idle earlier.
     await open(port, '127.0.0.5');
-    await until(() => silent2.closed);
-    expect(kept.closed).toBe(false);
+    await until(() => anonymous.closed);
+    expect(signedIn.closed).toBe(false);
+    // With only signed-in connections left idle, the one idle longest goes.
+    expect(await ask(newcomer, '/signed-in')).toContain('200 OK');
+    const last = await open(port, '127.0.0.6');
+    expect(await ask(last, '/signed-in')).toContain('200 OK');
+    await open(port, '127.0.0.7');
+    await until(() => signedIn.closed);
+    expect([newcomer.closed, last.closed]).toEqual([false, false]);
   });
 
   it('never closes a connection with a request in flight; with nothing idle, the newcomer is refused', async () => {

@@ -91,6 +91,11 @@ export interface ConnectionGuard {
   readonly open: number;
   /** Open connections now from the group of this address. */
   openFrom(address: string): number;
+  /**
+   * Records that a request on this socket (or the TLS socket over it) carried an accepted credential: while
+   * idle, it is closed only after every idle connection that never did.
+   */
+  markAuthenticated(socket: Socket): void;
 }
 
 /** One tracked connection; `state` says whether it may be closed to make room. */
@@ -99,8 +104,10 @@ interface Tracked {
   /** `address|port` of the client, the same on a TLS socket and the TCP socket under it. */
   peer: string;
   group: Group | undefined;
-  /** `fresh`: no whole request received yet; `idle`: between requests; `busy`: a request in flight. */
-  state: 'fresh' | 'idle' | 'busy';
+  /** `busy`: a request in flight; otherwise idle (or not done sending its first request). */
+  state: 'idle' | 'busy';
+  /** A request on it carried an accepted credential. */
+  authenticated: boolean;
   inFlight: number;
 }
 
@@ -108,18 +115,21 @@ interface Tracked {
 interface Group {
   key: string;
   count: number;
-  fresh: Set<Tracked>;
-  idle: Set<Tracked>;
+  anonymous: Set<Tracked>;
+  authenticated: Set<Tracked>;
 }
 
 /**
  * Installs the caps on an HTTP(S) server; call before it listens. A new connection over a cap first pushes
- * out the oldest closable one of its group (per-address cap) or of all (total cap) — one that has not sent a
- * whole request yet, else one idle between requests; a connection with a request in flight (an API call, an
- * event stream, an upload) is never closed. When nothing is closable the newcomer is closed instead.
+ * out the connection of its group (per-address cap) or of all (total cap) that has been idle longest — one
+ * that never carried an authenticated request if any (including one still sending its first request),
+ * else an authenticated one idle between requests. A connection with a request in flight (an API call, an
+ * event stream, an upload) is never closed; when nothing is closable the newcomer is closed instead.
  *
  * @example
- *   guardConnections(server, { limits: defaultConnectionLimits(), log, isProxyPeer: (a) => a === '127.0.0.1' });
+ *   const guard = guardConnections(server, { limits: defaultConnectionLimits(), log });
+ *   // once a request's credential is accepted:
+ *   guard.markAuthenticated(request.socket);
  */
 export function guardConnections(server: Server, options: ConnectionGuardOptions): ConnectionGuard {
   const { limits, log } = options;
@@ -132,9 +142,10 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   const groups = new Map<string, Group>();
   /** Open connections by `address|port`. */
   const byPeer = new Map<string, Tracked>();
-  // Insertion-ordered: the first entry is the oldest, so picking whom to close is O(1) under a flood.
-  const fresh = new Set<Tracked>();
-  const idle = new Set<Tracked>();
+  // Connections without a request in flight, in the order they went idle (the first is idle longest), so
+  // picking whom to close is O(1) under a flood: anonymous ones first, then those that authenticated.
+  const anonymous = new Set<Tracked>();
+  const authenticated = new Set<Tracked>();
   const counts = { evicted: 0, refused: 0 };
   let lastLog = Number.NEGATIVE_INFINITY;
 
@@ -156,20 +167,20 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   };
 
   const setState = (tracked: Tracked, state: Tracked['state']) => {
-    fresh.delete(tracked);
-    idle.delete(tracked);
-    tracked.group?.fresh.delete(tracked);
-    tracked.group?.idle.delete(tracked);
+    anonymous.delete(tracked);
+    authenticated.delete(tracked);
+    tracked.group?.anonymous.delete(tracked);
+    tracked.group?.authenticated.delete(tracked);
     tracked.state = state;
     if (state === 'busy') return;
     // Re-adding moves it to the end: the connection idle longest stays first.
-    (state === 'fresh' ? fresh : idle).add(tracked);
-    (state === 'fresh' ? tracked.group?.fresh : tracked.group?.idle)?.add(tracked);
+    (tracked.authenticated ? authenticated : anonymous).add(tracked);
+    (tracked.authenticated ? tracked.group?.authenticated : tracked.group?.anonymous)?.add(tracked);
   };
 
   /** Closes the oldest closable connection among these sets; false when there is none. */
-  const evictOne = (freshSet: Set<Tracked>, idleSet: Set<Tracked>): boolean => {
-    const victim = first(freshSet) ?? first(idleSet);
+  const evictOne = (anonymousSet: Set<Tracked>, authenticatedSet: Set<Tracked>): boolean => {
+    const victim = first(anonymousSet) ?? first(authenticatedSet);
     if (victim === undefined) return false;
     forget(victim);
     victim.socket.destroy();
@@ -195,7 +206,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     const proxied = isProxyPeer(address);
     const full = groups.get(key);
     if (!proxied && full !== undefined && full.count >= limits.maxConnectionsPerAddress) {
-      if (!evictOne(full.fresh, full.idle)) {
+      if (!evictOne(full.anonymous, full.authenticated)) {
         report('refused', 'per_address', key);
         socket.destroy();
         return;
@@ -203,7 +214,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       report('evicted', 'per_address', key);
     }
     if (byPeer.size >= limits.maxConnections) {
-      if (!evictOne(fresh, idle)) {
+      if (!evictOne(anonymous, authenticated)) {
         report('refused', 'total', key);
         socket.destroy();
         return;
@@ -212,13 +223,20 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     }
     let group: Group | undefined;
     if (!proxied) {
-      group = groups.get(key) ?? { key, count: 0, fresh: new Set(), idle: new Set() };
+      group = groups.get(key) ?? { key, count: 0, anonymous: new Set(), authenticated: new Set() };
       groups.set(key, group);
       group.count += 1;
     }
-    const tracked: Tracked = { socket, peer: peerOf(socket), group, state: 'fresh', inFlight: 0 };
+    const tracked: Tracked = {
+      socket,
+      peer: peerOf(socket),
+      group,
+      state: 'idle',
+      authenticated: false,
+      inFlight: 0,
+    };
     byPeer.set(tracked.peer, tracked);
-    setState(tracked, 'fresh');
+    setState(tracked, 'idle');
     socket.once('close', () => forget(tracked));
   });
 
@@ -239,6 +257,12 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       return byPeer.size;
     },
     openFrom: (address) => groups.get(addressGroup(address))?.count ?? 0,
+    markAuthenticated(socket) {
+      const tracked = byPeer.get(peerOf(socket));
+      if (tracked === undefined || tracked.authenticated) return;
+      tracked.authenticated = true;
+      if (tracked.state === 'idle') setState(tracked, 'idle');
+    },
   };
 }
 

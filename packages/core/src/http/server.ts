@@ -19,7 +19,12 @@ import type { Logger } from 'pino';
 import { CoreError, HomeportError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { bodyWithoutCoercion } from './body-validation.js';
-import { type ConnectionLimits, defaultConnectionLimits, guardConnections } from './connection-guard.js';
+import {
+  type ConnectionGuard,
+  type ConnectionLimits,
+  defaultConnectionLimits,
+  guardConnections,
+} from './connection-guard.js';
 import { mapError } from './error-mapper.js';
 import { createHostAllowlist } from './host-allowlist.js';
 import { registerOperationalRoutes } from './operational-routes.js';
@@ -104,6 +109,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const maxHeaderSize = options.maxHeaderSize ?? 16_384;
   const accessLog = options.accessLog ?? true;
   const connectionLimits = options.connectionLimits ?? defaultConnectionLimits();
+  let connectionGuard: ConnectionGuard | undefined;
   const headers = securityHeaders(options.https ?? Boolean(options.tls));
   const allowed: ReadonlySet<string> = new Set(options.corsOrigins ?? []);
   const hosts = createHostAllowlist({ publicUrl: options.publicUrl, extra: options.allowedHosts ?? [] });
@@ -135,7 +141,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         ? https.createServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, handler)
         : http.createServer(serverOptions, handler);
       if (connectionLimits !== false) {
-        guardConnections(server, {
+        connectionGuard = guardConnections(server, {
           limits: connectionLimits,
           log: options.log,
           isProxyPeer: proxyPeerMatcher(options.trustProxy),
@@ -217,6 +223,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   app.addHook('onResponse', (request, reply, done) => {
+    // A connection that carried a signed-in request is closed after anonymous ones when the cap is reached.
+    if (request.principal) connectionGuard?.markAuthenticated(request.raw.socket);
     observeDuration(
       request.method,
       request.routeOptions.url ?? 'unmatched',
