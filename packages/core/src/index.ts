@@ -46,6 +46,7 @@ export {
   type ConnectionGuard,
   type ConnectionGuardOptions,
   type ConnectionLimits,
+  connectionLimitsFor,
   defaultConnectionLimits,
   guardConnections,
   openFileLimit,

@@ -38,18 +38,28 @@ export function openFileLimit(limits = '/proc/self/limits'): number | undefined 
   return Number(match[1]);
 }
 
-/**
- * The control plane's share of the descriptor limit: 3/8 of it. The embedded agent takes at most half
- * (packages/nas connection-guard), and the last eighth stays for SQLite (database, WAL, shared memory),
- * log output, the agent's own calls to this server and outgoing requests (OIDC), even when both are full.
- */
-export function defaultConnectionLimits(fileLimit = openFileLimit()): ConnectionLimits {
-  const share = fileLimit === undefined ? MAX_CONNECTIONS_CEILING : Math.floor((fileLimit * 3) / 8);
-  const maxConnections = Math.max(MIN_CONNECTIONS, Math.min(MAX_CONNECTIONS_CEILING, share));
+/** Caps from a server's share of the descriptor limit (`fileLimit × share`, within MIN and `ceiling`). */
+export function connectionLimitsFor(
+  share: number,
+  ceiling: number,
+  fileLimit = openFileLimit(),
+): ConnectionLimits {
+  const part = fileLimit === undefined ? ceiling : Math.floor(fileLimit * share);
+  const maxConnections = Math.max(MIN_CONNECTIONS, Math.min(ceiling, part));
   return {
     maxConnections,
     maxConnectionsPerAddress: Math.min(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, maxConnections),
   };
+}
+
+/**
+ * The control plane's share of the descriptor limit: 3/8 of it. The embedded agent takes at most half
+ * (`agentConnectionLimits` in packages/nas), and the last eighth stays for SQLite (database, WAL, shared
+ * memory), log output, the agent's own calls to this server and outgoing requests (OIDC), even when both
+ * are full.
+ */
+export function defaultConnectionLimits(fileLimit = openFileLimit()): ConnectionLimits {
+  return connectionLimitsFor(3 / 8, MAX_CONNECTIONS_CEILING, fileLimit);
 }
 
 /**

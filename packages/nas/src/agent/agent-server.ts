@@ -3,8 +3,8 @@
 // bounds what a client costs before it is authenticated (deadlines, connection caps, no body read on refusal).
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Logger } from '@homeport/core';
-import { type ConnectionLimits, defaultConnectionLimits, guardConnections } from './connection-guard.js';
+import { type ConnectionLimits, guardConnections, type Logger } from '@homeport/core';
+import { agentConnectionLimits } from './connection-guard.js';
 import type { CredentialGate } from './credential-gate.js';
 import type { DavScope } from './dav/index.js';
 import type { AgentExport } from './export-specs.js';
@@ -20,7 +20,7 @@ export interface AgentServerOptions {
   handlers: ReadonlyMap<string, DavRequestHandler>;
   gate: CredentialGate;
   log: Logger;
-  /** Connection caps (default: defaultConnectionLimits(), derived from the open-file limit). */
+  /** Connection caps (default: agentConnectionLimits(), half the open-file limit). */
   connectionLimits?: ConnectionLimits;
   /** Deadlines (default: the constants below); tests shorten them. */
   deadlines?: AgentDeadlines;
@@ -184,8 +184,9 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
   );
   server.timeout = deadlines.idleMs;
   const guard = guardConnections(server, {
-    limits: options.connectionLimits ?? defaultConnectionLimits(),
+    limits: options.connectionLimits ?? agentConnectionLimits(),
     log: options.log,
+    name: 'webdav',
   });
   return server;
 }

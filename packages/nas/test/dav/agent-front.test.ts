@@ -5,12 +5,17 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { createLogger, openDatabase } from '@homeport/core';
+import {
+  addressGroup,
+  type ConnectionLimits,
+  createLogger,
+  openDatabase,
+  openFileLimit,
+} from '@homeport/core';
 import { removeTempDirs, tempDir } from '@homeport/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentDeadlines, createAgentServer } from '../../src/agent/agent-server.js';
-import type { ConnectionLimits } from '../../src/agent/connection-guard.js';
-import { addressGroup, defaultConnectionLimits, openFileLimit } from '../../src/agent/connection-guard.js';
+import { agentConnectionLimits } from '../../src/agent/connection-guard.js';
 import { createCredentialGate } from '../../src/agent/credential-gate.js';
 import { createDavHandler, openDavState } from '../../src/agent/dav/index.js';
 
@@ -174,27 +179,31 @@ describe('deadlines', () => {
 });
 
 describe('connection caps', () => {
-  it('refuses connections past the per-address cap at once, and admits other addresses', async () => {
-    const { port } = await startFront({ limits: { maxConnections: 100, maxConnectionsPerIp: 3 } });
-    const held = await Promise.all([open(port), open(port), open(port)]);
+  it('holds one address to its cap by closing its own oldest idle connection, and admits other addresses', async () => {
+    const { port, serverSockets } = await startFront({
+      limits: { maxConnections: 100, maxConnectionsPerAddress: 3 },
+    });
+    const held: RawClient[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      held.push(await open(port));
+      await until('the server to count it', () => serverSockets.length === held.length);
+    }
     const extra = await open(port);
-    await until('the extra connection to be destroyed', () => extra.closed());
-    expect(extra.received()).toBe('');
-    for (const client of held) expect(client.closed()).toBe(false);
+    // The address's own oldest idle connection makes room: a flood from one address pushes out itself.
+    await until('the oldest of that address to be closed', () => held[0]?.closed() === true);
+    for (const client of held.slice(1)) expect(client.closed()).toBe(false);
+    extra.socket.write(`OPTIONS ${MOUNT} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await until('an answer to the newcomer', () => extra.received().includes('200 OK'));
 
     const other = await open(port, '127.0.0.2');
     other.socket.write(`OPTIONS ${MOUNT} HTTP/1.1\r\nHost: x\r\n\r\n`);
     await until('an answer', () => other.received().includes('200 OK'));
-
-    held[0]?.socket.destroy();
-    // A slot is freed when the server sees the close, a moment later: poll.
-    const deadline = Date.now() + 5_000;
-    while (!(await answers(port))) expect(Date.now()).toBeLessThan(deadline);
+    for (const client of held.slice(1)) expect(client.closed()).toBe(false);
   });
 
   it('at the total cap, closes the oldest unauthenticated connection to admit a newcomer', async () => {
     const { port, serverSockets } = await startFront({
-      limits: { maxConnections: 4, maxConnectionsPerIp: 4 },
+      limits: { maxConnections: 4, maxConnectionsPerAddress: 4 },
     });
     // Idle anonymous connections from four addresses fill the agent (the connflood attack, scaled down).
     const held: RawClient[] = [];
@@ -211,7 +220,7 @@ describe('connection caps', () => {
   });
 
   it('keeps letting newcomers in while more idle connections arrive than the cap', async () => {
-    const { port } = await startFront({ limits: { maxConnections: 8, maxConnectionsPerIp: 4 } });
+    const { port } = await startFront({ limits: { maxConnections: 8, maxConnectionsPerAddress: 4 } });
     // Five addresses × four idle connections: more than the total cap, each address within its own.
     const flood = await Promise.all(
       Array.from({ length: 20 }, (_, i) => open(port, `127.0.1.${1 + (i % 5)}`)),
@@ -234,20 +243,25 @@ describe('connection caps', () => {
   });
 
   it('applies the per-address cap to IPv6 clients by their /64', async () => {
-    const { port } = await startFront({
-      limits: { maxConnections: 100, maxConnectionsPerIp: 2 },
+    const { port, serverSockets } = await startFront({
+      limits: { maxConnections: 100, maxConnectionsPerAddress: 2 },
       host: '::1',
     });
-    const held = [await open(port, '::1', '::1'), await open(port, '::1', '::1')];
+    const held: RawClient[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      held.push(await open(port, '::1', '::1'));
+      await until('the server to count it', () => serverSockets.length === held.length);
+    }
     const extra = await open(port, '::1', '::1');
-    await until('the extra connection to be destroyed', () => extra.closed());
-    for (const client of held) expect(client.closed()).toBe(false);
+    await until('the oldest of that /64 to be closed', () => held[0]?.closed() === true);
+    expect(held[1]?.closed()).toBe(false);
+    expect(extra.closed()).toBe(false);
   });
 
   it('derives the total cap from the open-file limit, leaving half to the control plane', () => {
-    expect(defaultConnectionLimits(256)).toEqual({ maxConnections: 128, maxConnectionsPerIp: 64 });
-    expect(defaultConnectionLimits(1_048_576).maxConnections).toBe(1024);
-    expect(defaultConnectionLimits(20).maxConnections).toBe(16);
+    expect(agentConnectionLimits(256)).toEqual({ maxConnections: 128, maxConnectionsPerAddress: 64 });
+    expect(agentConnectionLimits(1_048_576).maxConnections).toBe(1024);
+    expect(agentConnectionLimits(20).maxConnections).toBe(16);
     expect(openFileLimit()).toBeGreaterThan(0);
   });
 });
