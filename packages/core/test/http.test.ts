@@ -86,30 +86,4 @@ describe('createHttpServer', () => {
     expect(response.json().error.code).toBe('unsupported_media_type');
     await app.close();
   });
-
-  it('counts a route with its own rateLimitBucket apart from the API budget of the same IP', async () => {
-    const app = await createHttpServer({
-      log: createLogger({ level: 'silent' }),
-      metrics: createMetrics({ collectProcess: false }),
-      version: 't',
-      rateLimit: { max: 3, windowMs: 60_000 },
-    });
-    const schema = { response: { 200: Type.Object({}) } };
-    app.get('/api/v1/anything', { schema }, async () => ({}));
-    app.post('/api/v1/nodes/heartbeat', { schema, config: { rateLimitBucket: 'nodes' } }, async () => ({}));
-    const anonymous = () => app.inject({ url: '/api/v1/anything', remoteAddress: '10.0.0.5' });
-    const heartbeat = () =>
-      app.inject({ method: 'POST', url: '/api/v1/nodes/heartbeat', remoteAddress: '10.0.0.5' });
-    // Anonymous traffic from the node's address uses up the API budget…
-    const flood: number[] = [];
-    for (let i = 0; i < 5; i += 1) flood.push((await anonymous()).statusCode);
-    expect(flood).toEqual([200, 200, 200, 429, 429]);
-    // …and the node's heartbeats still have their own.
-    const beats: number[] = [];
-    for (let i = 0; i < 4; i += 1) beats.push((await heartbeat()).statusCode);
-    expect(beats).toEqual([200, 200, 200, 429]);
-    // Another address is not affected by either.
-    expect((await app.inject({ url: '/api/v1/anything', remoteAddress: '10.0.0.6' })).statusCode).toBe(200);
-    await app.close();
-  });
 });

@@ -32,16 +32,6 @@ import { isTrustedBrowserOrigin } from './origin.js';
 import { securityHeaders } from './security-headers.js';
 import { fastifyTrustProxy, proxyPeerMatcher, type TrustProxy } from './trust-proxy.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /**
-     * Which per-IP budget of the API rate limit a route counts against (default `api`). Machines that call
-     * on a schedule (node heartbeats) get their own, so anonymous traffic from their address cannot starve them.
-     */
-    rateLimitBucket?: string;
-  }
-}
-
 /** Whether a route is part of the API, by the path it was registered with (never the raw request URL). */
 const isApiRoute = (url: string | undefined): boolean => url?.startsWith('/api/') === true;
 
@@ -60,7 +50,7 @@ export interface HttpServerOptions {
   /** Default JSON body cap in bytes; a route may set its own `bodyLimit`. */
   bodyLimit?: number;
   corsOrigins?: readonly string[];
-  /** Per client IP and window, counted separately for each route's `rateLimitBucket` (`api` by default). */
+  /** Per client IP and window, on every /api route that does not opt out (`config: { rateLimit: false }`). */
   rateLimit?: { max: number; windowMs: number };
   /** Host names besides the public URL's and loopback names (DNS-rebinding defence); `*.example.org` works. */
   allowedHosts?: readonly string[];
@@ -154,6 +144,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   // The API speaks JSON only; a text/plain body would otherwise reach schemas as a string.
   app.removeContentTypeParser('text/plain');
+  // Declared up front so every request object has the same shape; the auth guards fill it in.
+  app.decorateRequest('principal', null);
 
   app.addHook('onRoute', (route) => {
     const api = isApiRoute(route.url);
@@ -302,8 +294,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       global: true,
       max: options.rateLimit.max,
       timeWindow: options.rateLimit.windowMs,
-      // One budget per route bucket and IP: `nodes|10.0.0.5` and `api|10.0.0.5` are counted apart.
-      keyGenerator: (request) => `${request.routeOptions.config.rateLimitBucket ?? 'api'}|${request.ip}`,
+      keyGenerator: (request) => request.ip,
       errorResponseBuilder: (_request, context) =>
         new CoreError('rate_limited', 'rate_limited', `Too many requests; retry in ${context.after}`, {
           retryAfterSeconds: Math.ceil(context.ttl / 1000),
