@@ -185,8 +185,9 @@ describe('homeport start refuses bad configuration', () => {
         },
       },
     );
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('/nonexistent/homeport-export');
+    // A configuration error (exit 2), reported in one line, after the lines logged before it.
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--export (HOMEPORT_EXPORTS): /nonexistent/homeport-export does not exist');
     expect(run.stdout).toContain('"msg":"created the admin account from HOMEPORT_ADMIN_PASSWORD"');
     expect(run.stdout).toContain('"msg":"shutting down"');
   });
