@@ -139,7 +139,9 @@ describe('/metrics', () => {
     expect((await scrape(bearer(token))).statusCode).toBe(200);
     expect((await scrape(bearer(`${token}x`))).statusCode).toBe(401);
     expect((await scrape({})).statusCode).toBe(401);
-    expect((await scrape({}, '127.0.0.1')).statusCode).toBe(401);
+    const local = await scrape({}, '127.0.0.1');
+    expect(local.statusCode).toBe(401);
+    expect(local.json().error.code).toBe('metrics_unauthorized');
   });
 });
 

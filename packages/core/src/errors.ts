@@ -46,23 +46,27 @@ export class HomeportError<Code extends string = string> extends Error {
   }
 }
 
-export type CoreErrorCode =
-  | 'invalid_request'
-  | 'invalid_json'
-  | 'body_too_large'
-  | 'unsupported_media_type'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'csrf_rejected'
-  | 'host_not_allowed'
-  | 'metrics_forbidden'
-  | 'rate_limited'
-  | 'unknown_topic'
-  | 'forbidden_topic'
-  | 'shutting_down'
-  | 'internal_error';
+/** Core's own codes, each bound to its kind (the codes the error mapper sends for Fastify's errors are not here). */
+const CORE_KINDS = {
+  invalid_request: 'bad_request',
+  body_too_large: 'too_large',
+  forbidden: 'forbidden',
+  csrf_rejected: 'forbidden',
+  host_not_allowed: 'misdirected',
+  /** /metrics without HOMEPORT_METRICS_TOKEN, from anything but a direct loopback client. */
+  metrics_forbidden: 'forbidden',
+  /** /metrics with HOMEPORT_METRICS_TOKEN set, without that token. */
+  metrics_unauthorized: 'unauthorized',
+  rate_limited: 'rate_limited',
+  unknown_topic: 'bad_request',
+  forbidden_topic: 'forbidden',
+} as const satisfies Record<string, ErrorKind>;
 
-/** Errors raised by core itself (HTTP hardening, events, lifecycle). */
-export class CoreError extends HomeportError<CoreErrorCode> {}
+export type CoreErrorCode = keyof typeof CORE_KINDS;
+
+/** Errors raised by core itself (HTTP hardening, events); a throw site names only the code and a message. */
+export class CoreError extends HomeportError<CoreErrorCode> {
+  constructor(code: CoreErrorCode, message: string, options?: HomeportErrorOptions) {
+    super(code, CORE_KINDS[code], message, options);
+  }
+}

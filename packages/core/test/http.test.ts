@@ -46,7 +46,7 @@ describe('createHttpServer', () => {
       throw new Error('secret internal detail');
     });
     app.get('/api/v1/core', { schema }, async () => {
-      throw new CoreError('forbidden', 'forbidden', 'No');
+      throw new CoreError('forbidden', 'No');
     });
     const missing = await app.inject({ url: '/api/v1/missing' });
     expect(missing.statusCode).toBe(404);

@@ -91,16 +91,14 @@ export function createEventHub(clock: () => number = Date.now): EventBus {
     async authorize(principal, topics) {
       for (const topic of topics) {
         const definition = definitionOf(topic);
-        if (!definition)
-          throw new CoreError('unknown_topic', 'bad_request', `Unknown event topic "${topic}"`);
+        if (!definition) throw new CoreError('unknown_topic', `Unknown event topic "${topic}"`);
         let allowed = false;
         try {
           allowed = await definition.authorize(principal, topic);
         } catch {
           allowed = false; // fail closed: a broken rule denies
         }
-        if (!allowed)
-          throw new CoreError('forbidden_topic', 'forbidden', `You may not subscribe to "${topic}"`);
+        if (!allowed) throw new CoreError('forbidden_topic', `You may not subscribe to "${topic}"`);
       }
     },
   };

@@ -104,11 +104,7 @@ export function registerEventRoutes(app: HttpApp, deps: EventRoutesOptions): Eve
       );
       const bad = topics.find((topic) => !TOPIC.test(topic));
       if (bad !== undefined || topics.length === 0 || topics.length > 32) {
-        throw new CoreError(
-          'invalid_request',
-          'bad_request',
-          'topics must be 1–32 comma-separated topic names',
-        );
+        throw new CoreError('invalid_request', 'topics must be 1–32 comma-separated topic names');
       }
       // principal is set by requireUser above
       const principal = request.principal!;

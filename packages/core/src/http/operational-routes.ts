@@ -69,8 +69,7 @@ export function registerOperationalRoutes(app: HttpApp, options: OperationalRout
   app.get('/metrics', { schema: hide }, async (request, reply) => {
     if (!mayScrape(request)) {
       throw new CoreError(
-        'metrics_forbidden',
-        options.metricsToken === undefined ? 'forbidden' : 'unauthorized',
+        options.metricsToken === undefined ? 'metrics_forbidden' : 'metrics_unauthorized',
         options.metricsToken === undefined
           ? '/metrics answers on loopback only; set HOMEPORT_METRICS_TOKEN to scrape it from elsewhere'
           : '/metrics needs Authorization: Bearer <HOMEPORT_METRICS_TOKEN>',

@@ -181,7 +181,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       done(
         new CoreError(
           'host_not_allowed',
-          'misdirected',
           'This server does not answer to that host name; set HOMEPORT_PUBLIC_URL or HOMEPORT_ALLOWED_HOSTS',
         ),
       );
@@ -191,7 +190,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const declared = request.headers['content-length'];
     if (declared !== undefined && Number(declared) > (request.routeOptions.bodyLimit ?? bodyLimit)) {
       reply.header('connection', 'close');
-      done(new CoreError('body_too_large', 'too_large', 'Request body is larger than this route accepts'));
+      done(new CoreError('body_too_large', 'Request body is larger than this route accepts'));
       return;
     }
     // CSRF: a browser mutation must come from our own origin or the CORS allowlist. Bearer requests carry
@@ -205,7 +204,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       done(
         new CoreError(
           'csrf_rejected',
-          'forbidden',
           'Cross-origin request refused: it does not come from an allowed origin',
         ),
       );
@@ -296,7 +294,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       timeWindow: options.rateLimit.windowMs,
       keyGenerator: (request) => request.ip,
       errorResponseBuilder: (_request, context) =>
-        new CoreError('rate_limited', 'rate_limited', `Too many requests; retry in ${context.after}`, {
+        new CoreError('rate_limited', `Too many requests; retry in ${context.after}`, {
           retryAfterSeconds: Math.ceil(context.ttl / 1000),
         }),
     });
