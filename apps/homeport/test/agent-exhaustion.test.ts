@@ -2,11 +2,10 @@
 // low open-file limit: the agent sheds them (refusals closed unread, header deadline, connection caps) and
 // the control plane in the same process keeps answering /health and logins.
 
-import { readdirSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { type HomeportInstance, startHomeport } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descriptorsOf, keepsAnswering, untilDescriptors } from './support/flood.js';
 
 /** Descriptors for the whole process; the agent may take half (connection-guard.ts), the rest is the control plane's. */
 const OPEN_FILE_LIMIT = 256;
@@ -57,39 +56,10 @@ function attack(kind: AttackKind, localAddress: string, davPort: number): Socket
   return socket;
 }
 
-/**
- * The status of one request on a connection of its own (fetch would reuse a pooled connection opened before
- * the attack, and miss that new ones are refused); 0 when the connection fails or takes over 3 s.
- */
-function freshRequest(method: string, path: string, body?: unknown): Promise<number> {
-  return new Promise((resolve) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      `${homeport.url}${path}`,
-      {
-        method,
-        agent: false,
-        timeout: 3_000,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-    req.end(payload);
-  });
-}
-
 describe('the embedded agent under connection exhaustion', () => {
   it('keeps /health and logins answering while hundreds of trickling connections hit the agent', async () => {
     const davPort = Number(new URL(homeport.davUrl).port);
-    /** Descriptors the server process holds now (Linux /proc; the test runs as the same user). */
-    const descriptors = () => readdirSync(`/proc/${homeport.process.pid}/fd`).length;
-    const before = descriptors();
+    const before = descriptorsOf(homeport.process.pid);
     const kinds: AttackKind[] = ['put', 'idle', 'slow-headers'];
     ADDRESSES.forEach((address, a) => {
       for (let i = 0; i < PER_ADDRESS; i += 1) attack(kinds[(a + i) % 3] ?? 'idle', address, davPort);
@@ -100,21 +70,9 @@ describe('the embedded agent under connection exhaustion', () => {
     }, 2_000);
     // Wait until the server has taken the attack in (with the caps the agent holds at most half the limit,
     // fewer once it has closed the refused PUTs; without them it takes every descriptor).
-    const deadline = Date.now() + 10_000;
-    while (descriptors() < before + 40) {
-      expect(Date.now()).toBeLessThan(deadline);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await untilDescriptors(homeport.process.pid, before + 40);
     // For 8 s of the attack (the agent's header deadline is 20 s), the control plane answers every time.
-    const attackEnds = Date.now() + 8_000;
-    let rounds = 0;
-    while (Date.now() < attackEnds) {
-      expect(await freshRequest('GET', '/health')).toBe(200);
-      const login = { username: 'admin', password: homeport.adminPassword };
-      expect(await freshRequest('POST', '/api/v1/auth/login', login)).toBe(200);
-      rounds += 1;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const rounds = await keepsAnswering(homeport, 8_000);
     expect(rounds).toBeGreaterThan(3);
     const open = attackers.filter((socket) => !socket.destroyed).length;
     // The agent held some connections (up to its cap) and shed the rest.

@@ -2,11 +2,10 @@
 // reconnecting as soon as they are closed, in a Homeport under a low open-file limit: the connection guard
 // keeps the control plane within its share of descriptors, so /health and sign-in keep answering.
 
-import { readdirSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { type HomeportInstance, startHomeport } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descriptorsOf, keepsAnswering, untilDescriptors } from './support/flood.js';
 
 /** Descriptors for the whole process: the control plane may hold 3/8 of them (connection-guard.ts). */
 const OPEN_FILE_LIMIT = 256;
@@ -47,53 +46,17 @@ function idleConnection(localAddress: string, port: number): void {
   });
 }
 
-/** The status of one request on a connection of its own; 0 when it fails or takes over 3 s. */
-function freshRequest(method: string, path: string, body?: unknown): Promise<number> {
-  return new Promise((resolve) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      `${homeport.url}${path}`,
-      {
-        method,
-        agent: false,
-        timeout: 3_000,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-    req.end(payload);
-  });
-}
-
 describe('the control plane under a flood of idle connections', () => {
   it('keeps /health and logins answering while hundreds of idle sockets from 8 addresses hold its port', async () => {
-    const descriptors = () => readdirSync(`/proc/${homeport.process.pid}/fd`).length;
+    const descriptors = () => descriptorsOf(homeport.process.pid);
     const before = descriptors();
     flooding = true;
     for (const address of ADDRESSES)
       for (let i = 0; i < PER_ADDRESS; i += 1) idleConnection(address, homeport.port);
     // Wait until the server holds the flood (without the guard it takes every descriptor it can).
-    const deadline = Date.now() + 10_000;
-    while (descriptors() < before + 80) {
-      expect(Date.now()).toBeLessThan(deadline);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await untilDescriptors(homeport.process.pid, before + 80);
     // For 8 s of flood (the header timeout, 10 s, would otherwise be what frees sockets), every request answers.
-    const floodEnds = Date.now() + 8_000;
-    let rounds = 0;
-    while (Date.now() < floodEnds) {
-      expect(await freshRequest('GET', '/health')).toBe(200);
-      const login = { username: 'admin', password: homeport.adminPassword };
-      expect(await freshRequest('POST', '/api/v1/auth/login', login)).toBe(200);
-      rounds += 1;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const rounds = await keepsAnswering(homeport, 8_000);
     expect(rounds).toBeGreaterThan(3);
     // The process stayed within its limit with room to spare, and is still running.
     expect(descriptors()).toBeLessThan(OPEN_FILE_LIMIT - 16);
