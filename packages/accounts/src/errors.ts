@@ -1,7 +1,7 @@
 // The closed set of errors the accounts package raises, each bound to its kind (the HTTP layer maps kinds
 // to statuses in one place), so a throw site names only the code and a message.
 
-import { type ErrorKind, HomeportError, type HomeportErrorOptions } from '@homeport/core';
+import { type ErrorKind, errorClass } from '@homeport/core';
 
 const KINDS = {
   invalid_request: 'bad_request',
@@ -44,8 +44,4 @@ const KINDS = {
 
 export type AccountsErrorCode = keyof typeof KINDS;
 
-export class AccountsError extends HomeportError<AccountsErrorCode> {
-  constructor(code: AccountsErrorCode, message: string, options?: HomeportErrorOptions) {
-    super(code, KINDS[code], message, options);
-  }
-}
+export class AccountsError extends errorClass(KINDS) {}

@@ -46,6 +46,23 @@ export class HomeportError<Code extends string = string> extends Error {
   }
 }
 
+/**
+ * The base class of a package's errors, from its catalogue binding each code to its kind: throw sites name
+ * only the code and a message, and the HTTP layer maps the kind to a status.
+ *
+ * @example
+ *   const KINDS = { node_offline: 'unavailable' } as const satisfies Record<string, ErrorKind>;
+ *   export class NasError extends errorClass(KINDS) {}
+ *   throw new NasError('node_offline', 'The node is offline');
+ */
+export function errorClass<const Kinds extends Record<string, ErrorKind>>(kinds: Kinds) {
+  return class extends HomeportError<Extract<keyof Kinds, string>> {
+    constructor(code: Extract<keyof Kinds, string>, message: string, options?: HomeportErrorOptions) {
+      super(code, kinds[code] as ErrorKind, message, options); // the catalogue's value for this code
+    }
+  };
+}
+
 /** Core's own codes, each bound to its kind (the codes the error mapper sends for Fastify's errors are not here). */
 const CORE_KINDS = {
   invalid_request: 'bad_request',
@@ -65,8 +82,4 @@ const CORE_KINDS = {
 export type CoreErrorCode = keyof typeof CORE_KINDS;
 
 /** Errors raised by core itself (HTTP hardening, events); a throw site names only the code and a message. */
-export class CoreError extends HomeportError<CoreErrorCode> {
-  constructor(code: CoreErrorCode, message: string, options?: HomeportErrorOptions) {
-    super(code, CORE_KINDS[code], message, options);
-  }
-}
+export class CoreError extends errorClass(CORE_KINDS) {}

@@ -28,6 +28,7 @@ export {
   CoreError,
   type CoreErrorCode,
   type ErrorKind,
+  errorClass,
   HomeportError,
   type HomeportErrorOptions,
 } from './errors.js';

@@ -1,7 +1,7 @@
 // The closed set of errors the NAS package raises, each bound to its kind (the HTTP layer maps kinds to
 // statuses in one place), so a throw site names only the code and a message.
 
-import { type ErrorKind, HomeportError, type HomeportErrorOptions } from '@homeport/core';
+import { type ErrorKind, errorClass } from '@homeport/core';
 
 const KINDS = {
   invalid_request: 'bad_request',
@@ -23,8 +23,4 @@ const KINDS = {
 
 export type NasErrorCode = keyof typeof KINDS;
 
-export class NasError extends HomeportError<NasErrorCode> {
-  constructor(code: NasErrorCode, message: string, options?: HomeportErrorOptions) {
-    super(code, KINDS[code], message, options);
-  }
-}
+export class NasError extends errorClass(KINDS) {}
