@@ -102,8 +102,9 @@ export async function startHomeport(options: StartHomeportOptions = {}): Promise
       });
       return { process, url, port, dataDir, adminPassword, davUrl: `http://127.0.0.1:${davPort}` };
     } catch (error) {
-      // freePort() cannot reserve the port; if another process took it meanwhile, try a new one.
-      const raced = error instanceof TestkitError && error.message.includes('EADDRINUSE');
+      // freePort() cannot reserve the port; if another process took it meanwhile, try a new one. Homeport
+      // reports a busy port from its start-up check ("port N is in use"), or EADDRINUSE if it lost a race after it.
+      const raced = error instanceof TestkitError && /EADDRINUSE|port \d+ is in use/.test(error.message);
       if (!raced || attempt >= PORT_ATTEMPTS) throw error;
     }
   }

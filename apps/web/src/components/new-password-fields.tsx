@@ -1,5 +1,5 @@
 // "New password" and "Confirm new password", checked by the server's own rules: the field block every form
-// that sets a password shares (change my password, an admin's reset).
+// that sets a password shares (change my password, an admin's reset, creating an account).
 import type { ReactNode } from 'react';
 import { validatePassword } from '../auth/validation';
 import { SecretInput } from './secret-input';
@@ -30,6 +30,8 @@ export interface NewPasswordFieldsProps {
   description?: ReactNode;
   disabled?: boolean;
   autoFocus?: boolean;
+  /** Field labels (default "New password" / "Confirm new password"; a new account says "Password"). */
+  labels?: { password: string; confirm: string };
 }
 
 export function NewPasswordFields({
@@ -41,11 +43,12 @@ export function NewPasswordFields({
   description = 'At least 8 characters.',
   disabled = false,
   autoFocus = false,
+  labels = { password: 'New password', confirm: 'Confirm new password' },
 }: NewPasswordFieldsProps) {
   return (
     <>
       <SecretInput
-        label="New password"
+        label={labels.password}
         description={description}
         autoComplete="new-password"
         value={password}
@@ -55,7 +58,7 @@ export function NewPasswordFields({
         {...(autoFocus ? { 'data-autofocus': true } : {})}
       />
       <SecretInput
-        label="Confirm new password"
+        label={labels.confirm}
         autoComplete="new-password"
         value={confirm}
         onChange={(event) => onConfirm(event.currentTarget.value)}

@@ -4,10 +4,10 @@ import { type FormEvent, useState } from 'react';
 import { Link, Navigate } from 'react-router';
 import { ApiError, errorMessage } from '../../api/api-error';
 import { useAuth } from '../../auth/auth-context';
-import { validatePassword, validateUsername } from '../../auth/validation';
+import { validateUsername } from '../../auth/validation';
 import { ErrorState } from '../../components/error-state';
 import { FullPageLoader } from '../../components/full-page-loader';
-import { SecretInput } from '../../components/secret-input';
+import { checkNewPassword, NewPasswordFields } from '../../components/new-password-fields';
 import { AuthCard } from './auth-card';
 import { useAuthConfig } from './use-auth-config';
 
@@ -57,8 +57,7 @@ export function RegisterPage() {
     event.preventDefault();
     const found: FieldErrors = {
       username: validateUsername(username),
-      password: validatePassword(password),
-      confirm: confirm === password ? undefined : 'Passwords do not match',
+      ...checkNewPassword(password, confirm),
     };
     setErrors(found);
     if (found.username || found.password || found.confirm) return;
@@ -88,23 +87,15 @@ export function RegisterPage() {
             error={errors.username}
             disabled={submitting}
           />
-          <SecretInput
-            label="Password"
-            name="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(event) => setPassword(event.currentTarget.value)}
-            error={errors.password}
+          <NewPasswordFields
+            password={password}
+            confirm={confirm}
+            onPassword={setPassword}
+            onConfirm={setConfirm}
+            errors={errors}
+            description={null}
             disabled={submitting}
-          />
-          <SecretInput
-            label="Confirm password"
-            name="confirm-password"
-            autoComplete="new-password"
-            value={confirm}
-            onChange={(event) => setConfirm(event.currentTarget.value)}
-            error={errors.confirm}
-            disabled={submitting}
+            labels={{ password: 'Password', confirm: 'Confirm password' }}
           />
           {errors.form && (
             <Text c="red" size="sm" role="alert">
