@@ -116,6 +116,26 @@ describe('changing my own password', () => {
   });
 });
 
+describe('disabling a user', () => {
+  it('asks first, then disables the member and says so', async () => {
+    const { page } = suite;
+    const member = await newMember();
+    await signIn('admin', suite.homeport.adminPassword);
+    await page.goto('/settings/users');
+    await page.getByRole('button', { name: `Actions for ${member.username}` }).click();
+    await page.getByRole('menuitem', { name: 'Disable' }).click();
+    const dialog = page.getByRole('dialog', { name: `Disable ${member.username}?` });
+    await dialog.getByText(`${member.username} will be signed out everywhere`).waitFor();
+    await dialog.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText(`${member.username} was disabled`).waitFor();
+    const admin = await apiLogin('admin', suite.homeport.adminPassword);
+    const users = (await (await api(admin, 'GET', '/users')).json()) as {
+      users: { username: string; status: string }[];
+    };
+    expect(users.users.find((user) => user.username === member.username)?.status).toBe('disabled');
+  });
+});
+
 describe('on a phone', () => {
   it('keeps the badges and the actions of Users, API tokens and Sessions on screen', async () => {
     const { page, homeport } = suite;

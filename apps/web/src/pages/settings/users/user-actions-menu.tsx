@@ -6,7 +6,7 @@ import { Link } from 'react-router';
 import { useApi } from '../../../api/api-context';
 import { ApiError } from '../../../api/api-error';
 import type { AdminUser, Identity, UpdateUserInput, User } from '../../../api/types';
-import { ConfirmModal } from '../../../components/confirm-modal';
+import { useConfirm } from '../../../components/use-confirm';
 import { notifyFailure, notifySuccess } from '../../../lib/notify';
 
 export interface UserActionsMenuProps {
@@ -29,13 +29,6 @@ interface PendingChange {
 export function UserActionsMenu({ user, me, onChanged, onResetPassword, onUnlink }: UserActionsMenuProps) {
   const api = useApi();
   const [busy, setBusy] = useState(false);
-  // Kept after closing so the dialog's text does not vanish during its closing animation.
-  const [confirming, setConfirming] = useState<PendingChange | null>(null);
-  const [confirmOpen, setConfirmOpen] = useState(false);
-  const askFirst = (change: PendingChange) => {
-    setConfirming(change);
-    setConfirmOpen(true);
-  };
   const isSelf = user.id === me.id;
 
   const apply = async (input: UpdateUserInput, success: string) => {
@@ -63,6 +56,14 @@ export function UserActionsMenu({ user, me, onChanged, onResetPassword, onUnlink
     await apply(input, success).catch(() => undefined);
     setBusy(false);
   };
+
+  const confirm = useConfirm<PendingChange>({
+    title: (change) => change.title,
+    confirmLabel: (change) => change.confirmLabel,
+    body: (change) => <Text size="sm">{change.warning}</Text>,
+    onConfirm: (change) => apply(change.input, change.success),
+  });
+  const askFirst = confirm.ask;
 
   const newRole = user.role === 'admin' ? 'member' : 'admin';
   const roleSuccess = `${user.username} is now ${newRole === 'admin' ? 'an admin' : 'a member'}`;
@@ -123,15 +124,7 @@ export function UserActionsMenu({ user, me, onChanged, onResetPassword, onUnlink
           ))}
         </Menu.Dropdown>
       </Menu>
-      <ConfirmModal
-        opened={confirmOpen}
-        title={confirming?.title ?? ''}
-        confirmLabel={confirming?.confirmLabel ?? ''}
-        onConfirm={() => (confirming ? apply(confirming.input, confirming.success) : Promise.resolve())}
-        onClose={() => setConfirmOpen(false)}
-      >
-        <Text size="sm">{confirming?.warning}</Text>
-      </ConfirmModal>
+      {confirm.dialog}
     </>
   );
 }
