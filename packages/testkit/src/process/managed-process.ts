@@ -184,8 +184,14 @@ export async function startProcess(
 
   let stopping: Promise<ExitStatus> | undefined;
   const stop = (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = DEFAULT_STOP_TIMEOUT_MS) => {
+    // Resolves once it exited and its output was read to the end (briefly bounded: a grandchild may hold the
+    // pipe), so what it wrote while stopping is in stdout() for the caller.
+    const andDrained = async (result: ExitStatus): Promise<ExitStatus> => {
+      await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      return result;
+    };
     stopping ??= (async () => {
-      if (status) return status;
+      if (status) return andDrained(status);
       try {
         process.kill(pid, signal);
       } catch (error) {
@@ -198,13 +204,13 @@ export async function startProcess(
       });
       const first = await Promise.race([exited, gaveUp]);
       clearTimeout(timer);
-      if (first !== 'timeout') return first;
+      if (first !== 'timeout') return andDrained(first);
       try {
         process.kill(pid, 'SIGKILL');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
       }
-      return exited;
+      return andDrained(await exited);
     })();
     return stopping;
   };
