@@ -1,9 +1,10 @@
 // "Change password": the signed-in person sets a new password, proving the current one. Their other sessions
 // end (this one stays); their API tokens too unless they keep them.
-import { Button, Checkbox, Group, Modal, Stack, Text } from '@mantine/core';
+import { Checkbox, Modal, Stack, Text } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../../../api/api-context';
 import { ApiError } from '../../../api/api-error';
+import { FormActions } from '../../../components/form-actions';
 import {
   checkNewPassword,
   hasProblems,
@@ -100,14 +101,7 @@ function ChangePasswordForm({ onDone }: { onDone: () => void }) {
             {errors.form}
           </Text>
         )}
-        <Group justify="flex-end" gap="sm">
-          <Button variant="default" onClick={onDone} disabled={pending}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={pending}>
-            Change password
-          </Button>
-        </Group>
+        <FormActions submitLabel="Change password" pending={pending} onCancel={onDone} />
       </Stack>
     </form>
   );

@@ -4,6 +4,7 @@ import { type FormEvent, useRef, useState } from 'react';
 import { useApi } from '../../../api/api-context';
 import { errorMessage } from '../../../api/api-error';
 import type { CreatedToken, CreateTokenInput } from '../../../api/types';
+import { FormActions } from '../../../components/form-actions';
 import { copyText } from '../../../lib/copy-text';
 import { notifyFailure, notifySuccess } from '../../../lib/notify';
 
@@ -112,14 +113,7 @@ function CreateTokenForm({
           checked={never}
           onChange={(event) => setNever(event.currentTarget.checked)}
         />
-        <Group justify="flex-end" gap="sm">
-          <Button variant="default" onClick={onCancel} disabled={pending}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={pending}>
-            Create token
-          </Button>
-        </Group>
+        <FormActions submitLabel="Create token" pending={pending} onCancel={onCancel} />
       </Stack>
     </form>
   );

@@ -1,9 +1,10 @@
 // "Add user" dialog: an administrator creates an account with a first password and a role.
-import { Button, Group, Modal, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
+import { Modal, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../../../api/api-context';
 import type { Role, User } from '../../../api/types';
 import { validatePassword, validateUsername } from '../../../auth/validation';
+import { FormActions } from '../../../components/form-actions';
 import { SecretInput } from '../../../components/secret-input';
 import { notifyFailure, notifySuccess } from '../../../lib/notify';
 import { type AccountFieldErrors, accountFieldErrors } from './account-errors';
@@ -88,14 +89,7 @@ function AddUserForm({ onCancel, onCreated }: { onCancel: () => void; onCreated:
             {errors.form}
           </Text>
         )}
-        <Group justify="flex-end" gap="sm">
-          <Button variant="default" onClick={onCancel} disabled={pending}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={pending}>
-            Add user
-          </Button>
-        </Group>
+        <FormActions submitLabel="Add user" pending={pending} onCancel={onCancel} />
       </Stack>
     </form>
   );

@@ -1,8 +1,9 @@
 // "Reset password" dialog: an administrator sets a new password for someone else's account.
-import { Button, Checkbox, Group, Modal, Stack, Text } from '@mantine/core';
+import { Checkbox, Modal, Stack, Text } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../../../api/api-context';
 import type { User } from '../../../api/types';
+import { FormActions } from '../../../components/form-actions';
 import {
   checkNewPassword,
   hasProblems,
@@ -77,14 +78,7 @@ function ResetPasswordForm({ user, onDone }: { user: User; onDone: () => void })
           checked={keepApiTokens}
           onChange={(event) => setKeepApiTokens(event.currentTarget.checked)}
         />
-        <Group justify="flex-end" gap="sm">
-          <Button variant="default" onClick={onDone} disabled={pending}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={pending}>
-            Reset password
-          </Button>
-        </Group>
+        <FormActions submitLabel="Reset password" pending={pending} onCancel={onDone} />
       </Stack>
     </form>
   );
