@@ -1,15 +1,14 @@
-// NAS control-plane logic: node registration and heartbeats, export inventories, sharing, mount profiles
-// and early revocation of mount credentials.
+// NAS control-plane logic: node registration and heartbeats, export inventories and sharing; mount profiles
+// and credential revocation are in credential-service.ts.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AccessChange, EventBus, Logger, Principal, UserDirectory } from '@homeport/core';
-import { type MountClaims, nodeDavKey, signMountCredential } from '../credentials/mount-credential.js';
+import type { EventBus, Logger, Principal, UserDirectory } from '@homeport/core';
 import { NasError } from '../errors.js';
+import { createCredentialService } from './credential-service.js';
 import { acceptedKeys, rotateKey } from './node-keys.js';
 import { createNodeThrottle } from './node-throttle.js';
 import type {
   Access,
-  CredentialFilter,
   ExportInput,
   ExportRecord,
   ExportSpace,
@@ -71,8 +70,6 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
 export const ENROLMENT_TOKEN_TTL_MS = 60 * 60 * 1000;
 /** Nodes the bootstrap token may create in all: every agent host holds it, so it must not fill the database. */
 export const MAX_NODES = 256;
-/** Outstanding mount credentials per user (or for the static client token), each a stored row. */
-export const MAX_ACTIVE_CREDENTIALS = 500;
 const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
 
 /** Stored in place of a node token's digest when the token is void: no token hashes to it. */
@@ -197,6 +194,24 @@ export function createNasService(options: NasServiceOptions) {
   /** A user by id or username; a grant or credential of a deleted user is still addressed by its id. */
   const userIdOf = async (userIdOrName: string): Promise<string | undefined> =>
     (await options.users.find(userIdOrName))?.id;
+
+  const exportOrThrow = async (exportId: string): Promise<ExportRecord> => {
+    const record = await store.exports.byId(exportId);
+    if (!record) throw new NasError('export_not_found', `No export "${exportId}"`);
+    return record;
+  };
+
+  const credentials = createCredentialService({
+    store,
+    log,
+    davAuthSecret: options.davAuthSecret,
+    ttlSeconds,
+    clock,
+    statusOf,
+    exportOrThrow,
+    userIdOf,
+    seesEverything,
+  });
 
   /** Exports a principal may see: all for admins and the static client token, granted ones for members. */
   const visibleExports = async (
@@ -454,7 +469,7 @@ export function createNasService(options: NasServiceOptions) {
     },
 
     async listGrants(exportId: string) {
-      await this.exportOrThrow(exportId);
+      await exportOrThrow(exportId);
       const grants = await store.grants.listForExport(exportId);
       return Promise.all(
         grants.map(async (grant) => ({
@@ -467,7 +482,7 @@ export function createNasService(options: NasServiceOptions) {
     },
 
     async grant(exportId: string, userIdOrName: string, access: Access) {
-      await this.exportOrThrow(exportId);
+      await exportOrThrow(exportId);
       const user = await options.users.find(userIdOrName);
       if (!user) throw new NasError('user_not_found', `No user "${userIdOrName}"`);
       const grant = { exportId, userId: user.id, access, createdAt: nowIso() };
@@ -481,7 +496,7 @@ export function createNasService(options: NasServiceOptions) {
     },
 
     async revokeGrant(exportId: string, userIdOrName: string) {
-      await this.exportOrThrow(exportId);
+      await exportOrThrow(exportId);
       const userId = (await userIdOf(userIdOrName)) ?? userIdOrName;
       if (!(await store.grants.remove(exportId, userId))) {
         throw new NasError('not_granted', 'This user has no grant on this export');
@@ -491,165 +506,8 @@ export function createNasService(options: NasServiceOptions) {
       events.publish(sharesTopic(userId), 'shares.changed', {});
     },
 
-    async exportOrThrow(exportId: string): Promise<ExportRecord> {
-      const record = await store.exports.byId(exportId);
-      if (!record) throw new NasError('export_not_found', `No export "${exportId}"`);
-      return record;
-    },
-
-    /** betterNAS's MountProfile with a short-lived Basic-auth credential the agent verifies by itself. */
-    async issueMountProfile(principal: Principal, exportId: string, wantReadonly: boolean | undefined) {
-      let readonly = wantReadonly ?? false;
-      if (principal.kind === 'user' && !seesEverything(principal)) {
-        const grant = await store.grants.find(exportId, principal.userId);
-        // Unknown and not shared read the same, so members cannot probe for export ids.
-        if (!grant) throw new NasError('export_not_found', `No export "${exportId}"`);
-        if (grant.access === 'read-only') readonly = true;
-      }
-      const record = await this.exportOrThrow(exportId);
-      const node = await store.nodes.byId(record.nodeId);
-      if (!node || statusOf(node) === 'offline' || node.directAddress === null) {
-        throw new NasError(
-          'node_offline',
-          'The node holding this export is offline; try again when it is back',
-          {
-            retryAfterSeconds: 30,
-          },
-        );
-      }
-      const holder = principal.kind === 'user' ? principal.userId : null;
-      if ((await store.credentials.countActive(holder, nowSeconds())) >= MAX_ACTIVE_CREDENTIALS) {
-        throw new NasError(
-          'too_many_credentials',
-          `At most ${MAX_ACTIVE_CREDENTIALS} mount credentials may be outstanding at once; revoke some or wait until they expire`,
-          { retryAfterSeconds: 60 },
-        );
-      }
-      const username = `mount-${randomBytes(9).toString('base64url')}`;
-      const issuedAt = nowSeconds();
-      const expiresAt = issuedAt + ttlSeconds;
-      const claims: MountClaims = {
-        v: 2,
-        keyId: node.keyId,
-        nodeId: node.id,
-        exportId: record.id,
-        username,
-        readonly,
-        // Breaking another person's lock is an admin's act; the static client token is not a person.
-        admin: principal.kind === 'user' && principal.role === 'admin' && !readonly,
-        issuedAt,
-        expiresAt,
-      };
-      const password = signMountCredential(claims, nodeDavKey(options.davAuthSecret, node.id, node.keyId));
-      await store.credentials.create({
-        username,
-        userId: holder,
-        exportId,
-        nodeId: node.id,
-        readonly,
-        issuedAt: nowIso(),
-        expiresAt,
-        revokedAt: null,
-      });
-      log.info({ exportId, nodeId: node.id, username, readonly }, 'mount credential issued');
-      return {
-        id: newId('mnt'),
-        exportId,
-        protocol: 'webdav' as const,
-        displayName: `${record.label} on ${node.displayName}`,
-        mountUrl: `${node.directAddress.replace(/\/+$/, '')}${record.mountPath}`,
-        readonly,
-        credential: {
-          mode: 'basic-auth' as const,
-          username,
-          password,
-          expiresAt: new Date(expiresAt * 1000).toISOString(),
-        },
-      };
-    },
-
-    /** Revokes by user (id or username), export, or both; an unknown user or export is a 404, not a no-op. */
-    async revokeCredentials(filter: { userId?: string; exportId?: string }) {
-      if (filter.userId === undefined && filter.exportId === undefined) {
-        throw new NasError('invalid_request', 'Give userId, exportId or both');
-      }
-      const resolved: CredentialFilter = {};
-      if (filter.exportId !== undefined) resolved.exportId = (await this.exportOrThrow(filter.exportId)).id;
-      if (filter.userId !== undefined) {
-        // A deleted user's credentials were revoked when the account went, so an unknown user is a mistake.
-        const userId = await userIdOf(filter.userId);
-        if (userId === undefined) throw new NasError('user_not_found', `No user "${filter.userId}"`);
-        resolved.userId = userId;
-      }
-      const revoked = await store.credentials.revoke(resolved, nowIso(), nowSeconds());
-      log.info({ ...filter, revoked }, 'mount credentials revoked');
-      return { revoked };
-    },
-
-    /** Ends every mount credential of a user whose access narrowed (disabled, deleted, demoted, new password). */
-    async accessNarrowed(change: AccessChange) {
-      const revoked = await store.credentials.revoke({ userId: change.userId }, nowIso(), nowSeconds());
-      if (revoked > 0)
-        log.info({ userId: change.userId, reason: change.reason, revoked }, 'mount credentials revoked');
-      return revoked;
-    },
-
-    async listActiveCredentials() {
-      return (await store.credentials.listActive(nowSeconds())).map((credential) => ({
-        username: credential.username,
-        userId: credential.userId,
-        exportId: credential.exportId,
-        nodeId: credential.nodeId,
-        readonly: credential.readonly,
-        issuedAt: credential.issuedAt,
-        expiresAt: new Date(credential.expiresAt * 1000).toISOString(),
-      }));
-    },
-
-    /** The signed-in user's own outstanding credentials, newest first, with the label of their export. */
-    async listOwnCredentials(userId: string) {
-      const labels = new Map((await store.exports.list()).map((record) => [record.id, record.label]));
-      return (await store.credentials.listActiveForUser(userId, nowSeconds())).map((credential) => ({
-        username: credential.username,
-        exportId: credential.exportId,
-        exportLabel: labels.get(credential.exportId) ?? null,
-        readonly: credential.readonly,
-        issuedAt: credential.issuedAt,
-        expiresAt: new Date(credential.expiresAt * 1000).toISOString(),
-      }));
-    },
-
-    /**
-     * Revokes one credential by its id (username). Members may revoke only their own: someone else's reads
-     * exactly like one that does not exist (404), so credential ids cannot be probed. Admins may revoke any.
-     * An expired or already revoked credential of one's own answers `{ revoked: 0 }`.
-     */
-    async revokeCredential(principal: Principal, username: string) {
-      const credential = await store.credentials.byUsername(username);
-      const mine = principal.kind === 'user' && credential?.userId === principal.userId;
-      if (!credential || !(mine || seesEverything(principal))) {
-        throw new NasError('credential_not_found', `No mount credential "${username}"`);
-      }
-      const revoked = await store.credentials.revoke({ username }, nowIso(), nowSeconds());
-      log.info(
-        {
-          username,
-          userId: credential.userId,
-          by: principal.kind === 'user' ? principal.userId : 'client',
-          revoked,
-        },
-        'mount credential revoked',
-      );
-      return { revoked };
-    },
-
-    /** Revokes the signed-in user's own credentials, all of them or those of one export. */
-    async revokeOwnCredentials(userId: string, exportId: string | undefined) {
-      const filter: CredentialFilter = { userId, ...(exportId === undefined ? {} : { exportId }) };
-      const revoked = await store.credentials.revoke(filter, nowIso(), nowSeconds());
-      log.info({ userId, exportId, revoked }, 'own mount credentials revoked');
-      return { revoked };
-    },
+    exportOrThrow,
+    ...credentials,
 
     /** Publishes status changes as heartbeats stop arriving; run on a timer. */
     async refreshStatuses() {
