@@ -152,6 +152,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     headersTimeoutMs: core.headersTimeout,
     requestTimeoutMs: core.requestTimeout,
     isDraining: () => lifecycle.draining,
+    // Modules are built below; /health is not served before they are.
+    healthDetails: () => Object.assign({}, ...modules.map((module) => module.health?.() ?? {})),
     ...(fallback ? { fallback } : {}),
   });
 

@@ -1,5 +1,6 @@
 // NAS control plane over HTTP: node registration, heartbeats, inventories, sharing, mount profiles, revocation.
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_PASSWORD_BYTES, nodeDavKey, verifyMountCredential } from '@homeport/nas';
@@ -36,12 +37,14 @@ describe('node registration', () => {
       maxTtlSeconds: 86_400,
     });
     expect(node).toMatchObject({
+      agentKind: 'homeport',
       machineId: 'machine-1',
       displayName: 'Basement NAS',
       status: 'online',
       relayAddress: null,
     });
     expect(Object.keys(node).sort()).toEqual([
+      'agentKind',
       'agentVersion',
       'directAddress',
       'displayName',
@@ -93,14 +96,14 @@ describe('node registration', () => {
 });
 
 describe('heartbeat and status', () => {
-  it('answers 204 with the revocation version; a nodeId mismatch is 400; unknown node is 401', async () => {
+  it('answers 204 with the revocation version; a nodeId mismatch or a bad time is 400; unknown node is 404', async () => {
     await setup();
     const { node, nodeToken } = await register();
     const ok = await t.app.inject({
       method: 'POST',
       url: `/api/v1/nodes/${node.id}/heartbeat`,
       headers: bearer(nodeToken),
-      payload: { nodeId: node.id, status: 'online', lastSeenAt: 'x' },
+      payload: { nodeId: node.id, status: 'online', lastSeenAt: '2026-12-01T17:23:37Z' },
     });
     expect(ok.statusCode).toBe(204);
     expect(ok.headers['x-homeport-revocations']).toBe('0');
@@ -108,16 +111,25 @@ describe('heartbeat and status', () => {
       method: 'POST',
       url: `/api/v1/nodes/${node.id}/heartbeat`,
       headers: bearer(nodeToken),
-      payload: { nodeId: 'other', status: 'online', lastSeenAt: 'x' },
+      payload: { nodeId: 'other', status: 'online', lastSeenAt: '2026-12-01T17:23:37Z' },
     });
     expect(mismatch.statusCode).toBe(400);
+    for (const lastSeenAt of ['x', '2026-12-01', '2026-12-01T17:23Z', '2026-13-45T99:00:00Z']) {
+      const badTime = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/nodes/${node.id}/heartbeat`,
+        headers: bearer(nodeToken),
+        payload: { nodeId: node.id, status: 'online', lastSeenAt },
+      });
+      expect(badTime.statusCode, lastSeenAt).toBe(400);
+    }
     const unknown = await t.app.inject({
       method: 'POST',
       url: '/api/v1/nodes/node_nope/heartbeat',
       headers: bearer(nodeToken),
-      payload: { nodeId: 'node_nope', status: 'online', lastSeenAt: 'x' },
+      payload: { nodeId: 'node_nope', status: 'online', lastSeenAt: '2026-12-01T17:23:37Z' },
     });
-    expect(unknown.statusCode).toBe(401);
+    expect(unknown.statusCode).toBe(404);
   });
 
   it('turns degraded then offline as heartbeats stop, and publishes each change', async () => {
@@ -175,13 +187,30 @@ describe('export inventory', () => {
     expect(nodes[0].relayAddress).toBeNull();
   });
 
-  it('derives a safe mount path from any label (never a . or .. segment)', async () => {
+  it("takes mount paths as the agent sends them, up to betterNAS's 78-character ones; refuses incomplete exports", async () => {
     await setup();
     const { node, nodeToken } = await register();
-    const synced = (
-      await sync(node.id, nodeToken, [exportInput('/srv/a', '..'), exportInput('/srv/b', '.hidden.')])
-    ).json();
-    expect(synced.map((e: { mountPath: string }) => e.mountPath)).toEqual(['/dav/export/', '/dav/hidden/']);
+    const hashed = (path: string) => `/dav/exports/${createHash('sha256').update(path).digest('hex')}/`;
+    const synced = await sync(node.id, nodeToken, [
+      { ...exportInput('/srv/a', '  A  ', hashed('/srv/a')), mountPath: `  ${hashed('/srv/a')}` },
+      exportInput('/srv/b', 'B', hashed('/srv/b')),
+    ]);
+    expect(synced.statusCode).toBe(200);
+    expect(synced.json().map((e: { label: string; mountPath: string }) => [e.label, e.mountPath])).toEqual([
+      ['A', hashed('/srv/a')],
+      ['B', hashed('/srv/b')],
+    ]);
+    expect(hashed('/srv/a')).toHaveLength(78);
+    const { mountPath: _omitted, ...withoutMountPath } = exportInput('/srv/c', 'C');
+    for (const bad of [
+      withoutMountPath,
+      { ...exportInput('/srv/c', 'C'), mountPath: '   ' },
+      { ...exportInput('/srv/c', 'C'), label: '   ' },
+      { ...exportInput('/srv/c', 'C'), path: '   ' },
+      { ...exportInput('/srv/c', 'C'), protocols: [] },
+    ]) {
+      expect((await sync(node.id, nodeToken, [bad])).statusCode, JSON.stringify(bad)).toBe(400);
+    }
   });
 
   it('refuses duplicate paths and bad mount paths with 400', async () => {
@@ -236,7 +265,7 @@ describe('sharing and mount profiles', () => {
       protocol: 'webdav',
       readonly: false,
       mountUrl: `http://127.0.0.1:8090${photos.mountPath}`,
-      displayName: 'Photos on Basement NAS',
+      displayName: 'Photos',
     });
     expect(profile.credential.mode).toBe('basic-auth');
     expect(profile.credential.username).toMatch(/^mount-[A-Za-z0-9_-]{12}$/);
@@ -260,7 +289,7 @@ describe('sharing and mount profiles', () => {
   it('keeps the password under 250 bytes with the longest mount path allowed', async () => {
     const { admin } = await setup();
     const { node, nodeToken } = await register();
-    const longest = `/${'a'.repeat(126)}/`;
+    const longest = `/${'a'.repeat(510)}/`;
     const [item] = (await sync(node.id, nodeToken, [exportInput('/srv/x', 'X', longest)])).json();
     const profile = (await issue(admin, item.id)).json();
     expect(Buffer.byteLength(profile.credential.password)).toBeLessThan(MAX_PASSWORD_BYTES);
@@ -310,7 +339,7 @@ describe('sharing and mount profiles', () => {
       method: 'POST',
       url: `/api/v1/nodes/${node.id}/heartbeat`,
       headers: bearer(nodeToken),
-      payload: { nodeId: node.id, status: 'online', lastSeenAt: 'x' },
+      payload: { nodeId: node.id, status: 'online', lastSeenAt: new Date().toISOString() },
     });
     expect(beat.headers['x-homeport-revocations']).toBe('1');
     const list = await t.app.inject({

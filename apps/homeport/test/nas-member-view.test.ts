@@ -39,6 +39,7 @@ describe('member view', () => {
     expect(nodes.body).toEqual([
       {
         id: node.id,
+        agentKind: 'homeport',
         displayName: 'Basement NAS',
         agentVersion: '0.1.0',
         status: 'online',

@@ -9,6 +9,7 @@ import {
 
 const node = (id: string, status: NasNode['status'] = 'online'): NasNode => ({
   id,
+  agentKind: 'homeport',
   machineId: `m-${id}`,
   displayName: id,
   agentVersion: '0.1.0',

@@ -101,6 +101,8 @@ export interface Module {
   settings?: SettingGroup;
   migrations: readonly Migration[];
   routes(app: HttpApp, ctx: ModuleContext): void;
+  /** Fields the module adds to `GET /health` (cheap: it is polled). */
+  health?(): Record<string, unknown>;
   start?(ctx: ModuleContext): Promise<void>;
   stop?(): Promise<void>;
 }

@@ -15,6 +15,14 @@ const KINDS = {
   not_granted: 'not_found',
   credential_not_found: 'not_found',
   node_offline: 'unavailable',
+  /** A profile for a betterNAS agent's node, with no BETTERNAS_DAV_AUTH_SECRET to sign it with. */
+  betternas_secret_missing: 'unavailable',
+  /** A cloud profile with no Nextcloud configured (HOMEPORT_NEXTCLOUD_BASE_URL). */
+  nextcloud_not_configured: 'unavailable',
+  /** A node that runs a Homeport agent re-registering as a betterNAS agent (its node token is not enough). */
+  agent_kind_downgrade: 'conflict',
+  /** A setting the environment or config file pins. */
+  setting_managed: 'conflict',
   too_many_nodes: 'conflict',
   too_many_credentials: 'rate_limited',
   /** Node routes over their budget (per node, or refusals per address). */

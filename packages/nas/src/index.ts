@@ -2,9 +2,17 @@
 
 export type { Agent } from './agent/agent.js';
 export { agentFromConfig, listenAddress } from './agent/embedded.js';
+export { AGENT_HEADER, AGENT_PROTOCOL } from './agent-protocol.js';
 export { createNasControl, type NasControl } from './control/module.js';
 export { type NasService, NODES_TOPIC } from './control/service.js';
 export {
+  type BetterNasClaims,
+  rfc3339Seconds,
+  signBetterNasCredential,
+  verifyBetterNasCredential,
+} from './credentials/betternas-credential.js';
+export {
+  MAX_ID_LENGTH,
   MAX_PASSWORD_BYTES,
   type MountClaims,
   nodeDavKey,

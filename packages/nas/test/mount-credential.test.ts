@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_ID_LENGTH,
   MAX_PASSWORD_BYTES,
   type MountClaims,
   nodeDavKey,
@@ -48,6 +49,24 @@ describe('mount credentials', () => {
       key,
     );
     expect(Buffer.byteLength(largest)).toBeLessThan(MAX_PASSWORD_BYTES);
+  });
+
+  it('stays under Finder’s limit with ids imported from betterNAS at their longest, whatever the mount path', () => {
+    // The mount path is not in the claims; imported node and export ids are capped at MAX_ID_LENGTH.
+    const worst = signMountCredential(
+      {
+        ...claims,
+        keyId: 2 ** 31 - 1,
+        nodeId: 'n'.repeat(MAX_ID_LENGTH),
+        exportId: 'e'.repeat(MAX_ID_LENGTH),
+        readonly: true,
+        admin: true,
+        issuedAt: 9_999_999_999, // the year 2286
+        expiresAt: 9_999_999_999,
+      },
+      key,
+    );
+    expect(Buffer.byteLength(worst)).toBeLessThanOrEqual(MAX_PASSWORD_BYTES);
   });
 
   it.each([

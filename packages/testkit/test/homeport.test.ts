@@ -23,7 +23,8 @@ describe('startHomeport', () => {
   it('starts the bundle on a loopback port with a data dir and a working admin password', async () => {
     const homeport = await startHomeport();
     expect(homeport.url).toBe(`http://127.0.0.1:${homeport.port}`);
-    expect(await (await fetch(`${homeport.url}/health`)).text()).toBe('ok');
+    const health = (await (await fetch(`${homeport.url}/health`)).json()) as { status: string };
+    expect(health.status).toBe('ok');
     expect(existsSync(homeport.dataDir)).toBe(true);
     expect(homeport.adminPassword.length).toBeGreaterThanOrEqual(24);
 

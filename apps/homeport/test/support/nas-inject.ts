@@ -1,6 +1,7 @@
 // In-process helpers for the NAS control-plane tests: register a node, sync its exports, make a member,
 // issue a profile and heartbeat, all through the real routes with `inject()`.
 
+import { AGENT_HEADER, AGENT_PROTOCOL } from '@homeport/nas';
 import { bearer, type TestApp } from './app.js';
 
 export const NAS_BOOTSTRAP = 'bootstrap-token-for-tests-0123456789';
@@ -23,10 +24,11 @@ export const registration = (machineId = 'machine-1') => ({
   relayAddress: null,
 });
 
+/** An inventory entry as an agent sends it; the mount path defaults to `/dav/<label, made URL-safe>/`. */
 export const exportInput = (path: string, label: string, mountPath?: string) => ({
   label,
   path,
-  ...(mountPath ? { mountPath } : {}),
+  mountPath: mountPath ?? `/dav/${label.toLowerCase().replace(/[^a-z0-9_~-]+/g, '-')}/`,
   protocols: ['webdav'],
   capacityBytes: 1_000_000 as number | null,
   tags: ['home'],
@@ -35,11 +37,16 @@ export const exportInput = (path: string, label: string, mountPath?: string) => 
 /** Route helpers bound to the test's current app (`t` changes per test). */
 export function nasHarness(app: () => TestApp) {
   return {
-    async register(token = NAS_BOOTSTRAP, machineId = 'machine-1') {
+    /** Registers as a Homeport agent does (its header); `kind: 'betternas'` leaves the header out. */
+    async register(
+      token = NAS_BOOTSTRAP,
+      machineId = 'machine-1',
+      kind: 'homeport' | 'betternas' = 'homeport',
+    ) {
       const response = await app().app.inject({
         method: 'POST',
         url: '/api/v1/nodes/register',
-        headers: bearer(token),
+        headers: { ...bearer(token), ...(kind === 'homeport' ? { [AGENT_HEADER]: AGENT_PROTOCOL } : {}) },
         payload: registration(machineId),
       });
       return {
@@ -49,7 +56,7 @@ export function nasHarness(app: () => TestApp) {
       };
     },
 
-    sync(nodeId: string, nodeToken: string, exports: ReturnType<typeof exportInput>[]) {
+    sync(nodeId: string, nodeToken: string, exports: readonly object[]) {
       return app().app.inject({
         method: 'PUT',
         url: `/api/v1/nodes/${nodeId}/exports`,

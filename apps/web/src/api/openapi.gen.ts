@@ -1277,6 +1277,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cloud-profiles/issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Where Nextcloud's betterNAS app shows an export (betterNAS's cloud profile; needs HOMEPORT_NEXTCLOUD_BASE_URL) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        exportId: string;
+                        /** @enum {string} */
+                        provider: "nextcloud";
+                        userId: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            baseUrl: string;
+                            exportId: string;
+                            id: string;
+                            path: string;
+                            /** @enum {string} */
+                            provider: "nextcloud";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -1412,7 +1528,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             grants: {
-                                access: "read-write" | "read-only";
+                                access: "read-write" | "read-only" | "none";
                                 createdAt: string;
                                 userId: string;
                                 username: string | null;
@@ -1454,7 +1570,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Share an export with a user (by id or username), read-write or read-only (admin) */
+        /** Share an export with a user (by id or username), read-write or read-only, or hide it from them whatever the default access with "none" (admin) */
         put: {
             parameters: {
                 query?: never;
@@ -1468,7 +1584,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        access: "read-write" | "read-only";
+                        access: "read-write" | "read-only" | "none";
                     };
                 };
             };
@@ -1480,7 +1596,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            access: "read-write" | "read-only";
+                            access: "read-write" | "read-only" | "none";
                             createdAt: string;
                             userId: string;
                             username: string | null;
@@ -1971,6 +2087,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/nas/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Storage settings: what members get on exports nobody shared with them (admin) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            defaultAccess: "read-write" | "read-only" | "none";
+                            managed: {
+                                name: string;
+                                source: "flag" | "env" | "file";
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Change the default access of members (admin); a narrower one revokes the credentials members held under the old one. 409 when HOMEPORT_NAS_DEFAULT_ACCESS pins it */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        defaultAccess: "read-write" | "read-only" | "none";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            defaultAccess: "read-write" | "read-only" | "none";
+                            managed: {
+                                name: string;
+                                source: "flag" | "env" | "file";
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/nodes": {
         parameters: {
             query?: never;
@@ -1995,6 +2233,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            agentKind: "homeport" | "betternas";
                             agentVersion: string;
                             directAddress: string | null;
                             displayName: string;
@@ -2166,7 +2405,7 @@ export interface paths {
                             capacityBytes: number | null;
                             freeBytes?: number | null;
                             label: string;
-                            mountPath?: string;
+                            mountPath: string;
                             path: string;
                             protocols: "webdav"[];
                             tags: string[];
@@ -2198,7 +2437,39 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2265,7 +2536,39 @@ export interface paths {
                     content?: never;
                 };
                 /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2342,6 +2645,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -2385,6 +2704,22 @@ export interface paths {
                 };
                 /** @description Default Response */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2475,7 +2810,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register a new node (bootstrap token) or re-register one (its node token, or an admin re-enrolment token); a new node token comes in X-BetterNAS-Node-Token */
+        /** Register a new node (bootstrap token) or re-register one (its node token, or an admin re-enrolment token); a new node token comes in X-BetterNAS-Node-Token. Homeport agents send X-Homeport-Agent; without it the node is a betterNAS agent */
         post: {
             parameters: {
                 query?: never;
@@ -2502,6 +2837,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            agentKind: "homeport" | "betternas";
                             agentVersion: string;
                             directAddress: string | null;
                             displayName: string;
@@ -2514,7 +2850,39 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -13,7 +13,13 @@ export interface OperationalRoutesOptions {
   isDraining?: (() => boolean) | undefined;
   /** HOMEPORT_METRICS_TOKEN: /metrics wants `Authorization: Bearer <token>`; without it, loopback only. */
   metricsToken?: string | undefined;
+  /** What the modules add to /health (the NAS module: Nextcloud, for betterNAS's app). */
+  healthDetails?: (() => Record<string, unknown>) | undefined;
+  clock?: (() => number) | undefined;
 }
+
+/** Whole seconds, `2026-12-01T17:23:37Z`: the form betterNAS's clients parse. */
+const rfc3339 = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -57,13 +63,28 @@ export function metricsAccess(token: string | undefined): (request: FastifyReque
 export function registerOperationalRoutes(app: HttpApp, options: OperationalRoutesOptions): void {
   const hide = { hide: true };
   const mayScrape = metricsAccess(options.metricsToken);
+  const clock = options.clock ?? Date.now;
+  const startedAt = clock();
+  // betterNAS's shape (its Nextcloud app and stack check parse it), with Homeport's own fields added.
   app.get('/health', { schema: hide }, async (_request, reply) => {
-    if (options.isDraining?.()) return reply.status(503).type('text/plain').send('shutting down');
-    return reply.type('text/plain').send('ok');
+    const draining = options.isDraining?.() ?? false;
+    const now = clock();
+    reply.header('cache-control', 'no-store');
+    return reply.status(draining ? 503 : 200).send({
+      service: 'control-plane',
+      status: draining ? 'shutting-down' : 'ok',
+      timestamp: rfc3339(now),
+      uptimeSeconds: Math.floor((now - startedAt) / 1000),
+      ...options.healthDetails?.(),
+      name: 'homeport',
+      version: options.version,
+    });
   });
   app.get('/version', { schema: hide }, async () => ({
-    name: 'homeport',
+    service: 'control-plane',
     version: options.version,
+    apiVersion: 'v1',
+    name: 'homeport',
     node: process.version,
   }));
   app.get('/metrics', { schema: hide }, async (request, reply) => {

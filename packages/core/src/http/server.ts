@@ -56,6 +56,8 @@ export interface HttpServerOptions {
   allowedHosts?: readonly string[];
   /** Bearer token for /metrics; without one, /metrics answers loopback clients only. */
   metricsToken?: string | undefined;
+  /** Fields modules add to /health. */
+  healthDetails?: () => Record<string, unknown>;
   /**
    * Proxies whose X-Forwarded-For entries are believed (see trust-proxy.ts): a hop count or their addresses.
    * `true` means one hop — never "every hop", which let the client pick its address.
@@ -243,6 +245,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       request.log.warn({ code: mapped.code, status: mapped.status }, mapped.message);
     else if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
     if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(mapped.retryAfterSeconds));
+    // RFC 9110 §11.6.1: a 401 names the scheme to retry with; API clients (betterNAS's too) use bearer tokens.
+    if (mapped.status === 401) reply.header('www-authenticate', 'Bearer realm="homeport"');
     const body = { error: { code: mapped.code, message: mapped.message, ...(mapped.details ?? {}) } };
     return reply.status(mapped.status).send(body);
   });
@@ -305,6 +309,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     metrics: options.metrics,
     isDraining: options.isDraining,
     metricsToken: options.metricsToken,
+    healthDetails: options.healthDetails,
   });
   return app;
 }

@@ -1,5 +1,7 @@
 // The agent's calls to the control plane (betterNAS's node routes), each bounded by a timeout.
 
+import { AGENT_HEADER, AGENT_PROTOCOL } from '../agent-protocol.js';
+
 export interface RegisteredNode {
   nodeId: string;
   /** Only when a new token was issued (first registration, re-enrolment); a re-registration keeps it. */
@@ -66,7 +68,11 @@ export function createControlClient(options: ControlClientOptions) {
     try {
       response = await doFetch(`${options.baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          [AGENT_HEADER]: AGENT_PROTOCOL,
+        },
         body: body === undefined ? null : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -4,8 +4,10 @@
 
 import { randomBytes } from 'node:crypto';
 import type { AccessChange, Logger, Principal } from '@homeport/core';
-import { type MountClaims, nodeDavKey, signMountCredential } from '../credentials/mount-credential.js';
+import { rfc3339Seconds, signBetterNasCredential } from '../credentials/betternas-credential.js';
+import { nodeDavKey, signMountCredential } from '../credentials/mount-credential.js';
 import { NasError } from '../errors.js';
+import { type AccessPolicy, seesEverything } from './access-policy.js';
 import type {
   CredentialFilter,
   ExportRecord,
@@ -20,40 +22,48 @@ export const MAX_ACTIVE_CREDENTIALS = 500;
 export interface CredentialServiceOptions {
   store: NasStore;
   log: Logger;
+  /** Root of Homeport agents' per-node keys. */
   davAuthSecret: string;
+  /** The secret betterNAS agents share (BETTERNAS_DAV_AUTH_SECRET); unset: no profiles for their nodes. */
+  betternasSecret: string | undefined;
   ttlSeconds: number;
   clock: () => number;
   statusOf: (node: NodeRecord) => NodeStatus;
   exportOrThrow: (exportId: string) => Promise<ExportRecord>;
   userIdOf: (userIdOrName: string) => Promise<string | undefined>;
-  /** Admins and the static client token: every export, any credential. */
-  seesEverything: (principal: Principal) => boolean;
+  policy: AccessPolicy;
 }
 
 export function createCredentialService(options: CredentialServiceOptions) {
-  const { store, log, ttlSeconds, statusOf, exportOrThrow, userIdOf, seesEverything } = options;
+  const { store, log, ttlSeconds, statusOf, exportOrThrow, userIdOf, policy } = options;
   const nowIso = () => new Date(options.clock()).toISOString();
   const nowSeconds = () => Math.floor(options.clock() / 1000);
 
   return {
-    /** betterNAS's MountProfile with a short-lived Basic-auth credential the agent verifies by itself. */
+    /**
+     * betterNAS's MountProfile with a short-lived Basic-auth credential the agent verifies by itself: in
+     * Homeport's format (per-node key) for a Homeport agent, in betterNAS's (shared secret) for a betterNAS
+     * agent.
+     */
     async issueMountProfile(principal: Principal, exportId: string, wantReadonly: boolean | undefined) {
-      let readonly = wantReadonly ?? false;
-      if (principal.kind === 'user' && !seesEverything(principal)) {
-        const grant = await store.grants.find(exportId, principal.userId);
-        // Unknown and not shared read the same, so members cannot probe for export ids.
-        if (!grant) throw new NasError('export_not_found', `No export "${exportId}"`);
-        if (grant.access === 'read-only') readonly = true;
-      }
+      const access = await policy.accessTo(principal, exportId);
+      // Unknown and not shared read the same, so members cannot probe for export ids.
+      if (access === undefined) throw new NasError('export_not_found', `No export "${exportId}"`);
+      const readonly = (wantReadonly ?? false) || access === 'read-only';
       const record = await exportOrThrow(exportId);
       const node = await store.nodes.byId(record.nodeId);
       if (!node || statusOf(node) === 'offline' || node.directAddress === null) {
         throw new NasError(
           'node_offline',
           'The node holding this export is offline; try again when it is back',
-          {
-            retryAfterSeconds: 30,
-          },
+          { retryAfterSeconds: 30 },
+        );
+      }
+      const betternas = node.agentKind === 'betternas';
+      if (betternas && options.betternasSecret === undefined) {
+        throw new NasError(
+          'betternas_secret_missing',
+          `Node ${node.id} runs a betterNAS agent, which verifies credentials with the shared secret; set BETTERNAS_DAV_AUTH_SECRET to the value its agents use`,
         );
       }
       const holder = principal.kind === 'user' ? principal.userId : null;
@@ -64,22 +74,37 @@ export function createCredentialService(options: CredentialServiceOptions) {
           { retryAfterSeconds: 60 },
         );
       }
-      const username = `mount-${randomBytes(9).toString('base64url')}`;
+      // betterNAS's usernames carry 24 random bytes; Homeport's 9 (the password's room under Finder's limit).
+      const username = `mount-${randomBytes(betternas ? 24 : 9).toString('base64url')}`;
       const issuedAt = nowSeconds();
       const expiresAt = issuedAt + ttlSeconds;
-      const claims: MountClaims = {
-        v: 2,
-        keyId: node.keyId,
-        nodeId: node.id,
-        exportId: record.id,
-        username,
-        readonly,
-        // Breaking another person's lock is an admin's act; the static client token is not a person.
-        admin: principal.kind === 'user' && principal.role === 'admin' && !readonly,
-        issuedAt,
-        expiresAt,
-      };
-      const password = signMountCredential(claims, nodeDavKey(options.davAuthSecret, node.id, node.keyId));
+      const password = betternas
+        ? signBetterNasCredential(
+            {
+              v: 1,
+              nodeId: node.id,
+              mountPath: record.mountPath,
+              username,
+              readonly,
+              expiresAt: rfc3339Seconds(expiresAt),
+            },
+            options.betternasSecret as string, // checked above
+          )
+        : signMountCredential(
+            {
+              v: 2,
+              keyId: node.keyId,
+              nodeId: node.id,
+              exportId: record.id,
+              username,
+              readonly,
+              // Breaking another person's lock is an admin's act; the static client token is not a person.
+              admin: principal.kind === 'user' && principal.role === 'admin' && !readonly,
+              issuedAt,
+              expiresAt,
+            },
+            nodeDavKey(options.davAuthSecret, node.id, node.keyId),
+          );
       await store.credentials.create({
         username,
         userId: holder,
@@ -95,14 +120,14 @@ export function createCredentialService(options: CredentialServiceOptions) {
         id: `mnt_${randomBytes(9).toString('base64url')}`,
         exportId,
         protocol: 'webdav' as const,
-        displayName: `${record.label} on ${node.displayName}`,
+        displayName: record.label,
         mountUrl: `${node.directAddress.replace(/\/+$/, '')}${record.mountPath}`,
         readonly,
         credential: {
           mode: 'basic-auth' as const,
           username,
           password,
-          expiresAt: new Date(expiresAt * 1000).toISOString(),
+          expiresAt: rfc3339Seconds(expiresAt),
         },
       };
     },
@@ -141,7 +166,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
         nodeId: credential.nodeId,
         readonly: credential.readonly,
         issuedAt: credential.issuedAt,
-        expiresAt: new Date(credential.expiresAt * 1000).toISOString(),
+        expiresAt: rfc3339Seconds(credential.expiresAt),
       }));
     },
 
@@ -154,7 +179,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
         exportLabel: labels.get(credential.exportId) ?? null,
         readonly: credential.readonly,
         issuedAt: credential.issuedAt,
-        expiresAt: new Date(credential.expiresAt * 1000).toISOString(),
+        expiresAt: rfc3339Seconds(credential.expiresAt),
       }));
     },
 

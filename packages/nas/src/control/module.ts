@@ -1,7 +1,13 @@
 // The NAS control-plane module: store, service, routes, the node-status loop, and the live topics.
 
 import { randomBytes } from 'node:crypto';
-import { type Module, type ModuleContext, type Principal, persistedSecret } from '@homeport/core';
+import {
+  ConfigError,
+  type Module,
+  type ModuleContext,
+  type Principal,
+  persistedSecret,
+} from '@homeport/core';
 import { nasSettings } from '../settings.js';
 import { registerClientRoutes } from './routes/client-routes.js';
 import { registerNodeRoutes } from './routes/node-routes.js';
@@ -10,6 +16,7 @@ import {
   EXPORTS_TOPIC,
   type NasService,
   NODES_TOPIC,
+  SHARED_TOPIC,
   SHARES_TOPIC_PREFIX,
   sharesTopic,
 } from './service.js';
@@ -37,13 +44,35 @@ export function createNasControl(): NasControl {
 
   const build = (ctx: ModuleContext): NasService => {
     const settings = ctx.config.read(nasSettings);
+    const davAuthSecret =
+      settings.davAuthSecret ?? persistedSecret(ctx.dataDir, 'dav-auth-secret', generated);
+    // betterNAS agent hosts hold their secret; were it also the root of the per-node keys, any of them
+    // could mint credentials for every Homeport agent too.
+    if (settings.betternasDavAuthSecret === davAuthSecret) {
+      throw new ConfigError([
+        'BETTERNAS_DAV_AUTH_SECRET must differ from HOMEPORT_DAV_AUTH_SECRET: every betterNAS agent host holds the first; the second must stay on the control plane',
+      ]);
+    }
+    const source = ctx.config.sourceOf(nasSettings.defaultAccess);
     return createNasService({
       store: createSqliteNasStore(ctx.db),
       events: ctx.events,
       log: ctx.log,
       users: ctx.users,
       bootstrapToken: bootstrapToken(ctx),
-      davAuthSecret: settings.davAuthSecret ?? persistedSecret(ctx.dataDir, 'dav-auth-secret', generated),
+      davAuthSecret,
+      betternasSecret: settings.betternasDavAuthSecret,
+      defaultAccess: {
+        configured: settings.defaultAccess,
+        managed:
+          source === 'default'
+            ? null
+            : {
+                source,
+                name: source === 'file' ? nasSettings.defaultAccess.key : nasSettings.defaultAccess.env,
+              },
+      },
+      nextcloudBaseUrl: settings.nextcloudBaseUrl,
       credentialTtlMs: settings.davCredentialTtl,
       offlineThresholdMs: settings.nodeOfflineThreshold,
       clock: ctx.clock,
@@ -66,6 +95,12 @@ export function createNasControl(): NasControl {
         history: 10,
         authorize: (principal, topic) => principal.kind === 'user' && topic === sharesTopic(principal.userId),
       });
+      // "Exports changed" for members while a default access is on: no ids, any signed-in user.
+      ctx.events.defineTopic({
+        pattern: SHARED_TOPIC,
+        history: 10,
+        authorize: (principal) => principal.kind === 'user',
+      });
       registerNodeRoutes(app, service);
       registerClientRoutes(app, service, ctx.auth);
       // Mount credentials end with the access they were issued under, not up to a day later.
@@ -73,6 +108,9 @@ export function createNasControl(): NasControl {
       unsubscribe = ctx.users.onAccessNarrowed((change) =>
         current.accessNarrowed(change).then(() => undefined),
       );
+    },
+    health() {
+      return service ? { nextcloud: service.nextcloudHealth() } : {};
     },
     async start(ctx) {
       const { nodeOfflineThreshold } = ctx.config.read(nasSettings);

@@ -4,14 +4,22 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventBus, Logger, Principal, UserDirectory } from '@homeport/core';
 import { NasError } from '../errors.js';
+import {
+  accessRank,
+  createAccessPolicy,
+  type DefaultAccess,
+  type DefaultAccessSetting,
+  seesEverything,
+} from './access-policy.js';
 import { createCredentialService } from './credential-service.js';
 import { acceptedKeys, rotateKey } from './node-keys.js';
 import { createNodeThrottle } from './node-throttle.js';
 import type {
-  Access,
+  AgentKind,
   ExportInput,
   ExportRecord,
   ExportSpace,
+  GrantAccess,
   NasStore,
   NodeRecord,
   NodeStatus,
@@ -22,6 +30,10 @@ export const EXPORTS_TOPIC = 'nas.exports';
 /** Per member: "something you were shared changed" (no ids), so a member's page reloads its own view. */
 export const SHARES_TOPIC_PREFIX = 'nas.shares.';
 export const sharesTopic = (userId: string) => `${SHARES_TOPIC_PREFIX}${userId}`;
+/** For every member while a default access is on: "exports changed" (no ids), as on their own topic. */
+export const SHARED_TOPIC = 'nas.shared';
+/** Nextcloud's betterNAS app shows an export at this path (cloud profiles). */
+export const NEXTCLOUD_EXPORT_PATH = '/apps/betternascontrolplane/exports/';
 
 export interface NasServiceOptions {
   store: NasStore;
@@ -30,14 +42,15 @@ export interface NasServiceOptions {
   users: UserDirectory;
   bootstrapToken: string;
   davAuthSecret: string;
+  /** BETTERNAS_DAV_AUTH_SECRET: what betterNAS agents verify with. */
+  betternasSecret?: string | undefined;
+  defaultAccess?: { configured: DefaultAccess | undefined; managed: DefaultAccessSetting['managed'] };
+  /** Nextcloud with betterNAS's app (cloud profiles), without a trailing slash. */
+  nextcloudBaseUrl?: string | undefined;
   credentialTtlMs: number;
   offlineThresholdMs: number;
   clock?: () => number;
 }
-
-/** Admins and the static client token (betterNAS compatibility) see addresses, machine ids and paths. */
-const seesEverything = (principal: Principal): boolean =>
-  principal.kind === 'client' || principal.role === 'admin';
 
 /**
  * A change of free space worth telling open pages about: 0.1% of the disk (at least 1 MiB). Smaller ones
@@ -57,6 +70,8 @@ export interface NodeCaller {
 }
 
 export interface RegistrationInput {
+  /** Which agent registers: Homeport's says so in a header, anything else is taken for a betterNAS agent. */
+  agentKind: AgentKind;
   machineId: string;
   displayName: string;
   agentVersion: string;
@@ -71,6 +86,9 @@ export const ENROLMENT_TOKEN_TTL_MS = 60 * 60 * 1000;
 /** Nodes the bootstrap token may create in all: every agent host holds it, so it must not fill the database. */
 export const MAX_NODES = 256;
 const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
+
+/** RFC 3339 date-time (a `T` or space, seconds, optional fraction, `Z` or an offset). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** Stored in place of a node token's digest when the token is void: no token hashes to it. */
 const VOID_TOKEN_HASH = '';
@@ -91,9 +109,19 @@ export function createNasService(options: NasServiceOptions) {
   const nowIso = () => new Date(clock()).toISOString();
   const nowSeconds = () => Math.floor(clock() / 1000);
   const ttlSeconds = Math.ceil(options.credentialTtlMs / 1000);
+  const policy = createAccessPolicy({
+    store,
+    configured: options.defaultAccess?.configured,
+    managed: options.defaultAccess?.managed ?? null,
+  });
 
-  /** online while heartbeats arrive; degraded after half the threshold (or when the agent says so); offline after it. */
+  /**
+   * A Homeport agent: online while heartbeats arrive; degraded after half the threshold (or when the agent
+   * says so); offline after it. A betterNAS agent heartbeats once, at start, by design: it is what it last
+   * reported, never aged out (as in betterNAS).
+   */
   const statusOf = (node: NodeRecord): NodeStatus => {
+    if (node.agentKind === 'betternas') return node.reportedStatus;
     if (node.lastSeenAt === null) return 'offline';
     const age = clock() - node.lastSeenAt;
     if (age >= options.offlineThresholdMs) return 'offline';
@@ -108,6 +136,7 @@ export function createNasService(options: NasServiceOptions) {
    */
   const nodeView = (node: NodeRecord, full = true) => ({
     id: node.id,
+    agentKind: node.agentKind,
     ...(full ? { machineId: node.machineId } : {}),
     displayName: node.displayName,
     agentVersion: node.agentVersion,
@@ -154,6 +183,7 @@ export function createNasService(options: NasServiceOptions) {
     events.publish(topic, type, payload);
     for (const userId of sharers ?? (await sharersOf(nodeId)))
       events.publish(sharesTopic(userId), 'shares.changed', {});
+    if ((await policy.defaultAccess()) !== 'none') events.publish(SHARED_TOPIC, 'shares.changed', {});
   };
 
   const publishStatus = async (node: NodeRecord): Promise<void> => {
@@ -177,8 +207,12 @@ export function createNasService(options: NasServiceOptions) {
   const authenticateNode = async (nodeId: string, caller: NodeCaller): Promise<NodeRecord> => {
     const node = await store.nodes.byId(nodeId);
     const token = caller.bearer;
-    // Same answer for an unknown node and a wrong token: no probing for node ids.
-    if (!node || token === undefined || !tokenMatches(token, node.tokenHash)) {
+    // An unknown node is a 404, as betterNAS answers; it counts against the address like a bad token, so
+    // probing for node ids runs into the same refusal budget.
+    if (!node) {
+      throw throttle.refused(caller.ip) ? tooMany() : new NasError('node_not_found', `No node "${nodeId}"`);
+    }
+    if (token === undefined || !tokenMatches(token, node.tokenHash)) {
       throw refusal(caller, 'Node token required (Authorization: Bearer)');
     }
     if (throttle.admitted(node.id)) throw tooMany();
@@ -205,29 +239,36 @@ export function createNasService(options: NasServiceOptions) {
     store,
     log,
     davAuthSecret: options.davAuthSecret,
+    betternasSecret: options.betternasSecret,
     ttlSeconds,
     clock,
     statusOf,
     exportOrThrow,
     userIdOf,
-    seesEverything,
+    policy,
   });
+  const { visibleExports } = policy;
 
-  /** Exports a principal may see: all for admins and the static client token, granted ones for members. */
-  const visibleExports = async (
-    principal: Principal,
-  ): Promise<{ record: ExportRecord; access: Access }[]> => {
-    const all = await store.exports.list();
-    if (principal.kind === 'client' || seesEverything(principal)) {
-      return all.map((record) => ({ record, access: 'read-write' as const }));
+  /**
+   * What changes when a known node re-registers with its own token. A Homeport agent: the next key
+   * generation, the ones before kept until what they signed expires. A betterNAS agent replaced by a
+   * Homeport agent on the same machine (an upgrade): the credentials issued in betterNAS's format end, as
+   * the new agent would refuse them anyway. The reverse would turn off per-node keys and revocation with
+   * nothing but a node token: it takes an admin's re-enrolment token.
+   */
+  const reRegistration = async (existing: NodeRecord, kind: AgentKind) => {
+    if (existing.agentKind === 'homeport' && kind === 'betternas') {
+      throw new NasError(
+        'agent_kind_downgrade',
+        `Node ${existing.id} runs a Homeport agent; to replace it with a betterNAS agent, an admin issues a re-enrolment token (POST /api/v1/nodes/${existing.id}/enrolment-token)`,
+      );
     }
-    const grants = new Map(
-      (await store.grants.listForUser(principal.userId)).map((grant) => [grant.exportId, grant.access]),
-    );
-    return all.flatMap((record) => {
-      const access = grants.get(record.id);
-      return access ? [{ record, access }] : [];
-    });
+    if (kind === 'betternas') return {};
+    if (existing.agentKind === 'betternas') {
+      const revoked = await store.credentials.revoke({ nodeId: existing.id }, nowIso(), nowSeconds());
+      log.info({ nodeId: existing.id, revoked }, 'betterNAS agent replaced by a Homeport agent');
+    }
+    return rotateKey(existing, { grace: true, nowSeconds: nowSeconds(), ttlSeconds });
   };
 
   return {
@@ -249,6 +290,7 @@ export function createNasService(options: NasServiceOptions) {
       const bootstrap =
         bearer !== undefined && timingSafeEqual(sha256(bearer), sha256(options.bootstrapToken));
       const fields = {
+        agentKind: input.agentKind,
         machineId: input.machineId,
         displayName: input.displayName,
         agentVersion: input.agentVersion,
@@ -281,8 +323,7 @@ export function createNasService(options: NasServiceOptions) {
           enrolmentExpiresAt: null,
         };
       } else if (bearer !== undefined && tokenMatches(bearer, existing.tokenHash)) {
-        const keys = rotateKey(existing, { grace: true, nowSeconds: nowSeconds(), ttlSeconds });
-        node = { ...existing, ...fields, ...keys };
+        node = { ...existing, ...fields, ...(await reRegistration(existing, input.agentKind)) };
       } else if (
         bearer !== undefined &&
         tokenMatches(bearer, existing.enrolmentHash) &&
@@ -384,13 +425,27 @@ export function createNasService(options: NasServiceOptions) {
     async heartbeat(
       nodeId: string,
       caller: NodeCaller,
-      body: { nodeId: string; status: NodeStatus; exports?: readonly ExportSpace[] | undefined },
+      body: {
+        nodeId: string;
+        status: NodeStatus;
+        lastSeenAt: string;
+        exports?: readonly ExportSpace[] | undefined;
+      },
     ) {
       const node = await authenticateNode(nodeId, caller);
       if (body.nodeId !== nodeId) {
         throw new NasError('invalid_request', 'nodeId in the body does not match the URL');
       }
-      const at = clock();
+      const reported = Date.parse(body.lastSeenAt);
+      if (!RFC3339.test(body.lastSeenAt) || Number.isNaN(reported)) {
+        throw new NasError(
+          'invalid_request',
+          'lastSeenAt must be an RFC 3339 time, like 2026-12-01T17:23:37Z',
+        );
+      }
+      // A Homeport agent's liveness is measured by our clock (the agent's is not trusted); a betterNAS
+      // agent's time is stored as it sent it, as betterNAS does — but never in our future.
+      const at = node.agentKind === 'betternas' ? Math.min(reported, clock()) : clock();
       await store.nodes.recordHeartbeat(nodeId, body.status, at);
       await publishStatus({ ...node, reportedStatus: body.status, lastSeenAt: at });
       if (body.exports && body.exports.length > 0) await this.recordSpace(nodeId, body.exports);
@@ -481,14 +536,14 @@ export function createNasService(options: NasServiceOptions) {
       );
     },
 
-    async grant(exportId: string, userIdOrName: string, access: Access) {
+    async grant(exportId: string, userIdOrName: string, access: GrantAccess) {
       await exportOrThrow(exportId);
       const user = await options.users.find(userIdOrName);
       if (!user) throw new NasError('user_not_found', `No user "${userIdOrName}"`);
       const grant = { exportId, userId: user.id, access, createdAt: nowIso() };
       await store.grants.put(grant);
       // A narrower grant must take effect now, not when old read-write credentials expire.
-      if (access === 'read-only')
+      if (access !== 'read-write')
         await store.credentials.revoke({ userId: user.id, exportId }, nowIso(), nowSeconds());
       log.info({ exportId, userId: user.id, access }, 'export shared');
       events.publish(sharesTopic(user.id), 'shares.changed', {});
@@ -508,6 +563,65 @@ export function createNasService(options: NasServiceOptions) {
 
     exportOrThrow,
     ...credentials,
+
+    defaultAccessSetting: policy.defaultAccessSetting,
+
+    /**
+     * Changes what members get on exports nobody shared with them. A narrower default ends, at once, the
+     * credentials members hold under the old one (those with their own grant keep theirs).
+     */
+    async setDefaultAccess(value: DefaultAccess) {
+      const before = await policy.setDefaultAccess(value);
+      if (accessRank(value) < accessRank(before)) {
+        let revoked = 0;
+        for (const credential of await store.credentials.listActive(nowSeconds())) {
+          if (credential.userId === null || (value === 'read-only' && credential.readonly)) continue;
+          if (await store.grants.find(credential.exportId, credential.userId)) continue;
+          if ((await options.users.find(credential.userId))?.role === 'admin') continue;
+          const filter = { username: credential.username };
+          revoked += await store.credentials.revoke(filter, nowIso(), nowSeconds());
+        }
+        if (revoked > 0) log.info({ from: before, to: value, revoked }, 'mount credentials revoked');
+      }
+      if (value !== before) {
+        log.info({ from: before, to: value }, 'default export access changed');
+        events.publish(SHARED_TOPIC, 'shares.changed', {});
+      }
+      return policy.defaultAccessSetting();
+    },
+
+    /**
+     * betterNAS's cloud profile: where Nextcloud's betterNAS app shows an export. `userId` is the Nextcloud
+     * app's user, echoed into the id (it names no Homeport account); the export must be one the caller sees.
+     */
+    async issueCloudProfile(principal: Principal, request: { userId: string; exportId: string }) {
+      if ((await policy.accessTo(principal, request.exportId)) === undefined) {
+        throw new NasError('export_not_found', `No export "${request.exportId}"`);
+      }
+      const record = await exportOrThrow(request.exportId);
+      if (options.nextcloudBaseUrl === undefined) {
+        throw new NasError(
+          'nextcloud_not_configured',
+          'No Nextcloud is configured; set HOMEPORT_NEXTCLOUD_BASE_URL (or BETTERNAS_NEXTCLOUD_BASE_URL)',
+        );
+      }
+      return {
+        id: `cloud-${request.userId}-${record.id}`,
+        exportId: record.id,
+        provider: 'nextcloud' as const,
+        baseUrl: options.nextcloudBaseUrl,
+        path: `${NEXTCLOUD_EXPORT_PATH}${encodeURIComponent(record.id)}`,
+      };
+    },
+
+    /** What /health tells betterNAS's Nextcloud app and stack check about Nextcloud. */
+    nextcloudHealth() {
+      return {
+        configured: options.nextcloudBaseUrl !== undefined,
+        baseUrl: options.nextcloudBaseUrl ?? '',
+        provider: 'nextcloud' as const,
+      };
+    },
 
     /** Publishes status changes as heartbeats stop arriving; run on a timer. */
     async refreshStatuses() {

@@ -26,6 +26,13 @@ export interface MountClaims {
   expiresAt: number;
 }
 
+/**
+ * Longest node or export id a credential carries: generated ids are 16–17 characters, ids imported from
+ * betterNAS (`dev-node-2`) longer than this are refused by the importer, so the worst case stays under the
+ * password limit below (tested).
+ */
+export const MAX_ID_LENGTH = 32;
+
 /** macOS WebDAVFS cuts Basic passwords at 255 bytes; stay well under. */
 export const MAX_PASSWORD_BYTES = 250;
 

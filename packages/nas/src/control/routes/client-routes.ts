@@ -5,21 +5,25 @@ import type { FastifyRequest } from 'fastify';
 import { NasError } from '../../errors.js';
 import type { NasService } from '../service.js';
 import {
-  AccessSchema,
   ActiveCredential,
+  CloudProfile,
+  CloudProfileRequest,
   CredentialParams,
   EnrolmentToken,
   ErrorBody,
   ExportParams,
   Grant,
+  GrantAccessSchema,
   GrantParams,
   MountProfile,
   MountProfileRequest,
   NasNode,
+  NasSettings,
   NodeParams,
   OwnCredential,
   StorageExport,
 } from './schemas.js';
+import { trimFields } from './trim.js';
 
 function principalOf(request: FastifyRequest) {
   const principal = request.principal;
@@ -32,6 +36,11 @@ function userIdOf(request: FastifyRequest): string {
   const principal = principalOf(request);
   if (principal.kind !== 'user') throw new NasError('unauthorized', 'Sign in first');
   return principal.userId;
+}
+
+/** betterNAS trims the ids of a cloud-profile request before checking them; so does Homeport. */
+async function trimCloudProfileRequest(request: FastifyRequest): Promise<void> {
+  trimFields(request.body, ['userId', 'exportId']);
 }
 
 export function registerClientRoutes(app: HttpApp, service: NasService, auth: AuthGuards): void {
@@ -131,9 +140,10 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
       preHandler: auth.requireAdmin,
       schema: {
         tags: ['exports'],
-        summary: 'Share an export with a user (by id or username), read-write or read-only (admin)',
+        summary:
+          'Share an export with a user (by id or username), read-write or read-only, or hide it from them whatever the default access with "none" (admin)',
         params: GrantParams,
-        body: Type.Object({ access: AccessSchema }, { additionalProperties: false }),
+        body: Type.Object({ access: GrantAccessSchema }, { additionalProperties: false }),
         response: { 200: Grant, 404: ErrorBody },
       },
     },
@@ -171,6 +181,50 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
     },
     async (request) =>
       service.issueMountProfile(principalOf(request), request.body.exportId, request.body.readonly),
+  );
+
+  app.post(
+    '/api/v1/cloud-profiles/issue',
+    {
+      preHandler: auth.requireClient,
+      schema: {
+        tags: ['mounts'],
+        summary:
+          "Where Nextcloud's betterNAS app shows an export (betterNAS's cloud profile; needs HOMEPORT_NEXTCLOUD_BASE_URL)",
+        body: CloudProfileRequest,
+        response: { 200: CloudProfile, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+      },
+      preValidation: trimCloudProfileRequest,
+    },
+    async (request) => service.issueCloudProfile(principalOf(request), request.body),
+  );
+
+  app.get(
+    '/api/v1/nas/settings',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['exports'],
+        summary: 'Storage settings: what members get on exports nobody shared with them (admin)',
+        response: { 200: NasSettings, 403: ErrorBody },
+      },
+    },
+    async () => service.defaultAccessSetting(),
+  );
+
+  app.put(
+    '/api/v1/nas/settings',
+    {
+      preHandler: auth.requireAdmin,
+      schema: {
+        tags: ['exports'],
+        summary:
+          'Change the default access of members (admin); a narrower one revokes the credentials members held under the old one. 409 when HOMEPORT_NAS_DEFAULT_ACCESS pins it',
+        body: Type.Object({ defaultAccess: GrantAccessSchema }, { additionalProperties: false }),
+        response: { 200: NasSettings, 403: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request) => service.setDefaultAccess(request.body.defaultAccess),
   );
 
   app.get(

@@ -3,9 +3,9 @@
 
 import type { HttpApp } from '@homeport/core';
 import type { FastifyRequest } from 'fastify';
-import { deriveMountPath } from '../../mount-path.js';
+import { AGENT_HEADER } from '../../agent-protocol.js';
 import type { NasService, NodeCaller } from '../service.js';
-import type { ExportInput } from '../store/repositories.js';
+import type { AgentKind, ExportInput } from '../store/repositories.js';
 import {
   ErrorBody,
   NasNode,
@@ -17,6 +17,7 @@ import {
   Revocations,
   StorageExport,
 } from './schemas.js';
+import { trimFields } from './trim.js';
 
 /** Headers the agent reads; betterNAS's node-token header is kept for its agents. */
 export const NODE_TOKEN_HEADERS = ['x-betternas-node-token', 'x-homeport-node-token'] as const;
@@ -30,26 +31,36 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 const callerOf = (request: FastifyRequest): NodeCaller => ({ bearer: bearerToken(request), ip: request.ip });
 
-/** Fills in mount paths the agent left out (betterNAS made it optional), unique within the node. */
-type ReportedExport = Omit<ExportInput, 'mountPath' | 'freeBytes' | 'usedBytes'> & {
-  mountPath?: string | undefined;
-  freeBytes?: number | null | undefined;
-  usedBytes?: number | null | undefined;
-};
-
-/**
- * Fills in what betterNAS's agents leave out: mount paths (optional there), unique within the node, and
- * free and used space (Homeport's additions; unknown when not sent).
- */
-function withDefaults(inputs: readonly ReportedExport[]): ExportInput[] {
-  const taken = new Set(inputs.flatMap((input) => (input.mountPath ? [input.mountPath] : [])));
-  return inputs.map((input) => {
-    const space = { freeBytes: input.freeBytes ?? null, usedBytes: input.usedBytes ?? null };
-    if (input.mountPath) return { ...input, ...space, mountPath: input.mountPath };
-    const label = input.label || input.path.split('/').filter(Boolean).pop() || 'export';
-    return { ...input, ...space, mountPath: deriveMountPath(label, taken) };
-  });
+/** Free and used space are Homeport's additions to betterNAS's inventory: unknown when not sent. */
+function withSpace(
+  inputs: readonly (Omit<ExportInput, 'freeBytes' | 'usedBytes'> & {
+    freeBytes?: number | null | undefined;
+    usedBytes?: number | null | undefined;
+  })[],
+): ExportInput[] {
+  return inputs.map((input) => ({
+    ...input,
+    freeBytes: input.freeBytes ?? null,
+    usedBytes: input.usedBytes ?? null,
+  }));
 }
+
+/** Runs before schema validation, so a blank field is an empty one and the schema refuses it. */
+async function trimRegistration(request: FastifyRequest): Promise<void> {
+  trimFields(request.body, ['machineId', 'displayName', 'agentVersion', 'directAddress', 'relayAddress']);
+}
+
+async function trimInventory(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  const exports =
+    typeof body === 'object' && body !== null ? (body as { exports?: unknown }).exports : undefined;
+  // The folder path stays as sent (a name may end in a space); label and mount path are trimmed.
+  if (Array.isArray(exports)) for (const item of exports) trimFields(item, ['label', 'mountPath']);
+}
+
+/** Homeport's agent names itself at registration; any other agent speaks betterNAS's protocol. */
+const agentKindOf = (request: FastifyRequest): AgentKind =>
+  request.headers[AGENT_HEADER] === undefined ? 'betternas' : 'homeport';
 
 export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   const tags = ['nodes'];
@@ -61,16 +72,18 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
     '/api/v1/nodes/register',
     {
       config,
+      preValidation: trimRegistration,
       schema: {
         tags,
         summary:
-          'Register a new node (bootstrap token) or re-register one (its node token, or an admin re-enrolment token); a new node token comes in X-BetterNAS-Node-Token',
+          'Register a new node (bootstrap token) or re-register one (its node token, or an admin re-enrolment token); a new node token comes in X-BetterNAS-Node-Token. Homeport agents send X-Homeport-Agent; without it the node is a betterNAS agent',
         body: NodeRegistrationRequest,
-        response: { 200: NasNode, 401: ErrorBody },
+        response: { 200: NasNode, 400: ErrorBody, 401: ErrorBody, 409: ErrorBody },
       },
     },
     async (request, reply) => {
-      const { node, token } = await service.registerNode(callerOf(request), request.body);
+      const input = { ...request.body, agentKind: agentKindOf(request) };
+      const { node, token } = await service.registerNode(callerOf(request), input);
       if (token !== undefined) for (const header of NODE_TOKEN_HEADERS) reply.header(header, token);
       reply.header('cache-control', 'no-store');
       return node;
@@ -87,7 +100,12 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
           'Heartbeat, optionally with the space of its exports; X-Homeport-Revocations and X-Homeport-Dav-Key-Id tell the agent when to fetch revocations and keys',
         params: NodeParams,
         body: NodeHeartbeatRequest,
-        response: { 204: { type: 'null', description: 'Heartbeat accepted' }, 401: ErrorBody },
+        response: {
+          204: { type: 'null', description: 'Heartbeat accepted' },
+          400: ErrorBody,
+          401: ErrorBody,
+          404: ErrorBody,
+        },
       },
     },
     async (request, reply) => {
@@ -106,17 +124,23 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
     '/api/v1/nodes/:nodeId/exports',
     {
       config,
+      preValidation: trimInventory,
       schema: {
         tags,
         summary:
           "Replace the node's export inventory (kept paths keep their ids; credentials of removed or moved exports are revoked)",
         params: NodeParams,
         body: NodeExportsRequest,
-        response: { 200: { type: 'array', items: StorageExport }, 401: ErrorBody },
+        response: {
+          200: { type: 'array', items: StorageExport },
+          400: ErrorBody,
+          401: ErrorBody,
+          404: ErrorBody,
+        },
       },
     },
     async (request) =>
-      service.syncExports(request.params.nodeId, callerOf(request), withDefaults(request.body.exports)),
+      service.syncExports(request.params.nodeId, callerOf(request), withSpace(request.body.exports)),
   );
 
   app.get(
@@ -127,7 +151,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
         tags,
         summary: 'Key generations the node verifies mount credentials with, and the longest lifetime issued',
         params: NodeParams,
-        response: { 200: NodeKeys, 401: ErrorBody },
+        response: { 200: NodeKeys, 401: ErrorBody, 404: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -144,7 +168,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
         tags,
         summary: "Ids (usernames) of this node's revoked, unexpired mount credentials",
         params: NodeParams,
-        response: { 200: Revocations, 401: ErrorBody },
+        response: { 200: Revocations, 401: ErrorBody, 404: ErrorBody },
       },
     },
     async (request) => service.revokedForNode(request.params.nodeId, callerOf(request)),

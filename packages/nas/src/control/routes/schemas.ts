@@ -8,12 +8,24 @@ export const NodeStatusSchema = Type.Union([
   Type.Literal('degraded'),
 ]);
 export const AccessSchema = Type.Union([Type.Literal('read-write'), Type.Literal('read-only')]);
+/** A grant may also be "none": hidden from that member whatever the default access. */
+export const GrantAccessSchema = Type.Union([
+  Type.Literal('read-write'),
+  Type.Literal('read-only'),
+  Type.Literal('none'),
+]);
+export const AgentKindSchema = Type.Union([Type.Literal('homeport'), Type.Literal('betternas')]);
 
-const Address = Type.String({ maxLength: 512, pattern: '^https?://' });
+/** An absolute http(s) URL with a host and no query or fragment (betterNAS's rule for node addresses). */
+const Address = Type.String({ maxLength: 512, pattern: '^https?://[^/?#\\s]+[^?#\\s]*$' });
+/** Required text: the routes trim it first, so blank is empty and refused. */
+const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 
 /** Members get the node without its machine id and addresses (null); admins and scripts get all of it. */
 export const NasNode = Type.Object({
   id: Type.String(),
+  /** Which agent the node runs (Homeport's addition): it decides the credential format and liveness. */
+  agentKind: AgentKindSchema,
   machineId: Type.Optional(Type.String()),
   displayName: Type.String(),
   agentVersion: Type.String(),
@@ -24,9 +36,9 @@ export const NasNode = Type.Object({
 });
 
 export const NodeRegistrationRequest = Type.Object({
-  machineId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$' }),
-  displayName: Type.String({ maxLength: 128 }),
-  agentVersion: Type.String({ maxLength: 64 }),
+  machineId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+  displayName: Text(128),
+  agentVersion: Text(64),
   directAddress: Nullable(Address),
   relayAddress: Nullable(Address),
 });
@@ -47,22 +59,24 @@ export const ExportSpaceReport = Type.Object(
 export const NodeHeartbeatRequest = Type.Object({
   nodeId: Type.String({ maxLength: 64 }),
   status: NodeStatusSchema,
-  lastSeenAt: Type.String({ maxLength: 64 }),
+  /** RFC 3339 (checked by the service: 400 otherwise). */
+  lastSeenAt: Type.String({ minLength: 1, maxLength: 64 }),
   exports: Type.Optional(Type.Array(ExportSpaceReport, { maxItems: 256 })),
 });
 
 /**
- * A URL path prefix on the agent: safe characters only, no `.`/`..` segments, slash-terminated. Credentials
- * name the export by id, not by mount path, so the path does not count against Finder's password limit.
+ * A URL path prefix on the agent: safe characters only, no `.`/`..` segments, slash-terminated. Homeport's
+ * credentials name the export by id, not by mount path, so its length does not count against Finder's
+ * password limit (betterNAS's agents use 78 characters with two exports or more).
  */
 export const MOUNT_PATH_PATTERN = '^/((?!\\.{1,2}/)[A-Za-z0-9._~-]+/)+$';
-export const MOUNT_PATH_MAX = 128;
+export const MOUNT_PATH_MAX = 512;
 
 export const StorageExportInput = Type.Object({
-  label: Type.String({ maxLength: 128 }),
-  path: Type.String({ minLength: 1, maxLength: 4096 }),
-  mountPath: Type.Optional(Type.String({ maxLength: MOUNT_PATH_MAX, pattern: MOUNT_PATH_PATTERN })),
-  protocols: Type.Array(Type.Literal('webdav'), { maxItems: 1 }),
+  label: Text(128),
+  path: Type.String({ minLength: 1, maxLength: 4096, pattern: '\\S' }),
+  mountPath: Type.String({ minLength: 1, maxLength: MOUNT_PATH_MAX, pattern: MOUNT_PATH_PATTERN }),
+  protocols: Type.Array(Type.Literal('webdav'), { minItems: 1, maxItems: 1 }),
   capacityBytes: Nullable(Type.Integer({ minimum: 0 })),
   // Homeport's additions; betterNAS agents leave them out.
   freeBytes: Type.Optional(Bytes),
@@ -111,7 +125,7 @@ export const MountProfile = Type.Object({
 export const Grant = Type.Object({
   userId: Type.String(),
   username: Nullable(Type.String()),
-  access: AccessSchema,
+  access: GrantAccessSchema,
   createdAt: Type.String(),
 });
 
@@ -161,6 +175,31 @@ export const OwnCredential = Type.Object({
 /** A credential's id is its Basic-auth username, `mount-` and 12 base64url characters. */
 export const CredentialParams = Type.Object({
   username: Type.String({ minLength: 7, maxLength: 64, pattern: '^mount-[A-Za-z0-9_-]+$' }),
+});
+
+export const CloudProfileRequest = Type.Object({
+  userId: Text(128),
+  exportId: Text(64),
+  provider: Type.Literal('nextcloud'),
+});
+
+export const CloudProfile = Type.Object({
+  id: Type.String(),
+  exportId: Type.String(),
+  provider: Type.Literal('nextcloud'),
+  baseUrl: Type.String(),
+  path: Type.String(),
+});
+
+export const NasSettings = Type.Object({
+  defaultAccess: GrantAccessSchema,
+  /** Set by the environment, a flag or the config file: not editable in the UI. */
+  managed: Nullable(
+    Type.Object({
+      source: Type.Union([Type.Literal('flag'), Type.Literal('env'), Type.Literal('file')]),
+      name: Type.String(),
+    }),
+  ),
 });
 
 export const NodeParams = Type.Object({ nodeId: Type.String({ minLength: 1, maxLength: 64 }) });

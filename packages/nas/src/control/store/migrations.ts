@@ -78,4 +78,25 @@ export const nasMigrations: readonly Migration[] = [
       ALTER TABLE nas_exports ADD COLUMN used_bytes INTEGER;
     `,
   },
+  {
+    version: 4,
+    name: 'agent kinds, no-access grants, module settings',
+    // Nodes already registered were Homeport agents. SQLite cannot change a CHECK in place: the grants
+    // table is rebuilt to admit 'none' (hides an export from a member whatever the default access).
+    up: `
+      ALTER TABLE nas_nodes ADD COLUMN agent_kind TEXT NOT NULL DEFAULT 'homeport';
+      CREATE TABLE nas_grants_new (
+        export_id TEXT NOT NULL REFERENCES nas_exports(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        access TEXT NOT NULL CHECK (access IN ('read-write', 'read-only', 'none')),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (export_id, user_id)
+      );
+      INSERT INTO nas_grants_new SELECT export_id, user_id, access, created_at FROM nas_grants;
+      DROP TABLE nas_grants;
+      ALTER TABLE nas_grants_new RENAME TO nas_grants;
+      CREATE INDEX nas_grants_user ON nas_grants(user_id);
+      CREATE TABLE nas_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
 ];

@@ -2,9 +2,17 @@
 
 export type NodeStatus = 'online' | 'degraded' | 'offline';
 export type Access = 'read-write' | 'read-only';
+/** A grant may also say "none": the export stays hidden from that member whatever the default access. */
+export type GrantAccess = Access | 'none';
+/**
+ * Which agent runs on a node, fixed when it registers: a Homeport agent (per-node keys, revocations,
+ * heartbeats) or a betterNAS agent (credentials under the shared secret, one heartbeat at start).
+ */
+export type AgentKind = 'homeport' | 'betternas';
 
 export interface NodeRecord {
   id: string;
+  agentKind: AgentKind;
   machineId: string;
   displayName: string;
   agentVersion: string;
@@ -58,7 +66,7 @@ export interface ExportRecord extends ExportInput {
 export interface GrantRecord {
   exportId: string;
   userId: string;
-  access: Access;
+  access: GrantAccess;
   createdAt: string;
 }
 
@@ -97,6 +105,8 @@ export interface ExportRepository {
     newId: () => string,
     at: string,
   ): Promise<ExportRecord[]>;
+  /** Inserts or updates one export by id (the betterNAS importer keeps the ids agents know). */
+  put(record: ExportRecord): Promise<void>;
   byId(id: string): Promise<ExportRecord | undefined>;
   list(): Promise<ExportRecord[]>;
   /** Updates the space of the node's own exports (others' ids are ignored); returns the ids changed. */
@@ -136,8 +146,16 @@ export interface CredentialRepository {
   deleteExpired(nowSeconds: number): Promise<number>;
 }
 
+/** Settings an admin changed at runtime (values from env or file win over them). */
+export interface SettingRepository {
+  get(key: string): Promise<string | undefined>;
+  /** null removes the stored value. */
+  set(key: string, value: string | null): Promise<void>;
+}
+
 export interface NasStore {
   nodes: NodeRepository;
+  settings: SettingRepository;
   exports: ExportRepository;
   grants: GrantRepository;
   credentials: CredentialRepository;

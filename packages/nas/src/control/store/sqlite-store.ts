@@ -2,23 +2,26 @@
 
 import type { SqliteDatabase } from '@homeport/core';
 import type {
-  Access,
+  AgentKind,
   CredentialFilter,
   CredentialRecord,
   CredentialRepository,
   ExportRecord,
   ExportRepository,
   ExportSpace,
+  GrantAccess,
   GrantRecord,
   GrantRepository,
   NasStore,
   NodeRecord,
   NodeRepository,
   NodeStatus,
+  SettingRepository,
 } from './repositories.js';
 
 interface NodeRow {
   id: string;
+  agent_kind: AgentKind;
   machine_id: string;
   display_name: string;
   agent_version: string;
@@ -53,7 +56,7 @@ interface ExportRow {
 interface GrantRow {
   export_id: string;
   user_id: string;
-  access: Access;
+  access: GrantAccess;
   created_at: string;
 }
 
@@ -70,6 +73,7 @@ interface CredentialRow {
 
 const toNode = (row: NodeRow): NodeRecord => ({
   id: row.id,
+  agentKind: row.agent_kind,
   machineId: row.machine_id,
   displayName: row.display_name,
   agentVersion: row.agent_version,
@@ -127,13 +131,13 @@ function nodeRepository(db: SqliteDatabase): NodeRepository {
   const byMachine = db.prepare<[string], NodeRow>('SELECT * FROM nas_nodes WHERE machine_id = ?');
   const list = db.prepare<[], NodeRow>('SELECT * FROM nas_nodes ORDER BY display_name, id');
   const save = db.prepare(`
-    INSERT INTO nas_nodes (id, machine_id, display_name, agent_version, reported_status, status, last_seen_at,
-                           direct_address, relay_address, token_hash, created_at, key_id, grace_from_key_id,
-                           grace_until, enrolment_hash, enrolment_expires_at)
-    VALUES (@id, @machineId, @displayName, @agentVersion, @reportedStatus, @status, @lastSeenAt,
+    INSERT INTO nas_nodes (id, agent_kind, machine_id, display_name, agent_version, reported_status, status,
+                           last_seen_at, direct_address, relay_address, token_hash, created_at, key_id,
+                           grace_from_key_id, grace_until, enrolment_hash, enrolment_expires_at)
+    VALUES (@id, @agentKind, @machineId, @displayName, @agentVersion, @reportedStatus, @status, @lastSeenAt,
             @directAddress, @relayAddress, @tokenHash, @createdAt, @keyId, @graceFromKeyId,
             @graceUntil, @enrolmentHash, @enrolmentExpiresAt)
-    ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, agent_version = excluded.agent_version,
+    ON CONFLICT (id) DO UPDATE SET agent_kind = excluded.agent_kind, display_name = excluded.display_name, agent_version = excluded.agent_version,
       reported_status = excluded.reported_status, status = excluded.status, last_seen_at = excluded.last_seen_at,
       direct_address = excluded.direct_address, relay_address = excluded.relay_address, token_hash = excluded.token_hash,
       key_id = excluded.key_id, grace_from_key_id = excluded.grace_from_key_id, grace_until = excluded.grace_until,
@@ -225,6 +229,13 @@ function exportRepository(db: SqliteDatabase): ExportRepository {
       });
       replace(nodeId, records);
       return records;
+    },
+    async put(record) {
+      upsert.run({
+        ...record,
+        protocols: JSON.stringify(record.protocols),
+        tags: JSON.stringify(record.tags),
+      });
     },
     async byId(id) {
       const row = byId.get(id);
@@ -347,9 +358,27 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
   };
 }
 
+function settingRepository(db: SqliteDatabase): SettingRepository {
+  const get = db.prepare<[string], string>('SELECT value FROM nas_settings WHERE key = ?').pluck();
+  const put = db.prepare(
+    'INSERT INTO nas_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
+  const remove = db.prepare('DELETE FROM nas_settings WHERE key = ?');
+  return {
+    async get(key) {
+      return get.get(key);
+    },
+    async set(key, value) {
+      if (value === null) remove.run(key);
+      else put.run(key, value);
+    },
+  };
+}
+
 export function createSqliteNasStore(db: SqliteDatabase): NasStore {
   return {
     nodes: nodeRepository(db),
+    settings: settingRepository(db),
     exports: exportRepository(db),
     grants: grantRepository(db),
     credentials: credentialRepository(db),
