@@ -155,6 +155,20 @@ describe('mount credentials at a real agent', () => {
     expect(await refusedAt(url, profile, 'the disabled user’s credential to be refused')).toBe(401);
   });
 
+  it('forgetting a node (admin) cuts its agent off: the node is unknown (404), and every mount is refused', async () => {
+    const folder = tempDir('homeport-sec-forget-');
+    writeFileSync(join(folder, 'who.txt'), 'r');
+    const lone = await agentWith([`${folder}:Lone`]);
+    const item = await exportAt(folder);
+    const profile = await issue(item.id);
+    const url = `${profile.mountUrl}who.txt`;
+    expect((await get(url, profile)).status).toBe(200);
+    const removed = await api(homeport.url, `/api/v1/nodes/${item.nasNodeId}`, admin, { method: 'DELETE' });
+    expect(removed.status).toBe(204);
+    expect(await refusedAt(url, profile, 'the forgotten agent to refuse mounts')).toBe(401);
+    await lone.process.stop();
+  });
+
   it('re-enrolling cuts off the agent holding the old token at once; the agent started with the token takes over', async () => {
     const q = await exportAt('/q');
     const before = await issue(q.id);

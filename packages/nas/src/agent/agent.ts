@@ -220,6 +220,13 @@ export function createAgent(options: AgentOptions): Agent {
     );
   };
 
+  /**
+   * 401: the control plane no longer accepts our token (replaced by a re-enrolment); 404: it no longer knows
+   * the node (forgotten, or its database was reset). Either way, register again.
+   */
+  const nodeGone = (error: unknown): boolean =>
+    error instanceof ControlPlaneError && (error.status === 401 || error.status === 404);
+
   const loop = async (): Promise<void> => {
     let needsRegistration = true;
     let needsSync = true;
@@ -244,7 +251,7 @@ export function createAgent(options: AgentOptions): Agent {
             resolveRegistered(registered().nodeId);
           } catch (error) {
             // A refused inventory must not stop heartbeats: revocations still have to arrive.
-            if (!(error instanceof ControlPlaneError) || error.status === undefined || error.status === 401)
+            if (!(error instanceof ControlPlaneError) || error.status === undefined || nodeGone(error))
               throw error;
             log.error({ err: error.message }, 'the control plane refused the export list; retrying later');
           }
@@ -254,8 +261,7 @@ export function createAgent(options: AgentOptions): Agent {
         await sleep(options.heartbeatMs);
       } catch (error) {
         if (stopped) return;
-        // 401: the control plane no longer knows our token (replaced by a re-enrolment, or its database was reset).
-        if (error instanceof ControlPlaneError && error.status === 401) needsRegistration = true;
+        if (nodeGone(error)) needsRegistration = true;
         failures += 1;
         const delay =
           Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(failures - 1, 6)) * (0.75 + Math.random() / 2);
