@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ALL_SETTINGS } from '../compose.js';
 import { VERSION } from '../version.js';
 import { runAgent } from './agent.js';
+import { addMigrateCommands } from './migrate.js';
 import { type FlagSpec, settingOption } from './setting-options.js';
 import { runStart } from './start.js';
 import { userAdd, userList, userResetPassword, userUpdate } from './user.js';
@@ -154,6 +155,8 @@ Examples:
     .option('--password-stdin', 'read the password from standard input (else one is generated)')
     .option('--keep-api-tokens', "keep the user's API tokens (a reset ends them by default)")
     .action((username: string, options: Record<string, unknown>) => userResetPassword(username, options));
+
+  addMigrateCommands(program, storeOptions);
 
   const config = program.command('config').description('inspect configuration');
   config
