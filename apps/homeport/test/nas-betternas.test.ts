@@ -36,6 +36,9 @@ async function nodeWithExport(kind: 'homeport' | 'betternas', machineId: string)
   return { node, nodeToken, item: item as { id: string; mountPath: string } };
 }
 
+const visible = async (token: string) =>
+  (await nas.get<{ id: string; access: string }[]>(token, '/api/v1/exports')).body;
+
 const profileOf = async (token: string, exportId: string, readonly?: boolean) => {
   const response = await nas.issue(token, exportId, readonly);
   expect(response.statusCode, response.body).toBe(200);
@@ -226,8 +229,6 @@ describe('default access of members', () => {
       headers: bearer(token),
       payload: { defaultAccess },
     });
-  const visible = async (token: string) =>
-    (await nas.get<{ id: string; access: string }[]>(token, '/api/v1/exports')).body;
 
   it('is none by default; read-write shows and opens every export, as betterNAS does; read-only forces readonly', async () => {
     const { admin, box, mia } = await withMember();
@@ -411,5 +412,61 @@ describe('betterNAS wire facts', () => {
       expect(response.statusCode, url).toBe(401);
       expect(response.headers['www-authenticate'], url).toBe('Bearer realm="homeport"');
     }
+  });
+
+  it("betterNAS's web client works as it did: CORS from its origin, register, login, Bearer session, mount, logout", async () => {
+    const origin = 'https://betternas.example';
+    await setup({
+      BETTERNAS_REGISTRATION_ENABLED: 'true',
+      BETTERNAS_CORS_ORIGIN: origin,
+      HOMEPORT_NAS_DEFAULT_ACCESS: 'read-write',
+    });
+    const box = await nodeWithExport('homeport', 'box');
+    const preflight = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/auth/login',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+    expect(preflight.statusCode).toBeLessThan(300);
+    expect(preflight.headers['access-control-allow-origin']).toBe(origin);
+    expect(preflight.headers['access-control-allow-credentials']).toBe('true');
+    expect(String(preflight.headers['access-control-allow-headers']).toLowerCase()).toContain(
+      'authorization',
+    );
+
+    const body = { username: 'webuser', password: 'a-good-long-password' };
+    const json = { origin, 'content-type': 'application/json' };
+    const registered = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      headers: json,
+      payload: body,
+    });
+    expect(registered.statusCode).toBe(201);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: json,
+      payload: body,
+    });
+    expect(login.statusCode).toBe(200);
+    const { token } = login.json() as { token: string };
+    expect(token).toMatch(/^[0-9a-f]{64}$/); // betterNAS's clients keep it and send it as a Bearer token
+    const me = await t.app.inject({ url: '/api/v1/auth/me', headers: { origin, ...bearer(token) } });
+    expect(me.json()).toMatchObject({ username: 'webuser' });
+    expect(me.headers['access-control-allow-origin']).toBe(origin);
+    expect((await visible(token)).map((item) => item.id)).toEqual([box.item.id]);
+    expect((await profileOf(token, box.item.id)).readonly).toBe(false);
+    const logout = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { origin, ...bearer(token) },
+    });
+    expect(logout.statusCode).toBeLessThan(300);
+    expect((await nas.get(token, '/api/v1/exports')).status).toBe(401);
   });
 });
