@@ -13,4 +13,5 @@ export {
 } from './service.js';
 export { accountsSettings } from './settings.js';
 export { accountsMigrations } from './store/migrations.js';
-export type { UserRecord } from './store/repositories.js';
+export type { UserRecord, UserRepository } from './store/repositories.js';
+export { createSqliteAccountsStore } from './store/sqlite-store.js';

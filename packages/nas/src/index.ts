@@ -5,6 +5,15 @@ export { agentFromConfig, listenAddress } from './agent/embedded.js';
 export { AGENT_HEADER, AGENT_PROTOCOL } from './agent-protocol.js';
 export { createNasControl, type NasControl } from './control/module.js';
 export { type NasService, NODES_TOPIC } from './control/service.js';
+export type {
+  AgentKind,
+  ExportRecord,
+  ExportRepository,
+  NodeRecord,
+  NodeRepository,
+  NodeStatus,
+} from './control/store/repositories.js';
+export { createSqliteNasStore } from './control/store/sqlite-store.js';
 export {
   type BetterNasClaims,
   rfc3339Seconds,
@@ -12,6 +21,7 @@ export {
   verifyBetterNasCredential,
 } from './credentials/betternas-credential.js';
 export {
+  ID_PATTERN,
   MAX_ID_LENGTH,
   MAX_PASSWORD_BYTES,
   type MountClaims,

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { usernameProblem } from '@homeport/accounts/rules';
-import { MAX_ID_LENGTH } from '@homeport/nas';
+import { ID_PATTERN, MAX_ID_LENGTH } from '@homeport/nas';
 import type { BetternasExport, BetternasNode, BetternasSnapshot, BetternasUser } from './betternas-source.js';
 import { MigrateError } from './errors.js';
 import type { ExportRecord, ImportTarget, NodeRecord, NodeStatus, UserRecord } from './stores.js';
@@ -29,11 +29,8 @@ export interface PlanOptions {
   now: number;
 }
 
-/**
- * Node and export ids travel inside mount credentials, whose length budget allows MAX_ID_LENGTH characters
- * (betterNAS's own are `dev-node`, `dev-export`, …), in characters that need no escaping in a URL or a claim.
- */
-const ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_ID_LENGTH}}$`);
+// Node and export ids travel inside mount credentials (ID_PATTERN, MAX_ID_LENGTH from @homeport/nas);
+// betterNAS's own are `dev-node`, `dev-export`, …
 const ID_RULE = `1–${MAX_ID_LENGTH} characters of A–Z, a–z, 0–9, . _ -`;
 const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/i;

@@ -32,6 +32,8 @@ export interface MountClaims {
  * password limit below (tested).
  */
 export const MAX_ID_LENGTH = 32;
+/** What a node or export id may hold (generated ones: `node_`/`exp_` and base64url). */
+export const ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_ID_LENGTH}}$`);
 
 /** macOS WebDAVFS cuts Basic passwords at 255 bytes; stay well under. */
 export const MAX_PASSWORD_BYTES = 250;
