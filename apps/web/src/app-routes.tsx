@@ -16,6 +16,7 @@ const UsersPanel = lazyPage(() => import('./pages/settings/users/users-panel'));
 const TokensPanel = lazyPage(() => import('./pages/settings/tokens/tokens-panel'));
 const SessionsPanel = lazyPage(() => import('./pages/settings/sessions/sessions-panel'));
 const AuthenticationPanel = lazyPage(() => import('./pages/settings/authentication/authentication-panel'));
+const StorageSettingsPanel = lazyPage(() => import('./pages/settings/storage/storage-panel'));
 const SignInPanel = lazyPage(() => import('./pages/settings/sign-in/sign-in-panel'));
 const NotFoundPage = lazyPage(() => import('./pages/not-found-page'));
 
@@ -50,6 +51,14 @@ export function AppRoutes() {
             element={
               <AdminOnly>
                 <AuthenticationPanel />
+              </AdminOnly>
+            }
+          />
+          <Route
+            path="storage"
+            element={
+              <AdminOnly>
+                <StorageSettingsPanel />
               </AdminOnly>
             }
           />

@@ -15,13 +15,15 @@ import type {
   CreateUserInput,
   Credentials,
   EnrolmentToken,
-  ExportAccess,
   ExportGrant,
+  GrantAccess,
   IssueMountProfileInput,
   LogoutResult,
   MountProfile,
   MySignIn,
   NasNode,
+  NasSettings,
+  NasSettingsUpdate,
   OwnMountCredential,
   RevokeMountCredentialsInput,
   Session,
@@ -93,8 +95,9 @@ export interface ApiClient {
     listExports(options?: RequestOptions): Promise<StorageExport[]>;
     /** Who an export is shared with; admins only. */
     listGrants(exportId: string, options?: RequestOptions): Promise<ExportGrant[]>;
-    /** Shares an export, or changes the access of an existing share; admins only. */
-    share(exportId: string, userIdOrUsername: string, access: ExportAccess): Promise<ExportGrant>;
+    /** Shares an export, or changes the access of an existing share (`none`: hidden from that member
+     * whatever the default access); admins only. */
+    share(exportId: string, userIdOrUsername: string, access: GrantAccess): Promise<ExportGrant>;
     /** Stops sharing; the server revokes that user's mount credentials for the export too. Admins only. */
     unshare(exportId: string, userId: string): Promise<void>;
     /** Each call issues a new short-lived credential. */
@@ -113,6 +116,12 @@ export interface ApiClient {
     rotateNodeKey(nodeId: string): Promise<number>;
     /** Forgets the node with its exports, shares and credentials. Admins. */
     removeNode(nodeId: string): Promise<void>;
+    /** Settings → Storage; admins only. `update` is refused (409 setting_managed) when the configuration
+     * pins the default access, and a narrower default ends the credentials members held under the old one. */
+    settings: {
+      get(options?: RequestOptions): Promise<NasSettings>;
+      update(input: NasSettingsUpdate): Promise<NasSettings>;
+    };
   };
 }
 
@@ -237,6 +246,10 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       rotateNodeKey: async (nodeId) =>
         (await call<{ revoked: number }>('POST', `${nodePath(nodeId)}/rotate-key`)).revoked,
       removeNode: (nodeId) => call<void>('DELETE', nodePath(nodeId)),
+      settings: {
+        get: (o) => call<NasSettings>('GET', '/nas/settings', o),
+        update: (body) => call<NasSettings>('PUT', '/nas/settings', { body }),
+      },
     },
   };
 }

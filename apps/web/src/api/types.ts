@@ -96,12 +96,21 @@ export interface HomeportEvent<TData = unknown> {
 // ---------------------------------------------------------------------------------------------------------
 // Storage (NAS): nodes, their exports, sharing and WebDAV mount profiles.
 
-export type NodeStatus = 'online' | 'degraded' | 'offline';
-export type ExportAccess = 'read-write' | 'read-only';
-
-/** A machine running a Homeport agent (members see only nodes holding exports shared with them, without
- * machine id or addresses). */
+/** A machine running a storage agent (members see only nodes holding exports they may see, without machine
+ * id or addresses). */
 export type NasNode = ApiAnswer<'/api/v1/nodes', 'get'>[number];
+
+export type NodeStatus = NasNode['status'];
+
+/**
+ * Which agent a node runs. A Homeport agent heartbeats every 30 s and is aged out (online → degraded →
+ * offline); a betterNAS agent reports once, at start, keeps the status it reported, and its mount
+ * credentials cannot be revoked before they expire.
+ */
+export type AgentKind = NasNode['agentKind'];
+
+/** What a member may do on an export they see. */
+export type ExportAccess = NonNullable<StorageExport['access']>;
 
 /** One-time token with which a node's machine registers again (admins). */
 export type EnrolmentToken = ApiAnswer<'/api/v1/nodes/{nodeId}/enrolment-token', 'post'>;
@@ -111,6 +120,17 @@ export type StorageExport = ApiAnswer<'/api/v1/exports', 'get'>[number];
 
 /** Who an export is shared with (`username` is null when the user has been deleted since). */
 export type ExportGrant = ApiAnswer<'/api/v1/exports/{exportId}/grants', 'get'>['grants'][number];
+
+/** A grant's access: `none` hides the export from that member whatever the default access. */
+export type GrantAccess = ApiBody<'/api/v1/exports/{exportId}/grants/{userId}', 'put'>['access'];
+
+/** Settings → Storage (admins): what members get on exports nobody shared with them, and whether the
+ * configuration pins it (`managed`: the variable, flag or config key to change instead). */
+export type NasSettings = ApiAnswer<'/api/v1/nas/settings', 'get'>;
+
+export type NasSettingsUpdate = ApiBody<'/api/v1/nas/settings', 'put'>;
+
+export type DefaultAccess = NasSettings['defaultAccess'];
 
 export type IssueMountProfileInput = ApiBody<'/api/v1/mount-profiles/issue', 'post'>;
 

@@ -1,4 +1,5 @@
-// Redirects inside /settings: the default tab for this user, and the Users tab closed to members.
+// Redirects inside /settings: the default tab for this user, and the admin tabs (Users, Authentication,
+// Storage) closed to members.
 import type { ReactNode } from 'react';
 import { Navigate } from 'react-router';
 import { useCurrentUser } from '../../auth/auth-context';
@@ -9,7 +10,7 @@ export function SettingsIndex() {
   return <Navigate to={user.role === 'admin' ? '/settings/users' : '/settings/tokens'} replace />;
 }
 
-/** Keeps members off the Users tab even when they type its address. */
+/** Keeps members off an admin tab even when they type its address. */
 export function AdminOnly({ children }: { children: ReactNode }) {
   const user = useCurrentUser();
   if (user.role !== 'admin') return <Navigate to="/settings/tokens" replace />;

@@ -1,5 +1,5 @@
-// /settings: tabs for Users and Authentication (admins only), Sign-in, API tokens and Sessions, each its own
-// sub-route.
+// /settings: tabs for Users, Authentication and Storage (admins only), Sign-in, API tokens and Sessions, each
+// its own sub-route.
 import { Tabs } from '@mantine/core';
 import { Suspense } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router';
@@ -17,6 +17,7 @@ interface SettingsTab {
 const tabs: readonly SettingsTab[] = [
   { value: 'users', label: 'Users', adminOnly: true },
   { value: 'authentication', label: 'Authentication', adminOnly: true },
+  { value: 'storage', label: 'Storage', adminOnly: true },
   { value: 'sign-in', label: 'Sign-in', adminOnly: false },
   { value: 'tokens', label: 'API tokens', adminOnly: false },
   { value: 'sessions', label: 'Sessions', adminOnly: false },

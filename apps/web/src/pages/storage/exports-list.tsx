@@ -118,7 +118,7 @@ function NodeName({ node }: { node: NasNode | undefined }) {
       <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
         {node.displayName}
       </Text>
-      <NodeStatusBadge status={node.status} size="sm" style={{ flexShrink: 0 }} />
+      <NodeStatusBadge status={node.status} agentKind={node.agentKind} size="sm" style={{ flexShrink: 0 }} />
     </Group>
   );
 }

@@ -1,9 +1,21 @@
-// Live storage events (`nas.nodes`, `nas.exports`): their payloads checked, and node status applied in place.
+// Live storage events (`nas.nodes`, `nas.exports`; `nas.shares.<userId>` and `nas.shared` for members): their
+// payloads checked, and node status applied in place.
 import type { NasNode, NodeStatus } from '../../api/types';
 
 /** Admins follow every node and export; a member only hears that their own view changed. */
 export const STORAGE_TOPICS = ['nas.nodes', 'nas.exports'] as const;
 export const memberStorageTopic = (userId: string) => `nas.shares.${userId}`;
+/**
+ * "Exports changed" for every member while the default access is not `none`: exports nobody shared with
+ * them are in their view then, and those changes reach no member's own topic.
+ */
+export const SHARED_STORAGE_TOPIC = 'nas.shared';
+
+/** What a member subscribes to: their own shares, and the exports every member sees by default. */
+export const memberStorageTopics = (userId: string): readonly string[] => [
+  memberStorageTopic(userId),
+  SHARED_STORAGE_TOPIC,
+];
 export const STORAGE_EVENT_TYPES = [
   'node.status',
   'node.removed',

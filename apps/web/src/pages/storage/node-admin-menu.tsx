@@ -1,4 +1,5 @@
 // An admin's actions on a node: re-enrol its machine (a one-time token), rotate its credential key, forget it.
+// A betterNAS agent never fetches revocations, so for its node the menu says that credentials outlive them.
 import { Button, Menu, Modal, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useApi } from '../../api/api-context';
@@ -7,11 +8,13 @@ import { ConfirmModal } from '../../components/confirm-modal';
 import { formatDateTime } from '../../lib/format';
 import { notifyFailure, notifySuccess } from '../../lib/notify';
 import { CopyField, CopySnippet } from './copy-controls';
+import { BETTERNAS_CREDENTIALS_NOTE } from './node-liveness';
 
 type Pending = 'rotate' | 'forget';
 
 export function NodeAdminMenu({ node, onRemoved }: { node: NasNode; onRemoved: () => void }) {
   const api = useApi();
+  const betternas = node.agentKind === 'betternas';
   const [busy, setBusy] = useState(false);
   const [enrolment, setEnrolment] = useState<EnrolmentToken | null>(null);
   // Kept after closing so the dialog's text does not vanish during its closing animation.
@@ -37,7 +40,11 @@ export function NodeAdminMenu({ node, onRemoved }: { node: NasNode; onRemoved: (
     try {
       if (pending === 'rotate') {
         const revoked = await api.nas.rotateNodeKey(node.id);
-        notifySuccess(`New key for ${node.displayName}; ${revoked} mount credential(s) ended`);
+        notifySuccess(
+          betternas
+            ? `New key for ${node.displayName}; ${revoked} mount credential(s) revoked, valid on the machine until they expire`
+            : `New key for ${node.displayName}; ${revoked} mount credential(s) ended`,
+        );
       } else {
         await api.nas.removeNode(node.id);
         notifySuccess(`${node.displayName} was forgotten`);
@@ -62,7 +69,15 @@ export function NodeAdminMenu({ node, onRemoved }: { node: NasNode; onRemoved: (
             Actions
           </Button>
         </Menu.Target>
-        <Menu.Dropdown>
+        <Menu.Dropdown maw={300}>
+          {betternas && (
+            <>
+              <Menu.Label style={{ whiteSpace: 'normal' }}>
+                betterNAS agent. {BETTERNAS_CREDENTIALS_NOTE}
+              </Menu.Label>
+              <Menu.Divider />
+            </>
+          )}
           <Menu.Item onClick={() => void reEnrol()}>Re-enrol machine…</Menu.Item>
           <Menu.Item onClick={() => ask('rotate')}>Rotate credential key…</Menu.Item>
           <Menu.Item color="red" onClick={() => ask('forget')}>
@@ -81,7 +96,9 @@ export function NodeAdminMenu({ node, onRemoved }: { node: NasNode; onRemoved: (
       >
         <Text size="sm">
           {pending === 'rotate'
-            ? 'Every mount credential issued for this node stops working now; people mount again to get a new one. Do this if you think the node’s key leaked.'
+            ? betternas
+              ? 'This node runs a betterNAS agent: it checks credentials against the shared secret BETTERNAS_DAV_AUTH_SECRET and never fetches revocations, so credentials issued so far keep working until they expire. Only a new secret, on Homeport and every betterNAS agent, ends them sooner.'
+              : 'Every mount credential issued for this node stops working now; people mount again to get a new one. Do this if you think the node’s key leaked.'
             : 'Its exports, who they were shared with, and every mount credential for it go. If its agent still runs it cannot come back with its old token; it can join again as a new node with the bootstrap token after a fresh start (an empty state folder).'}
         </Text>
       </ConfirmModal>

@@ -1,12 +1,12 @@
-// Storage nodes as cards (one column on a phone): name, live status, last heartbeat, exports; for admins
-// also the address and machine id (the server sends members neither).
-import { Card, DataList, Group, SimpleGrid, Text } from '@mantine/core';
+// Storage nodes as cards (one column on a phone): name, which agent it runs, live status with the time it rests
+// on (last heartbeat, or a betterNAS agent's one report), exports; for admins also the address and machine id
+// (the server sends members neither).
+import { Badge, Card, DataList, Group, SimpleGrid, Stack, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import type { NasNode, StorageExport } from '../../api/types';
-import { formatDateTime } from '../../lib/format';
 import { NodeAdminMenu } from './node-admin-menu';
+import { agentName, BETTERNAS_CREDENTIALS_NOTE, describeLiveness } from './node-liveness';
 import { NodeStatusBadge } from './node-status-badge';
-import { formatLastSeen } from './storage-format';
 import { useNow } from './use-now';
 
 export function NodeCards({
@@ -48,24 +48,31 @@ function NodeCard({
   now: number;
   admin: ReactNode;
 }) {
-  const lastSeen = node.lastSeenAt === '' ? null : node.lastSeenAt;
+  const liveness = describeLiveness(node, now);
+  const betternas = node.agentKind === 'betternas';
   return (
     <Card withBorder radius="md" padding="md" component="article" aria-label={`Node ${node.displayName}`}>
-      <Group justify="space-between" wrap="nowrap" gap="xs" mb="sm">
-        <Text fw={600} truncate="end" title={node.displayName}>
-          {node.displayName}
-        </Text>
+      <Group justify="space-between" align="flex-start" wrap="nowrap" gap="xs" mb="sm">
+        <Stack gap={4} miw={0}>
+          <Text fw={600} truncate="end" title={node.displayName}>
+            {node.displayName}
+          </Text>
+          {/* Homeport's own agent is the usual case and needs no mark; the other kind behaves differently. */}
+          {betternas && (
+            <Badge size="xs" variant="light" color="grape" tt="none" style={{ alignSelf: 'flex-start' }}>
+              betterNAS agent
+            </Badge>
+          )}
+        </Stack>
         <Group gap={4} wrap="nowrap">
-          <NodeStatusBadge status={node.status} />
+          <NodeStatusBadge status={node.status} agentKind={node.agentKind} />
           {admin}
         </Group>
       </Group>
-      <DataList size="sm" gap={6} labelWidth={96}>
+      <DataList size="sm" gap={6} labelWidth={104}>
         <DataList.Item>
-          <DataList.ItemLabel>Last seen</DataList.ItemLabel>
-          <DataList.ItemValue title={formatDateTime(lastSeen, 'Never')}>
-            {formatLastSeen(lastSeen, 'Never', now)}
-          </DataList.ItemValue>
+          <DataList.ItemLabel>{liveness.label}</DataList.ItemLabel>
+          <DataList.ItemValue title={liveness.at}>{liveness.ago}</DataList.ItemValue>
         </DataList.Item>
         {admin !== null && (
           <DataList.Item>
@@ -85,14 +92,21 @@ function NodeCard({
         </DataList.Item>
         <DataList.Item>
           <DataList.ItemLabel>Agent</DataList.ItemLabel>
-          <DataList.ItemValue>
+          {/* A flex item: without a zero minimum width it grows past the card instead of truncating. */}
+          <DataList.ItemValue miw={0}>
             <Text size="sm" c="dimmed" truncate="end" title={node.machineId}>
-              {node.agentVersion || 'unknown version'}
+              {agentName(node.agentKind)} {node.agentVersion || '(unknown version)'}
               {node.machineId === undefined ? '' : ` · ${node.machineId}`}
             </Text>
           </DataList.ItemValue>
         </DataList.Item>
       </DataList>
+      {liveness.note && (
+        <Text size="xs" c="dimmed" mt="sm">
+          {liveness.note}
+          {admin !== null && ` ${BETTERNAS_CREDENTIALS_NOTE}`}
+        </Text>
+      )}
     </Card>
   );
 }

@@ -1,10 +1,12 @@
-// The sharing dialog (admins): who an export is shared with, add people, change or remove their access.
+// The sharing dialog (admins): who an export is shared with, add people, change or remove their access, or
+// hide it from someone ("No access") whatever the default access members get (Settings → Storage).
 // The list is the shared responsive one: rows on a desktop, stacked cards on a phone with Remove in reach.
-import { Button, Group, Modal, SegmentedControl, Select, Stack, Text } from '@mantine/core';
+import { Anchor, Button, Group, Modal, SegmentedControl, Select, Stack, Text } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
 import { type FormEvent, useCallback, useState } from 'react';
+import { Link } from 'react-router';
 import { useApi } from '../../api/api-context';
-import type { ExportAccess, ExportGrant, StorageExport, User } from '../../api/types';
+import type { DefaultAccess, ExportGrant, GrantAccess, StorageExport, User } from '../../api/types';
 import { AsyncContent } from '../../components/async-content';
 import { EmptyList } from '../../components/empty-list';
 import { ResponsiveList } from '../../components/responsive-list';
@@ -12,13 +14,7 @@ import { TableSkeleton } from '../../components/table-skeleton';
 import { useAsyncData } from '../../hooks/use-async-data';
 import { formatDateTime } from '../../lib/format';
 import { notifyFailure, notifySuccess } from '../../lib/notify';
-
-const accessOptions: { label: string; value: ExportAccess }[] = [
-  { label: 'Read-write', value: 'read-write' },
-  { label: 'Read-only', value: 'read-only' },
-];
-
-const isAccess = (value: string): value is ExportAccess => value === 'read-write' || value === 'read-only';
+import { GRANT_ACCESS_CHOICES, grantAccessLabel, grantChangedMessage, isGrantAccess } from './grant-access';
 
 export interface ShareModalProps {
   /** Kept after closing so the content does not vanish during the closing animation. */
@@ -45,6 +41,8 @@ export function ShareModal({ exportItem, opened, onClose }: ShareModalProps) {
 interface SharingData {
   grants: ExportGrant[];
   users: User[];
+  /** What members without a grant get. */
+  defaultAccess: DefaultAccess;
 }
 
 function ShareBody({ exportItem }: { exportItem: StorageExport }) {
@@ -52,11 +50,12 @@ function ShareBody({ exportItem }: { exportItem: StorageExport }) {
   const sharing = useAsyncData(
     useCallback(
       async (signal: AbortSignal): Promise<SharingData> => {
-        const [grants, users] = await Promise.all([
+        const [grants, users, settings] = await Promise.all([
           api.nas.listGrants(exportItem.id, { signal }),
           api.users.list({ signal }),
+          api.nas.settings.get({ signal }),
         ]);
-        return { grants, users };
+        return { grants, users, defaultAccess: settings.defaultAccess };
       },
       [api, exportItem.id],
     ),
@@ -65,17 +64,35 @@ function ShareBody({ exportItem }: { exportItem: StorageExport }) {
   return (
     <Stack gap="md">
       <Text size="sm" c="dimmed">
-        Admins can mount every export. People you share it with see it on their Storage page and can issue
-        their own mount credentials for it.
+        Admins can mount every export. Members see it on their Storage page and issue their own mount
+        credentials for it when they have access: the access you give them here, or else the default.
       </Text>
       <AsyncContent
         result={sharing}
         errorTitle="Could not load who this export is shared with"
         skeleton={<TableSkeleton rows={2} />}
       >
-        {(data) => <SharingEditor exportItem={exportItem} data={data} onChanged={sharing.reload} />}
+        {(data) => (
+          <Stack gap="md">
+            <DefaultAccessNote defaultAccess={data.defaultAccess} />
+            <SharingEditor exportItem={exportItem} data={data} onChanged={sharing.reload} />
+          </Stack>
+        )}
       </AsyncContent>
     </Stack>
+  );
+}
+
+/** Why "No access" exists: with a default other than none, every member sees the export without a grant. */
+function DefaultAccessNote({ defaultAccess }: { defaultAccess: DefaultAccess }) {
+  return (
+    <Text size="sm" data-testid="default-access-note">
+      Members without a grant get: <strong>{grantAccessLabel(defaultAccess)}</strong>
+      {defaultAccess === 'none' ? '. ' : ' — give someone “No access” to hide it from them. '}
+      <Anchor component={Link} to="/settings/storage" size="sm">
+        Change the default
+      </Anchor>
+    </Text>
   );
 }
 
@@ -95,16 +112,12 @@ function SharingEditor({
     .filter((user) => user.role === 'member' && user.status === 'active' && !granted.has(user.id))
     .map((user) => ({ value: user.id, label: user.username }));
 
-  const change = async (grant: ExportGrant, access: ExportAccess) => {
+  const change = async (grant: ExportGrant, access: GrantAccess) => {
     const name = grant.username ?? grant.userId;
     setBusyUser(grant.userId);
     try {
       await api.nas.share(exportItem.id, grant.userId, access);
-      notifySuccess(
-        access === 'read-only'
-          ? `${name} now has read-only access to ${exportItem.label}; their read-write credentials were revoked`
-          : `${name} now has read-write access to ${exportItem.label}`,
-      );
+      notifySuccess(grantChangedMessage(name, exportItem.label, access));
       onChanged();
     } catch (error) {
       notifyFailure(`Could not change ${name}'s access`, error);
@@ -119,7 +132,9 @@ function SharingEditor({
     try {
       await api.nas.unshare(exportItem.id, grant.userId);
       notifySuccess(
-        `${exportItem.label} is no longer shared with ${name}; their mount credentials were revoked`,
+        data.defaultAccess === 'none'
+          ? `${exportItem.label} is no longer shared with ${name}; their mount credentials were revoked`
+          : `${name} now gets the default access to ${exportItem.label} (${grantAccessLabel(data.defaultAccess).toLowerCase()}); their mount credentials were revoked`,
       );
       onChanged();
     } catch (error) {
@@ -153,12 +168,12 @@ function SharingEditor({
             cell: (grant) => (
               <SegmentedControl
                 size="xs"
-                data={accessOptions}
+                data={GRANT_ACCESS_CHOICES}
                 value={grant.access}
                 disabled={busyUser === grant.userId}
                 aria-label={`Access for ${grant.username ?? grant.userId}`}
                 onChange={(value) => {
-                  if (isAccess(value) && value !== grant.access) void change(grant, value);
+                  if (isGrantAccess(value) && value !== grant.access) void change(grant, value);
                 }}
               />
             ),
@@ -196,7 +211,7 @@ function AddShareForm({
 }) {
   const api = useApi();
   const [userId, setUserId] = useState<string | null>(null);
-  const [access, setAccess] = useState<ExportAccess>('read-write');
+  const [access, setAccess] = useState<GrantAccess>('read-write');
   const [pending, setPending] = useState(false);
 
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
@@ -205,7 +220,7 @@ function AddShareForm({
     setPending(true);
     try {
       const grant = await api.nas.share(exportItem.id, userId, access);
-      notifySuccess(`${exportItem.label} is now shared with ${grant.username ?? grant.userId} (${access})`);
+      notifySuccess(grantChangedMessage(grant.username ?? grant.userId, exportItem.label, access));
       setUserId(null);
       onShared();
     } catch (error) {
@@ -219,7 +234,7 @@ function AddShareForm({
     <form onSubmit={onSubmit} noValidate>
       <Group align="flex-end" gap="sm" wrap="wrap">
         <Select
-          label="Share with"
+          label="Member"
           placeholder={candidates.length === 0 ? 'No one else to share with' : 'Pick a member'}
           description={
             candidates.length === 0
@@ -236,15 +251,15 @@ function AddShareForm({
           data-autofocus
         />
         <SegmentedControl
-          data={accessOptions}
+          data={GRANT_ACCESS_CHOICES}
           value={access}
           onChange={(value) => {
-            if (isAccess(value)) setAccess(value);
+            if (isGrantAccess(value)) setAccess(value);
           }}
           aria-label="Access"
         />
         <Button type="submit" loading={pending} disabled={userId === null}>
-          Share
+          {access === 'none' ? 'Hide' : 'Share'}
         </Button>
       </Group>
     </form>

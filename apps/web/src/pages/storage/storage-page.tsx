@@ -17,7 +17,7 @@ import { AddNodeButton } from './add-node';
 import { ExportsList } from './exports-list';
 import {
   applyNodeStatus,
-  memberStorageTopic,
+  memberStorageTopics,
   type NodeStatusChange,
   parseExportsSynced,
   parseNodeStatusChange,
@@ -49,7 +49,7 @@ export default function StoragePage() {
   const storage = combine(nodes, exports, liveNodes.nodes);
 
   useEvents(
-    isAdmin ? STORAGE_TOPICS : [memberStorageTopic(user.id)],
+    isAdmin ? STORAGE_TOPICS : memberStorageTopics(user.id),
     (event) => {
       if (event.type === 'shares.changed') {
         storage.reload();
@@ -89,6 +89,9 @@ export default function StoragePage() {
     setMountOpen(true);
   };
 
+  const revokingOnBetterNas =
+    storage.data?.nodes.find((node) => node.id === revoking?.nasNodeId)?.agentKind === 'betternas';
+
   const revokeCredentials = async () => {
     if (!revoking) return;
     try {
@@ -111,7 +114,7 @@ export default function StoragePage() {
         title="Storage"
         description={
           isAdmin
-            ? 'Machines running a Homeport agent, the folders they export, and who may mount them.'
+            ? 'Machines running a Homeport or betterNAS agent, the folders they export, and who may mount them.'
             : 'Folders shared with you, and how to mount them on your computer.'
         }
       />
@@ -192,9 +195,9 @@ export default function StoragePage() {
             onClose={() => setRevokeOpen(false)}
           >
             <Text size="sm">
-              Every computer that mounted this export with a credential issued so far loses access once the
-              node next checks in (within its heartbeat interval). Sharing stays as it is: people can open
-              Mount again to get a new credential.
+              {revokingOnBetterNas
+                ? 'Homeport records them as revoked, but this export’s node runs a betterNAS agent, which never fetches revocations: computers that mounted it keep access until their credentials expire. Sharing stays as it is.'
+                : 'Every computer that mounted this export with a credential issued so far loses access once the node next checks in (within its heartbeat interval). Sharing stays as it is: people can open Mount again to get a new credential.'}
             </Text>
           </ConfirmModal>
         </>
