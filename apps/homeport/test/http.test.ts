@@ -99,7 +99,7 @@ describe('headers and operational routes', () => {
     const { base } = await listening();
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
-    expect(await health.text()).toBe('ok');
+    expect(await health.json()).toMatchObject({ service: 'control-plane', status: 'ok', name: 'homeport' });
     expect(await (await fetch(`${base}/version`)).json()).toMatchObject({
       name: 'homeport',
       version: expect.any(String),

@@ -99,6 +99,13 @@ describe('two kinds of agent', () => {
       `/api/v1/nodes/${fresh.node.id}/keys`,
     );
     expect(keys.raw).not.toContain(Buffer.from(BETTERNAS_SECRET).toString('base64url'));
+    // A betterNAS agent's node has no key of its own to rotate.
+    const rotate = (nodeId: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/nodes/${nodeId}/rotate-key`, headers: bearer(admin) });
+    const refused = await rotate(old.node.id);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.code).toBe('rotation_not_applicable');
+    expect((await rotate(fresh.node.id)).statusCode).toBe(200);
   });
 
   it('without BETTERNAS_DAV_AUTH_SECRET a betterNAS node registers but its profiles say what to set (503)', async () => {

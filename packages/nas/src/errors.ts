@@ -21,6 +21,8 @@ const KINDS = {
   nextcloud_not_configured: 'unavailable',
   /** A node that runs a Homeport agent re-registering as a betterNAS agent (its node token is not enough). */
   agent_kind_downgrade: 'conflict',
+  /** Rotating the key of a node whose betterNAS agent has none (it uses the shared secret). */
+  rotation_not_applicable: 'conflict',
   /** A setting the environment or config file pins. */
   setting_managed: 'conflict',
   too_many_nodes: 'conflict',

@@ -2753,7 +2753,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate the node's credential key: every mount credential issued for it ends (admin) */
+        /** Rotate the node's credential key: every mount credential issued for it ends (admin); 409 for a betterNAS agent's node, which has no key of its own */
         post: {
             parameters: {
                 query?: never;
@@ -2779,6 +2779,22 @@ export interface paths {
                 };
                 /** @description Default Response */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };

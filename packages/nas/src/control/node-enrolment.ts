@@ -242,6 +242,14 @@ export function createNodeEnrolment(options: NodeEnrolmentOptions) {
     /** Next key generation without grace (admin): every credential issued for the node ends now. */
     async rotateNodeKey(nodeId: string) {
       const node = await nodeOrThrow(nodeId);
+      if (node.agentKind === 'betternas') {
+        // Its agent verifies with the shared secret and learns no revocations: a rotation would claim to
+        // end credentials that keep working.
+        throw new NasError(
+          'rotation_not_applicable',
+          `Node ${nodeId} runs a betterNAS agent, which verifies credentials with the shared BETTERNAS_DAV_AUTH_SECRET: only a new secret, on Homeport and on every betterNAS agent, ends them before they expire`,
+        );
+      }
       const keys = rotateKey(node, { grace: false, nowSeconds: nowSeconds(), ttlSeconds });
       await store.nodes.save({ ...node, ...keys });
       const revoked = await store.credentials.revoke({ nodeId }, nowIso(), nowSeconds());

@@ -79,7 +79,8 @@ export function NodeAdminMenu({ node, onRemoved }: { node: NasNode; onRemoved: (
             </>
           )}
           <Menu.Item onClick={() => void reEnrol()}>Re-enrol machine…</Menu.Item>
-          <Menu.Item onClick={() => ask('rotate')}>Rotate credential key…</Menu.Item>
+          {/* A betterNAS agent verifies with the shared secret: its node has no key to rotate. */}
+          {!betternas && <Menu.Item onClick={() => ask('rotate')}>Rotate credential key…</Menu.Item>}
           <Menu.Item color="red" onClick={() => ask('forget')}>
             Forget node…
           </Menu.Item>
@@ -96,9 +97,7 @@ export function NodeAdminMenu({ node, onRemoved }: { node: NasNode; onRemoved: (
       >
         <Text size="sm">
           {pending === 'rotate'
-            ? betternas
-              ? 'This node runs a betterNAS agent: it checks credentials against the shared secret BETTERNAS_DAV_AUTH_SECRET and never fetches revocations, so credentials issued so far keep working until they expire. Only a new secret, on Homeport and every betterNAS agent, ends them sooner.'
-              : 'Every mount credential issued for this node stops working now; people mount again to get a new one. Do this if you think the node’s key leaked.'
+            ? 'Every mount credential issued for this node stops working now; people mount again to get a new one. Do this if you think the node’s key leaked.'
             : 'Its exports, who they were shared with, and every mount credential for it go. If its agent still runs it cannot come back with its old token; it can join again as a new node with the bootstrap token after a fresh start (an empty state folder).'}
         </Text>
       </ConfirmModal>

@@ -81,9 +81,14 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
       preHandler: auth.requireAdmin,
       schema: {
         tags: ['nodes'],
-        summary: "Rotate the node's credential key: every mount credential issued for it ends (admin)",
+        summary:
+          "Rotate the node's credential key: every mount credential issued for it ends (admin); 409 for a betterNAS agent's node, which has no key of its own",
         params: NodeParams,
-        response: { 200: Type.Object({ keyId: Type.Integer(), revoked: Type.Integer() }), 404: ErrorBody },
+        response: {
+          200: Type.Object({ keyId: Type.Integer(), revoked: Type.Integer() }),
+          404: ErrorBody,
+          409: ErrorBody,
+        },
       },
     },
     async (request) => service.rotateNodeKey(request.params.nodeId),
