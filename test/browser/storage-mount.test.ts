@@ -6,6 +6,7 @@
 import { startHomeport } from '@homeport/testkit';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { apiCall, sessionToken } from './support/api.js';
 import { browserSuite } from './support/suite.js';
 
 const MEMBER = { username: 'mia', password: 'mia-password-1234' };
@@ -13,30 +14,10 @@ const suite = browserSuite(() =>
   startHomeport({ requireWebUi: true, env: { HOMEPORT_NODE_NAME: 'Closet NAS' } }),
 );
 
-/** JSON API calls with a bearer token (no cookie, so no CSRF check), for setting up and checking. */
-async function api<T>(path: string, token: string, method = 'GET', body?: unknown): Promise<T> {
-  const response = await fetch(`${suite.homeport.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  const text = await response.text();
-  // The API's own shapes; each test asserts on what it reads.
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-async function tokenFor(username: string, password: string): Promise<string> {
-  const response = await fetch(`${suite.homeport.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  return ((await response.json()) as { token: string }).token;
-}
+/** JSON API calls with a bearer token, for setting up and checking. */
+const api = <T>(path: string, token: string, method = 'GET', body?: unknown) =>
+  apiCall<T>(suite.homeport.url, path, token, method, body);
+const tokenFor = (username: string, password: string) => sessionToken(suite.homeport.url, username, password);
 
 let adminToken: string;
 let memberToken: string;

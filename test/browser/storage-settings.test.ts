@@ -7,42 +7,17 @@
 import { startHomeport } from '@homeport/testkit';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { apiCall, sessionToken } from './support/api.js';
 import { openTestPage, type TestPage } from './support/page.js';
 import { type BrowserSuite, browserSuite } from './support/suite.js';
 
 const BOOTSTRAP_TOKEN = 'storage-settings-bootstrap-token';
 
-/** JSON API calls with a bearer token (no cookie, so no CSRF check), for setting up and checking. */
-async function api<T>(
-  suite: BrowserSuite,
-  path: string,
-  token: string,
-  method = 'GET',
-  body?: unknown,
-): Promise<T> {
-  const response = await fetch(`${suite.homeport.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  const text = await response.text();
-  // The API's own shapes; each test asserts on what it reads.
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-async function tokenFor(suite: BrowserSuite, username: string, password: string): Promise<string> {
-  const response = await fetch(`${suite.homeport.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  if (!response.ok) throw new Error(`login ${username}: ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
-}
+/** JSON API calls with a bearer token, for setting up and checking. */
+const api = <T>(suite: BrowserSuite, path: string, token: string, method = 'GET', body?: unknown) =>
+  apiCall<T>(suite.homeport.url, path, token, method, body);
+const tokenFor = (suite: BrowserSuite, username: string, password: string) =>
+  sessionToken(suite.homeport.url, username, password);
 
 async function signIn(page: Page, username: string, password: string): Promise<void> {
   await page.goto('/login');
