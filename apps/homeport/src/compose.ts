@@ -3,7 +3,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  type Accounts,
   AccountsError,
   accountsMigrations,
   accountsSettings,
@@ -29,25 +28,30 @@ import {
   type Logger,
   type Module,
   type ModuleContext,
+  type ModuleKey,
   openDatabase,
   registerEventRoutes,
   type SettingGroup,
   type SqliteDatabase,
+  type StartContext,
   type UserDirectory,
 } from '@homeport/core';
-import {
-  type Agent,
-  agentFromConfig,
-  agentSettings,
-  createNasControl,
-  type NasControl,
-  nasSettings,
-} from '@homeport/nas';
+import { createNasModule } from '@homeport/nas';
+import { type ModuleOff, type RequirementProbes, selectModules } from './module-selection.js';
 import { VERSION } from './version.js';
 import { DEFAULT_WEB_DIR, registerWeb, webFallback } from './web.js';
 
-/** Modules that exist today; `--modules` picks among them (accounts always runs: the others need it). */
-export const KNOWN_MODULES = ['accounts', 'nas'] as const;
+/**
+ * Every module besides accounts, in start order. Accounts always runs and comes first: every other module
+ * gets its guards and user directory. Adding a module is adding it here.
+ */
+export const moduleCatalogue = (): Module[] => [createNasModule({ version: VERSION })];
+
+/** The names `--modules` accepts. */
+export const KNOWN_MODULES: readonly string[] = [
+  'accounts',
+  ...moduleCatalogue().map((module) => module.name),
+];
 
 export interface HomeportOptions {
   config: Config;
@@ -59,36 +63,42 @@ export interface HomeportOptions {
   announce?: (text: string) => void;
   /** Create the first admin when none exists (default true; the `user` CLI manages accounts itself). */
   ensureFirstAdmin?: boolean;
+  /** How requirements are checked (tests replace them); default: module-selection.ts. */
+  requirements?: RequirementProbes;
+  /** The modules besides accounts (default: moduleCatalogue()); tests add their own. */
+  catalogue?: readonly Module[];
 }
 
 export interface Homeport {
   app: HttpApp;
-  accounts: Accounts;
-  /** The NAS control plane, unless --modules left it out. */
-  nas: NasControl | undefined;
   db: SqliteDatabase;
   events: EventBus;
   /** The open event streams (re-checked when a principal's access changes). */
   eventStreams: EventStreams;
   lifecycle: Lifecycle;
   log: Logger;
+  /** The modules that run, accounts first. */
   modules: readonly Module[];
+  /** The modules that do not run, each with why (a requirement not met, or left out by --modules). */
+  modulesOff: readonly ModuleOff[];
+  /** What a running module offers (its `api()`); undefined when it does not run. */
+  module<Api>(key: ModuleKey<Api>): Api | undefined;
+  /** The same, for a module that must run (accounts; a test's module): throws when it does not. */
+  requireModule<Api>(key: ModuleKey<Api>): Api;
   dataDir: string;
   /** Starts listening and the modules' background work; resolves to the address. */
   listen(): Promise<string>;
   /** Graceful stop (same as SIGTERM without exiting). */
   close(): Promise<void>;
-  /** The embedded agent's WebDAV base URL once listening (undefined when it does not run). */
-  readonly davUrl: string | undefined;
-  readonly agent: Agent | undefined;
+  /** Lines the running modules add to the start-up summary (e.g. where WebDAV answers). */
+  describe(): string[];
 }
 
 /** Every setting group the process reads, for validation at start and the configuration reference. */
 export const ALL_SETTINGS: readonly SettingGroup[] = [
   coreSettings,
   accountsSettings,
-  nasSettings,
-  agentSettings,
+  ...moduleCatalogue().flatMap((module) => module.settings ?? []),
 ];
 
 /** Opens the database and applies every module's migrations (also used by the `user` CLI). */
@@ -107,12 +117,9 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   const log = options.log ?? createLogger({ level: core.logLevel });
   const clock = options.clock ?? Date.now;
 
-  const unknown = (core.modules ?? []).filter((name) => !(KNOWN_MODULES as readonly string[]).includes(name));
-  if (unknown.length > 0) {
-    throw new ConfigError([
-      `--modules: unknown module(s) ${unknown.join(', ')}; available: ${KNOWN_MODULES.join(', ')}`,
-    ]);
-  }
+  const catalogue = options.catalogue ?? moduleCatalogue();
+  const selection = await selectModules(catalogue, core.modules, options.requirements);
+  for (const off of selection.off) log.info({ module: off.name }, `module ${off.name} is off: ${off.reason}`);
   if ((core.tlsCert === undefined) !== (core.tlsKey === undefined)) {
     throw new ConfigError(['--tls-cert and --tls-key go together: give both or neither']);
   }
@@ -178,10 +185,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     },
     onAccessNarrowed: (listener) => accounts.service.onAccessNarrowed(listener),
   };
-  const wanted = (name: (typeof KNOWN_MODULES)[number]) =>
-    core.modules === undefined || core.modules.includes(name);
-  const nas = wanted('nas') ? createNasControl() : undefined;
-  const modules: Module[] = [accounts.module, ...(nas ? [nas.module] : [])];
+  const modules: Module[] = [accounts.module, ...selection.on];
   const contextOf = (module: Module): ModuleContext => ({
     config,
     log: log.child({ module: module.name }),
@@ -195,7 +199,15 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     clock,
   });
   for (const module of modules) applyMigrations(db, module.name, module.migrations);
-  for (const module of modules) module.routes(app, contextOf(module));
+  for (const module of modules) await module.init?.(contextOf(module));
+  for (const module of modules) {
+    const { routes } = module;
+    if (!routes) continue;
+    // Encapsulated: hooks and decorators a module adds stay in its own routes.
+    await app.register(async (scope: HttpApp) => routes(scope, contextOf(module)), {
+      prefix: module.prefix ?? '/api/v1',
+    });
+  }
   const sse = createSseRegistry({ metrics });
   const eventStreams = registerEventRoutes(app, { events, sse, auth: accounts.guards });
   // A logout, a revoked token, a disabled or demoted user: their open event streams are re-checked at once.
@@ -241,62 +253,39 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     }
   });
 
-  let embeddedAgent: (Agent & { close(): Promise<void> }) | undefined;
-  let davUrl: string | undefined;
+  const apis = new Map<string, Module>(modules.map((module) => [module.name, module]));
+  const moduleApi = <Api>(key: ModuleKey<Api>): Api | undefined =>
+    // The key's type parameter names what that module's api() returns (moduleKey in core/module.ts).
+    apis.get(key.name)?.api?.() as Api | undefined;
   return {
     app,
-    accounts,
-    nas,
     db,
     events,
     eventStreams,
     lifecycle,
     log,
     modules,
+    modulesOff: selection.off,
+    module: moduleApi,
+    requireModule<Api>(key: ModuleKey<Api>): Api {
+      const api = moduleApi(key);
+      if (api === undefined) throw new Error(`module ${key.name} does not run here`);
+      return api;
+    },
     dataDir,
     async listen() {
-      for (const module of modules) {
-        await module.start?.(contextOf(module));
-        started.push(module);
-      }
       const address = await app.listen({ port: core.port, host: core.bind });
-      if (nas && config.read(agentSettings).embedded) {
-        const nasContext = contextOf(nas.module);
-        // The embedded agent talks to this server over loopback, exactly as a remote agent would.
-        const port = new URL(address).port;
-        const agent = agentFromConfig({
-          config,
-          log,
-          version: VERSION,
-          embedded: {
-            controlPlaneUrl: `http://${core.bind.includes(':') ? '[::1]' : '127.0.0.1'}:${port}`,
-            bootstrapToken: nas.bootstrapToken(nasContext),
-            dataDir,
-            bind: core.bind,
-            publicUrl: core.publicUrl,
-          },
-        });
-        embeddedAgent = agent;
-        // Registered after 'http', so it stops first: no heartbeats into a closing server.
-        lifecycle.onShutdown('agent', () => agent.close());
-        try {
-          davUrl = await agent.start();
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-          throw new ConfigError([
-            `HOMEPORT_DAV_PORT: port ${config.read(agentSettings).davPort} is in use; the embedded NAS agent needs a free one ` +
-              '(set HOMEPORT_DAV_PORT, or HOMEPORT_EMBEDDED_AGENT=false to run without it)',
-          ]);
-        }
+      // Modules start once the server answers: the embedded agent registers over loopback like any agent.
+      const port = new URL(address).port;
+      const serverUrl = `http://${core.bind.includes(':') ? '[::1]' : '127.0.0.1'}:${port}`;
+      for (const module of modules) {
+        const context: StartContext = { ...contextOf(module), serverUrl };
+        await module.start?.(context);
+        started.push(module);
       }
       return address;
     },
-    get davUrl() {
-      return davUrl;
-    },
-    get agent() {
-      return embeddedAgent;
-    },
+    describe: () => modules.flatMap((module) => module.describe?.() ?? []),
     close: () => lifecycle.shutdown('close requested'),
   };
 }

@@ -1,6 +1,7 @@
 // What ends when access narrows: API tokens with a password reset, the notification other modules get
 // (UserDirectory.onAccessNarrowed), the default expiry of new tokens, and logging of failed logins.
 
+import { ACCOUNTS } from '@homeport/accounts';
 import type { AccessChange } from '@homeport/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, buildApp, type TestApp } from './support/app.js';
@@ -96,7 +97,7 @@ describe('UserDirectory.onAccessNarrowed', () => {
     await patchUser(t, admin, second.id, { role: 'admin' });
     const seen: (AccessChange & { storedStatus: string; storedRole: string })[] = [];
     const { db } = t.homeport;
-    const unsubscribe = t.homeport.accounts.service.onAccessNarrowed((change) => {
+    const unsubscribe = t.homeport.requireModule(ACCOUNTS).service.onAccessNarrowed((change) => {
       const row = db.prepare('SELECT status, role FROM users WHERE id = ?').get(change.userId) as {
         status: string;
         role: string;
@@ -124,10 +125,10 @@ describe('UserDirectory.onAccessNarrowed', () => {
     const admin = await t.login();
     const member = await addMember(t, admin);
     const reasons: string[] = [];
-    t.homeport.accounts.service.onAccessNarrowed(() => {
+    t.homeport.requireModule(ACCOUNTS).service.onAccessNarrowed(() => {
       throw new Error('subscriber broke');
     });
-    t.homeport.accounts.service.onAccessNarrowed((change) => {
+    t.homeport.requireModule(ACCOUNTS).service.onAccessNarrowed((change) => {
       reasons.push(change.reason);
     });
     expect((await patchUser(t, admin, member.id, { status: 'disabled' })).statusCode).toBe(200);

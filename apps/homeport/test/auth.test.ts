@@ -1,5 +1,6 @@
 // HTTP tests of register, login, logout and me, against the whole app in-process.
 
+import { ACCOUNTS } from '@homeport/accounts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, bearer, buildApp, type TestApp } from './support/app.js';
 
@@ -134,7 +135,7 @@ describe('me and logout', () => {
     t = await buildApp({ clock: () => now, env: { HOMEPORT_SESSION_TTL: '1h' } });
     await t.login();
     now += 2 * 3600_000;
-    expect(await t.homeport.accounts.service.sweepExpiredSessions()).toBe(1);
+    expect(await t.homeport.requireModule(ACCOUNTS).service.sweepExpiredSessions()).toBe(1);
   });
 });
 
@@ -347,9 +348,8 @@ describe('restart', () => {
     expect(me.statusCode).toBe(200);
     expect(me.json().username).toBe('dave');
     // The first admin is created once, not again.
-    expect((await t.homeport.accounts.service.listUsers()).map((user) => user.username).sort()).toEqual([
-      'admin',
-      'dave',
-    ]);
+    expect(
+      (await t.homeport.requireModule(ACCOUNTS).service.listUsers()).map((user) => user.username).sort(),
+    ).toEqual(['admin', 'dave']);
   });
 });

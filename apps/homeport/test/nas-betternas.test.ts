@@ -2,7 +2,7 @@
 // gets, liveness, kind changes on re-registration, the default access of members, cloud profiles and the
 // betterNAS-shaped /health (in-process; the black-box suite is betternas-contract.test.ts).
 
-import { verifyBetterNasCredential, verifyMountCredential } from '@homeport/nas';
+import { NAS, verifyBetterNasCredential, verifyMountCredential } from '@homeport/nas';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, buildApp, type TestApp } from './support/app.js';
 import { exportInput, NAS_BOOTSTRAP, nasEnv, nasHarness } from './support/nas-inject.js';
@@ -139,7 +139,7 @@ describe('two kinds of agent', () => {
     });
     expect(beat.statusCode).toBe(204);
     now += 60 * 60_000;
-    await t.homeport.nas?.service().refreshStatuses();
+    await t.homeport.requireModule(NAS).service.refreshStatuses();
     const nodes = (
       await nas.get<{ id: string; status: string; lastSeenAt: string }[]>(admin, '/api/v1/nodes')
     ).body;

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_PASSWORD_BYTES, nodeDavKey, verifyMountCredential } from '@homeport/nas';
+import { MAX_PASSWORD_BYTES, NAS, nodeDavKey, verifyMountCredential } from '@homeport/nas';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, buildApp, type TestApp } from './support/app.js';
 import { exportInput, NAS_CLIENT_TOKEN, NAS_DAV_SECRET, nasEnv, nasHarness } from './support/nas-inject.js';
@@ -139,7 +139,7 @@ describe('heartbeat and status', () => {
     t.homeport.events.subscribe(['nas.nodes'], (event) =>
       seen.push((event.data as { status: string }).status),
     );
-    const service = () => t.homeport.nas!.service();
+    const service = () => t.homeport.requireModule(NAS).service;
     now += 61_000;
     await service().refreshStatuses();
     now += 60_000;

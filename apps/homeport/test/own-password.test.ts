@@ -3,6 +3,7 @@
 // tokens ended, and the modules that granted access told — and GET /api/v1/auth/session, the probe that
 // answers 200 for nobody.
 
+import { ACCOUNTS } from '@homeport/accounts';
 import type { AccessChange } from '@homeport/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, bearer, buildApp, type TestApp } from './support/app.js';
@@ -107,7 +108,7 @@ describe('changing my own password', () => {
     const session = await t.login('member1', MEMBER_PASSWORD);
     const narrowed: AccessChange[] = [];
     const ended: string[] = [];
-    const { service } = t.homeport.accounts;
+    const { service } = t.homeport.requireModule(ACCOUNTS);
     const stop = [
       service.onAccessNarrowed((change) => {
         narrowed.push(change);
@@ -198,7 +199,7 @@ describe('changing my own password', () => {
 
   it('answers 409 password_not_set for an account that signs in only through a provider', async () => {
     t = await buildApp();
-    const { service } = t.homeport.accounts;
+    const { service } = t.homeport.requireModule(ACCOUNTS);
     const user = await service.createExternalUser({ username: 'sso-only', role: 'member' });
     const { token } = await service.issueSession(user, { ip: null, userAgent: null });
     const response = await changePassword(t, token, {

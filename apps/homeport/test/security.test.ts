@@ -1,7 +1,15 @@
 // Login throttling, legacy bcrypt hashes, the first admin's password, the static client token, log redaction.
 
 import { createAccounts } from '@homeport/accounts';
-import { Config, createEventHub, createHttpServer, createLogger, createMetrics, Type } from '@homeport/core';
+import {
+  Config,
+  createEventHub,
+  createHttpServer,
+  createLogger,
+  createMetrics,
+  type HttpApp,
+  Type,
+} from '@homeport/core';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, bearer, buildApp, newDataDir, type TestApp } from './support/app.js';
@@ -125,7 +133,9 @@ describe('static client token and guards', () => {
       metrics: createMetrics({ collectProcess: false }),
       version: 'test',
     });
-    accounts.module.routes(app, undefined as never); // accounts' routes need no context beyond what createAccounts got
+    // accounts' routes need no context beyond what createAccounts got
+    const { routes } = accounts.module;
+    await app.register(async (scope: HttpApp) => routes?.(scope, undefined as never), { prefix: '/api/v1' });
     const ok = { response: { 200: Type.Object({ kind: Type.String() }) } };
     app.get(
       '/api/v1/test/client',

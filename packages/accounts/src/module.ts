@@ -10,6 +10,7 @@ import {
   type HttpApp,
   type Logger,
   type Module,
+  moduleKey,
   persistedSecret,
   type SqliteDatabase,
 } from '@homeport/core';
@@ -45,10 +46,16 @@ export interface AccountsOptions {
   tls?: boolean;
 }
 
-export interface Accounts {
-  module: Module;
+/** What the accounts module offers the composition root, the CLI and tests. */
+export interface AccountsApi {
   service: AccountsService;
   guards: AccountsGuards;
+}
+
+export const ACCOUNTS = moduleKey<AccountsApi>('accounts');
+
+export interface Accounts extends AccountsApi {
+  module: Module<AccountsApi>;
 }
 
 /**
@@ -132,10 +139,12 @@ export function createAccounts(options: AccountsOptions): Accounts {
     authorize: (principal) => principal.kind === 'user' && principal.role === 'admin',
   });
 
-  const module: Module = {
+  const module: Module<AccountsApi> = {
     name: 'accounts',
-    settings: accountsSettings,
+    description: 'users, sessions, API tokens, local and OIDC sign-in (always on: the others need it)',
+    settings: [accountsSettings],
     migrations: accountsMigrations,
+    api: () => ({ service, guards }),
     routes(app: HttpApp) {
       // Cookies are parsed on demand by the guards, not on every request.
       void app.register(cookie, { hook: false });

@@ -60,17 +60,47 @@ export type { TrustProxy } from './http/trust-proxy.js';
 export { createLifecycle, type Lifecycle } from './lifecycle.js';
 export { createLogger, flushLogger, type Logger, REDACTED_PATHS } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
-export type {
-  AccessChange,
-  AuthGuards,
-  DirectoryUser,
-  Guard,
-  Module,
-  ModuleContext,
-  Principal,
-  Role,
-  UserDirectory,
+export {
+  type AccessChange,
+  type AuthGuards,
+  type DirectoryUser,
+  type Guard,
+  type Module,
+  type ModuleContext,
+  type ModuleKey,
+  moduleKey,
+  type Principal,
+  type Requirement,
+  type RequirementCheck,
+  type Role,
+  type StartContext,
+  type UserDirectory,
 } from './module.js';
+export { findNatsServer, type NatsServerLookup } from './nats/binary.js';
+export { type ConnectNatsOptions, connectNats, NATS_REQUEST_TIMEOUT_MS } from './nats/client.js';
+export { NatsError, type NatsErrorCode } from './nats/errors.js';
+export { NATS_ACCOUNTS, type NatsAccountName } from './nats/layout.js';
+export { type ManagedNats, type ManagedNatsOptions, startManagedNats } from './nats/managed.js';
+export {
+  type NatsAccounts,
+  type NatsHandle,
+  natsPlan,
+  type OpenNatsOptions,
+  openNats,
+} from './nats/open.js';
+export {
+  assertNatsConfig,
+  type NatsSettingValues,
+  natsConfigProblems,
+  natsSettings,
+} from './nats/settings.js';
+export {
+  type AccountSigner,
+  type IssuedNatsUser,
+  issueNatsUser,
+  type NatsUserGrant,
+  type SubjectPermission,
+} from './nats/users.js';
 export { persistedSecret } from './store/secret-files.js';
 export {
   applyMigrations,

@@ -95,14 +95,51 @@ export interface ModuleContext {
   clock: () => number;
 }
 
-export interface Module {
+/** Something a module needs from the machine; a module whose requirement is not met is off. */
+export type Requirement = 'nats' | 'docker';
+
+/** Whether a requirement is met here, and if not, one line saying how to meet it. */
+export type RequirementCheck = { met: true } | { met: false; reason: string };
+
+/** What a running module knows once the server listens. */
+export interface StartContext extends ModuleContext {
+  /** Where this server answers its own requests over loopback (`http://127.0.0.1:<port>`). */
+  serverUrl: string;
+}
+
+/**
+ * A module: a name, its settings and requirements, an async `init` that runs before its routes (open
+ * stores, build services), its routes (registered in an encapsulated Fastify plugin under `prefix`),
+ * `start` once the server listens, and `stop` on shutdown. The composition root iterates a list of them.
+ */
+export interface Module<Api = unknown> {
   name: string;
+  /** One line for `--modules` help and start-up output. */
+  description: string;
   /** Settings the module reads; validated at start together with every other module's. */
-  settings?: SettingGroup;
+  settings?: readonly SettingGroup[];
+  /** What the machine must offer; without it the module is off by default (one line says why). */
+  requires?: readonly Requirement[];
   migrations: readonly Migration[];
-  routes(app: HttpApp, ctx: ModuleContext): void;
+  init?(ctx: ModuleContext): Promise<void>;
+  /** URL prefix of its routes (default `/api/v1`). */
+  prefix?: string;
+  routes?(app: HttpApp, ctx: ModuleContext): void | Promise<void>;
   /** Fields the module adds to `GET /health` (cheap: it is polled). */
   health?(): Record<string, unknown>;
-  start?(ctx: ModuleContext): Promise<void>;
+  start?(ctx: StartContext): Promise<void>;
   stop?(): Promise<void>;
+  /** Lines for the start-up summary (where its services answer). */
+  describe?(): string[];
+  /** What the module offers the composition root, the CLI and tests, once initialised. */
+  api?(): Api;
 }
+
+/** A typed name for a module's `api()`: `homeport.module(NAS)` is a `NasApi`, without casts at call sites. */
+export interface ModuleKey<Api> {
+  readonly name: string;
+  /** Never set: carries the type only. */
+  readonly __api?: Api;
+}
+
+export const moduleKey = <Api>(name: string): ModuleKey<Api> => ({ name });

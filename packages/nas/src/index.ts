@@ -3,7 +3,7 @@
 export type { Agent } from './agent/agent.js';
 export { agentFromConfig, listenAddress } from './agent/embedded.js';
 export { AGENT_HEADER, AGENT_PROTOCOL } from './agent-protocol.js';
-export { createNasControl, type NasControl } from './control/module.js';
+export { createNasModule, NAS, type NasApi, type NasModuleOptions } from './control/module.js';
 export { type NasService, NODES_TOPIC } from './control/service.js';
 export type {
   AgentKind,

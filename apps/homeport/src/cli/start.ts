@@ -51,7 +51,8 @@ export async function runStart(options: Record<string, unknown>): Promise<void> 
     console.log(`  open:     ${publicUrl}`);
     console.log(`  data:     ${homeport.dataDir}`);
     console.log(`  modules:  ${homeport.modules.map((module) => module.name).join(', ')}`);
-    if (homeport.davUrl) console.log(`  webdav:   ${homeport.davUrl} (embedded agent)`);
+    for (const off of homeport.modulesOff) console.log(`  off:      ${off.name} (${off.reason})`);
+    for (const line of homeport.describe()) console.log(`  ${line}`);
   } catch (error) {
     await flushLogger(log);
     throw error;

@@ -1,6 +1,6 @@
 // `homeport user …`: bootstrap and recovery on the local database, without the server running.
 
-import { type AccountsService, toPublicUser } from '@homeport/accounts';
+import { ACCOUNTS, type AccountsService, toPublicUser } from '@homeport/accounts';
 import { createLogger, flushLogger } from '@homeport/core';
 import { createHomeport } from '../compose.js';
 import { configFrom } from './flags.js';
@@ -23,7 +23,7 @@ async function withAccounts<T>(
     ensureFirstAdmin: false,
   });
   try {
-    return await work(homeport.accounts.service);
+    return await work(homeport.requireModule(ACCOUNTS).service);
   } finally {
     await homeport.close();
     // main may exit right after an error: write out what the batching logger still holds.

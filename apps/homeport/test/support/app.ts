@@ -2,7 +2,7 @@
 // with the log captured so tests can check what it says (and what it must never say).
 
 import { join } from 'node:path';
-import { Config, createLogger } from '@homeport/core';
+import { Config, createLogger, type Module } from '@homeport/core';
 import { tempDir } from '@homeport/testkit';
 import { createHomeport, type Homeport } from '../../src/compose.js';
 
@@ -22,6 +22,8 @@ export interface TestApp {
 
 export interface TestAppOptions {
   env?: Record<string, string>;
+  /** The modules besides accounts (default: Homeport's own). */
+  catalogue?: readonly Module[];
   dataDir?: string;
   clock?: () => number;
 }
@@ -51,6 +53,7 @@ export async function buildApp(options: TestAppOptions = {}): Promise<TestApp> {
     collectProcessMetrics: false,
     announce: (text) => announced.push(text),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
   });
   return {
     homeport,

@@ -54,7 +54,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
   };
 
   app.get(
-    '/api/v1/auth/config',
+    '/auth/config',
     { schema: { tags, summary: 'What the login page offers', response: { 200: AuthConfig } } },
     async () => {
       const current = await authSettings.current();
@@ -69,7 +69,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
   );
 
   app.post(
-    '/api/v1/auth/register',
+    '/auth/register',
     {
       schema: {
         tags,
@@ -96,7 +96,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
   );
 
   app.post(
-    '/api/v1/auth/login',
+    '/auth/login',
     {
       schema: {
         tags,
@@ -118,7 +118,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
   );
 
   app.post(
-    '/api/v1/auth/logout',
+    '/auth/logout',
     {
       schema: {
         tags,
@@ -148,7 +148,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
   );
 
   app.get(
-    '/api/v1/auth/me',
+    '/auth/me',
     {
       preHandler: guards.requireUser,
       schema: { tags, summary: 'The signed-in user', response: { 200: User, 401: ErrorBody } },
@@ -156,7 +156,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
     async (request) => toPublicUser(signedInUser(guards, request)),
   );
   app.get(
-    '/api/v1/auth/session',
+    '/auth/session',
     {
       schema: {
         tags,
@@ -176,7 +176,7 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
   );
 
   app.post(
-    '/api/v1/auth/password',
+    '/auth/password',
     {
       preHandler: guards.requireUser,
       schema: {

@@ -28,7 +28,7 @@ export function registerAuthSettingsRoutes(app: HttpApp, deps: RouteDeps): void 
   };
 
   app.get(
-    '/api/v1/auth/settings',
+    '/auth/settings',
     {
       preHandler: guards.requireAdmin,
       schema: {
@@ -41,7 +41,7 @@ export function registerAuthSettingsRoutes(app: HttpApp, deps: RouteDeps): void 
   );
 
   app.put(
-    '/api/v1/auth/settings',
+    '/auth/settings',
     {
       preHandler: guards.requireAdmin,
       schema: {

@@ -15,7 +15,9 @@ import { ErrorBody, Identity } from './schemas.js';
 export const OIDC_BINDING_COOKIE = 'homeport_oidc';
 const BINDING_PATH = '/api/v1/auth/oidc';
 const BINDING_MAX_AGE_SECONDS = 600;
-const CALLBACK_PATH = '/api/v1/auth/oidc/callback';
+/** The callback's route under the module's prefix, and its full path (the redirect URI to register). */
+const CALLBACK_ROUTE = '/auth/oidc/callback';
+const CALLBACK_PATH = `/api/v1${CALLBACK_ROUTE}`;
 
 const Redirect = Type.Null({ description: 'Redirect (see Location)' });
 
@@ -50,7 +52,7 @@ export function registerOidcRoutes(app: HttpApp, deps: RouteDeps): void {
   };
 
   app.get(
-    '/api/v1/auth/oidc/login',
+    '/auth/oidc/login',
     {
       schema: {
         tags,
@@ -80,7 +82,7 @@ export function registerOidcRoutes(app: HttpApp, deps: RouteDeps): void {
   );
 
   app.get(
-    CALLBACK_PATH,
+    CALLBACK_ROUTE,
     {
       schema: {
         tags,
@@ -118,7 +120,7 @@ export function registerOidcRoutes(app: HttpApp, deps: RouteDeps): void {
   );
 
   app.post(
-    '/api/v1/auth/oidc/link',
+    '/auth/oidc/link',
     {
       preHandler: guards.requireUser,
       schema: {
@@ -146,7 +148,7 @@ export function registerOidcRoutes(app: HttpApp, deps: RouteDeps): void {
   );
 
   app.get(
-    '/api/v1/auth/identities',
+    '/auth/identities',
     {
       preHandler: guards.requireUser,
       schema: {

@@ -36,7 +36,7 @@ export function registerSelfRoutes(app: HttpApp, { service, guards }: RouteDeps)
   const preHandler = guards.requireUser;
 
   app.get(
-    '/api/v1/auth/sessions',
+    '/auth/sessions',
     {
       preHandler,
       schema: {
@@ -55,7 +55,7 @@ export function registerSelfRoutes(app: HttpApp, { service, guards }: RouteDeps)
   );
 
   app.delete(
-    '/api/v1/auth/sessions/:id',
+    '/auth/sessions/:id',
     {
       preHandler,
       schema: {
@@ -72,7 +72,7 @@ export function registerSelfRoutes(app: HttpApp, { service, guards }: RouteDeps)
   );
 
   app.get(
-    '/api/v1/auth/tokens',
+    '/auth/tokens',
     {
       preHandler,
       schema: {
@@ -87,7 +87,7 @@ export function registerSelfRoutes(app: HttpApp, { service, guards }: RouteDeps)
   );
 
   app.post(
-    '/api/v1/auth/tokens',
+    '/auth/tokens',
     {
       preHandler,
       schema: {
@@ -112,7 +112,7 @@ export function registerSelfRoutes(app: HttpApp, { service, guards }: RouteDeps)
   );
 
   app.delete(
-    '/api/v1/auth/tokens/:id',
+    '/auth/tokens/:id',
     {
       preHandler,
       schema: {

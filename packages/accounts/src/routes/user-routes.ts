@@ -20,7 +20,7 @@ export function registerUserRoutes(app: HttpApp, { service, guards, identities }
   const preHandler = guards.requireAdmin;
 
   app.get(
-    '/api/v1/users',
+    '/users',
     {
       preHandler,
       schema: {
@@ -44,7 +44,7 @@ export function registerUserRoutes(app: HttpApp, { service, guards, identities }
   );
 
   app.delete(
-    '/api/v1/users/:id/identities/:identityId',
+    '/users/:id/identities/:identityId',
     {
       preHandler,
       schema: {
@@ -61,7 +61,7 @@ export function registerUserRoutes(app: HttpApp, { service, guards, identities }
   );
 
   app.post(
-    '/api/v1/users',
+    '/users',
     {
       preHandler,
       schema: {
@@ -78,7 +78,7 @@ export function registerUserRoutes(app: HttpApp, { service, guards, identities }
   );
 
   app.patch(
-    '/api/v1/users/:id',
+    '/users/:id',
     {
       preHandler,
       schema: {

@@ -1,14 +1,19 @@
-// The NAS control-plane module: store, service, routes, the node-status loop, and the live topics.
+// The NAS module: the control plane (store, service, routes, node-status loop, live topics) and the
+// embedded agent.
 
 import { randomBytes } from 'node:crypto';
 import {
   ConfigError,
+  coreSettings,
   type Module,
-  type ModuleContext,
+  moduleKey,
   type Principal,
   persistedSecret,
+  type StartContext,
 } from '@homeport/core';
-import { nasSettings } from '../settings.js';
+import type { Agent } from '../agent/agent.js';
+import { agentFromConfig } from '../agent/embedded.js';
+import { agentSettings, nasSettings } from '../settings.js';
 import { registerClientRoutes } from './routes/client-routes.js';
 import { registerNodeRoutes } from './routes/node-routes.js';
 import {
@@ -23,68 +28,87 @@ import {
 import { nasMigrations } from './store/migrations.js';
 import { createSqliteNasStore } from './store/sqlite-store.js';
 
-export interface NasControl {
-  module: Module;
-  /** Available once `routes` ran (the composition root calls it before anything else). */
-  service(): NasService;
+/** What the NAS module offers the composition root, the CLI and tests. */
+export interface NasApi {
+  service: NasService;
   /** The bootstrap token agents register with (configured or generated into the data dir). */
-  bootstrapToken(ctx: ModuleContext): string;
+  bootstrapToken: string;
+  /** The embedded agent's WebDAV base URL once it runs. */
+  davUrl: string | undefined;
+  /** The embedded agent, when it runs. */
+  agent: Agent | undefined;
 }
+
+export const NAS = moduleKey<NasApi>('nas');
 
 const generated = () => randomBytes(32).toString('base64url');
 
-export function createNasControl(): NasControl {
+export interface NasModuleOptions {
+  /** Homeport's version, reported by the embedded agent. */
+  version: string;
+}
+
+/**
+ * The NAS control plane: store, service, routes, the node-status loop, the live topics, and the embedded
+ * agent (`HOMEPORT_EMBEDDED_AGENT`), which starts once the server listens and registers over loopback
+ * exactly as a remote agent would.
+ */
+export function createNasModule(options: NasModuleOptions): Module<NasApi> {
   let service: NasService | undefined;
+  let bootstrapToken: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
+  let embedded: (Agent & { close(): Promise<void> }) | undefined;
+  let davUrl: string | undefined;
 
-  const bootstrapToken = (ctx: ModuleContext) =>
-    ctx.config.read(nasSettings).nodeBootstrapToken ??
-    persistedSecret(ctx.dataDir, 'node-bootstrap-token', generated);
-
-  const build = (ctx: ModuleContext): NasService => {
-    const settings = ctx.config.read(nasSettings);
-    const davAuthSecret =
-      settings.davAuthSecret ?? persistedSecret(ctx.dataDir, 'dav-auth-secret', generated);
-    // betterNAS agent hosts hold their secret; were it also the root of the per-node keys, any of them
-    // could mint credentials for every Homeport agent too.
-    if (settings.betternasDavAuthSecret === davAuthSecret) {
-      throw new ConfigError([
-        'BETTERNAS_DAV_AUTH_SECRET must differ from HOMEPORT_DAV_AUTH_SECRET: every betterNAS agent host holds the first; the second must stay on the control plane',
-      ]);
-    }
-    const source = ctx.config.sourceOf(nasSettings.defaultAccess);
-    return createNasService({
-      store: createSqliteNasStore(ctx.db),
-      events: ctx.events,
-      log: ctx.log,
-      users: ctx.users,
-      bootstrapToken: bootstrapToken(ctx),
-      davAuthSecret,
-      betternasSecret: settings.betternasDavAuthSecret,
-      defaultAccess: {
-        configured: settings.defaultAccess,
-        managed:
-          source === 'default'
-            ? null
-            : {
-                source,
-                name: source === 'file' ? nasSettings.defaultAccess.key : nasSettings.defaultAccess.env,
-              },
-      },
-      nextcloudBaseUrl: settings.nextcloudBaseUrl,
-      credentialTtlMs: settings.davCredentialTtl,
-      offlineThresholdMs: settings.nodeOfflineThreshold,
-      clock: ctx.clock,
-    });
+  const ready = (): NasService => {
+    if (!service) throw new Error('the nas module is not initialised yet');
+    return service;
   };
 
-  const module: Module = {
+  return {
     name: 'nas',
-    settings: nasSettings,
+    description: 'storage: nodes, exports, sharing, WebDAV mount credentials (and the embedded agent)',
+    settings: [nasSettings, agentSettings],
     migrations: nasMigrations,
-    routes(app, ctx) {
-      service = build(ctx);
+
+    async init(ctx) {
+      const settings = ctx.config.read(nasSettings);
+      bootstrapToken =
+        settings.nodeBootstrapToken ?? persistedSecret(ctx.dataDir, 'node-bootstrap-token', generated);
+      const davAuthSecret =
+        settings.davAuthSecret ?? persistedSecret(ctx.dataDir, 'dav-auth-secret', generated);
+      // betterNAS agent hosts hold their secret; were it also the root of the per-node keys, any of them
+      // could mint credentials for every Homeport agent too.
+      if (settings.betternasDavAuthSecret === davAuthSecret) {
+        throw new ConfigError([
+          'BETTERNAS_DAV_AUTH_SECRET must differ from HOMEPORT_DAV_AUTH_SECRET: every betterNAS agent host holds the first; the second must stay on the control plane',
+        ]);
+      }
+      const source = ctx.config.sourceOf(nasSettings.defaultAccess);
+      service = createNasService({
+        store: createSqliteNasStore(ctx.db),
+        events: ctx.events,
+        log: ctx.log,
+        users: ctx.users,
+        bootstrapToken,
+        davAuthSecret,
+        betternasSecret: settings.betternasDavAuthSecret,
+        defaultAccess: {
+          configured: settings.defaultAccess,
+          managed:
+            source === 'default'
+              ? null
+              : {
+                  source,
+                  name: source === 'file' ? nasSettings.defaultAccess.key : nasSettings.defaultAccess.env,
+                },
+        },
+        nextcloudBaseUrl: settings.nextcloudBaseUrl,
+        credentialTtlMs: settings.davCredentialTtl,
+        offlineThresholdMs: settings.nodeOfflineThreshold,
+        clock: ctx.clock,
+      });
       // Node and export events name every node and export: admins only. A member hears on their own topic
       // that their view changed (no ids) and reloads it from the API, which filters it for them.
       const isAdmin = (principal: Principal) => principal.kind === 'user' && principal.role === 'admin';
@@ -101,17 +125,22 @@ export function createNasControl(): NasControl {
         history: 10,
         authorize: (principal) => principal.kind === 'user',
       });
-      registerNodeRoutes(app, service);
-      registerClientRoutes(app, service, ctx.auth);
       // Mount credentials end with the access they were issued under, not up to a day later.
       const current = service;
       unsubscribe = ctx.users.onAccessNarrowed((change) =>
         current.accessNarrowed(change).then(() => undefined),
       );
     },
+
+    routes(app, ctx) {
+      registerNodeRoutes(app, ready());
+      registerClientRoutes(app, ready(), ctx.auth);
+    },
+
     health() {
       return service ? { nextcloud: service.nextcloudHealth() } : {};
     },
+
     async start(ctx) {
       const { nodeOfflineThreshold } = ctx.config.read(nasSettings);
       const every = Math.max(250, Math.min(5000, nodeOfflineThreshold / 8));
@@ -124,19 +153,53 @@ export function createNasControl(): NasControl {
       };
       timer = setInterval(tick, every);
       timer.unref();
+      if (ctx.config.read(agentSettings).embedded) await startEmbeddedAgent(ctx);
     },
+
     async stop() {
       if (timer) clearInterval(timer);
       unsubscribe?.();
     },
-  };
 
-  return {
-    module,
-    bootstrapToken,
-    service() {
-      if (!service) throw new Error('nas routes are not registered yet');
-      return service;
+    describe() {
+      return davUrl ? [`webdav:   ${davUrl} (embedded agent)`] : [];
+    },
+
+    api() {
+      return {
+        service: ready(),
+        bootstrapToken: bootstrapToken ?? '',
+        davUrl,
+        agent: embedded,
+      };
     },
   };
+
+  async function startEmbeddedAgent(ctx: StartContext): Promise<void> {
+    const core = ctx.config.read(coreSettings);
+    const agent = agentFromConfig({
+      config: ctx.config,
+      log: ctx.log,
+      version: options.version,
+      embedded: {
+        controlPlaneUrl: ctx.serverUrl,
+        bootstrapToken: bootstrapToken ?? '',
+        dataDir: ctx.dataDir,
+        bind: core.bind,
+        publicUrl: core.publicUrl,
+      },
+    });
+    embedded = agent;
+    // Registered after the HTTP server's step, so it stops first: no heartbeats into a closing server.
+    ctx.lifecycle.onShutdown('agent', () => agent.close());
+    try {
+      davUrl = await agent.start();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      throw new ConfigError([
+        `HOMEPORT_DAV_PORT: port ${ctx.config.read(agentSettings).davPort} is in use; the embedded NAS agent needs a free one ` +
+          '(set HOMEPORT_DAV_PORT, or HOMEPORT_EMBEDDED_AGENT=false to run without it)',
+      ]);
+    }
+  }
 }

@@ -45,7 +45,7 @@ async function trimCloudProfileRequest(request: FastifyRequest): Promise<void> {
 
 export function registerClientRoutes(app: HttpApp, service: NasService, auth: AuthGuards): void {
   app.get(
-    '/api/v1/nodes',
+    '/nodes',
     {
       preHandler: auth.requireClient,
       schema: {
@@ -58,7 +58,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.post(
-    '/api/v1/nodes/:nodeId/enrolment-token',
+    '/nodes/:nodeId/enrolment-token',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -76,7 +76,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.post(
-    '/api/v1/nodes/:nodeId/rotate-key',
+    '/nodes/:nodeId/rotate-key',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -95,7 +95,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.delete(
-    '/api/v1/nodes/:nodeId',
+    '/nodes/:nodeId',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -113,7 +113,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.get(
-    '/api/v1/exports',
+    '/exports',
     {
       preHandler: auth.requireClient,
       schema: {
@@ -126,7 +126,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.get(
-    '/api/v1/exports/:exportId/grants',
+    '/exports/:exportId/grants',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -140,7 +140,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.put(
-    '/api/v1/exports/:exportId/grants/:userId',
+    '/exports/:exportId/grants/:userId',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -156,7 +156,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.delete(
-    '/api/v1/exports/:exportId/grants/:userId',
+    '/exports/:exportId/grants/:userId',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -174,7 +174,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.post(
-    '/api/v1/mount-profiles/issue',
+    '/mount-profiles/issue',
     {
       preHandler: auth.requireClient,
       schema: {
@@ -189,7 +189,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.post(
-    '/api/v1/cloud-profiles/issue',
+    '/cloud-profiles/issue',
     {
       preHandler: auth.requireClient,
       schema: {
@@ -205,7 +205,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.get(
-    '/api/v1/nas/settings',
+    '/nas/settings',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -218,7 +218,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.put(
-    '/api/v1/nas/settings',
+    '/nas/settings',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -233,7 +233,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.get(
-    '/api/v1/mount-credentials',
+    '/mount-credentials',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -246,7 +246,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.post(
-    '/api/v1/mount-credentials/revoke',
+    '/mount-credentials/revoke',
     {
       preHandler: auth.requireAdmin,
       schema: {
@@ -270,7 +270,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.get(
-    '/api/v1/mount-credentials/mine',
+    '/mount-credentials/mine',
     {
       preHandler: auth.requireUser,
       schema: {
@@ -287,7 +287,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.post(
-    '/api/v1/mount-credentials/mine/revoke',
+    '/mount-credentials/mine/revoke',
     {
       preHandler: auth.requireUser,
       schema: {
@@ -305,7 +305,7 @@ export function registerClientRoutes(app: HttpApp, service: NasService, auth: Au
   );
 
   app.post(
-    '/api/v1/mount-credentials/:username/revoke',
+    '/mount-credentials/:username/revoke',
     {
       preHandler: auth.requireUser,
       schema: {

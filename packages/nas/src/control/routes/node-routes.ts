@@ -69,7 +69,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   const config = { rateLimit: false as const };
 
   app.post(
-    '/api/v1/nodes/register',
+    '/nodes/register',
     {
       config,
       preValidation: trimRegistration,
@@ -91,7 +91,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   );
 
   app.post(
-    '/api/v1/nodes/:nodeId/heartbeat',
+    '/nodes/:nodeId/heartbeat',
     {
       config,
       schema: {
@@ -121,7 +121,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   );
 
   app.put(
-    '/api/v1/nodes/:nodeId/exports',
+    '/nodes/:nodeId/exports',
     {
       config,
       preValidation: trimInventory,
@@ -144,7 +144,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   );
 
   app.get(
-    '/api/v1/nodes/:nodeId/keys',
+    '/nodes/:nodeId/keys',
     {
       config,
       schema: {
@@ -161,7 +161,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
   );
 
   app.get(
-    '/api/v1/nodes/:nodeId/revocations',
+    '/nodes/:nodeId/revocations',
     {
       config,
       schema: {
