@@ -76,6 +76,19 @@ export {
   type StartContext,
   type UserDirectory,
 } from './module.js';
+export {
+  fromKeyToken,
+  isConflict,
+  type KvBucket,
+  type KvBucketOptions,
+  type KvEntry,
+  type KvStore,
+  keyToken,
+  type StoreDriver,
+  StoreError,
+  withCasRetry,
+} from './store/kv.js';
+export { createJetStreamKv, type JetStreamKvOptions, KV_CALL_TIMEOUT_MS } from './store/kv-jetstream.js';
 export { persistedSecret } from './store/secret-files.js';
 export {
   applyMigrations,

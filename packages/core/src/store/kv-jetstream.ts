@@ -1,0 +1,113 @@
+// The KV port on NATS JetStream KV: one bucket per module and name, JSON values, revisions from the
+// stream sequence, conflicts from JetStream's "wrong last sequence", and every call raced against a
+// deadline so a cluster without quorum fails a request within a bound instead of holding it.
+
+import type { KV, Kvm } from '@nats-io/kv';
+import { type KvBucket, type KvBucketOptions, type KvEntry, type KvStore, StoreError } from './kv.js';
+
+/** The longest a store call may take before it counts as unavailable. */
+export const KV_CALL_TIMEOUT_MS = 3000;
+
+/** JetStream's API error for a write whose expected last sequence did not match. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+const isWrongSequence = (error: unknown): boolean => {
+  const candidate = error as { code?: unknown; api_error?: { err_code?: unknown }; message?: unknown };
+  return (
+    candidate.code === WRONG_LAST_SEQUENCE ||
+    candidate.api_error?.err_code === WRONG_LAST_SEQUENCE ||
+    (typeof candidate.message === 'string' && candidate.message.includes('wrong last sequence'))
+  );
+};
+
+async function bounded<T>(what: string, work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new StoreError('store_unavailable', `the store did not answer ${what} within ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    if (isWrongSequence(error)) throw new StoreError('store_conflict', `${what}: changed meanwhile`);
+    throw new StoreError('store_unavailable', `the store failed ${what}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const encode = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value), 'utf8');
+
+function bucketOf(kv: KV, name: string, timeoutMs: number): KvBucket {
+  const call = <T>(what: string, work: Promise<T>) => bounded(`${what} in ${name}`, work, timeoutMs);
+  return {
+    name,
+    async get<T>(key: string): Promise<KvEntry<T> | undefined> {
+      const entry = await call(`get ${key}`, kv.get(key));
+      if (entry?.operation !== 'PUT') return undefined;
+      // Values are the JSON this port wrote; each repository checks the shape it reads.
+      return { value: entry.json<T>(), revision: entry.revision };
+    },
+    create: (key, value) => call(`create ${key}`, kv.create(key, encode(value))),
+    update: (key, value, revision) => call(`update ${key}`, kv.update(key, encode(value), revision)),
+    put: (key, value) => call(`put ${key}`, kv.put(key, encode(value))),
+    async delete(key, revision) {
+      await call(`delete ${key}`, kv.delete(key, revision === undefined ? {} : { previousSeq: revision }));
+    },
+    async keys(prefix) {
+      return call(
+        `keys ${prefix ?? '*'}`,
+        (async () => {
+          const found: string[] = [];
+          const iterator = await kv.keys(prefix === undefined ? '>' : `${prefix}>`);
+          for await (const key of iterator) found.push(key);
+          return found;
+        })(),
+      );
+    },
+  };
+}
+
+export interface JetStreamKvOptions {
+  kvm: Kvm;
+  /** Bucket name prefix: the module's name (`accounts`, `nas`). */
+  module: string;
+  /** Copies of each bucket in a cluster (1 on a single server, 3 on a three-node cluster). */
+  replicas: number;
+  timeoutMs?: number;
+}
+
+/** A module's view of JetStream KV: buckets `<module>_<name>`, created on first use. */
+export function createJetStreamKv(options: JetStreamKvOptions): KvStore {
+  const timeoutMs = options.timeoutMs ?? KV_CALL_TIMEOUT_MS;
+  const opened = new Map<string, Promise<KvBucket>>();
+  return {
+    bucket(name: string, bucketOptions: KvBucketOptions = {}) {
+      const full = `${options.module}_${name}`;
+      let bucket = opened.get(full);
+      if (!bucket) {
+        bucket = bounded(
+          `opening bucket ${full}`,
+          options.kvm.create(full, {
+            history: 1,
+            replicas: options.replicas,
+            ...(bucketOptions.maxAgeMs === undefined ? {} : { ttl: bucketOptions.maxAgeMs }),
+          }),
+          timeoutMs * 3,
+        ).then((kv) => bucketOf(kv, full, timeoutMs));
+        // A failed open is not cached: the next caller tries again.
+        bucket.catch(() => opened.delete(full));
+        opened.set(full, bucket);
+      }
+      return bucket;
+    },
+  };
+}
