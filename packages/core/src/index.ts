@@ -76,6 +76,31 @@ export {
   type StartContext,
   type UserDirectory,
 } from './module.js';
+export { findNatsServer, type NatsServerLookup } from './nats/binary.js';
+export { type ConnectNatsOptions, connectNats, NATS_REQUEST_TIMEOUT_MS } from './nats/client.js';
+export { NatsError, type NatsErrorCode } from './nats/errors.js';
+export { NATS_ACCOUNTS, type NatsAccountName } from './nats/layout.js';
+export { type ManagedNats, type ManagedNatsOptions, startManagedNats } from './nats/managed.js';
+export {
+  type NatsAccounts,
+  type NatsHandle,
+  natsPlan,
+  type OpenNatsOptions,
+  openNats,
+} from './nats/open.js';
+export {
+  assertNatsConfig,
+  type NatsSettingValues,
+  natsConfigProblems,
+  natsSettings,
+} from './nats/settings.js';
+export {
+  type AccountSigner,
+  type IssuedNatsUser,
+  issueNatsUser,
+  type NatsUserGrant,
+  type SubjectPermission,
+} from './nats/users.js';
 export {
   fromKeyToken,
   isConflict,

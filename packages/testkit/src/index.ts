@@ -15,6 +15,13 @@ export {
   runLitmus,
 } from './litmus.js';
 export {
+  type NatsClusterInstance,
+  type NatsServerInstance,
+  type StartNatsServerOptions,
+  startNatsCluster,
+  startNatsServer,
+} from './nats.js';
+export {
   type OidcProviderInstance,
   type StartOidcProviderOptions,
   startOidcProvider,

@@ -1,0 +1,206 @@
+// The operator, its accounts and Homeport's service users, generated once into `<dataDir>/nats` and reused on
+// every later start (same keys, so the JetStream data of each account stays its own).
+
+import { join } from 'node:path';
+import {
+  type ClaimsData,
+  decode,
+  encodeAccount,
+  encodeOperator,
+  type Operator,
+  parseCreds,
+} from '@nats-io/jwt';
+import { createAccount, createOperator, fromSeed, type KeyPair } from '@nats-io/nkeys';
+import { NatsError } from './errors.js';
+import { ensurePrivateDir, readIfExists, writeOnce, writePrivate } from './files.js';
+import {
+  ALL_ACCOUNTS,
+  type AnyAccountName,
+  accountClaims,
+  NATS_ACCOUNTS,
+  type NatsAccountName,
+} from './layout.js';
+import { type AccountSigner, issueNatsUser } from './users.js';
+
+export interface NatsIdentity {
+  operatorJwtFile: string;
+  /** Public key of SYS, the server's system account. */
+  systemAccount: string;
+  /** Account public key → account JWT, for `resolver_preload`. */
+  accountJwts: Record<string, string>;
+  accounts: Record<AnyAccountName, { publicKey: string }>;
+  /** Signs users of HOMEPORT and BUS. */
+  signers: Record<NatsAccountName, AccountSigner>;
+  /** Creds files of Homeport's own service user in each account. */
+  serviceCreds: Record<NatsAccountName, string>;
+}
+
+/** Paths of the identity files under `<dataDir>/nats`; docs/nats.md lists them. */
+export function identityPaths(natsDir: string) {
+  const accountsDir = join(natsDir, 'accounts');
+  const usersDir = join(natsDir, 'users');
+  return {
+    accountsDir,
+    usersDir,
+    operatorSeed: join(natsDir, 'operator.nk'),
+    operatorSigningSeed: join(natsDir, 'operator-signing.nk'),
+    operatorJwt: join(natsDir, 'operator.jwt'),
+    accountSeed: (name: AnyAccountName) => join(accountsDir, `${name}.nk`),
+    accountSigningSeed: (name: AnyAccountName) => join(accountsDir, `${name}-signing.nk`),
+    accountJwt: (name: AnyAccountName) => join(accountsDir, `${name}.jwt`),
+    serviceCreds: (name: NatsAccountName) => join(usersDir, `${name}.creds`),
+  };
+}
+
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+function keyFromSeed(file: string, seed: string): KeyPair {
+  try {
+    return fromSeed(new TextEncoder().encode(seed.trim()));
+  } catch (error) {
+    throw new NatsError('nats_keys_invalid', `${file} does not hold an nkey seed`, { cause: error });
+  }
+}
+
+/** The seed in `file`, generated with `create` the first time. */
+function seedKey(file: string, create: () => KeyPair): KeyPair {
+  return keyFromSeed(
+    file,
+    writeOnce(file, () => `${text(create().getSeed())}\n`),
+  );
+}
+
+/** The seed in `file` when it is there: identity keys may be moved offline once their JWT is signed. */
+function optionalSeedKey(file: string): KeyPair | undefined {
+  const seed = readIfExists(file);
+  return seed === undefined ? undefined : keyFromSeed(file, seed);
+}
+
+/** A JWT's claims without the fields the encoder adds, for comparing with what the layout wants now. */
+function claimsOf(jwt: string): { iss: string; sub: string; nats: Record<string, unknown> } | undefined {
+  let claims: ClaimsData<Record<string, unknown>>;
+  try {
+    claims = decode<Record<string, unknown>>(jwt.trim());
+  } catch {
+    // Unreadable: treated like a missing JWT and signed again.
+    return undefined;
+  }
+  const { type: _type, version: _version, ...nats } = claims.nats;
+  return { iss: claims.iss, sub: claims.sub, nats };
+}
+
+/** JSON with object keys sorted at every level, so claims compare by content. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, item]) => item !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const sameClaims = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
+
+function needSeed(key: KeyPair | undefined, file: string, why: string): KeyPair {
+  if (key) return key;
+  throw new NatsError('nats_keys_invalid', `${file} is missing but needed to ${why}; put it back`);
+}
+
+/**
+ * Loads the identity under `natsDir`, creating what is missing: the operator (identity and signing key), SYS,
+ * HOMEPORT and BUS (identity and signing key each), and a service user per Homeport account. A JWT whose claims
+ * no longer match the layout is signed again with the same keys.
+ */
+export async function loadOrCreateIdentity(natsDir: string): Promise<NatsIdentity> {
+  const paths = identityPaths(natsDir);
+  ensurePrivateDir(natsDir);
+  ensurePrivateDir(paths.accountsDir);
+  ensurePrivateDir(paths.usersDir);
+
+  // The operator's identity seed is needed only to sign the operator JWT itself; created when absent on
+  // the very first start (when operator.jwt is absent too).
+  const firstStart = readIfExists(paths.operatorJwt) === undefined;
+  const operatorKey = firstStart
+    ? seedKey(paths.operatorSeed, createOperator)
+    : optionalSeedKey(paths.operatorSeed);
+  const operatorSigning = seedKey(paths.operatorSigningSeed, createOperator);
+
+  const accounts = {} as Record<AnyAccountName, { publicKey: string }>; // filled for every name below
+  const accountJwts: Record<string, string> = {};
+  const signingKeys = {} as Record<AnyAccountName, KeyPair>; // filled for every name below
+  for (const name of ALL_ACCOUNTS) {
+    const jwtFile = paths.accountJwt(name);
+    const existing = readIfExists(jwtFile);
+    const existingClaims = existing === undefined ? undefined : claimsOf(existing);
+    // The account's public key comes from its JWT once signed: its identity seed may then live offline.
+    const publicKey = existingClaims?.sub ?? seedKey(paths.accountSeed(name), createAccount).getPublicKey();
+    const signing = seedKey(paths.accountSigningSeed(name), createAccount);
+    signingKeys[name] = signing;
+    const wanted = accountClaims(name, [signing.getPublicKey()]);
+    let jwt = existing?.trim();
+    if (
+      jwt === undefined ||
+      existingClaims === undefined ||
+      existingClaims.iss !== operatorSigning.getPublicKey() ||
+      !sameClaims(existingClaims.nats, wanted)
+    ) {
+      jwt = await encodeAccount(name, publicKey, wanted, { signer: operatorSigning });
+      writePrivate(jwtFile, `${jwt}\n`);
+    }
+    accounts[name] = { publicKey };
+    accountJwts[publicKey] = jwt;
+  }
+
+  const wantedOperator: Partial<Operator> = {
+    signing_keys: [operatorSigning.getPublicKey()],
+    system_account: accounts.SYS.publicKey,
+  };
+  const operatorJwt = readIfExists(paths.operatorJwt);
+  const operatorClaims = operatorJwt === undefined ? undefined : claimsOf(operatorJwt);
+  if (operatorClaims === undefined || !sameClaims(operatorClaims.nats, wantedOperator)) {
+    const key = needSeed(operatorKey, paths.operatorSeed, 'sign the operator JWT again');
+    if (operatorClaims !== undefined && operatorClaims.sub !== key.getPublicKey())
+      throw new NatsError(
+        'nats_keys_invalid',
+        `${paths.operatorSeed} is not the key of ${paths.operatorJwt}`,
+      );
+    writePrivate(paths.operatorJwt, `${await encodeOperator('homeport', key, wantedOperator)}\n`);
+  }
+
+  const signers = {} as Record<NatsAccountName, AccountSigner>; // filled for every name below
+  const serviceCreds = {} as Record<NatsAccountName, string>; // filled for every name below
+  for (const name of NATS_ACCOUNTS) {
+    const signer: AccountSigner = { account: accounts[name].publicKey, signingKey: signingKeys[name] };
+    signers[name] = signer;
+    const file = paths.serviceCreds(name);
+    if (!(await serviceCredsValid(readIfExists(file), signer))) {
+      const user = await issueNatsUser(signer, { name: `homeport-service-${name.toLowerCase()}` });
+      writePrivate(file, user.creds);
+    }
+    serviceCreds[name] = file;
+  }
+
+  return {
+    operatorJwtFile: paths.operatorJwt,
+    systemAccount: accounts.SYS.publicKey,
+    accountJwts,
+    accounts,
+    signers,
+    serviceCreds,
+  };
+}
+
+/** A service user is kept while it belongs to the account and was signed by its current signing key. */
+async function serviceCredsValid(creds: string | undefined, signer: AccountSigner): Promise<boolean> {
+  if (creds === undefined) return false;
+  try {
+    const parsed = await parseCreds(new TextEncoder().encode(creds));
+    return (
+      parsed.uc.iss === signer.signingKey.getPublicKey() && parsed.uc.nats.issuer_account === signer.account
+    );
+  } catch {
+    // Unreadable creds are replaced by a new service user.
+    return false;
+  }
+}

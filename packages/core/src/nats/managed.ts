@@ -1,0 +1,220 @@
+// Homeport's managed nats-server: JetStream on, loopback only, operator-mode auth from the first start, its
+// keys and store under `<dataDir>/nats`, supervised (restarted with backoff, stopped on shutdown).
+
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import { findNatsServer } from './binary.js';
+import { NatsError } from './errors.js';
+import { ensurePrivateDir, writePrivate } from './files.js';
+import { loadOrCreateIdentity } from './identity.js';
+import type { NatsAccountName } from './layout.js';
+import { endLeftoverServer } from './leftover.js';
+import { natsLogWriter } from './log-lines.js';
+import { type NatsMetrics, natsMetrics } from './metrics.js';
+import { twoFreePorts } from './ports.js';
+import { renderServerConfig } from './server-config.js';
+import { ChildStartError, createSupervisor, type SpawnChild, type Supervisor } from './supervisor.js';
+import { type IssuedNatsUser, issueNatsUser, type NatsUserGrant } from './users.js';
+
+export interface ManagedNatsOptions {
+  /** Homeport's data dir; the server's keys, config and store go under `<dataDir>/nats`. */
+  dataDir: string;
+  log: Logger;
+  metrics?: Metrics;
+  /** The nats-server binary (default: found on PATH or in /usr/sbin). */
+  binary?: string;
+  /** Restart backoff: first delay (default 1 s), doubling up to `maxBackoffMs` (30 s). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** After SIGTERM, how long to wait before SIGKILL (default 10 s). */
+  stopTimeoutMs?: number;
+  /** How long a start may take to answer /healthz (default 20 s). */
+  readyTimeoutMs?: number;
+  /** How often the running server's /healthz is checked for `homeport_nats_up` (default 5 s). */
+  healthIntervalMs?: number;
+  spawn?: SpawnChild;
+}
+
+export interface ManagedNats {
+  /** `nats://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** The monitoring endpoint (`http://127.0.0.1:<port>`), loopback only. */
+  readonly monitorUrl: string;
+  /** `<dataDir>/nats`. */
+  readonly dir: string;
+  /** The running nats-server's PID; undefined while it is down. */
+  readonly pid: number | undefined;
+  /** The creds file of Homeport's own service user in `account`. */
+  serviceCreds(account: NatsAccountName): string;
+  /** Issues a user of `account` limited to the grant's subjects, signed with the account's signing key. */
+  issueUser(account: NatsAccountName, grant: NatsUserGrant): Promise<IssuedNatsUser>;
+  /** Stops the server (SIGTERM, SIGKILL after the bound) and every pending restart. */
+  stop(): Promise<void>;
+}
+
+/** Start attempts when a picked port was taken between picking and binding. */
+const PORT_ATTEMPTS = 5;
+
+async function answers(url: string, signal: AbortSignal): Promise<Response | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) });
+    await response.arrayBuffer().catch(() => undefined);
+    return response;
+  } catch {
+    // Refused while starting, or a slow answer: "not yet".
+    return undefined;
+  }
+}
+
+/** Ready when /varz shows our client port (not some other server on the monitor port) and /healthz is 200. */
+async function pollReady(monitorUrl: string, port: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const varz = await fetch(`${monitorUrl}/varz`, {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
+      });
+      const body = (await varz.json()) as { port?: unknown }; // only `port` is read, and compared
+      if (body.port === port && (await answers(`${monitorUrl}/healthz`, signal))?.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('aborted');
+}
+
+function defaultBinary(): string {
+  const lookup = findNatsServer(undefined);
+  if (!lookup.found)
+    throw new NatsError('nats_start_failed', `${lookup.reason}; install it: apt-get install nats-server`);
+  return lookup.path;
+}
+
+/**
+ * Starts the managed nats-server and resolves once it is ready. Keys, accounts and service users are made
+ * on the first start and reused after. Homeport connects with `serviceCreds('HOMEPORT')`.
+ *
+ * @example
+ *   const nats = await startManagedNats({ dataDir, log, metrics });
+ *   lifecycle.onShutdown('nats-server', () => nats.stop());
+ */
+export async function startManagedNats(options: ManagedNatsOptions): Promise<ManagedNats> {
+  const binary = options.binary ?? defaultBinary();
+  const dir = join(options.dataDir, 'nats');
+  const paths = {
+    config: join(dir, 'nats-server.conf'),
+    serverPid: join(dir, 'nats-server.pid'),
+    ownerPid: join(dir, 'homeport.pid'),
+    store: join(dir, 'jetstream'),
+    resolver: join(dir, 'resolver'),
+  };
+  const log = options.log.child({ component: 'nats-server' });
+  const metrics: NatsMetrics | undefined = options.metrics ? natsMetrics(options.metrics) : undefined;
+
+  ensurePrivateDir(options.dataDir);
+  ensurePrivateDir(dir);
+  await endLeftoverServer({
+    serverPidFile: paths.serverPid,
+    ownerPidFile: paths.ownerPid,
+    configFile: paths.config,
+    log,
+  });
+  const identity = await loadOrCreateIdentity(dir);
+  ensurePrivateDir(paths.store);
+  ensurePrivateDir(paths.resolver);
+  writePrivate(paths.ownerPid, `${process.pid}\n`);
+
+  let supervisor: Supervisor | undefined;
+  let port = 0;
+  let monitorUrl = '';
+  for (let attempt = 1; supervisor === undefined; attempt += 1) {
+    const [clientPort, monitorPort] = await twoFreePorts();
+    writePrivate(
+      paths.config,
+      renderServerConfig({
+        port: clientPort,
+        monitorPort,
+        storeDir: paths.store,
+        resolverDir: paths.resolver,
+        pidFile: paths.serverPid,
+        operatorJwtFile: identity.operatorJwtFile,
+        systemAccount: identity.systemAccount,
+        accountJwts: identity.accountJwts,
+      }),
+    );
+    const url = `http://127.0.0.1:${monitorPort}`;
+    const candidate = createSupervisor({
+      name: 'nats-server',
+      command: binary,
+      args: ['-c', paths.config],
+      log,
+      onLine: natsLogWriter(log),
+      ready: (signal) => pollReady(url, clientPort, signal),
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+      ...(options.initialBackoffMs === undefined ? {} : { initialBackoffMs: options.initialBackoffMs }),
+      ...(options.maxBackoffMs === undefined ? {} : { maxBackoffMs: options.maxBackoffMs }),
+      ...(options.stopTimeoutMs === undefined ? {} : { stopTimeoutMs: options.stopTimeoutMs }),
+      ...(options.spawn === undefined ? {} : { spawn: options.spawn }),
+      onUp: () => metrics?.up.set(1),
+      onDown: () => metrics?.up.set(0),
+      onRestart: () => metrics?.restarts.inc(),
+    });
+    try {
+      await candidate.start();
+      supervisor = candidate;
+      port = clientPort;
+      monitorUrl = url;
+    } catch (error) {
+      const portTaken = error instanceof ChildStartError && /address already in use/i.test(error.output);
+      if (portTaken && attempt < PORT_ATTEMPTS) {
+        log.info({ clientPort, monitorPort }, 'a picked port was taken meanwhile; picking again');
+        continue;
+      }
+      throw new NatsError('nats_start_failed', `the managed nats-server did not start: ${String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+  const running = supervisor;
+
+  // The supervisor sees a crash; this sees a server that runs but stopped answering (a wedged store).
+  let healthy = true;
+  const health = setInterval(async () => {
+    if (running.pid === undefined) return;
+    const ok = (await answers(`${monitorUrl}/healthz`, AbortSignal.timeout(2000)))?.ok === true;
+    metrics?.up.set(ok ? 1 : 0);
+    if (ok !== healthy)
+      log[ok ? 'info' : 'warn']({ monitorUrl }, ok ? 'healthy again' : 'health check failing');
+    healthy = ok;
+  }, options.healthIntervalMs ?? 5000);
+  health.unref();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    monitorUrl,
+    dir,
+    get pid() {
+      return running.pid;
+    },
+    serviceCreds: (account) => identity.serviceCreds[account],
+    issueUser(account, grant) {
+      const signer = identity.signers[account];
+      if (signer === undefined)
+        return Promise.reject(new NatsError('nats_unknown_account', `no NATS account ${String(account)}`));
+      return issueNatsUser(signer, grant);
+    },
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(health);
+        await running.stop();
+        metrics?.up.set(0);
+        log.info('stopped');
+      })();
+      return stopped;
+    },
+  };
+}
