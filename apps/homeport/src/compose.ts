@@ -6,6 +6,7 @@ import {
   AccountsError,
   accountsMigrations,
   accountsSettings,
+  accountsStoreOf,
   createAccounts,
   newPassword,
 } from '@homeport/accounts';
@@ -16,6 +17,7 @@ import {
   coreSettings,
   createEventHub,
   createHttpServer,
+  createJetStreamKv,
   createLifecycle,
   createLogger,
   createMetrics,
@@ -29,11 +31,15 @@ import {
   type Module,
   type ModuleContext,
   type ModuleKey,
+  type NatsHandle,
+  natsSettings,
   openDatabase,
+  openNats,
   registerEventRoutes,
   type SettingGroup,
   type SqliteDatabase,
   type StartContext,
+  type StoreDriver,
   type UserDirectory,
 } from '@homeport/core';
 import { createNasModule } from '@homeport/nas';
@@ -71,7 +77,10 @@ export interface HomeportOptions {
 
 export interface Homeport {
   app: HttpApp;
-  db: SqliteDatabase;
+  /** What state runs on: SQLite in the data dir, or NATS JetStream KV. */
+  store: 'sqlite' | 'kv';
+  /** The SQLite database (sqlite store only; throws on kv). */
+  sqlite(): SqliteDatabase;
   events: EventBus;
   /** The open event streams (re-checked when a principal's access changes). */
   eventStreams: EventStreams;
@@ -97,6 +106,7 @@ export interface Homeport {
 /** Every setting group the process reads, for validation at start and the configuration reference. */
 export const ALL_SETTINGS: readonly SettingGroup[] = [
   coreSettings,
+  natsSettings,
   accountsSettings,
   ...moduleCatalogue().flatMap((module) => module.settings ?? []),
 ];
@@ -109,6 +119,23 @@ export function openStore(config: Config): { db: SqliteDatabase; dataDir: string
   return { db: openDatabase(join(absolute, 'homeport.db')), dataDir: absolute };
 }
 
+/**
+ * Opens where state lives: the SQLite database in the data dir, or (HOMEPORT_STORE=kv) a NATS connection —
+ * an external server or the managed one — whose JetStream KV every replica shares.
+ */
+async function openState(
+  config: Config,
+  log: Logger,
+): Promise<{ dataDir: string; db?: SqliteDatabase; nats?: Extract<NatsHandle, { state: 'on' }> }> {
+  const core = config.read(coreSettings);
+  if (core.store === 'sqlite') return openStore(config);
+  const dataDir = resolve(core.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const nats = await openNats(config, { dataDir, log });
+  if (nats.state === 'off') throw new ConfigError([`HOMEPORT_STORE=kv ${nats.reason}`]);
+  return { dataDir, nats };
+}
+
 export async function createHomeport(options: HomeportOptions): Promise<Homeport> {
   const { config } = options;
   config.validate(ALL_SETTINGS);
@@ -118,8 +145,6 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   const clock = options.clock ?? Date.now;
 
   const catalogue = options.catalogue ?? moduleCatalogue();
-  const selection = await selectModules(catalogue, core.modules, options.requirements);
-  for (const off of selection.off) log.info({ module: off.name }, `module ${off.name} is off: ${off.reason}`);
   if ((core.tlsCert === undefined) !== (core.tlsKey === undefined)) {
     throw new ConfigError(['--tls-cert and --tls-key go together: give both or neither']);
   }
@@ -128,7 +153,12 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
       ? { cert: readFileSync(core.tlsCert), key: readFileSync(core.tlsKey) }
       : undefined;
 
-  const { db, dataDir } = openStore(config);
+  const { dataDir, db, nats } = await openState(config, log);
+  const storeFor = (module: string): StoreDriver => {
+    if (db) return { kind: 'sqlite', db };
+    if (nats?.state !== 'on') throw new Error('kv store without NATS'); // openState refused this already
+    return { kind: 'kv', kv: createJetStreamKv({ kvm: nats.kvm, module, replicas: core.kvReplicas }) };
+  };
   const exposed = exposedDirMode(dataDir);
   if (exposed !== undefined) {
     log.warn(
@@ -138,6 +168,22 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   }
   const events = createEventHub(clock);
   const metrics = createMetrics({ collectProcess: options.collectProcessMetrics ?? true });
+  // NATS is opened for the kv store, or the first time a module that requires it is considered.
+  let natsOpening: Promise<NatsHandle> | undefined = nats ? Promise.resolve(nats) : undefined;
+  const natsHandle = () => {
+    natsOpening ??= openNats(config, { dataDir, log, metrics });
+    return natsOpening;
+  };
+  const selection = await selectModules(catalogue, core.modules, {
+    async nats() {
+      const handle = await natsHandle();
+      return handle.state === 'on' ? { met: true } : { met: false, reason: handle.reason };
+    },
+    ...options.requirements,
+  });
+  for (const off of selection.off) log.info({ module: off.name }, `module ${off.name} is off: ${off.reason}`);
+  const natsOn = natsOpening ? await natsOpening : undefined;
+  const natsForModules = natsOn?.state === 'on' ? natsOn : undefined;
   const lifecycle = createLifecycle({ log, timeoutMs: core.shutdownTimeout });
   const webDir = core.webDir ?? DEFAULT_WEB_DIR;
   const fallback = webFallback(webDir);
@@ -165,10 +211,10 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   });
 
   // Accounts' repositories prepare statements when created, so its schema must exist first.
-  applyMigrations(db, 'accounts', accountsMigrations);
+  if (db) applyMigrations(db, 'accounts', accountsMigrations);
   const accounts = createAccounts({
     config,
-    db,
+    store: await accountsStoreOf(storeFor('accounts')),
     events,
     log: log.child({ module: 'accounts' }),
     dataDir,
@@ -189,7 +235,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   const contextOf = (module: Module): ModuleContext => ({
     config,
     log: log.child({ module: module.name }),
-    db,
+    store: storeFor(module.name),
+    nats: natsForModules,
     events,
     auth: accounts.guards,
     users,
@@ -198,7 +245,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     dataDir,
     clock,
   });
-  for (const module of modules) applyMigrations(db, module.name, module.migrations);
+  if (db) for (const module of modules) applyMigrations(db, module.name, module.migrations);
   for (const module of modules) await module.init?.(contextOf(module));
   for (const module of modules) {
     const { routes } = module;
@@ -233,8 +280,9 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
 
   // Shutdown runs these in reverse: HTTP first (stop accepting, finish in-flight, end SSE), then the
   // modules in reverse start order, then the database.
-  lifecycle.onShutdown('database', () => {
-    db.close();
+  lifecycle.onShutdown('database', async () => {
+    db?.close();
+    await natsForModules?.close();
   });
   const started: Module[] = [];
   lifecycle.onShutdown('modules', async () => {
@@ -259,7 +307,11 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     apis.get(key.name)?.api?.() as Api | undefined;
   return {
     app,
-    db,
+    store: db ? 'sqlite' : 'kv',
+    sqlite() {
+      if (!db) throw new Error('this Homeport keeps its state in NATS KV (HOMEPORT_STORE=kv), not SQLite');
+      return db;
+    },
     events,
     eventStreams,
     lifecycle,

@@ -16,8 +16,9 @@ export interface ModuleOff {
 const DOCKER_SOCKET = '/var/run/docker.sock';
 
 /**
- * The checks used unless the caller gives its own. NATS is wired by the platform's NATS part (a managed
- * `nats-server` or HOMEPORT_NATS_URL); until a module needs it, it reads as absent with how to add it.
+ * The checks used when the caller gives none. The composition root gives its own NATS check, which opens
+ * NATS (HOMEPORT_NATS_URL, or the managed `nats-server`) the first time a module requiring it is considered;
+ * this one only says how to get NATS.
  */
 export const DEFAULT_PROBES: Required<RequirementProbes> = {
   async nats() {

@@ -49,7 +49,7 @@ describe('a password reset ends API tokens', () => {
     expect(await me(t, value)).toBe(200);
     expect((await patchUser(t, admin, member.id, { password: 'brand-new-password' })).statusCode).toBe(200);
     expect(await me(t, value)).toBe(401);
-    expect(t.homeport.db.prepare('SELECT COUNT(*) FROM api_tokens').pluck().get()).toBe(0);
+    expect(t.homeport.sqlite().prepare('SELECT COUNT(*) FROM api_tokens').pluck().get()).toBe(0);
   });
 
   it('not when the admin asks to keep them', async () => {
@@ -96,7 +96,7 @@ describe('UserDirectory.onAccessNarrowed', () => {
     const second = await addMember(t, admin, 'second', 'second-password');
     await patchUser(t, admin, second.id, { role: 'admin' });
     const seen: (AccessChange & { storedStatus: string; storedRole: string })[] = [];
-    const { db } = t.homeport;
+    const db = t.homeport.sqlite();
     const unsubscribe = t.homeport.requireModule(ACCOUNTS).service.onAccessNarrowed((change) => {
       const row = db.prepare('SELECT status, role FROM users WHERE id = ?').get(change.userId) as {
         status: string;

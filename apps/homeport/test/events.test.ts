@@ -231,7 +231,7 @@ describe('streams end with the access that opened them', () => {
     const { t, grace, open } = await setUp();
     const stream = await open(grace);
     // What `homeport user disable` does to the shared database, without this process being told.
-    t.homeport.db.prepare("UPDATE users SET status = 'disabled' WHERE username = 'grace'").run();
+    t.homeport.sqlite().prepare("UPDATE users SET status = 'disabled' WHERE username = 'grace'").run();
     // The re-check runs every 30 s; the test asks for it the way the timer does, without waiting 30 s.
     await t.homeport.eventStreams.recheckAll();
     await ended(stream);

@@ -197,6 +197,6 @@ describe('graceful shutdown', () => {
     const started = Date.now();
     await closing;
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(t.homeport.db.open).toBe(false);
+    expect(t.homeport.sqlite().open).toBe(false);
   });
 });

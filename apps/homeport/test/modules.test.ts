@@ -4,6 +4,7 @@
 
 import { ConfigError, type Module, moduleKey, Type } from '@homeport/core';
 import { NAS } from '@homeport/nas';
+import { startNatsServer } from '@homeport/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selectModules } from '../src/module-selection.js';
 import { buildApp, type TestApp } from './support/app.js';
@@ -98,5 +99,34 @@ describe('the composition root', () => {
     expect(t.homeport.modules.map((module) => module.name)).toEqual(['accounts']);
     expect(t.homeport.modulesOff).toEqual([{ name: 'nas', reason: 'not in --modules (HOMEPORT_MODULES)' }]);
     expect((await t.app.inject({ url: '/api/v1/exports' })).statusCode).toBe(404);
+  });
+
+  it('a module that requires NATS is off without it (with how to get it) and gets the connection with it', async () => {
+    const seen: string[] = [];
+    const relay = () =>
+      fake('relay', {
+        requires: ['nats'],
+        async init(ctx) {
+          seen.push(ctx.nats ? 'nats' : 'none');
+        },
+      });
+    t = await buildApp({
+      catalogue: [relay()],
+      env: { HOMEPORT_NATS_MANAGED: 'off' },
+    });
+    expect(t.homeport.modulesOff).toEqual([
+      { name: 'relay', reason: expect.stringContaining('HOMEPORT_NATS_URL') },
+    ]);
+    await t.close();
+    const server = await startNatsServer();
+    try {
+      t = await buildApp({ catalogue: [relay()], env: { HOMEPORT_NATS_URL: server.url } });
+      expect(t.homeport.modules.map((module) => module.name)).toEqual(['accounts', 'relay']);
+      expect(seen).toEqual(['nats']);
+      await t.close();
+      t = undefined;
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -116,7 +116,7 @@ describe('OIDC sign-in', () => {
     for (const name of ['state', 'nonce', 'code_challenge'])
       expect(b.authorizationUrl.searchParams.get(name)).not.toBe(params.get(name));
     // The state is not stored in the clear: only its hash is.
-    const stored = t.homeport.db.prepare('SELECT state_hash FROM oidc_login_attempts').pluck().all();
+    const stored = t.homeport.sqlite().prepare('SELECT state_hash FROM oidc_login_attempts').pluck().all();
     expect(stored).toHaveLength(2);
     expect(stored).not.toContain(params.get('state'));
   });

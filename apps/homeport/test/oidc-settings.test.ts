@@ -392,7 +392,7 @@ describe('client secret', () => {
 
     for (const body of bodies) expect(body).not.toContain(idp.clientSecret);
     expect(t.logs.join('\n')).not.toContain(idp.clientSecret);
-    const stored = String(t.homeport.db.prepare('SELECT value FROM auth_settings').pluck().get());
+    const stored = String(t.homeport.sqlite().prepare('SELECT value FROM auth_settings').pluck().get());
     expect(stored).not.toContain(idp.clientSecret);
     expect(JSON.parse(stored).oidc.clientSecretSealed).toMatch(/^v1\./);
   });

@@ -70,13 +70,15 @@ describe('password hashes', () => {
     // Go's x/crypto/bcrypt (betterNAS) writes $2a$ hashes at cost 10.
     const legacy = await bcryptHash('legacy-password', { cost: 10, version: '2a' });
     expect(legacy).toMatch(/^\$2a\$10\$/);
-    t.homeport.db
+    t.homeport
+      .sqlite()
       .prepare(
         "INSERT INTO users (id, username, username_key, password_hash, role, status, created_at, updated_at) VALUES ('usr_legacy', 'old', 'old', ?, 'member', 'active', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')",
       )
       .run(legacy);
     await expect(t.login('old', 'legacy-password')).resolves.toBeTruthy();
-    const stored = t.homeport.db
+    const stored = t.homeport
+      .sqlite()
       .prepare("SELECT password_hash FROM users WHERE id = 'usr_legacy'")
       .pluck()
       .get() as string;
@@ -123,11 +125,12 @@ describe('static client token and guards', () => {
   async function guardedApp(clientToken: string | undefined) {
     const dataDir = newDataDir();
     const db = (await import('@homeport/core')).openDatabase(`${dataDir}/db.sqlite`);
-    const { accountsMigrations } = await import('@homeport/accounts');
+    const { accountsMigrations, accountsStoreOf } = await import('@homeport/accounts');
     (await import('@homeport/core')).applyMigrations(db, 'accounts', accountsMigrations);
     const log = createLogger({ level: 'silent' });
     const config = new Config({ env: clientToken ? { HOMEPORT_CLIENT_TOKEN: clientToken } : {} });
-    const accounts = createAccounts({ config, db, events: createEventHub(), log, dataDir });
+    const store = await accountsStoreOf({ kind: 'sqlite', db });
+    const accounts = createAccounts({ config, store, events: createEventHub(), log, dataDir });
     const app = await createHttpServer({
       log,
       metrics: createMetrics({ collectProcess: false }),

@@ -202,7 +202,7 @@ describe('API tokens', () => {
     const { token, value } = created.json();
     expect(value).toMatch(/^hp_[A-Za-z0-9_-]{43}$/);
     expect(token).toMatchObject({ name: 'ci', prefix: value.slice(0, 10), lastUsedAt: null });
-    const stored = t.homeport.db.prepare('SELECT token_hash FROM api_tokens').pluck().all() as string[];
+    const stored = t.homeport.sqlite().prepare('SELECT token_hash FROM api_tokens').pluck().all() as string[];
     expect(stored).toHaveLength(1);
     expect(stored[0]).not.toContain(value);
     expect(stored[0]).toMatch(/^[0-9a-f]{64}$/);
@@ -264,10 +264,11 @@ describe('API tokens', () => {
   it('sessions and tokens are stored only as SHA-256 hashes', async () => {
     t = await buildApp();
     const token = await t.login();
-    const hashes = t.homeport.db.prepare('SELECT token_hash FROM sessions').pluck().all() as string[];
+    const hashes = t.homeport.sqlite().prepare('SELECT token_hash FROM sessions').pluck().all() as string[];
     expect(hashes).toHaveLength(1);
     expect(hashes[0]).not.toBe(token);
-    const passwordHash = t.homeport.db
+    const passwordHash = t.homeport
+      .sqlite()
       .prepare("SELECT password_hash FROM users WHERE username = 'admin'")
       .pluck()
       .get() as string;

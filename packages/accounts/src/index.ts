@@ -2,7 +2,14 @@
 
 export { AccountsError, type AccountsErrorCode } from './errors.js';
 export { type AccountsGuards, SESSION_COOKIE } from './guards.js';
-export { ACCOUNTS, type Accounts, type AccountsApi, type AccountsOptions, createAccounts } from './module.js';
+export {
+  ACCOUNTS,
+  type Accounts,
+  type AccountsApi,
+  type AccountsOptions,
+  accountsStoreOf,
+  createAccounts,
+} from './module.js';
 export { newPassword } from './secrets.js';
 export {
   type AccountsService,

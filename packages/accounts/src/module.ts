@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import {
   type Config,
+  ConfigError,
   coreSettings,
   type EventBus,
   type HttpApp,
@@ -12,7 +13,7 @@ import {
   type Module,
   moduleKey,
   persistedSecret,
-  type SqliteDatabase,
+  type StoreDriver,
 } from '@homeport/core';
 import { AccountsError } from './errors.js';
 import { Mutex } from './gate.js';
@@ -31,12 +32,14 @@ import { registerUserRoutes } from './routes/user-routes.js';
 import { type AccountsService, createAccountsService, USERS_TOPIC } from './service.js';
 import { accountsSettings } from './settings.js';
 import { accountsMigrations } from './store/migrations.js';
+import type { AccountsStore } from './store/repositories.js';
 import { createSqliteAccountsStore } from './store/sqlite-store.js';
 import { LoginThrottle, RegistrationThrottle } from './throttle.js';
 
 export interface AccountsOptions {
   config: Config;
-  db: SqliteDatabase;
+  /** The accounts repositories, built on the store Homeport runs on (see accountsStoreOf). */
+  store: AccountsStore;
   events: EventBus;
   log: Logger;
   /** Absolute data folder: the generated encryption key lives in `<dataDir>/secrets/` when HOMEPORT_SECRET_KEY is unset. */
@@ -58,6 +61,12 @@ export interface Accounts extends AccountsApi {
   module: Module<AccountsApi>;
 }
 
+/** The accounts repositories on whichever store Homeport runs on. */
+export async function accountsStoreOf(driver: StoreDriver): Promise<AccountsStore> {
+  if (driver.kind === 'sqlite') return createSqliteAccountsStore(driver.db);
+  throw new ConfigError(['HOMEPORT_STORE=kv: the accounts module has no KV store yet; run it on sqlite']);
+}
+
 /**
  * Builds the accounts module. Its guards are what every other module receives as `ctx.auth`, so the
  * composition root creates accounts first. Migrations must be applied before the service is used.
@@ -66,7 +75,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const settings = options.config.read(accountsSettings);
   const core = options.config.read(coreSettings);
   const clock = options.clock ?? Date.now;
-  const store = createSqliteAccountsStore(options.db);
+  const { store } = options;
   // One lock for every change that the admin-lockout rule guards: user roles/status, settings, unlinking.
   const mutex = new Mutex();
   const box = createSecretBox(

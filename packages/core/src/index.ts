@@ -69,6 +69,7 @@ export {
   type ModuleContext,
   type ModuleKey,
   moduleKey,
+  type NatsOn,
   type Principal,
   type Requirement,
   type RequirementCheck,

@@ -8,7 +8,13 @@ import type { EventBus } from './events/hub.js';
 import type { HttpApp } from './http/server.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Metrics } from './metrics.js';
-import type { Migration, SqliteDatabase } from './store/sqlite.js';
+import type { NatsHandle } from './nats/open.js';
+import type { StoreDriver } from './store/kv.js';
+
+/** An open NATS connection with JetStream (see nats/open.ts). */
+export type NatsOn = Extract<NatsHandle, { state: 'on' }>;
+
+import type { Migration } from './store/sqlite.js';
 
 export type Role = 'admin' | 'member';
 
@@ -83,7 +89,10 @@ declare module 'fastify' {
 export interface ModuleContext {
   config: Config;
   log: Logger;
-  db: SqliteDatabase;
+  /** Where the module keeps its data: SQLite (the embedded default) or JetStream KV (HOMEPORT_STORE=kv). */
+  store: StoreDriver;
+  /** NATS, when a module that runs requires it or the store is KV (managed server or HOMEPORT_NATS_URL). */
+  nats: NatsOn | undefined;
   events: EventBus;
   auth: AuthGuards;
   users: UserDirectory;

@@ -55,7 +55,7 @@ export async function migrateFromBetternasCommand(options: Record<string, unknow
     }
     const report = await migrateFromBetternas({
       snapshot,
-      db: homeport.db,
+      db: homeport.sqlite(),
       dataDir: homeport.dataDir,
       apply: options.apply === true,
       admin: typeof options.admin === 'string' ? options.admin : undefined,

@@ -1,6 +1,6 @@
 // The `homeport` command line: commands, flags and help with examples.
 
-import { coreSettings, describeSettings } from '@homeport/core';
+import { coreSettings, describeSettings, natsSettings } from '@homeport/core';
 import { agentSettings } from '@homeport/nas';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ALL_SETTINGS } from '../compose.js';
@@ -22,6 +22,10 @@ const START_FLAGS: readonly FlagSpec[] = [
   { setting: coreSettings.bind, argument: 'address' },
   { setting: coreSettings.dataDir, argument: 'dir' },
   { setting: coreSettings.modules, argument: 'list' },
+  { setting: coreSettings.store, argument: 'sqlite|kv' },
+  { setting: natsSettings.natsUrl, argument: 'urls' },
+  { setting: natsSettings.natsCreds, argument: 'file' },
+  { setting: natsSettings.natsCa, argument: 'file' },
   { setting: coreSettings.publicUrl, argument: 'url' },
   { setting: coreSettings.tlsCert, argument: 'file' },
   { setting: coreSettings.tlsKey, argument: 'file' },

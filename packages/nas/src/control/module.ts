@@ -10,6 +10,7 @@ import {
   type Principal,
   persistedSecret,
   type StartContext,
+  type StoreDriver,
 } from '@homeport/core';
 import type { Agent } from '../agent/agent.js';
 import { agentFromConfig } from '../agent/embedded.js';
@@ -26,6 +27,7 @@ import {
   sharesTopic,
 } from './service.js';
 import { nasMigrations } from './store/migrations.js';
+import type { NasStore } from './store/repositories.js';
 import { createSqliteNasStore } from './store/sqlite-store.js';
 
 /** What the NAS module offers the composition root, the CLI and tests. */
@@ -42,6 +44,12 @@ export interface NasApi {
 export const NAS = moduleKey<NasApi>('nas');
 
 const generated = () => randomBytes(32).toString('base64url');
+
+/** The NAS repositories on whichever store Homeport runs on. */
+async function storeOf(driver: StoreDriver): Promise<NasStore> {
+  if (driver.kind === 'sqlite') return createSqliteNasStore(driver.db);
+  throw new ConfigError(['HOMEPORT_STORE=kv: the NAS module has no KV store yet; run it on sqlite']);
+}
 
 export interface NasModuleOptions {
   /** Homeport's version, reported by the embedded agent. */
@@ -87,7 +95,7 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
       }
       const source = ctx.config.sourceOf(nasSettings.defaultAccess);
       service = createNasService({
-        store: createSqliteNasStore(ctx.db),
+        store: await storeOf(ctx.store),
         events: ctx.events,
         log: ctx.log,
         users: ctx.users,
