@@ -1,6 +1,8 @@
 // Composition root: builds config, logger, store, events, metrics, lifecycle and HTTP app, then the modules.
 
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   AccountsError,
@@ -26,8 +28,11 @@ import {
   type EventStreams,
   exposedDirMode,
   type HttpApp,
+  type KvStore,
+  kvSingleton,
   type Lifecycle,
   type Logger,
+  localSingleton,
   type Module,
   type ModuleContext,
   type ModuleKey,
@@ -154,10 +159,14 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
       : undefined;
 
   const { dataDir, db, nats } = await openState(config, log);
+  // openState gives either the database or (kv store) an open NATS connection.
+  const kvFor = (module: string): KvStore | undefined =>
+    nats && createJetStreamKv({ kvm: nats.kvm, module, replicas: core.kvReplicas });
   const storeFor = (module: string): StoreDriver => {
+    const kv = kvFor(module);
     if (db) return { kind: 'sqlite', db };
-    if (nats?.state !== 'on') throw new Error('kv store without NATS'); // openState refused this already
-    return { kind: 'kv', kv: createJetStreamKv({ kvm: nats.kvm, module, replicas: core.kvReplicas }) };
+    if (!kv) throw new Error('kv store without NATS');
+    return { kind: 'kv', kv };
   };
   const exposed = exposedDirMode(dataDir);
   if (exposed !== undefined) {
@@ -232,11 +241,20 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     onAccessNarrowed: (listener) => accounts.service.onAccessNarrowed(listener),
   };
   const modules: Module[] = [accounts.module, ...selection.on];
+  const leases = kvFor('core');
+  const singleton = leases
+    ? kvSingleton({
+        kv: leases,
+        holder: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        log,
+      })
+    : localSingleton(log);
   const contextOf = (module: Module): ModuleContext => ({
     config,
     log: log.child({ module: module.name }),
     store: storeFor(module.name),
     nats: natsForModules,
+    singleton,
     events,
     auth: accounts.guards,
     users,

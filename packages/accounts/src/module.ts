@@ -140,7 +140,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
   let parseCookie: (header: string) => Record<string, string | undefined> = () => ({});
   const guards = createGuards({ service });
   const secureCookies = options.tls === true || (core.publicUrl?.startsWith('https://') ?? false);
-  let sweeper: NodeJS.Timeout | undefined;
+  let stopSweeper: (() => void) | undefined;
 
   options.events.defineTopic({
     pattern: USERS_TOPIC,
@@ -179,15 +179,6 @@ export function createAccounts(options: AccountsOptions): Accounts {
       registerOidcRoutes(app, deps);
     },
     async start(ctx) {
-      const sweep = async () => {
-        try {
-          const removed = await service.sweepExpiredSessions();
-          if (removed > 0) ctx.log.info({ removed }, 'expired sessions swept');
-          await store.loginAttempts.deleteExpired(clock());
-        } catch (error) {
-          ctx.log.error({ err: error }, 'session sweep failed');
-        }
-      };
       try {
         // Values from env/config can produce this state without the page's check; say so loudly.
         await assertAdminCanSignIn(store, await authSettings.current());
@@ -198,12 +189,15 @@ export function createAccounts(options: AccountsOptions): Accounts {
           `${error.message} Recover with HOMEPORT_LOCAL_LOGIN_ENABLED=true or \`homeport user set-role <name> admin\`.`,
         );
       }
-      await sweep();
-      sweeper = setInterval(sweep, settings.sessionSweepInterval);
-      sweeper.unref();
+      // Once per cluster: on the replica holding the lease (on SQLite, this process), first at once.
+      stopSweeper = ctx.singleton.every('accounts.sweep', settings.sessionSweepInterval, async () => {
+        const removed = await service.sweepExpiredSessions();
+        if (removed > 0) ctx.log.info({ removed }, 'expired sessions swept');
+        await store.loginAttempts.deleteExpired(clock());
+      });
     },
     async stop() {
-      if (sweeper) clearInterval(sweeper);
+      stopSweeper?.();
     },
   };
   return { module, service, guards };

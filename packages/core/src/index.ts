@@ -115,6 +115,14 @@ export {
   withCasRetry,
 } from './store/kv.js';
 export { createJetStreamKv, type JetStreamKvOptions, KV_CALL_TIMEOUT_MS } from './store/kv-jetstream.js';
+export {
+  acquireLease,
+  kvSingleton,
+  type LeaseGrant,
+  type LeaseRecord,
+  localSingleton,
+  type Singleton,
+} from './store/lease.js';
 export { persistedSecret } from './store/secret-files.js';
 export {
   applyMigrations,

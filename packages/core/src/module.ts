@@ -10,6 +10,7 @@ import type { Lifecycle } from './lifecycle.js';
 import type { Metrics } from './metrics.js';
 import type { NatsHandle } from './nats/open.js';
 import type { StoreDriver } from './store/kv.js';
+import type { Singleton } from './store/lease.js';
 
 /** An open NATS connection with JetStream (see nats/open.ts). */
 export type NatsOn = Extract<NatsHandle, { state: 'on' }>;
@@ -93,6 +94,8 @@ export interface ModuleContext {
   store: StoreDriver;
   /** NATS, when a module that runs requires it or the store is KV (managed server or HOMEPORT_NATS_URL). */
   nats: NatsOn | undefined;
+  /** Background jobs that must run once per cluster, not once per replica (leases on KV). */
+  singleton: Singleton;
   events: EventBus;
   auth: AuthGuards;
   users: UserDirectory;

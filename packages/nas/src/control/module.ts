@@ -64,7 +64,7 @@ export interface NasModuleOptions {
 export function createNasModule(options: NasModuleOptions): Module<NasApi> {
   let service: NasService | undefined;
   let bootstrapToken: string | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let stopStatusLoop: (() => void) | undefined;
   let unsubscribe: (() => void) | undefined;
   let embedded: (Agent & { close(): Promise<void> }) | undefined;
   let davUrl: string | undefined;
@@ -152,20 +152,15 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
     async start(ctx) {
       const { nodeOfflineThreshold } = ctx.config.read(nasSettings);
       const every = Math.max(250, Math.min(5000, nodeOfflineThreshold / 8));
-      const tick = async () => {
-        try {
-          await service?.refreshStatuses();
-        } catch (error) {
-          ctx.log.error({ err: error }, 'node status refresh failed');
-        }
-      };
-      timer = setInterval(tick, every);
-      timer.unref();
+      // Once per cluster: status changes are published once, not by every replica.
+      stopStatusLoop = ctx.singleton.every('nas.status', every, async () => {
+        await service?.refreshStatuses();
+      });
       if (ctx.config.read(agentSettings).embedded) await startEmbeddedAgent(ctx);
     },
 
     async stop() {
-      if (timer) clearInterval(timer);
+      stopStatusLoop?.();
       unsubscribe?.();
     },
 

@@ -1,0 +1,138 @@
+// Background work that must run once per cluster, not once per replica (session sweeps, node status,
+// credential expiry): each job runs on the replica holding its lease. On SQLite there is one process, so it
+// always holds it. On KV a lease is a key `<job>` in the bucket `core_leases` holding
+// `{ holder, until, fence }`, taken with create or compare-and-set, renewed by its holder before it lapses,
+// and taken over by another replica only once it has lapsed — with the fence incremented, so work started
+// under an older fence can tell it was superseded.
+
+import type { Logger } from 'pino';
+import { isConflict, type KvBucket, type KvStore } from './kv.js';
+
+export interface LeaseRecord {
+  holder: string;
+  /** Epoch ms the lease lapses at unless renewed. */
+  until: number;
+  /** Grows by one at every change of holder. */
+  fence: number;
+}
+
+/** What a job gets each time it runs: whether it still holds the lease, for long work to check. */
+export interface LeaseGrant {
+  fence: number;
+  stillHeld(): boolean;
+}
+
+export interface Singleton {
+  /** Runs `work` every `everyMs` on the one replica holding the lease `name`. Returns its stop function. */
+  every(name: string, everyMs: number, work: (grant: LeaseGrant) => Promise<void>): () => void;
+}
+
+const isLease = (value: unknown): value is LeaseRecord => {
+  const record = value as Partial<LeaseRecord> | undefined;
+  return (
+    typeof record?.holder === 'string' && typeof record.until === 'number' && typeof record.fence === 'number'
+  );
+};
+
+/** One process: every job runs here, first at once, then every interval; a slow run is not overlapped. */
+export function localSingleton(log: Logger): Singleton {
+  return {
+    every(name, everyMs, work) {
+      let fence = 0;
+      let running = false;
+      const tick = async () => {
+        if (running) return;
+        running = true;
+        fence += 1;
+        try {
+          await work({ fence, stillHeld: () => true });
+        } catch (error) {
+          log.error({ err: error, job: name }, 'background job failed');
+        } finally {
+          running = false;
+        }
+      };
+      const timer = setInterval(() => void tick(), everyMs);
+      timer.unref();
+      void tick();
+      return () => clearInterval(timer);
+    },
+  };
+}
+
+export interface KvSingletonOptions {
+  kv: KvStore;
+  /** This replica's name in the lease (unique per process). */
+  holder: string;
+  log: Logger;
+  /** How long a lease lasts without renewal (default 3 × the job's interval, at least 3 s). */
+  ttlMs?: (everyMs: number) => number;
+  clock?: () => number;
+}
+
+/**
+ * Tries to hold `name` for `ttlMs` from now: creates the lease, renews one this holder has, or takes one
+ * that lapsed. Returns the lease held, or undefined when another replica holds it (or the store is away:
+ * then nobody here runs the job, which is the safe side).
+ */
+export async function acquireLease(
+  bucket: KvBucket,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now: number,
+): Promise<LeaseRecord | undefined> {
+  try {
+    const current = await bucket.get<LeaseRecord>(name);
+    if (!current || !isLease(current.value)) {
+      const lease = { holder, until: now + ttlMs, fence: 1 };
+      if (current) await bucket.update(name, lease, current.revision);
+      else await bucket.create(name, lease);
+      return lease;
+    }
+    const { value, revision } = current;
+    if (value.holder !== holder && value.until > now) return undefined;
+    const lease = {
+      holder,
+      until: now + ttlMs,
+      fence: value.holder === holder ? value.fence : value.fence + 1,
+    };
+    await bucket.update(name, lease, revision);
+    return lease;
+  } catch (error) {
+    if (isConflict(error)) return undefined; // another replica won this round
+    throw error;
+  }
+}
+
+/** Jobs run once per cluster: each tick, the replica holding (or able to take) the lease runs the job. */
+export function kvSingleton(options: KvSingletonOptions): Singleton {
+  const clock = options.clock ?? Date.now;
+  const bucket = options.kv.bucket('leases');
+  return {
+    every(name, everyMs, work) {
+      const ttlMs = options.ttlMs?.(everyMs) ?? Math.max(3000, everyMs * 3);
+      let running = false;
+      const tick = async () => {
+        if (running) return; // a slow run is not overlapped by the next tick
+        running = true;
+        try {
+          const lease = await acquireLease(await bucket, name, options.holder, ttlMs, clock());
+          if (!lease) return;
+          // Work is done only while the lease surely holds: stop short of its end (a paused process that
+          // resumes after it has lapsed sees stillHeld() false and must not write).
+          const until = lease.until - Math.min(1000, ttlMs / 3);
+          await work({ fence: lease.fence, stillHeld: () => clock() < until });
+        } catch (error) {
+          options.log.warn({ err: error, job: name }, 'background job skipped this round');
+        } finally {
+          running = false;
+        }
+      };
+      const timer = setInterval(() => void tick(), everyMs);
+      timer.unref();
+      void tick();
+      return () => clearInterval(timer);
+    },
+  };
+}
