@@ -159,6 +159,9 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
       : undefined;
 
   const { dataDir, db, nats } = await openState(config, log);
+  // On KV, ready means a read of the store answers within a second (no quorum: not ready).
+  const readinessProbe =
+    nats && createJetStreamKv({ kvm: nats.kvm, module: 'core', replicas: core.kvReplicas, timeoutMs: 1000 });
   // openState gives either the database or (kv store) an open NATS connection.
   const kvFor = (module: string): KvStore | undefined =>
     nats && createJetStreamKv({ kvm: nats.kvm, module, replicas: core.kvReplicas });
@@ -216,6 +219,16 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     isDraining: () => lifecycle.draining,
     // Modules are built below; /health is not served before they are.
     healthDetails: () => Object.assign({}, ...modules.map((module) => module.health?.() ?? {})),
+    readiness: async () => {
+      if (!readinessProbe) return { ready: true };
+      try {
+        // Opened per call until it opens once (a failed open is not cached): quorum may come back.
+        await (await readinessProbe.bucket('meta')).get('ready');
+        return { ready: true };
+      } catch (error) {
+        return { ready: false, reason: `the store does not answer: ${(error as Error).message}` };
+      }
+    },
     ...(fallback ? { fallback } : {}),
   });
 

@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 /** Paths the SPA must never shadow: an unknown one there is a real 404 (decoded: `/%61pi/x` is `/api/x`). */
-const SERVER_PATHS = /^\/(api|health|metrics|version)(\/|$)/;
+const SERVER_PATHS = /^\/(api|health|ready|metrics|version)(\/|$)/;
 
 export function webFallback(
   webDir: string,

@@ -1,4 +1,4 @@
-// The HTTP factory on its own: /health while draining, schemas required on API routes, error mapping.
+// The HTTP factory on its own: /health and /ready while draining or without a store, schemas required on API routes, error mapping.
 
 import { describe, expect, it } from 'vitest';
 import {
@@ -24,6 +24,27 @@ describe('createHttpServer', () => {
     const response = await app.inject({ url: '/health' });
     expect(response.statusCode).toBe(503);
     await app.close();
+  });
+
+  it('answers /ready 200 when the store answers, 503 with the reason when it does not or while draining', async () => {
+    let answer: { ready: true } | { ready: false; reason: string } = { ready: true };
+    const app = await createHttpServer({
+      log: createLogger({ level: 'silent' }),
+      metrics: createMetrics({ collectProcess: false }),
+      version: 't',
+      readiness: async () => answer,
+    });
+    expect((await app.inject({ url: '/ready' })).json()).toEqual({ status: 'ready' });
+    answer = { ready: false, reason: 'the store does not answer' };
+    const refused = await app.inject({ url: '/ready' });
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json()).toEqual({ status: 'not-ready', reason: 'the store does not answer' });
+    // /health stays 200: the process lives, it just should not get traffic.
+    expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+    await app.close();
+    const draining = await build(true);
+    expect((await draining.inject({ url: '/ready' })).statusCode).toBe(503);
+    await draining.close();
   });
 
   it('refuses an API route without a response schema at registration', async () => {

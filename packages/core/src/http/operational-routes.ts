@@ -15,8 +15,12 @@ export interface OperationalRoutesOptions {
   metricsToken?: string | undefined;
   /** What the modules add to /health (the NAS module: Nextcloud, for betterNAS's app). */
   healthDetails?: (() => Record<string, unknown>) | undefined;
+  /** Whether this replica can serve: its store answers (KV quorum). /ready is 503 until it does. */
+  readiness?: (() => Promise<Readiness>) | undefined;
   clock?: (() => number) | undefined;
 }
+
+export type Readiness = { ready: true } | { ready: false; reason: string };
 
 /** Whole seconds, `2026-12-01T17:23:37Z`: the form betterNAS's clients parse. */
 const rfc3339 = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -79,6 +83,15 @@ export function registerOperationalRoutes(app: HttpApp, options: OperationalRout
       name: 'homeport',
       version: options.version,
     });
+  });
+  // Separate from /health (the process lives): /ready says whether to send it traffic.
+  app.get('/ready', { schema: hide }, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    if (options.isDraining?.())
+      return reply.status(503).send({ status: 'not-ready', reason: 'shutting down' });
+    const readiness = (await options.readiness?.()) ?? { ready: true };
+    if (readiness.ready) return reply.send({ status: 'ready' });
+    return reply.status(503).send({ status: 'not-ready', reason: readiness.reason });
   });
   app.get('/version', { schema: hide }, async () => ({
     service: 'control-plane',

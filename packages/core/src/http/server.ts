@@ -27,7 +27,7 @@ import {
 } from './connection-guard.js';
 import { mapError } from './error-mapper.js';
 import { createHostAllowlist } from './host-allowlist.js';
-import { registerOperationalRoutes } from './operational-routes.js';
+import { type Readiness, registerOperationalRoutes } from './operational-routes.js';
 import { isTrustedBrowserOrigin } from './origin.js';
 import { securityHeaders } from './security-headers.js';
 import { fastifyTrustProxy, proxyPeerMatcher, type TrustProxy } from './trust-proxy.js';
@@ -58,6 +58,8 @@ export interface HttpServerOptions {
   metricsToken?: string | undefined;
   /** Fields modules add to /health. */
   healthDetails?: () => Record<string, unknown>;
+  /** /ready answers 503 until this says ready (the store answers). */
+  readiness?: () => Promise<Readiness>;
   /**
    * Proxies whose X-Forwarded-For entries are believed (see trust-proxy.ts): a hop count or their addresses.
    * `true` means one hop — never "every hop", which let the client pick its address.
@@ -310,6 +312,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     isDraining: options.isDraining,
     metricsToken: options.metricsToken,
     healthDetails: options.healthDetails,
+    readiness: options.readiness,
   });
   return app;
 }
