@@ -27,9 +27,11 @@ import {
   type EventBus,
   type EventStreams,
   exposedDirMode,
+  fileVault,
   type HttpApp,
   type KvStore,
   kvSingleton,
+  kvVault,
   type Lifecycle,
   type Logger,
   localSingleton,
@@ -122,6 +124,16 @@ export function openStore(config: Config): { db: SqliteDatabase; dataDir: string
   const absolute = resolve(dataDir);
   mkdirSync(absolute, { recursive: true, mode: 0o700 });
   return { db: openDatabase(join(absolute, 'homeport.db')), dataDir: absolute };
+}
+
+/** On KV, generated secrets are sealed with the secret key: every replica must be given the same one. */
+function requiredSecretKey(secretKey: string | undefined): string {
+  if (secretKey === undefined) {
+    throw new ConfigError([
+      'HOMEPORT_STORE=kv needs HOMEPORT_SECRET_KEY (the same on every replica): generated secrets are kept in the store, sealed with it',
+    ]);
+  }
+  return secretKey;
 }
 
 /**
@@ -255,6 +267,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   };
   const modules: Module[] = [accounts.module, ...selection.on];
   const leases = kvFor('core');
+  const secrets = leases ? kvVault(leases, requiredSecretKey(accountsConfig.secretKey)) : fileVault(dataDir);
   const singleton = leases
     ? kvSingleton({
         kv: leases,
@@ -268,6 +281,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     store: storeFor(module.name),
     nats: natsForModules,
     singleton,
+    secrets,
     events,
     auth: accounts.guards,
     users,

@@ -124,6 +124,7 @@ export {
   type Singleton,
 } from './store/lease.js';
 export { persistedSecret } from './store/secret-files.js';
+export { fileVault, kvVault, type SecretVault } from './store/secret-vault.js';
 export {
   applyMigrations,
   exposedDirMode,

@@ -11,6 +11,7 @@ import type { Metrics } from './metrics.js';
 import type { NatsHandle } from './nats/open.js';
 import type { StoreDriver } from './store/kv.js';
 import type { Singleton } from './store/lease.js';
+import type { SecretVault } from './store/secret-vault.js';
 
 /** An open NATS connection with JetStream (see nats/open.ts). */
 export type NatsOn = Extract<NatsHandle, { state: 'on' }>;
@@ -96,6 +97,8 @@ export interface ModuleContext {
   nats: NatsOn | undefined;
   /** Background jobs that must run once per cluster, not once per replica (leases on KV). */
   singleton: Singleton;
+  /** Generated secrets every replica agrees on (files on SQLite, sealed in the store on KV). */
+  secrets: SecretVault;
   events: EventBus;
   auth: AuthGuards;
   users: UserDirectory;

@@ -8,7 +8,6 @@ import {
   type Module,
   moduleKey,
   type Principal,
-  persistedSecret,
   type StartContext,
   type StoreDriver,
 } from '@homeport/core';
@@ -83,9 +82,8 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
     async init(ctx) {
       const settings = ctx.config.read(nasSettings);
       bootstrapToken =
-        settings.nodeBootstrapToken ?? persistedSecret(ctx.dataDir, 'node-bootstrap-token', generated);
-      const davAuthSecret =
-        settings.davAuthSecret ?? persistedSecret(ctx.dataDir, 'dav-auth-secret', generated);
+        settings.nodeBootstrapToken ?? (await ctx.secrets.get('node-bootstrap-token', generated));
+      const davAuthSecret = settings.davAuthSecret ?? (await ctx.secrets.get('dav-auth-secret', generated));
       // betterNAS agent hosts hold their secret; were it also the root of the per-node keys, any of them
       // could mint credentials for every Homeport agent too.
       if (settings.betternasDavAuthSecret === davAuthSecret) {
