@@ -11,8 +11,8 @@ import {
   parseCreds,
 } from '@nats-io/jwt';
 import { createAccount, createOperator, fromSeed, type KeyPair } from '@nats-io/nkeys';
+import { ensurePrivateDir, readIfExists, writeOnce, writePrivate } from '../fs/private-files.js';
 import { NatsError } from './errors.js';
-import { ensurePrivateDir, readIfExists, writeOnce, writePrivate } from './files.js';
 import {
   ALL_ACCOUNTS,
   type AnyAccountName,

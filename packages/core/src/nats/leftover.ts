@@ -4,8 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { readIfExists } from '../fs/private-files.js';
 import { NatsError } from './errors.js';
-import { readIfExists } from './files.js';
 
 function readPid(file: string): number | undefined {
   const pid = Number(readIfExists(file)?.trim());

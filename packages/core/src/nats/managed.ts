@@ -3,10 +3,10 @@
 
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { ensurePrivateDir, writePrivate } from '../fs/private-files.js';
 import type { Metrics } from '../metrics.js';
 import { findNatsServer } from './binary.js';
 import { NatsError } from './errors.js';
-import { ensurePrivateDir, writePrivate } from './files.js';
 import { loadOrCreateIdentity } from './identity.js';
 import type { NatsAccountName } from './layout.js';
 import { endLeftoverServer } from './leftover.js';

@@ -34,28 +34,37 @@ const isLease = (value: unknown): value is LeaseRecord => {
   );
 };
 
+/** Runs `run` at once and then every interval, never two at a time (a slow run skips the ticks it spans). */
+function everyTick(everyMs: number, run: () => Promise<void>): () => void {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await run();
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), everyMs);
+  timer.unref();
+  void tick();
+  return () => clearInterval(timer);
+}
+
 /** One process: every job runs here, first at once, then every interval; a slow run is not overlapped. */
 export function localSingleton(log: Logger): Singleton {
   return {
     every(name, everyMs, work) {
       let fence = 0;
-      let running = false;
-      const tick = async () => {
-        if (running) return;
-        running = true;
+      return everyTick(everyMs, async () => {
         fence += 1;
         try {
           await work({ fence, stillHeld: () => true });
         } catch (error) {
           log.error({ err: error, job: name }, 'background job failed');
-        } finally {
-          running = false;
         }
-      };
-      const timer = setInterval(() => void tick(), everyMs);
-      timer.unref();
-      void tick();
-      return () => clearInterval(timer);
+      });
     },
   };
 }
@@ -108,16 +117,14 @@ export async function acquireLease(
 /** Jobs run once per cluster: each tick, the replica holding (or able to take) the lease runs the job. */
 export function kvSingleton(options: KvSingletonOptions): Singleton {
   const clock = options.clock ?? Date.now;
-  const bucket = options.kv.bucket('leases');
   return {
     every(name, everyMs, work) {
       const ttlMs = options.ttlMs?.(everyMs) ?? Math.max(3000, everyMs * 3);
-      let running = false;
-      const tick = async () => {
-        if (running) return; // a slow run is not overlapped by the next tick
-        running = true;
+      return everyTick(everyMs, async () => {
         try {
-          const lease = await acquireLease(await bucket, name, options.holder, ttlMs, clock());
+          // Opened each round until it opens once (the KV port caches an open bucket, not a failed open).
+          const bucket = await options.kv.bucket('leases');
+          const lease = await acquireLease(bucket, name, options.holder, ttlMs, clock());
           if (!lease) return;
           // Work is done only while the lease surely holds: stop short of its end (a paused process that
           // resumes after it has lapsed sees stillHeld() false and must not write).
@@ -125,14 +132,8 @@ export function kvSingleton(options: KvSingletonOptions): Singleton {
           await work({ fence: lease.fence, stillHeld: () => clock() < until });
         } catch (error) {
           options.log.warn({ err: error, job: name }, 'background job skipped this round');
-        } finally {
-          running = false;
         }
-      };
-      const timer = setInterval(() => void tick(), everyMs);
-      timer.unref();
-      void tick();
-      return () => clearInterval(timer);
+      });
     },
   };
 }
