@@ -57,8 +57,8 @@ describe('GET /api/v1/events', () => {
   it('resumes from Last-Event-ID with what history kept', async () => {
     const { t, base } = await listening();
     const admin = await t.login();
-    const first = t.homeport.events.publish('accounts.users', 'user.updated', { marker: 'one' });
-    t.homeport.events.publish('accounts.users', 'user.updated', { marker: 'two' });
+    const first = await t.homeport.events.publish('accounts.users', 'user.updated', { marker: 'one' });
+    await t.homeport.events.publish('accounts.users', 'user.updated', { marker: 'two' });
     const stream = await fetch(`${base}/api/v1/events?topics=accounts.users`, {
       headers: { ...bearer(admin), 'last-event-id': first.id },
     });
@@ -106,7 +106,8 @@ describe('GET /api/v1/events', () => {
     await vi.waitFor(async () => expect(await metrics()).toBe('1'), { timeout: 5_000, interval: 20 });
     const big = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 2000 && (await metrics()) === '1'; i += 1) {
-      for (let j = 0; j < 10; j += 1) t.homeport.events.publish('accounts.users', 'user.updated', { big });
+      for (let j = 0; j < 10; j += 1)
+        await t.homeport.events.publish('accounts.users', 'user.updated', { big });
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(await metrics()).toBe('0');
@@ -144,7 +145,7 @@ describe('streams end with the access that opened them', () => {
   /** True while the server keeps the stream open: a published event still arrives. */
   async function stillOpen(t: TestApp, response: Response): Promise<boolean> {
     const marker = `alive-${Math.random()}`;
-    t.homeport.events.publish('accounts.users', 'user.updated', { marker });
+    await t.homeport.events.publish('accounts.users', 'user.updated', { marker });
     const text = await readUntil(response, (so) => so.includes(marker), 3000).catch(() => '');
     return text.includes(marker);
   }
@@ -201,7 +202,7 @@ describe('streams end with the access that opened them', () => {
     expect((await patchGrace({ role: 'member' })).statusCode).toBe(200);
     await ended(adminTopic);
     const marker = `still-${Math.random()}`;
-    t.homeport.events.publish(ownTopic, 'shares.changed', { marker });
+    await t.homeport.events.publish(ownTopic, 'shares.changed', { marker });
     expect(await readUntil(memberTopic, (so) => so.includes(marker), 3000)).toContain(marker);
   });
 

@@ -2,7 +2,7 @@
 // tokens come from ./credentials.ts.
 
 import { availableParallelism } from 'node:os';
-import type { AccessChange, EventBus, Logger, Role } from '@homeport/core';
+import { type AccessChange, type EventBus, type Logger, publishOrLog, type Role } from '@homeport/core';
 import { createCredentialService, type IssuedSession } from './credentials.js';
 import { AccountsError } from './errors.js';
 import { Mutex, Semaphore } from './gate.js';
@@ -142,9 +142,9 @@ export function createAccountsService(options: AccountsServiceOptions) {
     checkNewPassword(password, 'password');
   };
 
-  const publish = (type: 'user.created' | 'user.updated', user: UserRecord): void => {
-    events.publish(USERS_TOPIC, type, toPublicUser(user));
-  };
+  // After the change is stored: a publish that fails is logged, not thrown (see publishOrLog).
+  const publish = (type: 'user.created' | 'user.updated', user: UserRecord): Promise<void> =>
+    publishOrLog(events, log, USERS_TOPIC, type, toPublicUser(user));
 
   const service = {
     ...credentials,
@@ -181,7 +181,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
       };
       await store.users.create(user);
       log.info({ userId: user.id, username: user.username, role: user.role }, 'user created');
-      publish('user.created', user);
+      await publish('user.created', user);
       return user;
     },
 
@@ -202,13 +202,13 @@ export function createAccountsService(options: AccountsServiceOptions) {
         { userId: user.id, username: user.username, role: user.role },
         'user created from OIDC sign-in',
       );
-      publish('user.created', user);
+      await publish('user.created', user);
       return user;
     },
 
     /** Tells admins' screens that something about a user changed outside updateUser (e.g. an unlink). */
-    announceUserChanged(user: UserRecord): void {
-      publish('user.updated', user);
+    async announceUserChanged(user: UserRecord): Promise<void> {
+      await publish('user.updated', user);
     },
 
     /** Checks throttles first (no hashing for a throttled client), then the password. */
@@ -336,7 +336,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
           },
           'user updated',
         );
-        publish('user.updated', updated);
+        await publish('user.updated', updated);
         const narrowed: AccessChange[] = [];
         if (user.status === 'active' && updated.status === 'disabled')
           narrowed.push({ userId: user.id, reason: 'disabled' });

@@ -32,13 +32,10 @@ export {
   HomeportError,
   type HomeportErrorOptions,
 } from './errors.js';
-export {
-  createEventHub,
-  type EventBus,
-  type EventEnvelope,
-  type EventListener,
-  type TopicDefinition,
-} from './events/hub.js';
+export type { EventBus, EventEnvelope, EventListener, TopicDefinition } from './events/hub.js';
+export { createEventHub, type EventHubOptions } from './events/in-process-hub.js';
+export { createNatsEventHub, type NatsEventHub, type NatsEventHubOptions } from './events/nats-hub.js';
+export { publishOrLog } from './events/publish-or-log.js';
 export { type EventStreams, registerEventRoutes } from './events/routes.js';
 export { createSseRegistry, type SseRegistry, type SseStream } from './events/sse.js';
 export { assertSafeBind, isLoopbackAddress } from './http/bind-guard.js';

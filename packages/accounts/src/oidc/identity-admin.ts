@@ -55,7 +55,7 @@ export function createIdentityAdmin({ store, service, authSettings, mutex, log }
           'OIDC identity unlinked',
         );
         const user = await store.users.byId(userId);
-        if (user) service.announceUserChanged(user);
+        if (user) await service.announceUserChanged(user);
       });
     },
   };

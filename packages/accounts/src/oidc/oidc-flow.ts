@@ -126,7 +126,7 @@ export function createOidcFlow(options: OidcFlowOptions) {
       }
       if (linked) await store.identities.recordLogin(linked.id, snapshot, nowIso());
       else await store.identities.create(newIdentity(user.id, issuer, subject, snapshot));
-      service.announceUserChanged(user);
+      await service.announceUserChanged(user);
       return user;
     });
 

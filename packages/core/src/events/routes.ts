@@ -1,4 +1,5 @@
-// GET /api/v1/events?topics=a,b — the SPA's live feed, authorised per topic, resumable with Last-Event-ID.
+// GET /api/v1/events?topics=a,b — the SPA's live feed, authorised per topic, resumable with Last-Event-ID
+// (subscribed before the replay, duplicates dropped: see resume.ts).
 // A stream lasts only as long as what authorised it: it is re-checked when the principal's access changes
 // and on a timer, and closed once the credential ended or a topic is no longer allowed.
 
@@ -7,10 +8,9 @@ import { CoreError } from '../errors.js';
 import type { HttpApp } from '../http/server.js';
 import type { AuthGuards, Principal } from '../module.js';
 import type { EventBus } from './hub.js';
+import { followFrom } from './resume.js';
 import type { SseRegistry, SseStream } from './sse.js';
-
-// Ids inside topic names (`nas.shares.<userId>`) are base64url: upper case and `_` included.
-const TOPIC = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+import { isTopicName } from './topics.js';
 
 export interface EventRoutesOptions {
   events: EventBus;
@@ -102,7 +102,7 @@ export function registerEventRoutes(app: HttpApp, deps: EventRoutesOptions): Eve
       const topics = [...new Set(request.query.topics.split(',').map((topic) => topic.trim()))].filter(
         Boolean,
       );
-      const bad = topics.find((topic) => !TOPIC.test(topic));
+      const bad = topics.find((topic) => !isTopicName(topic));
       if (bad !== undefined || topics.length === 0 || topics.length > 32) {
         throw new CoreError('invalid_request', 'topics must be 1–32 comma-separated topic names');
       }
@@ -113,14 +113,22 @@ export function registerEventRoutes(app: HttpApp, deps: EventRoutesOptions): Eve
       const stream = deps.sse.open(reply);
       const header = request.headers['last-event-id'];
       const lastEventId = typeof header === 'string' ? header : request.query.lastEventId;
-      if (typeof lastEventId === 'string') {
-        for (const event of deps.events.replay(topics, lastEventId)) {
+      let unsubscribe: () => void;
+      try {
+        unsubscribe = await followFrom(deps.events, topics, lastEventId, (event) => {
           stream.send({ id: event.id, event: event.type, data: event });
-        }
+        });
+      } catch (error) {
+        // The stream is open already: closing it makes the client reconnect with the same Last-Event-ID.
+        app.log.warn({ err: error, topics }, 'event replay failed; stream closed');
+        stream.close();
+        return reply;
       }
-      const unsubscribe = deps.events.subscribe(topics, (event) => {
-        stream.send({ id: event.id, event: event.type, data: event });
-      });
+      if (stream.closed) {
+        // The client left during the replay; the stream's close listeners ran before this one existed.
+        unsubscribe();
+        return reply;
+      }
       const entry: OpenStream = { stream, topics, principal };
       const owner = ownerOf(principal);
       const entries = byOwner.get(owner) ?? new Set();

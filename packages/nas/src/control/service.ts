@@ -2,7 +2,7 @@
 // composition of the parts in their own files: node identity (node-enrolment.ts), mount credentials
 // (credential-service.ts), sharing and default access (sharing-service.ts, access-policy.ts).
 
-import type { EventBus, Logger, Principal, UserDirectory } from '@homeport/core';
+import { type EventBus, type Logger, type Principal, publishOrLog, type UserDirectory } from '@homeport/core';
 import { NasError } from '../errors.js';
 import {
   createAccessPolicy,
@@ -143,10 +143,12 @@ export function createNasService(options: NasServiceOptions) {
     nodeId: string,
     sharers?: ReadonlySet<string>,
   ): Promise<void> => {
-    events.publish(topic, type, payload);
+    // After the change is stored: a publish that fails is logged, not thrown (see publishOrLog).
+    await publishOrLog(events, log, topic, type, payload);
     for (const userId of sharers ?? (await sharersOf(nodeId)))
-      events.publish(sharesTopic(userId), 'shares.changed', {});
-    if ((await policy.defaultAccess()) !== 'none') events.publish(SHARED_TOPIC, 'shares.changed', {});
+      await publishOrLog(events, log, sharesTopic(userId), 'shares.changed', {});
+    if ((await policy.defaultAccess()) !== 'none')
+      await publishOrLog(events, log, SHARED_TOPIC, 'shares.changed', {});
   };
 
   const publishStatus = async (node: NodeRecord): Promise<void> => {

@@ -1,7 +1,7 @@
 // Sharing on the control plane: grants per export and member, the default access of members (and the
 // revocations a narrower one causes), and betterNAS's cloud profiles for its Nextcloud app.
 
-import type { EventBus, Logger, Principal, UserDirectory } from '@homeport/core';
+import { type EventBus, type Logger, type Principal, publishOrLog, type UserDirectory } from '@homeport/core';
 import { NasError } from '../errors.js';
 import { type AccessPolicy, accessRank, type DefaultAccess } from './access-policy.js';
 import type { ExportRecord, GrantAccess, NasStore } from './store/repositories.js';
@@ -52,7 +52,7 @@ export function createSharingService(options: SharingServiceOptions) {
       if (access !== 'read-write')
         await store.credentials.revoke({ userId: user.id, exportId }, nowIso(), nowSeconds());
       log.info({ exportId, userId: user.id, access }, 'export shared');
-      events.publish(sharesTopic(user.id), 'shares.changed', {});
+      await publishOrLog(events, log, sharesTopic(user.id), 'shares.changed', {});
       return { userId: user.id, username: user.username, access, createdAt: grant.createdAt };
     },
 
@@ -64,7 +64,7 @@ export function createSharingService(options: SharingServiceOptions) {
       }
       await store.credentials.revoke({ userId, exportId }, nowIso(), nowSeconds());
       log.info({ exportId, userId }, 'export unshared');
-      events.publish(sharesTopic(userId), 'shares.changed', {});
+      await publishOrLog(events, log, sharesTopic(userId), 'shares.changed', {});
     },
 
     defaultAccessSetting: policy.defaultAccessSetting,
@@ -88,7 +88,7 @@ export function createSharingService(options: SharingServiceOptions) {
       }
       if (value !== before) {
         log.info({ from: before, to: value }, 'default export access changed');
-        events.publish(SHARED_TOPIC, 'shares.changed', {});
+        await publishOrLog(events, log, SHARED_TOPIC, 'shares.changed', {});
       }
       return policy.defaultAccessSetting();
     },
