@@ -23,6 +23,7 @@ import {
   createLifecycle,
   createLogger,
   createMetrics,
+  createNatsEventHub,
   createSseRegistry,
   type EventBus,
   type EventStreams,
@@ -190,7 +191,17 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
       `data dir is open to other users of this machine; its database and secrets are 0600, but restrict the folder too: chmod 700 ${dataDir}`,
     );
   }
-  const events = createEventHub(clock);
+  // On KV every replica's events reach every replica's subscribers (JetStream); on SQLite, one process.
+  const natsEvents =
+    nats &&
+    createNatsEventHub({
+      js: nats.js,
+      nc: nats.nc,
+      log: log.child({ component: 'events' }),
+      clock,
+      replicas: core.kvReplicas,
+    });
+  const events = natsEvents ?? createEventHub(clock);
   const metrics = createMetrics({ collectProcess: options.collectProcessMetrics ?? true });
   // NATS is opened for the kv store, or the first time a module that requires it is considered.
   let natsOpening: Promise<NatsHandle> | undefined = nats ? Promise.resolve(nats) : undefined;
@@ -329,6 +340,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     db?.close();
     await natsForModules?.close();
   });
+  // After the modules stop and before NATS is drained (steps run in reverse order).
+  if (natsEvents) lifecycle.onShutdown('events', () => natsEvents.close());
   const started: Module[] = [];
   lifecycle.onShutdown('modules', async () => {
     for (const module of [...started].reverse()) await module.stop?.();
