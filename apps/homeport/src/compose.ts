@@ -43,6 +43,7 @@ import {
   natsSettings,
   openDatabase,
   openNats,
+  publishOrLog,
   registerEventRoutes,
   type SettingGroup,
   type SqliteDatabase,
@@ -54,6 +55,9 @@ import { createNasModule } from '@homeport/nas';
 import { type ModuleOff, type RequirementProbes, selectModules } from './module-selection.js';
 import { VERSION } from './version.js';
 import { DEFAULT_WEB_DIR, registerWeb, webFallback } from './web.js';
+
+/** Internal topic: some user's credential ended; every replica re-checks that user's event streams. */
+const CREDENTIALS_TOPIC = 'accounts.credentials';
 
 /**
  * Every module besides accounts, in start order. Accounts always runs and comes first: every other module
@@ -314,8 +318,15 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   const sse = createSseRegistry({ metrics });
   const eventStreams = registerEventRoutes(app, { events, sse, auth: accounts.guards });
   // A logout, a revoked token, a disabled or demoted user: their open event streams are re-checked at once.
+  // On every replica: a credential ended anywhere (logout, revoked token, disabled or demoted user) has the
+  // event streams it opened here re-checked at once. The topic is internal: no client may subscribe to it.
+  events.defineTopic({ pattern: CREDENTIALS_TOPIC, history: 0, authorize: () => false });
   accounts.service.onCredentialsEnded((userId) => {
-    void eventStreams.recheckUser(userId);
+    void publishOrLog(events, log, CREDENTIALS_TOPIC, 'credentials.ended', { userId });
+  });
+  events.subscribe([CREDENTIALS_TOPIC], (event) => {
+    const { userId } = event.data as { userId?: unknown }; // validated just below
+    if (typeof userId === 'string') void eventStreams.recheckUser(userId);
   });
   await registerWeb(app, webDir, log);
   await app.ready();
