@@ -5,6 +5,7 @@ export { agentFromConfig, listenAddress } from './agent/embedded.js';
 export { AGENT_HEADER, AGENT_PROTOCOL } from './agent-protocol.js';
 export { createNasModule, NAS, type NasApi, type NasModuleOptions } from './control/module.js';
 export { type NasService, NODES_TOPIC } from './control/service.js';
+export { createKvNasStore } from './control/store/kv-store.js';
 export type {
   AgentKind,
   ExportRecord,

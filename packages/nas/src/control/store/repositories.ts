@@ -1,4 +1,5 @@
-// Repository interfaces of the NAS control plane; async so a JetStream KV implementation can follow.
+// Repository interfaces of the NAS control plane and the behaviour both stores guarantee (SQLite in
+// sqlite-store.ts, JetStream KV in kv-store.ts), written on each method and held by one contract suite.
 
 export type NodeStatus = 'online' | 'degraded' | 'offline';
 export type Access = 'read-write' | 'read-only';
@@ -82,42 +83,102 @@ export interface CredentialRecord {
   revokedAt: string | null;
 }
 
+/**
+ * Nodes (machines running an agent). Contract shared by the SQLite and the KV implementation (one suite,
+ * `test/store-contract.ts`, runs against both).
+ */
 export interface NodeRepository {
   byId(id: string): Promise<NodeRecord | undefined>;
+  /** The node registered for this machine id (machine ids are unique). */
   byMachineId(machineId: string): Promise<NodeRecord | undefined>;
-  /** Inserts or replaces the registration fields of a node (keeps id and createdAt of an existing one). */
+  /**
+   * Inserts a node, or replaces the registration fields of the node with this id: its `id`, `machineId`
+   * and `createdAt` stay as first saved. A new node whose machine id another node holds is refused with
+   * `StoreError` `store_conflict` (`details.field: 'machineId'`) and nothing is written — of two concurrent
+   * registrations of one machine exactly one wins. KV: a compare-and-set retried on conflict, so a
+   * concurrent heartbeat is never lost under it (the fields given here win).
+   */
   save(node: NodeRecord): Promise<void>;
+  /**
+   * Sets `reportedStatus` and `lastSeenAt`, nothing else: a concurrent `save` keeps its fields (KV: a
+   * compare-and-set retried on conflict). An unknown id is a no-op.
+   */
   recordHeartbeat(id: string, reportedStatus: NodeStatus, at: number): Promise<void>;
+  /** Sets `status`, nothing else (as `recordHeartbeat`). An unknown id is a no-op. */
   setStatus(id: string, status: NodeStatus): Promise<void>;
+  /** Every node, by `displayName` then `id` (code point order: SQLite's BINARY collation). */
   list(): Promise<NodeRecord[]>;
   count(): Promise<number>;
-  /** Clears the re-enrolment token if it is still `hash` (single use); false when another use won. */
+  /**
+   * Single use: clears the re-enrolment token (hash and expiry) only if it still is `hash`; false when it
+   * is not (another use won, a new token was issued, no such node). Of concurrent takers exactly one wins.
+   */
   takeEnrolment(id: string, hash: string): Promise<boolean>;
-  /** Deletes the node with its exports and their grants. */
+  /**
+   * Deletes the node with its exports and their grants (a cascade), and frees its machine id. Its mount
+   * credentials stay (the service revokes them first; they expire). False when no node had the id; of
+   * concurrent removals one returns true. KV: the node's inventory is closed first (no sync can add an
+   * export meanwhile), then exports and grants go, the node last; a removal cut short leaves the node
+   * listed without exports, and removing it again finishes.
+   */
   remove(id: string): Promise<boolean>;
 }
 
+/** Exports (folders a node offers), each owned by one node for good. */
 export interface ExportRepository {
-  /** Replaces a node's inventory in one transaction: kept paths keep their ids, removed ones go. */
+  /**
+   * Makes `inputs` the node's whole inventory. An export whose `path` is kept keeps its `id` and
+   * `createdAt`, every other field comes from the input (space included); a new path gets `newId()`
+   * (called in input order) and `createdAt = at`; exports whose path is gone are removed with their grants.
+   * Kept exports may move to other mount paths, and two may trade theirs. Paths and mount paths must be
+   * unique within `inputs` (`StoreError` `store_conflict`, nothing written). An unknown node:
+   * `NasError` `node_not_found` (with empty `inputs`, `[]`). Returns the records in input order.
+   *
+   * SQLite: one transaction. KV: the node's inventory document (ids, path digests, mount paths, createdAt)
+   * is replaced in one compare-and-set — the commit point, retried against a concurrent sync — then the
+   * other fields are written export by export, each stamped with the inventory's generation so an older
+   * sync never overwrites a newer one, and a concurrent `updateSpace` is never lost. If the process dies
+   * after the commit, the membership and mount paths are already the new ones, the other fields of kept
+   * exports may show their previous values, and removed exports' records and grants linger unseen: the
+   * next write of that inventory (the agent's next sync) finishes them, and that sync converges.
+   */
   replaceForNode(
     nodeId: string,
     inputs: readonly ExportInput[],
     newId: () => string,
     at: string,
   ): Promise<ExportRecord[]>;
-  /** Inserts or updates one export by id (the betterNAS importer keeps the ids agents know). */
+  /**
+   * Inserts or updates one export by id (the betterNAS importer keeps the ids agents know). An existing
+   * export keeps its node, path and createdAt; the other fields come from `record`. A new one needs its
+   * node (`NasError` `node_not_found`); `(node, path)` and `(node, mountPath)` are unique (`store_conflict`).
+   */
   put(record: ExportRecord): Promise<void>;
   byId(id: string): Promise<ExportRecord | undefined>;
+  /** Every export, by `label` then `id` (code point order). */
   list(): Promise<ExportRecord[]>;
-  /** Updates the space of the node's own exports (others' ids are ignored); returns the ids changed. */
+  /**
+   * Sets the space of the node's own exports (other nodes' and unknown ids are ignored) and returns the ids
+   * whose values changed, in the order given. Touches nothing but the three space fields (KV: a
+   * compare-and-set per export, retried), and never brings back an export removed meanwhile.
+   */
   updateSpace(nodeId: string, space: readonly ExportSpace[]): Promise<string[]>;
 }
 
+/** Grants: per export and user, at most one. */
 export interface GrantRepository {
+  /** Grants on one export, oldest first (then by user id). */
   listForExport(exportId: string): Promise<GrantRecord[]>;
+  /** Grants of one user, oldest first (then by export id). */
   listForUser(userId: string): Promise<GrantRecord[]>;
   find(exportId: string, userId: string): Promise<GrantRecord | undefined>;
+  /**
+   * Inserts a grant, or changes the access of the existing one (its `createdAt` stays). The export must
+   * exist: `NasError` `export_not_found` otherwise — also when it is removed while the grant is written
+   * (the grant is then taken back), so no grant outlives its export.
+   */
   put(grant: GrantRecord): Promise<void>;
+  /** False when there was no such grant; of concurrent removals one returns true. */
   remove(exportId: string, userId: string): Promise<boolean>;
 }
 
@@ -130,19 +191,35 @@ export interface CredentialFilter {
   nodeId?: string;
 }
 
+/**
+ * Mount credentials issued (their ids and what they allow; the secrets are never stored). A credential is
+ * active while unrevoked and `expiresAt > nowSeconds`.
+ */
 export interface CredentialRepository {
+  /** Usernames are unique: `StoreError` `store_conflict` for one already stored. */
   create(credential: CredentialRecord): Promise<void>;
-  /** Marks unexpired credentials revoked and bumps the revocation version; returns how many. */
+  /**
+   * Marks the matching active credentials revoked (`revokedAt = at`) and, when it changed any, bumps the
+   * revocation version; returns how many it changed. Calls one after another bump it by exactly one each.
+   * KV: each credential by compare-and-set, the version after the marks (an agent that sees the new
+   * version finds them all). Each mark records the version that announces it, so a call cut short between
+   * marks and bump is completed by the next `revoke` matching them — which is why, under concurrency, a
+   * call may also bump for marks another call has not announced yet (an extra bump only makes agents fetch
+   * the list once more).
+   */
   revoke(filter: CredentialFilter, at: string, nowSeconds: number): Promise<number>;
-  /** Ids (usernames) of revoked credentials of a node that have not expired yet. */
+  /** Ids (usernames) of revoked credentials of a node that have not expired yet, sorted. */
   revokedForNode(nodeId: string, nowSeconds: number): Promise<string[]>;
+  /** Starts at 0 and only grows. */
   revocationVersion(): Promise<number>;
+  /** Active credentials, newest first (`issuedAt` descending, then username). */
   listActive(nowSeconds: number): Promise<CredentialRecord[]>;
-  /** Unrevoked, unexpired credentials of one user, newest first. */
+  /** Active credentials of one user, newest first (as `listActive`). */
   listActiveForUser(userId: string, nowSeconds: number): Promise<CredentialRecord[]>;
   byUsername(username: string): Promise<CredentialRecord | undefined>;
-  /** Unrevoked, unexpired credentials of a user (null: the static client token's). */
+  /** Active credentials of a user (null: the static client token's). */
   countActive(userId: string | null, nowSeconds: number): Promise<number>;
+  /** Deletes credentials with `expiresAt <= nowSeconds`, revoked or not; returns how many. */
   deleteExpired(nowSeconds: number): Promise<number>;
 }
 

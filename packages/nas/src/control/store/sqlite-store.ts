@@ -1,4 +1,5 @@
-// SQLite implementation of the NAS repositories.
+// SQLite implementation of the NAS repositories (the contract is written in repositories.ts); constraint
+// violations become the errors the KV store raises too (store-errors.ts).
 
 import type { SqliteDatabase } from '@homeport/core';
 import type {
@@ -18,6 +19,14 @@ import type {
   NodeStatus,
   SettingRepository,
 } from './repositories.js';
+import {
+  exportMissing,
+  isSqliteForeignKeyViolation,
+  isSqliteUniqueViolation,
+  nodeMissing,
+  requireUniqueInventory,
+  uniquenessConflict,
+} from './store-errors.js';
 
 interface NodeRow {
   id: string;
@@ -159,7 +168,16 @@ function nodeRepository(db: SqliteDatabase): NodeRepository {
       return row && toNode(row);
     },
     async save(node) {
-      save.run(node);
+      try {
+        save.run(node);
+      } catch (error) {
+        if (!isSqliteUniqueViolation(error)) throw error;
+        throw uniquenessConflict(
+          'machineId',
+          `Machine ${node.machineId} is already registered as another node`,
+          error,
+        );
+      }
     },
     async recordHeartbeat(id, reportedStatus, at) {
       heartbeat.run(reportedStatus, at, id);
@@ -220,22 +238,39 @@ function exportRepository(db: SqliteDatabase): ExportRepository {
       });
     }
   });
+  /** The constraint a write broke, as the error both stores raise. */
+  const constraintError = (error: unknown, nodeId: string): unknown => {
+    if (isSqliteForeignKeyViolation(error)) return nodeMissing(nodeId, error);
+    if (!isSqliteUniqueViolation(error)) return error;
+    // SQLite names the columns: "UNIQUE constraint failed: nas_exports.node_id, nas_exports.mount_path".
+    const field = (error as Error).message.includes('mount_path') ? 'mountPath' : 'path';
+    return uniquenessConflict(field, `Node ${nodeId} already has an export at this ${field}`, error);
+  };
   return {
     async replaceForNode(nodeId, inputs, newId, at) {
+      requireUniqueInventory(nodeId, inputs);
       const existing = new Map(forNode.all(nodeId).map((row) => [row.path, row]));
       const records: ExportRecord[] = inputs.map((input) => {
         const kept = existing.get(input.path);
         return { ...input, id: kept?.id ?? newId(), nodeId, createdAt: kept?.created_at ?? at };
       });
-      replace(nodeId, records);
+      try {
+        replace(nodeId, records);
+      } catch (error) {
+        throw constraintError(error, nodeId);
+      }
       return records;
     },
     async put(record) {
-      upsert.run({
-        ...record,
-        protocols: JSON.stringify(record.protocols),
-        tags: JSON.stringify(record.tags),
-      });
+      try {
+        upsert.run({
+          ...record,
+          protocols: JSON.stringify(record.protocols),
+          tags: JSON.stringify(record.tags),
+        });
+      } catch (error) {
+        throw constraintError(error, record.nodeId);
+      }
     },
     async byId(id) {
       const row = byId.get(id);
@@ -252,9 +287,11 @@ function exportRepository(db: SqliteDatabase): ExportRepository {
 
 function grantRepository(db: SqliteDatabase): GrantRepository {
   const forExport = db.prepare<[string], GrantRow>(
-    'SELECT * FROM nas_grants WHERE export_id = ? ORDER BY created_at',
+    'SELECT * FROM nas_grants WHERE export_id = ? ORDER BY created_at, user_id',
   );
-  const forUser = db.prepare<[string], GrantRow>('SELECT * FROM nas_grants WHERE user_id = ?');
+  const forUser = db.prepare<[string], GrantRow>(
+    'SELECT * FROM nas_grants WHERE user_id = ? ORDER BY created_at, export_id',
+  );
   const find = db.prepare<[string, string], GrantRow>(
     'SELECT * FROM nas_grants WHERE export_id = ? AND user_id = ?',
   );
@@ -274,7 +311,12 @@ function grantRepository(db: SqliteDatabase): GrantRepository {
       return row && toGrant(row);
     },
     async put(grant) {
-      put.run(grant);
+      try {
+        put.run(grant);
+      } catch (error) {
+        if (!isSqliteForeignKeyViolation(error)) throw error;
+        throw exportMissing(grant.exportId, error);
+      }
     },
     async remove(exportId, userId) {
       return remove.run(exportId, userId).changes > 0;
@@ -298,14 +340,14 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
   const version = db.prepare<[], number>("SELECT value FROM nas_counters WHERE name = 'revocations'").pluck();
   const revoked = db
     .prepare<[string, number], string>(
-      'SELECT username FROM nas_credentials WHERE node_id = ? AND revoked_at IS NOT NULL AND expires_at > ?',
+      'SELECT username FROM nas_credentials WHERE node_id = ? AND revoked_at IS NOT NULL AND expires_at > ? ORDER BY username',
     )
     .pluck();
   const active = db.prepare<[number], CredentialRow>(
-    'SELECT * FROM nas_credentials WHERE revoked_at IS NULL AND expires_at > ? ORDER BY issued_at DESC',
+    'SELECT * FROM nas_credentials WHERE revoked_at IS NULL AND expires_at > ? ORDER BY issued_at DESC, username',
   );
   const activeForUser = db.prepare<[string, number], CredentialRow>(
-    'SELECT * FROM nas_credentials WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY issued_at DESC',
+    'SELECT * FROM nas_credentials WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY issued_at DESC, username',
   );
   const byUsername = db.prepare<[string], CredentialRow>('SELECT * FROM nas_credentials WHERE username = ?');
   const deleteExpired = db.prepare('DELETE FROM nas_credentials WHERE expires_at <= ?');
@@ -328,7 +370,12 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
   });
   return {
     async create(credential) {
-      insert.run({ ...credential, readonly: credential.readonly ? 1 : 0 });
+      try {
+        insert.run({ ...credential, readonly: credential.readonly ? 1 : 0 });
+      } catch (error) {
+        if (!isSqliteUniqueViolation(error)) throw error;
+        throw uniquenessConflict('username', `Credential ${credential.username} already exists`, error);
+      }
     },
     async revoke(filter, at, nowSeconds) {
       return revoke(filter, at, nowSeconds);

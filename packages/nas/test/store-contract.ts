@@ -1,0 +1,62 @@
+// The contract of the NAS repositories (repositories.ts), one suite run against every store: SQLite
+// (store-sqlite.test.ts), JetStream KV on one server (store-kv.test.ts) and on a 3-node cluster
+// (store-kv-cluster.test.ts). Each test gets an empty store; the expectations are the same for all.
+
+import { afterEach, beforeEach, describe } from 'vitest';
+import type { NasStore } from '../src/control/store/repositories.js';
+import { credentialContract, settingContract } from './store-contract-credentials.js';
+import { exportContract } from './store-contract-exports.js';
+import { grantContract } from './store-contract-grants.js';
+import { nodeContract } from './store-contract-nodes.js';
+
+export interface StoreUnderTest {
+  store: NasStore;
+  close(): Promise<void>;
+}
+
+export type StoreFactory = () => Promise<StoreUnderTest>;
+
+export interface ContractOptions {
+  /**
+   * Why this store cannot hold the guarantees that rest on concurrent compare-and-set (a server that does
+   * not serialize it): those tests are then skipped, with this reason in their title.
+   */
+  concurrencyUnsupported?: string;
+}
+
+/** Registers a section's tests of concurrent writers (skipped, with the reason, where they cannot hold). */
+export type Concurrently = (tests: () => void) => void;
+
+/** Registers the contract's `describe` blocks for the stores `factory` makes (an empty one per test). */
+export function describeNasStoreContract(
+  name: string,
+  factory: StoreFactory,
+  options: ContractOptions = {},
+): void {
+  const reason = options.concurrencyUnsupported;
+  const concurrently: Concurrently = (tests) =>
+    reason === undefined
+      ? describe('with concurrent writers', tests)
+      : describe.skip(`with concurrent writers — skipped: ${reason}`, tests);
+
+  describe(`NAS store contract: ${name}`, () => {
+    let current: StoreUnderTest | undefined;
+    const store = (): NasStore => {
+      if (!current) throw new Error('no store: the factory failed');
+      return current.store;
+    };
+    beforeEach(async () => {
+      current = await factory();
+    });
+    afterEach(async () => {
+      await current?.close();
+      current = undefined;
+    });
+
+    nodeContract(store, concurrently);
+    exportContract(store, concurrently);
+    grantContract(store, concurrently);
+    credentialContract(store, concurrently);
+    settingContract(store);
+  });
+}
