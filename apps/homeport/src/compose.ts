@@ -16,6 +16,7 @@ import {
   applyMigrations,
   type Config,
   ConfigError,
+  clusteredKvProblem,
   coreSettings,
   createEventHub,
   createHttpServer,
@@ -155,6 +156,11 @@ async function openState(
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const nats = await openNats(config, { dataDir, log });
   if (nats.state === 'off') throw new ConfigError([`HOMEPORT_STORE=kv ${nats.reason}`]);
+  const unsafe = clusteredKvProblem(nats.nc.info?.version, core.kvReplicas);
+  if (unsafe !== undefined) {
+    await nats.close();
+    throw new ConfigError([unsafe]);
+  }
   return { dataDir, nats };
 }
 

@@ -111,7 +111,13 @@ export {
   StoreError,
   withCasRetry,
 } from './store/kv.js';
-export { createJetStreamKv, type JetStreamKvOptions, KV_CALL_TIMEOUT_MS } from './store/kv-jetstream.js';
+export {
+  clusteredKvProblem,
+  createJetStreamKv,
+  type JetStreamKvOptions,
+  KV_CALL_TIMEOUT_MS,
+  MIN_CLUSTERED_KV_SERVER,
+} from './store/kv-jetstream.js';
 export {
   acquireLease,
   kvSingleton,

@@ -7,7 +7,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromKeyToken, type KvBucket, keyToken, StoreError, withCasRetry } from '../src/store/kv.js';
-import { createJetStreamKv } from '../src/store/kv-jetstream.js';
+import { clusteredKvProblem, createJetStreamKv } from '../src/store/kv-jetstream.js';
 
 let server: NatsServerInstance;
 let nc: NatsConnection;
@@ -104,5 +104,14 @@ describe('the KV port on JetStream', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(value).toEqual({ name: 'anne' });
+  });
+
+  it('refuses replicated buckets on servers whose clustered compare-and-set is not serialised', () => {
+    expect(clusteredKvProblem('2.9.10', 3)).toMatch(/needs nats-server 2\.9\.21 or later .*2\.9\.10.*#4320/);
+    expect(clusteredKvProblem(undefined, 3)).toMatch(/unknown/);
+    expect(clusteredKvProblem('2.9.21', 3)).toBeUndefined();
+    expect(clusteredKvProblem('2.10.4', 3)).toBeUndefined();
+    expect(clusteredKvProblem('3.0.0', 3)).toBeUndefined();
+    expect(clusteredKvProblem('2.9.10', 1)).toBeUndefined();
   });
 });

@@ -76,6 +76,30 @@ function bucketOf(kv: KV, name: string, timeoutMs: number): KvBucket {
   };
 }
 
+/**
+ * The oldest nats-server whose clustered compare-and-set is serialised: before 2.9.21 two writes expecting
+ * the same revision could both be accepted on a replicated stream (nats-server#4320), which would break
+ * every uniqueness, single-use and lease guarantee built on it.
+ */
+export const MIN_CLUSTERED_KV_SERVER = [2, 9, 21] as const;
+
+/** Why KV with `replicas` copies is unsafe on this server version, or undefined when it is fine. */
+export function clusteredKvProblem(serverVersion: string | undefined, replicas: number): string | undefined {
+  if (replicas <= 1) return undefined;
+  const parts = /^(\d+)\.(\d+)\.(\d+)/
+    .exec(serverVersion ?? '')
+    ?.slice(1)
+    .map(Number);
+  const [major = 0, minor = 0, patch = 0] = parts ?? [];
+  const [wantMajor, wantMinor, wantPatch] = MIN_CLUSTERED_KV_SERVER;
+  const older =
+    major !== wantMajor ? major < wantMajor : minor !== wantMinor ? minor < wantMinor : patch < wantPatch;
+  if (!parts || older) {
+    return `HOMEPORT_KV_REPLICAS=${replicas} needs nats-server ${MIN_CLUSTERED_KV_SERVER.join('.')} or later on every node (this one is ${serverVersion ?? 'unknown'}): older servers can accept two compare-and-set writes at the same revision on a replicated stream (nats-server#4320)`;
+  }
+  return undefined;
+}
+
 export interface JetStreamKvOptions {
   kvm: Kvm;
   /** Bucket name prefix: the module's name (`accounts`, `nas`). */
@@ -99,6 +123,9 @@ export function createJetStreamKv(options: JetStreamKvOptions): KvStore {
           options.kvm.create(full, {
             history: 1,
             replicas: options.replicas,
+            // Reads from the stream leader only: "direct get" lets any replica answer, and a follower can
+            // return the value from before an acknowledged write (measured on a 3-node cluster).
+            allow_direct: false,
             ...(bucketOptions.maxAgeMs === undefined ? {} : { ttl: bucketOptions.maxAgeMs }),
           }),
           timeoutMs * 3,
