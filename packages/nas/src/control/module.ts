@@ -25,6 +25,7 @@ import {
   SHARES_TOPIC_PREFIX,
   sharesTopic,
 } from './service.js';
+import { createKvNasStore } from './store/kv-store.js';
 import { nasMigrations } from './store/migrations.js';
 import type { NasStore } from './store/repositories.js';
 import { createSqliteNasStore } from './store/sqlite-store.js';
@@ -46,8 +47,7 @@ const generated = () => randomBytes(32).toString('base64url');
 
 /** The NAS repositories on whichever store Homeport runs on. */
 async function storeOf(driver: StoreDriver): Promise<NasStore> {
-  if (driver.kind === 'sqlite') return createSqliteNasStore(driver.db);
-  throw new ConfigError(['HOMEPORT_STORE=kv: the NAS module has no KV store yet; run it on sqlite']);
+  return driver.kind === 'sqlite' ? createSqliteNasStore(driver.db) : createKvNasStore(driver.kv);
 }
 
 export interface NasModuleOptions {
