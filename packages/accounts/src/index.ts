@@ -19,6 +19,7 @@ export {
   USERS_TOPIC,
 } from './service.js';
 export { accountsSettings } from './settings.js';
+export { createKvAccountsStore } from './store/kv-store.js';
 export { accountsMigrations } from './store/migrations.js';
 export type { UserRecord, UserRepository } from './store/repositories.js';
 export { createSqliteAccountsStore } from './store/sqlite-store.js';

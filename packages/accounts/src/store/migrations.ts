@@ -85,4 +85,10 @@ export const accountsMigrations: readonly Migration[] = [
       CREATE INDEX oidc_sessions_identity ON oidc_sessions(identity_id);
     `,
   },
+  {
+    version: 3,
+    name: "users' sessionsNotBefore",
+    // Epoch milliseconds; NULL when never set. Sessions created before it read as ended.
+    up: 'ALTER TABLE users ADD COLUMN sessions_not_before INTEGER;',
+  },
 ];

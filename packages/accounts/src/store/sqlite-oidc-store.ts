@@ -13,6 +13,8 @@ import type {
   OidcSessionRepository,
   StoredAuthSettings,
 } from './repositories.js';
+import { expiredAt } from './session-rules.js';
+import { duplicateKey } from './sqlite-errors.js';
 
 interface IdentityRow {
   id: string;
@@ -84,9 +86,9 @@ export function createIdentityRepository(db: SqliteDatabase): OidcIdentityReposi
     'SELECT * FROM oidc_identities WHERE issuer = ? AND subject = ?',
   );
   const forUser = db.prepare<[string], IdentityRow>(
-    'SELECT * FROM oidc_identities WHERE user_id = ? ORDER BY created_at',
+    'SELECT * FROM oidc_identities WHERE user_id = ? ORDER BY created_at, id',
   );
-  const all = db.prepare<[], IdentityRow>('SELECT * FROM oidc_identities ORDER BY created_at');
+  const all = db.prepare<[], IdentityRow>('SELECT * FROM oidc_identities ORDER BY created_at, id');
   const recordLogin = db.prepare(
     `UPDATE oidc_identities SET display_name = @displayName, email = @email, email_verified = @emailVerified,
        groups = @groups, last_login_at = @at WHERE id = @id`,
@@ -109,7 +111,7 @@ export function createIdentityRepository(db: SqliteDatabase): OidcIdentityReposi
             { cause: error },
           );
         }
-        throw error;
+        throw duplicateKey(error, `OIDC identity ${identity.id}`);
       }
     },
     async byId(id) {
@@ -142,7 +144,10 @@ export function createIdentityRepository(db: SqliteDatabase): OidcIdentityReposi
   };
 }
 
-export function createLoginAttemptRepository(db: SqliteDatabase): LoginAttemptRepository {
+export function createLoginAttemptRepository(
+  db: SqliteDatabase,
+  clock: () => number,
+): LoginAttemptRepository {
   const insert = db.prepare(
     `INSERT INTO oidc_login_attempts (state_hash, binding_hash, code_verifier, nonce, issuer, intent, user_id,
        return_to, expires_at)
@@ -155,11 +160,16 @@ export function createLoginAttemptRepository(db: SqliteDatabase): LoginAttemptRe
   const deleteExpired = db.prepare('DELETE FROM oidc_login_attempts WHERE expires_at <= ?');
   return {
     async create(attempt) {
-      insert.run(attempt);
+      try {
+        insert.run(attempt);
+      } catch (error) {
+        throw duplicateKey(error, 'login attempt');
+      }
     },
     async take(stateHash) {
       const row = take.get(stateHash);
-      return row && toAttempt(row);
+      // Taken either way: an expired attempt is gone as if the sweep had run first.
+      return row === undefined || expiredAt(row.expires_at, clock()) ? undefined : toAttempt(row);
     },
     async deleteExpired(now) {
       return deleteExpired.run(now).changes;
@@ -168,8 +178,10 @@ export function createLoginAttemptRepository(db: SqliteDatabase): LoginAttemptRe
 }
 
 export function createOidcSessionRepository(db: SqliteDatabase): OidcSessionRepository {
+  // Inserts nothing when the session is gone, so the missing session is told apart from a missing identity.
   const insert = db.prepare(
-    'INSERT INTO oidc_sessions (session_id, identity_id, id_token) VALUES (@sessionId, @identityId, @idToken)',
+    `INSERT INTO oidc_sessions (session_id, identity_id, id_token)
+     SELECT @sessionId, @identityId, @idToken WHERE EXISTS (SELECT 1 FROM sessions WHERE id = @sessionId)`,
   );
   const bySession = db.prepare<[string], OidcSessionRow>('SELECT * FROM oidc_sessions WHERE session_id = ?');
   const sessionIds = db
@@ -177,7 +189,13 @@ export function createOidcSessionRepository(db: SqliteDatabase): OidcSessionRepo
     .pluck();
   return {
     async create(record: OidcSessionRecord) {
-      insert.run(record);
+      let inserted: number;
+      try {
+        inserted = insert.run(record).changes;
+      } catch (error) {
+        throw duplicateKey(error, `OIDC session of ${record.sessionId}`);
+      }
+      if (inserted === 0) throw new AccountsError('session_not_found', 'The session has ended');
     },
     async bySessionId(sessionId) {
       const row = bySession.get(sessionId);
