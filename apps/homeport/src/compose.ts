@@ -269,7 +269,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   if (db) applyMigrations(db, 'accounts', accountsMigrations);
   const accounts = createAccounts({
     config,
-    store: await accountsStoreOf(storeFor('accounts')),
+    store: await accountsStoreOf(storeFor('accounts'), clock),
     events,
     log: log.child({ module: 'accounts' }),
     dataDir,
@@ -324,15 +324,18 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   const sse = createSseRegistry({ metrics });
   const eventStreams = registerEventRoutes(app, { events, sse, auth: accounts.guards });
   // A logout, a revoked token, a disabled or demoted user: their open event streams are re-checked at once.
-  // On every replica: a credential ended anywhere (logout, revoked token, disabled or demoted user) has the
-  // event streams it opened here re-checked at once. The topic is internal: no client may subscribe to it.
+  // On every replica: a credential ended anywhere (logout, revoked token, disabled or demoted user) is
+  // dropped from this replica's cache and the event streams it opened here are re-checked at once. The topic is internal: no client may subscribe to it.
   events.defineTopic({ pattern: CREDENTIALS_TOPIC, history: 0, authorize: () => false });
   accounts.service.onCredentialsEnded((userId) => {
     void publishOrLog(events, log, CREDENTIALS_TOPIC, 'credentials.ended', { userId });
   });
   events.subscribe([CREDENTIALS_TOPIC], (event) => {
     const { userId } = event.data as { userId?: unknown }; // validated just below
-    if (typeof userId === 'string') void eventStreams.recheckUser(userId);
+    if (typeof userId !== 'string') return;
+    // Another replica ended it: this one's cache must not keep it alive for the rest of its second.
+    accounts.service.forgetCachedCredentials(userId);
+    void eventStreams.recheckUser(userId);
   });
   await registerWeb(app, webDir, log);
   await app.ready();

@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import {
   type Config,
-  ConfigError,
   coreSettings,
   type EventBus,
   type HttpApp,
@@ -31,6 +30,7 @@ import { registerSelfRoutes } from './routes/self-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { type AccountsService, createAccountsService, USERS_TOPIC } from './service.js';
 import { accountsSettings } from './settings.js';
+import { createKvAccountsStore } from './store/kv-store.js';
 import { accountsMigrations } from './store/migrations.js';
 import type { AccountsStore } from './store/repositories.js';
 import { createSqliteAccountsStore } from './store/sqlite-store.js';
@@ -62,9 +62,13 @@ export interface Accounts extends AccountsApi {
 }
 
 /** The accounts repositories on whichever store Homeport runs on. */
-export async function accountsStoreOf(driver: StoreDriver): Promise<AccountsStore> {
-  if (driver.kind === 'sqlite') return createSqliteAccountsStore(driver.db);
-  throw new ConfigError(['HOMEPORT_STORE=kv: the accounts module has no KV store yet; run it on sqlite']);
+export async function accountsStoreOf(
+  driver: StoreDriver,
+  clock: () => number = Date.now,
+): Promise<AccountsStore> {
+  return driver.kind === 'sqlite'
+    ? createSqliteAccountsStore(driver.db, { clock })
+    : createKvAccountsStore(driver.kv, { clock });
 }
 
 /**

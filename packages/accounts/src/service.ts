@@ -167,6 +167,14 @@ export function createAccountsService(options: AccountsServiceOptions) {
       return () => endedListeners.delete(listener);
     },
 
+    /**
+     * Drops what this process cached of a user's sessions and tokens, so the next request reads the store:
+     * for a credential that ended on another replica (the cache would otherwise hold it up to a second).
+     */
+    forgetCachedCredentials(userId: string): void {
+      credentials.forgetUser(userId);
+    },
+
     async createUser(input: { username: string; password: string; role: Role }): Promise<UserRecord> {
       checkNewCredentials(input.username, input.password);
       const at = nowIso();
