@@ -5,7 +5,13 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createJetStreamKv, KV_CALL_TIMEOUT_MS, type KvStore, StoreError } from '@homeport/core';
+import {
+  clusteredKvProblem,
+  createJetStreamKv,
+  KV_CALL_TIMEOUT_MS,
+  type KvStore,
+  StoreError,
+} from '@homeport/core';
 import {
   type NatsClusterInstance,
   type NatsServerInstance,
@@ -49,13 +55,7 @@ const freshModule = () => {
  * every acknowledged write and a node without quorum cannot answer. core's kv-jetstream.ts leaves JetStream's
  * default (any replica answers gets: stale reads, and reads without quorum); the last test pins that gap.
  */
-const leaderReads = (): Kvm => {
-  const kvm = new Kvm(nc);
-  const create: Kvm['create'] = (name, options) => kvm.create(name, { ...options, allow_direct: false });
-  return { create } as Kvm; // createJetStreamKv only calls create()
-};
-
-const kvOf = (module: string, kvm: Kvm = leaderReads()): KvStore =>
+const kvOf = (module: string, kvm: Kvm = new Kvm(nc)): KvStore =>
   createJetStreamKv({ kvm, module, replicas: 3 });
 
 /** The installed nats-server's version (`nats-server: v2.9.10` → `2.9.10`), read before the suite is declared. */
@@ -82,7 +82,10 @@ describeAccountsStore(
   serialisedCas(natsServerVersion())
     ? {}
     : {
-        unserialisedCas: `nats-server ${natsServerVersion()} applies two concurrent updates or deletes at the same revision on a replicated stream (nats-server#4320, fixed in 2.9.21)`,
+        unserialisedCas: {
+          reason: `nats-server ${natsServerVersion()} applies two concurrent updates or deletes at the same revision on a replicated stream (nats-server#4320, fixed in 2.9.21)`,
+          refusal: clusteredKvProblem(natsServerVersion(), 3),
+        },
       },
 );
 
@@ -258,13 +261,10 @@ describe('kv R3: losing nodes', () => {
     expect((await store.users.byId(owner.id))?.id).toBe(owner.id);
   }, 150_000);
 
-  // Known gap in core's kv-jetstream.ts (not this store): it creates buckets with JetStream's default
-  // allow_direct, so every replica answers gets. A replica cut off from the others may keep serving its copy
-  // (stale once the majority moves on), and a read right after a write may miss it. Whether a lone node
-  // still answers depends on its role and timing, so the configuration is checked instead of the outage.
-  // Marked `fails`: it turns red once core creates buckets that read through the stream leader; then drop
-  // the mark, and `leaderReads` above.
-  it.fails('core creates buckets whose reads go through the stream leader', async () => {
+  // With JetStream's default allow_direct every replica answers gets: a replica cut off from the others may
+  // keep serving its copy, and a read right after a write may miss it. Whether a lone node still answers
+  // depends on its role and timing, so the configuration core gives its buckets is checked instead.
+  it('core creates buckets whose reads go through the stream leader', async () => {
     const module = freshModule();
     await eventually(() => createKvAccountsStore(kvOf(module, new Kvm(nc))), 30_000);
     const jsm = await jetstream(nc).jetstreamManager();

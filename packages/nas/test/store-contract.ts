@@ -2,7 +2,7 @@
 // (store-sqlite.test.ts), JetStream KV on one server (store-kv.test.ts) and on a 3-node cluster
 // (store-kv-cluster.test.ts). Each test gets an empty store; the expectations are the same for all.
 
-import { afterEach, beforeEach, describe } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NasStore } from '../src/control/store/repositories.js';
 import { credentialContract, settingContract } from './store-contract-credentials.js';
 import { exportContract } from './store-contract-exports.js';
@@ -19,12 +19,13 @@ export type StoreFactory = () => Promise<StoreUnderTest>;
 export interface ContractOptions {
   /**
    * Why this store cannot hold the guarantees that rest on concurrent compare-and-set (a server that does
-   * not serialize it): those tests are then skipped, with this reason in their title.
+   * not serialize it), and what Homeport says when it refuses to run on it: the tests of concurrent writers
+   * are then replaced by one that checks the refusal.
    */
-  concurrencyUnsupported?: string;
+  concurrencyUnsupported?: { reason: string; refusal: string | undefined };
 }
 
-/** Registers a section's tests of concurrent writers (skipped, with the reason, where they cannot hold). */
+/** Registers a section's tests of concurrent writers (where they cannot hold: the check of the refusal). */
 export type Concurrently = (tests: () => void) => void;
 
 /** Registers the contract's `describe` blocks for the stores `factory` makes (an empty one per test). */
@@ -33,11 +34,15 @@ export function describeNasStoreContract(
   factory: StoreFactory,
   options: ContractOptions = {},
 ): void {
-  const reason = options.concurrencyUnsupported;
+  const unsupported = options.concurrencyUnsupported;
   const concurrently: Concurrently = (tests) =>
-    reason === undefined
+    unsupported === undefined
       ? describe('with concurrent writers', tests)
-      : describe.skip(`with concurrent writers — skipped: ${reason}`, tests);
+      : describe('with concurrent writers', () => {
+          it(`are not held here (${unsupported.reason}), so Homeport refuses to run on this store`, () => {
+            expect(unsupported.refusal).toMatch(/nats-server#4320/);
+          });
+        });
 
   describe(`NAS store contract: ${name}`, () => {
     let current: StoreUnderTest | undefined;

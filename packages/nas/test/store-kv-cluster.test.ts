@@ -3,12 +3,12 @@
 // write acknowledged before is lost.
 //
 // Two properties of the cluster decide what the contract can hold here, and neither is assumed: reads
-// come from each stream's leader (freshKvStore's `leaderReads`), and concurrent compare-and-set is
+// come from each stream's leader (core's KV port creates buckets without direct gets), and concurrent compare-and-set is
 // serialized only by servers with the fix for nats-io/nats-server#4320 — before it, two updates at one
 // revision of a replicated key can both be accepted. The first test below measures which this server is.
 
 import { execFileSync } from 'node:child_process';
-import { createJetStreamKv, StoreError } from '@homeport/core';
+import { clusteredKvProblem, createJetStreamKv, StoreError } from '@homeport/core';
 import { type NatsClusterInstance, requireCommand, startNatsCluster } from '@homeport/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -57,7 +57,7 @@ afterAll(async () => {
 describe('the cluster under the store', () => {
   const title = serializedCas
     ? `nats-server ${versionText} accepts one of two concurrent updates at one revision of a replicated key`
-    : `nats-server ${versionText} accepts both of two concurrent updates at one revision of a replicated key (nats-io/nats-server#4320): the contract's tests of concurrent writers are skipped here`;
+    : `nats-server ${versionText} accepts both of two concurrent updates at one revision of a replicated key (nats-io/nats-server#4320): the contract's tests of concurrent writers check that Homeport refuses this store instead`;
   it(title, async () => {
     const bucket = await createJetStreamKv({ kvm: new Kvm(nc), module: 'casprobe', replicas: 3 }).bucket(
       'probe',
@@ -82,11 +82,14 @@ describe('the cluster under the store', () => {
 
 describeNasStoreContract(
   'JetStream KV, 3-node cluster (R3)',
-  () => freshKvStore(nc, 3, { leaderReads: true }),
+  () => freshKvStore(nc, 3),
   serializedCas
     ? {}
     : {
-        concurrencyUnsupported: `nats-server ${versionText} does not serialize concurrent compare-and-set on a clustered stream (nats-io/nats-server#4320, fixed in ${SERIALIZED_CAS_SINCE.join('.')})`,
+        concurrencyUnsupported: {
+          reason: `nats-server ${versionText} does not serialize concurrent compare-and-set on a clustered stream (nats-io/nats-server#4320, fixed in ${SERIALIZED_CAS_SINCE.join('.')})`,
+          refusal: clusteredKvProblem(versionText, 3),
+        },
       },
 );
 
@@ -111,7 +114,7 @@ describe('NAS store on a 3-node cluster losing the leader of a stream', () => {
    * after the loss was acknowledged.
    */
   async function loseLeader(signal: NodeJS.Signals): Promise<number> {
-    const { store, module } = await freshKvStore(nc, 3, { leaderReads: true });
+    const { store, module } = await freshKvStore(nc, 3);
     const node = nodeRecord();
     await store.nodes.save(node);
     const acknowledged: CredentialRecord[] = [];

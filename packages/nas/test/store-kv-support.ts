@@ -21,29 +21,12 @@ export interface KvUnderTest extends StoreUnderTest {
   module: string;
 }
 
-export interface FreshKvOptions {
-  /**
-   * Read from each stream's leader: the buckets are made beforehand without direct gets, which the port
-   * then honours. With direct gets (the client's default), any replica answers a read — on a cluster one
-   * that has not applied the latest acknowledged write yet, so a read may miss it.
-   */
-  leaderReads?: boolean;
-}
-
 /** A NAS store on buckets `<module>_*` that no other test uses; `close` deletes them. */
-export async function freshKvStore(
-  nc: NatsConnection,
-  replicas: number,
-  options: FreshKvOptions = {},
-): Promise<KvUnderTest> {
+export async function freshKvStore(nc: NatsConnection, replicas: number): Promise<KvUnderTest> {
   stores += 1;
   const module = `nas${stores}`;
-  const kvm = new Kvm(nc);
-  if (options.leaderReads)
-    await Promise.all(
-      BUCKETS.map((name) => kvm.create(`${module}_${name}`, { replicas, history: 1, allow_direct: false })),
-    );
-  const kv = createJetStreamKv({ kvm, module, replicas });
+  // Core's port creates buckets that read from each stream's leader (no direct gets from followers).
+  const kv = createJetStreamKv({ kvm: new Kvm(nc), module, replicas });
   return {
     kv,
     module,

@@ -63,14 +63,16 @@ function bucketOf(kv: KV, name: string, timeoutMs: number): KvBucket {
       await call(`delete ${key}`, kv.delete(key, revision === undefined ? {} : { previousSeq: revision }));
     },
     async keys(prefix) {
-      return call(
-        `keys ${prefix ?? '*'}`,
+      // A listing creates a consumer on the stream (several API calls): twice the bound of a single read.
+      return bounded(
+        `keys ${prefix ?? '*'} in ${name}`,
         (async () => {
           const found: string[] = [];
           const iterator = await kv.keys(prefix === undefined ? '>' : `${prefix}>`);
           for await (const key of iterator) found.push(key);
           return found;
         })(),
+        timeoutMs * 2,
       );
     },
   };
