@@ -239,7 +239,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     version: VERSION,
     bodyLimit: core.bodyLimit,
     corsOrigins: core.corsOrigins,
-    rateLimit: { max: core.rateLimitMax, windowMs: core.rateLimitWindow },
+    // On KV the per-address budget is the cluster's, counted across replicas; on SQLite, this process's.
+    rateLimit: { max: core.rateLimitMax, windowMs: core.rateLimitWindow, shared: kvFor('core') },
     allowedHosts: core.allowedHosts,
     metricsToken: core.metricsToken,
     trustProxy: core.trustProxy,
@@ -275,6 +276,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
     dataDir,
     clock,
     tls: Boolean(tls),
+    // On KV, failed logins count for the cluster (a guesser gets one budget, not one per replica).
+    sharedThrottles: kvFor('accounts'),
   });
   const users: UserDirectory = {
     async find(idOrUsername) {

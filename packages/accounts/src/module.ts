@@ -8,6 +8,7 @@ import {
   coreSettings,
   type EventBus,
   type HttpApp,
+  type KvStore,
   type Logger,
   type Module,
   moduleKey,
@@ -30,6 +31,7 @@ import { registerSelfRoutes } from './routes/self-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { type AccountsService, createAccountsService, USERS_TOPIC } from './service.js';
 import { accountsSettings } from './settings.js';
+import { createSharedLoginThrottle, createSharedRegistrationThrottle } from './shared-throttle.js';
 import { createKvAccountsStore } from './store/kv-store.js';
 import { accountsMigrations } from './store/migrations.js';
 import type { AccountsStore } from './store/repositories.js';
@@ -47,6 +49,11 @@ export interface AccountsOptions {
   clock?: () => number;
   /** Whether the server itself serves TLS (cookies get the Secure flag). */
   tls?: boolean;
+  /**
+   * On the KV store: where the login and registration throttles count, so every replica sharing it counts
+   * the same failures. Without it they count in this process (one Homeport on SQLite).
+   */
+  sharedThrottles?: KvStore | undefined;
 }
 
 /** What the accounts module offers the composition root, the CLI and tests. */
@@ -88,11 +95,19 @@ export function createAccounts(options: AccountsOptions): Accounts {
       persistedSecret(options.dataDir, 'secret-key', () => randomBytes(32).toString('base64url')),
   );
   const provider = createProviderClient({ clock });
-  const throttle = new LoginThrottle({
+  const loginLimits = {
     perUser: settings.loginMaxFailuresPerUser,
     perIp: settings.loginMaxFailuresPerIp,
     clock,
-  });
+  };
+  const registrationLimits = { perIp: settings.registrationsPerIp, windowMs: 3_600_000, clock };
+  const shared = options.sharedThrottles;
+  const throttle = shared
+    ? createSharedLoginThrottle({ ...loginLimits, kv: shared, log: options.log })
+    : new LoginThrottle(loginLimits);
+  const registrationThrottle = shared
+    ? createSharedRegistrationThrottle({ ...registrationLimits, kv: shared })
+    : new RegistrationThrottle(registrationLimits);
   const service = createAccountsService({
     store,
     events: options.events,
@@ -100,11 +115,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     sessionTtlMs: settings.sessionTtl,
     apiTokenTtlMs: settings.apiTokenTtl,
     throttle,
-    registrationThrottle: new RegistrationThrottle({
-      perIp: settings.registrationsPerIp,
-      windowMs: 3_600_000,
-      clock,
-    }),
+    registrationThrottle,
     clientToken: settings.clientToken,
     clock,
     userMutations: mutex,

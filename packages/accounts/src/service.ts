@@ -10,7 +10,7 @@ import { createDecoyVerifier, hashPassword, verifyPassword } from './passwords.j
 import { PASSWORD_MAX_BYTES, passwordProblem, usernameProblem } from './rules.js';
 import { newId } from './secrets.js';
 import type { AccountsStore, UserRecord, UserStatus } from './store/repositories.js';
-import type { LoginThrottle, RegistrationThrottle } from './throttle.js';
+import type { LoginLimiter, RegistrationLimiter } from './throttle.js';
 
 export type { IssuedSession } from './credentials.js';
 
@@ -33,8 +33,9 @@ export interface AccountsServiceOptions {
   sessionTtlMs: number;
   /** Lifetime of a new API token whose request names none. */
   apiTokenTtlMs: number;
-  throttle: LoginThrottle;
-  registrationThrottle: RegistrationThrottle;
+  /** Failed logins per IP and username: this process's (SQLite) or the cluster's (KV). */
+  throttle: LoginLimiter;
+  registrationThrottle: RegistrationLimiter;
   clientToken?: string | undefined;
   clock?: () => number;
   /** Shared with the authentication settings, so their admin-lockout check and user changes cannot interleave. */
@@ -226,7 +227,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
       ip: string;
       userAgent: string | null;
     }): Promise<IssuedSession> {
-      const attempt = options.throttle.begin(input.ip, input.username);
+      const attempt = await options.throttle.begin(input.ip, input.username);
       if (!('finish' in attempt)) throw refused('login', input.ip, attempt.retryAfterSeconds, input.username);
       let success = false;
       // Logged whether or not the access log is on; the password never is.
@@ -254,7 +255,8 @@ export function createAccountsService(options: AccountsServiceOptions) {
         }
         return await service.issueSession(user, { ip: input.ip, userAgent: input.userAgent });
       } finally {
-        attempt.finish(success);
+        // Awaited: a failure is counted (on KV, in the store) before the guesser hears the answer.
+        await attempt.finish(success);
       }
     },
 
@@ -264,7 +266,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
       ip: string;
       userAgent: string | null;
     }): Promise<IssuedSession> {
-      const attempt = options.registrationThrottle.begin(input.ip);
+      const attempt = await options.registrationThrottle.begin(input.ip);
       if (!('finish' in attempt))
         throw refused('registration', input.ip, attempt.retryAfterSeconds, input.username);
       try {
@@ -381,7 +383,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
         );
       }
       checkNewPassword(input.newPassword, 'newPassword');
-      const attempt = options.throttle.begin(input.ip, user.username);
+      const attempt = await options.throttle.begin(input.ip, user.username);
       if (!('finish' in attempt)) throw refused('login', input.ip, attempt.retryAfterSeconds, user.username);
       let success = false;
       try {
@@ -402,7 +404,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
         }
         success = true;
       } finally {
-        attempt.finish(success);
+        await attempt.finish(success);
       }
       const updated = await service.updateUser(
         user.id,

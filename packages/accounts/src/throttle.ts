@@ -26,11 +26,51 @@ interface Entry {
 }
 
 export interface LoginAttempt {
-  /** Call with the outcome; a success forgives the username's failures. */
-  finish(success: boolean): void;
+  /** Call with the outcome, and await it: a failure is counted before the client hears about it. */
+  finish(success: boolean): void | Promise<void>;
 }
 
-export class LoginThrottle {
+/** An attempt refused now, and when to come back. */
+export interface ThrottleRefusal {
+  retryAfterSeconds: number;
+}
+
+/**
+ * What the accounts service asks before it checks a password: `LoginThrottle` (this process) on SQLite,
+ * the shared throttle (shared-throttle.ts, every replica) on KV.
+ */
+export interface LoginLimiter {
+  /** An attempt handle, or a refusal; a shared limiter may reject (the store did not answer). */
+  begin(
+    ip: string,
+    username: string,
+  ): LoginAttempt | ThrottleRefusal | Promise<LoginAttempt | ThrottleRefusal>;
+}
+
+/** The same for registrations: every attempt counts, per client IP. */
+export interface RegistrationLimiter {
+  begin(ip: string): RegistrationAttempt | ThrottleRefusal | Promise<RegistrationAttempt | ThrottleRefusal>;
+}
+
+export interface RegistrationAttempt {
+  finish(): void;
+}
+
+/** When an entry with `failures` failures (this one included) is blocked until: backoff past `allowed`. */
+export function blockedAfterFailure(
+  failures: number,
+  allowed: number,
+  now: number,
+  options: Pick<LoginThrottleOptions, 'baseDelayMs' | 'maxDelayMs'>,
+): number | undefined {
+  const over = failures - allowed;
+  if (over <= 0) return undefined;
+  const base = options.baseDelayMs ?? 1000;
+  return now + Math.min(base * 2 ** (over - 1), options.maxDelayMs ?? 15 * 60_000);
+}
+
+/** Failed logins and their backoff, counted in this process (one Homeport on SQLite). */
+export class LoginThrottle implements LoginLimiter {
   private readonly entries = new Map<string, Entry>();
   private readonly clock: () => number;
 
@@ -39,7 +79,7 @@ export class LoginThrottle {
   }
 
   /** Seconds to wait when the attempt must be refused now, else an attempt handle. */
-  begin(ip: string, username: string): LoginAttempt | { retryAfterSeconds: number } {
+  begin(ip: string, username: string): LoginAttempt | ThrottleRefusal {
     const now = this.clock();
     const ipKey = `ip:${ip}`;
     const userKey = `user:${username.toLowerCase()}`;
@@ -70,12 +110,8 @@ export class LoginThrottle {
   private fail(entry: Entry, allowed: number, now: number): void {
     entry.failures += 1;
     entry.lastFailureAt = now;
-    const over = entry.failures - allowed;
-    if (over > 0) {
-      const base = this.options.baseDelayMs ?? 1000;
-      const delay = Math.min(base * 2 ** (over - 1), this.options.maxDelayMs ?? 15 * 60_000);
-      entry.blockedUntil = now + delay;
-    }
+    entry.blockedUntil =
+      blockedAfterFailure(entry.failures, allowed, now, this.options) ?? entry.blockedUntil;
   }
 
   private entry(key: string, now: number): Entry {
@@ -117,7 +153,7 @@ export interface RegistrationThrottleOptions {
  * failing), and is counted before the password is hashed, so one address cannot fill the hashing queue that
  * everybody's logins wait in.
  */
-export class RegistrationThrottle {
+export class RegistrationThrottle implements RegistrationLimiter {
   private readonly entries = new Map<string, { count: number; inFlight: number; windowStart: number }>();
   private readonly clock: () => number;
 
@@ -125,7 +161,7 @@ export class RegistrationThrottle {
     this.clock = options.clock ?? Date.now;
   }
 
-  begin(ip: string): { finish(): void } | { retryAfterSeconds: number } {
+  begin(ip: string): RegistrationAttempt | ThrottleRefusal {
     const now = this.clock();
     let entry = this.entries.get(ip);
     if (entry && entry.inFlight === 0 && now - entry.windowStart >= this.options.windowMs) {

@@ -18,6 +18,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { CoreError, HomeportError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import type { KvStore } from '../store/kv.js';
 import { bodyWithoutCoercion } from './body-validation.js';
 import {
   type ConnectionGuard,
@@ -30,6 +31,7 @@ import { createHostAllowlist } from './host-allowlist.js';
 import { type Readiness, registerOperationalRoutes } from './operational-routes.js';
 import { isTrustedBrowserOrigin } from './origin.js';
 import { securityHeaders } from './security-headers.js';
+import { createSharedRequestCounts, rateLimitStoreOf } from './shared-rate-limit.js';
 import { fastifyTrustProxy, proxyPeerMatcher, type TrustProxy } from './trust-proxy.js';
 
 /** Whether a route is part of the API, by the path it was registered with (never the raw request URL). */
@@ -50,8 +52,12 @@ export interface HttpServerOptions {
   /** Default JSON body cap in bytes; a route may set its own `bodyLimit`. */
   bodyLimit?: number;
   corsOrigins?: readonly string[];
-  /** Per client IP and window, on every /api route that does not opt out (`config: { rateLimit: false }`). */
-  rateLimit?: { max: number; windowMs: number };
+  /**
+   * Per client IP and window, on every /api route that does not opt out (`config: { rateLimit: false }`).
+   * With `shared` (the KV store), counted across the replicas sharing it (see shared-rate-limit.ts);
+   * otherwise in this process.
+   */
+  rateLimit?: { max: number; windowMs: number; shared?: KvStore | undefined };
   /** Host names besides the public URL's and loopback names (DNS-rebinding defence); `*.example.org` works. */
   allowedHosts?: readonly string[];
   /** Bearer token for /metrics; without one, /metrics answers loopback clients only. */
@@ -294,10 +300,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   }
 
   if (options.rateLimit && options.rateLimit.max > 0) {
+    const { shared, windowMs } = options.rateLimit;
+    const counts = shared && createSharedRequestCounts({ kv: shared, windowMs, log: options.log });
+    // Stopped with the server, so its last counts are written while the store is still open.
+    if (counts) app.addHook('onClose', () => counts.close());
     await app.register(rateLimit, {
       global: true,
       max: options.rateLimit.max,
-      timeWindow: options.rateLimit.windowMs,
+      timeWindow: windowMs,
+      ...(counts ? { store: rateLimitStoreOf(counts) } : {}),
       keyGenerator: (request) => request.ip,
       errorResponseBuilder: (_request, context) =>
         new CoreError('rate_limited', `Too many requests; retry in ${context.after}`, {
