@@ -11,6 +11,8 @@ const NATS_KINDS = {
   nats_in_use: 'conflict',
   /** Key or JWT files under `<dataDir>/nats` are unreadable, corrupt, or a needed signing key is absent. */
   nats_keys_invalid: 'internal',
+  /** A cluster node's `<dataDir>/nats` holds another identity than the one derived from the secret key. */
+  nats_identity_conflict: 'conflict',
   /** A user was asked for in an account the layout does not have. */
   nats_unknown_account: 'bad_request',
 } as const;

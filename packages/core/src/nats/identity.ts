@@ -1,5 +1,6 @@
-// The operator, its accounts and Homeport's service users, generated once into `<dataDir>/nats` and reused on
-// every later start (same keys, so the JetStream data of each account stays its own).
+// The operator, its accounts and Homeport's service users, generated once into `<dataDir>/nats` (derived from
+// the secret key on a cluster node) and reused on every later start (same keys, so the JetStream data of each
+// account stays its own).
 
 import { join } from 'node:path';
 import {
@@ -12,6 +13,7 @@ import {
 } from '@nats-io/jwt';
 import { createAccount, createOperator, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import { ensurePrivateDir, readIfExists, writeOnce, writePrivate } from '../fs/private-files.js';
+import type { DerivedKeyLabel, KeyDeriver } from './derived-keys.js';
 import { NatsError } from './errors.js';
 import {
   ALL_ACCOUNTS,
@@ -77,7 +79,9 @@ function optionalSeedKey(file: string): KeyPair | undefined {
 }
 
 /** A JWT's claims without the fields the encoder adds, for comparing with what the layout wants now. */
-function claimsOf(jwt: string): { iss: string; sub: string; nats: Record<string, unknown> } | undefined {
+export function claimsOf(
+  jwt: string,
+): { iss: string; sub: string; nats: Record<string, unknown> } | undefined {
   let claims: ClaimsData<Record<string, unknown>>;
   try {
     claims = decode<Record<string, unknown>>(jwt.trim());
@@ -107,24 +111,38 @@ function needSeed(key: KeyPair | undefined, file: string, why: string): KeyPair 
   throw new NatsError('nats_keys_invalid', `${file} is missing but needed to ${why}; put it back`);
 }
 
+export interface LoadIdentityOptions {
+  /**
+   * Cluster mode: the operator's and accounts' keys are derived (from HOMEPORT_SECRET_KEY) instead of random,
+   * so every node makes the same ones. Files already there must hold these keys (`assertClusterIdentity`).
+   */
+  derive?: KeyDeriver;
+}
+
 /**
  * Loads the identity under `natsDir`, creating what is missing: the operator (identity and signing key), SYS,
  * HOMEPORT and BUS (identity and signing key each), and a service user per Homeport account. A JWT whose claims
  * no longer match the layout is signed again with the same keys.
  */
-export async function loadOrCreateIdentity(natsDir: string): Promise<NatsIdentity> {
+export async function loadOrCreateIdentity(
+  natsDir: string,
+  options: LoadIdentityOptions = {},
+): Promise<NatsIdentity> {
   const paths = identityPaths(natsDir);
   ensurePrivateDir(natsDir);
   ensurePrivateDir(paths.accountsDir);
   ensurePrivateDir(paths.usersDir);
+  const { derive } = options;
+  const make = (label: DerivedKeyLabel, random: () => KeyPair) => (derive ? () => derive(label) : random);
 
   // The operator's identity seed is needed only to sign the operator JWT itself; created when absent on
-  // the very first start (when operator.jwt is absent too).
+  // the very first start (when operator.jwt is absent too). A derived one can always be made again.
   const firstStart = readIfExists(paths.operatorJwt) === undefined;
-  const operatorKey = firstStart
-    ? seedKey(paths.operatorSeed, createOperator)
-    : optionalSeedKey(paths.operatorSeed);
-  const operatorSigning = seedKey(paths.operatorSigningSeed, createOperator);
+  const operatorKey =
+    firstStart || derive
+      ? seedKey(paths.operatorSeed, make('operator', createOperator))
+      : optionalSeedKey(paths.operatorSeed);
+  const operatorSigning = seedKey(paths.operatorSigningSeed, make('operator-signing', createOperator));
 
   const accounts = {} as Record<AnyAccountName, { publicKey: string }>; // filled for every name below
   const accountJwts: Record<string, string> = {};
@@ -134,8 +152,10 @@ export async function loadOrCreateIdentity(natsDir: string): Promise<NatsIdentit
     const existing = readIfExists(jwtFile);
     const existingClaims = existing === undefined ? undefined : claimsOf(existing);
     // The account's public key comes from its JWT once signed: its identity seed may then live offline.
-    const publicKey = existingClaims?.sub ?? seedKey(paths.accountSeed(name), createAccount).getPublicKey();
-    const signing = seedKey(paths.accountSigningSeed(name), createAccount);
+    const publicKey =
+      existingClaims?.sub ??
+      seedKey(paths.accountSeed(name), make(`account-${name}`, createAccount)).getPublicKey();
+    const signing = seedKey(paths.accountSigningSeed(name), make(`account-${name}-signing`, createAccount));
     signingKeys[name] = signing;
     const wanted = accountClaims(name, [signing.getPublicKey()]);
     let jwt = existing?.trim();

@@ -3,9 +3,14 @@
 
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/load.js';
 import { ensurePrivateDir, writePrivate } from '../fs/private-files.js';
 import type { Metrics } from '../metrics.js';
 import { findNatsServer } from './binary.js';
+import { clusterProblems, type ManagedCluster, managedClusterOf } from './cluster-guard.js';
+import { assertClusterIdentity } from './cluster-identity.js';
+import type { NatsClusterSettingValues } from './cluster-settings.js';
+import { clusterKeyDeriver } from './derived-keys.js';
 import { NatsError } from './errors.js';
 import { loadOrCreateIdentity } from './identity.js';
 import type { NatsAccountName } from './layout.js';
@@ -34,6 +39,13 @@ export interface ManagedNatsOptions {
   /** How often the running server's /healthz is checked for `homeport_nats_up` (default 5 s). */
   healthIntervalMs?: number;
   spawn?: SpawnChild;
+  /**
+   * The server name and cluster settings (`config.read(natsSettings)` holds them). With a cluster asked for,
+   * the server routes to the other nodes and its operator and accounts are derived from `secretKey`.
+   */
+  cluster?: NatsClusterSettingValues;
+  /** HOMEPORT_SECRET_KEY; required in a cluster, the same on every node. */
+  secretKey?: string;
 }
 
 export interface ManagedNats {
@@ -44,6 +56,10 @@ export interface ManagedNats {
   readonly monitorUrl: string;
   /** `<dataDir>/nats`. */
   readonly dir: string;
+  /** `server_name`: `homeport`, or HOMEPORT_NATS_SERVER_NAME. */
+  readonly serverName: string;
+  /** The cluster it routes to, when it is a node of one. */
+  readonly cluster: { name: string; listen: string } | undefined;
   /** The running nats-server's PID; undefined while it is down. */
   readonly pid: number | undefined;
   /** The creds file of Homeport's own service user in `account`. */
@@ -68,15 +84,28 @@ async function answers(url: string, signal: AbortSignal): Promise<Response | und
   }
 }
 
-/** Ready when /varz shows our client port (not some other server on the monitor port) and /healthz is 200. */
-async function pollReady(monitorUrl: string, port: number, signal: AbortSignal): Promise<void> {
+/**
+ * The health check. A cluster node's plain /healthz fails until JetStream has a meta leader, which needs a
+ * quorum of the nodes: its start waits only for the server itself (`js-enabled-only`), so the nodes of a
+ * cluster can come up one by one, and its `homeport_nats_up` follows the full check.
+ */
+const healthPath = (clustered: boolean, starting: boolean): string =>
+  clustered && starting ? '/healthz?js-enabled-only=true' : '/healthz';
+
+/** Ready when /varz shows our client port (not some other server on the monitor port) and `health` is 200. */
+async function pollReady(
+  monitorUrl: string,
+  port: number,
+  health: string,
+  signal: AbortSignal,
+): Promise<void> {
   while (!signal.aborted) {
     try {
       const varz = await fetch(`${monitorUrl}/varz`, {
         signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
       });
       const body = (await varz.json()) as { port?: unknown }; // only `port` is read, and compared
-      if (body.port === port && (await answers(`${monitorUrl}/healthz`, signal))?.ok) return;
+      if (body.port === port && (await answers(`${monitorUrl}${health}`, signal))?.ok) return;
     } catch {
       // Not listening yet.
     }
@@ -101,6 +130,15 @@ function defaultBinary(): string {
  *   lifecycle.onShutdown('nats-server', () => nats.stop());
  */
 export async function startManagedNats(options: ManagedNatsOptions): Promise<ManagedNats> {
+  let cluster: ManagedCluster | undefined;
+  if (options.cluster) {
+    const problems = clusterProblems(options.cluster, { secretKey: options.secretKey });
+    if (problems.length > 0) throw new ConfigError(problems);
+    cluster = managedClusterOf(options.cluster);
+  }
+  const derive =
+    cluster && options.secretKey !== undefined ? clusterKeyDeriver(options.secretKey) : undefined;
+  const serverName = options.cluster?.natsServerName ?? 'homeport';
   const binary = options.binary ?? defaultBinary();
   const dir = join(options.dataDir, 'nats');
   const paths = {
@@ -121,7 +159,8 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
     configFile: paths.config,
     log,
   });
-  const identity = await loadOrCreateIdentity(dir);
+  if (derive) assertClusterIdentity(dir, derive);
+  const identity = await loadOrCreateIdentity(dir, derive ? { derive } : {});
   ensurePrivateDir(paths.store);
   ensurePrivateDir(paths.resolver);
   writePrivate(paths.ownerPid, `${process.pid}\n`);
@@ -134,6 +173,8 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
     writePrivate(
       paths.config,
       renderServerConfig({
+        serverName,
+        ...(cluster ? { cluster } : {}),
         port: clientPort,
         monitorPort,
         storeDir: paths.store,
@@ -151,7 +192,7 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
       args: ['-c', paths.config],
       log,
       onLine: natsLogWriter(log),
-      ready: (signal) => pollReady(url, clientPort, signal),
+      ready: (signal) => pollReady(url, clientPort, healthPath(cluster !== undefined, true), signal),
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
       ...(options.initialBackoffMs === undefined ? {} : { initialBackoffMs: options.initialBackoffMs }),
       ...(options.maxBackoffMs === undefined ? {} : { maxBackoffMs: options.maxBackoffMs }),
@@ -167,7 +208,13 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
       port = clientPort;
       monitorUrl = url;
     } catch (error) {
-      const portTaken = error instanceof ChildStartError && /address already in use/i.test(error.output);
+      // Only the two picked ports are worth picking again; a taken route port is the operator's to fix.
+      const portTaken =
+        error instanceof ChildStartError &&
+        /address already in use/i.test(error.output) &&
+        [clientPort, monitorPort].some((picked) =>
+          new RegExp(`127\\.0\\.0\\.1:${picked}\\b`).test(error.output),
+        );
       if (portTaken && attempt < PORT_ATTEMPTS) {
         log.info({ clientPort, monitorPort }, 'a picked port was taken meanwhile; picking again');
         continue;
@@ -183,7 +230,9 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
   let healthy = true;
   const health = setInterval(async () => {
     if (running.pid === undefined) return;
-    const ok = (await answers(`${monitorUrl}/healthz`, AbortSignal.timeout(2000)))?.ok === true;
+    const ok =
+      (await answers(`${monitorUrl}${healthPath(cluster !== undefined, false)}`, AbortSignal.timeout(2000)))
+        ?.ok === true;
     metrics?.up.set(ok ? 1 : 0);
     if (ok !== healthy)
       log[ok ? 'info' : 'warn']({ monitorUrl }, ok ? 'healthy again' : 'health check failing');
@@ -197,6 +246,8 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
     port,
     monitorUrl,
     dir,
+    serverName,
+    cluster: cluster && { name: cluster.name, listen: cluster.listen },
     get pid() {
       return running.pid;
     },

@@ -22,7 +22,14 @@ export interface OpenNatsOptions {
   /** How long the first connection may take before openNats fails (default 30 s). */
   connectTimeoutMs?: number;
   /** Passed to the managed server (tests shorten backoffs). */
-  managed?: Partial<Omit<ManagedNatsOptions, 'dataDir' | 'log' | 'metrics' | 'binary'>>;
+  managed?: Partial<
+    Omit<ManagedNatsOptions, 'dataDir' | 'log' | 'metrics' | 'binary' | 'cluster' | 'secretKey'>
+  >;
+  /**
+   * HOMEPORT_SECRET_KEY (read by accounts): a managed cluster derives its NATS operator and accounts from it
+   * and refuses to start without it.
+   */
+  secretKey?: string | undefined;
 }
 
 /** Users in the managed server's accounts; the bus issues its members here. */
@@ -99,7 +106,7 @@ export function natsPlan(
  */
 export async function openNats(config: Config, options: OpenNatsOptions): Promise<NatsHandle> {
   const values = config.read(natsSettings);
-  assertNatsConfig(values);
+  assertNatsConfig(values, { secretKey: options.secretKey });
   assertReadable([
     ['HOMEPORT_NATS_CREDS', values.natsCreds],
     ['HOMEPORT_NATS_CA', values.natsCa],
@@ -131,6 +138,8 @@ export async function openNats(config: Config, options: OpenNatsOptions): Promis
     dataDir: options.dataDir,
     log: options.log,
     binary: plan.binary,
+    cluster: values,
+    ...(options.secretKey === undefined ? {} : { secretKey: options.secretKey }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   let nc: NatsConnection;

@@ -1,6 +1,10 @@
 // The nats-server configuration file of the managed server, rendered from its ports, paths and identity.
 
+import type { ManagedCluster } from './cluster-guard.js';
+
 export interface ManagedServerConfig {
+  /** `server_name` (default `homeport`); unique per node in a cluster. */
+  serverName?: string;
   /** Client port on 127.0.0.1. */
   port: number;
   /** Monitoring (HTTP) port on 127.0.0.1, polled for /healthz. */
@@ -12,6 +16,8 @@ export interface ManagedServerConfig {
   systemAccount: string;
   /** Account public key → account JWT. */
   accountJwts: Record<string, string>;
+  /** Routes to the other nodes; absent for a single server. */
+  cluster?: ManagedCluster;
 }
 
 /** A quoted string for the nats-server config language, which reads JSON-style escapes in double quotes. */
@@ -27,12 +33,47 @@ function checkToken(value: string): string {
   return value;
 }
 
+/** A route URL with the route credentials in it: nats-server sends the URL's user and password to that node. */
+function routeWithCredentials(route: string, auth: ManagedCluster['auth']): string {
+  const rest = route.slice('nats-route://'.length);
+  return `nats-route://${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.password)}@${rest}`;
+}
+
+function renderCluster(cluster: ManagedCluster): string {
+  const routes = cluster.routes.map((route) => `    ${quoted(routeWithCredentials(route, cluster.auth))}`);
+  const tls = cluster.tls
+    ? `
+  # Both ends present a certificate signed by the CA and verify the other's.
+  tls {
+    cert_file: ${quoted(cluster.tls.certFile)}
+    key_file: ${quoted(cluster.tls.keyFile)}
+    ca_file: ${quoted(cluster.tls.caFile)}
+    verify: true
+  }`
+    : '';
+  return `
+# Routes to the other nodes of the cluster; every account's messages cross them.
+cluster {
+  name: ${quoted(cluster.name)}
+  listen: ${quoted(cluster.listen)}
+  no_advertise: ${cluster.noAdvertise}
+  authorization {
+    user: ${quoted(cluster.auth.user)}
+    password: ${quoted(cluster.auth.password)}
+  }${tls}
+  routes: [
+${routes.join('\n')}
+  ]
+}
+`;
+}
+
 export function renderServerConfig(config: ManagedServerConfig): string {
   const preload = Object.entries(config.accountJwts)
     .map(([account, jwt]) => `  ${checkToken(account)}: ${quoted(checkToken(jwt))}`)
     .join('\n');
   return `# Written by Homeport before every start of its managed nats-server; edits here are overwritten.
-server_name: "homeport"
+server_name: ${quoted(config.serverName ?? 'homeport')}
 listen: "127.0.0.1:${config.port}"
 http: "127.0.0.1:${config.monitorPort}"
 pid_file: ${quoted(config.pidFile)}
@@ -58,5 +99,5 @@ resolver {
 resolver_preload {
 ${preload}
 }
-`;
+${config.cluster ? renderCluster(config.cluster) : ''}`;
 }

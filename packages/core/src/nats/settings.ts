@@ -11,6 +11,8 @@ import {
   stringSetting,
 } from '../config/settings.js';
 import { isLoopbackAddress } from '../http/bind-guard.js';
+import { clusterProblems } from './cluster-guard.js';
+import { natsClusterSettings } from './cluster-settings.js';
 
 const SCHEMES = new Set(['nats:', 'tls:']);
 
@@ -73,6 +75,7 @@ export const natsSettings = defineSettings({
     doc: '`auto`: with no HOMEPORT_NATS_URL, run and supervise a local nats-server (JetStream, operator-mode auth, loopback only) when the binary is installed. `off`: never.',
   }),
   natsServerBin: serverBin,
+  ...natsClusterSettings,
 });
 
 export type NatsSettingValues = SettingValues<typeof natsSettings>;
@@ -82,11 +85,18 @@ export function natsTlsRequired(values: Pick<NatsSettingValues, 'natsUrl' | 'nat
   return values.natsCa !== undefined || (values.natsUrl ?? []).some((url) => url.startsWith('tls://'));
 }
 
+/** What the combination check needs besides the NATS settings. */
+export interface NatsConfigContext {
+  /** HOMEPORT_SECRET_KEY (an accounts setting), required by a managed cluster. */
+  secretKey?: string | undefined;
+}
+
 /**
  * Problems with the combination of NATS settings (each item was already checked alone): a plaintext URL to a
- * non-loopback host would send the credentials' signatures and every message across the network in clear.
+ * non-loopback host would send the credentials' signatures and every message across the network in clear;
+ * the cluster settings are checked by the cluster guard.
  */
-export function natsConfigProblems(values: NatsSettingValues): string[] {
+export function natsConfigProblems(values: NatsSettingValues, context: NatsConfigContext = {}): string[] {
   const urls = values.natsUrl ?? [];
   const problems: string[] = [];
   if (urls.length > 0 && !natsTlsRequired(values)) {
@@ -104,11 +114,20 @@ export function natsConfigProblems(values: NatsSettingValues): string[] {
     problems.push(
       'HOMEPORT_NATS_CA is set without HOMEPORT_NATS_URL (the managed server listens on loopback).',
     );
+  let notManaged: string | undefined;
+  if (urls.length > 0) notManaged = 'HOMEPORT_NATS_URL is set, so Homeport is a client of that server';
+  else if (values.natsManaged === 'off') notManaged = 'HOMEPORT_NATS_MANAGED=off';
+  problems.push(
+    ...clusterProblems(values, {
+      secretKey: context.secretKey,
+      ...(notManaged === undefined ? {} : { notManaged }),
+    }),
+  );
   return problems;
 }
 
 /** Throws a ConfigError listing every problem of the NATS settings together. */
-export function assertNatsConfig(values: NatsSettingValues): void {
-  const problems = natsConfigProblems(values);
+export function assertNatsConfig(values: NatsSettingValues, context: NatsConfigContext = {}): void {
+  const problems = natsConfigProblems(values, context);
   if (problems.length > 0) throw new ConfigError(problems);
 }
