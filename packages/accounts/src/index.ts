@@ -22,4 +22,10 @@ export { accountsSettings } from './settings.js';
 export { createKvAccountsStore } from './store/kv-store.js';
 export { accountsMigrations } from './store/migrations.js';
 export type { UserRecord, UserRepository } from './store/repositories.js';
+export {
+  type AccountsSnapshotOptions,
+  accountsSnapshotKinds,
+  type SnapshotKind as AccountsSnapshotKind,
+  snapshotAccounts,
+} from './store/snapshot.js';
 export { createSqliteAccountsStore } from './store/sqlite-store.js';

@@ -754,6 +754,21 @@ export function describeAccountsStore(
       expect(await store.loginAttempts.deleteExpired(now + 20)).toBe(0);
       expect(await store.loginAttempts.take(live.stateHash)).toEqual(live);
     });
+
+    it('lists the attempts still to be taken, by state hash, leaving out taken and expired ones', async () => {
+      expect(await store.loginAttempts.list()).toEqual([]);
+      const attempts = [1, 2, 3, 4].map(() => newAttempt());
+      const expiring = newAttempt({ expiresAt: now + 1000 });
+      for (const attempt of [...attempts, expiring]) await store.loginAttempts.create(attempt);
+      const [taken, ...open] = attempts as [LoginAttemptRecord, ...LoginAttemptRecord[]];
+      await store.loginAttempts.take(taken.stateHash);
+      now += 1000;
+      const byHash = (a: LoginAttemptRecord, b: LoginAttemptRecord) =>
+        Buffer.compare(Buffer.from(a.stateHash), Buffer.from(b.stateHash));
+      expect(await store.loginAttempts.list()).toEqual([...open].sort(byHash));
+      // Listing takes nothing.
+      expect(await store.loginAttempts.take((open[0] as LoginAttemptRecord).stateHash)).toEqual(open[0]);
+    });
   });
 
   describe(`${name}: OIDC session records`, () => {

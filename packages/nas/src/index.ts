@@ -14,6 +14,12 @@ export type {
   NodeRepository,
   NodeStatus,
 } from './control/store/repositories.js';
+export {
+  type NasSnapshotOptions,
+  nasSnapshotKinds,
+  type SnapshotKind as NasSnapshotKind,
+  snapshotNas,
+} from './control/store/snapshot.js';
 export { createSqliteNasStore } from './control/store/sqlite-store.js';
 export {
   type BetterNasClaims,

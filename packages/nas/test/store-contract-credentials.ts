@@ -35,6 +35,17 @@ export function credentialContract(store: () => NasStore, concurrently: Concurre
       expect(await store().credentials.countActive(null, NOW)).toBe(1);
     });
 
+    it('raises the revocation version to a given number, never lowering it', async () => {
+      expect(await store().credentials.raiseRevocationVersion(0)).toBe(0);
+      expect(await store().credentials.revocationVersion()).toBe(0);
+      expect(await store().credentials.raiseRevocationVersion(7)).toBe(7);
+      expect(await store().credentials.raiseRevocationVersion(3)).toBe(7);
+      expect(await store().credentials.revocationVersion()).toBe(7);
+      await created({ userId: 'user_ann' });
+      expect(await store().credentials.revoke({ userId: 'user_ann' }, AT, NOW)).toBe(1);
+      expect(await store().credentials.revocationVersion()).toBe(8);
+    });
+
     it('revokes the active credentials matching every given field, and bumps the version once per call that changed any', async () => {
       expect(await store().credentials.revocationVersion()).toBe(0);
       const ann1 = await created({ userId: 'user_ann', exportId: 'exp_1', nodeId: 'node_1' });
@@ -184,6 +195,20 @@ export function settingContract(store: () => NasStore): void {
       expect(await store().settings.get('defaultAccess')).toBeUndefined();
       await store().settings.set('defaultAccess', null);
       expect(await store().settings.get('other.key')).toBe('');
+    });
+
+    it('lists every stored setting by key', async () => {
+      expect(await store().settings.list()).toEqual([]);
+      await store().settings.set('defaultAccess', 'read-only');
+      await store().settings.set('a.b*c>', 'x');
+      await store().settings.set('', 'empty name');
+      await store().settings.set('gone', 'y');
+      await store().settings.set('gone', null);
+      expect(await store().settings.list()).toEqual([
+        { key: '', value: 'empty name' },
+        { key: 'a.b*c>', value: 'x' },
+        { key: 'defaultAccess', value: 'read-only' },
+      ]);
     });
   });
 }

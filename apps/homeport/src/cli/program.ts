@@ -78,7 +78,8 @@ Examples:
   homeport agent --control-plane http://127.0.0.1:8080 --export /srv/photos:Photos
   homeport user add alice --role admin             # prints a generated password once
   echo 's3cret-pass' | homeport user reset-password alice --password-stdin
-  homeport config reference                        # every setting, its env name and default`,
+  homeport config reference                        # every setting, its env name and default
+  homeport migrate to-kv --db ./homeport-data/homeport.db --nats-url nats://127.0.0.1:4222   # SQLite → KV`,
     );
 
   withFlags(

@@ -49,6 +49,7 @@ export const keys = {
   loginAttempt: (stateHash: string) => `attempt.${t(stateHash)}`,
   loginAttempts: 'attempt.',
   loginAttemptTaken: (stateHash: string) => `taken.${t(stateHash)}`,
+  loginAttemptsTaken: 'taken.',
 };
 
 /** The texts of the tokens after `prefix` in a key listed under it. */

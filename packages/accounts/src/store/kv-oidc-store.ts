@@ -6,7 +6,7 @@ import { isConflict, type KvBucket, StoreError } from '@homeport/core';
 import { AccountsError } from '../errors.js';
 import { keys, tokensAfter } from './kv-keys.js';
 import { isAuthSettingsEntry, isLoginAttempt, isOidcSession } from './kv-shapes.js';
-import { deleteAt, mapLimit, read } from './kv-support.js';
+import { byBytes, deleteAt, mapLimit, read } from './kv-support.js';
 import type {
   AuthSettingsRepository,
   LoginAttemptRepository,
@@ -55,6 +55,21 @@ export function createKvLoginAttemptRepository(
         );
       });
       return removed.filter(Boolean).length;
+    },
+    async list() {
+      // An attempt whose taker created the marker but had not deleted it yet is taken already.
+      const [attemptKeys, takenKeys] = await Promise.all([
+        bucket.keys(keys.loginAttempts),
+        bucket.keys(keys.loginAttemptsTaken),
+      ]);
+      const taken = new Set(takenKeys.map((key) => key.slice(keys.loginAttemptsTaken.length)));
+      const open = attemptKeys.filter((key) => !taken.has(key.slice(keys.loginAttempts.length)));
+      const entries = await mapLimit(open, (key) => read(bucket, key, isLoginAttempt));
+      return entries
+        .flatMap((entry) =>
+          entry === undefined || expiredAt(entry.value.expiresAt, clock()) ? [] : [entry.value],
+        )
+        .sort((a, b) => byBytes(a.stateHash, b.stateHash));
     },
   };
 }

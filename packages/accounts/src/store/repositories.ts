@@ -215,6 +215,11 @@ export interface LoginAttemptRepository {
   take(stateHash: string): Promise<LoginAttemptRecord | undefined>;
   /** Deletes attempts expired at `now`; returns how many. */
   deleteExpired(now: number): Promise<number>;
+  /**
+   * Every attempt still to be taken (not taken, not expired at the store's clock), by `stateHash` (byte
+   * order). Reads them all: for copying a store (`homeport migrate to-kv`), never on a request's path.
+   */
+  list(): Promise<LoginAttemptRecord[]>;
 }
 
 export interface OidcSessionRecord {

@@ -158,6 +158,9 @@ export function createLoginAttemptRepository(
     'DELETE FROM oidc_login_attempts WHERE state_hash = ? RETURNING *',
   );
   const deleteExpired = db.prepare('DELETE FROM oidc_login_attempts WHERE expires_at <= ?');
+  const live = db.prepare<[number], AttemptRow>(
+    'SELECT * FROM oidc_login_attempts WHERE expires_at > ? ORDER BY state_hash',
+  );
   return {
     async create(attempt) {
       try {
@@ -173,6 +176,9 @@ export function createLoginAttemptRepository(
     },
     async deleteExpired(now) {
       return deleteExpired.run(now).changes;
+    },
+    async list() {
+      return live.all(clock()).map(toAttempt);
     },
   };
 }

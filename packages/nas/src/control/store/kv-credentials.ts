@@ -152,6 +152,17 @@ export function kvCredentialRepository(bucket: KvBucket): CredentialRepository {
       return (await version())?.value ?? 0;
     },
 
+    raiseRevocationVersion: (to) =>
+      withCasRetry(async () => {
+        const current = await version();
+        if (current !== undefined && current.value >= to) return current.value;
+        if (current === undefined) {
+          if (to <= 0) return 0;
+          await bucket.create(COUNTER_KEY, to);
+        } else await bucket.update(COUNTER_KEY, to, current.revision);
+        return to;
+      }, CAS_TRIES),
+
     async listActive(nowSeconds) {
       const docs = await readAll(await bucket.keys('cred.'));
       return docs

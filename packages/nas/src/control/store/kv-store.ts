@@ -38,17 +38,24 @@
 // and a read sees every acknowledged write (reads served by the stream's leader; the client's default
 // direct gets may be answered by a replica that is behind).
 
-import type { KvBucket, KvStore } from '@homeport/core';
+import { fromKeyToken, type KvBucket, type KvStore } from '@homeport/core';
 import { kvCredentialRepository } from './kv-credentials.js';
 import { kvExportRepository } from './kv-exports.js';
 import { deleteGrantsOf, kvGrantRepository } from './kv-grants.js';
 import { createInventories } from './kv-inventory.js';
 import { kvNodeRepository } from './kv-nodes.js';
-import { part } from './kv-support.js';
+import { compareText, lastToken, mapBounded, part } from './kv-support.js';
 import type { NasStore, SettingRepository } from './repositories.js';
 
 function kvSettingRepository(bucket: KvBucket): SettingRepository {
   const key = (name: string) => `setting.${part(name)}`;
+  /** The setting a key holds; a name too long for its token is stored under a digest and cannot be told. */
+  const nameOf = (settingKey: string) => {
+    const token = lastToken(settingKey);
+    if (token.startsWith('=') && token !== '=')
+      throw new Error(`${bucket.name}: the setting at ${settingKey} has a name too long to list`);
+    return fromKeyToken(token);
+  };
   return {
     async get(name) {
       const entry = await bucket.get<unknown>(key(name));
@@ -57,6 +64,13 @@ function kvSettingRepository(bucket: KvBucket): SettingRepository {
     async set(name, value) {
       if (value === null) await bucket.delete(key(name));
       else await bucket.put(key(name), value);
+    },
+    async list() {
+      const entries = await mapBounded(await bucket.keys('setting.'), async (settingKey) => {
+        const entry = await bucket.get<unknown>(settingKey);
+        return typeof entry?.value === 'string' ? { key: nameOf(settingKey), value: entry.value } : undefined;
+      });
+      return entries.filter((entry) => entry !== undefined).sort((a, b) => compareText(a.key, b.key));
     },
   };
 }

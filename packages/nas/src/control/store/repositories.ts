@@ -212,6 +212,12 @@ export interface CredentialRepository {
   revokedForNode(nodeId: string, nowSeconds: number): Promise<string[]>;
   /** Starts at 0 and only grows. */
   revocationVersion(): Promise<number>;
+  /**
+   * Moves the revocation version up to `version` when it is lower, never down; returns the version stored
+   * after. For copying a store (`homeport migrate to-kv`): agents fetch the list again whenever the version
+   * differs from the one they know, so the copy must not go back to a number they saw with another list.
+   */
+  raiseRevocationVersion(version: number): Promise<number>;
   /** Active credentials, newest first (`issuedAt` descending, then username). */
   listActive(nowSeconds: number): Promise<CredentialRecord[]>;
   /** Active credentials of one user, newest first (as `listActive`). */
@@ -228,6 +234,8 @@ export interface SettingRepository {
   get(key: string): Promise<string | undefined>;
   /** null removes the stored value. */
   set(key: string, value: string | null): Promise<void>;
+  /** Every stored setting, by key (code point order); for copying a store. */
+  list(): Promise<{ key: string; value: string }[]>;
 }
 
 export interface NasStore {

@@ -338,6 +338,7 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
       AND (@nodeId IS NULL OR node_id = @nodeId)`);
   const bump = db.prepare("UPDATE nas_counters SET value = value + 1 WHERE name = 'revocations'");
   const version = db.prepare<[], number>("SELECT value FROM nas_counters WHERE name = 'revocations'").pluck();
+  const raise = db.prepare("UPDATE nas_counters SET value = MAX(value, ?) WHERE name = 'revocations'");
   const revoked = db
     .prepare<[string, number], string>(
       'SELECT username FROM nas_credentials WHERE node_id = ? AND revoked_at IS NOT NULL AND expires_at > ? ORDER BY username',
@@ -386,6 +387,10 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
     async revocationVersion() {
       return version.get() ?? 0;
     },
+    async raiseRevocationVersion(to) {
+      raise.run(to);
+      return version.get() ?? 0;
+    },
     async listActive(nowSeconds) {
       return active.all(nowSeconds).map(toCredential);
     },
@@ -411,6 +416,9 @@ function settingRepository(db: SqliteDatabase): SettingRepository {
     'INSERT INTO nas_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
   const remove = db.prepare('DELETE FROM nas_settings WHERE key = ?');
+  const all = db.prepare<[], { key: string; value: string }>(
+    'SELECT key, value FROM nas_settings ORDER BY key',
+  );
   return {
     async get(key) {
       return get.get(key);
@@ -418,6 +426,9 @@ function settingRepository(db: SqliteDatabase): SettingRepository {
     async set(key, value) {
       if (value === null) remove.run(key);
       else put.run(key, value);
+    },
+    async list() {
+      return all.all();
     },
   };
 }
