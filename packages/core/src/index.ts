@@ -126,6 +126,13 @@ export {
   localSingleton,
   type Singleton,
 } from './store/lease.js';
+export {
+  QUORUM_BEAT_MS,
+  QUORUM_WINDOW_MS,
+  type QuorumWatch,
+  type QuorumWatchOptions,
+  watchQuorum,
+} from './store/quorum.js';
 export { persistedSecret } from './store/secret-files.js';
 export { fileVault, kvVault, type SecretVault } from './store/secret-vault.js';
 export {

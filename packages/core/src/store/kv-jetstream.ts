@@ -46,11 +46,17 @@ async function bounded<T>(what: string, work: Promise<T>, timeoutMs: number): Pr
 
 const encode = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value), 'utf8');
 
-function bucketOf(kv: KV, name: string, timeoutMs: number): KvBucket {
+function bucketOf(
+  kv: KV,
+  name: string,
+  timeoutMs: number,
+  readGate: ((what: string) => void) | undefined,
+): KvBucket {
   const call = <T>(what: string, work: Promise<T>) => bounded(`${what} in ${name}`, work, timeoutMs);
   return {
     name,
     async get<T>(key: string): Promise<KvEntry<T> | undefined> {
+      readGate?.(`get ${key} in ${name}`);
       const entry = await call(`get ${key}`, kv.get(key));
       if (entry?.operation !== 'PUT') return undefined;
       // Values are the JSON this port wrote; each repository checks the shape it reads.
@@ -63,6 +69,7 @@ function bucketOf(kv: KV, name: string, timeoutMs: number): KvBucket {
       await call(`delete ${key}`, kv.delete(key, revision === undefined ? {} : { previousSeq: revision }));
     },
     async keys(prefix) {
+      readGate?.(`keys ${prefix ?? '*'} in ${name}`);
       // A listing creates a consumer on the stream (several API calls): twice the bound of a single read.
       return bounded(
         `keys ${prefix ?? '*'} in ${name}`,
@@ -109,6 +116,11 @@ export interface JetStreamKvOptions {
   /** Copies of each bucket in a cluster (1 on a single server, 3 on a three-node cluster). */
   replicas: number;
   timeoutMs?: number;
+  /**
+   * Called before every read; throws to refuse it. Replicated stores pass the quorum watch's check, so a
+   * replica whose writes no longer reach a quorum stops trusting what a cut-off leader still answers.
+   */
+  readGate?: (what: string) => void;
 }
 
 /** A module's view of JetStream KV: buckets `<module>_<name>`, created on first use. */
@@ -131,7 +143,7 @@ export function createJetStreamKv(options: JetStreamKvOptions): KvStore {
             ...(bucketOptions.maxAgeMs === undefined ? {} : { ttl: bucketOptions.maxAgeMs }),
           }),
           timeoutMs * 3,
-        ).then((kv) => bucketOf(kv, full, timeoutMs));
+        ).then((kv) => bucketOf(kv, full, timeoutMs, options.readGate));
         // A failed open is not cached: the next caller tries again.
         bucket.catch(() => opened.delete(full));
         opened.set(full, bucket);
