@@ -51,6 +51,7 @@ import {
   type StartContext,
   type StoreDriver,
   type UserDirectory,
+  watchQuorum,
 } from '@homeport/core';
 import { createNasModule } from '@homeport/nas';
 import { type ModuleOff, type RequirementProbes, selectModules } from './module-selection.js';
@@ -149,17 +150,25 @@ function requiredSecretKey(secretKey: string | undefined): string {
 async function openState(
   config: Config,
   log: Logger,
+  secretKey: string | undefined,
 ): Promise<{ dataDir: string; db?: SqliteDatabase; nats?: Extract<NatsHandle, { state: 'on' }> }> {
   const core = config.read(coreSettings);
   if (core.store === 'sqlite') return openStore(config);
   const dataDir = resolve(core.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const nats = await openNats(config, { dataDir, log });
+  const nats = await openNats(config, { dataDir, log, secretKey });
   if (nats.state === 'off') throw new ConfigError([`HOMEPORT_STORE=kv ${nats.reason}`]);
   const unsafe = clusteredKvProblem(nats.nc.info?.version, core.kvReplicas);
-  if (unsafe !== undefined) {
+  if (unsafe !== undefined && core.kvAllowOldServer) {
+    log.warn(
+      { serverVersion: nats.nc.info?.version, replicas: core.kvReplicas },
+      `HOMEPORT_KV_ALLOW_OLD_SERVER is set: running anyway, for testing only — ${unsafe}`,
+    );
+  } else if (unsafe !== undefined) {
     await nats.close();
-    throw new ConfigError([unsafe]);
+    throw new ConfigError([
+      `${unsafe}; upgrade nats-server (HOMEPORT_KV_ALLOW_OLD_SERVER=true runs a test cluster anyway)`,
+    ]);
   }
   return { dataDir, nats };
 }
@@ -181,13 +190,46 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
       ? { cert: readFileSync(core.tlsCert), key: readFileSync(core.tlsKey) }
       : undefined;
 
-  const { dataDir, db, nats } = await openState(config, log);
-  // On KV, ready means a read of the store answers within a second (no quorum: not ready).
+  const { dataDir, db, nats } = await openState(config, log, accountsConfig.secretKey);
+  // This replica's name in leases and heartbeats (unique per process).
+  const holder = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  // Replicated KV: reads are trusted only while this replica's writes reach a quorum (a leader cut off from
+  // its peers keeps answering reads until it steps down); see store/quorum.ts.
+  const quorum =
+    nats && core.kvReplicas > 1
+      ? watchQuorum({
+          kv: createJetStreamKv({
+            kvm: nats.kvm,
+            module: 'core',
+            replicas: core.kvReplicas,
+            timeoutMs: 1500,
+          }),
+          holder,
+          log: log.child({ component: 'store' }),
+          clock,
+        })
+      : undefined;
+  await quorum?.first;
+  const readGate = quorum && ((what: string) => quorum.assertConfirmed(what));
+  // On KV, ready means a read of the store answers within a second (and, replicated, a quorum acknowledges).
   const readinessProbe =
-    nats && createJetStreamKv({ kvm: nats.kvm, module: 'core', replicas: core.kvReplicas, timeoutMs: 1000 });
+    nats &&
+    createJetStreamKv({
+      kvm: nats.kvm,
+      module: 'core',
+      replicas: core.kvReplicas,
+      timeoutMs: 1000,
+      ...(readGate ? { readGate } : {}),
+    });
   // openState gives either the database or (kv store) an open NATS connection.
   const kvFor = (module: string): KvStore | undefined =>
-    nats && createJetStreamKv({ kvm: nats.kvm, module, replicas: core.kvReplicas });
+    nats &&
+    createJetStreamKv({
+      kvm: nats.kvm,
+      module,
+      replicas: core.kvReplicas,
+      ...(readGate ? { readGate } : {}),
+    });
   const storeFor = (module: string): StoreDriver => {
     const kv = kvFor(module);
     if (db) return { kind: 'sqlite', db };
@@ -216,7 +258,8 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   // NATS is opened for the kv store, or the first time a module that requires it is considered.
   let natsOpening: Promise<NatsHandle> | undefined = nats ? Promise.resolve(nats) : undefined;
   const natsHandle = () => {
-    natsOpening ??= openNats(config, { dataDir, log, metrics });
+    // The secret key names a managed cluster's identity (every node derives the same operator and accounts).
+    natsOpening ??= openNats(config, { dataDir, log, metrics, secretKey: accountsConfig.secretKey });
     return natsOpening;
   };
   const selection = await selectModules(catalogue, core.modules, {
@@ -292,13 +335,15 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   const modules: Module[] = [accounts.module, ...selection.on];
   const leases = kvFor('core');
   const secrets = leases ? kvVault(leases, requiredSecretKey(accountsConfig.secretKey)) : fileVault(dataDir);
+  const countRun = (job: string) => metrics.jobRuns.inc({ job });
   const singleton = leases
     ? kvSingleton({
         kv: leases,
-        holder: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        holder,
         log,
+        onRun: countRun,
       })
-    : localSingleton(log);
+    : localSingleton(log, countRun);
   const contextOf = (module: Module): ModuleContext => ({
     config,
     log: log.child({ module: module.name }),
@@ -360,6 +405,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   // Shutdown runs these in reverse: HTTP first (stop accepting, finish in-flight, end SSE), then the
   // modules in reverse start order, then the database.
   lifecycle.onShutdown('database', async () => {
+    quorum?.stop();
     db?.close();
     await natsForModules?.close();
   });

@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bearer, buildApp, errorOf, type TestApp } from './support/app.js';
 import { openRaw } from './support/raw-http.js';
+import { readUntil } from './support/sse.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -14,26 +15,6 @@ async function listening() {
   t = await buildApp({ env: { HOMEPORT_PORT: '0' } });
   const base = await t.homeport.listen();
   return { t, base, port: Number(new URL(base).port) };
-}
-
-/** Reads an SSE response until `predicate` holds on the text so far. */
-async function readUntil(
-  response: Response,
-  predicate: (text: string) => boolean,
-  timeoutMs = 5000,
-): Promise<string> {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate(text)) {
-    if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(text)}`);
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value, { stream: true });
-  }
-  await reader.cancel();
-  return text;
 }
 
 describe('GET /api/v1/events', () => {

@@ -1,11 +1,13 @@
 // Prometheus metrics: one registry per process (no global), with request, SSE and process metrics.
 
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   sseClients: Gauge;
+  /** Runs of each once-per-cluster background job on this replica (summed over replicas: runs per cluster). */
+  jobRuns: Counter<'job'>;
 }
 
 export interface MetricsOptions {
@@ -29,5 +31,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Open Server-Sent Events streams',
     registers: [registry],
   });
-  return { registry, httpDuration, sseClients };
+  const jobRuns = new Counter({
+    name: 'homeport_background_job_runs_total',
+    help: 'Runs of each background job on this replica (on KV a job runs on the replica holding its lease)',
+    labelNames: ['job'] as const,
+    registers: [registry],
+  });
+  return { registry, httpDuration, sseClients, jobRuns };
 }

@@ -44,13 +44,28 @@ describe('leases', () => {
       async ({ fence }: { fence: number }) => {
         runs.push({ holder, fence });
       };
-    const a = kvSingleton({ kv: await replica('jobs1'), holder: 'a', log, ttlMs: () => 1500 });
-    const b = kvSingleton({ kv: await replica('jobs1'), holder: 'b', log, ttlMs: () => 1500 });
+    // What each replica reports to its job-runs metric.
+    const counted = { a: 0, b: 0 };
+    const a = kvSingleton({
+      kv: await replica('jobs1'),
+      holder: 'a',
+      log,
+      ttlMs: () => 1500,
+      onRun: () => (counted.a += 1),
+    });
+    const b = kvSingleton({
+      kv: await replica('jobs1'),
+      holder: 'b',
+      log,
+      ttlMs: () => 1500,
+      onRun: () => (counted.b += 1),
+    });
     const stopA = a.every('sweep', 100, job('a'));
     const stopB = b.every('sweep', 100, job('b'));
     await until('twenty runs', () => runs.length >= 20);
     const first = runs[0]?.holder;
     expect(new Set(runs.map((run) => run.holder))).toEqual(new Set([first]));
+    expect(counted[first === 'a' ? 'b' : 'a']).toBe(0);
     const leader = first === 'a' ? stopA : stopB;
     const other = first === 'a' ? 'b' : 'a';
     leader();
@@ -58,6 +73,9 @@ describe('leases', () => {
     const taken = runs.filter((run) => run.holder === other);
     expect(Math.min(...taken.map((run) => run.fence))).toBe((runs[0]?.fence ?? 0) + 1);
     (first === 'a' ? stopB : stopA)();
+    // Counted where they ran, and only there (runs may trail a count by one run still in flight).
+    expect(counted.a + counted.b - runs.length).toBeGreaterThanOrEqual(0);
+    expect(counted.a + counted.b - runs.length).toBeLessThanOrEqual(2);
   });
 
   it('gives a free lease to exactly one of two replicas racing for it', async () => {
@@ -77,11 +95,13 @@ describe('leases', () => {
 
   it('on one process runs the job at once and then every interval', async () => {
     const fences: number[] = [];
-    const stop = localSingleton(log).every('local', 50, async ({ fence }) => {
+    const counted: string[] = [];
+    const stop = localSingleton(log, (job) => counted.push(job)).every('local', 50, async ({ fence }) => {
       fences.push(fence);
     });
     await until('three runs', () => fences.length >= 3);
     stop();
     expect(fences.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(counted.slice(0, 3)).toEqual(['local', 'local', 'local']);
   });
 });

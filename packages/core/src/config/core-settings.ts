@@ -59,6 +59,12 @@ export const coreSettings = defineSettings({
     max: 5,
     doc: 'Copies of each KV bucket in a NATS cluster (3 on a three-node cluster); kv store only.',
   }),
+  kvAllowOldServer: boolSetting({
+    key: 'store.kvAllowOldServer',
+    env: 'HOMEPORT_KV_ALLOW_OLD_SERVER',
+    default: false,
+    doc: 'Run replicated KV (HOMEPORT_KV_REPLICAS > 1) on nats-server older than 2.9.21 anyway, whose compare-and-set is not serialised (nats-server#4320): single-use tokens, unique names and leases can break under concurrent writes. For test clusters only (Debian 12 ships 2.9.10); a warning is logged at every start.',
+  }),
   publicUrl: urlSetting({
     key: 'publicUrl',
     env: 'HOMEPORT_PUBLIC_URL',

@@ -52,13 +52,17 @@ function everyTick(everyMs: number, run: () => Promise<void>): () => void {
   return () => clearInterval(timer);
 }
 
-/** One process: every job runs here, first at once, then every interval; a slow run is not overlapped. */
-export function localSingleton(log: Logger): Singleton {
+/**
+ * One process: every job runs here, first at once, then every interval; a slow run is not overlapped.
+ * `onRun` is told each run (the job-runs metric).
+ */
+export function localSingleton(log: Logger, onRun?: (job: string) => void): Singleton {
   return {
     every(name, everyMs, work) {
       let fence = 0;
       return everyTick(everyMs, async () => {
         fence += 1;
+        onRun?.(name);
         try {
           await work({ fence, stillHeld: () => true });
         } catch (error) {
@@ -77,6 +81,8 @@ export interface KvSingletonOptions {
   /** How long a lease lasts without renewal (default 3 × the job's interval, at least 3 s). */
   ttlMs?: (everyMs: number) => number;
   clock?: () => number;
+  /** Told each time this replica runs a job (holding its lease): the job-runs metric. */
+  onRun?: (job: string) => void;
 }
 
 /**
@@ -129,6 +135,7 @@ export function kvSingleton(options: KvSingletonOptions): Singleton {
           // Work is done only while the lease surely holds: stop short of its end (a paused process that
           // resumes after it has lapsed sees stillHeld() false and must not write).
           const until = lease.until - Math.min(1000, ttlMs / 3);
+          options.onRun?.(name);
           await work({ fence: lease.fence, stillHeld: () => clock() < until });
         } catch (error) {
           options.log.warn({ err: error, job: name }, 'background job skipped this round');
