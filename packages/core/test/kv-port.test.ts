@@ -3,6 +3,7 @@
 // each call within its bound (store_unavailable), never hanging it.
 
 import { type NatsServerInstance, startNatsServer } from '@homeport/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +105,20 @@ describe('the KV port on JetStream', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(value).toEqual({ name: 'anne' });
+  });
+
+  it('brings an existing bucket to the age limit asked for (and keeps its records)', async () => {
+    const kvm = new Kvm(nc);
+    const first = await createJetStreamKv({ kvm, module: 'aged', replicas: 1 }).bucket('b', {
+      maxAgeMs: 60_000,
+    });
+    await first.put('kept', { v: 1 });
+    await createJetStreamKv({ kvm, module: 'aged', replicas: 1 }).bucket('b', { maxAgeMs: 3_600_000 });
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info('KV_aged_b')).config.max_age).toBe(3_600_000 * 1_000_000);
+    const unlimited = await createJetStreamKv({ kvm, module: 'aged', replicas: 1 }).bucket('b');
+    expect((await jsm.streams.info('KV_aged_b')).config.max_age).toBe(0);
+    expect((await unlimited.get('kept'))?.value).toEqual({ v: 1 });
   });
 
   it('refuses replicated buckets on servers whose clustered compare-and-set is not serialised', () => {

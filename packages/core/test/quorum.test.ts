@@ -1,6 +1,8 @@
 // The quorum watch on a real 3-node cluster: confirmed while a majority acknowledges writes; with two nodes
 // gone it stops confirming within its window and the read gate refuses reads — even those the lone node,
-// still leading the bucket's stream, would answer — and it confirms again once the nodes return.
+// still leading the bucket's stream, would answer — and it confirms again once the nodes return. And on the
+// same cluster: a bucket made with one copy gets three when the store asks for three (HOMEPORT_KV_REPLICAS
+// raised from 1 to 3).
 
 import { type NatsClusterInstance, type NatsServerInstance, startNatsCluster } from '@homeport/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -108,4 +110,31 @@ describe('quorum watch', () => {
     await victim.restart();
     await cluster.waitForJetStream(60_000);
   }, 120_000);
+});
+
+describe('bucket copies', () => {
+  it('raises an existing one-copy bucket to three copies when the store asks for three, keeping its records', async () => {
+    const kvm = new Kvm(nc);
+    const single = await createJetStreamKv({ kvm, module: 'grow', replicas: 1 }).bucket('records');
+    await single.put('kept', { v: 1 });
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info('KV_grow_records')).config.num_replicas).toBe(1);
+    const triple = await createJetStreamKv({ kvm, module: 'grow', replicas: 3 }).bucket('records');
+    expect((await jsm.streams.info('KV_grow_records')).config.num_replicas).toBe(3);
+    // The stream forms its three-node group first: reads wait for it (a few seconds), then find the records.
+    let kept: unknown;
+    const waited = await until(
+      'the grown bucket to answer',
+      async () => {
+        kept = await triple.get('kept').then(
+          (entry) => entry?.value,
+          () => undefined,
+        );
+        return kept !== undefined;
+      },
+      30_000,
+    );
+    console.log(`one copy → three: reads answered again after ${waited} ms`);
+    expect(kept).toEqual({ v: 1 });
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 // stream sequence, conflicts from JetStream's "wrong last sequence", and every call raced against a
 // deadline so a cluster without quorum fails a request within a bound instead of holding it.
 
-import type { KV, Kvm } from '@nats-io/kv';
+import { Bucket, type KV, type Kvm } from '@nats-io/kv';
 import { type KvBucket, type KvBucketOptions, type KvEntry, type KvStore, StoreError } from './kv.js';
 
 /** The longest a store call may take before it counts as unavailable. */
@@ -123,6 +123,28 @@ export interface JetStreamKvOptions {
   readGate?: (what: string) => void;
 }
 
+const nanos = (ms: number) => ms * 1_000_000;
+
+/**
+ * Brings an existing bucket to the replicas and age limit asked for: JetStream's create returns a bucket that
+ * exists as it is, so raising HOMEPORT_KV_REPLICAS from 1 to 3 would otherwise change nothing, silently.
+ * Every replica runs with the same settings, so they agree on the update.
+ */
+async function reconcile(kv: KV, replicas: number, maxAgeMs: number | undefined): Promise<void> {
+  if (!(kv instanceof Bucket)) return;
+  const { config } = (await kv.status()).streamInfo;
+  const maxAge = maxAgeMs === undefined ? 0 : nanos(maxAgeMs);
+  if (config.num_replicas === replicas && config.max_age === maxAge) return;
+  // JetStream refuses a duplicate window longer than the age limit.
+  const window = maxAge === 0 ? config.duplicate_window : Math.min(config.duplicate_window, maxAge);
+  await kv.jsm.streams.update(config.name, {
+    ...config,
+    num_replicas: replicas,
+    max_age: maxAge,
+    duplicate_window: window,
+  });
+}
+
 /** A module's view of JetStream KV: buckets `<module>_<name>`, created on first use. */
 export function createJetStreamKv(options: JetStreamKvOptions): KvStore {
   const timeoutMs = options.timeoutMs ?? KV_CALL_TIMEOUT_MS;
@@ -134,14 +156,18 @@ export function createJetStreamKv(options: JetStreamKvOptions): KvStore {
       if (!bucket) {
         bucket = bounded(
           `opening bucket ${full}`,
-          options.kvm.create(full, {
-            history: 1,
-            replicas: options.replicas,
-            // Reads from the stream leader only: "direct get" lets any replica answer, and a follower can
-            // return the value from before an acknowledged write (measured on a 3-node cluster).
-            allow_direct: false,
-            ...(bucketOptions.maxAgeMs === undefined ? {} : { ttl: bucketOptions.maxAgeMs }),
-          }),
+          (async () => {
+            const kv = await options.kvm.create(full, {
+              history: 1,
+              replicas: options.replicas,
+              // Reads from the stream leader only: "direct get" lets any replica answer, and a follower can
+              // return the value from before an acknowledged write (measured on a 3-node cluster).
+              allow_direct: false,
+              ...(bucketOptions.maxAgeMs === undefined ? {} : { ttl: bucketOptions.maxAgeMs }),
+            });
+            await reconcile(kv, options.replicas, bucketOptions.maxAgeMs);
+            return kv;
+          })(),
           timeoutMs * 3,
         ).then((kv) => bucketOf(kv, full, timeoutMs, options.readGate));
         // A failed open is not cached: the next caller tries again.
