@@ -17,6 +17,7 @@ import {
   defaultFixture,
   sha256Hex,
 } from './support/betternas-db.js';
+import { dumpDatabase } from './support/sqlite-dump.js';
 
 interface Run {
   code: number;
@@ -53,26 +54,6 @@ function readDb<T>(file: string, work: (db: Database.Database) => T): T {
   } finally {
     db.close();
   }
-}
-
-/** Every row of every table, order-independent: equal dumps mean nothing was written. */
-function dump(file: string): Record<string, string[]> {
-  return readDb(file, (db) => {
-    const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-      .pluck()
-      .all() as string[]; // pluck() returns the single TEXT column
-    return Object.fromEntries(
-      tables.map((table) => [
-        table,
-        db
-          .prepare(`SELECT * FROM "${table}"`)
-          .all()
-          .map((row) => JSON.stringify(row))
-          .sort(),
-      ]),
-    );
-  });
 }
 
 /** A Homeport data dir with its database and an admin, made the way an operator would (`homeport user add`). */
@@ -117,8 +98,8 @@ describe('homeport migrate from-betternas', () => {
   });
 
   it('plans a dry run per kind, ends with the --apply command, and writes nothing', async () => {
-    const homeportBefore = dump(homeportDb);
-    const betternasBefore = dump(source);
+    const homeportBefore = dumpDatabase(homeportDb);
+    const betternasBefore = dumpDatabase(source);
 
     const run = await migrate(['--db', source, '--data-dir', dataDir]);
     expect(run.code, run.stderr).toBe(0);
@@ -153,14 +134,14 @@ describe('homeport migrate from-betternas', () => {
       `homeport migrate from-betternas --db ${source} --data-dir ${dataDir} --admin carol --apply`,
     );
 
-    expect(dump(homeportDb)).toEqual(homeportBefore);
-    expect(dump(source)).toEqual(betternasBefore);
+    expect(dumpDatabase(homeportDb)).toEqual(homeportBefore);
+    expect(dumpDatabase(source)).toEqual(betternasBefore);
     expect(existsSync(join(dataDir, 'backups'))).toBe(false);
   });
 
   it('imports with --apply after an online backup of Homeport (0600 in a 0700 folder)', async () => {
-    const betternasBefore = dump(source);
-    const usersBefore = dump(homeportDb).users;
+    const betternasBefore = dumpDatabase(source);
+    const usersBefore = dumpDatabase(homeportDb).users;
     const report = await migrateJson(['--db', source, '--data-dir', dataDir, '--apply', '--admin', 'carol']);
     expect(report).toMatchObject({ dryRun: false, applied: true });
     expect(report.applyCommand).toBeUndefined();
@@ -174,7 +155,7 @@ describe('homeport migrate from-betternas', () => {
     expect(statSync(backup).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'backups')).mode & 0o777).toBe(0o700);
     // A real SQLite database holding Homeport as it was before the import.
-    expect(dump(backup).users).toEqual(usersBefore);
+    expect(dumpDatabase(backup).users).toEqual(usersBefore);
 
     const users = readDb(homeportDb, (db) =>
       db.prepare('SELECT * FROM users ORDER BY username_key').all(),
@@ -239,11 +220,11 @@ describe('homeport migrate from-betternas', () => {
       expect(JSON.parse(String(row.protocols))).toEqual(item.protocols);
       expect(JSON.parse(String(row.tags)).sort()).toEqual([...item.tags].sort());
     }
-    expect(dump(source)).toEqual(betternasBefore);
+    expect(dumpDatabase(source)).toEqual(betternasBefore);
   });
 
   it('finds everything unchanged on a second --apply and writes nothing, not even a backup', async () => {
-    const before = dump(homeportDb);
+    const before = dumpDatabase(homeportDb);
     const run = await migrate(['--db', source, '--data-dir', dataDir, '--apply']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('users: 0 imported, 3 unchanged, 0 skipped');
@@ -252,7 +233,7 @@ describe('homeport migrate from-betternas', () => {
     expect(run.stdout).toContain(
       'Nothing to import (everything is in Homeport already, or skipped): nothing was written, so no backup was taken.',
     );
-    expect(dump(homeportDb)).toEqual(before);
+    expect(dumpDatabase(homeportDb)).toEqual(before);
     expect(readdirSync(join(dataDir, 'backups'))).toHaveLength(1);
 
     const dryRun = await migrateJson(['--db', source, '--data-dir', dataDir]);
@@ -401,7 +382,7 @@ describe('homeport migrate from-betternas: conflicts and names Homeport refuses'
 
   it('refuses --admin for a user it skips, before writing anything', async () => {
     const homeportDb = join(dataDir, 'homeport.db');
-    const before = dump(homeportDb);
+    const before = dumpDatabase(homeportDb);
     const backups = readdirSync(join(dataDir, 'backups'));
     const run = await migrate(['--db', source, '--data-dir', dataDir, '--apply', '--admin', 'ALICE']);
     expect(run.code).not.toBe(0);
@@ -411,7 +392,7 @@ describe('homeport migrate from-betternas: conflicts and names Homeport refuses'
     const nobody = await migrate(['--db', source, '--data-dir', dataDir, '--apply', '--admin', 'nobody']);
     expect(nobody.code).not.toBe(0);
     expect(nobody.stderr).toContain('--admin nobody: no betterNAS user has this name');
-    expect(dump(homeportDb)).toEqual(before);
+    expect(dumpDatabase(homeportDb)).toEqual(before);
     expect(readdirSync(join(dataDir, 'backups'))).toEqual(backups);
   });
 });
@@ -424,7 +405,7 @@ describe('homeport migrate from-betternas: input it cannot use', () => {
   beforeAll(async () => {
     dataDir = await homeportDataDir();
     homeportDb = join(dataDir, 'homeport.db');
-    before = dump(homeportDb);
+    before = dumpDatabase(homeportDb);
   });
 
   async function refused(file: string, message: string | RegExp): Promise<void> {
@@ -432,7 +413,7 @@ describe('homeport migrate from-betternas: input it cannot use', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe('');
-    expect(dump(homeportDb)).toEqual(before);
+    expect(dumpDatabase(homeportDb)).toEqual(before);
     expect(existsSync(join(dataDir, 'backups'))).toBe(false);
   }
 
@@ -475,7 +456,7 @@ describe('homeport migrate from-betternas: input it cannot use', () => {
       expect(run.stderr).toContain(missing);
     }
     expect(run.stderr).not.toContain('users.username');
-    expect(dump(homeportDb)).toEqual(before);
+    expect(dumpDatabase(homeportDb)).toEqual(before);
   });
 
   it('fails when the data dir has no Homeport database yet, and creates none', async () => {

@@ -11,12 +11,12 @@ import { createKvAccountsStore, createSqliteAccountsStore } from '@homeport/acco
 import { Config, createJetStreamKv, createLogger, openNats } from '@homeport/core';
 import { NAS } from '@homeport/nas';
 import { HOMEPORT_BUNDLE, type NatsServerInstance, startNatsServer } from '@homeport/testkit';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToKv } from '../src/migrate/to-kv.js';
 import { homeportModuleSchemas, toKvOptions } from '../src/migrate/to-kv-options.js';
 import { ADMIN_PASSWORD, bearer, buildApp, newDataDir, type TestApp } from './support/app.js';
 import { exportInput, nasHarness } from './support/nas-inject.js';
+import { dumpDatabase } from './support/sqlite-dump.js';
 
 const SECRET_KEY = 'the-cluster-secret-key-0123456789abcdef';
 
@@ -36,29 +36,6 @@ function homeport(args: string[], env: Record<string, string> = {}): Promise<Run
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
-}
-
-/** Every row of every table, order-independent: equal dumps mean equal contents. */
-function dump(file: string): Record<string, string[]> {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-      .pluck()
-      .all() as string[]; // pluck() returns the single TEXT column
-    return Object.fromEntries(
-      tables.map((table) => [
-        table,
-        db
-          .prepare(`SELECT * FROM "${table}"`)
-          .all()
-          .map((row) => JSON.stringify(row))
-          .sort(),
-      ]),
-    );
-  } finally {
-    db.close();
-  }
 }
 
 let server: NatsServerInstance;
@@ -210,7 +187,7 @@ beforeAll(async () => {
   // Homeport is stopped before it moves.
   await sqlite.close();
   sqlite = undefined;
-  before = dump(database);
+  before = dumpDatabase(database);
 });
 
 afterAll(async () => {
@@ -244,7 +221,7 @@ describe('homeport migrate to-kv', () => {
     expect(replicated.stderr).toMatch(/--replicas 3 needs nats-server 2\.9\.21 or later.*nats-server#4320/);
 
     expect(existsSync(join(dataDir, 'backups'))).toBe(false);
-    expect(dump(database)).toEqual(before);
+    expect(dumpDatabase(database)).toEqual(before);
     expect(await streamCount()).toBe(0);
   });
 
@@ -273,11 +250,11 @@ describe('homeport migrate to-kv', () => {
     expect(statSync(backup).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'backups')).mode & 0o777).toBe(0o700);
     // The database was only read.
-    expect(dump(database)).toEqual(before);
+    expect(dumpDatabase(database)).toEqual(before);
   });
 
   it('leaves a backup that reopens identical to the database (every table, every row)', () => {
-    const copy = dump(backup);
+    const copy = dumpDatabase(backup);
     expect(Object.keys(copy).length).toBeGreaterThan(5);
     expect(copy.users).toHaveLength(2);
     expect(copy).toEqual(before);

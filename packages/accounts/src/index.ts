@@ -25,7 +25,6 @@ export type { UserRecord, UserRepository } from './store/repositories.js';
 export {
   type AccountsSnapshotOptions,
   accountsSnapshotKinds,
-  type SnapshotKind as AccountsSnapshotKind,
   snapshotAccounts,
 } from './store/snapshot.js';
 export { createSqliteAccountsStore } from './store/sqlite-store.js';

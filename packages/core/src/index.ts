@@ -135,6 +135,7 @@ export {
 } from './store/quorum.js';
 export { persistedSecret } from './store/secret-files.js';
 export { fileVault, kvVault, type SecretVault } from './store/secret-vault.js';
+export { pickFields, type SnapshotKind, sameJson } from './store/snapshot.js';
 export {
   applyMigrations,
   exposedDirMode,

@@ -17,7 +17,6 @@ export type {
 export {
   type NasSnapshotOptions,
   nasSnapshotKinds,
-  type SnapshotKind as NasSnapshotKind,
   snapshotNas,
 } from './control/store/snapshot.js';
 export { createSqliteNasStore } from './control/store/sqlite-store.js';

@@ -9,8 +9,31 @@ import Database from 'better-sqlite3';
 const stamp = (at: number) => new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
 
 /**
- * Backs `db` up into `<dataDir>/backups/<prefix>-<UTC timestamp>.db` (folder 0700, file 0600: it holds password
- * hashes and node token digests) and returns the file's path. A second backup in the same second gets `-1`, ….
+ * Creates `<folder>/backups/<prefix>-<UTC timestamp>.db` empty and owner-only (folder 0700, file 0600: a
+ * backup holds password hashes and token digests) and returns its path, for SQLite to write the copy into —
+ * it is never readable by others, not even for a moment. A second one in the same second gets `-1`, ….
+ */
+export function reserveBackupFile(folder: string, prefix: string, at: number): string {
+  const dir = join(folder, 'backups');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700); // mkdir's mode passes through the umask, and an existing folder keeps its own
+  for (let attempt = 0; ; attempt += 1) {
+    const file = join(dir, `${prefix}-${stamp(at)}${attempt === 0 ? '' : `-${attempt}`}.db`);
+    try {
+      // An empty file is a valid empty database, and VACUUM INTO accepts one.
+      closeSync(openSync(file, 'wx', 0o600));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw error;
+    }
+    chmodSync(file, 0o600);
+    return file;
+  }
+}
+
+/**
+ * Backs `db` up with SQLite's online backup into a file from reserveBackupFile (`<dataDir>/backups/`) and
+ * returns the file's path.
  */
 export async function backupDatabase(
   db: SqliteDatabase,
@@ -18,28 +41,15 @@ export async function backupDatabase(
   prefix: string,
   at: number,
 ): Promise<string> {
-  const dir = join(dataDir, 'backups');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700); // mkdir's mode passes through the umask, and an existing folder keeps its own
-  for (let attempt = 0; ; attempt += 1) {
-    const file = join(dir, `${prefix}-${stamp(at)}${attempt === 0 ? '' : `-${attempt}`}.db`);
-    try {
-      // Created empty and owner-only before SQLite writes to it (an empty file is a valid empty database).
-      closeSync(openSync(file, 'wx', 0o600));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw error;
-    }
-    chmodSync(file, 0o600);
-    await db.backup(file);
-    // The copy carries the source's WAL mode; one self-contained file is what a backup should be, and a
-    // WAL file opened later (even read-only) grows -wal and -shm companions beside it.
-    const copy = new Database(file);
-    try {
-      copy.pragma('journal_mode = DELETE');
-    } finally {
-      copy.close();
-    }
-    return file;
+  const file = reserveBackupFile(dataDir, prefix, at);
+  await db.backup(file);
+  // The copy carries the source's WAL mode; one self-contained file is what a backup should be, and a
+  // WAL file opened later (even read-only) grows -wal and -shm companions beside it.
+  const copy = new Database(file);
+  try {
+    copy.pragma('journal_mode = DELETE');
+  } finally {
+    copy.close();
   }
+  return file;
 }

@@ -2,23 +2,10 @@
 // source's (create what is missing, update what differs, remove what the source does not have) and counts
 // it, and finds the first difference between two snapshots for the parity check.
 
-/**
- * One kind of record of a store, as the accounts and NAS packages describe theirs (AccountsSnapshotKind,
- * NasSnapshotKind have this shape): read in full, written record by record with ids kept.
- */
-export interface RecordKind<T = object> {
-  readonly name: string;
-  key(record: T): string;
-  /** Fields (dotted paths) whose values are never printed. */
-  readonly secretFields: readonly string[];
-  read(): Promise<T[]>;
-  create(record: T): Promise<void>;
-  /** False when the store cannot make `current` equal `wanted`. */
-  update(wanted: T, current: T): Promise<boolean>;
-  /** False when the store cannot remove this kind. */
-  remove(current: T): Promise<boolean>;
-  satisfies?(wanted: T, current: T): boolean;
-}
+import { type SnapshotKind, sameJson } from '@homeport/core';
+
+/** One kind of record of a store, as the accounts and NAS packages describe theirs (core's SnapshotKind). */
+export type RecordKind<T = object> = SnapshotKind<T>;
 
 /** What a copy of one kind did. `unresolved`: records the target could not be made to match. */
 export interface KindCounts {
@@ -29,11 +16,9 @@ export interface KindCounts {
   unresolved: number;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
 /** Whether the target's record already stands for the source's. */
 export const matches = <T>(kind: RecordKind<T>, wanted: T, current: T): boolean =>
-  kind.satisfies ? kind.satisfies(wanted, current) : same(wanted, current);
+  kind.satisfies ? kind.satisfies(wanted, current) : sameJson(wanted, current);
 
 /**
  * Makes `target`'s records of one kind equal `source` (records of the same kind read from the other store):
@@ -66,7 +51,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 
 /** The first path (dotted; array items by index) where `a` and `b` differ, or undefined when equal. */
 function firstDifferentPath(a: unknown, b: unknown, path: string[] = []): string[] | undefined {
-  if (same(a, b)) return undefined;
+  if (sameJson(a, b)) return undefined;
   if (isPlainObject(a) && isPlainObject(b)) {
     for (const field of new Set([...Object.keys(a), ...Object.keys(b)])) {
       const found = firstDifferentPath(a[field], b[field], [...path, field]);

@@ -2,6 +2,7 @@
 // `homeport migrate to-kv` copies SQLite into JetStream KV with. Reads and writes go through the repository
 // interfaces only, so one description serves both stores and two snapshots compare field by field.
 
+import { pickFields, type SnapshotKind, sameJson } from '@homeport/core';
 import { byBytes, mapLimit } from './kv-support.js';
 import type {
   AccountsStore,
@@ -14,39 +15,9 @@ import type {
   UserRecord,
 } from './repositories.js';
 
-/**
- * One kind of record of a store, read in full and written record by record. The same shape is declared by
- * each module that can be copied (structurally identical), so the copier is written once for all.
- */
-export interface SnapshotKind<T> {
-  /** `users`, `sessions`, … (progress lines and reports). */
-  readonly name: string;
-  /** What tells two records of this kind apart (the id, or what stands for it). */
-  key(record: T): string;
-  /** Fields whose values a report must never print (hashes, sealed values). */
-  readonly secretFields: readonly string[];
-  /** Every record, normalised (the declared fields only, in one order, absent ones left out), by key. */
-  read(): Promise<T[]>;
-  /** Writes a record the store does not hold, with its id. */
-  create(record: T): Promise<void>;
-  /** Makes the stored `current` equal `wanted` (same key); false when this store cannot. */
-  update(wanted: T, current: T): Promise<boolean>;
-  /** Removes a record the source does not have; false when this store cannot remove this kind. */
-  remove(current: T): Promise<boolean>;
-  /** Whether `current` already stands for `wanted`; default: equal JSON. */
-  satisfies?(wanted: T, current: T): boolean;
-}
-
 export interface AccountsSnapshotOptions {
   /** The `updatedAt` written with the authentication settings (their reads do not return it). */
   now: () => string;
-}
-
-/** Keeps the fields named, in that order, leaving out absent ones: equal records give equal JSON. */
-function pick<T extends object>(record: T, fields: readonly (keyof T)[]): T {
-  const out: Partial<T> = {};
-  for (const field of fields) if (record[field] !== undefined) out[field] = record[field];
-  return out as T; // every declared field that the record has was copied
 }
 
 /** The JSON of a settings document with keys sorted at every level (stores may keep another key order). */
@@ -61,10 +32,9 @@ function canonical(value: unknown): unknown {
   );
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 /** Whether `a` and `b` differ only in the fields named. */
 const differOnlyIn = <T extends object>(a: T, b: T, fields: readonly (keyof T)[]) =>
-  same(
+  sameJson(
     { ...a, ...Object.fromEntries(fields.map((field) => [field, null])) },
     {
       ...b,
@@ -155,7 +125,7 @@ export function accountsSnapshotKinds(
     secretFields: ['passwordHash'],
     read: async () =>
       sorted(
-        (await usersOf()).map((user) => pick(user, USER_FIELDS)),
+        (await usersOf()).map((user) => pickFields(user, USER_FIELDS)),
         (user) => user.id,
       ),
     create: (user) => store.users.create(user),
@@ -171,7 +141,7 @@ export function accountsSnapshotKinds(
         },
         wanted.updatedAt,
       );
-      return updated !== undefined && same(pick(updated, USER_FIELDS), wanted);
+      return updated !== undefined && sameJson(pickFields(updated, USER_FIELDS), wanted);
     },
     remove: async () => false,
   };
@@ -182,7 +152,7 @@ export function accountsSnapshotKinds(
     secretFields: ['tokenHash'],
     read: async () =>
       sorted(
-        (await sessionsOf()).map((session) => pick(session, SESSION_FIELDS)),
+        (await sessionsOf()).map((session) => pickFields(session, SESSION_FIELDS)),
         (session) => session.id,
       ),
     create: (session) => store.sessions.create(session),
@@ -209,7 +179,7 @@ export function accountsSnapshotKinds(
     async read() {
       const lists = await mapLimit(await usersOf(), (user) => store.tokens.listForUser(user.id));
       return sorted(
-        lists.flat().map((token) => pick(token, TOKEN_FIELDS)),
+        lists.flat().map((token) => pickFields(token, TOKEN_FIELDS)),
         (token) => token.id,
       );
     },
@@ -239,7 +209,7 @@ export function accountsSnapshotKinds(
     secretFields: [],
     read: async () =>
       sorted(
-        (await store.identities.list()).map((identity) => pick(identity, IDENTITY_FIELDS)),
+        (await store.identities.list()).map((identity) => pickFields(identity, IDENTITY_FIELDS)),
         (identity) => identity.id,
       ),
     create: (identity) => store.identities.create(identity),
@@ -279,7 +249,9 @@ export function accountsSnapshotKinds(
         store.oidcSessions.bySessionId(session.id),
       );
       return sorted(
-        records.filter((record) => record !== undefined).map((record) => pick(record, OIDC_SESSION_FIELDS)),
+        records
+          .filter((record) => record !== undefined)
+          .map((record) => pickFields(record, OIDC_SESSION_FIELDS)),
         (record) => record.sessionId,
       );
     },
@@ -292,7 +264,8 @@ export function accountsSnapshotKinds(
     name: 'login attempts',
     key: (attempt) => attempt.stateHash,
     secretFields: ['bindingHash', 'codeVerifier', 'nonce'],
-    read: async () => (await store.loginAttempts.list()).map((attempt) => pick(attempt, ATTEMPT_FIELDS)),
+    read: async () =>
+      (await store.loginAttempts.list()).map((attempt) => pickFields(attempt, ATTEMPT_FIELDS)),
     create: (attempt) => store.loginAttempts.create(attempt),
     // An attempt never changes: one with the same state hash and other fields is not Homeport's doing.
     update: async () => false,

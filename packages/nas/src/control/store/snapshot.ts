@@ -2,6 +2,7 @@
 // `homeport migrate to-kv` copies SQLite into JetStream KV with. Reads and writes go through the repository
 // interfaces only, so one description serves both stores and two snapshots compare field by field.
 
+import { pickFields, type SnapshotKind, sameJson } from '@homeport/core';
 import { compareText, mapBounded } from './kv-support.js';
 import type {
   CredentialRecord,
@@ -12,29 +13,6 @@ import type {
   NodeRecord,
 } from './repositories.js';
 
-/**
- * One kind of record of a store, read in full and written record by record. The same shape is declared by
- * each module that can be copied (structurally identical), so the copier is written once for all.
- */
-export interface SnapshotKind<T> {
-  /** `nodes`, `exports`, … (progress lines and reports). */
-  readonly name: string;
-  /** What tells two records of this kind apart (the id, or what stands for it). */
-  key(record: T): string;
-  /** Fields whose values a report must never print (hashes). */
-  readonly secretFields: readonly string[];
-  /** Every record, normalised (the declared fields only, in one order, absent ones left out), by key. */
-  read(): Promise<T[]>;
-  /** Writes a record the store does not hold, with its id. */
-  create(record: T): Promise<void>;
-  /** Makes the stored `current` equal `wanted` (same key); false when this store cannot. */
-  update(wanted: T, current: T): Promise<boolean>;
-  /** Removes a record the source does not have; false when this store cannot remove this kind. */
-  remove(current: T): Promise<boolean>;
-  /** Whether `current` already stands for `wanted`; default: equal JSON. */
-  satisfies?(wanted: T, current: T): boolean;
-}
-
 export interface NasSnapshotOptions {
   /** Epoch ms: which credentials are still live (expired ones are swept, in every store). */
   now: () => number;
@@ -44,15 +22,6 @@ export interface NasSnapshotOptions {
 export interface RevocationCounter {
   version: number;
 }
-
-/** Keeps the fields named, in that order, leaving out absent ones: equal records give equal JSON. */
-function pick<T extends object>(record: T, fields: readonly (keyof T)[]): T {
-  const out: Partial<T> = {};
-  for (const field of fields) if (record[field] !== undefined) out[field] = record[field];
-  return out as T; // every declared field that the record has was copied
-}
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 const sorted = <T>(records: T[], key: (record: T) => string) =>
   records.sort((a, b) => compareText(key(a), key(b)));
@@ -134,7 +103,7 @@ export function nasSnapshotKinds(store: NasStore, options: NasSnapshotOptions): 
     secretFields: ['tokenHash', 'enrolmentHash'],
     read: async () =>
       sorted(
-        (await store.nodes.list()).map((node) => pick(node, NODE_FIELDS)),
+        (await store.nodes.list()).map((node) => pickFields(node, NODE_FIELDS)),
         (node) => node.id,
       ),
     create: (node) => store.nodes.save(node),
@@ -154,7 +123,7 @@ export function nasSnapshotKinds(store: NasStore, options: NasSnapshotOptions): 
     secretFields: [],
     read: async () =>
       sorted(
-        (await exportsOf()).map((record) => pick(record, EXPORT_FIELDS)),
+        (await exportsOf()).map((record) => pickFields(record, EXPORT_FIELDS)),
         (record) => record.id,
       ),
     create: (record) => store.exports.put(record),
@@ -194,7 +163,7 @@ export function nasSnapshotKinds(store: NasStore, options: NasSnapshotOptions): 
     async read() {
       const lists = await mapBounded(await exportsOf(), (record) => store.grants.listForExport(record.id));
       return sorted(
-        lists.flat().map((grant) => pick(grant, GRANT_FIELDS)),
+        lists.flat().map((grant) => pickFields(grant, GRANT_FIELDS)),
         grantKey,
       );
     },
@@ -229,7 +198,7 @@ export function nasSnapshotKinds(store: NasStore, options: NasSnapshotOptions): 
       const revoked = await mapBounded(revokedNames, (username) => store.credentials.byUsername(username));
       return sorted(
         [...active, ...revoked.filter((record) => record !== undefined)].map((record) =>
-          pick(record, CREDENTIAL_FIELDS),
+          pickFields(record, CREDENTIAL_FIELDS),
         ),
         (record) => record.username,
       );
@@ -240,7 +209,7 @@ export function nasSnapshotKinds(store: NasStore, options: NasSnapshotOptions): 
     },
     async update(wanted, current) {
       // The only change a credential sees is its revocation.
-      if (current.revokedAt !== null || !same({ ...wanted, revokedAt: null }, current)) return false;
+      if (current.revokedAt !== null || !sameJson({ ...wanted, revokedAt: null }, current)) return false;
       await markRevoked(wanted);
       return true;
     },
