@@ -2,11 +2,11 @@
 // order of init → routes → start, routes in an encapsulated plugin under the module's prefix, and a
 // module's api reachable by its typed key.
 
-import { ConfigError, type Module, moduleKey, Type } from '@homeport/core';
+import { ConfigError, type Module, moduleKey, selectModules, Type } from '@homeport/core';
 import { NAS } from '@homeport/nas';
 import { startNatsServer } from '@homeport/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { selectModules } from '../src/module-selection.js';
+
 import { buildApp, type TestApp } from './support/app.js';
 
 const fake = <Api = unknown>(name: string, extra: Partial<Module<Api>> = {}): Module<Api> => ({
@@ -25,23 +25,26 @@ describe('selecting modules', () => {
       fake('deploy', { requires: ['docker'] }),
       fake('bus', { requires: ['nats'] }),
     ];
-    const { on, off } = await selectModules(catalogue, undefined, { docker: absent, nats: present });
+    const { on, off } = await selectModules('accounts', catalogue, undefined, {
+      docker: absent,
+      nats: present,
+    });
     expect(on.map((module) => module.name)).toEqual(['nas', 'bus']);
     expect(off).toEqual([{ name: 'deploy', reason: 'needs Docker: no /var/run/docker.sock' }]);
   });
 
   it('with --modules runs exactly those; an unmet requirement or an unknown name is a configuration error', async () => {
     const catalogue = [fake('nas'), fake('deploy', { requires: ['docker'] })];
-    const picked = await selectModules(catalogue, ['accounts'], { docker: present });
+    const picked = await selectModules('accounts', catalogue, ['accounts'], { docker: present });
     expect(picked.on).toEqual([]);
     expect(picked.off.map((item) => [item.name, item.reason])).toEqual([
       ['nas', 'not in --modules (HOMEPORT_MODULES)'],
       ['deploy', 'not in --modules (HOMEPORT_MODULES)'],
     ]);
-    await expect(selectModules(catalogue, ['deploy'], { docker: absent })).rejects.toThrow(
+    await expect(selectModules('accounts', catalogue, ['deploy'], { docker: absent })).rejects.toThrow(
       /--modules: deploy needs Docker/,
     );
-    await expect(selectModules(catalogue, ['nas', 'nope'])).rejects.toBeInstanceOf(ConfigError);
+    await expect(selectModules('accounts', catalogue, ['nas', 'nope'])).rejects.toBeInstanceOf(ConfigError);
   });
 });
 

@@ -1,6 +1,8 @@
 // Public surface of @homeport/accounts.
 
+export { accountsBase } from './base.js';
 export { AccountsError, type AccountsErrorCode } from './errors.js';
+export { bootstrapFirstAdmin, type FirstAdminOptions } from './first-admin.js';
 export { type AccountsGuards, SESSION_COOKIE } from './guards.js';
 export {
   ACCOUNTS,

@@ -1,6 +1,9 @@
 // Public surface of @homeport/core: what apps and domain packages may use.
 
 export { type Static, type TSchema, Type } from 'typebox';
+export type { BaseModule, BaseModuleContext, BaseModuleFactory } from './compose/base-module.js';
+export { type ComposeOptions, type Composition, composeModules } from './compose/compose.js';
+export { type ModuleOff, type RequirementProbes, selectModules } from './compose/module-selection.js';
 export { coreSettings } from './config/core-settings.js';
 export { formatDuration, parseDuration } from './config/duration.js';
 export {

@@ -3,7 +3,8 @@
 // not a silent absence).
 
 import { existsSync } from 'node:fs';
-import { ConfigError, type Module, type Requirement, type RequirementCheck } from '@homeport/core';
+import { ConfigError } from '../config/load.js';
+import type { Module, Requirement, RequirementCheck } from '../module.js';
 
 /** How each requirement is checked on this machine. */
 export type RequirementProbes = Partial<Record<Requirement, () => Promise<RequirementCheck>>>;
@@ -49,16 +50,17 @@ async function unmet(module: Module, probes: RequirementProbes): Promise<string 
 }
 
 /**
- * Splits the catalogue into the modules that run and those that do not. `wanted` is `--modules` (accounts
- * is always on and may be named); unknown names and wanted modules whose requirements are not met are
- * configuration errors.
+ * Splits the catalogue into the modules that run and those that do not. `wanted` is `--modules` (`base`, the
+ * module every other builds on — accounts —, is always on and may be named); unknown names and wanted
+ * modules whose requirements are not met are configuration errors.
  */
 export async function selectModules(
+  base: string,
   catalogue: readonly Module[],
   wanted: readonly string[] | undefined,
   probes: RequirementProbes = {},
 ): Promise<{ on: Module[]; off: ModuleOff[] }> {
-  const names = new Set(['accounts', ...catalogue.map((module) => module.name)]);
+  const names = new Set([base, ...catalogue.map((module) => module.name)]);
   const unknown = (wanted ?? []).filter((name) => !names.has(name));
   if (unknown.length > 0) {
     throw new ConfigError([
