@@ -31,8 +31,8 @@ export const KNOWN_MODULES: readonly string[] = [
 
 export interface HomeportOptions {
   config: Config;
-  log?: Logger;
-  clock?: () => number;
+  log?: Logger | undefined;
+  clock?: (() => number) | undefined;
   /** Process metrics (event-loop lag etc.); tests building many apps turn them off. */
   collectProcessMetrics?: boolean;
   /** Where the generated first-admin password goes (stderr by default); it never goes to the log. */
@@ -42,7 +42,7 @@ export interface HomeportOptions {
   /** How requirements are checked (tests replace them); default: core's module selection. */
   requirements?: RequirementProbes;
   /** The modules besides accounts (default: moduleCatalogue()); tests add their own. */
-  catalogue?: readonly Module[];
+  catalogue?: readonly Module[] | undefined;
 }
 
 /** A running Homeport (core's composition of the modules). */

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { createKvAccountsStore, createSqliteAccountsStore } from '@homeport/accounts';
 import { Config, createJetStreamKv, createLogger, openNats } from '@homeport/core';
 import { NAS } from '@homeport/nas';
+import { exportInput, nasHarness } from '@homeport/nas/testing';
 import { HOMEPORT_BUNDLE, type NatsServerInstance, startNatsServer } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToKv } from '../src/migrate/to-kv.js';
 import { homeportModuleSchemas, toKvOptions } from '../src/migrate/to-kv-options.js';
 import { ADMIN_PASSWORD, bearer, buildApp, newDataDir, type TestApp } from './support/app.js';
-import { exportInput, nasHarness } from './support/nas-inject.js';
 import { dumpDatabase } from './support/sqlite-dump.js';
 
 const SECRET_KEY = 'the-cluster-secret-key-0123456789abcdef';

@@ -3,9 +3,9 @@
 // betterNAS-shaped /health (in-process; the black-box suite is betternas-contract.test.ts).
 
 import { NAS, verifyBetterNasCredential, verifyMountCredential } from '@homeport/nas';
+import { exportInput, NAS_BOOTSTRAP, nasEnv, nasHarness } from '@homeport/nas/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, buildApp, type TestApp } from './support/app.js';
-import { exportInput, NAS_BOOTSTRAP, nasEnv, nasHarness } from './support/nas-inject.js';
 
 const BETTERNAS_SECRET = 'betternas-shared-secret-0123456789';
 

@@ -4,10 +4,10 @@
 // and with NATS gone every protected request is refused (none admitted).
 
 import { NAS } from '@homeport/nas';
+import { exportInput, registration } from '@homeport/nas/testing';
 import { type NatsServerInstance, startNatsServer } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, bearer, buildApp, newDataDir, type TestApp } from './support/app.js';
-import { exportInput, registration } from './support/nas-inject.js';
 
 let server: NatsServerInstance;
 const replicas: TestApp[] = [];

@@ -1,11 +1,11 @@
 // The web UI's API client against the real server (in-process, through inject, with a cookie jar as a
 // browser keeps one): its calls and the shapes it expects are the server's, not hand-copied answers.
 
+import { exportInput, NAS_BOOTSTRAP, nasEnv, nasHarness } from '@homeport/nas/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../web/src/api/api-error.js';
 import { createApiClient } from '../../web/src/api/client.js';
 import { ADMIN_PASSWORD, buildApp, type TestApp } from './support/app.js';
-import { exportInput, NAS_BOOTSTRAP, nasEnv, nasHarness } from './support/nas-inject.js';
 
 let t: TestApp;
 afterEach(async () => {

@@ -1,14 +1,14 @@
 // HTTP tests of admin user management, own sessions and API tokens.
 
+import { bearer, buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
 
-let t: TestApp;
+let t: TestHomeport;
 afterEach(async () => {
   await t?.close();
 });
 
-async function addMember(t: TestApp, admin: string, username = 'member1', password = 'member-password') {
+async function addMember(t: TestHomeport, admin: string, username = 'member1', password = 'member-password') {
   const response = await t.app.inject({
     method: 'POST',
     url: '/api/v1/users',
@@ -21,7 +21,7 @@ async function addMember(t: TestApp, admin: string, username = 'member1', passwo
 
 describe('admin user routes', () => {
   it('lists, creates and changes users; a member gets 403 admin_required', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const member = await addMember(t, admin);
     const list = await t.app.inject({ url: '/api/v1/users', headers: bearer(admin) });
@@ -43,7 +43,7 @@ describe('admin user routes', () => {
   });
 
   it('disabling a user ends their sessions at once and blocks login like a wrong password', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const member = await addMember(t, admin);
     const disabled = await t.app.inject({
@@ -80,7 +80,7 @@ describe('admin user routes', () => {
   });
 
   it('a password reset ends the sessions and the new password works', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const member = await addMember(t, admin);
     const reset = await t.app.inject({
@@ -98,7 +98,7 @@ describe('admin user routes', () => {
   });
 
   it('refuses to demote or disable the last active admin with 409 last_admin', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const me = (await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(admin) })).json();
     for (const payload of [{ role: 'member' }, { status: 'disabled' }]) {
@@ -114,7 +114,7 @@ describe('admin user routes', () => {
   });
 
   it('validates the patch: unknown user 404, empty patch 400, bad role 400', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     expect(
       (
@@ -151,7 +151,7 @@ describe('admin user routes', () => {
 
 describe('my sessions', () => {
   it('lists my sessions with the current one marked, and revokes another', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const first = await t.login();
     const second = await t.login();
     const list = await t.app.inject({ url: '/api/v1/auth/sessions', headers: bearer(first) });
@@ -173,7 +173,7 @@ describe('my sessions', () => {
   });
 
   it("cannot revoke another user's session (404)", async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const member = await addMember(t, admin);
     const adminSessions = (
@@ -190,7 +190,7 @@ describe('my sessions', () => {
 
 describe('API tokens', () => {
   it('shows the value once, stores only a hash, authenticates with it, and stops after revoke', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const session = await t.login();
     const created = await t.app.inject({
       method: 'POST',
@@ -226,7 +226,7 @@ describe('API tokens', () => {
   });
 
   it('an API token cannot mint more tokens', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const session = await t.login();
     const { value } = (
       await t.app.inject({
@@ -247,7 +247,7 @@ describe('API tokens', () => {
 
   it('an expired token is refused', async () => {
     let now = Date.now();
-    t = await buildApp({ clock: () => now });
+    t = await buildTestHomeport({ clock: () => now });
     const session = await t.login();
     const { value } = (
       await t.app.inject({
@@ -262,7 +262,7 @@ describe('API tokens', () => {
   });
 
   it('sessions and tokens are stored only as SHA-256 hashes', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const token = await t.login();
     const hashes = t.homeport.sqlite().prepare('SELECT token_hash FROM sessions').pluck().all() as string[];
     expect(hashes).toHaveLength(1);

@@ -1,8 +1,8 @@
 // Drives Homeport's OIDC routes in-process (inject) against a real oidc-provider from the testkit: the
 // browser's part at the provider is played by the provider helper's signIn().
 
+import type { TestHomeport } from '@homeport/accounts/testing';
 import type { OidcProviderInstance } from '@homeport/testkit';
-import type { TestApp } from './app.js';
 
 export const PUBLIC_URL = 'http://homeport.test';
 export const CALLBACK_URL = `${PUBLIC_URL}/api/v1/auth/oidc/callback`;
@@ -31,7 +31,7 @@ export interface StartedLogin {
   binding: string;
 }
 
-type InjectResponse = Awaited<ReturnType<TestApp['app']['inject']>>;
+type InjectResponse = Awaited<ReturnType<TestHomeport['app']['inject']>>;
 
 export function cookieValue(response: InjectResponse, name: string): string | undefined {
   return response.cookies.find((cookie) => cookie.name === name)?.value;
@@ -39,7 +39,7 @@ export function cookieValue(response: InjectResponse, name: string): string | un
 
 /** GET /api/v1/auth/oidc/login as a browser would (optionally with its existing cookies). */
 export async function startLogin(
-  t: TestApp,
+  t: TestHomeport,
   options: { returnTo?: string; binding?: string } = {},
 ): Promise<StartedLogin> {
   const response = await t.app.inject({
@@ -57,7 +57,7 @@ export async function startLogin(
 
 /** The provider's redirect back, delivered to Homeport with the given cookies. */
 export function deliverCallback(
-  t: TestApp,
+  t: TestHomeport,
   back: URL,
   cookies: Record<string, string>,
 ): Promise<InjectResponse> {
@@ -67,7 +67,7 @@ export function deliverCallback(
 
 /** The whole sign-in: Homeport → provider login as `login` → callback. Returns the callback response. */
 export async function signInWithOidc(
-  t: TestApp,
+  t: TestHomeport,
   idp: OidcProviderInstance,
   login: string,
   options: { returnTo?: string } = {},

@@ -4,11 +4,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_PASSWORD_BYTES, NAS, nodeDavKey, verifyMountCredential } from '@homeport/nas';
+import { exportInput, NAS_CLIENT_TOKEN, NAS_DAV_SECRET, nasEnv, nasHarness } from '@homeport/nas/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
-import { exportInput, NAS_CLIENT_TOKEN, NAS_DAV_SECRET, nasEnv, nasHarness } from './support/nas-inject.js';
+import { bearer, buildNasHomeport, type TestHomeport } from './support/homeport.js';
 
-let t: TestApp;
+let t: TestHomeport;
 let now = Date.now();
 afterEach(async () => {
   await t?.close();
@@ -18,7 +18,7 @@ const DAV_SECRET = NAS_DAV_SECRET;
 
 async function setup(env: Record<string, string> = {}) {
   now = Date.now();
-  t = await buildApp({ clock: () => now, env: nasEnv(env) });
+  t = await buildNasHomeport({ clock: () => now, env: nasEnv(env) });
   return { admin: await t.login() };
 }
 
@@ -88,7 +88,7 @@ describe('node registration', () => {
   });
 
   it('generates and keeps a bootstrap token in the data dir when none is configured', async () => {
-    t = await buildApp();
+    t = await buildNasHomeport();
     const token = readFileSync(join(t.dataDir, 'secrets', 'node-bootstrap-token'), 'utf8').trim();
     expect(token.length).toBeGreaterThanOrEqual(32);
     expect((await register(token)).response.statusCode).toBe(200);

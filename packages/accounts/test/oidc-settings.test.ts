@@ -1,9 +1,9 @@
 // Settings → Authentication over HTTP: saving OIDC from the page, values from env winning, the sealed client
 // secret never leaving the server, and the rule that no change may lock every admin out.
 
+import { ADMIN_PASSWORD, bearer, buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
 import { type OidcProviderInstance, startOidcProvider, stopAll } from '@homeport/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, bearer, buildApp, type TestApp } from './support/app.js';
 import {
   CALLBACK_URL,
   cookieValue,
@@ -18,7 +18,7 @@ let idp: OidcProviderInstance;
 let otherIdp: OidcProviderInstance;
 /** A provider whose issuer ends in a slash, as Authentik's do. */
 let slashIdp: OidcProviderInstance;
-let t: TestApp;
+let t: TestHomeport;
 
 beforeAll(async () => {
   idp = await startOidcProvider({
@@ -92,7 +92,7 @@ const promote = async (admin: string, username: string) => {
 
 describe('authentication settings', () => {
   it('connects a provider from the page: the login page offers it and sign-in works', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     const before = await t.app.inject({ url: '/api/v1/auth/settings', headers: bearer(admin) });
     expect(before.json()).toMatchObject({
@@ -122,7 +122,7 @@ describe('authentication settings', () => {
   });
 
   it('is for admins only', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     await t.app.inject({
       method: 'POST',
@@ -139,7 +139,7 @@ describe('authentication settings', () => {
   });
 
   it('refuses to turn OIDC on when the discovery document cannot be read (422)', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const response = await put(admin, {
       oidc: { ...pageSettings().oidc, issuer: 'http://127.0.0.1:9/realms/nothing-here' },
@@ -151,7 +151,7 @@ describe('authentication settings', () => {
   });
 
   it('names the field of an invalid value', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     for (const [oidc, field] of [
       [{ issuer: 'http://sso.example.com' }, 'oidc.issuer'],
@@ -169,7 +169,7 @@ describe('authentication settings', () => {
   });
 
   it('accepts a pasted discovery URL and saves the issuer exactly as the provider names it', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const pasted = await put(admin, {
       oidc: { ...pageSettings().oidc, issuer: `${idp.issuer}/.well-known/openid-configuration` },
@@ -184,7 +184,7 @@ describe('authentication settings', () => {
   });
 
   it('keeps the trailing slash of an Authentik-style issuer pasted as its discovery URL, and signs in', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     expect(slashIdp.issuer).toMatch(/\/application\/o\/homeport\/$/);
     const saved = await put(admin, {
@@ -201,7 +201,7 @@ describe('authentication settings', () => {
   });
 
   it('shows values from env as managed, refuses to change them, and accepts them sent back unchanged', async () => {
-    t = await buildApp({ env: oidcEnv(idp, { HOMEPORT_OIDC_ALLOWED_GROUPS: 'staff' }) });
+    t = await buildTestHomeport({ env: oidcEnv(idp, { HOMEPORT_OIDC_ALLOWED_GROUPS: 'staff' }) });
     const admin = await t.login();
     const settings = (await t.app.inject({ url: '/api/v1/auth/settings', headers: bearer(admin) })).json();
     expect(settings.oidc).toMatchObject({ enabled: true, issuer: idp.issuer, allowedGroups: ['staff'] });
@@ -228,9 +228,9 @@ describe('authentication settings', () => {
   });
 
   it('refuses an invalid OIDC setting in the environment at start, naming it', async () => {
-    await expect(buildApp({ env: { HOMEPORT_OIDC_ISSUER: 'http://sso.example.com' } })).rejects.toThrow(
-      /HOMEPORT_OIDC_ISSUER: must be an https:\/\/ URL/,
-    );
+    await expect(
+      buildTestHomeport({ env: { HOMEPORT_OIDC_ISSUER: 'http://sso.example.com' } }),
+    ).rejects.toThrow(/HOMEPORT_OIDC_ISSUER: must be an https:\/\/ URL/);
   });
 });
 
@@ -238,7 +238,7 @@ describe('allowed groups and email domains', () => {
   const settingsWith = (rules: object) => ({ oidc: { ...pageSettings().oidc, ...rules } });
 
   it('lets in a member of an allowed group, refuses others with oidc_not_allowed and creates no account', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     expect((await put(admin, settingsWith({ allowedGroups: ['staff'] }))).statusCode).toBe(200);
     expect(redirectOf(await signInWithOidc(t, idp, 'alice')).location).toBe('/');
@@ -257,7 +257,7 @@ describe('allowed groups and email domains', () => {
   });
 
   it('lets in a verified email of an allowed domain (any letter case), not an unverified one', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     expect((await put(admin, settingsWith({ allowedEmailDomains: ['@example.com'] }))).statusCode).toBe(200);
     expect(redirectOf(await signInWithOidc(t, idp, 'carol')).location).toBe('/');
@@ -266,7 +266,7 @@ describe('allowed groups and email domains', () => {
   });
 
   it('applies the rules again at every sign-in of an already linked account', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     expect((await put(admin, settingsWith({}))).statusCode).toBe(200);
     expect(redirectOf(await signInWithOidc(t, idp, 'mallory')).location).toBe('/');
@@ -275,14 +275,14 @@ describe('allowed groups and email domains', () => {
   });
 
   it('with unknown users refused, a first sign-in without a linked account is refused (oidc_not_linked)', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     expect((await put(admin, settingsWith({ unknownUsers: 'refuse' }))).statusCode).toBe(200);
     expect(redirectOf(await signInWithOidc(t, idp, 'alice')).error).toBe('oidc_not_linked');
   });
 
   it('never takes over a local account with the same name (oidc_username_taken)', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     await t.app.inject({
       method: 'POST',
@@ -297,7 +297,7 @@ describe('allowed groups and email domains', () => {
 
 describe('admin lockout', () => {
   it('refuses to turn password sign-in off while no admin can sign in through OIDC', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     const noOidc = await put(admin, { localLoginEnabled: false });
     expect(noOidc.statusCode).toBe(409);
@@ -338,7 +338,7 @@ describe('admin lockout', () => {
   });
 
   it('then refuses to demote, disable or unlink the last admin who can sign in, or to turn OIDC off', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     expect((await put(admin, pageSettings())).statusCode).toBe(200);
     expect(redirectOf(await signInWithOidc(t, idp, 'alice')).location).toBe('/');
@@ -378,7 +378,7 @@ describe('admin lockout', () => {
 
 describe('client secret', () => {
   it('is stored sealed, never returned, and never logged', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     const bodies: string[] = [];
     const saved = await put(admin, pageSettings());
@@ -398,7 +398,7 @@ describe('client secret', () => {
   });
 
   it('keeps the secret when the page sends none, and removes it with null', async () => {
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL } });
     const admin = await t.login();
     await put(admin, pageSettings());
     const kept = await put(admin, { oidc: { displayName: 'Renamed' } });
@@ -412,13 +412,13 @@ describe('client secret', () => {
 
   it('is encrypted with HOMEPORT_SECRET_KEY when set; another key cannot read it and says so', async () => {
     const key = 'k'.repeat(40);
-    t = await buildApp({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL, HOMEPORT_SECRET_KEY: key } });
+    t = await buildTestHomeport({ env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL, HOMEPORT_SECRET_KEY: key } });
     const admin = await t.login();
     expect((await put(admin, pageSettings())).statusCode).toBe(200);
     const dataDir = t.dataDir;
     await t.close();
 
-    t = await buildApp({
+    t = await buildTestHomeport({
       dataDir,
       env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL, HOMEPORT_SECRET_KEY: 'x'.repeat(40) },
     });
@@ -430,7 +430,10 @@ describe('client secret', () => {
     expect(t.logs.join('\n')).toContain('cannot be decrypted');
 
     await t.close();
-    t = await buildApp({ dataDir, env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL, HOMEPORT_SECRET_KEY: key } });
+    t = await buildTestHomeport({
+      dataDir,
+      env: { HOMEPORT_PUBLIC_URL: PUBLIC_URL, HOMEPORT_SECRET_KEY: key },
+    });
     expect(redirectOf(await signInWithOidc(t, idp, 'alice')).location).toBe('/');
   });
 });

@@ -4,11 +4,11 @@
 // answers 200 for nobody.
 
 import { ACCOUNTS } from '@homeport/accounts';
+import { ADMIN_PASSWORD, bearer, buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
 import type { AccessChange } from '@homeport/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, bearer, buildApp, type TestApp } from './support/app.js';
 
-let t: TestApp | undefined;
+let t: TestHomeport | undefined;
 afterEach(async () => {
   await t?.close();
   t = undefined;
@@ -16,7 +16,7 @@ afterEach(async () => {
 
 const MEMBER_PASSWORD = 'member-password';
 
-async function addMember(app: TestApp, admin: string, username = 'member1') {
+async function addMember(app: TestHomeport, admin: string, username = 'member1') {
   const response = await app.app.inject({
     method: 'POST',
     url: '/api/v1/users',
@@ -27,11 +27,11 @@ async function addMember(app: TestApp, admin: string, username = 'member1') {
   return response.json<{ id: string }>().id;
 }
 
-function changePassword(app: TestApp, token: string, payload: Record<string, unknown>) {
+function changePassword(app: TestHomeport, token: string, payload: Record<string, unknown>) {
   return app.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: bearer(token), payload });
 }
 
-async function newToken(app: TestApp, session: string): Promise<string> {
+async function newToken(app: TestHomeport, session: string): Promise<string> {
   const response = await app.app.inject({
     method: 'POST',
     url: '/api/v1/auth/tokens',
@@ -42,11 +42,11 @@ async function newToken(app: TestApp, session: string): Promise<string> {
   return response.json<{ value: string }>().value;
 }
 
-async function status(app: TestApp, token: string): Promise<number> {
+async function status(app: TestHomeport, token: string): Promise<number> {
   return (await app.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) })).statusCode;
 }
 
-async function loginStatus(app: TestApp, username: string, password: string): Promise<number> {
+async function loginStatus(app: TestHomeport, username: string, password: string): Promise<number> {
   const response = await app.app.inject({
     method: 'POST',
     url: '/api/v1/auth/login',
@@ -57,7 +57,7 @@ async function loginStatus(app: TestApp, username: string, password: string): Pr
 
 describe('changing my own password', () => {
   it('a member changes it: this session stays, the others and the API tokens end, the old password stops working', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const memberId = await addMember(t, admin);
     const here = await t.login('member1', MEMBER_PASSWORD);
@@ -88,7 +88,7 @@ describe('changing my own password', () => {
   });
 
   it('keeps the API tokens when asked to', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const session = await t.login();
     const apiToken = await newToken(t, session);
     const response = await changePassword(t, session, {
@@ -102,7 +102,7 @@ describe('changing my own password', () => {
   });
 
   it('tells the modules that granted access (mount credentials, event streams), once stored', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const memberId = await addMember(t, admin);
     const session = await t.login('member1', MEMBER_PASSWORD);
@@ -122,7 +122,7 @@ describe('changing my own password', () => {
   });
 
   it('refuses a wrong current password with 403 wrong_password (not 401) and changes nothing', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const session = await t.login();
     const other = await t.login();
     const response = await changePassword(t, session, {
@@ -138,7 +138,7 @@ describe('changing my own password', () => {
   });
 
   it('throttles wrong current passwords like failed logins (429 with Retry-After)', async () => {
-    t = await buildApp({ env: { HOMEPORT_LOGIN_FAILURES_PER_USER: '2' } });
+    t = await buildTestHomeport({ env: { HOMEPORT_LOGIN_FAILURES_PER_USER: '2' } });
     const session = await t.login();
     const codes: number[] = [];
     for (let i = 0; i < 4; i += 1) {
@@ -168,7 +168,7 @@ describe('changing my own password', () => {
   ])(
     'refuses the new password %# by the same rules as any (400 naming newPassword)',
     async (newPassword, says) => {
-      t = await buildApp();
+      t = await buildTestHomeport();
       const session = await t.login();
       const response = await changePassword(t, session, { currentPassword: ADMIN_PASSWORD, newPassword });
       expect(response.statusCode).toBe(400);
@@ -179,7 +179,7 @@ describe('changing my own password', () => {
   );
 
   it('is refused without a session: 401 signed out, 403 with an API token', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const session = await t.login();
     const apiToken = await newToken(t, session);
     const anonymous = await t.app.inject({
@@ -198,7 +198,7 @@ describe('changing my own password', () => {
   });
 
   it('answers 409 password_not_set for an account that signs in only through a provider', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const { service } = t.homeport.requireModule(ACCOUNTS);
     const user = await service.createExternalUser({ username: 'sso-only', role: 'member' });
     const { token } = await service.issueSession(user, { ip: null, userAgent: null });
@@ -213,7 +213,7 @@ describe('changing my own password', () => {
 
 describe('GET /api/v1/auth/session', () => {
   it('answers 200 { user: null } for nobody, and the user for a session or token', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const anonymous = await t.app.inject({ url: '/api/v1/auth/session' });
     expect(anonymous.statusCode).toBe(200);
     expect(anonymous.json()).toEqual({ user: null });

@@ -1,11 +1,11 @@
 // A user's own mount credentials over HTTP: listing them, revoking one or all, and what members may not
 // reach (other people's credentials, by listing or by id).
 
+import { exportInput, NAS_CLIENT_TOKEN, nasEnv, nasHarness } from '@homeport/nas/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
-import { exportInput, NAS_CLIENT_TOKEN, nasEnv, nasHarness } from './support/nas-inject.js';
+import { bearer, buildNasHomeport, type TestHomeport } from './support/homeport.js';
 
-let t: TestApp;
+let t: TestHomeport;
 let now = Date.now();
 afterEach(async () => {
   await t?.close();
@@ -15,7 +15,7 @@ const nas = nasHarness(() => t);
 /** An admin, a node with two exports, and two members (mia, noah) both granted Photos read-write. */
 async function setup() {
   now = Date.now();
-  t = await buildApp({ clock: () => now, env: nasEnv() });
+  t = await buildNasHomeport({ clock: () => now, env: nasEnv() });
   const admin = await t.login();
   const { node, nodeToken } = await nas.register();
   const [photos, music] = (

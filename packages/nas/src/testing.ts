@@ -1,8 +1,18 @@
-// In-process helpers for the NAS control-plane tests: register a node, sync its exports, make a member,
-// issue a profile and heartbeat, all through the real routes with `inject()`.
+// Test support (`@homeport/nas/testing`): in-process helpers for the NAS control-plane tests — register a
+// node, sync its exports, make a member, issue a profile and heartbeat — all through the real routes with
+// `inject()`, on any test Homeport that runs the NAS module.
 
-import { AGENT_HEADER, AGENT_PROTOCOL } from '@homeport/nas';
-import { bearer, type TestApp } from './app.js';
+import type { HttpApp } from '@homeport/core';
+import { AGENT_HEADER, AGENT_PROTOCOL } from './agent-protocol.js';
+
+/** What the helpers drive: a Homeport built in-process (buildTestHomeport of @homeport/accounts/testing fits). */
+export interface NasTestApp {
+  app: Pick<HttpApp, 'inject'>;
+  /** Signs in; resolves to the session token. */
+  login(username: string, password: string): Promise<string>;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export const NAS_BOOTSTRAP = 'bootstrap-token-for-tests-0123456789';
 export const NAS_DAV_SECRET = 'dav-secret-for-tests-0123456789';
@@ -35,7 +45,7 @@ export const exportInput = (path: string, label: string, mountPath?: string) => 
 });
 
 /** Route helpers bound to the test's current app (`t` changes per test). */
-export function nasHarness(app: () => TestApp) {
+export function nasHarness(app: () => NasTestApp) {
   return {
     /** Registers as a Homeport agent does (its header); `kind: 'betternas'` leaves the header out. */
     async register(

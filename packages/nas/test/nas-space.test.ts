@@ -1,11 +1,11 @@
 // Free and used space of exports: reported with the inventory (optional, betterNAS agents leave it out)
 // and refreshed by heartbeats so it stays current; only the node's own exports are touched.
 
+import { exportInput, nasEnv, nasHarness } from '@homeport/nas/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
-import { exportInput, nasEnv, nasHarness } from './support/nas-inject.js';
+import { bearer, buildNasHomeport, type TestHomeport } from './support/homeport.js';
 
-let t: TestApp;
+let t: TestHomeport;
 afterEach(async () => {
   await t?.close();
 });
@@ -13,7 +13,7 @@ const nas = nasHarness(() => t);
 const GB = 1_000_000_000;
 
 async function setup() {
-  t = await buildApp({ env: nasEnv() });
+  t = await buildNasHomeport({ env: nasEnv() });
   const admin = await t.login();
   const { node, nodeToken } = await nas.register();
   return { admin, node, nodeToken };

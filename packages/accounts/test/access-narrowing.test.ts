@@ -2,17 +2,17 @@
 // (UserDirectory.onAccessNarrowed), the default expiry of new tokens, and logging of failed logins.
 
 import { ACCOUNTS } from '@homeport/accounts';
+import { bearer, buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
 import type { AccessChange } from '@homeport/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
 
-let t: TestApp | undefined;
+let t: TestHomeport | undefined;
 afterEach(async () => {
   await t?.close();
   t = undefined;
 });
 
-async function addMember(t: TestApp, admin: string, username = 'member1', password = 'member-password') {
+async function addMember(t: TestHomeport, admin: string, username = 'member1', password = 'member-password') {
   const response = await t.app.inject({
     method: 'POST',
     url: '/api/v1/users',
@@ -23,7 +23,7 @@ async function addMember(t: TestApp, admin: string, username = 'member1', passwo
   return { id: response.json().id as string, session: await t.login(username, password) };
 }
 
-async function newToken(t: TestApp, session: string, payload: Record<string, unknown> = { name: 'ci' }) {
+async function newToken(t: TestHomeport, session: string, payload: Record<string, unknown> = { name: 'ci' }) {
   const response = await t.app.inject({
     method: 'POST',
     url: '/api/v1/auth/tokens',
@@ -34,15 +34,15 @@ async function newToken(t: TestApp, session: string, payload: Record<string, unk
   return response.json<{ token: { id: string; expiresAt: string | null }; value: string }>();
 }
 
-const patchUser = (t: TestApp, admin: string, id: string, payload: Record<string, unknown>) =>
+const patchUser = (t: TestHomeport, admin: string, id: string, payload: Record<string, unknown>) =>
   t.app.inject({ method: 'PATCH', url: `/api/v1/users/${id}`, headers: bearer(admin), payload });
 
-const me = async (t: TestApp, credential: string) =>
+const me = async (t: TestHomeport, credential: string) =>
   (await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(credential) })).statusCode;
 
 describe('a password reset ends API tokens', () => {
   it('by default', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const member = await addMember(t, admin);
     const { value } = await newToken(t, member.session);
@@ -53,7 +53,7 @@ describe('a password reset ends API tokens', () => {
   });
 
   it('not when the admin asks to keep them', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const member = await addMember(t, admin);
     const { value } = await newToken(t, member.session);
@@ -70,7 +70,7 @@ describe('a password reset ends API tokens', () => {
 describe('API token expiry', () => {
   it('gives a new token 90 days unless asked otherwise; never only when asked for', async () => {
     const now = Date.parse('2030-01-01T00:00:00Z');
-    t = await buildApp({ clock: () => now });
+    t = await buildTestHomeport({ clock: () => now });
     const session = await t.login();
     const byDefault = await newToken(t, session);
     expect(byDefault.token.expiresAt).toBe(new Date(now + 90 * 86_400_000).toISOString());
@@ -82,7 +82,7 @@ describe('API token expiry', () => {
 
   it('takes the default from HOMEPORT_API_TOKEN_TTL', async () => {
     const now = Date.parse('2030-01-01T00:00:00Z');
-    t = await buildApp({ clock: () => now, env: { HOMEPORT_API_TOKEN_TTL: '48h' } });
+    t = await buildTestHomeport({ clock: () => now, env: { HOMEPORT_API_TOKEN_TTL: '48h' } });
     const created = await newToken(t, await t.login());
     expect(created.token.expiresAt).toBe(new Date(now + 2 * 86_400_000).toISOString());
   });
@@ -90,7 +90,7 @@ describe('API token expiry', () => {
 
 describe('UserDirectory.onAccessNarrowed', () => {
   it('tells subscribers after a user is disabled, demoted or given a new password — once stored', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const member = await addMember(t, admin);
     const second = await addMember(t, admin, 'second', 'second-password');
@@ -121,7 +121,7 @@ describe('UserDirectory.onAccessNarrowed', () => {
   });
 
   it('a failing subscriber is logged and neither stops the change nor the other subscribers', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const member = await addMember(t, admin);
     const reasons: string[] = [];
@@ -139,7 +139,7 @@ describe('UserDirectory.onAccessNarrowed', () => {
 
 describe('failed logins', () => {
   it('are logged as one warning with username and IP, never the password, with the access log off', async () => {
-    t = await buildApp({ env: { HOMEPORT_ACCESS_LOG: 'false' } });
+    t = await buildTestHomeport({ env: { HOMEPORT_ACCESS_LOG: 'false' } });
     await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
@@ -157,7 +157,7 @@ describe('failed logins', () => {
 
 describe('registration throttling', () => {
   it('a burst of registrations from one IP is cut early, logged in one line each, and logins keep working', async () => {
-    t = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'true' } });
+    t = await buildTestHomeport({ env: { HOMEPORT_REGISTRATION_ENABLED: 'true' } });
     const app = t.app;
     const burst = Array.from({ length: 40 }, (_, i) =>
       app.inject({

@@ -1,9 +1,9 @@
 // Sign-in through a real OpenID provider (oidc-provider on loopback): account creation and reuse, the
 // authorization request Homeport sends, and refusal of forged, replayed or cross-browser answers.
 
+import { bearer, buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
 import { type OidcProviderInstance, startOidcProvider, stopAll } from '@homeport/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
 import {
   BINDING_COOKIE,
   CALLBACK_URL,
@@ -17,7 +17,7 @@ import {
 } from './support/oidc.js';
 
 let idp: OidcProviderInstance;
-let t: TestApp;
+let t: TestHomeport;
 
 beforeAll(async () => {
   idp = await startOidcProvider({
@@ -41,7 +41,7 @@ afterAll(async () => {
   await stopAll();
 });
 
-const users = async (t: TestApp) => {
+const users = async (t: TestHomeport) => {
   const token = await t.login();
   const response = await t.app.inject({ url: '/api/v1/users', headers: bearer(token) });
   return response.json().users as {
@@ -53,7 +53,7 @@ const users = async (t: TestApp) => {
 
 describe('OIDC sign-in', () => {
   it('creates a member on the first sign-in, sets the session cookie and lands on the shell', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const response = await signInWithOidc(t, idp, 'alice');
     expect(redirectOf(response)).toEqual({ location: '/', error: null });
     const session = cookieValue(response, 'homeport_session');
@@ -73,7 +73,7 @@ describe('OIDC sign-in', () => {
   });
 
   it('reuses the linked account on a second sign-in instead of creating another', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const first = await signInWithOidc(t, idp, 'alice');
     const second = await signInWithOidc(t, idp, 'alice');
     expect(redirectOf(second).location).toBe('/');
@@ -83,14 +83,14 @@ describe('OIDC sign-in', () => {
   });
 
   it('makes a username Homeport accepts from the claim, and identifies the person by subject', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     expect(redirectOf(await signInWithOidc(t, idp, 'bob-sub')).location).toBe('/');
     const bob = (await users(t)).find((user) => user.username === 'Bob-Builder');
     expect(bob?.signIn.identities[0]).toMatchObject({ subject: 'bob-sub' });
   });
 
   it('returns to the page the sign-in started from, but never to another site', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     expect(redirectOf(await signInWithOidc(t, idp, 'alice', { returnTo: '/settings/tokens' })).location).toBe(
       '/settings/tokens',
     );
@@ -100,7 +100,7 @@ describe('OIDC sign-in', () => {
   });
 
   it('asks the provider for a code with PKCE S256, a fresh state and nonce, and the public redirect URI', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const a = await startLogin(t);
     const b = await startLogin(t);
     const params = a.authorizationUrl.searchParams;
@@ -122,7 +122,7 @@ describe('OIDC sign-in', () => {
   });
 
   it('sets a short-lived HttpOnly binding cookie scoped to the OIDC routes', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const response = await t.app.inject({ url: '/api/v1/auth/oidc/login' });
     const cookie = response.cookies.find((item) => item.name === BINDING_COOKIE);
     expect(cookie).toMatchObject({ path: '/api/v1/auth/oidc', httpOnly: true, sameSite: 'Lax', maxAge: 600 });
@@ -132,7 +132,7 @@ describe('OIDC sign-in', () => {
 
 describe('OIDC callback refusals', () => {
   /** Why the last code exchange failed, as logged (to prove a refusal happened for the stated reason). */
-  const exchangeFailure = (t: TestApp) =>
+  const exchangeFailure = (t: TestHomeport) =>
     t.logs.filter((line) => line.includes('OIDC code exchange failed')).at(-1) ?? '';
 
   const expectRefused = (response: Awaited<ReturnType<typeof deliverCallback>>, code: string) => {
@@ -142,7 +142,7 @@ describe('OIDC callback refusals', () => {
   };
 
   it('refuses a replayed callback (same state and code)', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const started = await startLogin(t);
     const back = await idp.signIn(started.authorizationUrl.href, 'alice');
     const first = await deliverCallback(t, back, { [BINDING_COOKIE]: started.binding });
@@ -154,7 +154,7 @@ describe('OIDC callback refusals', () => {
   });
 
   it('refuses a forged state and a missing state', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const started = await startLogin(t);
     const back = await idp.signIn(started.authorizationUrl.href, 'alice');
     const forged = new URL(back);
@@ -172,7 +172,7 @@ describe('OIDC callback refusals', () => {
   });
 
   it('refuses an answer delivered to a browser that did not start the sign-in (login CSRF)', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     // The attacker starts a sign-in in their own browser and sends the callback link to the victim.
     const attacker = await startLogin(t);
     const back = await idp.signIn(attacker.authorizationUrl.href, 'alice');
@@ -184,7 +184,7 @@ describe('OIDC callback refusals', () => {
   });
 
   it('never adopts a binding cookie the browser brings (a planted cookie gives the attacker nothing)', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     // An attacker who can set cookies for this site plants a value they know…
     const planted = 'p'.repeat(43);
     const victim = await startLogin(t, { binding: planted });
@@ -196,7 +196,7 @@ describe('OIDC callback refusals', () => {
   });
 
   it('refuses a forged code, and a real code issued for another sign-in (PKCE)', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const one = await startLogin(t);
     const forged = new URL(await idp.signIn(one.authorizationUrl.href, 'alice'));
     forged.searchParams.set('code', 'forged-code');
@@ -217,7 +217,7 @@ describe('OIDC callback refusals', () => {
   });
 
   it('refuses an ID token whose nonce is not the one this sign-in sent', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const started = await startLogin(t);
     // As if an attacker replayed an authorization made for another request: the provider signs a token
     // carrying a nonce Homeport never issued for this state.
@@ -233,7 +233,7 @@ describe('OIDC callback refusals', () => {
 
   it('refuses an answer that arrives after the attempt expired', async () => {
     let now = Date.now();
-    t = await buildApp({ env: oidcEnv(idp), clock: () => now });
+    t = await buildTestHomeport({ env: oidcEnv(idp), clock: () => now });
     const started = await startLogin(t);
     const back = await idp.signIn(started.authorizationUrl.href, 'alice');
     now += 11 * 60_000;
@@ -244,7 +244,7 @@ describe('OIDC callback refusals', () => {
   });
 
   it('passes on a refusal by the provider (the person cancelled) as oidc_denied', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const started = await startLogin(t);
     const state = started.authorizationUrl.searchParams.get('state') ?? '';
     const back = new URL(
@@ -254,7 +254,7 @@ describe('OIDC callback refusals', () => {
   });
 
   it('redirects to the login page with oidc_disabled when OIDC is off', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const response = await t.app.inject({ url: '/api/v1/auth/oidc/login' });
     expect(redirectOf(response)).toEqual({ location: '/login?error=oidc_disabled', error: 'oidc_disabled' });
     const config = await t.app.inject({ url: '/api/v1/auth/config' });
@@ -262,7 +262,7 @@ describe('OIDC callback refusals', () => {
   });
 
   it('offers the provider on the login page when OIDC is on', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const config = await t.app.inject({ url: '/api/v1/auth/config' });
     expect(config.json()).toEqual({
       registrationEnabled: false,

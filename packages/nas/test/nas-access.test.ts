@@ -3,18 +3,18 @@
 // the credentials of exports that moved or went; revocations name users by id or username.
 
 import { nodeDavKey } from '@homeport/nas';
+import { exportInput, NAS_BOOTSTRAP, NAS_DAV_SECRET, nasEnv, nasHarness } from '@homeport/nas/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
-import { exportInput, NAS_BOOTSTRAP, NAS_DAV_SECRET, nasEnv, nasHarness } from './support/nas-inject.js';
+import { bearer, buildNasHomeport, type TestHomeport } from './support/homeport.js';
 
-let t: TestApp;
+let t: TestHomeport;
 afterEach(async () => {
   await t?.close();
 });
 const nas = nasHarness(() => t);
 
 async function setup() {
-  t = await buildApp({ env: nasEnv() });
+  t = await buildNasHomeport({ env: nasEnv() });
   const admin = await t.login();
   const first = await nas.register();
   return { admin, node: first.node as { id: string }, nodeToken: first.nodeToken };
@@ -73,7 +73,7 @@ describe('node enrolment', () => {
 
   it('a re-enrolment token lapses after an hour', async () => {
     let now = Date.now();
-    t = await buildApp({ env: nasEnv(), clock: () => now });
+    t = await buildNasHomeport({ env: nasEnv(), clock: () => now });
     const admin = await t.login();
     const { node } = await nas.register();
     const { token } = (
@@ -251,7 +251,9 @@ describe('quotas on what clients make the control plane store', () => {
 
 describe('node routes have their own rate budget', () => {
   it('anonymous traffic that spends the API budget of an address does not stop its node heartbeating', async () => {
-    t = await buildApp({ env: nasEnv({ HOMEPORT_RATE_LIMIT_MAX: '5', HOMEPORT_RATE_LIMIT_WINDOW: '1m' }) });
+    t = await buildNasHomeport({
+      env: nasEnv({ HOMEPORT_RATE_LIMIT_MAX: '5', HOMEPORT_RATE_LIMIT_WINDOW: '1m' }),
+    });
     const { node, nodeToken } = await nas.register();
     let limited = 0;
     for (let i = 0; i < 10; i += 1) {
@@ -265,7 +267,7 @@ describe('node routes have their own rate budget', () => {
 
 describe('node request budgets are decided after the token check', () => {
   it('refused node requests from an address earn 429, while the node on that address keeps heartbeating', async () => {
-    t = await buildApp({ env: nasEnv() });
+    t = await buildNasHomeport({ env: nasEnv() });
     const { node, nodeToken } = await nas.register();
     const statuses: number[] = [];
     for (let i = 0; i < 70; i += 1) {

@@ -1,9 +1,9 @@
 // What OIDC does to accounts: the Users list shows how each person signs in, admins unlink, people link
 // their own provider account, and logout ends the provider's session too.
 
+import { bearer, buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
 import { type OidcProviderInstance, startOidcProvider, stopAll } from '@homeport/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
 import {
   BINDING_COOKIE,
   CALLBACK_URL,
@@ -16,7 +16,7 @@ import {
 } from './support/oidc.js';
 
 let idp: OidcProviderInstance;
-let t: TestApp;
+let t: TestHomeport;
 
 beforeAll(async () => {
   idp = await startOidcProvider({
@@ -55,7 +55,7 @@ const sessionOf = (response: Awaited<ReturnType<typeof signInWithOidc>>) => {
 
 describe('how users sign in', () => {
   it('lists password, provider or both for each user', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const admin = await t.login();
     await signInWithOidc(t, idp, 'alice');
     let alice = (await listUsers(admin)).find((user) => user.username === 'alice');
@@ -88,7 +88,7 @@ describe('how users sign in', () => {
   });
 
   it('unlinking ends the sessions opened through the provider and stops that sign-in', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const admin = await t.login();
     const session = sessionOf(await signInWithOidc(t, idp, 'alice'));
     // Used once, so anything remembered about it must be forgotten by the unlink too.
@@ -131,7 +131,7 @@ describe('linking my own account', () => {
     });
 
   it('links the provider account to the signed-in user, who can then sign in with it', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const admin = await t.login();
     await t.app.inject({
       method: 'POST',
@@ -161,7 +161,7 @@ describe('linking my own account', () => {
   });
 
   it('refuses to link a provider account that is linked to someone else', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     await signInWithOidc(t, idp, 'alice');
     const admin = await t.login();
     const started = await startLink(admin);
@@ -177,7 +177,7 @@ describe('linking my own account', () => {
   });
 
   it('cannot be started from another site, or with an API token', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const admin = await t.login();
     const foreign = await startLink(admin, { origin: 'https://evil.example' });
     expect(foreign.statusCode).toBe(403);
@@ -201,7 +201,7 @@ describe('linking my own account', () => {
 
 describe('logout', () => {
   it("of a provider session answers the provider's end-session URL, which the provider accepts", async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const session = sessionOf(await signInWithOidc(t, idp, 'alice'));
     const out = await t.app.inject({
       method: 'POST',
@@ -225,7 +225,7 @@ describe('logout', () => {
   });
 
   it('of a password session still answers 204', async () => {
-    t = await buildApp({ env: oidcEnv(idp) });
+    t = await buildTestHomeport({ env: oidcEnv(idp) });
     const session = await t.login();
     const out = await t.app.inject({
       method: 'POST',

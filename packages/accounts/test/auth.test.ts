@@ -1,10 +1,10 @@
 // HTTP tests of register, login, logout and me, against the whole app in-process.
 
 import { ACCOUNTS } from '@homeport/accounts';
+import { ADMIN_PASSWORD, bearer, buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, bearer, buildApp, type TestApp } from './support/app.js';
 
-let t: TestApp;
+let t: TestHomeport;
 afterEach(async () => {
   await t?.close();
 });
@@ -18,7 +18,7 @@ function cookieOf(response: { headers: Record<string, unknown> }): string {
 
 describe('login', () => {
   it('returns a token, the user and expiry, and sets an HttpOnly SameSite=Lax cookie', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const response = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
@@ -37,12 +37,12 @@ describe('login', () => {
   });
 
   it('accepts the username in any letter case', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     await expect(t.login('ADMIN')).resolves.toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('answers 401 invalid_credentials for a wrong password and for an unknown user alike', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     for (const payload of [
       { username: 'admin', password: 'wrong-password' },
       { username: 'nobody', password: 'wrong-password' },
@@ -56,7 +56,7 @@ describe('login', () => {
   });
 
   it('rejects malformed JSON with 400 invalid_json', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const response = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
@@ -68,7 +68,7 @@ describe('login', () => {
   });
 
   it('names the missing field in a 400', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const response = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
@@ -80,7 +80,7 @@ describe('login', () => {
   });
 
   it('refuses a body over the 1 MiB cap with 413', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const response = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
@@ -93,7 +93,7 @@ describe('login', () => {
 
 describe('me and logout', () => {
   it('answers me for a bearer token and for the cookie; 401 without either', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const token = await t.login();
     const viaBearer = await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) });
     expect(viaBearer.statusCode).toBe(200);
@@ -108,7 +108,7 @@ describe('me and logout', () => {
   });
 
   it('logout ends the session at once and clears the cookie', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const token = await t.login();
     const out = await t.app.inject({
       method: 'POST',
@@ -123,7 +123,7 @@ describe('me and logout', () => {
 
   it('an expired session is refused with 401', async () => {
     let now = Date.now();
-    t = await buildApp({ clock: () => now, env: { HOMEPORT_SESSION_TTL: '1h' } });
+    t = await buildTestHomeport({ clock: () => now, env: { HOMEPORT_SESSION_TTL: '1h' } });
     const token = await t.login();
     expect((await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) })).statusCode).toBe(200);
     now += 3600_000 + 1;
@@ -132,7 +132,7 @@ describe('me and logout', () => {
 
   it('expired sessions are swept from the database', async () => {
     let now = Date.now();
-    t = await buildApp({ clock: () => now, env: { HOMEPORT_SESSION_TTL: '1h' } });
+    t = await buildTestHomeport({ clock: () => now, env: { HOMEPORT_SESSION_TTL: '1h' } });
     await t.login();
     now += 2 * 3600_000;
     expect(await t.homeport.requireModule(ACCOUNTS).service.sweepExpiredSessions()).toBe(1);
@@ -150,7 +150,7 @@ describe('register', () => {
     });
 
   it('is off on a fresh install: 403 registration_disabled, and the login page offers none', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const response = await register('carol');
     expect(response.statusCode).toBe(403);
     expect(response.json().error.code).toBe('registration_disabled');
@@ -159,7 +159,7 @@ describe('register', () => {
   });
 
   it('creates a member, signs them in, and refuses the same name in another case', async () => {
-    t = await buildApp(OPEN);
+    t = await buildTestHomeport(OPEN);
     const created = await register('Alice_1');
     expect(created.statusCode).toBe(201);
     expect(created.json().user).toMatchObject({ username: 'Alice_1', role: 'member' });
@@ -177,26 +177,26 @@ describe('register', () => {
     [{ username: 'bob', password: 'short' }, 'password'],
     [{ username: 'bob', password: 'é'.repeat(513) }, 'password'],
   ])('rejects %j with 400 naming %s', async (payload, field) => {
-    t = await buildApp(OPEN);
+    t = await buildTestHomeport(OPEN);
     const response = await t.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload });
     expect(response.statusCode).toBe(400);
     expect(response.json().error.message.toLowerCase()).toContain(field);
   });
 
   it('is refused with 403 when the configuration turns it off', async () => {
-    t = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'false' } });
+    t = await buildTestHomeport({ env: { HOMEPORT_REGISTRATION_ENABLED: 'false' } });
     expect((await register('carol')).json().error.code).toBe('registration_disabled');
     const config = await t.app.inject({ url: '/api/v1/auth/config' });
     expect(config.json()).toEqual({ registrationEnabled: false, localLoginEnabled: true, oidc: null });
   });
 
   it('accepts the betterNAS name of the setting to turn it on', async () => {
-    t = await buildApp({ env: { BETTERNAS_REGISTRATION_ENABLED: 'true' } });
+    t = await buildTestHomeport({ env: { BETTERNAS_REGISTRATION_ENABLED: 'true' } });
     expect((await register('carol')).statusCode).toBe(201);
   });
 
   it('is turned on and off by an admin in Settings → Authentication', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const admin = await t.login();
     const put = (registrationEnabled: boolean) =>
       t.app.inject({
@@ -219,7 +219,7 @@ describe('register', () => {
   });
 
   it('keeps what the configuration says: the page cannot change it (409 setting_managed)', async () => {
-    t = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'false' } });
+    t = await buildTestHomeport({ env: { HOMEPORT_REGISTRATION_ENABLED: 'false' } });
     const admin = await t.login();
     const settings = await t.app.inject({ url: '/api/v1/auth/settings', headers: bearer(admin) });
     expect(settings.json().managed).toContainEqual({
@@ -242,7 +242,7 @@ describe('register', () => {
 
 describe('CSRF', () => {
   it('refuses a cookie-authenticated mutation from another origin with 403', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const token = await t.login();
     const response = await t.app.inject({
       method: 'POST',
@@ -265,7 +265,7 @@ describe('CSRF', () => {
   });
 
   it('allows the same mutation from our own origin, and with a bearer token from anywhere', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const token = await t.login();
     const sameOrigin = await t.app.inject({
       method: 'POST',
@@ -285,7 +285,7 @@ describe('CSRF', () => {
   });
 
   it('refuses a login posted from another origin (login CSRF)', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const response = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
@@ -309,7 +309,7 @@ describe('API token expiry', () => {
   it.each([0, false, '', '1', true, '30', -1, 1.5, 3651])(
     'refuses expiresInDays %j with 400 instead of coercing it',
     async (expiresInDays) => {
-      t = await buildApp();
+      t = await buildTestHomeport();
       const session = await t.login();
       const response = await create(session, { name: 'x', expiresInDays });
       expect(response.statusCode).toBe(400);
@@ -319,7 +319,7 @@ describe('API token expiry', () => {
   );
 
   it('accepts null (never), a whole number of days, and the default when left out', async () => {
-    t = await buildApp();
+    t = await buildTestHomeport();
     const session = await t.login();
     const never = await create(session, { name: 'never', expiresInDays: null });
     expect(never.statusCode).toBe(201);
@@ -335,7 +335,7 @@ describe('API token expiry', () => {
 
 describe('restart', () => {
   it('keeps users and sessions across a restart on the same data dir', async () => {
-    const first = await buildApp({ env: { HOMEPORT_REGISTRATION_ENABLED: 'true' } });
+    const first = await buildTestHomeport({ env: { HOMEPORT_REGISTRATION_ENABLED: 'true' } });
     const created = await first.app.inject({
       method: 'POST',
       url: '/api/v1/auth/register',
@@ -343,7 +343,7 @@ describe('restart', () => {
     });
     const token = created.json().token as string;
     await first.close();
-    t = await buildApp({ dataDir: first.dataDir });
+    t = await buildTestHomeport({ dataDir: first.dataDir });
     const me = await t.app.inject({ url: '/api/v1/auth/me', headers: bearer(token) });
     expect(me.statusCode).toBe(200);
     expect(me.json().username).toBe('dave');

@@ -1,18 +1,18 @@
 // What members see of nodes and exports: names, status and space, never where a node is (its addresses,
 // its machine id) or where a folder lives on it. Admins and the static client token (betterNAS) see all.
 
+import { exportInput, NAS_CLIENT_TOKEN, nasEnv, nasHarness, registration } from '@homeport/nas/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, buildApp, type TestApp } from './support/app.js';
-import { exportInput, NAS_CLIENT_TOKEN, nasEnv, nasHarness, registration } from './support/nas-inject.js';
+import { bearer, buildNasHomeport, type TestHomeport } from './support/homeport.js';
 
-let t: TestApp;
+let t: TestHomeport;
 afterEach(async () => {
   await t?.close();
 });
 const nas = nasHarness(() => t);
 
 async function setup() {
-  t = await buildApp({ env: nasEnv() });
+  t = await buildNasHomeport({ env: nasEnv() });
   const admin = await t.login();
   const { node, nodeToken } = await nas.register();
   const [photos] = (
