@@ -25,9 +25,6 @@ import type { BaseModuleFactory } from './base-module.js';
 import { type ModuleOff, type RequirementProbes, selectModules } from './module-selection.js';
 import { openState } from './open-state.js';
 
-/** Internal topic: some user's credential ended; every replica re-checks that user's event streams. */
-const CREDENTIALS_TOPIC = 'accounts.credentials';
-
 export interface ComposeOptions {
   config: Config;
   /** The module every other builds on (accounts): always on, created first. */
@@ -95,7 +92,12 @@ function requiredSecretKey(secretKey: string | undefined): string {
  * listens until `listen()`.
  *
  * @example
- * const homeport = await composeModules({ config, base: accountsBase, catalogue: [createNasModule({ version })], version });
+ * const homeport = await composeModules({
+ *   config: new Config({ env: process.env }),
+ *   base: accountsBase, // @homeport/accounts
+ *   catalogue: [createNasModule({ version })],
+ *   version,
+ * });
  * await homeport.listen();
  */
 export async function composeModules(options: ComposeOptions): Promise<Composition> {
@@ -206,6 +208,9 @@ export async function composeModules(options: ComposeOptions): Promise<Compositi
     sharedKv: kvFor(base.name),
   });
   const modules: Module[] = [foundation.module, ...selection.on];
+  // Internal topic (`accounts.credentials`): some user's credential ended; every replica re-checks that
+  // user's event streams.
+  const credentialsTopic = `${base.name}.credentials`;
   const leases = kvFor('core');
   const secrets = leases ? kvVault(leases, requiredSecretKey(secretKey)) : fileVault(dataDir);
   const countRun = (job: string) => metrics.jobRuns.inc({ job });
@@ -247,11 +252,11 @@ export async function composeModules(options: ComposeOptions): Promise<Compositi
   // On every replica: a credential ended anywhere (logout, revoked token, disabled or demoted user) is
   // dropped from this replica's cache and the event streams it opened here are re-checked at once. The topic
   // is internal: no client may subscribe to it.
-  events.defineTopic({ pattern: CREDENTIALS_TOPIC, history: 0, authorize: () => false });
+  events.defineTopic({ pattern: credentialsTopic, history: 0, authorize: () => false });
   foundation.onCredentialsEnded((userId) => {
-    void publishOrLog(events, log, CREDENTIALS_TOPIC, 'credentials.ended', { userId });
+    void publishOrLog(events, log, credentialsTopic, 'credentials.ended', { userId });
   });
-  events.subscribe([CREDENTIALS_TOPIC], (event) => {
+  events.subscribe([credentialsTopic], (event) => {
     const { userId } = event.data as { userId?: unknown }; // validated just below
     if (typeof userId !== 'string') return;
     // Another replica ended it: this one's cache must not keep it alive for the rest of its second.
