@@ -318,8 +318,11 @@ describe('a cluster of three managed nats-servers', () => {
   it('serves a bucket (R1) created through node 1 to Homeport connected to node 3', async () => {
     const [n1, , n3] = nodes as [ManagedNats, ManagedNats, ManagedNats];
     const onN1 = new Kvm(jetstream(await serviceConnection(n1)));
-    const bucket = await onN1.create('shared', { replicas: 1 });
-    await bucket.put('greeting', 'hello from n1');
+    // JetStream answers once the cluster has a meta leader: a start does not wait for quorum.
+    await eventually(async () => {
+      const bucket = await onN1.create('shared', { replicas: 1 });
+      await bucket.put('greeting', 'hello from n1');
+    });
     const onN3 = new Kvm(jetstream(await serviceConnection(n3)));
     const seen = await eventually(async () => {
       const entry = await (await onN3.open('shared')).get('greeting');

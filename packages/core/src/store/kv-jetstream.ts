@@ -46,6 +46,28 @@ async function bounded<T>(what: string, work: Promise<T>, timeoutMs: number): Pr
 
 const encode = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value), 'utf8');
 
+/** One listing of the keys under `prefix` (whole tokens), and a way to abandon it (ends its consumer). */
+function listKeys(kv: KV, prefix: string | undefined): { keys: Promise<string[]>; stop: () => void } {
+  let iterator: { stop(): void } | undefined;
+  let stopped = false;
+  const keys = (async () => {
+    const found: string[] = [];
+    const listing = await kv.keys(prefix === undefined ? '>' : `${prefix}>`);
+    iterator = listing;
+    if (stopped) listing.stop();
+    for await (const key of listing) found.push(key);
+    return found;
+  })();
+  keys.catch(() => undefined); // an abandoned listing's failure is nobody's
+  return {
+    keys,
+    stop() {
+      stopped = true;
+      iterator?.stop();
+    },
+  };
+}
+
 function bucketOf(
   kv: KV,
   name: string,
@@ -70,14 +92,22 @@ function bucketOf(
     },
     async keys(prefix) {
       readGate?.(`keys ${prefix ?? '*'} in ${name}`);
-      // A listing creates a consumer on the stream (several API calls): twice the bound of a single read.
+      const what = `keys ${prefix ?? '*'} in ${name}`;
+      // A listing creates a consumer on the stream (several API calls): twice the bound of a single read,
+      // spent as two attempts. The client's listing ends on the last key's pending count or, failing that,
+      // on a 5 s idle heartbeat; under load one sometimes missed the first and ran past the bound, so a
+      // listing not done in one bound is dropped and made again on a fresh consumer.
       return bounded(
-        `keys ${prefix ?? '*'} in ${name}`,
+        what,
         (async () => {
-          const found: string[] = [];
-          const iterator = await kv.keys(prefix === undefined ? '>' : `${prefix}>`);
-          for await (const key of iterator) found.push(key);
-          return found;
+          const first = listKeys(kv, prefix);
+          const done = await Promise.race([
+            first.keys,
+            new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref()),
+          ]);
+          if (done !== undefined) return done;
+          first.stop();
+          return listKeys(kv, prefix).keys;
         })(),
         timeoutMs * 2,
       );
