@@ -3,72 +3,20 @@
 
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, type HomeportInstance, startHomeport, startProcess } from '@homeport/testkit';
+import { type HomeportInstance, startHomeport } from '@homeport/testkit';
+import { startFastifyPeer } from '../lib/fastify-peer.js';
+import { logIn } from '../lib/homeport-session.js';
 import { formatNumber } from '../lib/table.js';
 import type { Benchmark, BenchmarkContext, Figure } from '../lib/types.js';
 import { describeWrk, runWrk, type WrkOptions, type WrkResult } from '../lib/wrk.js';
+import { latencyDetail, measure, median, roundsOf } from '../lib/wrk-rounds.js';
 
-const PEER_SCRIPT = fileURLToPath(new URL('./peer-fastify.mjs', import.meta.url));
 const THROUGHPUT = { threads: 2, connections: 64 } as const;
 // The server allows 32 logins in flight per IP and answers 429 past that; stay well under it.
 const LOGIN_FLOOD = { threads: 2, connections: 24 } as const;
 const ROUNDS = 3;
 // One connection, one request every 10 ms: a light client that only observes latency.
 const HEALTH_PROBE = { threads: 1, connections: 1, delayMs: 10 } as const;
-
-interface Session {
-  token: string;
-  cookie: string;
-}
-
-async function logIn(homeport: HomeportInstance): Promise<Session> {
-  const response = await fetch(`${homeport.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: homeport.adminPassword }),
-  });
-  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${await response.text()}`);
-  // The documented login answer: { token, user, expiresAt }.
-  const { token } = (await response.json()) as { token: unknown };
-  const cookie = response.headers
-    .getSetCookie()
-    .map((header) => header.split(';')[0] ?? '')
-    .find((pair) => pair.startsWith('homeport_session='));
-  if (typeof token !== 'string' || cookie === undefined)
-    throw new Error('login answered without token or cookie');
-  return { token, cookie };
-}
-
-/** A warm-up run, then the measured run; refuses a result with errors, which would make it meaningless. */
-async function measure(
-  context: BenchmarkContext,
-  options: Omit<WrkOptions, 'durationSec' | 'workDir'>,
-): Promise<WrkResult> {
-  await runWrk({
-    ...options,
-    name: `${options.name}-warmup`,
-    durationSec: context.warmupSec,
-    workDir: context.workDir,
-  });
-  const result = await runWrk({ ...options, durationSec: context.durationSec, workDir: context.workDir });
-  context.log(`  ${options.name}: ${describeWrk(result)}`);
-  const { connect, read, write, timeout, status } = result.errors;
-  if (connect + read + write + timeout + status > 0) {
-    throw new Error(
-      `${options.name}: errors during the run ${JSON.stringify(result.errors)}; figures not valid`,
-    );
-  }
-  return result;
-}
-
-function roundsOf(results: readonly WrkResult[]): string {
-  return results.map((result) => `${Math.round(result.requestsPerSec).toLocaleString('en-US')}`).join(', ');
-}
-
-function latencyDetail(result: WrkResult): string {
-  return `p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms`;
-}
 
 async function throughput(
   context: BenchmarkContext,
@@ -113,10 +61,6 @@ async function throughput(
       await measure(context, { ...THROUGHPUT, name: `health-${round}`, url: `${homeport.url}/health` }),
     );
   }
-  const median = (results: WrkResult[]): WrkResult =>
-    [...results].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[
-      Math.floor(results.length / 2)
-    ] as WrkResult;
   const bearer = median(runs.bearer);
   const cookie = median(runs.cookie);
   const health = median(runs.health);
@@ -239,12 +183,7 @@ export const benchmark: Benchmark = {
     context.log(
       `  logging: HOMEPORT_LOG_LEVEL unset (default info), HOMEPORT_ACCESS_LOG unset (default off), stdout+stderr → ${logFile}`,
     );
-    const peerPort = await freePort();
-    const peerUrl = `http://127.0.0.1:${peerPort}`;
-    const peer = await startProcess(process.execPath, [PEER_SCRIPT, String(peerPort)], {
-      name: 'peer-fastify',
-      ready: { url: `${peerUrl}/user` },
-    });
+    const { url: peerUrl, process: peer } = await startFastifyPeer();
     context.log(`peer-fastify ${peerUrl} (pid ${peer.pid}), Fastify defaults, logger off`);
     try {
       const figures = [
