@@ -178,8 +178,15 @@ export const benchmark: Benchmark = {
     const logFile = join(context.workDir, 'homeport.log');
     // Default logging on purpose (level info, access log off by default): the cost a real install pays.
     // Only the destination changes, to a file, so the benchmark process never reads the server's output.
-    const homeport = await startHomeport({ env: { HOMEPORT_RATE_LIMIT_MAX: '0' }, logFile });
-    context.log(`homeport ${homeport.url} (pid ${homeport.process.pid}), HOMEPORT_RATE_LIMIT_MAX=0`);
+    // No embedded agent: its heartbeats from 127.0.0.1 would be a 65th connection from wrk's address, over
+    // the 64 per address, and the server would close an idle wrk socket (a read error in wrk).
+    const homeport = await startHomeport({
+      env: { HOMEPORT_RATE_LIMIT_MAX: '0', HOMEPORT_EMBEDDED_AGENT: 'false' },
+      logFile,
+    });
+    context.log(
+      `homeport ${homeport.url} (pid ${homeport.process.pid}), HOMEPORT_RATE_LIMIT_MAX=0, HOMEPORT_EMBEDDED_AGENT=false`,
+    );
     context.log(
       `  logging: HOMEPORT_LOG_LEVEL unset (default info), HOMEPORT_ACCESS_LOG unset (default off), stdout+stderr → ${logFile}`,
     );
