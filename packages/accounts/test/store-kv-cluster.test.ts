@@ -150,7 +150,9 @@ async function eventually<T>(attempt: () => Promise<T>, timeoutMs: number): Prom
 }
 
 async function restartAll(): Promise<void> {
-  for (const node of cluster.nodes) if (node.process.exitStatus() !== undefined) await node.restart();
+  // Together: a restarted node is ready once JetStream caught up, which may need the others back too.
+  const stopped = cluster.nodes.filter((node) => node.process.exitStatus() !== undefined);
+  await Promise.all(stopped.map((node) => node.restart()));
   await cluster.waitForJetStream();
 }
 
