@@ -19,6 +19,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readUntil } from './support/sse.js';
+import { until } from './support/until.js';
 
 const SECRET_KEY = 'the-cluster-secret-key-0123456789abcdef';
 const ADMIN_PASSWORD = 'cluster-admin-password-0123';
@@ -53,16 +54,9 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000) {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return { value, ms: Date.now() - started };
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** until() with a probe whose failure (a refused connection while nodes go) counts as "not yet". */
+const untilAnswered = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000) =>
+  until(what, () => probe().catch(() => undefined), timeoutMs);
 
 type UserList = { users: { username: string }[] };
 
@@ -205,7 +199,7 @@ describe('two Homeport replicas on a three-node NATS cluster', () => {
       body: { status: 'disabled' },
     });
     expect(disabled.status).toBe(200);
-    const refused = await until('A to refuse the disabled user', async () =>
+    const refused = await untilAnswered('A to refuse the disabled user', async () =>
       (await call(a(), '/api/v1/auth/me', { token: mia })).status === 401 ? true : undefined,
     );
     expect(refused.ms).toBeLessThan(1000);
@@ -230,7 +224,7 @@ describe('two Homeport replicas on a three-node NATS cluster', () => {
     const metric = 'homeport_background_job_runs_total';
     const before = [await counter(a(), metric, job), await counter(b(), metric, job)];
     const started = Date.now();
-    await until('five sweeps', async () => {
+    await untilAnswered('five sweeps', async () => {
       const now = (await counter(a(), metric, job)) + (await counter(b(), metric, job));
       return now - (before[0] ?? 0) - (before[1] ?? 0) >= 5 ? true : undefined;
     });
@@ -285,7 +279,7 @@ describe('two Homeport replicas on a three-node NATS cluster', () => {
     // Listing makes a consumer, which needs the JetStream meta leader: when the lost node held that too, the
     // list waits for a second election (under load on 2.9.10 that has taken tens of seconds). What is checked
     // here is what was kept, not how soon it can be listed.
-    const listed = await until(
+    const listed = await untilAnswered(
       'the user list',
       async () => {
         const users = await call(b(), '/api/v1/users', { token: admin });
@@ -317,7 +311,7 @@ describe('two Homeport replicas on a three-node NATS cluster', () => {
     const [first, second] = cluster.nodes as [NatsServerInstance, NatsServerInstance];
     await Promise.all([first.stop('SIGKILL'), second.stop('SIGKILL')]);
     for (const replica of [a(), b()]) {
-      const notReady = await until(`${replica.url} not ready`, async () =>
+      const notReady = await untilAnswered(`${replica.url} not ready`, async () =>
         (await call(replica, '/ready')).status === 503 ? true : undefined,
       );
       // The quorum watch's bound (no acknowledged write for 3 s), not the lone leader's step-down.
@@ -355,12 +349,12 @@ describe('two Homeport replicas on a three-node NATS cluster', () => {
     await Promise.all([first.restart(), second.restart()]);
     await cluster.waitForJetStream(30_000);
     for (const replica of [a(), b()]) {
-      await until(
+      await untilAnswered(
         `${replica.url} ready again`,
         async () => ((await call(replica, '/ready')).status === 200 ? true : undefined),
         30_000,
       );
-      await until(
+      await untilAnswered(
         `${replica.url} to serve the admin again`,
         async () =>
           (await call(replica, '/api/v1/auth/me', { token: admin })).status === 200 ? true : undefined,

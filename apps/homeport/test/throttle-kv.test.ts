@@ -7,6 +7,7 @@
 import { type NatsServerInstance, startNatsServer } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, bearer, buildApp, newDataDir, type TestApp } from './support/app.js';
+import { until } from './support/until.js';
 
 /** The cluster's per-address budget in these tests. */
 const BUDGET = 30;
@@ -37,16 +38,6 @@ afterAll(async () => {
 });
 
 const [a, b] = [() => replicas[0] as TestApp, () => replicas[1] as TestApp];
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000) {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return { value, ms: Date.now() - started };
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const login = (replica: TestApp, username: string, password: string, ip: string) =>
   replica.app.inject({
