@@ -35,6 +35,7 @@ export {
   MAX_FRAME_BYTES,
   MAX_PAYLOAD_BYTES,
   MAX_ROOM_ID_BYTES,
+  type ParsedFrame,
   parseFrame,
 } from './frame-shape.js';
 export {
