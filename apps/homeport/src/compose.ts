@@ -2,6 +2,7 @@
 // composeModules (store, events, HTTP server, the modules' lifecycle) with accounts as the base module.
 
 import { ACCOUNTS, accountsBase, accountsSettings, bootstrapFirstAdmin } from '@homeport/accounts';
+import { createBusModule } from '@homeport/bus';
 import {
   type Composition,
   type Config,
@@ -21,7 +22,7 @@ import { DEFAULT_WEB_DIR, registerWeb, webFallback } from './web.js';
  * Every module besides accounts, in start order. Accounts always runs and comes first: every other module
  * gets its guards and user directory. Adding a module is adding it here.
  */
-export const moduleCatalogue = (): Module[] => [createNasModule({ version: VERSION })];
+export const moduleCatalogue = (): Module[] => [createNasModule({ version: VERSION }), createBusModule()];
 
 /** The names `--modules` accepts. */
 export const KNOWN_MODULES: readonly string[] = [

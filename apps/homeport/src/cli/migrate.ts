@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { coreSettings, createLogger, flushLogger } from '@homeport/core';
 import { type Command, Option } from 'commander';
-import { createHomeport } from '../compose.js';
+import { createHomeport, moduleCatalogue } from '../compose.js';
 import { migrateFromBetternas } from '../migrate/betternas.js';
 import { readBetternasDatabase } from '../migrate/betternas-source.js';
 import { MigrateError } from '../migrate/errors.js';
@@ -48,6 +48,8 @@ export async function migrateFromBetternasCommand(options: Record<string, unknow
     log,
     collectProcessMetrics: false,
     ensureFirstAdmin: false,
+    // The import touches accounts and NAS only; the bus would start a nats-server for nothing.
+    catalogue: moduleCatalogue().filter((module) => module.name !== 'bus'),
   });
   try {
     if (!homeport.modules.some((module) => module.name === 'nas')) {

@@ -6,6 +6,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ALL_SETTINGS } from '../compose.js';
 import { VERSION } from '../version.js';
 import { runAgent } from './agent.js';
+import {
+  busIdentityImport,
+  busIdentityNew,
+  busIdentityShow,
+  busUserAdd,
+  busUserList,
+  busUserRevoke,
+} from './bus.js';
 import { addMigrateCommands } from './migrate.js';
 import { type FlagSpec, settingOption } from './setting-options.js';
 import { runStart } from './start.js';
@@ -160,6 +168,50 @@ Examples:
     .option('--password-stdin', 'read the password from standard input (else one is generated)')
     .option('--keep-api-tokens', "keep the user's API tokens (a reset ends them by default)")
     .action((username: string, options: Record<string, unknown>) => userResetPassword(username, options));
+
+  const bus = program
+    .command('bus')
+    .description(
+      'bus identities, and the allowlist on the local database (how the first bus admin is seeded)',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  homeport bus identity new ~/.config/homeport/bus.id     # 0600; prints sign-pub and kex-pub
+  homeport bus identity import ~/unibus/worker.id ~/.config/homeport/bus.id
+  homeport bus user add --handle alice --role admin --sign-pub <64 hex> --kex-pub <64 hex>
+  homeport bus user list
+  homeport bus user revoke <64 hex>`,
+    );
+  const identity = bus
+    .command('identity')
+    .description('identity files (Ed25519 + X25519; unibus files are read too)');
+  identity
+    .command('new <file>')
+    .description('make a new identity file (refuses to replace one)')
+    .action((file: string) => busIdentityNew(file));
+  identity
+    .command('show <file>')
+    .description("print an identity file's public keys")
+    .action((file: string) => busIdentityShow(file));
+  identity
+    .command('import <unibusFile> <dest>')
+    .description('copy a unibus identity into a new file')
+    .action((source: string, dest: string) => busIdentityImport(source, dest));
+  const busUser = bus.command('user').description('the allowlist on the local SQLite database');
+  storeOptions(busUser.command('add').description('add an identity to the allowlist'))
+    .requiredOption('--sign-pub <hex>', 'Ed25519 public key, 64 hex')
+    .requiredOption('--kex-pub <hex>', 'X25519 public key, 64 hex')
+    .requiredOption('--handle <name>', 'display name')
+    .addOption(new Option('--role <role>', 'admin or member').argParser(ROLE).default('member'))
+    .action((options: Record<string, unknown>) => busUserAdd(options));
+  storeOptions(busUser.command('list').description('list the allowlist, revoked identities included'))
+    .option('--json', 'print JSON')
+    .action((options: Record<string, unknown>) => busUserList(options));
+  storeOptions(busUser.command('revoke <signPub>').description('revoke an identity')).action(
+    (signPub: string, options: Record<string, unknown>) => busUserRevoke(signPub, options),
+  );
 
   addMigrateCommands(program, storeOptions);
 

@@ -2,7 +2,7 @@
 
 import { ACCOUNTS, type AccountsService, toPublicUser } from '@homeport/accounts';
 import { createLogger, flushLogger } from '@homeport/core';
-import { createHomeport } from '../compose.js';
+import { createHomeport, moduleCatalogue } from '../compose.js';
 import { configFrom } from './flags.js';
 import { choosePassword } from './prompt.js';
 
@@ -21,6 +21,9 @@ async function withAccounts<T>(
     log,
     collectProcessMetrics: false,
     ensureFirstAdmin: false,
+    // Not the bus: it would start a second nats-server on the running server's data dir. Bus identities of
+    // an account end with it anyway: every bus request checks the owning account is active.
+    catalogue: moduleCatalogue().filter((module) => module.name !== 'bus'),
   });
   try {
     return await work(homeport.requireModule(ACCOUNTS).service);

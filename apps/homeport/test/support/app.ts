@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { buildTestHomeport, newDataDir, type TestHomeport } from '@homeport/accounts/testing';
 import type { Module } from '@homeport/core';
-import { createHomeport } from '../../src/compose.js';
+import { createHomeport, moduleCatalogue } from '../../src/compose.js';
 
 export { ADMIN_PASSWORD, bearer, newDataDir } from '@homeport/accounts/testing';
 
@@ -12,7 +12,10 @@ export type TestApp = TestHomeport;
 
 export interface TestAppOptions {
   env?: Record<string, string>;
-  /** The modules besides accounts (default: Homeport's own). */
+  /**
+   * The modules besides accounts (default: Homeport's own without the bus, which would start a nats-server
+   * for every test; the bus's tests live in packages/bus and the end-to-end ones run the real binary).
+   */
   catalogue?: readonly Module[];
   dataDir?: string;
   clock?: () => number;
@@ -36,7 +39,7 @@ export function buildApp(options: TestAppOptions = {}): Promise<TestApp> {
         clock,
         collectProcessMetrics: false,
         announce,
-        catalogue: options.catalogue,
+        catalogue: options.catalogue ?? moduleCatalogue().filter((module) => module.name !== 'bus'),
       }),
   });
 }

@@ -1,0 +1,595 @@
+// The bus SDK for Node: a signed control-plane client, a NATS connection with a short-lived user JWT for the
+// client's own key (renewed before it lapses and whenever the server says the rooms changed), room keys opened
+// from their sealed copies, frames sealed, signed, verified and opened, history then live for persisted rooms.
+
+import { type ConsumerMessages, type JetStreamClient, jetstream } from '@nats-io/jetstream';
+import { createUser, type KeyPair } from '@nats-io/nkeys';
+import {
+  connect,
+  jwtAuthenticator,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import {
+  createReplayGuard,
+  endpointId,
+  fromBase64Url,
+  type Identity,
+  newRoomKey,
+  openFrame,
+  openRoomKey,
+  type ReplayGuard,
+  sealFrame,
+  sealRoomKey,
+  signPubHex,
+  toBase64Url,
+} from '../crypto/index.js';
+import { BusClientError, type ControlClient, createControlClient } from './control-client.js';
+import type {
+  BusUserView,
+  CreateRoomOptions,
+  CredentialView,
+  MemberView,
+  MessageHandler,
+  RoomView,
+} from './types.js';
+
+export interface BusClientOptions {
+  /** Control-plane base URLs (a seed list: tried in order, failing over on errors). */
+  controlUrls: readonly string[];
+  identity: Identity;
+  /** PEM of the CA to pin for the control plane and NATS (TLS required then). */
+  ca?: string;
+  /** NATS URLs to use instead of those the server hands out (e.g. several nodes of a cluster). */
+  natsServers?: readonly string[];
+  /** Logs of reconnects and renewals (default: none). */
+  onEvent?: (event: BusClientEvent) => void;
+}
+
+export type BusClientEvent =
+  | { type: 'connected'; server: string }
+  | { type: 'reconnected'; server: string }
+  | { type: 'disconnected' }
+  | { type: 'credential_renewed'; expiresAt: string }
+  | { type: 'removed'; roomId: string }
+  | { type: 'dropped'; roomId: string; reason: string };
+
+interface RoomState {
+  room: RoomView;
+  members: Map<string, MemberView>; // endpoint id → member
+  keys: Map<number, Uint8Array>;
+  replay: ReplayGuard;
+  sentInEpoch: number;
+  refreshing: Promise<void> | undefined;
+}
+
+export interface BusSubscription {
+  close(): Promise<void>;
+}
+
+const MSG_SUFFIX = 'msg';
+
+export class BusClient {
+  readonly control: ControlClient;
+  readonly identity: Identity;
+  readonly signPub: string;
+  readonly endpointId: string;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private natsKey: KeyPair = createUser();
+  private credential: CredentialView | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly rooms = new Map<string, RoomState>();
+  private closed = false;
+
+  private constructor(private readonly options: BusClientOptions) {
+    this.identity = options.identity;
+    this.signPub = signPubHex(options.identity);
+    this.endpointId = endpointId(options.identity.signPub);
+    this.control = createControlClient({
+      urls: options.controlUrls,
+      identity: options.identity,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    });
+  }
+
+  /** A client whose control plane answers; NATS is connected on first use (or by `connect()`). */
+  static create(options: BusClientOptions): BusClient {
+    return new BusClient(options);
+  }
+
+  // --- data plane -----------------------------------------------------------------------------------------
+
+  /** Connects to NATS with a fresh credential (idempotent). */
+  async connect(): Promise<NatsConnection> {
+    if (this.nc && !this.nc.isClosed()) return this.nc;
+    await this.renewCredential();
+    const credential = this.credential as CredentialView;
+    const seed = this.natsKey.getSeed();
+    const servers = this.options.natsServers ?? credential.servers;
+    const nc = await connect({
+      servers: [...servers],
+      // Called at every (re)connect: a renewed JWT and key take effect at the next connect.
+      authenticator: (nonce?: string) =>
+        jwtAuthenticator((this.credential as CredentialView).jwt, this.natsKey.getSeed())(nonce),
+      inboxPrefix: credential.inboxPrefix,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      name: `bus-${this.endpointId.slice(0, 12)}`,
+      ...(this.options.ca === undefined ? {} : { tls: { ca: this.options.ca } }),
+    });
+    void seed;
+    this.nc = nc;
+    this.js = jetstream(nc, { timeout: 10_000 });
+    this.options.onEvent?.({ type: 'connected', server: nc.getServer() });
+    void this.watchStatus(nc);
+    const control = nc.subscribe(credential.controlSubject, {
+      callback: (_error, msg) => this.onControl(msg),
+    });
+    void control;
+    return nc;
+  }
+
+  private async watchStatus(nc: NatsConnection) {
+    for await (const status of nc.status()) {
+      if (status.type === 'reconnect')
+        this.options.onEvent?.({ type: 'reconnected', server: nc.getServer() });
+      if (status.type === 'disconnect') this.options.onEvent?.({ type: 'disconnected' });
+    }
+  }
+
+  private onControl(msg: Msg) {
+    let event: { type?: string; roomId?: string };
+    try {
+      event = msg.json();
+    } catch {
+      return;
+    }
+    if (event.type === 'removed' && event.roomId) {
+      this.rooms.delete(event.roomId);
+      this.options.onEvent?.({ type: 'removed', roomId: event.roomId });
+    }
+    if (event.roomId) {
+      const state = this.rooms.get(event.roomId);
+      if (state) void this.refreshRoom(state).catch(() => undefined);
+    }
+    // New rooms or new permissions: a new credential, in force from the next connect.
+    void this.renewAndReconnect().catch(() => undefined);
+  }
+
+  /** Asks for a new JWT for a new NATS key and schedules the next renewal at 2/3 of its life. */
+  private async renewCredential(): Promise<void> {
+    const key = createUser();
+    const credential = await this.control.call<CredentialView>('POST', '/credentials', {
+      natsPub: key.getPublicKey(),
+    });
+    this.natsKey = key;
+    this.credential = credential;
+    clearTimeout(this.renewTimer);
+    const life = Date.parse(credential.expiresAt) - Date.now();
+    this.renewTimer = setTimeout(
+      () => void this.renewAndReconnect().catch(() => undefined),
+      Math.max(1000, (life * 2) / 3),
+    );
+    this.renewTimer.unref();
+    this.options.onEvent?.({ type: 'credential_renewed', expiresAt: credential.expiresAt });
+  }
+
+  /** A new credential, then a reconnect so the server applies it (subscriptions are restored by the client). */
+  async renewAndReconnect(): Promise<void> {
+    if (this.closed) return;
+    await this.renewCredential();
+    if (this.nc && !this.nc.isClosed()) await this.nc.reconnect();
+  }
+
+  // --- rooms ----------------------------------------------------------------------------------------------
+
+  async createRoom(options: CreateRoomOptions): Promise<RoomView> {
+    const encrypted = options.policy?.encrypted ?? true;
+    const key = encrypted ? newRoomKey() : undefined;
+    const body: Record<string, unknown> = { ...options };
+    if (key) {
+      // The server assigns ids; the first key is sealed to a reserved one (the sealed key is bound to it).
+      const reserved = await this.control.call<{ roomId: string; reservation: string }>(
+        'POST',
+        '/rooms/reserve',
+      );
+      body.roomId = reserved.roomId;
+      body.reservation = reserved.reservation;
+      body.sealedKey = toBase64Url(
+        await sealRoomKey(this.identity.kexPub, key, {
+          roomId: reserved.roomId,
+          epoch: 1,
+          recipientSignPubHex: this.signPub,
+        }),
+      );
+    }
+    const room = await this.control.call<RoomView>('POST', '/rooms', body);
+    const state = this.newState(room);
+    if (key) state.keys.set(1, key);
+    await this.refreshRoom(state);
+    if (this.nc) await this.renewAndReconnect();
+    return room;
+  }
+
+  listRooms(): Promise<RoomView[]> {
+    return this.control.call<RoomView[]>('GET', '/rooms');
+  }
+
+  private newState(room: RoomView): RoomState {
+    const state: RoomState = {
+      room,
+      members: new Map(),
+      keys: new Map(),
+      replay: createReplayGuard(),
+      sentInEpoch: 0,
+      refreshing: undefined,
+    };
+    this.rooms.set(room.id, state);
+    return state;
+  }
+
+  private async state(roomId: string): Promise<RoomState> {
+    const known = this.rooms.get(roomId);
+    if (known) return known;
+    const room = await this.control.call<RoomView & { members: MemberView[] }>('GET', `/rooms/${roomId}`);
+    const state = this.newState(room);
+    this.applyMembers(state, room.members);
+    return state;
+  }
+
+  private applyMembers(state: RoomState, members: readonly MemberView[]) {
+    state.members = new Map(members.map((member) => [member.endpointId, member]));
+  }
+
+  private refreshRoom(state: RoomState): Promise<void> {
+    state.refreshing ??= (async () => {
+      try {
+        const room = await this.control.call<RoomView & { members: MemberView[] }>(
+          'GET',
+          `/rooms/${state.room.id}`,
+        );
+        if (room.epoch !== state.room.epoch) state.sentInEpoch = 0;
+        state.room = room;
+        this.applyMembers(state, room.members);
+      } finally {
+        state.refreshing = undefined;
+      }
+    })();
+    return state.refreshing;
+  }
+
+  /** The room key of an epoch, opened from the sealed copy the server keeps for this identity. */
+  private async keyOf(state: RoomState, epoch: number): Promise<Uint8Array | undefined> {
+    const known = state.keys.get(epoch);
+    if (known) return known;
+    let sealed: { epoch: number; sealed: string };
+    try {
+      sealed = await this.control.call('GET', `/rooms/${state.room.id}/keys/mine?epoch=${epoch}`);
+    } catch (error) {
+      if (error instanceof BusClientError && error.status === 404) return undefined;
+      throw error;
+    }
+    const bytes = fromBase64Url(sealed.sealed);
+    if (!bytes) return undefined;
+    const key = await openRoomKey(this.identity, bytes, {
+      roomId: state.room.id,
+      epoch,
+      recipientSignPubHex: this.signPub,
+    });
+    state.keys.set(epoch, key);
+    return key;
+  }
+
+  /** Looks up an identity's public keys on the allowlist (to invite it). */
+  lookup(signPub: string): Promise<BusUserView> {
+    return this.control.call<BusUserView>('GET', `/directory/${signPub}`);
+  }
+
+  /** Invites an identity: seals the current key (and earlier ones if the room shares history) to it. */
+  async invite(roomId: string, signPub: string): Promise<MemberView[]> {
+    const state = await this.state(roomId);
+    await this.refreshRoom(state);
+    const invitee = await this.lookup(signPub);
+    const sealedKeys: { epoch: number; sealed: string }[] = [];
+    if (state.room.policy.encrypted) {
+      const epochs = state.room.history === 'shared' ? range(1, state.room.epoch) : [state.room.epoch];
+      for (const epoch of epochs) {
+        const key = await this.keyOf(state, epoch);
+        if (!key) continue;
+        const sealed = await sealRoomKey(hexBytes(invitee.kexPub), key, {
+          roomId,
+          epoch,
+          recipientSignPubHex: invitee.signPub,
+        });
+        sealedKeys.push({ epoch, sealed: toBase64Url(sealed) });
+      }
+    }
+    const members = await this.control.call<MemberView[]>('POST', `/rooms/${roomId}/members`, {
+      signPub: invitee.signPub,
+      sealedKeys,
+    });
+    this.applyMembers(state, members);
+    return members;
+  }
+
+  /** Removes a member and starts the next epoch with a fresh key sealed to everyone else, in one request. */
+  async remove(roomId: string, signPub: string): Promise<RoomView> {
+    return this.rotate(roomId, signPub.toLowerCase());
+  }
+
+  /** Starts the next epoch with a fresh key sealed to every member. */
+  async rekey(roomId: string): Promise<RoomView> {
+    return this.rotate(roomId, undefined);
+  }
+
+  private async rotate(roomId: string, remove: string | undefined): Promise<RoomView> {
+    const state = await this.state(roomId);
+    for (let attempt = 0; ; attempt++) {
+      await this.refreshRoom(state);
+      const recipients = [...state.members.values()].filter((member) => member.signPub !== remove);
+      const epoch = state.room.epoch;
+      const key = state.room.policy.encrypted ? newRoomKey() : undefined;
+      const sealedKeys = key
+        ? await Promise.all(
+            recipients.map(async (member) => ({
+              signPub: member.signPub,
+              sealed: toBase64Url(
+                await sealRoomKey(hexBytes(member.kexPub), key, {
+                  roomId,
+                  epoch: epoch + 1,
+                  recipientSignPubHex: member.signPub,
+                }),
+              ),
+            })),
+          )
+        : [];
+      const path =
+        remove === undefined ? `/rooms/${roomId}/rekey` : `/rooms/${roomId}/members/${remove}/remove`;
+      try {
+        const room = await this.control.call<RoomView>('POST', path, { epoch, sealedKeys });
+        if (key) state.keys.set(room.epoch, key);
+        state.room = { ...state.room, ...room };
+        state.sentInEpoch = 0;
+        await this.refreshRoom(state);
+        return room;
+      } catch (error) {
+        // Someone else rekeyed (or a member joined) meanwhile: read the room again and seal anew.
+        if (error instanceof BusClientError && error.code === 'bus_epoch_conflict' && attempt < 3) continue;
+        if (error instanceof BusClientError && error.status === 422 && attempt < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  // --- messages -------------------------------------------------------------------------------------------
+
+  /** Seals (encrypted rooms), signs (signed rooms) and publishes; acknowledged by the stream in persisted rooms. */
+  async publish(roomId: string, payload: Uint8Array | string, subjectSuffix = MSG_SUFFIX): Promise<string> {
+    const nc = await this.connect();
+    const state = await this.state(roomId);
+    await this.rotateIfDue(state);
+    const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+    const key = state.room.policy.encrypted ? await this.keyOf(state, state.room.epoch) : null;
+    if (state.room.policy.encrypted && !key)
+      throw new BusClientError(
+        409,
+        'waiting_for_key',
+        'No key for the current epoch yet (waiting for a rekey)',
+      );
+    const { frame, bytes: wire } = sealFrame({
+      roomId,
+      epoch: state.room.epoch,
+      sender: this.identity,
+      roomKey: key ?? null,
+      sign: state.room.policy.signed,
+      payload: bytes,
+    });
+    const subject = `${state.room.subject}.${subjectSuffix}`;
+    if (state.room.policy.persisted)
+      await (this.js as JetStreamClient).publish(subject, wire, { msgID: frame.id });
+    else nc.publish(subject, wire);
+    state.sentInEpoch += 1;
+    return frame.id;
+  }
+
+  private async rotateIfDue(state: RoomState) {
+    const maxMessages = state.room.rotation.maxMessages;
+    if (state.room.rekeyDue || (maxMessages !== null && state.sentInEpoch >= maxMessages))
+      await this.rekey(state.room.id);
+  }
+
+  /**
+   * Messages of a room: for a persisted room its history from where this identity's reader stopped, then live;
+   * for an ephemeral room live only. Frames that fail a check (forged, replayed, unknown sender, no key) are
+   * dropped and reported through `onEvent`.
+   */
+  async subscribe(
+    roomId: string,
+    handler: MessageHandler,
+    subjectSuffix = MSG_SUFFIX,
+  ): Promise<BusSubscription> {
+    const nc = await this.connect();
+    const state = await this.state(roomId);
+    await this.refreshRoom(state);
+    const deliver = async (data: Uint8Array, subject: string) => {
+      const opened = await this.open(state, data);
+      if (opened) await handler({ ...opened, subject });
+    };
+    if (state.room.policy.persisted) {
+      const consumer = await (this.js as JetStreamClient).consumers.get(
+        `BUSROOM_${roomId}`,
+        this.consumerName(),
+      );
+      const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
+      void (async () => {
+        for await (const message of messages) {
+          try {
+            if (message.subject.endsWith(`.${subjectSuffix}`)) await deliver(message.data, message.subject);
+          } finally {
+            message.ack();
+          }
+        }
+      })();
+      return { close: async () => void (await messages.close()) };
+    }
+    const sub: Subscription = nc.subscribe(`${state.room.subject}.${subjectSuffix}`, {
+      callback: (_error, msg) => void deliver(msg.data, msg.subject),
+    });
+    return { close: async () => sub.unsubscribe() };
+  }
+
+  private consumerName(): string {
+    return `m_${this.memberToken()}`;
+  }
+
+  private memberToken(): string {
+    return (this.credential as CredentialView).inboxPrefix.slice('_INBOX.'.length);
+  }
+
+  private async open(state: RoomState, data: Uint8Array) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const epochKeys = new Map<number, Uint8Array>();
+      const needEpoch = peekEpoch(data);
+      if (state.room.policy.encrypted && needEpoch !== undefined) {
+        const key = await this.keyOf(state, needEpoch).catch(() => undefined);
+        if (key) epochKeys.set(needEpoch, key);
+      }
+      const result = openFrame(data, {
+        roomId: state.room.id,
+        keyFor: (epoch: number) => epochKeys.get(epoch),
+        senderSignPub: (id: string) => {
+          const member = state.members.get(id);
+          return member && member.status === 'active' ? hexBytes(member.signPub) : undefined;
+        },
+        encrypted: state.room.policy.encrypted,
+        signed: state.room.policy.signed,
+        replay: state.replay,
+        nowMs: Date.now(),
+      });
+      if (result.ok)
+        return {
+          id: result.frame.id,
+          sender: result.frame.sender,
+          senderSignPub: state.members.get(result.frame.sender)?.signPub ?? '',
+          handle: state.members.get(result.frame.sender)?.handle ?? '',
+          epoch: result.frame.epoch,
+          payload: result.payload,
+        };
+      // An unknown sender or epoch may be a member or a rekey we have not seen yet: read the room once more.
+      if (attempt === 0 && (result.reason === 'unknown_sender' || result.reason === 'no_key')) {
+        await this.refreshRoom(state).catch(() => undefined);
+        continue;
+      }
+      this.options.onEvent?.({ type: 'dropped', roomId: state.room.id, reason: result.reason });
+      return undefined;
+    }
+    return undefined;
+  }
+
+  // --- request / reply (agent rooms) --------------------------------------------------------------------------
+
+  /** Sends a request to `agent.<name>.in` of an agent room and waits for the sealed reply. */
+  async request(
+    roomId: string,
+    agent: string,
+    payload: Uint8Array | string,
+    timeoutMs = 10_000,
+  ): Promise<Uint8Array> {
+    const nc = await this.connect();
+    const state = await this.state(roomId);
+    const key = state.room.policy.encrypted ? await this.keyOf(state, state.room.epoch) : null;
+    const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+    const { bytes: wire } = sealFrame({
+      roomId,
+      epoch: state.room.epoch,
+      sender: this.identity,
+      roomKey: key ?? null,
+      sign: state.room.policy.signed,
+      payload: bytes,
+    });
+    const reply = await nc.request(`${state.room.subject}.agent.${agent}.in`, wire, { timeout: timeoutMs });
+    const opened = await this.open(state, reply.data);
+    if (!opened) throw new BusClientError(502, 'bad_reply', 'The reply did not verify');
+    return opened.payload;
+  }
+
+  /** Answers requests to `agent.<name>.in` of an agent room; each reply is sealed and signed like a message. */
+  async serve(
+    roomId: string,
+    agent: string,
+    handler: (request: {
+      payload: Uint8Array;
+      sender: string;
+      handle: string;
+    }) => Promise<Uint8Array | string>,
+  ): Promise<BusSubscription> {
+    const nc = await this.connect();
+    const state = await this.state(roomId);
+    await this.refreshRoom(state);
+    const sub = nc.subscribe(`${state.room.subject}.agent.${agent}.in`, {
+      callback: (_error, msg) =>
+        void (async () => {
+          const opened = await this.open(state, msg.data);
+          if (!opened || !msg.reply) return;
+          const answer = await handler({
+            payload: opened.payload,
+            sender: opened.sender,
+            handle: opened.handle,
+          });
+          const key = state.room.policy.encrypted ? await this.keyOf(state, state.room.epoch) : null;
+          const { bytes: wire } = sealFrame({
+            roomId,
+            epoch: state.room.epoch,
+            sender: this.identity,
+            roomKey: key ?? null,
+            sign: state.room.policy.signed,
+            payload: typeof answer === 'string' ? new TextEncoder().encode(answer) : answer,
+          });
+          msg.respond(wire);
+        })().catch(() => undefined),
+    });
+    return { close: async () => sub.unsubscribe() };
+  }
+
+  // --- admin ----------------------------------------------------------------------------------------------
+
+  readonly users = {
+    list: () => this.control.call<BusUserView[]>('GET', '/users'),
+    add: (input: { signPub: string; kexPub: string; handle: string; role?: 'admin' | 'member' }) =>
+      this.control.call<BusUserView>('POST', '/users', input),
+    revoke: (signPub: string) => this.control.call<BusUserView>('POST', `/users/${signPub}/revoke`),
+  };
+
+  /** The NATS server the client is attached to now. */
+  get server(): string | undefined {
+    return this.nc?.isClosed() === false ? this.nc.getServer() : undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.renewTimer);
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc?.close());
+  }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, index) => from + index);
+}
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+/** The epoch a frame names, read before it is verified only to fetch the right key. */
+function peekEpoch(data: Uint8Array): number | undefined {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(data)) as { epoch?: unknown };
+    return typeof parsed.epoch === 'number' && Number.isInteger(parsed.epoch) && parsed.epoch > 0
+      ? parsed.epoch
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,155 @@
+// The bus module: the allowlist, rooms, sealed keys and signed requests (control plane), and the data plane
+// on the managed nats-server (member users limited to their rooms, one stream per persisted room).
+
+import { randomBytes } from 'node:crypto';
+import { coreSettings, isLoopbackAddress, type Module, moduleKey, type StoreDriver } from '@homeport/core';
+import { busSettings } from '../settings.js';
+import { busMigrations, createKvBusStore, createSqliteBusStore } from '../store/index.js';
+import type { BusStore } from '../store/repositories.js';
+import { assertBusExposure } from './boot-guard.js';
+import { type DataPlane, openDataPlane } from './data-plane.js';
+import { createRequestAuth, type RequestAuth } from './request-auth.js';
+import { type BusStatusView, registerBusRoutes } from './routes/bus-routes.js';
+import { type BusService, createBusService } from './service.js';
+
+export interface BusApi {
+  service: BusService;
+  store: BusStore;
+  /** Undefined when NATS is external without the BUS account's keys. */
+  dataPlane: DataPlane | undefined;
+}
+
+export const BUS = moduleKey<BusApi>('bus');
+
+async function storeOf(driver: StoreDriver): Promise<BusStore> {
+  return driver.kind === 'sqlite' ? createSqliteBusStore(driver.db) : createKvBusStore(driver.kv);
+}
+
+/** The bus: end-to-end encrypted rooms over NATS. Needs NATS (the managed nats-server or HOMEPORT_NATS_URL). */
+export function createBusModule(): Module<BusApi> {
+  let service: BusService | undefined;
+  let store: BusStore | undefined;
+  let dataPlane: DataPlane | undefined;
+  let requestAuth: RequestAuth | undefined;
+  let status: BusStatusView = {
+    auth: 'enforce',
+    controlTls: false,
+    busTls: false,
+    dataPlane: false,
+    store: 'sqlite',
+    replicas: 1,
+  };
+  const stops: (() => void)[] = [];
+
+  const ready = () => {
+    if (!service || !store || !requestAuth) throw new Error('the bus module is not initialised yet');
+    return { service, store, requestAuth };
+  };
+
+  return {
+    name: 'bus',
+    description: 'end-to-end encrypted rooms over NATS: allowlist, rooms, sealed keys, member credentials',
+    settings: [busSettings],
+    requires: ['nats'],
+    migrations: busMigrations,
+
+    async init(ctx) {
+      const settings = ctx.config.read(busSettings);
+      const core = ctx.config.read(coreSettings);
+      const busListenHost = settings.listen?.slice(0, settings.listen.lastIndexOf(':'));
+      const exposure = {
+        auth: settings.auth,
+        controlBind: core.bind,
+        controlTls: core.tlsCert !== undefined || core.insecurePublic,
+        controlCert: core.tlsCert !== undefined,
+        busListenHost,
+        busTls: settings.tlsCert !== undefined && settings.tlsKey !== undefined,
+      };
+      assertBusExposure(exposure);
+      if (settings.listen !== undefined)
+        ctx.log.warn(
+          'HOMEPORT_BUS_LISTEN is accepted and checked, but the managed nats-server does not listen there yet: members use its loopback port',
+        );
+      store = await storeOf(ctx.store);
+      const accounts = ctx.nats?.accounts;
+      if (accounts) {
+        const plane = await openDataPlane({ accounts, log: ctx.log });
+        dataPlane = plane;
+        // Also when the module never started (a CLI composition closes without starting modules).
+        ctx.lifecycle.onShutdown('bus data plane', () => plane.close());
+      } else
+        ctx.log.warn(
+          'bus: NATS is external (HOMEPORT_NATS_URL) and Homeport holds no BUS account keys; the control plane runs, member credentials are unavailable',
+        );
+      requestAuth = createRequestAuth({
+        mode: settings.auth,
+        store,
+        users: ctx.users,
+        log: ctx.log,
+        registry: ctx.metrics.registry,
+        clock: ctx.clock,
+      });
+      service = createBusService({
+        store,
+        dataPlane,
+        log: ctx.log,
+        limits: {
+          maxRoomsPerIdentity: settings.maxRoomsPerIdentity,
+          maxMembersPerRoom: settings.maxMembersPerRoom,
+          credentialTtlMs: settings.credentialTtl,
+        },
+        publicExposure:
+          !isLoopbackAddress(core.bind) ||
+          (busListenHost !== undefined && !isLoopbackAddress(busListenHost.replace(/^\[|\]$/g, ''))),
+        reservationSecret: await ctx.secrets.get('bus-room-reservation', () =>
+          randomBytes(32).toString('base64url'),
+        ),
+        clock: ctx.clock,
+      });
+      status = {
+        auth: settings.auth,
+        controlTls: exposure.controlTls,
+        busTls: exposure.busTls,
+        dataPlane: dataPlane !== undefined,
+        store: ctx.store.kind,
+        replicas: ctx.store.kind === 'kv' ? core.kvReplicas : 1,
+      };
+      const current = service;
+      stops.push(ctx.users.onAccessNarrowed((change) => current.accessNarrowed(change)));
+    },
+
+    prefix: '/api/v1/bus',
+
+    routes(app, ctx) {
+      const parts = ready();
+      registerBusRoutes(app, { ...parts, auth: ctx.auth, status: () => status });
+    },
+
+    health() {
+      return { bus: { auth: status.auth, dataPlane: status.dataPlane } };
+    },
+
+    async start(ctx) {
+      const parts = ready();
+      // The server may have restarted without the latest revocations: put the stored list back in force.
+      await parts.service.syncRevocations();
+      stops.push(
+        ctx.singleton.every('bus.sweep', 60_000, async () => {
+          const now = ctx.clock();
+          await parts.store.nonces.sweep(now);
+          await parts.store.natsCredentials.sweep(now);
+        }),
+      );
+    },
+
+    async stop() {
+      for (const stop of stops.splice(0)) stop();
+      await dataPlane?.close();
+    },
+
+    api() {
+      const parts = ready();
+      return { service: parts.service, store: parts.store, dataPlane };
+    },
+  };
+}
