@@ -9,6 +9,7 @@ const CLUSTER_SUITES = [
   'packages/*/test/store-kv-cluster.test.ts',
   'packages/core/test/nats-cluster.test.ts',
   'packages/core/test/quorum.test.ts',
+  'packages/core/test/nats-revocation-cluster.test.ts',
   'apps/homeport/test/cluster.test.ts',
 ];
 

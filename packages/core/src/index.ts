@@ -98,8 +98,11 @@ export {
 export {
   type AccountSigner,
   type IssuedNatsUser,
+  type IssuedNatsUserJwt,
   issueNatsUser,
   type NatsUserGrant,
+  type NatsUserGrantForKey,
+  type NatsUserGrantWithSeed,
   type SubjectPermission,
 } from './nats/users.js';
 export {

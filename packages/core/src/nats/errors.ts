@@ -15,6 +15,15 @@ const NATS_KINDS = {
   nats_identity_conflict: 'conflict',
   /** A user was asked for in an account the layout does not have. */
   nats_unknown_account: 'bad_request',
+  /** A user key handed in (for a JWT) is not the public nkey of a user. */
+  nats_invalid_user_key: 'bad_request',
+  /** A revocation list names something other than a user key, or a time that is not unix seconds. */
+  nats_invalid_revocation: 'bad_request',
+  /**
+   * An account JWT update was not confirmed by the running server (it said error, or did not answer within the
+   * bound), or could not be signed newer than the one stored; the JWT on disk applies from the next start.
+   */
+  nats_update_failed: 'unavailable',
 } as const;
 
 export type NatsErrorCode = keyof typeof NATS_KINDS;

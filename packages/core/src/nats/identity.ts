@@ -1,18 +1,12 @@
 // The operator, its accounts and Homeport's service users, generated once into `<dataDir>/nats` (derived from
 // the secret key on a cluster node) and reused on every later start (same keys, so the JetStream data of each
-// account stays its own).
+// account stays its own). An account JWT signed again for a layout change keeps the account's revocations.
 
 import { join } from 'node:path';
-import {
-  type ClaimsData,
-  decode,
-  encodeAccount,
-  encodeOperator,
-  type Operator,
-  parseCreds,
-} from '@nats-io/jwt';
+import { type ClaimsData, decode, encodeOperator, type Operator, parseCreds } from '@nats-io/jwt';
 import { createAccount, createOperator, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import { ensurePrivateDir, readIfExists, writeOnce, writePrivate } from '../fs/private-files.js';
+import { newestAccountJwt, signAccountJwt } from './account-jwt.js';
 import type { DerivedKeyLabel, KeyDeriver } from './derived-keys.js';
 import { NatsError } from './errors.js';
 import {
@@ -21,8 +15,9 @@ import {
   accountClaims,
   NATS_ACCOUNTS,
   type NatsAccountName,
+  serviceUserGrant,
 } from './layout.js';
-import { type AccountSigner, issueNatsUser } from './users.js';
+import { type AccountSigner, grantPermissions, issueNatsUser, type NatsUserGrant } from './users.js';
 
 export interface NatsIdentity {
   operatorJwtFile: string;
@@ -33,8 +28,12 @@ export interface NatsIdentity {
   accounts: Record<AnyAccountName, { publicKey: string }>;
   /** Signs users of HOMEPORT and BUS. */
   signers: Record<NatsAccountName, AccountSigner>;
+  /** Signs account JWTs (a runtime update of their revocations). */
+  operatorSigningKey: KeyPair;
   /** Creds files of Homeport's own service user in each account. */
   serviceCreds: Record<NatsAccountName, string>;
+  /** Creds file of Homeport's user in SYS, which pushes account JWTs to the running server; never handed out. */
+  systemCreds: string;
 }
 
 /** Paths of the identity files under `<dataDir>/nats`; docs/nats.md lists them. */
@@ -50,7 +49,10 @@ export function identityPaths(natsDir: string) {
     accountSeed: (name: AnyAccountName) => join(accountsDir, `${name}.nk`),
     accountSigningSeed: (name: AnyAccountName) => join(accountsDir, `${name}-signing.nk`),
     accountJwt: (name: AnyAccountName) => join(accountsDir, `${name}.jwt`),
-    serviceCreds: (name: NatsAccountName) => join(usersDir, `${name}.creds`),
+    serviceCreds: (name: AnyAccountName) => join(usersDir, `${name}.creds`),
+    /** The full resolver's store: the newest JWT of each account it has seen (pushed, preloaded, gossiped). */
+    resolverDir: join(natsDir, 'resolver'),
+    resolverJwt: (publicKey: string) => join(natsDir, 'resolver', `${publicKey}.jwt`),
   };
 }
 
@@ -106,6 +108,12 @@ function canonical(value: unknown): string {
 
 const sameClaims = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
 
+/** An account's claims without its revocations: those change at runtime and are no layout change. */
+function layoutPart(nats: Record<string, unknown>): Record<string, unknown> {
+  const { revocations: _revocations, ...rest } = nats;
+  return rest;
+}
+
 function needSeed(key: KeyPair | undefined, file: string, why: string): KeyPair {
   if (key) return key;
   throw new NatsError('nats_keys_invalid', `${file} is missing but needed to ${why}; put it back`);
@@ -121,8 +129,9 @@ export interface LoadIdentityOptions {
 
 /**
  * Loads the identity under `natsDir`, creating what is missing: the operator (identity and signing key), SYS,
- * HOMEPORT and BUS (identity and signing key each), and a service user per Homeport account. A JWT whose claims
- * no longer match the layout is signed again with the same keys.
+ * HOMEPORT and BUS (identity and signing key each), and a service user per account. An account JWT whose claims
+ * (revocations aside) no longer match the layout is signed again with the same keys, keeping the revocations
+ * of the newest JWT of that account on disk or in the resolver's store; one that matches is left as it is.
  */
 export async function loadOrCreateIdentity(
   natsDir: string,
@@ -163,9 +172,19 @@ export async function loadOrCreateIdentity(
       jwt === undefined ||
       existingClaims === undefined ||
       existingClaims.iss !== operatorSigning.getPublicKey() ||
-      !sameClaims(existingClaims.nats, wanted)
+      !sameClaims(layoutPart(existingClaims.nats), wanted)
     ) {
-      jwt = await encodeAccount(name, publicKey, wanted, { signer: operatorSigning });
+      // The resolver's copy is newer than ours when another node of a cluster pushed revocations: those are
+      // the ones to keep, and the new JWT must be newer than both or the resolver would not take it.
+      const newest = newestAccountJwt(publicKey, [existing, readIfExists(paths.resolverJwt(publicKey))]);
+      jwt = await signAccountJwt({
+        name,
+        publicKey,
+        claims: wanted,
+        revocations: newest?.revocations ?? {},
+        signer: operatorSigning,
+        after: newest?.iat ?? 0,
+      });
       writePrivate(jwtFile, `${jwt}\n`);
     }
     accounts[name] = { publicKey };
@@ -193,13 +212,13 @@ export async function loadOrCreateIdentity(
   for (const name of NATS_ACCOUNTS) {
     const signer: AccountSigner = { account: accounts[name].publicKey, signingKey: signingKeys[name] };
     signers[name] = signer;
-    const file = paths.serviceCreds(name);
-    if (!(await serviceCredsValid(readIfExists(file), signer))) {
-      const user = await issueNatsUser(signer, { name: `homeport-service-${name.toLowerCase()}` });
-      writePrivate(file, user.creds);
-    }
-    serviceCreds[name] = file;
+    serviceCreds[name] = await ensureServiceUser(paths.serviceCreds(name), signer, serviceUserGrant(name));
   }
+  const systemCreds = await ensureServiceUser(
+    paths.serviceCreds('SYS'),
+    { account: accounts.SYS.publicKey, signingKey: signingKeys.SYS },
+    serviceUserGrant('SYS'),
+  );
 
   return {
     operatorJwtFile: paths.operatorJwt,
@@ -207,17 +226,40 @@ export async function loadOrCreateIdentity(
     accountJwts,
     accounts,
     signers,
+    operatorSigningKey: operatorSigning,
     serviceCreds,
+    systemCreds,
   };
 }
 
-/** A service user is kept while it belongs to the account and was signed by its current signing key. */
-async function serviceCredsValid(creds: string | undefined, signer: AccountSigner): Promise<boolean> {
+/** The service user's creds file, issued again when what is there is no longer valid. */
+async function ensureServiceUser(
+  file: string,
+  signer: AccountSigner,
+  grant: ReturnType<typeof serviceUserGrant>,
+): Promise<string> {
+  if (!(await serviceCredsValid(readIfExists(file), signer, grant)))
+    writePrivate(file, (await issueNatsUser(signer, grant)).creds);
+  return file;
+}
+
+/**
+ * A service user is kept while it belongs to the account, was signed by its current signing key and has the
+ * permissions its grant gives now.
+ */
+async function serviceCredsValid(
+  creds: string | undefined,
+  signer: AccountSigner,
+  grant: NatsUserGrant,
+): Promise<boolean> {
   if (creds === undefined) return false;
   try {
     const parsed = await parseCreds(new TextEncoder().encode(creds));
+    const { pub, sub, resp } = parsed.uc.nats;
     return (
-      parsed.uc.iss === signer.signingKey.getPublicKey() && parsed.uc.nats.issuer_account === signer.account
+      parsed.uc.iss === signer.signingKey.getPublicKey() &&
+      parsed.uc.nats.issuer_account === signer.account &&
+      sameClaims({ pub, sub, resp }, grantPermissions(grant))
     );
   } catch {
     // Unreadable creds are replaced by a new service user.

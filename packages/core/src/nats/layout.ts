@@ -2,8 +2,12 @@
 // docs/design.md, "NATS: operator mode and the account layout", explains the choices.
 
 import type { Account, OperatorLimits } from '@nats-io/jwt';
+import type { NatsUserGrantWithSeed } from './users.js';
 
-/** Accounts Homeport issues users in. SYS exists too, but only because the resolver requires it. */
+/**
+ * Accounts Homeport issues users in. SYS exists too, because the resolver requires it; its one user is
+ * Homeport's own, and no user of it is ever handed out.
+ */
 export type NatsAccountName = 'HOMEPORT' | 'BUS';
 export const NATS_ACCOUNTS: readonly NatsAccountName[] = ['HOMEPORT', 'BUS'];
 export type AnyAccountName = NatsAccountName | 'SYS';
@@ -49,5 +53,19 @@ export function accountClaims(name: AnyAccountName, signingKeys: readonly string
     description: DESCRIPTIONS[name],
     limits: name === 'SYS' ? { ...CORE_LIMITS } : { ...CORE_LIMITS, ...JETSTREAM_ON },
     signing_keys: [...signingKeys],
+  };
+}
+
+/**
+ * Homeport's own user in each account. In SYS it may only push and look up account JWTs (and get the answers
+ * on its inbox): a SYS user may otherwise ask every server for its connections and accounts, or make a
+ * JetStream leader step down.
+ */
+export function serviceUserGrant(name: AnyAccountName): NatsUserGrantWithSeed {
+  if (name !== 'SYS') return { name: `homeport-service-${name.toLowerCase()}` };
+  return {
+    name: 'homeport-service-sys',
+    publish: { allow: ['$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE', '$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP'] },
+    subscribe: { allow: ['_INBOX.>'] },
   };
 }

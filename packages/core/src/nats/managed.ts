@@ -6,21 +6,30 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import { ensurePrivateDir, writePrivate } from '../fs/private-files.js';
 import type { Metrics } from '../metrics.js';
+import { createAccountUpdater } from './account-updates.js';
 import { findNatsServer } from './binary.js';
 import { clusterProblems, type ManagedCluster, managedClusterOf } from './cluster-guard.js';
 import { assertClusterIdentity } from './cluster-identity.js';
 import type { NatsClusterSettingValues } from './cluster-settings.js';
 import { clusterKeyDeriver } from './derived-keys.js';
 import { NatsError } from './errors.js';
-import { loadOrCreateIdentity } from './identity.js';
+import { identityPaths, loadOrCreateIdentity } from './identity.js';
 import type { NatsAccountName } from './layout.js';
 import { endLeftoverServer } from './leftover.js';
 import { natsLogWriter } from './log-lines.js';
 import { type NatsMetrics, natsMetrics } from './metrics.js';
 import { twoFreePorts } from './ports.js';
-import { renderServerConfig } from './server-config.js';
+import { type ManagedServerConfig, renderServerConfig } from './server-config.js';
 import { ChildStartError, createSupervisor, type SpawnChild, type Supervisor } from './supervisor.js';
-import { type IssuedNatsUser, issueNatsUser, type NatsUserGrant } from './users.js';
+import {
+  type AccountSigner,
+  type IssuedNatsUser,
+  type IssuedNatsUserJwt,
+  issueNatsUser,
+  type NatsUserGrant,
+  type NatsUserGrantForKey,
+  type NatsUserGrantWithSeed,
+} from './users.js';
 
 export interface ManagedNatsOptions {
   /** Homeport's data dir; the server's keys, config and store go under `<dataDir>/nats`. */
@@ -64,10 +73,47 @@ export interface ManagedNats {
   readonly pid: number | undefined;
   /** The creds file of Homeport's own service user in `account`. */
   serviceCreds(account: NatsAccountName): string;
-  /** Issues a user of `account` limited to the grant's subjects, signed with the account's signing key. */
-  issueUser(account: NatsAccountName, grant: NatsUserGrant): Promise<IssuedNatsUser>;
+  /**
+   * Issues a user of `account` limited to the grant's subjects, signed with the account's signing key: for
+   * the client's key when `grant.publicKey` is given (JWT only), else for a fresh key pair (with seed and creds).
+   */
+  issueUser(account: NatsAccountName, grant: NatsUserGrantForKey): Promise<IssuedNatsUserJwt>;
+  issueUser(account: NatsAccountName, grant: NatsUserGrantWithSeed): Promise<IssuedNatsUser>;
+  issueUser(account: NatsAccountName, grant: NatsUserGrant): Promise<IssuedNatsUserJwt | IssuedNatsUser>;
+  /**
+   * Replaces the revocation list of `account` (user public key → unix seconds; JWTs of that key issued at or
+   * before then are refused): signs the account JWT again, writes it to `accounts/<NAME>.jwt` and pushes it to
+   * the running server, which closes the revoked users' connections. Resolves once the server stored it;
+   * rejects with a NatsError (`nats_update_failed`) when it refused or did not answer in 5 s, the JWT then
+   * applying from the next start. Pass the whole list every time: what is left out is no longer revoked.
+   *
+   * @example
+   *   await nats.setRevocations('BUS', { ...revoked, [member.publicKey]: Math.floor(Date.now() / 1000) });
+   */
+  setRevocations(account: NatsAccountName, revocations: Readonly<Record<string, number>>): Promise<void>;
   /** Stops the server (SIGTERM, SIGKILL after the bound) and every pending restart. */
   stop(): Promise<void>;
+}
+
+/** `issueUser` over the accounts' signers, with the overloads that say whether a seed comes back. */
+function userIssuer(signers: Record<NatsAccountName, AccountSigner>): ManagedNats['issueUser'] {
+  function issueUser(account: NatsAccountName, grant: NatsUserGrantForKey): Promise<IssuedNatsUserJwt>;
+  function issueUser(account: NatsAccountName, grant: NatsUserGrantWithSeed): Promise<IssuedNatsUser>;
+  function issueUser(
+    account: NatsAccountName,
+    grant: NatsUserGrant,
+  ): Promise<IssuedNatsUserJwt | IssuedNatsUser>;
+  function issueUser(
+    account: NatsAccountName,
+    grant: NatsUserGrant,
+  ): Promise<IssuedNatsUserJwt | IssuedNatsUser> {
+    // Own property only: 'SYS' or '__proto__' must not find a signer.
+    const signer = Object.hasOwn(signers, account) ? signers[account] : undefined;
+    if (signer === undefined)
+      return Promise.reject(new NatsError('nats_unknown_account', `no NATS account ${String(account)}`));
+    return issueNatsUser(signer, grant);
+  }
+  return issueUser;
 }
 
 /** Start attempts when a picked port was taken between picking and binding. */
@@ -146,7 +192,7 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
     serverPid: join(dir, 'nats-server.pid'),
     ownerPid: join(dir, 'homeport.pid'),
     store: join(dir, 'jetstream'),
-    resolver: join(dir, 'resolver'),
+    resolver: identityPaths(dir).resolverDir,
   };
   const log = options.log.child({ component: 'nats-server' });
   const metrics: NatsMetrics | undefined = options.metrics ? natsMetrics(options.metrics) : undefined;
@@ -165,26 +211,29 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
   ensurePrivateDir(paths.resolver);
   writePrivate(paths.ownerPid, `${process.pid}\n`);
 
+  // Rendered again after a runtime account update, so a restart by the supervisor preloads the newest JWTs.
+  const accountJwts = { ...identity.accountJwts };
+  let configFor: Omit<ManagedServerConfig, 'accountJwts'> | undefined;
+  const writeConfig = (config: Omit<ManagedServerConfig, 'accountJwts'>) =>
+    writePrivate(paths.config, renderServerConfig({ ...config, accountJwts }));
+
   let supervisor: Supervisor | undefined;
   let port = 0;
   let monitorUrl = '';
   for (let attempt = 1; supervisor === undefined; attempt += 1) {
     const [clientPort, monitorPort] = await twoFreePorts();
-    writePrivate(
-      paths.config,
-      renderServerConfig({
-        serverName,
-        ...(cluster ? { cluster } : {}),
-        port: clientPort,
-        monitorPort,
-        storeDir: paths.store,
-        resolverDir: paths.resolver,
-        pidFile: paths.serverPid,
-        operatorJwtFile: identity.operatorJwtFile,
-        systemAccount: identity.systemAccount,
-        accountJwts: identity.accountJwts,
-      }),
-    );
+    configFor = {
+      serverName,
+      ...(cluster ? { cluster } : {}),
+      port: clientPort,
+      monitorPort,
+      storeDir: paths.store,
+      resolverDir: paths.resolver,
+      pidFile: paths.serverPid,
+      operatorJwtFile: identity.operatorJwtFile,
+      systemAccount: identity.systemAccount,
+    };
+    writeConfig(configFor);
     const url = `http://127.0.0.1:${monitorPort}`;
     const candidate = createSupervisor({
       name: 'nats-server',
@@ -225,6 +274,17 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
     }
   }
   const running = supervisor;
+  const startedConfig = configFor;
+  const updates = createAccountUpdater({
+    natsDir: dir,
+    identity,
+    url: `nats://127.0.0.1:${port}`,
+    log,
+    onSigned(accountPublicKey, jwt) {
+      accountJwts[accountPublicKey] = jwt;
+      if (startedConfig) writeConfig(startedConfig);
+    },
+  });
 
   // The supervisor sees a crash; this sees a server that runs but stopped answering (a wedged store).
   let healthy = true;
@@ -252,15 +312,13 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
       return running.pid;
     },
     serviceCreds: (account) => identity.serviceCreds[account],
-    issueUser(account, grant) {
-      const signer = identity.signers[account];
-      if (signer === undefined)
-        return Promise.reject(new NatsError('nats_unknown_account', `no NATS account ${String(account)}`));
-      return issueNatsUser(signer, grant);
-    },
+    issueUser: userIssuer(identity.signers),
+    setRevocations: (account, revocations) => updates.setRevocations(account, revocations),
     stop() {
       stopped ??= (async () => {
         clearInterval(health);
+        // Before the server: a connection left open would log its reconnect attempts.
+        await updates.close();
         await running.stop();
         metrics?.up.set(0);
         log.info('stopped');

@@ -13,7 +13,13 @@ import { connectNats, NATS_REQUEST_TIMEOUT_MS } from './client.js';
 import type { NatsAccountName } from './layout.js';
 import { type ManagedNats, type ManagedNatsOptions, startManagedNats } from './managed.js';
 import { assertNatsConfig, type NatsSettingValues, natsSettings, natsTlsRequired } from './settings.js';
-import type { IssuedNatsUser, NatsUserGrant } from './users.js';
+import type {
+  IssuedNatsUser,
+  IssuedNatsUserJwt,
+  NatsUserGrant,
+  NatsUserGrantForKey,
+  NatsUserGrantWithSeed,
+} from './users.js';
 
 export interface OpenNatsOptions {
   dataDir: string;
@@ -32,10 +38,20 @@ export interface OpenNatsOptions {
   secretKey?: string | undefined;
 }
 
-/** Users in the managed server's accounts; the bus issues its members here. */
+/** Users in the managed server's accounts; the bus issues its members here, and revokes them. */
 export interface NatsAccounts {
-  /** Issues a user of `account` limited to the grant's subjects. */
-  issueUser(account: NatsAccountName, grant: NatsUserGrant): Promise<IssuedNatsUser>;
+  /**
+   * Issues a user of `account` limited to the grant's subjects: for the client's own key when
+   * `grant.publicKey` is given (JWT only; the seed never leaves the client), else for a fresh key pair.
+   */
+  issueUser(account: NatsAccountName, grant: NatsUserGrantForKey): Promise<IssuedNatsUserJwt>;
+  issueUser(account: NatsAccountName, grant: NatsUserGrantWithSeed): Promise<IssuedNatsUser>;
+  issueUser(account: NatsAccountName, grant: NatsUserGrant): Promise<IssuedNatsUserJwt | IssuedNatsUser>;
+  /**
+   * Replaces the revocation list of `account` (user public key → unix seconds) and pushes it to the server,
+   * which closes the revoked users' connections at once; see `ManagedNats.setRevocations`.
+   */
+  setRevocations(account: NatsAccountName, revocations: Readonly<Record<string, number>>): Promise<void>;
   /** The creds file of Homeport's own service user in `account` (e.g. 'BUS' for the bus's own connection). */
   serviceCreds(account: NatsAccountName): string;
   /** The server's URL, for connections in other accounts. */
@@ -173,7 +189,8 @@ function handle(nc: NatsConnection, url: string, server: ManagedNats | undefined
       ? {}
       : {
           accounts: {
-            issueUser: (account, grant) => server.issueUser(account, grant),
+            issueUser: server.issueUser,
+            setRevocations: (account, revocations) => server.setRevocations(account, revocations),
             serviceCreds: (account) => server.serviceCreds(account),
             url: server.url,
           },
