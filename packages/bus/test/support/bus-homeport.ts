@@ -25,14 +25,21 @@ export interface BusHomeport {
   close(): Promise<void>;
 }
 
+export interface BusHomeportOptions {
+  /** JetStream KV on this (external) NATS server instead of SQLite and the managed server. */
+  kvNatsUrl?: string;
+}
+
 export async function startBusHomeport(
   env: Record<string, string> = {},
   dataDir?: string,
+  options: BusHomeportOptions = {},
 ): Promise<BusHomeport> {
   const t = await buildTestHomeport({
     modules: [createBusModule()],
     env: { HOMEPORT_PORT: '0', ...env },
     ...(dataDir === undefined ? {} : { dataDir }),
+    ...(options.kvNatsUrl === undefined ? {} : { store: 'kv' as const, natsUrl: options.kvNatsUrl }),
   });
   const url = await t.homeport.listen();
   const bus = t.homeport.requireModule(BUS);
