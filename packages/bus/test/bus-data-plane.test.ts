@@ -10,15 +10,11 @@ import type { BusMessage } from '../src/client/index.js';
 import { type Identity, signPubHex } from '../src/crypto/index.js';
 import { type BusHomeport, startBusHomeport } from './support/bus-homeport.js';
 
+// On SQLite (the embedded default) and on JetStream KV in the managed server's HOMEPORT account.
+const STORES = process.env.BUS_DATA_PLANE_STORE === 'kv' ? ['kv'] : ['sqlite', 'kv'];
+
 let h: BusHomeport;
 const raw: NatsConnection[] = [];
-beforeAll(async () => {
-  h = await startBusHomeport();
-}, 60_000);
-afterAll(async () => {
-  for (const nc of raw) await nc.close().catch(() => undefined);
-  await h?.close();
-});
 
 async function until<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -36,6 +32,7 @@ async function memberConnection(identity: Identity) {
   const credential = await h.call(identity, 'POST', '/credentials', { natsPub: key.getPublicKey() });
   expect(credential.status).toBe(200);
   const errors: string[] = [];
+  let disconnectedAt: number | undefined;
   const nc = await connect({
     servers: credential.json.servers,
     authenticator: jwtAuthenticator(credential.json.jwt, key.getSeed()),
@@ -43,10 +40,18 @@ async function memberConnection(identity: Identity) {
     maxReconnectAttempts: 0,
   });
   void (async () => {
-    for await (const status of nc.status()) if (status.type === 'error') errors.push(String(status.error));
+    for await (const status of nc.status()) {
+      if (status.type === 'error') errors.push(String(status.error));
+      if (status.type === 'disconnect') disconnectedAt ??= performance.now();
+    }
   })();
   raw.push(nc);
-  return { nc, errors, credential: credential.json as { inboxPrefix: string; jwt: string } };
+  /** When the server cut the connection (the client's own close follows after its reconnect wait). */
+  const disconnected = async () => {
+    await nc.closed();
+    return disconnectedAt ?? performance.now();
+  };
+  return { nc, errors, disconnected, credential: credential.json as { inboxPrefix: string; jwt: string } };
 }
 
 /** Homeport's own BUS service user: sees every subject of the account, as a compromised server would. */
@@ -59,126 +64,138 @@ async function serviceConnection() {
   return nc;
 }
 
-describe('messages', () => {
-  it('delivers decrypted between members while a raw subscriber sees only ciphertext', async () => {
-    const alice = await h.seed('member', 'alice');
-    const bob = await h.seed('member', 'bob');
-    const aliceClient = h.client(alice);
-    const bobClient = h.client(bob);
-    const room = await aliceClient.createRoom({ name: 'plans', policy: { persisted: false } });
-    await aliceClient.invite(room.id, signPubHex(bob));
-
-    const service = await serviceConnection();
-    const wire: Uint8Array[] = [];
-    service.subscribe(`bus.room.${room.id}.>`, {
-      callback: (_e, msg) => {
-        wire.push(msg.data);
-      },
-    });
-    await service.flush();
-
-    const got: BusMessage[] = [];
-    await bobClient.subscribe(room.id, (message) => {
-      got.push(message);
-    });
-    await aliceClient.publish(room.id, 'the eagle lands at dawn');
-    await until(() => got.length === 1);
-    expect(new TextDecoder().decode(got[0]?.payload)).toBe('the eagle lands at dawn');
-    expect(got[0]?.handle).toBe('alice');
-    await until(() => wire.length >= 1);
-    const seen = Buffer.concat(wire.map((bytes) => Buffer.from(bytes))).toString('latin1');
-    expect(seen).not.toContain('eagle');
+describe.each(STORES)('on %s', (store) => {
+  beforeAll(async () => {
+    h = await startBusHomeport(
+      store === 'kv'
+        ? { HOMEPORT_STORE: 'kv', HOMEPORT_SECRET_KEY: 'the-test-secret-key-0123456789abcdef' }
+        : {},
+    );
+  }, 60_000);
+  afterAll(async () => {
+    for (const nc of raw.splice(0)) await nc.close().catch(() => undefined);
+    await h?.close();
   });
 
-  it('replays a persisted room to a late joiner, and an ephemeral one does not', async () => {
-    const owner = await h.seed('member', 'olga');
-    const late = await h.seed('member', 'lena');
-    const ownerClient = h.client(owner);
-    const persisted = await ownerClient.createRoom({ name: 'log' });
-    const ephemeral = await ownerClient.createRoom({ name: 'chatter', policy: { persisted: false } });
-    for (const n of [1, 2, 3]) await ownerClient.publish(persisted.id, `kept ${n}`);
-    await ownerClient.publish(ephemeral.id, 'gone');
-    await ownerClient.invite(persisted.id, signPubHex(late));
-    await ownerClient.invite(ephemeral.id, signPubHex(late));
+  describe('messages', () => {
+    it('delivers decrypted between members while a raw subscriber sees only ciphertext', async () => {
+      const alice = await h.seed('member', 'alice');
+      const bob = await h.seed('member', 'bob');
+      const aliceClient = h.client(alice);
+      const bobClient = h.client(bob);
+      const room = await aliceClient.createRoom({ name: 'plans', policy: { persisted: false } });
+      await aliceClient.invite(room.id, signPubHex(bob));
 
-    const lateClient = h.client(late);
-    const history: string[] = [];
-    await lateClient.subscribe(persisted.id, (message) => {
-      history.push(new TextDecoder().decode(message.payload));
+      const service = await serviceConnection();
+      const wire: Uint8Array[] = [];
+      service.subscribe(`bus.room.${room.id}.>`, {
+        callback: (_e, msg) => {
+          wire.push(msg.data);
+        },
+      });
+      await service.flush();
+
+      const got: BusMessage[] = [];
+      await bobClient.subscribe(room.id, (message) => {
+        got.push(message);
+      });
+      await aliceClient.publish(room.id, 'the eagle lands at dawn');
+      await until(() => got.length === 1);
+      expect(new TextDecoder().decode(got[0]?.payload)).toBe('the eagle lands at dawn');
+      expect(got[0]?.handle).toBe('alice');
+      await until(() => wire.length >= 1);
+      const seen = Buffer.concat(wire.map((bytes) => Buffer.from(bytes))).toString('latin1');
+      expect(seen).not.toContain('eagle');
     });
-    const live: string[] = [];
-    await lateClient.subscribe(ephemeral.id, (message) => {
-      live.push(new TextDecoder().decode(message.payload));
+
+    it('replays a persisted room to a late joiner, and an ephemeral one does not', async () => {
+      const owner = await h.seed('member', 'olga');
+      const late = await h.seed('member', 'lena');
+      const ownerClient = h.client(owner);
+      const persisted = await ownerClient.createRoom({ name: 'log' });
+      const ephemeral = await ownerClient.createRoom({ name: 'chatter', policy: { persisted: false } });
+      for (const n of [1, 2, 3]) await ownerClient.publish(persisted.id, `kept ${n}`);
+      await ownerClient.publish(ephemeral.id, 'gone');
+      await ownerClient.invite(persisted.id, signPubHex(late));
+      await ownerClient.invite(ephemeral.id, signPubHex(late));
+
+      const lateClient = h.client(late);
+      const history: string[] = [];
+      await lateClient.subscribe(persisted.id, (message) => {
+        history.push(new TextDecoder().decode(message.payload));
+      });
+      const live: string[] = [];
+      await lateClient.subscribe(ephemeral.id, (message) => {
+        live.push(new TextDecoder().decode(message.payload));
+      });
+      await until(() => history.length === 3);
+      expect(history).toEqual(['kept 1', 'kept 2', 'kept 3']);
+      await ownerClient.publish(ephemeral.id, 'now');
+      await until(() => live.length === 1);
+      expect(live).toEqual(['now']);
     });
-    await until(() => history.length === 3);
-    expect(history).toEqual(['kept 1', 'kept 2', 'kept 3']);
-    await ownerClient.publish(ephemeral.id, 'now');
-    await until(() => live.length === 1);
-    expect(live).toEqual(['now']);
-  });
-});
-
-describe('member permissions', () => {
-  it("cannot subscribe to, publish on or pull from another room, nor read another member's inbox", async () => {
-    const carol = await h.seed('member', 'carol');
-    const dan = await h.seed('member', 'dan');
-    const carolClient = h.client(carol);
-    const danClient = h.client(dan);
-    const carolRoom = await carolClient.createRoom({ name: 'carol only' });
-    const danRoom = await danClient.createRoom({ name: 'dan only' });
-    await danClient.connect();
-
-    const { nc, errors } = await memberConnection(carol);
-    nc.subscribe(`bus.room.${danRoom.id}.>`);
-    await until(() => errors.some((error) => /permissions violation/i.test(error)));
-    nc.publish(`bus.room.${danRoom.id}.msg`, 'hi');
-    nc.subscribe('_INBOX.>');
-    nc.subscribe('$JS.API.>');
-    await nc.flush();
-    await until(() => errors.filter((error) => /permissions violation/i.test(error)).length >= 4);
-    // Dan's consumer on Dan's room: the name pattern matches, the stream is not Carol's.
-    await expect(
-      nc.request(`$JS.API.CONSUMER.MSG.NEXT.BUSROOM_${danRoom.id}.m_x`, '', { timeout: 1000 }),
-    ).rejects.toThrow();
-    // Her own room works.
-    const own = nc.subscribe(`bus.room.${carolRoom.id}.>`);
-    await nc.flush();
-    expect(own.isClosed()).toBe(false);
-  });
-});
-
-describe('removal and revocation', () => {
-  it('a removed member cannot read the next epoch and its live connection is closed', async () => {
-    const owner = await h.seed('member', 'ruth');
-    const gone = await h.seed('member', 'gus');
-    const ownerClient = h.client(owner);
-    const room = await ownerClient.createRoom({ name: 'shrinking', policy: { persisted: false } });
-    await ownerClient.invite(room.id, signPubHex(gone));
-    const { nc } = await memberConnection(gone);
-    const closed = nc.closed();
-    const started = performance.now();
-    const after = await ownerClient.remove(room.id, signPubHex(gone));
-    expect(after.epoch).toBe(2);
-    await closed;
-    console.error(`bus: removal to disconnect ${(performance.now() - started).toFixed(0)} ms`);
-    expect((await h.call(gone, 'GET', `/rooms/${room.id}/keys/mine?epoch=2`)).status).toBe(403);
-    expect((await h.call(gone, 'GET', `/rooms/${room.id}/keys/mine?epoch=1`)).status).toBe(403);
   });
 
-  it("a revoked identity's live connection is closed at once and its requests are refused", async () => {
-    const victim = await h.seed('member', 'vic');
-    const admin = await h.seed('admin', 'ada');
-    const { nc } = await memberConnection(victim);
-    const closed = nc.closed();
-    const started = performance.now();
-    expect((await h.call(admin, 'POST', `/users/${signPubHex(victim)}/revoke`)).status).toBe(200);
-    await closed;
-    const latency = performance.now() - started;
-    console.error(`bus: revocation to disconnect ${latency.toFixed(0)} ms`);
-    expect(latency).toBeLessThan(5000);
-    expect((await h.call(victim, 'GET', '/rooms')).status).toBe(401);
-    expect(
-      (await h.call(victim, 'POST', '/credentials', { natsPub: createUser().getPublicKey() })).status,
-    ).toBe(401);
+  describe('member permissions', () => {
+    it("cannot subscribe to, publish on or pull from another room, nor read another member's inbox", async () => {
+      const carol = await h.seed('member', 'carol');
+      const dan = await h.seed('member', 'dan');
+      const carolClient = h.client(carol);
+      const danClient = h.client(dan);
+      const carolRoom = await carolClient.createRoom({ name: 'carol only' });
+      const danRoom = await danClient.createRoom({ name: 'dan only' });
+      await danClient.connect();
+
+      const { nc, errors } = await memberConnection(carol);
+      nc.subscribe(`bus.room.${danRoom.id}.>`);
+      await until(() => errors.some((error) => /permissions violation/i.test(error)));
+      nc.publish(`bus.room.${danRoom.id}.msg`, 'hi');
+      nc.subscribe('_INBOX.>');
+      nc.subscribe('$JS.API.>');
+      await nc.flush();
+      await until(() => errors.filter((error) => /permissions violation/i.test(error)).length >= 4);
+      // Dan's consumer on Dan's room: the name pattern matches, the stream is not Carol's.
+      await expect(
+        nc.request(`$JS.API.CONSUMER.MSG.NEXT.BUSROOM_${danRoom.id}.m_x`, '', { timeout: 1000 }),
+      ).rejects.toThrow();
+      // Her own room works.
+      const own = nc.subscribe(`bus.room.${carolRoom.id}.>`);
+      await nc.flush();
+      expect(own.isClosed()).toBe(false);
+    });
+  });
+
+  describe('removal and revocation', () => {
+    it('a removed member cannot read the next epoch and its live connection is closed', async () => {
+      const owner = await h.seed('member', 'ruth');
+      const gone = await h.seed('member', 'gus');
+      const ownerClient = h.client(owner);
+      const room = await ownerClient.createRoom({ name: 'shrinking', policy: { persisted: false } });
+      await ownerClient.invite(room.id, signPubHex(gone));
+      const { disconnected } = await memberConnection(gone);
+      const started = performance.now();
+      const after = await ownerClient.remove(room.id, signPubHex(gone));
+      expect(after.epoch).toBe(2);
+      const latency = (await disconnected()) - started;
+      console.error(`bus: removal to disconnect ${latency.toFixed(0)} ms`);
+      expect(latency).toBeLessThan(1500);
+      expect((await h.call(gone, 'GET', `/rooms/${room.id}/keys/mine?epoch=2`)).status).toBe(403);
+      expect((await h.call(gone, 'GET', `/rooms/${room.id}/keys/mine?epoch=1`)).status).toBe(403);
+    });
+
+    it("a revoked identity's live connection is closed at once and its requests are refused", async () => {
+      const victim = await h.seed('member', 'vic');
+      const admin = await h.seed('admin', 'ada');
+      const { disconnected } = await memberConnection(victim);
+      const started = performance.now();
+      expect((await h.call(admin, 'POST', `/users/${signPubHex(victim)}/revoke`)).status).toBe(200);
+      const latency = (await disconnected()) - started;
+      console.error(`bus: revocation to disconnect ${latency.toFixed(0)} ms`);
+      expect(latency).toBeLessThan(1500);
+      expect((await h.call(victim, 'GET', '/rooms')).status).toBe(401);
+      expect(
+        (await h.call(victim, 'POST', '/credentials', { natsPub: createUser().getPublicKey() })).status,
+      ).toBe(401);
+    });
   });
 });
