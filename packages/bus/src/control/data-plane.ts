@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { NatsAccounts } from '@homeport/core';
+import type { Logger, NatsAccounts } from '@homeport/core';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -23,7 +23,6 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from 'pino';
 import { BusError } from '../errors.js';
 import type { RoomRecord } from '../store/repositories.js';
 

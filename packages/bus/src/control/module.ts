@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { coreSettings, isLoopbackAddress, type Module, moduleKey, type StoreDriver } from '@homeport/core';
+import { Histogram } from 'prom-client';
 import { busSettings } from '../settings.js';
 import { busMigrations, createKvBusStore, createSqliteBusStore } from '../store/index.js';
 import type { BusStore } from '../store/repositories.js';
@@ -81,6 +82,12 @@ export function createBusModule(): Module<BusApi> {
         ctx.log.warn(
           'bus: NATS is external (HOMEPORT_NATS_URL) and Homeport holds no BUS account keys; the control plane runs, member credentials are unavailable',
         );
+      const revocationSeconds = new Histogram({
+        name: 'homeport_bus_revocation_seconds',
+        help: "From revoking a bus member's data-plane users until nats-server confirmed the revocation list (their connections close then)",
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+        registers: [ctx.metrics.registry],
+      });
       requestAuth = createRequestAuth({
         mode: settings.auth,
         store,
@@ -101,6 +108,7 @@ export function createBusModule(): Module<BusApi> {
         publicExposure:
           !isLoopbackAddress(core.bind) ||
           (busListenHost !== undefined && !isLoopbackAddress(busListenHost.replace(/^\[|\]$/g, ''))),
+        observeRevocation: (seconds) => revocationSeconds.observe(seconds),
         reservationSecret: await ctx.secrets.get('bus-room-reservation', () =>
           randomBytes(32).toString('base64url'),
         ),

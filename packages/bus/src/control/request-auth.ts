@@ -7,9 +7,8 @@
 // mode, and so is a signer that is not an active identity: off and soft relax the proof, not the allowlist.
 
 import { createHash } from 'node:crypto';
-import type { UserDirectory } from '@homeport/core';
+import type { Logger, UserDirectory } from '@homeport/core';
 import type { FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import {
   isSignPubHex,

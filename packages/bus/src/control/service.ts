@@ -3,8 +3,7 @@
 // signer is a member (audit H3) before it reads or changes anything; admin operations check an active admin.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AccessChange } from '@homeport/core';
-import type { Logger } from 'pino';
+import type { AccessChange, Logger } from '@homeport/core';
 import { endpointId } from '../crypto/index.js';
 import { BusError } from '../errors.js';
 import {
@@ -37,6 +36,8 @@ export interface BusServiceOptions {
   limits: BusLimits;
   /** Cleartext rooms are refused when the control plane or NATS listens beyond loopback. */
   publicExposure: boolean;
+  /** Seconds from a revocation's decision until the server confirmed the new revocation list. */
+  observeRevocation?: (seconds: number) => void;
   /** Signs room-id reservations (so the creator can seal the first key to the room's id before it exists). */
   reservationSecret: string;
   clock: () => number;
@@ -154,6 +155,7 @@ export function createBusService(options: BusServiceOptions) {
     const maxTtlSec = Math.ceil(limits.credentialTtlMs / 1000);
     const all = await store.revocations.add(entries, nowSec - maxTtlSec - 60);
     await plane.setRevocations(all);
+    options.observeRevocation?.((clock() - now) / 1000);
   }
 
   async function memberViews(roomId: string): Promise<MemberView[]> {
