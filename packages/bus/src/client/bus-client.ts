@@ -13,6 +13,8 @@ import {
 } from '@nats-io/transport-node';
 import {
   createReplayGuard,
+  decryptPayload,
+  encryptPayload,
   endpointId,
   fromBase64Url,
   type Identity,
@@ -24,9 +26,11 @@ import {
   sealRoomKey,
   signPubHex,
   toBase64Url,
+  ulid,
 } from '../crypto/index.js';
 import { BusClientError, type ControlClient, createControlClient } from './control-client.js';
 import type {
+  BlobReference,
   BusUserView,
   CreateRoomOptions,
   CredentialView,
@@ -486,6 +490,43 @@ export class BusClient {
       return undefined;
     }
     return undefined;
+  }
+
+  // --- attachments --------------------------------------------------------------------------------------
+
+  /**
+   * Encrypts bytes with the room's current key (bound to room, epoch, this sender and a fresh id) and stores
+   * them; send the returned reference in a message so members can fetch and open it.
+   */
+  async putBlob(roomId: string, bytes: Uint8Array): Promise<BlobReference> {
+    const state = await this.state(roomId);
+    const header = { v: 1 as const, roomId, epoch: state.room.epoch, sender: this.endpointId, id: ulid() };
+    let stored: Uint8Array = bytes;
+    if (state.room.policy.encrypted) {
+      const key = await this.keyOf(state, header.epoch);
+      if (!key) throw new BusClientError(409, 'waiting_for_key', 'No key for the current epoch yet');
+      stored = encryptPayload(key, header, bytes);
+    }
+    const ref = await this.control.callBytes('PUT', `/rooms/${roomId}/blobs`, stored);
+    const { hash, size } = JSON.parse(ref.toString('utf8')) as { hash: string; size: number };
+    return { hash, size, epoch: header.epoch, id: header.id, sender: header.sender };
+  }
+
+  /** Fetches an attachment the room references and opens it; throws when it does not verify. */
+  async getBlob(roomId: string, ref: BlobReference): Promise<Uint8Array> {
+    const state = await this.state(roomId);
+    const stored = await this.control.callBytes('GET', `/rooms/${roomId}/blobs/${ref.hash}`);
+    if (!state.room.policy.encrypted) return stored;
+    const key = await this.keyOf(state, ref.epoch);
+    if (!key) throw new BusClientError(409, 'waiting_for_key', `No key of epoch ${ref.epoch}`);
+    const opened = decryptPayload(
+      key,
+      { v: 1, roomId, epoch: ref.epoch, sender: ref.sender, id: ref.id },
+      stored,
+    );
+    if (!opened)
+      throw new BusClientError(422, 'blob_unopenable', 'The attachment does not open with the room key');
+    return opened;
   }
 
   // --- request / reply (agent rooms) --------------------------------------------------------------------------

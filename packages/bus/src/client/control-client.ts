@@ -38,6 +38,8 @@ const isLoopbackHost = (host: string) => {
 
 export interface ControlClient {
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** A call with raw bytes in and out (blobs). */
+  callBytes(method: string, path: string, body?: Uint8Array): Promise<Buffer>;
   /** The URL that answered last. */
   readonly current: string;
 }
@@ -57,19 +59,25 @@ export function createControlClient(options: ControlClientOptions): ControlClien
   let index = 0;
   const timeoutMs = options.timeoutMs ?? 15_000;
 
-  function once(base: string, method: string, path: string, body: Buffer | undefined) {
+  function once(
+    base: string,
+    method: string,
+    path: string,
+    body: Buffer | undefined,
+    contentType = 'application/json',
+  ) {
     const full = `/api/v1/bus${path}`;
     const headers: Record<string, string> = {
       ...signRequest(options.identity, { method, path: full, body: body ?? new Uint8Array(0) }),
       accept: 'application/json',
     };
     if (body) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = contentType;
       headers['content-length'] = String(body.length);
     }
     const url = new URL(full, base);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    return new Promise<{ status: number; text: string; bytes: Buffer }>((resolve, reject) => {
       const req = send(
         url,
         {
@@ -81,9 +89,10 @@ export function createControlClient(options: ControlClientOptions): ControlClien
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-          );
+          res.on('end', () => {
+            const bytes = Buffer.concat(chunks);
+            resolve({ status: res.statusCode ?? 0, text: bytes.toString('utf8'), bytes });
+          });
           res.on('error', reject);
         },
       );
@@ -99,38 +108,47 @@ export function createControlClient(options: ControlClientOptions): ControlClien
     },
     async call<T>(method: string, path: string, body?: unknown): Promise<T> {
       const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      let lastError: unknown;
-      for (let attempt = 0; attempt < bases.length; attempt++) {
-        const base = bases[index] as string;
-        let answer: { status: number; text: string };
-        try {
-          // Signed again per attempt: a nonce is single use, on every replica.
-          answer = await once(base, method, path, bytes);
-        } catch (error) {
-          lastError = error;
-          index = (index + 1) % bases.length;
-          continue;
-        }
-        if (answer.status >= 500 && bases.length > 1 && attempt < bases.length - 1) {
-          lastError = new BusClientError(answer.status, 'unavailable', `${base} answered ${answer.status}`);
-          index = (index + 1) % bases.length;
-          continue;
-        }
-        const parsed = answer.text.length > 0 ? safeJson(answer.text) : undefined;
-        if (answer.status >= 400) {
-          const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } })?.error;
-          throw new BusClientError(
-            answer.status,
-            error?.code ?? 'http_error',
-            error?.message ?? `HTTP ${answer.status}`,
-            error?.details,
-          );
-        }
-        return parsed as T;
-      }
-      throw lastError instanceof Error ? lastError : new Error(String(lastError));
+      const answer = await send(method, path, bytes, 'application/json');
+      return (answer.text.length > 0 ? safeJson(answer.text) : undefined) as T;
+    },
+    async callBytes(method: string, path: string, body?: Uint8Array): Promise<Buffer> {
+      const bytes = body === undefined ? undefined : Buffer.from(body);
+      return (await send(method, path, bytes, 'application/octet-stream')).bytes;
     },
   };
+
+  async function send(method: string, path: string, bytes: Buffer | undefined, contentType: string) {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < bases.length; attempt++) {
+      const base = bases[index] as string;
+      let answer: { status: number; text: string; bytes: Buffer };
+      try {
+        // Signed again per attempt: a nonce is single use, on every replica.
+        answer = await once(base, method, path, bytes, contentType);
+      } catch (error) {
+        lastError = error;
+        index = (index + 1) % bases.length;
+        continue;
+      }
+      if (answer.status >= 500 && bases.length > 1 && attempt < bases.length - 1) {
+        lastError = new BusClientError(answer.status, 'unavailable', `${base} answered ${answer.status}`);
+        index = (index + 1) % bases.length;
+        continue;
+      }
+      if (answer.status >= 400) {
+        const parsed = answer.text.length > 0 ? safeJson(answer.text) : undefined;
+        const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } })?.error;
+        throw new BusClientError(
+          answer.status,
+          error?.code ?? 'http_error',
+          error?.message ?? `HTTP ${answer.status}`,
+          error?.details,
+        );
+      }
+      return answer;
+    }
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
+  }
 }
 
 function safeJson(text: string): unknown {

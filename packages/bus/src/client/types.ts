@@ -72,3 +72,13 @@ export interface BusMessage {
 }
 
 export type MessageHandler = (message: BusMessage) => void | Promise<void>;
+
+/** What a message carries to point at an attachment: its hash and what its encryption is bound to. */
+export interface BlobReference {
+  hash: string;
+  size: number;
+  epoch: number;
+  /** The id and sender the encryption is bound to (AEAD associated data, as for a frame). */
+  id: string;
+  sender: string;
+}

@@ -7,6 +7,7 @@ import { Histogram } from 'prom-client';
 import { busSettings } from '../settings.js';
 import { busMigrations, createKvBusStore, createSqliteBusStore } from '../store/index.js';
 import type { BusStore } from '../store/repositories.js';
+import { type BlobService, openBlobService } from './blobs.js';
 import { assertBusExposure } from './boot-guard.js';
 import { type DataPlane, openDataPlane } from './data-plane.js';
 import { createRequestAuth, type RequestAuth } from './request-auth.js';
@@ -16,6 +17,8 @@ import { type BusService, createBusService } from './service.js';
 export interface BusApi {
   service: BusService;
   store: BusStore;
+  /** Attachments (the object store), when NATS runs. */
+  blobs: BlobService | undefined;
   /** Undefined when NATS is external without the BUS account's keys. */
   dataPlane: DataPlane | undefined;
 }
@@ -31,6 +34,7 @@ export function createBusModule(): Module<BusApi> {
   let service: BusService | undefined;
   let store: BusStore | undefined;
   let dataPlane: DataPlane | undefined;
+  let blobs: BlobService | undefined;
   let requestAuth: RequestAuth | undefined;
   let status: BusStatusView = {
     auth: 'enforce',
@@ -72,6 +76,8 @@ export function createBusModule(): Module<BusApi> {
           'HOMEPORT_BUS_LISTEN is accepted and checked, but the managed nats-server does not listen there yet: members use its loopback port',
         );
       store = await storeOf(ctx.store);
+      if (ctx.nats)
+        blobs = await openBlobService(ctx.nats.js, store, ctx.store.kind === 'kv' ? core.kvReplicas : 1);
       const accounts = ctx.nats?.accounts;
       if (accounts) {
         const plane = await openDataPlane({ accounts, log: ctx.log });
@@ -99,6 +105,7 @@ export function createBusModule(): Module<BusApi> {
       service = createBusService({
         store,
         dataPlane,
+        blobs,
         log: ctx.log,
         limits: {
           maxRoomsPerIdentity: settings.maxRoomsPerIdentity,
@@ -147,6 +154,10 @@ export function createBusModule(): Module<BusApi> {
           await parts.store.nonces.sweep(now);
           await parts.store.natsCredentials.sweep(now);
         }),
+        ctx.singleton.every('bus.blobs', 10 * 60_000, async () => {
+          const removed = (await blobs?.sweep()) ?? 0;
+          if (removed > 0) ctx.log.info({ removed }, 'bus: blobs no room references were deleted');
+        }),
       );
     },
 
@@ -157,7 +168,7 @@ export function createBusModule(): Module<BusApi> {
 
     api() {
       const parts = ready();
-      return { service: parts.service, store: parts.store, dataPlane };
+      return { service: parts.service, store: parts.store, dataPlane, blobs };
     },
   };
 }

@@ -20,6 +20,7 @@ import {
   type RotationPolicy,
   type SealedKeyInput,
 } from '../store/repositories.js';
+import type { BlobService } from './blobs.js';
 import type { DataPlane } from './data-plane.js';
 import { roomSubject } from './data-plane.js';
 
@@ -32,6 +33,7 @@ export interface BusLimits {
 export interface BusServiceOptions {
   store: BusStore;
   dataPlane: DataPlane | undefined;
+  blobs: BlobService | undefined;
   log: Logger;
   limits: BusLimits;
   /** Cleartext rooms are refused when the control plane or NATS listens beyond loopback. */
@@ -511,6 +513,20 @@ export function createBusService(options: BusServiceOptions) {
       await store.rooms.delete(roomId);
       if (room.policy.persisted) await options.dataPlane?.deleteRoomStream(roomId);
       for (const entry of members) await revokeLiveCredentials(entry.signPub);
+    },
+
+    // --- blobs -------------------------------------------------------------------------------------------
+
+    async putBlob(signer: BusUserRecord, roomId: string, bytes: Buffer) {
+      await roomFor(signer.signPub, roomId);
+      if (!options.blobs) throw new BusError('bus_unavailable', 'Blobs need NATS JetStream');
+      return options.blobs.put(roomId, bytes, iso(clock()));
+    },
+
+    async getBlob(signer: BusUserRecord, roomId: string, hash: string) {
+      await roomFor(signer.signPub, roomId);
+      if (!options.blobs) throw new BusError('bus_unavailable', 'Blobs need NATS JetStream');
+      return options.blobs.get(roomId, hash);
     },
 
     // --- data plane --------------------------------------------------------------------------------------

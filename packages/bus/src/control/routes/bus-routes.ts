@@ -7,11 +7,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { endpointId, isSignPubHex } from '../../crypto/index.js';
 import { BusError } from '../../errors.js';
 import type { BusUserRecord } from '../../store/repositories.js';
+import { MAX_BLOB_BYTES } from '../blobs.js';
 import type { RequestAuth } from '../request-auth.js';
 import type { BusService } from '../service.js';
 import {
   AddBusUser,
   AddMember,
+  BlobParams,
+  BlobRef,
   BusStatus,
   BusUser,
   CreateRoom,
@@ -71,6 +74,16 @@ export function registerBusRoutes(app: HttpApp, options: BusRouteOptions): void 
     request.busRawBody = raw;
     parseJson(request, raw.toString('utf8'), done);
   });
+
+  // Blobs: opaque bytes (encrypted by the SDK), kept whole for the signature's body hash.
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer', bodyLimit: MAX_BLOB_BYTES },
+    (request, body, done) => {
+      request.busRawBody = body as Buffer;
+      done(null, body);
+    },
+  );
 
   const signed = async (request: FastifyRequest) => {
     await requestAuth.signer(request);
@@ -392,6 +405,54 @@ export function registerBusRoutes(app: HttpApp, options: BusRouteOptions): void 
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return service.myKey(signerOf(request), request.params.roomId, request.query.epoch);
+    },
+  );
+
+  // --- blobs ----------------------------------------------------------------------------------------------
+
+  app.put(
+    '/rooms/:roomId/blobs',
+    {
+      preHandler: signed,
+      bodyLimit: MAX_BLOB_BYTES,
+      schema: {
+        tags: ['bus'],
+        summary:
+          'Stores an encrypted attachment for a room (application/octet-stream, at most 16 MiB; members)',
+        params: RoomParams,
+        response: { 201: BlobRef, ...SIGNED_ERRORS, 413: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      if (!Buffer.isBuffer(body))
+        throw new BusError('bus_bad_request', 'Send the blob as application/octet-stream');
+      const stored = await service.putBlob(signerOf(request), request.params.roomId, body);
+      reply.code(201);
+      return stored;
+    },
+  );
+
+  app.get(
+    '/rooms/:roomId/blobs/:hash',
+    {
+      preHandler: signed,
+      schema: {
+        tags: ['bus'],
+        summary: 'An attachment of the room (members), as opaque bytes',
+        params: BlobParams,
+        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...SIGNED_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const bytes = await service.getBlob(signerOf(request), request.params.roomId, request.params.hash);
+      // Never rendered by a browser: bytes to save, not content to run.
+      reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-disposition', 'attachment')
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'private, no-store');
+      return reply.send(Buffer.from(bytes));
     },
   );
 

@@ -177,3 +177,6 @@ export const BusStatus = Type.Object({
   store: Type.String(),
   replicas: Type.Integer(),
 });
+
+export const BlobParams = Type.Object({ roomId: RoomId, hash: Type.String({ pattern: '^[0-9a-f]{64}$' }) });
+export const BlobRef = Type.Object({ hash: Type.String(), size: Type.Integer() });
