@@ -73,6 +73,8 @@ export interface BusSubscription {
 }
 
 const MSG_SUFFIX = 'msg';
+/** Frames one sender seals under one epoch's key before it rekeys, whatever the room's policy says. */
+export const MAX_FRAMES_PER_SENDER_EPOCH = 2 ** 22;
 
 export class BusClient {
   readonly control: ControlClient;
@@ -399,9 +401,13 @@ export class BusClient {
   }
 
   private async rotateIfDue(state: RoomState) {
-    const maxMessages = state.room.rotation.maxMessages;
-    if (state.room.rekeyDue || (maxMessages !== null && state.sentInEpoch >= maxMessages))
-      await this.rekey(state.room.id);
+    // Whatever the room's policy, one sender starts a new epoch after 2^22 frames: with at most 1,000 members
+    // that keeps an epoch under 2^32 frames, GCM's bound for random nonces (docs/bus-crypto.md).
+    const cap = Math.min(
+      state.room.rotation.maxMessages ?? MAX_FRAMES_PER_SENDER_EPOCH,
+      MAX_FRAMES_PER_SENDER_EPOCH,
+    );
+    if (state.room.rekeyDue || state.sentInEpoch >= cap) await this.rekey(state.room.id);
   }
 
   /**
