@@ -27,6 +27,7 @@ import {
   signPubHex,
   toBase64Url,
   ulid,
+  ulidTime,
 } from '../crypto/index.js';
 import { BusClientError, type ControlClient, createControlClient } from './control-client.js';
 import type {
@@ -73,6 +74,8 @@ export interface BusSubscription {
 }
 
 const MSG_SUFFIX = 'msg';
+/** How long after a rekey frames of the previous epochs are still taken (senders that had not seen it yet). */
+const STALE_EPOCH_GRACE_MS = 60_000;
 /** Frames one sender seals under one epoch's key before it rekeys, whatever the room's policy says. */
 export const MAX_FRAMES_PER_SENDER_EPOCH = 2 ** 22;
 
@@ -478,6 +481,16 @@ export class BusClient {
         replay: state.replay,
         nowMs: Date.now(),
       });
+      // A frame sealed under an earlier epoch well after the room moved on: whoever sealed it holds an old key
+      // (a removed member, in an unsigned room) — history from before the rekey is still read.
+      if (
+        result.ok &&
+        result.frame.epoch < state.room.epoch &&
+        ulidTime(result.frame.id) > Date.parse(state.room.epochStartedAt) + STALE_EPOCH_GRACE_MS
+      ) {
+        this.options.onEvent?.({ type: 'dropped', roomId: state.room.id, reason: 'stale_epoch' });
+        return undefined;
+      }
       if (result.ok)
         return {
           id: result.frame.id,
