@@ -161,6 +161,12 @@ export function createBusModule(): Module<BusApi> {
       );
     },
 
+    describe() {
+      return [
+        `bus:      signed requests ${status.auth}, ${dataPlane ? `members on ${dataPlane.url}` : 'data plane off (external NATS without the BUS account keys)'}`,
+      ];
+    },
+
     async stop() {
       for (const stop of stops.splice(0)) stop();
       await dataPlane?.close();
