@@ -16,10 +16,13 @@ const STORES = process.env.BUS_DATA_PLANE_STORE === 'kv' ? ['kv'] : ['sqlite', '
 let h: BusHomeport;
 const raw: NatsConnection[] = [];
 
-async function until<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+async function until<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -133,6 +136,47 @@ describe.each(STORES)('on %s', (store) => {
       await ownerClient.publish(ephemeral.id, 'now');
       await until(() => live.length === 1);
       expect(live).toEqual(['now']);
+    });
+  });
+
+  describe('membership changes and agent rooms', () => {
+    it('a member connected before the invite can read the room right after it (new credential)', async () => {
+      const alice = await h.seed('member', 'ana');
+      const bob = await h.seed('member', 'ben');
+      const bobClient = h.client(bob);
+      await bobClient.connect(); // connected with no rooms
+      const aliceClient = h.client(alice);
+      const room = await aliceClient.createRoom({ name: 'later', policy: { persisted: false } });
+      await aliceClient.invite(room.id, signPubHex(bob));
+      const got: string[] = [];
+      // Bob's credential predates the invite: the SDK notices the room is not in it and reconnects with a
+      // new one before subscribing, so the first message published after the subscription arrives.
+      await bobClient.subscribe(room.id, (message) => {
+        got.push(new TextDecoder().decode(message.payload));
+      });
+      await aliceClient.publish(room.id, 'hello');
+      await until(() => got.length > 0);
+      expect(got).toEqual(['hello']);
+    });
+
+    it('an agent room answers requests with sealed, signed replies', async () => {
+      const caller = await h.seed('member', 'caller');
+      const worker = await h.seed('member', 'worker');
+      const callerClient = h.client(caller);
+      const room = await callerClient.createRoom({
+        name: 'scouts',
+        kind: 'agent',
+        policy: { persisted: false },
+      });
+      await callerClient.invite(room.id, signPubHex(worker));
+      const workerClient = h.client(worker);
+      await workerClient.serve(room.id, 'scout', async ({ payload, handle }) => {
+        return `${handle} asked: ${new TextDecoder().decode(payload)}`;
+      });
+      const answer = await until(async () =>
+        callerClient.request(room.id, 'scout', 'status?', 1000).catch(() => undefined),
+      );
+      expect(new TextDecoder().decode(answer)).toBe('caller asked: status?');
     });
   });
 

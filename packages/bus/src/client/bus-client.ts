@@ -185,11 +185,27 @@ export class BusClient {
     this.options.onEvent?.({ type: 'credential_renewed', expiresAt: credential.expiresAt });
   }
 
+  /**
+   * NATS with a credential that names the room. A room joined after the credential was issued (an invite
+   * while connected) is not in it yet: the server would refuse its subjects, so renew and reconnect first
+   * rather than leave the caller to retry until the server's membership event arrives.
+   */
+  private async connectFor(roomId: string): Promise<NatsConnection> {
+    const nc = await this.connect();
+    if ((this.credential as CredentialView).rooms.includes(roomId)) return nc;
+    await this.renewAndReconnect();
+    return this.nc ?? nc;
+  }
+
   /** A new credential, then a reconnect so the server applies it (subscriptions are restored by the client). */
   async renewAndReconnect(): Promise<void> {
     if (this.closed) return;
     await this.renewCredential();
-    if (this.nc && !this.nc.isClosed()) await this.nc.reconnect();
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) return;
+    const reconnected = reconnectedWithin(nc, RECONNECT_WAIT_MS);
+    await nc.reconnect();
+    await reconnected;
   }
 
   // --- rooms ----------------------------------------------------------------------------------------------
@@ -376,7 +392,7 @@ export class BusClient {
 
   /** Seals (encrypted rooms), signs (signed rooms) and publishes; acknowledged by the stream in persisted rooms. */
   async publish(roomId: string, payload: Uint8Array | string, subjectSuffix = MSG_SUFFIX): Promise<string> {
-    const nc = await this.connect();
+    const nc = await this.connectFor(roomId);
     const state = await this.state(roomId);
     await this.rotateIfDue(state);
     const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
@@ -423,7 +439,7 @@ export class BusClient {
     handler: MessageHandler,
     subjectSuffix = MSG_SUFFIX,
   ): Promise<BusSubscription> {
-    const nc = await this.connect();
+    const nc = await this.connectFor(roomId);
     const state = await this.state(roomId);
     await this.refreshRoom(state);
     const deliver = async (data: Uint8Array, subject: string) => {
@@ -557,7 +573,7 @@ export class BusClient {
     payload: Uint8Array | string,
     timeoutMs = 10_000,
   ): Promise<Uint8Array> {
-    const nc = await this.connect();
+    const nc = await this.connectFor(roomId);
     const state = await this.state(roomId);
     const key = state.room.policy.encrypted ? await this.keyOf(state, state.room.epoch) : null;
     const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
@@ -585,7 +601,7 @@ export class BusClient {
       handle: string;
     }) => Promise<Uint8Array | string>,
   ): Promise<BusSubscription> {
-    const nc = await this.connect();
+    const nc = await this.connectFor(roomId);
     const state = await this.state(roomId);
     await this.refreshRoom(state);
     const sub = nc.subscribe(`${state.room.subject}.agent.${agent}.in`, {
@@ -651,5 +667,32 @@ function peekEpoch(data: Uint8Array): number | undefined {
       : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** How long a renewal waits for the reconnect that puts the new credential in force. */
+const RECONNECT_WAIT_MS = 10_000;
+
+/**
+ * Resolves at the connection's next reconnect, or after `ms` (the client keeps trying in the background;
+ * what follows is buffered and sent once it is back).
+ */
+async function reconnectedWithin(nc: NatsConnection, ms: number): Promise<void> {
+  const statuses = nc.status()[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  const reconnect = (async () => {
+    for (;;) {
+      const next = await statuses.next();
+      if (next.done || next.value.type === 'reconnect') return;
+    }
+  })();
+  try {
+    await Promise.race([reconnect, timeout]);
+  } finally {
+    clearTimeout(timer);
+    void statuses.return?.();
   }
 }
