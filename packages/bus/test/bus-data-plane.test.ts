@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BusMessage } from '../src/client/index.js';
+import type { BusClientEvent, BusMessage } from '../src/client/index.js';
 import { type Identity, signPubHex } from '../src/crypto/index.js';
 import { type BusHomeport, startBusHomeport } from './support/bus-homeport.js';
 
@@ -139,6 +139,37 @@ describe.each(STORES)('on %s', (store) => {
     });
   });
 
+  describe('rotation by policy', () => {
+    it('a room rotating every 100 messages moves on epochs as it is written and every message still reads', async () => {
+      const writer = await h.seed('member', 'wanda');
+      const reader = await h.seed('member', 'rita');
+      const writerClient = h.client(writer);
+      const room = await writerClient.createRoom({
+        name: 'rotating',
+        rotation: { maxAgeMs: null, maxMessages: 100 },
+      });
+      await writerClient.invite(room.id, signPubHex(reader));
+      const readerEvents: BusClientEvent[] = [];
+      const readerClient = h.client(reader, readerEvents);
+      const got: string[] = [];
+      const epochs = new Set<number>();
+      await readerClient.subscribe(room.id, (message) => {
+        got.push(new TextDecoder().decode(message.payload));
+        epochs.add(message.epoch);
+      });
+      const sent = Array.from({ length: 250 }, (_, n) => `m${n + 1}`);
+      for (const text of sent) await writerClient.publish(room.id, text);
+      await until(() => got.length === sent.length);
+      // A rekey refreshes the room's key; it does not reconnect (which would cut pulls in flight).
+      expect(readerEvents.filter((event) => event.type === 'reconnected')).toEqual([]);
+      expect(got).toEqual(sent);
+      // 250 messages at 100 per epoch: epochs 1, 2 and 3.
+      expect([...epochs].sort()).toEqual([1, 2, 3]);
+      const after = await readerClient.listRooms();
+      expect(after.find((r) => r.id === room.id)?.epoch).toBe(3);
+    });
+  });
+
   describe('membership changes and agent rooms', () => {
     it('a member connected before the invite can read the room right after it (new credential)', async () => {
       const alice = await h.seed('member', 'ana');
@@ -202,6 +233,19 @@ describe.each(STORES)('on %s', (store) => {
       await expect(
         nc.request(`$JS.API.CONSUMER.MSG.NEXT.BUSROOM_${danRoom.id}.m_x`, '', { timeout: 1000 }),
       ).rejects.toThrow();
+      // Nor create a consumer on, or read a message of, Dan's room's stream through the JetStream API.
+      for (const subject of [
+        `$JS.API.CONSUMER.CREATE.BUSROOM_${danRoom.id}`,
+        `$JS.API.CONSUMER.DURABLE.CREATE.BUSROOM_${danRoom.id}.mine`,
+        `$JS.API.STREAM.MSG.GET.BUSROOM_${danRoom.id}`,
+        `$JS.API.STREAM.INFO.BUSROOM_${danRoom.id}`,
+      ]) {
+        const before = errors.length;
+        await expect(
+          nc.request(subject, JSON.stringify({ seq: 1, config: {} }), { timeout: 1000 }),
+        ).rejects.toThrow();
+        await until(() => errors.slice(before).some((error) => /permissions violation/i.test(error)));
+      }
       // Her own room works.
       const own = nc.subscribe(`bus.room.${carolRoom.id}.>`);
       await nc.flush();

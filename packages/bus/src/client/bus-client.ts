@@ -163,8 +163,10 @@ export class BusClient {
       const state = this.rooms.get(event.roomId);
       if (state) void this.refreshRoom(state).catch(() => undefined);
     }
-    // New rooms or new permissions: a new credential, in force from the next connect.
-    void this.renewAndReconnect().catch(() => undefined);
+    // A room this credential does not name yet: a new credential and a reconnect put it in force. A rekey
+    // (`epoch_changed`) needs only the room's new key; reconnecting for it would cut pulls in flight.
+    if (event.type === 'rooms_changed' && event.roomId && !this.credential?.rooms.includes(event.roomId))
+      void this.renewAndReconnect().catch(() => undefined);
   }
 
   /** Asks for a new JWT for a new NATS key and schedules the next renewal at 2/3 of its life. */

@@ -63,7 +63,14 @@ export interface DataPlane {
   /** Puts the account's revocation list in force on the server (closes those users' connections). */
   setRevocations(revocations: Record<string, number>): Promise<void>;
   /** Tells a member its rooms changed. Best effort. */
-  notifyMember(signPub: string, event: { type: 'rooms_changed' | 'removed'; roomId: string }): void;
+  /**
+   * Tells a member's SDK what changed: `rooms_changed` (its set of rooms grew: a new credential is due),
+   * `epoch_changed` (a rekey: fetch the new key, the credential stands), `removed` (its credentials are revoked).
+   */
+  notifyMember(
+    signPub: string,
+    event: { type: 'rooms_changed' | 'epoch_changed' | 'removed'; roomId: string },
+  ): void;
   /** The URL members connect to. */
   url: string;
   close(): Promise<void>;

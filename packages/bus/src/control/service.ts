@@ -471,7 +471,7 @@ export function createBusService(options: BusServiceOptions) {
       await revokeLiveCredentials(removed.signPub);
       options.dataPlane?.notifyMember(removed.signPub, { type: 'removed', roomId });
       for (const entry of remaining)
-        options.dataPlane?.notifyMember(entry.signPub, { type: 'rooms_changed', roomId });
+        options.dataPlane?.notifyMember(entry.signPub, { type: 'epoch_changed', roomId });
       return { ...updated, myRole: member.role, rekeyDue: false };
     },
 
@@ -486,7 +486,7 @@ export function createBusService(options: BusServiceOptions) {
       const updated = await applyRekey(signer, room, members, input, undefined);
       for (const entry of members)
         if (entry.signPub !== signer.signPub)
-          options.dataPlane?.notifyMember(entry.signPub, { type: 'rooms_changed', roomId });
+          options.dataPlane?.notifyMember(entry.signPub, { type: 'epoch_changed', roomId });
       return { ...updated, myRole: member.role, rekeyDue: false };
     },
 
