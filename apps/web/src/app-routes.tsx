@@ -9,7 +9,7 @@ import { RegisterPage } from './pages/auth/register-page';
 import { AdminOnly, SettingsIndex } from './pages/settings/settings-guards';
 
 const StoragePage = lazyPage(() => import('./pages/storage/storage-page'));
-const RoomsPage = lazyPage(() => import('./pages/placeholders/rooms-page'));
+const RoomsPage = lazyPage(() => import('./pages/rooms/rooms-page'));
 const DeploysPage = lazyPage(() => import('./pages/placeholders/deploys-page'));
 const SettingsPage = lazyPage(() => import('./pages/settings/settings-page'));
 const UsersPanel = lazyPage(() => import('./pages/settings/users/users-panel'));
@@ -18,6 +18,7 @@ const SessionsPanel = lazyPage(() => import('./pages/settings/sessions/sessions-
 const AuthenticationPanel = lazyPage(() => import('./pages/settings/authentication/authentication-panel'));
 const StorageSettingsPanel = lazyPage(() => import('./pages/settings/storage/storage-panel'));
 const SignInPanel = lazyPage(() => import('./pages/settings/sign-in/sign-in-panel'));
+const BusPanel = lazyPage(() => import('./pages/settings/bus/bus-panel'));
 const NotFoundPage = lazyPage(() => import('./pages/not-found-page'));
 
 export function AppRoutes() {
@@ -35,6 +36,7 @@ export function AppRoutes() {
         <Route index element={<Navigate to="/storage" replace />} />
         <Route path="storage" element={<StoragePage />} />
         <Route path="rooms" element={<RoomsPage />} />
+        <Route path="rooms/:roomId" element={<RoomsPage />} />
         <Route path="deploys" element={<DeploysPage />} />
         <Route path="settings" element={<SettingsPage />}>
           <Route index element={<SettingsIndex />} />
@@ -62,6 +64,7 @@ export function AppRoutes() {
               </AdminOnly>
             }
           />
+          <Route path="bus" element={<BusPanel />} />
           <Route path="sign-in" element={<SignInPanel />} />
           <Route path="tokens" element={<TokensPanel />} />
           <Route path="sessions" element={<SessionsPanel />} />

@@ -5,11 +5,13 @@
 export interface NavItem {
   label: string;
   path: string;
+  /** Shown only when this server runs the bus (the section needs it). */
+  needsBus?: boolean;
 }
 
 export const navItems: readonly NavItem[] = [
   { label: 'Storage', path: '/storage' },
-  { label: 'Rooms', path: '/rooms' },
+  { label: 'Rooms', path: '/rooms', needsBus: true },
   { label: 'Deploys', path: '/deploys' },
   { label: 'Settings', path: '/settings' },
 ];

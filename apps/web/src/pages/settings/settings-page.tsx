@@ -1,5 +1,5 @@
-// /settings: tabs for Users, Authentication and Storage (admins only), Sign-in, API tokens and Sessions, each
-// its own sub-route.
+// /settings: tabs for Users, Authentication and Storage (admins only), Bus, Sign-in, API tokens and Sessions,
+// each its own sub-route.
 import { Tabs } from '@mantine/core';
 import { Suspense } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router';
@@ -18,6 +18,8 @@ const tabs: readonly SettingsTab[] = [
   { value: 'users', label: 'Users', adminOnly: true },
   { value: 'authentication', label: 'Authentication', adminOnly: true },
   { value: 'storage', label: 'Storage', adminOnly: true },
+  // Everyone: members see their own devices there, admins the bus's status and allowlist too.
+  { value: 'bus', label: 'Bus', adminOnly: false },
   { value: 'sign-in', label: 'Sign-in', adminOnly: false },
   { value: 'tokens', label: 'API tokens', adminOnly: false },
   { value: 'sessions', label: 'Sessions', adminOnly: false },
@@ -34,7 +36,7 @@ export default function SettingsPage() {
     <>
       <PageHeader
         title="Settings"
-        description="Accounts, how people sign in, API access and where you are signed in."
+        description="Accounts, how people sign in, the bus, API access and where you are signed in."
       />
       <Tabs
         value={current?.value ?? null}
