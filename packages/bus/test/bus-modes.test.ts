@@ -81,6 +81,47 @@ describe('bodies', () => {
     });
     expect(status).toBe(413);
   });
+
+  it('stops reading an undeclared (chunked) body at 1 MiB, before authenticating', async () => {
+    h = await startBusHomeport();
+    const target = new URL(`${h.url}/api/v1/bus/rooms`);
+    let written = 0;
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      });
+      request.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        // Up to 8 MiB, or until the server answers or cuts the connection.
+        while (written < 8 * 1024 * 1024 && !request.destroyed) {
+          written += chunk.length;
+          if (!request.write(chunk)) return void request.once('drain', pump);
+        }
+        request.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+  });
+
+  it('limits requests per client IP before checking signatures (H1)', async () => {
+    h = await startBusHomeport({ HOMEPORT_RATE_LIMIT_MAX: '20', HOMEPORT_RATE_LIMIT_WINDOW: '1m' });
+    const admin = await h.seed('admin', 'root');
+    const statuses: number[] = [];
+    // Unsigned requests count against the address like any other…
+    for (let n = 0; n < 25; n++) statuses.push((await h.call(undefined, 'GET', '/rooms')).status);
+    expect(statuses.slice(0, 20).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(20)).toEqual([429, 429, 429, 429, 429]);
+    // …and a valid signature from the same address does not get past the limit.
+    const signed = await h.call(admin, 'GET', '/users');
+    expect(signed.status).toBe(429);
+  });
 });
 
 describe('exposure', () => {
