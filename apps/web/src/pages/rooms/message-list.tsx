@@ -160,6 +160,12 @@ function EarlierControl({
   );
 }
 
+/** What a message says, for its label: its text and the name of its file. */
+function describeContent(message: RoomMessage): string {
+  const file = message.attachment ? `(file ${message.attachment.name})` : '';
+  return [message.body, file].filter((part) => part !== '').join(' ');
+}
+
 /** Consecutive messages from one sender within five minutes share one heading. */
 const GROUP_MS = 5 * 60 * 1000;
 
@@ -181,9 +187,7 @@ function MessageItem({
   return (
     <Box
       component="li"
-      aria-label={`${message.mine ? 'You' : message.handle}: ${message.body}${
-        message.attachment ? ` (file ${message.attachment.name})` : ''
-      }`}
+      aria-label={`${message.mine ? 'You' : message.handle}: ${describeContent(message)}`}
       data-mine={message.mine ? 'true' : 'false'}
       data-message-id={message.id}
       style={{ display: 'flex', justifyContent: message.mine ? 'flex-end' : 'flex-start' }}
