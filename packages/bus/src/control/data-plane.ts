@@ -25,6 +25,7 @@ import {
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { BusError } from '../errors.js';
 import type { RoomRecord } from '../store/repositories.js';
+import { watchMemberServers } from './member-servers.js';
 
 /** The stream of a persisted room. */
 export const roomStream = (roomId: string) => `BUSROOM_${roomId}`;
@@ -71,8 +72,10 @@ export interface DataPlane {
     signPub: string,
     event: { type: 'rooms_changed' | 'epoch_changed' | 'removed'; roomId: string },
   ): void;
-  /** The URL members connect to. */
+  /** This node's URL for members. */
   url: string;
+  /** Every node's URL for members, this node's first (a cluster's other nodes as they announce themselves). */
+  servers(): string[];
   close(): Promise<void>;
 }
 
@@ -119,10 +122,13 @@ export async function openDataPlane(options: DataPlaneOptions): Promise<DataPlan
   const js: JetStreamClient = jetstream(nc, { timeout });
   void js;
 
+  const memberServers = watchMemberServers({ nc, url: accounts.url, log });
+
   const isNotFound = (error: unknown) => /not found/i.test(String((error as Error)?.message ?? error));
 
   return {
     url: accounts.url,
+    servers: () => memberServers.list(),
     async ensureRoomStream(room) {
       const config = {
         name: roomStream(room.id),
@@ -196,6 +202,7 @@ export async function openDataPlane(options: DataPlaneOptions): Promise<DataPlan
       }
     },
     async close() {
+      memberServers.close();
       if (nc.isClosed()) return;
       // Bounded: at shutdown the managed server may already be gone, and drain would wait on a reconnect.
       await Promise.race([

@@ -549,7 +549,7 @@ export function createBusService(options: BusServiceOptions) {
       return {
         jwt: issued.jwt,
         expiresAt: expiresAt.toISOString(),
-        servers: [plane.url],
+        servers: plane.servers(),
         inboxPrefix: issued.inboxPrefix,
         controlSubject: issued.controlSubject,
         rooms: rooms.map((room) => room.id),
