@@ -179,6 +179,8 @@ describe.each(STORES)('on %s', (store) => {
       const aliceClient = h.client(alice);
       const room = await aliceClient.createRoom({ name: 'later', policy: { persisted: false } });
       await aliceClient.invite(room.id, signPubHex(bob));
+      const joined = await bobClient.join(room.id);
+      expect(joined.members.map((member) => member.handle).sort()).toEqual(['ana', 'ben']);
       const got: string[] = [];
       // Bob's credential predates the invite: the SDK notices the room is not in it and reconnects with a
       // new one before subscribing, so the first message published after the subscription arrives.

@@ -64,6 +64,8 @@ interface RoomState {
   room: RoomView;
   members: Map<string, MemberView>; // endpoint id → member
   keys: Map<number, Uint8Array>;
+  /** Keys being fetched: the frames of a new epoch arrive by the thousand, and one fetch serves them all. */
+  keysLoading: Map<number, Promise<Uint8Array | undefined>>;
   replay: ReplayGuard;
   sentInEpoch: number;
   refreshing: Promise<void> | undefined;
@@ -89,7 +91,10 @@ export class BusClient {
   private natsKey: KeyPair = createUser();
   private credential: CredentialView | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
   private readonly rooms = new Map<string, RoomState>();
+  /** Rooms being read for the first time, shared by every caller meanwhile (a burst of publishes). */
+  private readonly roomsLoading = new Map<string, Promise<RoomState>>();
   private closed = false;
 
   private constructor(private readonly options: BusClientOptions) {
@@ -165,8 +170,17 @@ export class BusClient {
     }
     // A room this credential does not name yet: a new credential and a reconnect put it in force. A rekey
     // (`epoch_changed`) needs only the room's new key; reconnecting for it would cut pulls in flight.
-    if (event.type === 'rooms_changed' && event.roomId && !this.credential?.rooms.includes(event.roomId))
-      void this.renewAndReconnect().catch(() => undefined);
+    if (event.type === 'rooms_changed' && event.roomId) {
+      const roomId = event.roomId;
+      void this.ensureCredentialNames(roomId).catch(() => undefined);
+    }
+  }
+
+  /** Renews (once, whoever asks) unless the credential in force, or the one being fetched, names the room. */
+  private async ensureCredentialNames(roomId: string): Promise<void> {
+    await this.renewing;
+    if (this.credential?.rooms.includes(roomId)) return;
+    await this.renewAndReconnect();
   }
 
   /** Asks for a new JWT for a new NATS key and schedules the next renewal at 2/3 of its life. */
@@ -194,20 +208,30 @@ export class BusClient {
    */
   private async connectFor(roomId: string): Promise<NatsConnection> {
     const nc = await this.connect();
-    if ((this.credential as CredentialView).rooms.includes(roomId)) return nc;
-    await this.renewAndReconnect();
+    await this.ensureCredentialNames(roomId);
     return this.nc ?? nc;
   }
 
-  /** A new credential, then a reconnect so the server applies it (subscriptions are restored by the client). */
-  async renewAndReconnect(): Promise<void> {
-    if (this.closed) return;
-    await this.renewCredential();
-    const nc = this.nc;
-    if (!nc || nc.isClosed()) return;
-    const reconnected = reconnectedWithin(nc, RECONNECT_WAIT_MS);
-    await nc.reconnect();
-    await reconnected;
+  /**
+   * A new credential, then a reconnect so the server applies it (subscriptions are restored by the client).
+   * Concurrent callers share one renewal: two back to back would reconnect twice, and a core-NATS message
+   * published during the second would be lost to this client.
+   */
+  renewAndReconnect(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.renewing ??= (async () => {
+      try {
+        await this.renewCredential();
+        const nc = this.nc;
+        if (!nc || nc.isClosed()) return;
+        const reconnected = reconnectedWithin(nc, RECONNECT_WAIT_MS);
+        await nc.reconnect();
+        await reconnected;
+      } finally {
+        this.renewing = undefined;
+      }
+    })();
+    return this.renewing;
   }
 
   // --- rooms ----------------------------------------------------------------------------------------------
@@ -240,6 +264,24 @@ export class BusClient {
     return room;
   }
 
+  /**
+   * Opens a room this identity was invited to: its members, its key for the current epoch (a 409
+   * `waiting_for_key` while the owner has not sealed one to it yet), and, when connected, a credential that
+   * names it.
+   */
+  async join(roomId: string): Promise<RoomView & { members: MemberView[] }> {
+    const state = await this.state(roomId);
+    await this.refreshRoom(state);
+    if (state.room.policy.encrypted && !(await this.keyOf(state, state.room.epoch)))
+      throw new BusClientError(
+        409,
+        'waiting_for_key',
+        'No key for the current epoch yet (waiting for a rekey)',
+      );
+    if (this.nc) await this.connectFor(roomId);
+    return { ...state.room, members: [...state.members.values()] };
+  }
+
   listRooms(): Promise<RoomView[]> {
     return this.control.call<RoomView[]>('GET', '/rooms');
   }
@@ -249,6 +291,7 @@ export class BusClient {
       room,
       members: new Map(),
       keys: new Map(),
+      keysLoading: new Map(),
       replay: createReplayGuard(),
       sentInEpoch: 0,
       refreshing: undefined,
@@ -260,10 +303,24 @@ export class BusClient {
   private async state(roomId: string): Promise<RoomState> {
     const known = this.rooms.get(roomId);
     if (known) return known;
-    const room = await this.control.call<RoomView & { members: MemberView[] }>('GET', `/rooms/${roomId}`);
-    const state = this.newState(room);
-    this.applyMembers(state, room.members);
-    return state;
+    let loading = this.roomsLoading.get(roomId);
+    if (loading === undefined) {
+      loading = (async () => {
+        try {
+          const room = await this.control.call<RoomView & { members: MemberView[] }>(
+            'GET',
+            `/rooms/${roomId}`,
+          );
+          const state = this.newState(room);
+          this.applyMembers(state, room.members);
+          return state;
+        } finally {
+          this.roomsLoading.delete(roomId);
+        }
+      })();
+      this.roomsLoading.set(roomId, loading);
+    }
+    return loading;
   }
 
   private applyMembers(state: RoomState, members: readonly MemberView[]) {
@@ -291,6 +348,15 @@ export class BusClient {
   private async keyOf(state: RoomState, epoch: number): Promise<Uint8Array | undefined> {
     const known = state.keys.get(epoch);
     if (known) return known;
+    let loading = state.keysLoading.get(epoch);
+    if (loading === undefined) {
+      loading = this.fetchKey(state, epoch).finally(() => state.keysLoading.delete(epoch));
+      state.keysLoading.set(epoch, loading);
+    }
+    return loading;
+  }
+
+  private async fetchKey(state: RoomState, epoch: number): Promise<Uint8Array | undefined> {
     let sealed: { epoch: number; sealed: string };
     try {
       sealed = await this.control.call('GET', `/rooms/${state.room.id}/keys/mine?epoch=${epoch}`);
