@@ -2,8 +2,18 @@
 // on the managed nats-server (member users limited to their rooms, one stream per persisted room).
 
 import { randomBytes } from 'node:crypto';
-import { coreSettings, isLoopbackAddress, type Module, moduleKey, type StoreDriver } from '@homeport/core';
+import { readFile } from 'node:fs/promises';
+import {
+  coreSettings,
+  type HttpApp,
+  isLoopbackAddress,
+  type Module,
+  moduleKey,
+  type StoreDriver,
+} from '@homeport/core';
 import { Histogram } from 'prom-client';
+import { type Gateway, type GatewayLimits, newGatewaySecret, openGateway } from '../gateway/gateway.js';
+import { registerGatewayRoutes } from '../gateway/routes.js';
 import { busSettings } from '../settings.js';
 import { busMigrations, createKvBusStore, createSqliteBusStore } from '../store/index.js';
 import type { BusStore } from '../store/repositories.js';
@@ -21,6 +31,13 @@ export interface BusApi {
   blobs: BlobService | undefined;
   /** Undefined when NATS is external without the BUS account's keys. */
   dataPlane: DataPlane | undefined;
+  /** The browser gateway (`/gateway`), when the data plane runs. */
+  gateway: Gateway | undefined;
+}
+
+export interface BusModuleOptions {
+  /** Gateway stream caps and timers (a benchmark raises the caps; tests shorten the timers). */
+  gateway?: Partial<GatewayLimits>;
 }
 
 export const BUS = moduleKey<BusApi>('bus');
@@ -30,8 +47,9 @@ async function storeOf(driver: StoreDriver): Promise<BusStore> {
 }
 
 /** The bus: end-to-end encrypted rooms over NATS. Needs NATS (the managed nats-server or HOMEPORT_NATS_URL). */
-export function createBusModule(): Module<BusApi> {
+export function createBusModule(options: BusModuleOptions = {}): Module<BusApi> {
   let service: BusService | undefined;
+  let gateway: Gateway | undefined;
   let store: BusStore | undefined;
   let dataPlane: DataPlane | undefined;
   let blobs: BlobService | undefined;
@@ -131,6 +149,29 @@ export function createBusModule(): Module<BusApi> {
       };
       const current = service;
       stops.push(ctx.users.onAccessNarrowed((change) => current.accessNarrowed(change)));
+      if (accounts && ctx.nats) {
+        const opened = await openGateway({
+          service,
+          store,
+          natsUrl: accounts.url,
+          natsCreds: await readFile(accounts.serviceCreds('BUS')),
+          kvm: ctx.nats.kvm,
+          kvReplicas: ctx.store.kind === 'kv' ? core.kvReplicas : 1,
+          identitySecret: await ctx.secrets.get('bus-gateway-identities', newGatewaySecret),
+          users: ctx.users,
+          auth: ctx.auth,
+          events: ctx.events,
+          // core's internal topic: some account's credentials ended (composeModules names it after accounts).
+          credentialsTopic: 'accounts.credentials',
+          registry: ctx.metrics.registry,
+          metrics: ctx.metrics,
+          log: ctx.log,
+          clock: ctx.clock,
+          ...(options.gateway === undefined ? {} : { limits: options.gateway }),
+        });
+        gateway = opened;
+        ctx.lifecycle.onShutdown('bus gateway', () => opened.close());
+      }
     },
 
     prefix: '/api/v1/bus',
@@ -138,6 +179,14 @@ export function createBusModule(): Module<BusApi> {
     routes(app, ctx) {
       const parts = ready();
       registerBusRoutes(app, { ...parts, auth: ctx.auth, status: () => status });
+      const opened = gateway;
+      if (opened)
+        app.register(
+          async (scope: HttpApp) => registerGatewayRoutes(scope, { gateway: opened, auth: ctx.auth }),
+          {
+            prefix: '/gateway',
+          },
+        );
     },
 
     health() {
@@ -169,12 +218,13 @@ export function createBusModule(): Module<BusApi> {
 
     async stop() {
       for (const stop of stops.splice(0)) stop();
+      await gateway?.close();
       await dataPlane?.close();
     },
 
     api() {
       const parts = ready();
-      return { service: parts.service, store: parts.store, dataPlane, blobs };
+      return { service: parts.service, store: parts.store, dataPlane, blobs, gateway };
     },
   };
 }

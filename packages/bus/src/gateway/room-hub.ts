@@ -1,0 +1,228 @@
+// One bus subscription per room on this replica, shared by every open stream of that room: each frame is
+// checked and opened once, then handed to the streams whose account holds that epoch's key, in arrival order.
+// An ephemeral room also keeps the last frames it saw in a bounded ring (its only history). A hub closes when
+// its last stream has been gone for `lingerMs`.
+
+import type { Logger } from '@homeport/core';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { roomSubject } from '../control/data-plane.js';
+import { createReplayGuard } from '../crypto/index.js';
+import type { BusStore, RoomRecord } from '../store/repositories.js';
+import type { GatewayIdentity } from './identities.js';
+import type { OpenedMessage } from './message.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { RoomKeys } from './room-keys.js';
+import { openRoomReader, type RoomReader } from './room-reader.js';
+
+/** Frames waiting to be opened before new ones are dropped (the hub fell that far behind). */
+const MAX_QUEUED = 10_000;
+
+/** What a hub hands frames to: one open stream. */
+export interface HubSubscriber {
+  readonly viewer: GatewayIdentity;
+  /** Epochs whose key is sealed to the viewer (refreshed by the hub). */
+  epochs: Set<number>;
+  /** A message of an epoch the viewer holds, in the room's arrival order. */
+  deliver(message: OpenedMessage): void;
+  /** Whether the viewer holds the key of the room's current epoch. */
+  keyState(state: 'ok' | 'waiting_for_key'): void;
+}
+
+export interface RoomHub {
+  readonly roomId: string;
+  readonly room: RoomRecord;
+  readonly reader: RoomReader;
+  /** What an ephemeral room's subscription saw, oldest first (empty for a persisted room). */
+  ring(): readonly OpenedMessage[];
+  /** Reads the room again (an epoch or members changed) and tells each stream whether it has the key. */
+  roomChanged(): Promise<void>;
+}
+
+export interface RoomHubs {
+  /** Adds a stream to its room's hub (made, and its subscription confirmed by the server, on first use). */
+  attach(roomId: string, subscriber: HubSubscriber): Promise<RoomHub>;
+  detach(roomId: string, subscriber: HubSubscriber): void;
+  /** The hub of a room if this replica has one. */
+  find(roomId: string): RoomHub | undefined;
+  /** Subscriptions held now (one per room with a hub). */
+  readonly subscriptions: number;
+  close(): void;
+}
+
+export interface RoomHubsOptions {
+  nc: NatsConnection;
+  store: BusStore;
+  keys: RoomKeys;
+  metrics: GatewayMetrics;
+  log: Logger;
+  clock: () => number;
+  /** How long a hub stays after its last stream left (a reconnect reuses it; an ephemeral ring survives). */
+  lingerMs: number;
+  /** Messages an ephemeral room's ring keeps. */
+  ringSize: number;
+}
+
+interface HubState extends RoomHub {
+  subscribers: Set<HubSubscriber>;
+  subscription: Subscription;
+  linger: NodeJS.Timeout | undefined;
+}
+
+export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
+  const { nc, store, keys, metrics, log, clock } = options;
+  const hubs = new Map<string, HubState>();
+  const making = new Map<string, Promise<HubState>>();
+
+  /** Re-reads the viewer's key epochs once per epoch it was found without. */
+  const refreshEpochs = async (roomId: string, subscriber: HubSubscriber) => {
+    subscriber.epochs = await keys.epochsOf(roomId, subscriber.viewer.signPub);
+  };
+
+  const tellKeyState = (hub: RoomHub, subscriber: HubSubscriber) => {
+    const has = !hub.room.policy.encrypted || subscriber.epochs.has(hub.room.epoch);
+    subscriber.keyState(has ? 'ok' : 'waiting_for_key');
+  };
+
+  async function make(roomId: string): Promise<HubState> {
+    const reader = await openRoomReader({ store, clock }, roomId);
+    if (!reader) throw new Error(`room ${roomId} is gone`);
+    const replay = createReplayGuard();
+    const ring: OpenedMessage[] = [];
+    const subscribers = new Set<HubSubscriber>();
+    let queued = 0;
+    let chain: Promise<void> = Promise.resolve();
+
+    /** The epoch's key from the cache, or opened with a viewer's identity that holds it. */
+    const keyOf = async (epoch: number): Promise<Uint8Array | undefined> => {
+      const cached = keys.cached(roomId, epoch);
+      if (cached) return cached;
+      for (const subscriber of subscribers) {
+        if (!subscriber.epochs.has(epoch)) continue;
+        const key = await keys.open(subscriber.viewer, roomId, epoch);
+        if (key) return key;
+      }
+      // Nobody here was known to hold it: the epoch may be new to every viewer. Ask the store for each.
+      for (const subscriber of subscribers) {
+        await refreshEpochs(roomId, subscriber);
+        if (!subscriber.epochs.has(epoch)) continue;
+        const key = await keys.open(subscriber.viewer, roomId, epoch);
+        if (key) return key;
+      }
+      return undefined;
+    };
+
+    const handle = async (data: Uint8Array) => {
+      const result = await reader.open(data, replay, keyOf);
+      if (!result.ok) {
+        metrics.decryptFailures.inc({ reason: result.reason });
+        return;
+      }
+      const message = result.message;
+      if (!reader.room.policy.persisted) {
+        ring.push(message);
+        if (ring.length > options.ringSize) ring.shift();
+      }
+      const encrypted = reader.room.policy.encrypted;
+      if (encrypted) {
+        const lacking = [...subscribers].filter((subscriber) => !subscriber.epochs.has(message.epoch));
+        if (lacking.length > 0) await Promise.all(lacking.map((each) => refreshEpochs(roomId, each)));
+      }
+      for (const subscriber of subscribers) {
+        // An epoch sealed to someone else only (history before this member joined): not theirs to read.
+        if (encrypted && !subscriber.epochs.has(message.epoch)) continue;
+        subscriber.deliver(message);
+      }
+    };
+
+    const subscription = nc.subscribe(`${roomSubject(roomId)}.msg`, {
+      callback: (error, msg) => {
+        if (error) {
+          log.warn({ err: error, roomId }, 'bus gateway: room subscription failed');
+          return;
+        }
+        if (queued >= MAX_QUEUED) {
+          metrics.decryptFailures.inc({ reason: 'overloaded' });
+          return;
+        }
+        queued += 1;
+        const data = msg.data;
+        chain = chain
+          .then(() => handle(data))
+          .catch((failure: unknown) => log.warn({ err: failure, roomId }, 'bus gateway: a frame failed'))
+          .finally(() => {
+            queued -= 1;
+          });
+      },
+    });
+    // The server has the interest once flushed: a history read started after this misses nothing live.
+    await nc.flush();
+    metrics.roomSubscriptions.inc();
+
+    const hub: HubState = {
+      roomId,
+      reader,
+      subscribers,
+      subscription,
+      linger: undefined,
+      get room() {
+        return reader.room;
+      },
+      ring: () => ring,
+      async roomChanged() {
+        if (!(await reader.refresh())) return;
+        await Promise.all([...subscribers].map((each) => refreshEpochs(roomId, each)));
+        for (const subscriber of subscribers) tellKeyState(hub, subscriber);
+      },
+    };
+    return hub;
+  }
+
+  const closeHub = (hub: HubState) => {
+    clearTimeout(hub.linger);
+    if (hubs.get(hub.roomId) !== hub) return;
+    hubs.delete(hub.roomId);
+    hub.subscription.unsubscribe();
+    metrics.roomSubscriptions.dec();
+  };
+
+  return {
+    async attach(roomId, subscriber) {
+      let hub = hubs.get(roomId);
+      if (!hub) {
+        let pending = making.get(roomId);
+        if (!pending) {
+          pending = make(roomId)
+            .then((made) => {
+              hubs.set(roomId, made);
+              return made;
+            })
+            .finally(() => making.delete(roomId));
+          making.set(roomId, pending);
+        }
+        hub = await pending;
+      }
+      clearTimeout(hub.linger);
+      hub.linger = undefined;
+      await refreshEpochs(roomId, subscriber);
+      hub.subscribers.add(subscriber);
+      tellKeyState(hub, subscriber);
+      return hub;
+    },
+    detach(roomId, subscriber) {
+      const hub = hubs.get(roomId);
+      if (!hub?.subscribers.delete(subscriber) || hub.subscribers.size > 0) return;
+      if (options.lingerMs <= 0) return closeHub(hub);
+      hub.linger = setTimeout(() => {
+        if (hub.subscribers.size === 0) closeHub(hub);
+      }, options.lingerMs);
+      hub.linger.unref();
+    },
+    find: (roomId) => hubs.get(roomId),
+    get subscriptions() {
+      return hubs.size;
+    },
+    close() {
+      for (const hub of [...hubs.values()]) closeHub(hub);
+    },
+  };
+}

@@ -1,0 +1,278 @@
+// The browser gateway over real HTTP on a real nats-server: two accounts in one room through their sessions,
+// the stream's echo, resume after Last-Event-ID, who is refused what, streams ending with their grant,
+// attachments, and one bus subscription per room however many streams it has.
+
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayHomeport, startGatewayHomeport } from './support/bus-gateway.js';
+
+let h: GatewayHomeport;
+beforeAll(async () => {
+  // Re-checks every second so a test sees the timer's path too; subscriptions close as soon as unused.
+  h = await startGatewayHomeport({ recheckMs: 1000, lingerMs: 0 });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+const message = (data: string) =>
+  JSON.parse(data) as { id: string; body: string; mine: boolean; handle: string };
+
+async function roomOf(ownerToken: string, name: string, extra: Record<string, unknown> = {}) {
+  const created = await h.api(ownerToken, 'POST', '/rooms', { name, ...extra });
+  expect(created.status).toBe(201);
+  return created.json as { id: string; epoch: number };
+}
+
+describe('gateway rooms and streams', () => {
+  it('delivers A’s message to B and A’s own echo to A with the same id', async () => {
+    const alice = await h.account('alice');
+    const bob = await h.account('bob');
+    const me = await h.api(alice.token, 'GET', '/me');
+    expect(me.status).toBe(200);
+    expect(me.json.handle).toBe('alice');
+    expect(me.json.signPub).toMatch(/^[0-9a-f]{64}$/);
+
+    const room = await roomOf(alice.token, 'general');
+    expect((await h.api(alice.token, 'POST', `/rooms/${room.id}/members`, { username: 'bob' })).status).toBe(
+      200,
+    );
+    const detail = await h.api(bob.token, 'GET', `/rooms/${room.id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.json.members.map((member: { handle: string }) => member.handle).sort()).toEqual([
+      'alice',
+      'bob',
+    ]);
+
+    const aliceStream = await h.stream(alice.token, room.id);
+    const bobStream = await h.stream(bob.token, room.id);
+    expect(aliceStream.status).toBe(200);
+    expect(aliceStream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(aliceStream.headers.get('x-accel-buffering')).toBe('no');
+    expect(aliceStream.headers.get('cache-control')).toMatch(/no-cache/);
+    await aliceStream.waitFor((event) => event.type === 'state' && JSON.parse(event.data).state === 'ok');
+    await bobStream.waitFor((event) => event.type === 'state');
+
+    const sent = await h.api(alice.token, 'POST', `/rooms/${room.id}/messages`, { body: 'hello bob' });
+    expect(sent.status).toBe(202);
+    const atBob = await bobStream.waitFor((event) => event.type === 'message');
+    const atAlice = await aliceStream.waitFor((event) => event.type === 'message');
+    expect(atBob.id).toBe(sent.json.id);
+    expect(atAlice.id).toBe(sent.json.id);
+    expect(message(atBob.data)).toMatchObject({
+      id: sent.json.id,
+      body: 'hello bob',
+      handle: 'alice',
+      mine: false,
+    });
+    expect(message(atAlice.data)).toMatchObject({ id: sent.json.id, body: 'hello bob', mine: true });
+
+    // Scrollback (oldest first) and unread counts from the persisted stream.
+    const second = await h.api(bob.token, 'POST', `/rooms/${room.id}/messages`, { body: 'hi alice' });
+    await aliceStream.waitFor((event) => event.id === second.json.id);
+    const page = await h.api(alice.token, 'GET', `/rooms/${room.id}/messages?limit=10`);
+    expect(page.json.map((each: { body: string }) => each.body)).toEqual(['hello bob', 'hi alice']);
+    const older = await h.api(alice.token, 'GET', `/rooms/${room.id}/messages?before=${second.json.id}`);
+    expect(older.json.map((each: { id: string }) => each.id)).toEqual([sent.json.id]);
+    const bobRooms = await h.api(bob.token, 'GET', '/rooms');
+    expect(bobRooms.json).toEqual([expect.objectContaining({ id: room.id, unread: 1 })]);
+    expect(bobRooms.json[0].lastMessageAt).toEqual(expect.any(String));
+    expect((await h.api(bob.token, 'POST', `/rooms/${room.id}/read`, { upTo: sent.json.id })).status).toBe(
+      204,
+    );
+    expect((await h.api(bob.token, 'GET', '/rooms')).json[0].unread).toBe(0);
+  });
+
+  it('resumes after Last-Event-ID with exactly the messages missed', async () => {
+    const carol = await h.account('carol');
+    const room = await roomOf(carol.token, 'resume');
+    const ids: string[] = [];
+    for (const body of ['one', 'two', 'three', 'four', 'five'])
+      ids.push((await h.api(carol.token, 'POST', `/rooms/${room.id}/messages`, { body })).json.id);
+    const resumed = await h.stream(carol.token, room.id, ids[1]);
+    await resumed.waitFor((event) => event.id === ids[4]);
+    const live = await h.api(carol.token, 'POST', `/rooms/${room.id}/messages`, { body: 'six' });
+    await resumed.waitFor((event) => event.id === live.json.id);
+    const got = resumed.events
+      .filter((event) => event.type === 'message')
+      .map((event) => message(event.data).body);
+    expect(got).toEqual(['three', 'four', 'five', 'six']);
+  });
+
+  it('answers a non-member 403 on every room route, as for a room that does not exist, and 401 without a session', async () => {
+    const dave = await h.account('dave');
+    const eve = await h.account('eve');
+    const room = await roomOf(dave.token, 'private');
+    const sent = await h.api(dave.token, 'POST', `/rooms/${room.id}/messages`, { body: 'secret' });
+    const daveMe = await h.api(dave.token, 'GET', '/me');
+    const blob = `${'a'.repeat(64)}.1.${sent.json.id}.${'A'.repeat(43)}`;
+    const routes: [string, string, unknown?][] = [
+      ['GET', `/rooms/${room.id}`],
+      ['POST', `/rooms/${room.id}/members`, { username: 'eve' }],
+      ['POST', `/rooms/${room.id}/members/${daveMe.json.signPub}/remove`, {}],
+      ['GET', `/rooms/${room.id}/messages`],
+      ['POST', `/rooms/${room.id}/messages`, { body: 'intruder' }],
+      ['POST', `/rooms/${room.id}/read`, { upTo: sent.json.id }],
+      ['GET', `/rooms/${room.id}/attachments/${blob}`],
+      ['GET', `/rooms/${room.id}/stream`],
+    ];
+    for (const roomId of [room.id, 'aaaaaaaaaaaaaaaaaaaa', 'not-a-room'])
+      for (const [method, path, body] of routes) {
+        const answer = await h.api(eve.token, method, path.replace(room.id, roomId), body);
+        expect([method, path, roomId, answer.status]).toEqual([method, path, roomId, 403]);
+      }
+    const upload = await fetch(`${h.url}/api/v1/bus/gateway/rooms/${room.id}/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${eve.token}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.from('x'),
+    });
+    expect(upload.status).toBe(403);
+    for (const [method, path, body] of [['GET', '/me'], ['GET', '/rooms'], ...routes] as [
+      string,
+      string,
+      unknown?,
+    ][])
+      expect([path, (await h.api(undefined, method, path, body)).status]).toEqual([path, 401]);
+    // What eve sees of the room: nothing, and her room list stays empty.
+    expect((await h.api(eve.token, 'GET', '/rooms')).json).toEqual([]);
+  });
+
+  it('tells a removed member’s stream `removed`, then ends it; the others move to the next epoch', async () => {
+    const frank = await h.account('frank');
+    const grace = await h.account('grace');
+    const room = await roomOf(frank.token, 'removal');
+    await h.api(frank.token, 'POST', `/rooms/${room.id}/members`, { username: 'grace' });
+    const graceStream = await h.stream(grace.token, room.id);
+    const frankStream = await h.stream(frank.token, room.id);
+    await graceStream.waitFor((event) => event.type === 'state');
+    await frankStream.waitFor((event) => event.type === 'state');
+    const graceMe = await h.api(grace.token, 'GET', '/me');
+    const removed = await h.api(
+      frank.token,
+      'POST',
+      `/rooms/${room.id}/members/${graceMe.json.signPub}/remove`,
+      {},
+    );
+    expect(removed.status).toBe(204);
+    const last = await graceStream.waitFor(
+      (event) => event.type === 'state' && JSON.parse(event.data).state === 'removed',
+    );
+    await graceStream.ended;
+    expect(graceStream.events.at(-1)).toBe(last);
+    expect((await h.api(grace.token, 'GET', `/rooms/${room.id}/messages`)).status).toBe(403);
+    // The owner writes on under epoch 2, sealed to him alone.
+    expect((await h.api(frank.token, 'GET', `/rooms/${room.id}`)).json.epoch).toBe(2);
+    const after = await h.api(frank.token, 'POST', `/rooms/${room.id}/messages`, { body: 'after' });
+    await frankStream.waitFor((event) => event.id === after.json.id);
+  });
+
+  it('ends the stream when its session is signed out', async () => {
+    const heidi = await h.account('heidi');
+    const room = await roomOf(heidi.token, 'session');
+    const stream = await h.stream(heidi.token, room.id);
+    await stream.waitFor((event) => event.type === 'state');
+    const logout = await fetch(`${h.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${heidi.token}` },
+    });
+    expect(logout.status).toBe(204);
+    await stream.ended;
+    expect((await h.stream(heidi.token, room.id)).status).toBe(401);
+  });
+
+  it('round-trips an attachment encrypted with the room key, refuses an oversized one unread, and serves it as bytes', async () => {
+    const ivan = await h.account('ivan');
+    const judy = await h.account('judy');
+    const room = await roomOf(ivan.token, 'files');
+    await h.api(ivan.token, 'POST', `/rooms/${room.id}/members`, { username: 'judy' });
+    const bytes = Buffer.from('<html><script>alert(1)</script></html> — a file to save, not to run');
+    const uploaded = await fetch(`${h.url}/api/v1/bus/gateway/rooms/${room.id}/attachments`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ivan.token}`,
+        'content-type': 'application/octet-stream',
+        'x-file-name': encodeURIComponent('../résumé.html'),
+        'x-file-type': 'text/html',
+      },
+      body: bytes,
+    });
+    expect(uploaded.status).toBe(201);
+    const attachment = (await uploaded.json()) as { id: string; name: string; size: number; type: string };
+    expect(attachment).toMatchObject({ name: '.._résumé.html', size: bytes.length, type: 'text/html' });
+
+    const judyStream = await h.stream(judy.token, room.id);
+    await judyStream.waitFor((event) => event.type === 'state');
+    const sent = await h.api(ivan.token, 'POST', `/rooms/${room.id}/messages`, {
+      body: 'see attached',
+      attachment,
+    });
+    expect(sent.status).toBe(202);
+    const got = await judyStream.waitFor((event) => event.id === sent.json.id);
+    expect(JSON.parse(got.data).attachment).toEqual(attachment);
+
+    const download = await fetch(
+      `${h.url}/api/v1/bus/gateway/rooms/${room.id}/attachments/${encodeURIComponent(attachment.id)}`,
+      { headers: { authorization: `Bearer ${judy.token}` } },
+    );
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/octet-stream');
+    expect(download.headers.get('content-disposition')).toMatch(/^attachment/);
+    expect(download.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+
+    // The blob service keeps ciphertext only.
+    const hash = attachment.id.split('.')[0] as string;
+    const stored = await h.bus.blobs?.get(room.id, hash);
+    expect(Buffer.from(stored ?? []).includes(Buffer.from('<script>'))).toBe(false);
+
+    // A tampered reference (another sender named) does not open.
+    const [, epoch, id] = attachment.id.split('.');
+    const forged = `${hash}.${epoch}.${id}.${'B'.repeat(43)}`;
+    const refused = await h.api(judy.token, 'GET', `/rooms/${room.id}/attachments/${forged}`);
+    expect(refused.status).toBe(422);
+
+    // Over the cap: answered from the declared length, before a byte of the body is sent.
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(`${h.url}/api/v1/bus/gateway/rooms/${room.id}/attachments`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${ivan.token}`,
+          'content-type': 'application/octet-stream',
+          'content-length': String(16 * 1024 * 1024 + 1),
+        },
+      });
+      request.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      request.flushHeaders();
+    });
+    expect(status).toBe(413);
+  });
+
+  it('serves two streams of one room from one bus subscription', async () => {
+    const ken = await h.account('ken');
+    const room = await roomOf(ken.token, 'shared');
+    const before = h.bus.gateway?.stats();
+    const first = await h.stream(ken.token, room.id);
+    const second = await h.stream(ken.token, room.id);
+    await first.waitFor((event) => event.type === 'state');
+    await second.waitFor((event) => event.type === 'state');
+    const during = h.bus.gateway?.stats();
+    expect(during?.streams).toBe((before?.streams ?? 0) + 2);
+    expect(during?.roomSubscriptions).toBe((before?.roomSubscriptions ?? 0) + 1);
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      new RegExp(`homeport_bus_gateway_room_subscriptions ${during?.roomSubscriptions}\\b`),
+    );
+    expect(metrics).toMatch(new RegExp(`homeport_bus_gateway_streams ${during?.streams}\\b`));
+    const sent = await h.api(ken.token, 'POST', `/rooms/${room.id}/messages`, { body: 'to both' });
+    await first.waitFor((event) => event.id === sent.json.id);
+    await second.waitFor((event) => event.id === sent.json.id);
+    first.close();
+    second.close();
+    await first.ended;
+    await second.ended;
+  });
+});
