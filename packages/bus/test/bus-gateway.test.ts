@@ -2,8 +2,18 @@
 // the stream's echo, resume after Last-Event-ID, who is refused what, streams ending with their grant,
 // attachments, and one bus subscription per room however many streams it has.
 
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BusClient } from '../src/client/index.js';
+import {
+  generateIdentity,
+  newRoomKey,
+  sealRoomKey,
+  signPubHex,
+  toBase64Url,
+  toHex,
+} from '../src/crypto/index.js';
 import { type GatewayHomeport, startGatewayHomeport } from './support/bus-gateway.js';
 
 let h: GatewayHomeport;
@@ -276,3 +286,140 @@ describe('gateway rooms and streams', () => {
     await second.ended;
   });
 });
+
+describe('gateway keys, ephemeral rooms and account changes', () => {
+  it('says waiting_for_key while the account holds no key of the current epoch that opens, and ok once it does', async () => {
+    const lena = await h.account('lena');
+    const lenaMe = (await h.api(lena.token, 'GET', '/me')).json as { signPub: string };
+    const bot = generateIdentity();
+    const botPub = signPubHex(bot);
+    await h.bus.service.addUser({
+      signPub: botPub,
+      kexPub: toHex(bot.kexPub),
+      handle: 'bot',
+      role: 'member',
+      userId: null,
+    });
+    const sdk = BusClient.create({ controlUrls: [h.url], identity: bot });
+    try {
+      const room = await sdk.createRoom({ name: 'keys' });
+      await sdk.invite(room.id, lenaMe.signPub);
+      const stream = await h.stream(lena.token, room.id);
+      await stream.waitFor((event) => event.type === 'state' && JSON.parse(event.data).state === 'ok');
+
+      // A member seals junk to lena for epoch 2: the server cannot tell, it never opens keys.
+      const botSealed = await sealRoomKey(bot.kexPub, newRoomKey(), {
+        roomId: room.id,
+        epoch: 2,
+        recipientSignPubHex: botPub,
+      });
+      await sdk.control.call('POST', `/rooms/${room.id}/rekey`, {
+        epoch: 1,
+        sealedKeys: [
+          { signPub: botPub, sealed: toBase64Url(botSealed) },
+          { signPub: lenaMe.signPub, sealed: toBase64Url(randomBytes(80)) },
+        ],
+      });
+      const waiting = await stream.waitFor(
+        (event) => event.type === 'state' && JSON.parse(event.data).state === 'waiting_for_key',
+      );
+      expect(await metric('homeport_bus_waiting_for_key')).toBeGreaterThanOrEqual(1);
+      const refused = await h.api(lena.token, 'POST', `/rooms/${room.id}/messages`, { body: 'anyone?' });
+      expect(refused.status).toBe(409);
+      expect(refused.json.error.code).toBe('gateway_waiting_for_key');
+
+      // An honest rekey seals epoch 3 to every member: lena reads again.
+      await sdk.rekey(room.id);
+      const from = stream.events.indexOf(waiting) + 1;
+      await stream.waitFor(
+        (event) => event.type === 'state' && JSON.parse(event.data).state === 'ok',
+        10_000,
+        from,
+      );
+      const id = await sdk.publish(room.id, 'welcome back');
+      const got = await stream.waitFor((event) => event.id === id);
+      expect(message(got.data)).toMatchObject({ body: 'welcome back', handle: 'bot', mine: false });
+
+      // A frame that is not one is refused and counted, and the stream goes on.
+      const before = (await metric('homeport_bus_decrypt_failures_total', 'malformed')) ?? 0;
+      (await sdk.connect()).publish(`bus.room.${room.id}.msg`, 'not a frame');
+      await until(
+        async () => ((await metric('homeport_bus_decrypt_failures_total', 'malformed')) ?? 0) > before,
+      );
+      const next = await sdk.publish(room.id, 'still here');
+      await stream.waitFor((event) => event.id === next);
+    } finally {
+      await sdk.close();
+    }
+  });
+
+  it('keeps what an ephemeral room’s subscription saw for scrollback and resume', async () => {
+    const mia = await h.account('mia');
+    const room = await roomOf(mia.token, 'ephemeral', { policy: { persisted: false } });
+    const stream = await h.stream(mia.token, room.id);
+    await stream.waitFor((event) => event.type === 'state');
+    const ids: string[] = [];
+    for (const body of ['a', 'b', 'c']) {
+      const sent = await h.api(mia.token, 'POST', `/rooms/${room.id}/messages`, { body });
+      ids.push(sent.json.id);
+      await stream.waitFor((event) => event.id === sent.json.id);
+    }
+    const page = await h.api(mia.token, 'GET', `/rooms/${room.id}/messages?limit=2`);
+    expect(page.json.map((each: { body: string }) => each.body)).toEqual(['b', 'c']);
+    const resumed = await h.stream(mia.token, room.id, ids[0]);
+    await resumed.waitFor((event) => event.id === ids[2]);
+    expect(
+      resumed.events.filter((event) => event.type === 'message').map((event) => message(event.data).body),
+    ).toEqual(['b', 'c']);
+    expect((await h.api(mia.token, 'GET', '/rooms')).json[0]).toMatchObject({ id: room.id, unread: 0 });
+  });
+
+  it('ends the streams of an account that is disabled, and its identity stays refused', async () => {
+    const nina = await h.account('nina');
+    const room = await roomOf(nina.token, 'disabled');
+    const stream = await h.stream(nina.token, room.id);
+    await stream.waitFor((event) => event.type === 'state');
+    const patched = await fetch(`${h.url}/api/v1/users/${nina.userId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${h.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'disabled' }),
+    });
+    expect(patched.status).toBe(200);
+    await stream.ended;
+    expect((await h.api(nina.token, 'GET', '/rooms')).status).toBe(401);
+  });
+
+  it('caps the streams an account may hold open', async () => {
+    const small = await startGatewayHomeport({ maxStreamsPerAccount: 1 });
+    try {
+      const olga = await small.account('olga');
+      const created = await small.api(olga.token, 'POST', '/rooms', { name: 'one' });
+      const first = await small.stream(olga.token, created.json.id);
+      await first.waitFor((event) => event.type === 'state');
+      const second = await small.stream(olga.token, created.json.id);
+      expect(second.status).toBe(429);
+      first.close();
+      await first.ended;
+      await until(async () => small.bus.gateway?.stats().streams === 0);
+      expect((await small.stream(olga.token, created.json.id)).status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
+});
+
+/** A sample of the server's /metrics (a label value picks one series), or undefined when absent. */
+async function metric(name: string, reason?: string): Promise<number | undefined> {
+  const text = await (await fetch(`${h.url}/metrics`)).text();
+  const series = reason === undefined ? name : `${name}{reason="${reason}"}`;
+  const line = text.split('\n').find((each) => each.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

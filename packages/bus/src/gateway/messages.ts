@@ -46,7 +46,8 @@ export function createGatewayMessages(ctx: GatewayContext, rooms: GatewayRooms) 
     to: number,
     limit: number,
   ): Promise<OpenedMessage[]> {
-    const reader = await openRoomReader({ store, clock: ctx.clock }, room.id);
+    // The hub's reader when this replica follows the room: its members are read already.
+    const reader = hubs.find(room.id)?.reader ?? (await openRoomReader({ store, clock: ctx.clock }, room.id));
     if (!reader) return [];
     const epochs = await keys.epochsOf(room.id, viewer.signPub);
     const keyOf = viewerKeys(ctx, viewer, room.id, epochs);

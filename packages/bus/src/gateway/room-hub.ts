@@ -78,8 +78,13 @@ export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
     subscriber.epochs = await keys.epochsOf(roomId, subscriber.viewer.signPub);
   };
 
-  const tellKeyState = (hub: RoomHub, subscriber: HubSubscriber) => {
-    const has = !hub.room.policy.encrypted || subscriber.epochs.has(hub.room.epoch);
+  /** Whether the viewer can read the room's current epoch: a key sealed to it that opens. */
+  const tellKeyState = async (hub: RoomHub, subscriber: HubSubscriber) => {
+    const { room } = hub;
+    const has =
+      !room.policy.encrypted ||
+      (subscriber.epochs.has(room.epoch) &&
+        (await keys.open(subscriber.viewer, room.id, room.epoch)) !== undefined);
     subscriber.keyState(has ? 'ok' : 'waiting_for_key');
   };
 
@@ -170,8 +175,12 @@ export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
       ring: () => ring,
       async roomChanged() {
         if (!(await reader.refresh())) return;
-        await Promise.all([...subscribers].map((each) => refreshEpochs(roomId, each)));
-        for (const subscriber of subscribers) tellKeyState(hub, subscriber);
+        await Promise.all(
+          [...subscribers].map(async (each) => {
+            await refreshEpochs(roomId, each);
+            await tellKeyState(hub, each);
+          }),
+        );
       },
     };
     return hub;
@@ -205,7 +214,7 @@ export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
       hub.linger = undefined;
       await refreshEpochs(roomId, subscriber);
       hub.subscribers.add(subscriber);
-      tellKeyState(hub, subscriber);
+      await tellKeyState(hub, subscriber);
       return hub;
     },
     detach(roomId, subscriber) {

@@ -8,7 +8,7 @@ import type { BusStore } from '../store/repositories.js';
 import type { GatewayIdentity } from './identities.js';
 
 export interface RoomKeys {
-  /** The key of `epoch` if one is sealed to `holder`'s identity (opened with it), else undefined. */
+  /** The key of `epoch` if one is sealed to `holder`'s identity and opens with it, else undefined. */
   open(holder: GatewayIdentity, roomId: string, epoch: number): Promise<Uint8Array | undefined>;
   /** A key already opened for another holder; only for callers that checked the viewer's epochs. */
   cached(roomId: string, epoch: number): Uint8Array | undefined;
@@ -39,11 +39,18 @@ export function createRoomKeys(store: BusStore, cacheSize = 10_000): RoomKeys {
       if (known) return known;
       const bytes = fromBase64Url(sealed.sealed);
       if (!bytes) return undefined;
-      const key = await openRoomKey(holder.identity, bytes, {
-        roomId,
-        epoch,
-        recipientSignPubHex: holder.signPub,
-      });
+      let key: Uint8Array;
+      try {
+        key = await openRoomKey(holder.identity, bytes, {
+          roomId,
+          epoch,
+          recipientSignPubHex: holder.signPub,
+        });
+      } catch {
+        // Sealed wrongly (a member's SDK may seal anything that has the right length): for this account it is
+        // as if no key had come yet; the next rekey by an honest member mends it.
+        return undefined;
+      }
       remember(name(roomId, epoch), key);
       return key;
     },

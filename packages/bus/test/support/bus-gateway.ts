@@ -7,6 +7,7 @@ import type { GatewayLimits } from '../../src/gateway/gateway.js';
 import { BUS, type BusApi, createBusModule } from '../../src/index.js';
 
 export interface GatewayAccountSession {
+  userId: string;
   username: string;
   token: string;
 }
@@ -45,6 +46,8 @@ export interface GatewayHomeport {
   t: TestHomeport;
   url: string;
   bus: BusApi;
+  /** The first admin's session token. */
+  admin: string;
   /** A new Homeport account (made by the first admin), signed in. */
   account(username: string): Promise<GatewayAccountSession>;
   /** A JSON call under /api/v1/bus/gateway; `token` undefined sends no credential. */
@@ -71,6 +74,7 @@ export async function startGatewayHomeport(limits: Partial<GatewayLimits> = {}):
     t,
     url,
     bus,
+    admin,
     async account(username) {
       const password = `${ADMIN_PASSWORD}-${username}`;
       const made = await fetch(`${url}/api/v1/users`, {
@@ -79,7 +83,8 @@ export async function startGatewayHomeport(limits: Partial<GatewayLimits> = {}):
         body: JSON.stringify({ username, password }),
       });
       if (made.status !== 201) throw new Error(`creating ${username}: ${made.status} ${await made.text()}`);
-      return { username, token: await t.login(username, password) };
+      const { id } = (await made.json()) as { id: string };
+      return { userId: id, username, token: await t.login(username, password) };
     },
     async api(token, method, path, body) {
       const response = await fetch(`${base}${path}`, {
