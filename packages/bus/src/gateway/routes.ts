@@ -279,7 +279,11 @@ export function registerGatewayRoutes(app: HttpApp, options: { gateway: Gateway;
   app.post(
     '/rooms/:roomId/attachments',
     {
-      preHandler,
+      // Session and membership before a byte of the body is read: only a member may make us read 16 MiB.
+      onRequest: async (request, reply) => {
+        await auth.requireUser(request, reply);
+        await gateway.rooms.viewer(accountOf(request), request.params.roomId);
+      },
       // Refused from the declared length before a byte is read (the core server's onRequest check).
       bodyLimit: MAX_ATTACHMENT_BYTES,
       schema: {
@@ -292,10 +296,8 @@ export function registerGatewayRoutes(app: HttpApp, options: { gateway: Gateway;
     async (request, reply) => {
       const account = accountOf(request);
       const body = request.body;
-      if (!Buffer.isBuffer(body)) {
-        await gateway.rooms.detail(account, request.params.roomId);
+      if (!Buffer.isBuffer(body))
         throw new GatewayError('gateway_bad_attachment', 'Send the file as application/octet-stream');
-      }
       const header = request.headers['x-file-name'];
       let name = 'file';
       if (typeof header === 'string' && header !== '') {
