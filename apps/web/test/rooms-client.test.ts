@@ -73,6 +73,7 @@ describe('createBusClient', () => {
     expect(uploads[0]?.url).toBe('/api/v1/bus/gateway/rooms/r1/attachments');
     expect(uploads[0]?.body).toBe(file);
     expect(uploads[0]?.headers['Content-Type']).toBe('application/octet-stream');
+    expect(uploads[0]?.headers['X-File-Type']).toBe('application/pdf');
     const header = uploads[0]?.headers['X-File-Name'] ?? '';
     // A header value the browser accepts (no code point above U+00FF) that decodes back to the name.
     expect(/^[\x20-\x7e]*$/.test(header)).toBe(true);

@@ -4,6 +4,7 @@
 import { Anchor, Group, Paper, Text } from '@mantine/core';
 import { formatBytes } from '../storage/storage-format';
 import type { MessageAttachment } from './api/bus-types';
+import { PaperclipIcon } from './paperclip-icon';
 
 export interface AttachmentLinkProps {
   attachment: MessageAttachment;
@@ -14,7 +15,7 @@ export function AttachmentLink({ attachment, href }: AttachmentLinkProps) {
   return (
     <Paper withBorder px="sm" py={6} radius="md" data-testid="attachment">
       <Group gap="xs" wrap="nowrap">
-        <span aria-hidden>📎</span>
+        <PaperclipIcon size={16} />
         <Anchor
           href={href}
           // The attribute names the saved file; the server's Content-Disposition says the same.

@@ -8,6 +8,7 @@ import { errorMessage } from '../../api/api-error';
 import { formatBytes } from '../storage/storage-format';
 import { MAX_ATTACHMENT_BYTES, type UploadOptions } from './api/bus-client';
 import type { MessageAttachment, SendMessageInput } from './api/bus-types';
+import { PaperclipIcon } from './paperclip-icon';
 import { PendingAttachment } from './pending-attachment';
 
 export interface ComposerProps {
@@ -137,7 +138,7 @@ export function Composer({ roomName, onSend, onUpload, disabledReason, onTheirWa
                 disabled={locked}
                 aria-label="Attach a file"
               >
-                <span aria-hidden>📎</span>
+                <PaperclipIcon />
               </ActionIcon>
             </Tooltip>
           )}

@@ -2,6 +2,7 @@
 // way to drop it (which also stops an upload under way).
 import { CloseButton, Group, Paper, Progress, Stack, Text } from '@mantine/core';
 import { formatBytes } from '../storage/storage-format';
+import { PaperclipIcon } from './paperclip-icon';
 
 export interface PendingAttachmentProps {
   file: File;
@@ -18,13 +19,15 @@ export function PendingAttachment({ file, uploading, progress, onRemove }: Pendi
     <Paper withBorder px="sm" py={6} radius="md" data-testid="pending-attachment">
       <Stack gap={4}>
         <Group gap="xs" wrap="nowrap" justify="space-between">
-          <Text size="sm" truncate title={file.name}>
-            <span aria-hidden>📎 </span>
-            {file.name}{' '}
-            <Text span size="xs" c="dimmed">
-              {formatBytes(file.size)}
+          <Group gap={6} wrap="nowrap" style={{ minWidth: 0 }}>
+            <PaperclipIcon size={16} />
+            <Text size="sm" truncate title={file.name}>
+              {file.name}{' '}
+              <Text span size="xs" c="dimmed">
+                {formatBytes(file.size)}
+              </Text>
             </Text>
-          </Text>
+          </Group>
           {onRemove && (
             <CloseButton
               size="sm"

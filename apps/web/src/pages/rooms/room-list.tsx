@@ -38,8 +38,14 @@ export function RoomList({ rooms, selectedId }: RoomListProps) {
                   {room.name}
                 </Text>
                 {unread > 0 && (
-                  <Badge size="sm" circle={unread < 10} aria-label={`${unread} unread`} data-testid="unread">
-                    {unread > 99 ? '99+' : unread}
+                  // The gateway counts up to 99 and stops: 99 means "99 or more".
+                  <Badge
+                    size="sm"
+                    circle={unread < 10}
+                    aria-label={unread >= 99 ? '99 or more unread' : `${unread} unread`}
+                    data-testid="unread"
+                  >
+                    {unread >= 99 ? '99+' : unread}
                   </Badge>
                 )}
               </Group>

@@ -49,7 +49,7 @@ export interface UploadOptions extends RequestOptions {
 }
 
 /** The gateway's cap on one attachment (it refuses a larger body before reading it). */
-export const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024;
+export const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024 - 28;
 
 export interface BusClient {
   /** Where the room's live stream is (Server-Sent Events). */
@@ -176,6 +176,8 @@ export function createBusClient(options: BusClientOptions = {}): BusClient {
               'Content-Type': 'application/octet-stream',
               // A header carries Latin-1 only: the name goes percent-encoded (UTF-8), as a URL would carry it.
               'X-File-Name': encodeURIComponent(file.name),
+              // Informative only (the gateway serves every download as bytes); browsers give '' when unsure.
+              ...(file.type === '' ? {} : { 'X-File-Type': file.type }),
             },
             onProgress: o.onProgress,
             signal: o.signal,

@@ -1,28 +1,16 @@
-// A public key shown as its fingerprint, with the whole key in the title and a copy button.
-import { ActionIcon, Code, CopyButton, Group, Tooltip } from '@mantine/core';
+// A public key shown as its fingerprint, with the whole key in the title and a Copy button (the Storage
+// page's, which also copies over plain HTTP on a LAN, where the Clipboard API is missing).
+import { Code, Group } from '@mantine/core';
 import { keyFingerprint } from '../../rooms/room-format';
+import { CopyTextButton } from '../../storage/copy-controls';
 
 export function KeyFingerprint({ hex, label }: { hex: string; label: string }) {
   return (
-    <Group gap={4} wrap="nowrap">
+    <Group gap="xs" wrap="nowrap">
       <Code title={hex} style={{ whiteSpace: 'nowrap' }}>
         {keyFingerprint(hex)}
       </Code>
-      <CopyButton value={hex}>
-        {({ copied, copy }) => (
-          <Tooltip label={copied ? 'Copied' : `Copy the whole ${label}`} withArrow>
-            <ActionIcon
-              size="sm"
-              variant="subtle"
-              color={copied ? 'teal' : 'gray'}
-              onClick={copy}
-              aria-label={`Copy ${label}`}
-            >
-              <span aria-hidden>{copied ? '✓' : '⧉'}</span>
-            </ActionIcon>
-          </Tooltip>
-        )}
-      </CopyButton>
+      <CopyTextButton value={hex} what={label} />
     </Group>
   );
 }
