@@ -1,7 +1,8 @@
 // A Homeport with accounts and the bus (managed nats-server, gateway on) listening on a free loopback port, for
 // the gateway tests and bench/bus: accounts signed in with bearer tokens, JSON calls, and room streams read
-// over real HTTP as a browser reads them (fetch + an SSE parser), each event stamped with when it arrived.
+// over real HTTP (an SSE parser on node:http), each event stamped with when it arrived.
 
+import { request as httpRequest } from 'node:http';
 import { ADMIN_PASSWORD, buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
 import type { GatewayLimits } from '../../src/gateway/gateway.js';
 import { BUS, type BusApi, createBusModule } from '../../src/index.js';
@@ -52,8 +53,13 @@ export interface GatewayHomeport {
   account(username: string): Promise<GatewayAccountSession>;
   /** A JSON call under /api/v1/bus/gateway; `token` undefined sends no credential. */
   api(token: string | undefined, method: string, path: string, body?: unknown): Promise<ApiAnswer>;
-  /** Opens a room stream as the browser does. */
-  stream(token: string | undefined, roomId: string, lastEventId?: string): Promise<RoomStreamClient>;
+  /** Opens a room stream as the browser does (from `localAddress`, one of 127.0.0.x, when given). */
+  stream(
+    token: string | undefined,
+    roomId: string,
+    lastEventId?: string,
+    options?: { localAddress?: string },
+  ): Promise<RoomStreamClient>;
   close(): Promise<void>;
 }
 
@@ -101,12 +107,16 @@ export async function startGatewayHomeport(limits: Partial<GatewayLimits> = {}):
       }
       return { status: response.status, headers: response.headers, json };
     },
-    async stream(token, roomId, lastEventId) {
-      const client = await openStream(`${base}/rooms/${roomId}/stream`, {
-        accept: 'text/event-stream',
-        ...auth(token),
-        ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
-      });
+    async stream(token, roomId, lastEventId, options = {}) {
+      const client = await openStream(
+        `${base}/rooms/${roomId}/stream`,
+        {
+          accept: 'text/event-stream',
+          ...auth(token),
+          ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+        },
+        options,
+      );
       streams.push(client);
       return client;
     },
@@ -117,73 +127,103 @@ export async function startGatewayHomeport(limits: Partial<GatewayLimits> = {}):
   };
 }
 
-/** Reads an SSE response with fetch, recording every event (comments and heartbeats skipped). */
-export async function openStream(url: string, headers: Record<string, string>): Promise<RoomStreamClient> {
-  const controller = new AbortController();
-  const response = await fetch(url, { headers, signal: controller.signal });
-  const events: SseEventRecord[] = [];
-  let finish: () => void = () => undefined;
-  const ended = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  if (response.ok && response.body) {
-    void (async () => {
-      const reader = (response.body as ReadableStream<Uint8Array>)
-        .pipeThrough(new TextDecoderStream())
-        .getReader();
+interface Waiter {
+  match: (event: SseEventRecord) => boolean;
+  found: (event: SseEventRecord) => void;
+}
+
+/**
+ * Reads an SSE response over node:http, recording every event (comments and heartbeats skipped).
+ * `localAddress` picks the loopback address the connection comes from: the server caps connections per
+ * client address (64), so many streams from one machine spread over 127.0.0.x.
+ */
+export function openStream(
+  url: string,
+  headers: Record<string, string>,
+  options: { localAddress?: string } = {},
+): Promise<RoomStreamClient> {
+  return new Promise((resolve, reject) => {
+    const events: SseEventRecord[] = [];
+    const waiters = new Set<Waiter>();
+    let finish: () => void = () => undefined;
+    const ended = new Promise<void>((done) => {
+      finish = done;
+    });
+    const request = httpRequest(url, {
+      headers,
+      // A connection of its own, never a pooled one the server may be closing (a stream holds it anyway).
+      agent: false,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    });
+    request.on('error', (error) => {
+      finish();
+      reject(error);
+    });
+    request.on('response', (response) => {
+      const status = response.statusCode ?? 0;
+      const responseHeaders = new Headers();
+      for (const [name, value] of Object.entries(response.headers))
+        if (typeof value === 'string') responseHeaders.set(name, value);
       let buffer = '';
       let type = '';
       let id: string | undefined;
       let data: string[] = [];
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let end = buffer.indexOf('\n');
-          while (end !== -1) {
-            const line = buffer.slice(0, end);
-            buffer = buffer.slice(end + 1);
-            if (line === '') {
-              if (data.length > 0)
-                events.push({ type: type || 'message', id, data: data.join('\n'), at: performance.now() });
-              type = '';
-              data = [];
-            } else if (!line.startsWith(':')) {
-              const colon = line.indexOf(':');
-              const field = line.slice(0, colon);
-              const text = line.slice(colon + 1).replace(/^ /, '');
-              if (field === 'event') type = text;
-              else if (field === 'data') data.push(text);
-              else if (field === 'id') id = text;
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        buffer += chunk;
+        let end = buffer.indexOf('\n');
+        while (end !== -1) {
+          const line = buffer.slice(0, end);
+          buffer = buffer.slice(end + 1);
+          if (line === '') {
+            if (data.length > 0) {
+              const event = { type: type || 'message', id, data: data.join('\n'), at: performance.now() };
+              events.push(event);
+              for (const waiter of [...waiters]) if (waiter.match(event)) waiter.found(event);
             }
-            end = buffer.indexOf('\n');
+            type = '';
+            data = [];
+          } else if (!line.startsWith(':')) {
+            const colon = line.indexOf(':');
+            const field = line.slice(0, colon);
+            const text = line.slice(colon + 1).replace(/^ /, '');
+            if (field === 'event') type = text;
+            else if (field === 'data') data.push(text);
+            else if (field === 'id') id = text;
           }
+          end = buffer.indexOf('\n');
         }
-      } catch {
-        // Aborted here or cut by the server: either way the stream has ended.
-      }
-      finish();
-    })();
-  } else {
-    await response.text().catch(() => undefined);
-    finish();
-  }
-  return {
-    status: response.status,
-    headers: response.headers,
-    events,
-    ended,
-    async waitFor(match, timeoutMs = 10_000, from = 0) {
-      const deadline = performance.now() + timeoutMs;
-      for (;;) {
-        const found = events.slice(from).find(match);
-        if (found) return found;
-        if (performance.now() > deadline)
-          throw new Error(`no matching event in ${timeoutMs} ms: ${JSON.stringify(events)}`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    },
-    close: () => controller.abort(),
-  };
+      });
+      response.on('close', finish);
+      response.on('error', finish);
+      resolve({
+        status,
+        headers: responseHeaders,
+        events,
+        ended,
+        waitFor(match, timeoutMs = 10_000, from = 0) {
+          const seen = events.slice(from).find(match);
+          if (seen) return Promise.resolve(seen);
+          // Woken by the parser as events arrive (no polling: a benchmark holds a thousand of these).
+          return new Promise((found, fail) => {
+            const waiter: Waiter = {
+              match,
+              found: (event) => {
+                clearTimeout(timer);
+                waiters.delete(waiter);
+                found(event);
+              },
+            };
+            const timer = setTimeout(() => {
+              waiters.delete(waiter);
+              fail(new Error(`no matching event in ${timeoutMs} ms: ${JSON.stringify(events)}`));
+            }, timeoutMs);
+            waiters.add(waiter);
+          });
+        },
+        close: () => request.destroy(),
+      });
+    });
+    request.end();
+  });
 }
