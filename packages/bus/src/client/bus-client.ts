@@ -2,6 +2,7 @@
 // client's own key (renewed before it lapses and whenever the server says the rooms changed), room keys opened
 // from their sealed copies, frames sealed, signed, verified and opened, history then live for persisted rooms.
 
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { type ConsumerMessages, type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { createUser, type KeyPair } from '@nats-io/nkeys';
 import {
@@ -29,7 +30,7 @@ import {
   ulid,
   ulidTime,
 } from '../crypto/index.js';
-import { BusClientError, type ControlClient, createControlClient } from './control-client.js';
+import { BusClientError, type ControlClient, createControlClient, isLoopbackHost } from './control-client.js';
 import type {
   BlobReference,
   BusUserView,
@@ -46,10 +47,61 @@ export interface BusClientOptions {
   identity: Identity;
   /** PEM of the CA to pin for the control plane and NATS (TLS required then). */
   ca?: string;
+  /**
+   * PEM of the CA to pin for NATS alone. Without it, NATS trusts `ca` and the CA of the member listener
+   * that the control plane's credential carries (it came over the channel `ca` or loopback protects).
+   */
+  natsCa?: string;
   /** NATS URLs to use instead of those the server hands out (e.g. several nodes of a cluster). */
   natsServers?: readonly string[];
   /** Logs of reconnects and renewals (default: none). */
   onEvent?: (event: BusClientEvent) => void;
+}
+
+/**
+ * The TLS options of the member connection, or undefined for cleartext loopback. A `nats://` server off
+ * loopback is refused: nats.js upgrades to TLS only when the server's first line asks for it (or `tls` is
+ * set), so a cleartext URL would let anyone on the path read the traffic or answer as the server.
+ */
+export function natsTlsFor(
+  servers: readonly string[],
+  options: Pick<BusClientOptions, 'ca' | 'natsCa'>,
+  credential: Pick<CredentialView, 'ca'>,
+): NatsTls | undefined {
+  let anyTls = false;
+  const hosts: string[] = [];
+  for (const server of servers) {
+    const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `nats://${server}`);
+    hosts.push(url.hostname.replace(/^\[|\]$/g, ''));
+    if (url.protocol === 'tls:') anyTls = true;
+    else if (url.protocol !== 'nats:')
+      throw new Error(`${server}: NATS servers are tls:// (or nats:// on loopback)`);
+    else if (!isLoopbackHost(url.hostname))
+      throw new Error(
+        `${server}: cleartext nats:// is accepted only on loopback; the server must offer tls://`,
+      );
+  }
+  const pinned =
+    options.natsCa !== undefined
+      ? [options.natsCa]
+      : [options.ca, credential.ca].filter((pem): pem is string => pem !== undefined);
+  if (!anyTls && pinned.length === 0) return undefined;
+  return {
+    // No CA at all: the system's roots (an operator's publicly trusted certificate).
+    ...(pinned.length === 0 ? {} : { ca: pinned.join('\n') }),
+    // nats.js gives node:tls no server name for an IP address, and node then checks the certificate against
+    // "localhost": the certificate must instead name one of the servers this connection may use.
+    checkServerIdentity: (_host, cert) => {
+      const errors = hosts.map((host) => checkServerIdentity(host, cert));
+      return errors.some((error) => error === undefined) ? undefined : errors[0];
+    },
+  };
+}
+
+/** TLS options of the member connection (node:tls options that nats.js passes through). */
+export interface NatsTls {
+  ca?: string;
+  checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined;
 }
 
 export type BusClientEvent =
@@ -122,6 +174,7 @@ export class BusClient {
     const credential = this.credential as CredentialView;
     const seed = this.natsKey.getSeed();
     const servers = this.options.natsServers ?? credential.servers;
+    const tls = natsTlsFor(servers, this.options, credential);
     const nc = await connect({
       servers: [...servers],
       // Called at every (re)connect: a renewed JWT and key take effect at the next connect.
@@ -131,7 +184,7 @@ export class BusClient {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       name: `bus-${this.endpointId.slice(0, 12)}`,
-      ...(this.options.ca === undefined ? {} : { tls: { ca: this.options.ca } }),
+      ...(tls === undefined ? {} : { tls }),
     });
     void seed;
     this.nc = nc;

@@ -31,7 +31,7 @@ export interface ControlClientOptions {
   timeoutMs?: number;
 }
 
-const isLoopbackHost = (host: string) => {
+export const isLoopbackHost = (host: string) => {
   const bare = host.replace(/^\[|\]$/g, '');
   return bare === 'localhost' || bare === '::1' || (isIP(bare) === 4 && bare.startsWith('127.'));
 };

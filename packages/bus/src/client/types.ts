@@ -44,6 +44,8 @@ export interface CredentialView {
   jwt: string;
   expiresAt: string;
   servers: string[];
+  /** PEM CA of the member listener (the generated bus CA), to pin; absent on loopback or for a public CA. */
+  ca?: string;
   inboxPrefix: string;
   controlSubject: string;
   rooms: string[];

@@ -72,8 +72,10 @@ export interface DataPlane {
     signPub: string,
     event: { type: 'rooms_changed' | 'epoch_changed' | 'removed'; roomId: string },
   ): void;
-  /** This node's URL for members. */
+  /** This node's URL for members (`tls://` with HOMEPORT_BUS_LISTEN). */
   url: string;
+  /** The CA members pin to verify the member listener (the generated bus CA); undefined without TLS. */
+  ca: string | undefined;
   /** Every node's URL for members, this node's first (a cluster's other nodes as they announce themselves). */
   servers(): string[];
   close(): Promise<void>;
@@ -116,18 +118,20 @@ export async function openDataPlane(options: DataPlaneOptions): Promise<DataPlan
     authenticator: credsAuthenticator(readFileSync(accounts.serviceCreds('BUS'))),
     name: 'homeport-bus',
     maxReconnectAttempts: -1,
+    ...(accounts.tls === undefined ? {} : { tls: accounts.tls }),
   });
   const timeout = options.timeoutMs ?? 5000;
   const jsm: JetStreamManager = await jetstreamManager(nc, { timeout });
   const js: JetStreamClient = jetstream(nc, { timeout });
   void js;
 
-  const memberServers = watchMemberServers({ nc, url: accounts.url, log });
+  const memberServers = watchMemberServers({ nc, url: accounts.member.url, log });
 
   const isNotFound = (error: unknown) => /not found/i.test(String((error as Error)?.message ?? error));
 
   return {
-    url: accounts.url,
+    url: accounts.member.url,
+    ca: accounts.member.ca,
     servers: () => memberServers.list(),
     async ensureRoomStream(room) {
       const config = {

@@ -9,6 +9,7 @@ import {
   isLoopbackAddress,
   type Module,
   moduleKey,
+  natsMemberListenerSettings,
   type StoreDriver,
 } from '@homeport/core';
 import { Histogram } from 'prom-client';
@@ -79,20 +80,18 @@ export function createBusModule(options: BusModuleOptions = {}): Module<BusApi> 
     async init(ctx) {
       const settings = ctx.config.read(busSettings);
       const core = ctx.config.read(coreSettings);
-      const busListenHost = settings.listen?.slice(0, settings.listen.lastIndexOf(':'));
+      const listener = ctx.config.read(natsMemberListenerSettings);
+      const busListenHost = listener.busListen?.slice(0, listener.busListen.lastIndexOf(':'));
       const exposure = {
         auth: settings.auth,
         controlBind: core.bind,
         controlTls: core.tlsCert !== undefined || core.insecurePublic,
         controlCert: core.tlsCert !== undefined,
         busListenHost,
-        busTls: settings.tlsCert !== undefined && settings.tlsKey !== undefined,
+        // The managed server's member listener always requires TLS: the operator's certificate or the bus CA.
+        busTls: listener.busListen !== undefined,
       };
       assertBusExposure(exposure);
-      if (settings.listen !== undefined)
-        ctx.log.warn(
-          'HOMEPORT_BUS_LISTEN is accepted and checked, but the managed nats-server does not listen there yet: members use its loopback port',
-        );
       store = await storeOf(ctx.store);
       if (ctx.nats)
         blobs = await openBlobService(ctx.nats.js, store, ctx.store.kind === 'kv' ? core.kvReplicas : 1);
@@ -142,7 +141,8 @@ export function createBusModule(options: BusModuleOptions = {}): Module<BusApi> 
       status = {
         auth: settings.auth,
         controlTls: exposure.controlTls,
-        busTls: exposure.busTls,
+        busTls: accounts?.member.tls ?? false,
+        ...(accounts?.member.listen === undefined ? {} : { busListen: accounts.member.listen }),
         dataPlane: dataPlane !== undefined,
         store: ctx.store.kind,
         replicas: ctx.store.kind === 'kv' ? core.kvReplicas : 1,
@@ -154,6 +154,7 @@ export function createBusModule(options: BusModuleOptions = {}): Module<BusApi> 
           service,
           store,
           natsUrl: accounts.url,
+          natsTls: accounts.tls,
           natsCreds: await readFile(accounts.serviceCreds('BUS')),
           kvm: ctx.nats.kvm,
           kvReplicas: ctx.store.kind === 'kv' ? core.kvReplicas : 1,

@@ -550,6 +550,8 @@ export function createBusService(options: BusServiceOptions) {
         jwt: issued.jwt,
         expiresAt: expiresAt.toISOString(),
         servers: plane.servers(),
+        // The SDK pins it for the NATS connection; it arrives over the TLS-pinned (or loopback) control plane.
+        ...(plane.ca === undefined ? {} : { ca: plane.ca }),
         inboxPrefix: issued.inboxPrefix,
         controlSubject: issued.controlSubject,
         rooms: rooms.map((room) => room.id),

@@ -3,7 +3,7 @@
 // bus account's service connection — so a browser needs no key of its own. See docs/bus.md ("Gateway").
 
 import { randomBytes } from 'node:crypto';
-import type { AuthGuards, EventBus, Logger, Metrics, UserDirectory } from '@homeport/core';
+import type { AuthGuards, EventBus, Logger, Metrics, NatsTlsTrust, UserDirectory } from '@homeport/core';
 import { createSseRegistry } from '@homeport/core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Kvm } from '@nats-io/kv';
@@ -50,6 +50,8 @@ export interface GatewayOptions {
   store: BusStore;
   /** The managed nats-server and the bus account's service user (creds file contents). */
   natsUrl: string;
+  /** How to verify it when its client listener is the TLS member listener (HOMEPORT_BUS_LISTEN). */
+  natsTls?: NatsTlsTrust | undefined;
   natsCreds: Uint8Array;
   /** JetStream KV in Homeport's own account (read markers). */
   kvm: Kvm;
@@ -89,6 +91,7 @@ export async function openGateway(options: GatewayOptions): Promise<Gateway> {
     authenticator: credsAuthenticator(options.natsCreds),
     name: 'homeport-bus-gateway',
     maxReconnectAttempts: -1,
+    ...(options.natsTls === undefined ? {} : { tls: options.natsTls }),
   });
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
   const metrics = createGatewayMetrics(options.registry);

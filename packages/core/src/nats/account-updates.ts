@@ -12,6 +12,7 @@ import { connectNats, NATS_REQUEST_TIMEOUT_MS } from './client.js';
 import { NatsError } from './errors.js';
 import { identityPaths, type NatsIdentity } from './identity.js';
 import { accountClaims, type NatsAccountName } from './layout.js';
+import type { NatsTlsTrust } from './member-tls.js';
 
 export interface AccountUpdaterOptions {
   /** `<dataDir>/nats`. */
@@ -19,6 +20,8 @@ export interface AccountUpdaterOptions {
   identity: NatsIdentity;
   /** The managed server's client URL. */
   url: string;
+  /** How to verify it, when its client listener is the member listener (TLS). */
+  tls?: NatsTlsTrust | undefined;
   log: Logger;
   /** Called with each account JWT signed, once written (the server config's preload follows it). */
   onSigned?: (accountPublicKey: string, jwt: string) => void;
@@ -83,6 +86,7 @@ export function createAccountUpdater(options: AccountUpdaterOptions): AccountUpd
       log: log.child({ connection: 'system' }),
       connectTimeoutMs: timeoutMs,
       name: `homeport-system-${process.pid}`,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     }).catch((error: unknown) => {
       // The next update tries again.
       connection = undefined;

@@ -12,6 +12,7 @@ import {
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { NatsError } from './errors.js';
+import type { NatsTlsTrust } from './member-tls.js';
 import { type NatsMetrics, natsMetrics } from './metrics.js';
 
 /** Bound of every JetStream API call (KV get/put included) and of a connection handshake. */
@@ -21,8 +22,11 @@ export interface ConnectNatsOptions {
   servers: readonly string[];
   /** A creds file (user JWT + seed); read again at each reconnect, so a rotated file is picked up. */
   credsFile?: string;
-  /** Require TLS; `caFile` verifies the server's certificate. */
-  tls?: { caFile?: string };
+  /**
+   * Require TLS; `caFile` (an external server's CA) or `ca` and `checkServerIdentity` (the managed server's
+   * member listener, see member-tls.ts) verify the server's certificate.
+   */
+  tls?: { caFile?: string } | NatsTlsTrust;
   log: Logger;
   /** Where `homeport_nats_connected` goes. */
   metrics?: Metrics;

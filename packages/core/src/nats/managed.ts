@@ -1,6 +1,7 @@
 // Homeport's managed nats-server: JetStream on, loopback only, operator-mode auth from the first start, its
 // keys and store under `<dataDir>/nats`, supervised (restarted with backoff, stopped on shutdown).
 
+import { networkInterfaces, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
@@ -10,15 +11,16 @@ import { createAccountUpdater } from './account-updates.js';
 import { findNatsServer } from './binary.js';
 import { clusterProblems, type ManagedCluster, managedClusterOf } from './cluster-guard.js';
 import { assertClusterIdentity } from './cluster-identity.js';
-import type { NatsClusterSettingValues } from './cluster-settings.js';
+import { formatHostPort, type NatsClusterSettingValues, parseHostPort } from './cluster-settings.js';
 import { clusterKeyDeriver } from './derived-keys.js';
 import { NatsError } from './errors.js';
 import { identityPaths, loadOrCreateIdentity } from './identity.js';
 import type { NatsAccountName } from './layout.js';
 import { endLeftoverServer } from './leftover.js';
 import { natsLogWriter } from './log-lines.js';
+import { type MemberTls, type NatsTlsTrust, prepareMemberTls } from './member-tls.js';
 import { type NatsMetrics, natsMetrics } from './metrics.js';
-import { twoFreePorts } from './ports.js';
+import { freeLoopbackPort, twoFreePorts } from './ports.js';
 import { type ManagedServerConfig, renderServerConfig } from './server-config.js';
 import { ChildStartError, createSupervisor, type SpawnChild, type Supervisor } from './supervisor.js';
 import {
@@ -55,11 +57,41 @@ export interface ManagedNatsOptions {
   cluster?: NatsClusterSettingValues;
   /** HOMEPORT_SECRET_KEY; required in a cluster, the same on every node. */
   secretKey?: string;
+  /** HOMEPORT_BUS_LISTEN and its TLS: the client listener moves there and requires TLS of every client. */
+  memberListener?: MemberListenerOptions | undefined;
+}
+
+export interface MemberListenerOptions {
+  /** `host:port`, `[v6]:port`; `0.0.0.0` or `::` listen on every interface. */
+  listen: string;
+  /** The host members are told (HOMEPORT_BUS_ADVERTISE). */
+  advertise?: string | undefined;
+  /** HOMEPORT_BUS_TLS_CERT/KEY; without them Homeport makes a bus CA and a certificate. */
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+}
+
+/** Where bus members connect to this server. */
+export interface MemberEndpoint {
+  /** `tls://advertised-host:port` with a member listener, else the loopback `nats://127.0.0.1:port`. */
+  url: string;
+  /** The CA members pin (generated, or the operator chain's self-signed root); undefined without TLS or for a public CA. */
+  ca: string | undefined;
+  tls: boolean;
+  /** HOMEPORT_BUS_LISTEN, as the server listens. */
+  listen: string | undefined;
 }
 
 export interface ManagedNats {
-  /** `nats://127.0.0.1:<port>`. */
+  /**
+   * Where Homeport's own connections go: `nats://127.0.0.1:<port>`, or with a member listener `tls://` to it
+   * (by 127.0.0.1 when it listens on every interface), verified with `tls`.
+   */
   readonly url: string;
+  /** How connections to `url` verify the server; undefined when it is plain loopback. */
+  readonly tls: NatsTlsTrust | undefined;
+  /** Where bus members connect. */
+  readonly member: MemberEndpoint;
   readonly port: number;
   /** The monitoring endpoint (`http://127.0.0.1:<port>`), loopback only. */
   readonly monitorUrl: string;
@@ -118,6 +150,51 @@ function userIssuer(signers: Record<NatsAccountName, AccountSigner>): ManagedNat
 
 /** Start attempts when a picked port was taken between picking and binding. */
 const PORT_ATTEMPTS = 5;
+/** How often a generated listener certificate is checked for renewal. */
+const RENEW_CHECK_MS = 12 * 3_600_000;
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** This machine's addresses other than loopback, IPv4 first. */
+function machineAddresses(): string[] {
+  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  const external = all.filter((entry) => !entry.internal);
+  return [
+    ...external.filter((entry) => entry.family === 'IPv4').map((entry) => entry.address),
+    ...external
+      .filter((entry) => entry.family === 'IPv6' && !entry.address.startsWith('fe80'))
+      .map((entry) => entry.address),
+  ];
+}
+
+interface MemberListenerPlan {
+  host: string;
+  port: number;
+  /** Where Homeport's own connections go. */
+  connectHost: string;
+  advertiseHost: string;
+  /** Names the generated certificate must hold. */
+  certHosts: string[];
+}
+
+function planMemberListener(options: MemberListenerOptions): MemberListenerPlan {
+  const { host, port } = parseHostPort(options.listen);
+  const wildcard = WILDCARD_HOSTS.has(host);
+  const advertiseHost =
+    options.advertise?.replace(/^\[|\]$/g, '') ?? (wildcard ? (machineAddresses()[0] ?? osHostname()) : host);
+  const connectHost = wildcard ? '127.0.0.1' : host;
+  const certHosts = [
+    ...new Set([
+      advertiseHost,
+      ...(wildcard ? [...machineAddresses(), osHostname()] : [host]),
+      ...LOOPBACK_HOSTS,
+    ]),
+  ];
+  return { host, port, connectHost, advertiseHost, certHosts };
+}
+
+const tlsUrl = (host: string, port: number) => `tls://${formatHostPort({ host, port })}`;
 
 async function answers(url: string, signal: AbortSignal): Promise<Response | undefined> {
   try {
@@ -211,6 +288,22 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
   ensurePrivateDir(paths.resolver);
   writePrivate(paths.ownerPid, `${process.pid}\n`);
 
+  const listener = options.memberListener && planMemberListener(options.memberListener);
+  const operatorFiles =
+    options.memberListener?.tlsCert !== undefined && options.memberListener.tlsKey !== undefined
+      ? { certFile: options.memberListener.tlsCert, keyFile: options.memberListener.tlsKey }
+      : undefined;
+  const prepareTls = () =>
+    listener &&
+    prepareMemberTls({
+      natsDir: dir,
+      hosts: listener.certHosts,
+      operator: operatorFiles,
+      // In a cluster the bus CA is derived from the secret key: every node's certificate chains to one CA.
+      secretKey: derive ? options.secretKey : undefined,
+    });
+  let memberTls: MemberTls | undefined = await prepareTls();
+
   // Rendered again after a runtime account update, so a restart by the supervisor preloads the newest JWTs.
   const accountJwts = { ...identity.accountJwts };
   let configFor: Omit<ManagedServerConfig, 'accountJwts'> | undefined;
@@ -221,11 +314,19 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
   let port = 0;
   let monitorUrl = '';
   for (let attempt = 1; supervisor === undefined; attempt += 1) {
-    const [clientPort, monitorPort] = await twoFreePorts();
+    const [clientPort, monitorPort] = listener
+      ? [listener.port, await freeLoopbackPort()]
+      : await twoFreePorts();
     configFor = {
       serverName,
       ...(cluster ? { cluster } : {}),
       port: clientPort,
+      ...(listener && memberTls
+        ? {
+            listenHost: listener.host,
+            tls: { certFile: memberTls.certFile, keyFile: memberTls.keyFile },
+          }
+        : {}),
       monitorPort,
       storeDir: paths.store,
       resolverDir: paths.resolver,
@@ -257,11 +358,11 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
       port = clientPort;
       monitorUrl = url;
     } catch (error) {
-      // Only the two picked ports are worth picking again; a taken route port is the operator's to fix.
+      // Only the picked ports are worth picking again; a taken route or member port is the operator's to fix.
       const portTaken =
         error instanceof ChildStartError &&
         /address already in use/i.test(error.output) &&
-        [clientPort, monitorPort].some((picked) =>
+        (listener ? [monitorPort] : [clientPort, monitorPort]).some((picked) =>
           new RegExp(`127\\.0\\.0\\.1:${picked}\\b`).test(error.output),
         );
       if (portTaken && attempt < PORT_ATTEMPTS) {
@@ -275,10 +376,25 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
   }
   const running = supervisor;
   const startedConfig = configFor;
+  const url = listener ? tlsUrl(listener.connectHost, port) : `nats://127.0.0.1:${port}`;
+  const member: MemberEndpoint = listener
+    ? {
+        url: tlsUrl(listener.advertiseHost, port),
+        ca: memberTls?.memberCa,
+        tls: true,
+        listen: formatHostPort({ host: listener.host, port }),
+      }
+    : { url, ca: undefined, tls: false, listen: undefined };
+  if (listener)
+    log.info(
+      { listen: member.listen, url: member.url, generatedCa: memberTls?.generated },
+      'members connect over TLS',
+    );
   const updates = createAccountUpdater({
     natsDir: dir,
     identity,
-    url: `nats://127.0.0.1:${port}`,
+    url,
+    tls: memberTls?.trust,
     log,
     onSigned(accountPublicKey, jwt) {
       accountJwts[accountPublicKey] = jwt;
@@ -300,9 +416,24 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
   }, options.healthIntervalMs ?? 5000);
   health.unref();
 
+  // A generated certificate is made again before it lapses; nats-server reloads its TLS files on SIGHUP.
+  const renew = setInterval(async () => {
+    if (!memberTls?.generated || memberTls.renewAt === undefined || Date.now() < memberTls.renewAt) return;
+    try {
+      memberTls = await prepareTls();
+      if (running.pid !== undefined) process.kill(running.pid, 'SIGHUP');
+      log.info('renewed the member listener certificate');
+    } catch (error) {
+      log.error({ err: error }, 'could not renew the member listener certificate');
+    }
+  }, RENEW_CHECK_MS);
+  renew.unref();
+
   let stopped: Promise<void> | undefined;
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url,
+    tls: memberTls?.trust,
+    member,
     port,
     monitorUrl,
     dir,
@@ -317,6 +448,7 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
     stop() {
       stopped ??= (async () => {
         clearInterval(health);
+        clearInterval(renew);
         // Before the server: a connection left open would log its reconnect attempts.
         await updates.close();
         await running.stop();

@@ -11,7 +11,13 @@ import type { Metrics } from '../metrics.js';
 import { findNatsServer } from './binary.js';
 import { connectNats, NATS_REQUEST_TIMEOUT_MS } from './client.js';
 import type { NatsAccountName } from './layout.js';
-import { type ManagedNats, type ManagedNatsOptions, startManagedNats } from './managed.js';
+import {
+  type ManagedNats,
+  type ManagedNatsOptions,
+  type MemberEndpoint,
+  startManagedNats,
+} from './managed.js';
+import type { NatsTlsTrust } from './member-tls.js';
 import { assertNatsConfig, type NatsSettingValues, natsSettings, natsTlsRequired } from './settings.js';
 import type {
   IssuedNatsUser,
@@ -29,7 +35,10 @@ export interface OpenNatsOptions {
   connectTimeoutMs?: number;
   /** Passed to the managed server (tests shorten backoffs). */
   managed?: Partial<
-    Omit<ManagedNatsOptions, 'dataDir' | 'log' | 'metrics' | 'binary' | 'cluster' | 'secretKey'>
+    Omit<
+      ManagedNatsOptions,
+      'dataDir' | 'log' | 'metrics' | 'binary' | 'cluster' | 'secretKey' | 'memberListener'
+    >
   >;
   /**
    * HOMEPORT_SECRET_KEY (read by accounts): a managed cluster derives its NATS operator and accounts from it
@@ -56,6 +65,10 @@ export interface NatsAccounts {
   serviceCreds(account: NatsAccountName): string;
   /** The server's URL, for connections in other accounts. */
   url: string;
+  /** How those connections verify it (the member listener's TLS); undefined on plain loopback. */
+  tls: NatsTlsTrust | undefined;
+  /** Where bus members connect to this node. */
+  member: MemberEndpoint;
 }
 
 export type NatsHandle =
@@ -155,6 +168,16 @@ export async function openNats(config: Config, options: OpenNatsOptions): Promis
     log: options.log,
     binary: plan.binary,
     cluster: values,
+    ...(values.busListen === undefined
+      ? {}
+      : {
+          memberListener: {
+            listen: values.busListen,
+            advertise: values.busAdvertise,
+            tlsCert: values.busTlsCert,
+            tlsKey: values.busTlsKey,
+          },
+        }),
     ...(options.secretKey === undefined ? {} : { secretKey: options.secretKey }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
@@ -165,6 +188,7 @@ export async function openNats(config: Config, options: OpenNatsOptions): Promis
       credsFile: server.serviceCreds('HOMEPORT'),
       log,
       connectTimeoutMs,
+      ...(server.tls === undefined ? {} : { tls: server.tls }),
       ...(metrics === undefined ? {} : { metrics }),
     });
   } catch (error) {
@@ -193,6 +217,8 @@ function handle(nc: NatsConnection, url: string, server: ManagedNats | undefined
             setRevocations: (account, revocations) => server.setRevocations(account, revocations),
             serviceCreds: (account) => server.serviceCreds(account),
             url: server.url,
+            tls: server.tls,
+            member: server.member,
           },
         }),
     close() {

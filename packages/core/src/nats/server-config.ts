@@ -5,8 +5,12 @@ import type { ManagedCluster } from './cluster-guard.js';
 export interface ManagedServerConfig {
   /** `server_name` (default `homeport`); unique per node in a cluster. */
   serverName?: string;
-  /** Client port on 127.0.0.1. */
+  /** Client port, on 127.0.0.1 unless `listenHost` says otherwise. */
   port: number;
+  /** The member listener's host (HOMEPORT_BUS_LISTEN); the client listener is then TLS-only. */
+  listenHost?: string;
+  /** Certificate and key of the client listener; required with `listenHost`. */
+  tls?: { certFile: string; keyFile: string };
   /** Monitoring (HTTP) port on 127.0.0.1, polled for /healthz. */
   monitorPort: number;
   storeDir: string;
@@ -68,13 +72,30 @@ ${routes.join('\n')}
 `;
 }
 
+/**
+ * The client listener: loopback in clear by default; moved to the member listener's address, every client
+ * (Homeport's own included) must use TLS, so a cleartext client is refused rather than served.
+ */
+function renderListen(config: ManagedServerConfig): string {
+  if (config.listenHost === undefined) return `listen: "127.0.0.1:${config.port}"`;
+  if (config.tls === undefined) throw new Error('a client listener off the default needs TLS');
+  const host = config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost;
+  return `listen: ${quoted(`${host}:${config.port}`)}
+# Members' NATS clients connect here; TLS is required of every client.
+tls {
+  cert_file: ${quoted(config.tls.certFile)}
+  key_file: ${quoted(config.tls.keyFile)}
+  timeout: 5
+}`;
+}
+
 export function renderServerConfig(config: ManagedServerConfig): string {
   const preload = Object.entries(config.accountJwts)
     .map(([account, jwt]) => `  ${checkToken(account)}: ${quoted(checkToken(jwt))}`)
     .join('\n');
   return `# Written by Homeport before every start of its managed nats-server; edits here are overwritten.
 server_name: ${quoted(config.serverName ?? 'homeport')}
-listen: "127.0.0.1:${config.port}"
+${renderListen(config)}
 http: "127.0.0.1:${config.monitorPort}"
 pid_file: ${quoted(config.pidFile)}
 # Homeport's logger adds the time.

@@ -13,6 +13,7 @@ import {
 import { isLoopbackAddress } from '../http/bind-guard.js';
 import { clusterProblems } from './cluster-guard.js';
 import { natsClusterSettings } from './cluster-settings.js';
+import { memberListenerProblems, natsMemberListenerSettings } from './member-listener-settings.js';
 
 const SCHEMES = new Set(['nats:', 'tls:']);
 
@@ -76,6 +77,7 @@ export const natsSettings = defineSettings({
   }),
   natsServerBin: serverBin,
   ...natsClusterSettings,
+  ...natsMemberListenerSettings,
 });
 
 export type NatsSettingValues = SettingValues<typeof natsSettings>;
@@ -117,6 +119,7 @@ export function natsConfigProblems(values: NatsSettingValues, context: NatsConfi
   let notManaged: string | undefined;
   if (urls.length > 0) notManaged = 'HOMEPORT_NATS_URL is set, so Homeport is a client of that server';
   else if (values.natsManaged === 'off') notManaged = 'HOMEPORT_NATS_MANAGED=off';
+  problems.push(...memberListenerProblems(values, notManaged));
   problems.push(
     ...clusterProblems(values, {
       secretKey: context.secretKey,

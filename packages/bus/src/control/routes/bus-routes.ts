@@ -38,6 +38,7 @@ export interface BusStatusView {
   auth: string;
   controlTls: boolean;
   busTls: boolean;
+  busListen?: string;
   dataPlane: boolean;
   store: string;
   replicas: number;

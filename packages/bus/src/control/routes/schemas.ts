@@ -164,6 +164,8 @@ export const Credential = Type.Object({
   jwt: Type.String(),
   expiresAt: Type.String(),
   servers: Type.Array(Type.String()),
+  /** PEM CA of the member listener for the SDK to pin (the generated bus CA); absent without TLS or a public CA. */
+  ca: Type.Optional(Type.String()),
   inboxPrefix: Type.String(),
   controlSubject: Type.String(),
   rooms: Type.Array(Type.String()),
@@ -173,6 +175,8 @@ export const BusStatus = Type.Object({
   auth: Type.String(),
   controlTls: Type.Boolean(),
   busTls: Type.Boolean(),
+  /** HOMEPORT_BUS_LISTEN as the server listens; absent when members use the loopback port. */
+  busListen: Type.Optional(Type.String()),
   dataPlane: Type.Boolean(),
   store: Type.String(),
   replicas: Type.Integer(),
