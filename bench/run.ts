@@ -45,6 +45,8 @@ async function loadBenchmarks(selected: readonly string[]): Promise<Benchmark[]>
 }
 
 function formatValue(figure: Figure): string {
+  // A figure a benchmark could not take (its detail says why) is printed as such, never as a number.
+  if (Number.isNaN(figure.value)) return 'not measured';
   const digits = figure.unit === 'x' ? 2 : figure.unit === 'ms' ? 2 : 0;
   return `${formatNumber(figure.value, digits)} ${figure.unit}`;
 }
