@@ -165,6 +165,20 @@ describe('member listener with the generated bus CA', () => {
     expect(result.info?.tls_required).toBe(true);
   }, 60_000);
 
+  it('listens on IPv6 loopback too ([::1]:port)', async () => {
+    const port = await freePort();
+    const { h } = await start({ HOMEPORT_BUS_LISTEN: `[::1]:${port}` });
+    const identity = await h.seed('member', 'erin');
+    const { createUser } = await import('@nats-io/nkeys');
+    const credential = await h.call(identity, 'POST', '/credentials', {
+      natsPub: createUser().getPublicKey(),
+    });
+    expect(credential.json.servers).toEqual([`tls://[::1]:${port}`]);
+    const result = await exchange(h);
+    expect(result.text).toBe('through the member listener');
+    expect(result.server).toBe(`[::1]:${port}`);
+  }, 60_000);
+
   it('refuses a cleartext client and a client pinning another CA', async () => {
     const port = await freePort();
     const { h } = await start({ HOMEPORT_BUS_LISTEN: `127.0.0.1:${port}` });

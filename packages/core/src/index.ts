@@ -81,13 +81,8 @@ export { findNatsServer, type NatsServerLookup } from './nats/binary.js';
 export { type ConnectNatsOptions, connectNats, NATS_REQUEST_TIMEOUT_MS } from './nats/client.js';
 export { NatsError, type NatsErrorCode } from './nats/errors.js';
 export { NATS_ACCOUNTS, type NatsAccountName } from './nats/layout.js';
-export {
-  type ManagedNats,
-  type ManagedNatsOptions,
-  type MemberEndpoint,
-  type MemberListenerOptions,
-  startManagedNats,
-} from './nats/managed.js';
+export { type ManagedNats, type ManagedNatsOptions, startManagedNats } from './nats/managed.js';
+export type { MemberEndpoint, MemberListenerOptions } from './nats/member-listener.js';
 export { natsMemberListenerSettings } from './nats/member-listener-settings.js';
 export type { NatsTlsTrust } from './nats/member-tls.js';
 export {

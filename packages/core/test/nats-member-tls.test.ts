@@ -9,6 +9,7 @@ import { removeTempDirs, tempDir } from '@homeport/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Config, natsConfigProblems, natsSettings } from '../src/index.js';
 import { makeBusCa, makeServerCert } from '../src/nats/member-ca.js';
+import { planMemberListener } from '../src/nats/member-listener.js';
 import { prepareMemberTls, RENEW_BEFORE_DAYS, SERVER_CERT_DAYS } from '../src/nats/member-tls.js';
 
 afterAll(() => removeTempDirs());
@@ -154,5 +155,35 @@ describe('member listener settings', () => {
     expect(
       problems({ HOMEPORT_BUS_LISTEN: '0.0.0.0:4250', HOMEPORT_NATS_URL: 'tls://nats.lan:4222' }),
     ).toMatch(/HOMEPORT_NATS_URL is set/);
+  });
+});
+
+describe('member listener plan', () => {
+  const machine = { addresses: ['192.168.1.5', '172.17.0.1', 'fd00::5'], hostname: 'nas' };
+
+  it('on every interface: Homeport by 127.0.0.1, members by the first address, the certificate names all', () => {
+    expect(planMemberListener({ listen: '0.0.0.0:4250' }, machine)).toEqual({
+      host: '0.0.0.0',
+      port: 4250,
+      connectHost: '127.0.0.1',
+      advertiseHost: '192.168.1.5',
+      certHosts: ['192.168.1.5', '172.17.0.1', 'fd00::5', 'nas', '127.0.0.1', '::1', 'localhost'],
+    });
+    expect(planMemberListener({ listen: '[::]:4250', advertise: 'nas.lan' }, machine)).toMatchObject({
+      host: '::',
+      connectHost: '127.0.0.1',
+      advertiseHost: 'nas.lan',
+    });
+  });
+
+  it('on one address: everyone goes there, and nothing else of the machine is named', () => {
+    expect(planMemberListener({ listen: '192.168.1.5:4250' }, machine)).toEqual({
+      host: '192.168.1.5',
+      port: 4250,
+      connectHost: '192.168.1.5',
+      advertiseHost: '192.168.1.5',
+      certHosts: ['192.168.1.5', '127.0.0.1', '::1', 'localhost'],
+    });
+    expect(planMemberListener({ listen: '[::1]:4250' }, machine).connectHost).toBe('::1');
   });
 });

@@ -1,7 +1,6 @@
 // Homeport's managed nats-server: JetStream on, loopback only, operator-mode auth from the first start, its
 // keys and store under `<dataDir>/nats`, supervised (restarted with backoff, stopped on shutdown).
 
-import { networkInterfaces, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
@@ -11,13 +10,19 @@ import { createAccountUpdater } from './account-updates.js';
 import { findNatsServer } from './binary.js';
 import { clusterProblems, type ManagedCluster, managedClusterOf } from './cluster-guard.js';
 import { assertClusterIdentity } from './cluster-identity.js';
-import { formatHostPort, type NatsClusterSettingValues, parseHostPort } from './cluster-settings.js';
+import { formatHostPort, type NatsClusterSettingValues } from './cluster-settings.js';
 import { clusterKeyDeriver } from './derived-keys.js';
 import { NatsError } from './errors.js';
 import { identityPaths, loadOrCreateIdentity } from './identity.js';
 import type { NatsAccountName } from './layout.js';
 import { endLeftoverServer } from './leftover.js';
 import { natsLogWriter } from './log-lines.js';
+import {
+  type MemberEndpoint,
+  type MemberListenerOptions,
+  planMemberListener,
+  tlsUrl,
+} from './member-listener.js';
 import { type MemberTls, type NatsTlsTrust, prepareMemberTls } from './member-tls.js';
 import { type NatsMetrics, natsMetrics } from './metrics.js';
 import { freeLoopbackPort, twoFreePorts } from './ports.js';
@@ -59,27 +64,6 @@ export interface ManagedNatsOptions {
   secretKey?: string;
   /** HOMEPORT_BUS_LISTEN and its TLS: the client listener moves there and requires TLS of every client. */
   memberListener?: MemberListenerOptions | undefined;
-}
-
-export interface MemberListenerOptions {
-  /** `host:port`, `[v6]:port`; `0.0.0.0` or `::` listen on every interface. */
-  listen: string;
-  /** The host members are told (HOMEPORT_BUS_ADVERTISE). */
-  advertise?: string | undefined;
-  /** HOMEPORT_BUS_TLS_CERT/KEY; without them Homeport makes a bus CA and a certificate. */
-  tlsCert?: string | undefined;
-  tlsKey?: string | undefined;
-}
-
-/** Where bus members connect to this server. */
-export interface MemberEndpoint {
-  /** `tls://advertised-host:port` with a member listener, else the loopback `nats://127.0.0.1:port`. */
-  url: string;
-  /** The CA members pin (generated, or the operator chain's self-signed root); undefined without TLS or for a public CA. */
-  ca: string | undefined;
-  tls: boolean;
-  /** HOMEPORT_BUS_LISTEN, as the server listens. */
-  listen: string | undefined;
 }
 
 export interface ManagedNats {
@@ -152,49 +136,6 @@ function userIssuer(signers: Record<NatsAccountName, AccountSigner>): ManagedNat
 const PORT_ATTEMPTS = 5;
 /** How often a generated listener certificate is checked for renewal. */
 const RENEW_CHECK_MS = 12 * 3_600_000;
-
-const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/** This machine's addresses other than loopback, IPv4 first. */
-function machineAddresses(): string[] {
-  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
-  const external = all.filter((entry) => !entry.internal);
-  return [
-    ...external.filter((entry) => entry.family === 'IPv4').map((entry) => entry.address),
-    ...external
-      .filter((entry) => entry.family === 'IPv6' && !entry.address.startsWith('fe80'))
-      .map((entry) => entry.address),
-  ];
-}
-
-interface MemberListenerPlan {
-  host: string;
-  port: number;
-  /** Where Homeport's own connections go. */
-  connectHost: string;
-  advertiseHost: string;
-  /** Names the generated certificate must hold. */
-  certHosts: string[];
-}
-
-function planMemberListener(options: MemberListenerOptions): MemberListenerPlan {
-  const { host, port } = parseHostPort(options.listen);
-  const wildcard = WILDCARD_HOSTS.has(host);
-  const advertiseHost =
-    options.advertise?.replace(/^\[|\]$/g, '') ?? (wildcard ? (machineAddresses()[0] ?? osHostname()) : host);
-  const connectHost = wildcard ? '127.0.0.1' : host;
-  const certHosts = [
-    ...new Set([
-      advertiseHost,
-      ...(wildcard ? [...machineAddresses(), osHostname()] : [host]),
-      ...LOOPBACK_HOSTS,
-    ]),
-  ];
-  return { host, port, connectHost, advertiseHost, certHosts };
-}
-
-const tlsUrl = (host: string, port: number) => `tls://${formatHostPort({ host, port })}`;
 
 async function answers(url: string, signal: AbortSignal): Promise<Response | undefined> {
   try {

@@ -11,12 +11,8 @@ import type { Metrics } from '../metrics.js';
 import { findNatsServer } from './binary.js';
 import { connectNats, NATS_REQUEST_TIMEOUT_MS } from './client.js';
 import type { NatsAccountName } from './layout.js';
-import {
-  type ManagedNats,
-  type ManagedNatsOptions,
-  type MemberEndpoint,
-  startManagedNats,
-} from './managed.js';
+import { type ManagedNats, type ManagedNatsOptions, startManagedNats } from './managed.js';
+import type { MemberEndpoint } from './member-listener.js';
 import type { NatsTlsTrust } from './member-tls.js';
 import { assertNatsConfig, type NatsSettingValues, natsSettings, natsTlsRequired } from './settings.js';
 import type {
