@@ -147,6 +147,8 @@ export class BusClient {
   private readonly rooms = new Map<string, RoomState>();
   /** Rooms being read for the first time, shared by every caller meanwhile (a burst of publishes). */
   private readonly roomsLoading = new Map<string, Promise<RoomState>>();
+  /** Decoded signing keys of member views (dropped with the views a refresh replaces). */
+  private readonly memberKeys = new WeakMap<MemberView, Uint8Array>();
   private closed = false;
 
   private constructor(private readonly options: BusClientOptions) {
@@ -598,20 +600,26 @@ export class BusClient {
     return (this.credential as CredentialView).inboxPrefix.slice('_INBOX.'.length);
   }
 
+  /** A member's signing key as bytes, decoded once per member view rather than for every frame. */
+  private signPubBytes(member: MemberView): Uint8Array {
+    let bytes = this.memberKeys.get(member);
+    if (bytes === undefined) {
+      bytes = hexBytes(member.signPub);
+      this.memberKeys.set(member, bytes);
+    }
+    return bytes;
+  }
+
   private async open(state: RoomState, data: Uint8Array) {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const epochKeys = new Map<number, Uint8Array>();
-      const needEpoch = peekEpoch(data);
-      if (state.room.policy.encrypted && needEpoch !== undefined) {
-        const key = await this.keyOf(state, needEpoch).catch(() => undefined);
-        if (key) epochKeys.set(needEpoch, key);
-      }
+      // Keys already opened only: fetching one needs the frame's epoch, read (a second JSON parse) only when
+      // this attempt says no_key — once per epoch, not for every frame.
       const result = openFrame(data, {
         roomId: state.room.id,
-        keyFor: (epoch: number) => epochKeys.get(epoch),
+        keyFor: (epoch: number) => state.keys.get(epoch),
         senderSignPub: (id: string) => {
           const member = state.members.get(id);
-          return member && member.status === 'active' ? hexBytes(member.signPub) : undefined;
+          return member && member.status === 'active' ? this.signPubBytes(member) : undefined;
         },
         encrypted: state.room.policy.encrypted,
         signed: state.room.policy.signed,
@@ -640,6 +648,8 @@ export class BusClient {
       // An unknown sender or epoch may be a member or a rekey we have not seen yet: read the room once more.
       if (attempt === 0 && (result.reason === 'unknown_sender' || result.reason === 'no_key')) {
         await this.refreshRoom(state).catch(() => undefined);
+        const epoch = state.room.policy.encrypted ? peekEpoch(data) : undefined;
+        if (epoch !== undefined) await this.keyOf(state, epoch).catch(() => undefined);
         continue;
       }
       this.options.onEvent?.({ type: 'dropped', roomId: state.room.id, reason: result.reason });

@@ -1,19 +1,13 @@
 // Frame payload encryption: AES-256-GCM under a per-epoch message key derived from the room key with
 // HKDF-SHA256, a fresh random 96-bit nonce per frame, and the frame's header as associated data.
 
-import {
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  hkdfSync,
-  type KeyObject,
-  randomBytes,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { canonicalBytes } from './canonical.js';
 import { bytesEqual, nodeBuffer } from './encoding.js';
 import { BusCryptoError } from './errors.js';
 import type { FrameHeader } from './frame-shape.js';
 import { assertKeySize } from './keys.js';
+import { pooledRandomBytes } from './random-pool.js';
 import { ROOM_KEY_BYTES } from './seal.js';
 
 /** HKDF `info` domain of message keys. */
@@ -60,7 +54,7 @@ export function frameAad(header: FrameHeader): Uint8Array {
   return canonicalBytes(FRAME_AAD_DOMAIN, [header.v, header.roomId, header.epoch, header.sender, header.id]);
 }
 
-/** `n` random bytes. The default is the system's CSPRNG; only test vectors pass a fixed source. */
+/** `n` random bytes. The default is the system's CSPRNG (pooled); only test vectors pass a fixed source. */
 export type RandomSource = (n: number) => Uint8Array;
 
 /**
@@ -71,7 +65,7 @@ export function encryptPayload(
   roomKey: Uint8Array,
   header: FrameHeader,
   payload: Uint8Array,
-  random: RandomSource = randomBytes,
+  random: RandomSource = pooledRandomBytes,
 ): Uint8Array {
   const iv = random(NONCE_BYTES);
   if (iv.byteLength !== NONCE_BYTES)
