@@ -192,7 +192,32 @@ export async function openNats(config: Config, options: OpenNatsOptions): Promis
     throw error;
   }
   log.info({ url: server.url, dir: server.dir }, 'connected to the managed nats-server');
+  if (server.cluster) await awaitJetStreamQuorum(server.monitorUrl, connectTimeoutMs, log);
   return handle(nc, server.url, server, log);
+}
+
+/**
+ * A cluster node's server is ready before JetStream has a meta leader (that needs a quorum of nodes, which
+ * start on their own machines at their own pace). Modules open buckets and object stores as they start, each
+ * call bounded by 5 s: so the node waits here, up to the connect bound, for /healthz to pass, and goes on with
+ * a warning after it (a store that needs JetStream then fails with its own message).
+ */
+async function awaitJetStreamQuorum(monitorUrl: string, timeoutMs: number, log: Logger): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${monitorUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // A slow answer: asked again below.
+    }
+    if (!told) log.info('waiting for the cluster to elect a JetStream leader (a quorum of nodes)');
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  log.warn({ timeoutMs }, 'no JetStream leader yet; going on without it');
 }
 
 function handle(nc: NatsConnection, url: string, server: ManagedNats | undefined, log: Logger): NatsHandle {
