@@ -107,15 +107,22 @@ describe("the operator's certificate", () => {
     const fingerprint = new X509Certificate(leaf.certPem).fingerprint256;
     expect(tls.trust.checkServerIdentity?.('127.0.0.1', { fingerprint256: fingerprint })).toBeUndefined();
     expect(tls.trust.checkServerIdentity?.('127.0.0.1', { fingerprint256: 'AA:BB' })).toBeInstanceOf(Error);
+  });
 
-    // A file with only the leaf (a public CA's certificate): nothing to pin, members use their system roots.
+  it('refuses a chain that ends below a private root (Homeport could not verify its own listener)', async () => {
+    const dir = tempDir('homeport-member-tls-op-');
+    const now = Date.now();
+    const ca = await makeBusCa({ now });
+    const leaf = await makeServerCert({ ca, hosts: ['bus.example'], now, validDays: 30 });
     writeFileSync(join(dir, 'leaf.pem'), leaf.certPem);
-    const publicLike = await prepareMemberTls({
-      natsDir: dir,
-      hosts: HOSTS,
-      operator: { certFile: join(dir, 'leaf.pem'), keyFile: join(dir, 'key.pem') },
-    });
-    expect(publicLike.memberCa).toBeUndefined();
+    writeFileSync(join(dir, 'key.pem'), leaf.keyPem);
+    await expect(
+      prepareMemberTls({
+        natsDir: dir,
+        hosts: HOSTS,
+        operator: { certFile: join(dir, 'leaf.pem'), keyFile: join(dir, 'key.pem') },
+      }),
+    ).rejects.toThrow(/not a public root: append that CA's certificate/);
   });
 
   it('refuses a file with no certificate in it', async () => {

@@ -134,6 +134,13 @@ function userIssuer(signers: Record<NatsAccountName, AccountSigner>): ManagedNat
 
 /** Start attempts when a picked port was taken between picking and binding. */
 const PORT_ATTEMPTS = 5;
+/** A free loopback port other than `taken` (the member listener's, not bound until the server starts). */
+async function freePortBut(taken: number): Promise<number> {
+  let port = await freeLoopbackPort();
+  while (port === taken) port = await freeLoopbackPort();
+  return port;
+}
+
 /** How often a generated listener certificate is checked for renewal. */
 const RENEW_CHECK_MS = 12 * 3_600_000;
 
@@ -256,7 +263,7 @@ export async function startManagedNats(options: ManagedNatsOptions): Promise<Man
   let monitorUrl = '';
   for (let attempt = 1; supervisor === undefined; attempt += 1) {
     const [clientPort, monitorPort] = listener
-      ? [listener.port, await freeLoopbackPort()]
+      ? [listener.port, await freePortBut(listener.port)]
       : await twoFreePorts();
     configFor = {
       serverName,

@@ -55,6 +55,13 @@ export function pemCertificates(text: string): string[] {
   return [...text.matchAll(PEM_CERT)].map((match) => `${match[0].trim()}\n`);
 }
 
+let roots: X509Certificate[] | undefined;
+/** Node's bundled public roots, parsed once. */
+function publicRoots(): X509Certificate[] {
+  roots ??= rootCertificates.map((pem) => new X509Certificate(pem));
+  return roots;
+}
+
 function operatorTls(files: { certFile: string; keyFile: string }): MemberTls {
   let chain: string[];
   try {
@@ -73,6 +80,11 @@ function operatorTls(files: { certFile: string; keyFile: string }): MemberTls {
   // A chain ending in a self-signed root names a private CA: members pin that root. A publicly trusted
   // certificate's file holds no root, and members verify it against their system's roots.
   const selfSigned = last.checkIssued(last) && last.verify(last.publicKey);
+  // Homeport's own connections must verify the chain too: it must end in a root, given or public.
+  if (!selfSigned && !publicRoots().some((root) => last.checkIssued(root) && last.verify(root.publicKey)))
+    throw new ConfigError([
+      `HOMEPORT_BUS_TLS_CERT ${files.certFile}: its chain ends in "${last.subject.replace(/\n/g, ', ')}", issued by "${last.issuer.replace(/\n/g, ', ')}", which is not a public root: append that CA's certificate to the file`,
+    ]);
   return {
     certFile: files.certFile,
     keyFile: files.keyFile,
