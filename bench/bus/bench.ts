@@ -213,7 +213,8 @@ export const benchmark: Benchmark = {
       const runs = await measureRounds(context, pool, setup);
       context.log('revocation:');
       const revocations = await measureRevocations(context, setup, REVOCATIONS);
-      const fanout = await measureFanout(context, setup);
+      context.log('gateway SSE fan-out:');
+      const fanout = await measureFanout(context, setup, pool);
       return [...throughputFigures(runs, setup), ...revocationFigures(revocations), ...fanout];
     } finally {
       await pool.stopAll();

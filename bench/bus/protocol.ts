@@ -41,7 +41,33 @@ export type Job =
   /** Closed loop of BusClient.publish on a persisted room (each call waits for the stream's ack). */
   | { role: 'bus-persist'; member: Member; roomId: string; payloadBytes: number; inFlight: number }
   /** Closed loop of raw JetStream publishes (each waits for its ack). */
-  | { role: 'raw-js'; nats: RawNats; subject: string; payloadBytes: number; inFlight: number };
+  | { role: 'raw-js'; nats: RawNats; subject: string; payloadBytes: number; inFlight: number }
+  /**
+   * Gateway room streams (SSE): `streamsPerToken` for each session token, `perAddress` per loopback source
+   * address; each message whose body starts `m <sent at>` gives a delivery latency.
+   */
+  | {
+      role: 'sse-clients';
+      streamUrl: string;
+      tokens: string[];
+      streamsPerToken: number;
+      perAddress: number;
+      payloadBytes: number;
+    };
+
+/** What the SSE clients saw of the measured messages. */
+export interface FanoutSummary {
+  streams: number;
+  /** Measured messages × streams. */
+  expected: number;
+  delivered: number;
+  /** Delivery latency (ms), from just before the send to the event parsed by a client. */
+  p50: number;
+  p99: number;
+  max: number;
+  /** Streams the server ended during the run. */
+  ended: number;
+}
 
 export type Role = Job['role'];
 
@@ -50,6 +76,8 @@ export type ToWorker =
   | { type: 'go' }
   /** The other side's count: what a publisher's subscriber received, what an opener's sealer sealed. */
   | { type: 'credit'; received: number }
+  /** SSE clients: summarise the deliveries of the `expected` measured messages. */
+  | { type: 'report'; expected: number }
   | { type: 'stop' };
 
 export type FromWorker =
@@ -58,6 +86,7 @@ export type FromWorker =
   | { type: 'count'; n: number }
   /** A closed-loop job's measured run, after its own warm-up. */
   | { type: 'result'; load: LoadResult }
+  | { type: 'fanout'; summary: FanoutSummary }
   | { type: 'error'; message: string }
   | { type: 'stopped' };
 

@@ -4,7 +4,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult } from '../store/load.js';
-import type { FromWorker, Job, ToWorker } from './protocol.js';
+import type { FanoutSummary, FromWorker, Job, ToWorker } from './protocol.js';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
@@ -24,6 +24,8 @@ export interface WorkerProcess {
   send(message: ToWorker): void;
   /** A closed-loop job's result. */
   result(): Promise<LoadResult>;
+  /** SSE clients: what they saw of the `expected` measured messages. */
+  report(expected: number): Promise<FanoutSummary>;
   /** Rejects when the worker reports an error or exits before it was stopped. */
   readonly failed: Promise<never>;
   stop(): Promise<void>;
@@ -79,6 +81,7 @@ async function startWorker(
   const result = new Promise<LoadResult>((resolve) => {
     resolveResult = resolve;
   });
+  let resolveReport: (summary: FanoutSummary) => void = () => {};
   let rejectFailed: (error: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
     rejectFailed = reject;
@@ -101,6 +104,7 @@ async function startWorker(
       for (const listener of listeners) listener(message.n);
     } else if (message.type === 'ready') resolveReady(message.describe);
     else if (message.type === 'result') resolveResult(message.load);
+    else if (message.type === 'fanout') resolveReport(message.summary);
     else if (message.type === 'error') rejectFailed(new Error(`worker ${job.role}: ${message.message}`));
     else if (message.type === 'stopped') resolveStopped();
   });
@@ -134,6 +138,13 @@ async function startWorker(
     onCount: (listener) => void listeners.push(listener),
     send,
     result: () => Promise.race([result, failed]),
+    report(expected) {
+      const summary = new Promise<FanoutSummary>((resolve) => {
+        resolveReport = resolve;
+      });
+      send({ type: 'report', expected });
+      return Promise.race([summary, failed]);
+    },
     failed,
     async stop() {
       if (stopped) return;

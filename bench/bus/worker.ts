@@ -15,8 +15,10 @@ import {
 import { jetstream } from '@nats-io/jetstream';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { runLoad } from '../store/load.js';
+import { sseClients } from './fanout-clients.js';
 import {
   COUNT_EVERY,
+  type FanoutSummary,
   type FromWorker,
   type Job,
   type Member,
@@ -25,10 +27,11 @@ import {
 } from './protocol.js';
 
 /** What a job does once set up. */
-interface Running {
+export interface Running {
   describe: string;
   go(): Promise<void>;
   credit?(received: number): void;
+  report?(expected: number): FanoutSummary;
   close(): Promise<void>;
 }
 
@@ -253,6 +256,8 @@ async function setUp(job: Job, timing: Timing): Promise<Running> {
         close: () => client.close(),
       };
     }
+    case 'sse-clients':
+      return sseClients(job, () => stopping);
     case 'raw-js': {
       const nc = await rawConnection(job.nats, 'bench-raw-js');
       const js = jetstream(nc, { timeout: 10_000 });
@@ -303,6 +308,9 @@ process.on('message', (raw: unknown) => {
     running?.go().catch(fail);
   } else if (message.type === 'credit') {
     running?.credit?.(message.received);
+  } else if (message.type === 'report') {
+    const summary = running?.report?.(message.expected);
+    if (summary) send({ type: 'fanout', summary });
   } else if (message.type === 'stop') {
     stopping = true;
     void (running?.close() ?? Promise.resolve())
