@@ -1,6 +1,7 @@
 // Three Homeports, each with its managed nats-server as a node of one cluster (loopback routes) and a member
 // listener on its own loopback port: a credential from one node lists every node's tls:// URL, and the CA it
-// carries (derived from the shared secret key) verifies every node, so a member fails over to another node.
+// carries (derived from the shared secret key) verifies every node, so a member fails over to another node
+// (the last test stops a node).
 
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { freePort, removeTempDirs, tempDir } from '@homeport/testkit';
 import { createUser } from '@nats-io/nkeys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusClient, type BusMessage } from '../src/client/index.js';
+import { BusClient, type BusClientEvent, type BusMessage } from '../src/client/index.js';
 import { signPubHex } from '../src/crypto/index.js';
 import { type BusHomeport, startBusHomeport } from './support/bus-homeport.js';
 
@@ -118,4 +119,42 @@ describe('member listeners of a cluster', () => {
       await bobClient.close();
     }
   });
+
+  it('fails over to another node when the one a member is attached to stops', async () => {
+    const [first, second, third] = nodes;
+    if (!first || !second || !third) throw new Error('no nodes');
+    const carol = await first.h.seed('member', 'carol');
+    const dave = await first.h.seed('member', 'dave');
+    const events: BusClientEvent[] = [];
+    const carolClient = BusClient.create({ controlUrls: [first.h.url], identity: carol });
+    const daveClient = BusClient.create({
+      controlUrls: [first.h.url],
+      identity: dave,
+      natsServers: [second, third].map((node) => `tls://127.0.0.1:${node.memberPort}`),
+      onEvent: (event) => events.push(event),
+    });
+    try {
+      const room = await carolClient.createRoom({ name: 'failover', policy: { persisted: false } });
+      await carolClient.invite(room.id, signPubHex(dave));
+      const got: string[] = [];
+      await daveClient.subscribe(room.id, (message) => {
+        got.push(new TextDecoder().decode(message.payload));
+      });
+      const attached = (await daveClient.connect()).getServer();
+      const victim = attached === `127.0.0.1:${second.memberPort}` ? second : third;
+      const survivor = victim === second ? third : second;
+      await victim.h.close();
+      nodes.splice(nodes.indexOf(victim), 1);
+      const reconnected = await until(async () => events.find((event) => event.type === 'reconnected'));
+      expect(reconnected).toMatchObject({ server: `127.0.0.1:${survivor.memberPort}` });
+      await until(async () => {
+        await carolClient.publish(room.id, 'after the failover');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return got.includes('after the failover');
+      });
+    } finally {
+      await carolClient.close();
+      await daveClient.close();
+    }
+  }, 60_000);
 });
