@@ -376,6 +376,29 @@ describe('gateway keys, ephemeral rooms and account changes', () => {
     expect((await h.api(nina.token, 'GET', '/rooms')).status).toBe(401);
   });
 
+  it('cuts a stream whose client stops reading instead of buffering for it without bound', async () => {
+    const pat = await h.account('pat');
+    const room = await roomOf(pat.token, 'slow', { policy: { persisted: false } });
+    const slow = await h.stream(pat.token, room.id);
+    const reader = await h.stream(pat.token, room.id);
+    await slow.waitFor((event) => event.type === 'state');
+    await reader.waitFor((event) => event.type === 'state');
+    const open = () => h.bus.gateway?.stats().streams ?? 0;
+    const before = open();
+    slow.pause();
+    const big = 'x'.repeat(60_000);
+    let last = '';
+    for (let round = 0; round < 1000 && open() === before; round++)
+      last = (await h.api(pat.token, 'POST', `/rooms/${room.id}/messages`, { body: big })).json.id;
+    // The server let go of it (its client, not reading, cannot even see the close yet).
+    expect(open()).toBe(before - 1);
+    slow.close();
+    // The other stream of the room kept up and is still served.
+    await reader.waitFor((event) => event.id === last, 30_000);
+    const after = await h.api(pat.token, 'POST', `/rooms/${room.id}/messages`, { body: 'still there' });
+    await reader.waitFor((event) => event.id === after.json.id);
+  }, 60_000);
+
   it('caps the streams an account may hold open', async () => {
     const small = await startGatewayHomeport({ maxStreamsPerAccount: 1 });
     try {

@@ -34,12 +34,14 @@ export interface RoomStreamClient {
   events: SseEventRecord[];
   /** Resolves when the server ends the stream (or it is closed here). */
   ended: Promise<void>;
-  /** The first event (from index `from`) that `match` accepts, polling until `timeoutMs`. */
+  /** The first event (from index `from`) that `match` accepts, within `timeoutMs`. */
   waitFor(
     match: (event: SseEventRecord) => boolean,
     timeoutMs?: number,
     from?: number,
   ): Promise<SseEventRecord>;
+  /** Stops reading (a client that cannot keep up). */
+  pause(): void;
   close(): void;
 }
 
@@ -159,6 +161,8 @@ export function openStream(
       finish();
       reject(error);
     });
+    // The connection closed: also when a paused response will never emit its own end.
+    request.on('close', () => finish());
     request.on('response', (response) => {
       const status = response.statusCode ?? 0;
       const responseHeaders = new Headers();
@@ -221,6 +225,7 @@ export function openStream(
             waiters.add(waiter);
           });
         },
+        pause: () => response.pause(),
         close: () => request.destroy(),
       });
     });
