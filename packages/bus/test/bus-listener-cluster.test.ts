@@ -27,7 +27,7 @@ beforeAll(async () => {
     });
   const routes = plans.map((plan) => `nats-route://127.0.0.1:${plan.routePort}`).join(',');
   // Together: JetStream (the blob store at init) needs a quorum of the nodes.
-  const started = await Promise.all(
+  const settled = await Promise.allSettled(
     plans.map((plan) =>
       startBusHomeport(
         {
@@ -44,6 +44,13 @@ beforeAll(async () => {
       ),
     ),
   );
+  // A node that failed must not leave the others (and their nats-servers) running.
+  const started = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((h) => h.close()));
+    throw failed.reason;
+  }
   for (const [i, h] of started.entries()) {
     const plan = plans[i] as (typeof plans)[number];
     nodes.push({ h, dataDir: plan.dataDir, memberPort: plan.memberPort });
