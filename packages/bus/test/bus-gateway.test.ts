@@ -18,8 +18,9 @@ import { type GatewayHomeport, startGatewayHomeport } from './support/bus-gatewa
 
 let h: GatewayHomeport;
 beforeAll(async () => {
-  // Re-checks every second so a test sees the timer's path too; subscriptions close as soon as unused.
-  h = await startGatewayHomeport({ recheckMs: 1000, lingerMs: 0 });
+  // The timer's re-check is out of reach here: sign-out, disablement and removal must end streams on their
+  // own notices. Subscriptions close as soon as unused.
+  h = await startGatewayHomeport({ recheckMs: 10 * 60_000, lingerMs: 0 });
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -399,8 +400,8 @@ describe('gateway keys, ephemeral rooms and account changes', () => {
     await reader.waitFor((event) => event.id === after.json.id);
   }, 60_000);
 
-  it('caps the streams an account may hold open', async () => {
-    const small = await startGatewayHomeport({ maxStreamsPerAccount: 1 });
+  it('caps the streams an account may hold open, and the re-check ends one whose identity an admin revoked', async () => {
+    const small = await startGatewayHomeport({ maxStreamsPerAccount: 1, recheckMs: 300 });
     try {
       const olga = await small.account('olga');
       const created = await small.api(olga.token, 'POST', '/rooms', { name: 'one' });
@@ -411,7 +412,14 @@ describe('gateway keys, ephemeral rooms and account changes', () => {
       first.close();
       await first.ended;
       await until(async () => small.bus.gateway?.stats().streams === 0);
-      expect((await small.stream(olga.token, created.json.id)).status).toBe(200);
+      const third = await small.stream(olga.token, created.json.id);
+      expect(third.status).toBe(200);
+      await third.waitFor((event) => event.type === 'state');
+      // Revoked on the allowlist: no notice reaches the gateway, its timer finds out.
+      const me = await small.api(olga.token, 'GET', '/me');
+      await small.bus.service.revokeUser(me.json.signPub);
+      await third.ended;
+      expect((await small.api(olga.token, 'GET', '/rooms')).json.error.code).toBe('gateway_identity_revoked');
     } finally {
       await small.close();
     }
