@@ -4,7 +4,13 @@
 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type BusRole, type BusStore, busMigrations, createSqliteBusStore } from '@homeport/bus';
+import {
+  type BusRole,
+  type BusStore,
+  type BusUserRecord,
+  busMigrations,
+  createSqliteBusStore,
+} from '@homeport/bus';
 import {
   createIdentityFile,
   endpointId,
@@ -16,6 +22,8 @@ import {
   toHex,
 } from '@homeport/bus/crypto';
 import { applyMigrations, coreSettings, openDatabase } from '@homeport/core';
+import { BusCliError, signPubArgument } from './bus-connection.js';
+import { terminalSafe } from './bus-message-format.js';
 import { configFrom } from './flags.js';
 
 function describeIdentity(path: string, identity: Identity): void {
@@ -69,46 +77,63 @@ async function withBusStore<T>(
   }
 }
 
-export async function busUserAdd(options: Record<string, unknown>): Promise<void> {
+/** The identity `bus user add` names, checked the same way whether it goes to the database or the API. */
+export function userToAdd(options: Record<string, unknown>): {
+  signPub: string;
+  kexPub: string;
+  handle: string;
+  role: BusRole;
+} {
   const signPub = String(options.signPub ?? '');
   const kexPub = String(options.kexPub ?? '');
   if (!isSignPubHex(signPub) || !isSignPubHex(kexPub))
-    throw new Error(
+    throw new BusCliError(
+      'bus_cli_usage',
       '--sign-pub and --kex-pub must be 64 hex characters (homeport bus identity show FILE prints them)',
     );
   const role: BusRole = options.role === 'admin' ? 'admin' : 'member';
   const handle = String(options.handle ?? '');
-  if (handle.length === 0 || handle.length > 64) throw new Error('--handle is required (1–64 characters)');
+  if (handle.length === 0 || handle.length > 64)
+    throw new BusCliError('bus_cli_usage', '--handle is required (1–64 characters)');
+  return { signPub: signPub.toLowerCase(), kexPub: kexPub.toLowerCase(), handle, role };
+}
+
+export async function busUserAdd(options: Record<string, unknown>): Promise<void> {
+  const input = userToAdd(options);
   await withBusStore(options, async (store) => {
-    const user = await store.users.add(
-      { signPub: signPub.toLowerCase(), kexPub: kexPub.toLowerCase(), handle, role, userId: null },
-      new Date().toISOString(),
-    );
+    const user = await store.users.add({ ...input, userId: null }, new Date().toISOString());
     console.log(`added ${user.handle} (${user.role}) ${user.signPub}`);
   });
 }
 
+/** The allowlist as `bus user list` prints it. */
+export function printUsers(
+  users: readonly Pick<BusUserRecord, 'signPub' | 'role' | 'status' | 'handle'>[],
+  json: boolean,
+): void {
+  if (json) {
+    console.log(JSON.stringify(users, null, 2));
+    return;
+  }
+  if (users.length === 0) {
+    console.log('the allowlist is empty');
+    return;
+  }
+  for (const user of users)
+    console.log(
+      `${user.signPub}  ${user.role.padEnd(6)}  ${user.status.padEnd(7)}  ${terminalSafe(user.handle)}`,
+    );
+}
+
 export async function busUserList(options: Record<string, unknown>): Promise<void> {
-  await withBusStore(options, async (store) => {
-    const users = await store.users.list();
-    if (options.json === true) {
-      console.log(JSON.stringify(users, null, 2));
-      return;
-    }
-    if (users.length === 0) {
-      console.log('the allowlist is empty');
-      return;
-    }
-    for (const user of users)
-      console.log(`${user.signPub}  ${user.role.padEnd(6)}  ${user.status.padEnd(7)}  ${user.handle}`);
-  });
+  await withBusStore(options, async (store) => printUsers(await store.users.list(), options.json === true));
 }
 
 export async function busUserRevoke(signPub: string, options: Record<string, unknown>): Promise<void> {
-  if (!isSignPubHex(signPub)) throw new Error('the key must be 64 hex characters');
+  const key = signPubArgument(signPub);
   await withBusStore(options, async (store) => {
-    const revoked = await store.users.revoke(signPub.toLowerCase(), new Date().toISOString());
-    if (!revoked) throw new Error('no active identity with this key');
+    const revoked = await store.users.revoke(key, new Date().toISOString());
+    if (!revoked) throw new BusCliError('bus_cli_no_identity', 'no active identity with this key');
     console.log(
       `revoked ${revoked.handle}; a running Homeport refuses its requests at once and closes its NATS connections when it next pushes revocations (revoke through the API to close them now)`,
     );

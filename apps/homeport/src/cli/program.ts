@@ -14,6 +14,9 @@ import {
   busUserList,
   busUserRevoke,
 } from './bus.js';
+import { addBusClientCommands, BUS_CLIENT_EXAMPLES } from './bus-client-commands.js';
+import { withControlPlaneFlags } from './bus-connection.js';
+import { busUserAddRemote, busUserListRemote, busUserRevokeRemote } from './bus-users-remote.js';
 import { addMigrateCommands } from './migrate.js';
 import { type FlagSpec, settingOption } from './setting-options.js';
 import { runStart } from './start.js';
@@ -64,6 +67,11 @@ function withFlags(command: Command, specs: readonly FlagSpec[]): Command {
 
 /** The YAML file is not a setting (it holds them), so its option is written here. */
 const configOption = () => new Option('--config <file>', 'YAML config file (env HOMEPORT_CONFIG)');
+
+/** `bus user …` through the API instead of the local database: --url, --identity, --ca. */
+function userTarget(command: Command): Command {
+  return withControlPlaneFlags(command);
+}
 
 function storeOptions(command: Command): Command {
   return withFlags(command, [{ setting: coreSettings.dataDir, argument: 'dir' }]).addOption(configOption());
@@ -172,7 +180,7 @@ Examples:
   const bus = program
     .command('bus')
     .description(
-      'bus identities, and the allowlist on the local database (how the first bus admin is seeded)',
+      'encrypted rooms: identities, the allowlist on the local database, and rooms and messages as a member',
     )
     .addHelpText(
       'after',
@@ -182,7 +190,9 @@ Examples:
   homeport bus identity import ~/unibus/worker.id ~/.config/homeport/bus.id
   homeport bus user add --handle alice --role admin --sign-pub <64 hex> --kex-pub <64 hex>
   homeport bus user list
-  homeport bus user revoke <64 hex>`,
+  homeport bus user revoke <64 hex>
+  homeport bus user list --url https://homeport.lan --identity ~/.config/homeport/bus.id   # as a bus admin
+${BUS_CLIENT_EXAMPLES}`,
     );
   const identity = bus
     .command('identity')
@@ -199,19 +209,33 @@ Examples:
     .command('import <unibusFile> <dest>')
     .description('copy a unibus identity into a new file')
     .action((source: string, dest: string) => busIdentityImport(source, dest));
-  const busUser = bus.command('user').description('the allowlist on the local SQLite database');
-  storeOptions(busUser.command('add').description('add an identity to the allowlist'))
+  const busUser = bus
+    .command('user')
+    .description(
+      'the allowlist: on the local SQLite database, or with --url and --identity through the API as a bus admin',
+    );
+  // Local (the host's database) unless --url is given: then signed by --identity, which must be a bus admin.
+  const remote = (options: Record<string, unknown>) => options.url !== undefined;
+  userTarget(storeOptions(busUser.command('add').description('add an identity to the allowlist')))
     .requiredOption('--sign-pub <hex>', 'Ed25519 public key, 64 hex')
     .requiredOption('--kex-pub <hex>', 'X25519 public key, 64 hex')
     .requiredOption('--handle <name>', 'display name')
     .addOption(new Option('--role <role>', 'admin or member').argParser(ROLE).default('member'))
-    .action((options: Record<string, unknown>) => busUserAdd(options));
-  storeOptions(busUser.command('list').description('list the allowlist, revoked identities included'))
+    .action((options: Record<string, unknown>) =>
+      remote(options) ? busUserAddRemote(options) : busUserAdd(options),
+    );
+  userTarget(
+    storeOptions(busUser.command('list').description('list the allowlist, revoked identities included')),
+  )
     .option('--json', 'print JSON')
-    .action((options: Record<string, unknown>) => busUserList(options));
-  storeOptions(busUser.command('revoke <signPub>').description('revoke an identity')).action(
-    (signPub: string, options: Record<string, unknown>) => busUserRevoke(signPub, options),
+    .action((options: Record<string, unknown>) =>
+      remote(options) ? busUserListRemote(options) : busUserList(options),
+    );
+  userTarget(storeOptions(busUser.command('revoke <signPub>').description('revoke an identity'))).action(
+    (signPub: string, options: Record<string, unknown>) =>
+      remote(options) ? busUserRevokeRemote(signPub, options) : busUserRevoke(signPub, options),
   );
+  addBusClientCommands(bus);
 
   addMigrateCommands(program, storeOptions);
 
