@@ -97,23 +97,36 @@ export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
     let queued = 0;
     let chain: Promise<void> = Promise.resolve();
 
+    // What was asked of the store already, so frames cannot turn into store reads per viewer: the epochs for
+    // which every viewer's key epochs were read again, each viewer's epochs read again after a frame it could
+    // not read, and the viewers whose sealed key of an epoch did not open.
+    const refreshedAll = new Set<number>();
+    const asked = new WeakMap<HubSubscriber, Set<number>>();
+    const unopenable = new Map<number, Set<string>>();
+
+    const fromHolders = async (epoch: number): Promise<Uint8Array | undefined> => {
+      for (const subscriber of subscribers) {
+        const signPub = subscriber.viewer.signPub;
+        if (!subscriber.epochs.has(epoch) || unopenable.get(epoch)?.has(signPub)) continue;
+        const key = await keys.open(subscriber.viewer, roomId, epoch);
+        if (key) return key;
+        unopenable.set(epoch, (unopenable.get(epoch) ?? new Set()).add(signPub));
+      }
+      return undefined;
+    };
+
     /** The epoch's key from the cache, or opened with a viewer's identity that holds it. */
     const keyOf = async (epoch: number): Promise<Uint8Array | undefined> => {
       const cached = keys.cached(roomId, epoch);
       if (cached) return cached;
-      for (const subscriber of subscribers) {
-        if (!subscriber.epochs.has(epoch)) continue;
-        const key = await keys.open(subscriber.viewer, roomId, epoch);
-        if (key) return key;
-      }
-      // Nobody here was known to hold it: the epoch may be new to every viewer. Ask the store for each.
-      for (const subscriber of subscribers) {
-        await refreshEpochs(roomId, subscriber);
-        if (!subscriber.epochs.has(epoch)) continue;
-        const key = await keys.open(subscriber.viewer, roomId, epoch);
-        if (key) return key;
-      }
-      return undefined;
+      // An epoch the room has not reached is forged or early (the reader reads the room again, rate-limited).
+      if (epoch > reader.room.epoch) return undefined;
+      const key = await fromHolders(epoch);
+      if (key || refreshedAll.has(epoch)) return key;
+      // Nobody here was known to hold it: the epoch may be new to every viewer. Ask the store, once.
+      refreshedAll.add(epoch);
+      await Promise.all([...subscribers].map((each) => refreshEpochs(roomId, each)));
+      return fromHolders(epoch);
     };
 
     const handle = async (data: Uint8Array) => {
@@ -129,7 +142,14 @@ export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
       }
       const encrypted = reader.room.policy.encrypted;
       if (encrypted) {
-        const lacking = [...subscribers].filter((subscriber) => !subscriber.epochs.has(message.epoch));
+        const lacking = [...subscribers].filter((subscriber) => {
+          if (subscriber.epochs.has(message.epoch)) return false;
+          const done = asked.get(subscriber) ?? new Set<number>();
+          asked.set(subscriber, done);
+          if (done.has(message.epoch)) return false;
+          done.add(message.epoch);
+          return true;
+        });
         if (lacking.length > 0) await Promise.all(lacking.map((each) => refreshEpochs(roomId, each)));
       }
       for (const subscriber of subscribers) {
@@ -175,6 +195,9 @@ export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
       ring: () => ring,
       async roomChanged() {
         if (!(await reader.refresh())) return;
+        // Keys may have been sealed anew: ask again.
+        refreshedAll.clear();
+        unopenable.clear();
         await Promise.all(
           [...subscribers].map(async (each) => {
             await refreshEpochs(roomId, each);
