@@ -63,8 +63,13 @@ export function viewerKeys(
   roomId: string,
   epochs: Set<number>,
 ) {
+  // Per call: one look-up per epoch however many frames of it are read (a key that does not open included).
+  const known = new Map<number, Uint8Array | undefined>();
   return async (epoch: number): Promise<Uint8Array | undefined> => {
     if (!epochs.has(epoch)) return undefined;
-    return ctx.keys.cached(roomId, epoch) ?? (await ctx.keys.open(viewer, roomId, epoch));
+    if (known.has(epoch)) return known.get(epoch);
+    const key = ctx.keys.cached(roomId, epoch) ?? (await ctx.keys.open(viewer, roomId, epoch));
+    known.set(epoch, key);
+    return key;
   };
 }
