@@ -110,7 +110,7 @@ function OpenRoom({
             <PolicyLine room={room} />
           </Box>
         </Group>
-        <Button variant="default" size="xs" onClick={() => setMembersOpen(true)}>
+        <Button variant="default" size="xs" onClick={() => setMembersOpen(true)} style={{ flexShrink: 0 }}>
           Members ({room.members.length})
         </Button>
       </Group>
