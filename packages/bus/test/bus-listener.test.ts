@@ -237,6 +237,26 @@ describe('member listener with the operator certificate', () => {
     expect(result.text).toBe('through the member listener');
   }, 60_000);
 
+  it('leaves nothing listening when the boot guard refuses the start (the listener always has TLS: H2)', async () => {
+    const port = await freePort();
+    const dataDir = tempDir('homeport-bus-refused-');
+    await expect(
+      startBusHomeport({ HOMEPORT_BUS_LISTEN: `127.0.0.1:${port}`, HOMEPORT_BUS_AUTH: 'off' }, dataDir),
+    ).rejects.toThrow(/HOMEPORT_BUS_AUTH=off/);
+    // The managed server had started (NATS opens before modules): it must be stopped, not left running.
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.on('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.on('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
+    const pid = readFileSync(join(dataDir, 'nats', 'nats-server.pid'), 'utf8').trim();
+    expect(() => process.kill(Number(pid), 0)).toThrow();
+  }, 60_000);
+
   it('refuses to start with a certificate and no key', async () => {
     const operator = opensslCertificates(tempDir('homeport-bus-operator-'));
     await expect(

@@ -238,7 +238,17 @@ export async function composeModules(options: ComposeOptions): Promise<Compositi
     clock,
   });
   if (db) for (const module of modules) applyMigrations(db, module.name, module.migrations);
-  for (const module of modules) await module.init?.(contextOf(module));
+  try {
+    for (const module of modules) await module.init?.(contextOf(module));
+  } catch (error) {
+    // A module that refuses to start (the bus's boot guard) must not leave the managed nats-server behind: it
+    // outlives this process, and may listen on the network (HOMEPORT_BUS_LISTEN).
+    await lifecycle.shutdown('a module failed to start');
+    quorum?.stop();
+    db?.close();
+    if (natsOn?.state === 'on') await natsOn.close();
+    throw error;
+  }
   for (const module of modules) {
     const { routes } = module;
     if (!routes) continue;
