@@ -11,6 +11,7 @@ const CLUSTER_SUITES = [
   'packages/core/test/quorum.test.ts',
   'packages/core/test/nats-revocation-cluster.test.ts',
   'apps/homeport/test/cluster.test.ts',
+  'apps/homeport/test/bus-cli-cluster.test.ts',
 ];
 
 // What every project shares.
