@@ -43,6 +43,15 @@ describe('bus exposure policy', () => {
     expect(problems.length === 0, problems.join('; ')).toBe(safe);
   });
 
+  it('names what serves TLS when signatures are not enforced', () => {
+    const problems = busExposureProblems({ ...base, busListenHost: '127.0.0.1', busTls: true, auth: 'soft' });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^the bus listener \(HOMEPORT_BUS_LISTEN=127\.0\.0\.1, always TLS\) with HOMEPORT_BUS_AUTH=soft/,
+      ),
+    ]);
+  });
+
   it('refuses to start a Homeport on a public bind with soft bus auth, naming the setting', async () => {
     const { buildTestHomeport } = await import('@homeport/accounts/testing');
     const { createBusModule } = await import('../src/index.js');

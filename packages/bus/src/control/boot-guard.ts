@@ -43,10 +43,17 @@ export function busExposureProblems(shape: BusExposure): string[] {
       `HOMEPORT_BUS_LISTEN=${shape.busListenHost} without TLS: give HOMEPORT_BUS_TLS_CERT and HOMEPORT_BUS_TLS_KEY`,
     );
   // TLS with signatures off looks secure while anyone may claim any identity (unibus audit H2).
-  if ((shape.busTls || shape.controlCert) && !enforce && !publicControl && !publicBus)
+  if ((shape.busTls || shape.controlCert) && !enforce && !publicControl && !publicBus) {
+    const tls = [
+      ...(shape.busTls
+        ? [`the bus listener (HOMEPORT_BUS_LISTEN=${shape.busListenHost ?? ''}, always TLS)`]
+        : []),
+      ...(shape.controlCert ? ['HTTPS (HOMEPORT_TLS_CERT)'] : []),
+    ].join(' and ');
     problems.push(
-      `TLS is configured but HOMEPORT_BUS_AUTH=${shape.auth}: TLS without enforced signatures lets anyone claim any identity; set HOMEPORT_BUS_AUTH=enforce`,
+      `${tls} with HOMEPORT_BUS_AUTH=${shape.auth}: TLS without enforced signatures lets anyone claim any identity; set HOMEPORT_BUS_AUTH=enforce`,
     );
+  }
   return problems;
 }
 
