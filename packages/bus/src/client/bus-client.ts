@@ -121,6 +121,8 @@ interface RoomState {
   replay: ReplayGuard;
   sentInEpoch: number;
   refreshing: Promise<void> | undefined;
+  /** The rekey this client started because the room was due one; every publish meanwhile waits for it. */
+  rotating: Promise<void> | undefined;
 }
 
 export interface BusSubscription {
@@ -350,6 +352,7 @@ export class BusClient {
       replay: createReplayGuard(),
       sentInEpoch: 0,
       refreshing: undefined,
+      rotating: undefined,
     };
     this.rooms.set(room.id, state);
     return state;
@@ -549,7 +552,15 @@ export class BusClient {
       state.room.rotation.maxMessages ?? MAX_FRAMES_PER_SENDER_EPOCH,
       MAX_FRAMES_PER_SENDER_EPOCH,
     );
-    if (state.room.rekeyDue || state.sentInEpoch >= cap) await this.rekey(state.room.id);
+    if (!state.room.rekeyDue && state.sentInEpoch < cap) return;
+    // Publishes in flight all see the count cross at once: one rekey serves them (256 concurrent ones each
+    // rekeying opened 256 control-plane connections, past the server's 64 per address).
+    state.rotating ??= this.rekey(state.room.id)
+      .then(() => undefined)
+      .finally(() => {
+        state.rotating = undefined;
+      });
+    await state.rotating;
   }
 
   /**
