@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { ADMIN_PASSWORD } from '@homeport/accounts/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusClient } from '../src/client/index.js';
 import {
@@ -11,6 +12,7 @@ import {
   newRoomKey,
   sealRoomKey,
   signPubHex,
+  signRequest,
   toBase64Url,
   toHex,
 } from '../src/crypto/index.js';
@@ -362,7 +364,7 @@ describe('gateway keys, ephemeral rooms and account changes', () => {
     expect((await h.api(mia.token, 'GET', '/rooms')).json[0]).toMatchObject({ id: room.id, unread: 0 });
   });
 
-  it('ends the streams of an account that is disabled, and its identity stays refused', async () => {
+  it('ends the streams of an account that is disabled; enabled again, it has its identity and rooms back', async () => {
     const nina = await h.account('nina');
     const room = await roomOf(nina.token, 'disabled');
     const stream = await h.stream(nina.token, room.id);
@@ -375,6 +377,56 @@ describe('gateway keys, ephemeral rooms and account changes', () => {
     expect(patched.status).toBe(200);
     await stream.ended;
     expect((await h.api(nina.token, 'GET', '/rooms')).status).toBe(401);
+    // Enabled again and signed in again: the same identity, its rooms, its history.
+    const enabled = await fetch(`${h.url}/api/v1/users/${nina.userId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${h.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'active' }),
+    });
+    expect(enabled.status).toBe(200);
+    const token = await h.t.login('nina', `${ADMIN_PASSWORD}-nina`);
+    const rooms = await h.api(token, 'GET', '/rooms');
+    expect(rooms.status).toBe(200);
+    expect(rooms.json.map((entry: { id: string }) => entry.id)).toEqual([room.id]);
+    const again = await h.stream(token, room.id);
+    await again.waitFor((event) => event.type === 'state' && event.data.includes('"ok"'));
+    const sent = await h.api(token, 'POST', `/rooms/${room.id}/messages`, { body: 'back' });
+    expect(sent.status).toBe(202);
+    await again.waitFor((event) => event.id === sent.json.id);
+  });
+
+  it("refuses a disabled account's device identities (account_disabled) and takes them back when it is enabled", async () => {
+    const olaf = await h.account('olaf');
+    const device = generateIdentity();
+    const registered = await fetch(`${h.url}/api/v1/bus/identities`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${olaf.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        signPub: signPubHex(device),
+        kexPub: toHex(device.kexPub),
+        handle: 'olaf-laptop',
+      }),
+    });
+    expect(registered.status).toBe(201);
+    const signedRooms = async () => {
+      const path = '/api/v1/bus/rooms';
+      const headers = signRequest(device, { method: 'GET', path, body: new Uint8Array(0) });
+      const response = await fetch(`${h.url}${path}`, { headers });
+      return { status: response.status, json: (await response.json()) as { error?: { reason?: string } } };
+    };
+    expect((await signedRooms()).status).toBe(200);
+    const setStatus = (status: string) =>
+      fetch(`${h.url}/api/v1/users/${olaf.userId}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${h.admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ status }),
+      });
+    expect((await setStatus('disabled')).status).toBe(200);
+    const refused = await signedRooms();
+    expect(refused.status).toBe(401);
+    expect(refused.json.error?.reason).toBe('account_disabled');
+    expect((await setStatus('active')).status).toBe(200);
+    expect((await signedRooms()).status).toBe(200);
   });
 
   it('cuts a stream whose client stops reading instead of buffering for it without bound', async () => {

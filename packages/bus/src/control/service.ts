@@ -312,7 +312,10 @@ export function createBusService(options: BusServiceOptions) {
       for (const identity of owned) {
         if (identity.status !== 'active') continue;
         if (change.reason === 'demoted' && identity.role !== 'admin') continue;
-        await store.users.revoke(identity.signPub, iso(clock()));
+        // A disabled account's identities stay on the allowlist, refused while it is disabled (every signed
+        // request checks the owning account: `account_disabled`), so re-enabling it gives back its devices
+        // and its rooms. Its live NATS connections close now either way.
+        if (change.reason !== 'disabled') await store.users.revoke(identity.signPub, iso(clock()));
         await revokeLiveCredentials(identity.signPub);
       }
     },
