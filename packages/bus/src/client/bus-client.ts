@@ -130,6 +130,8 @@ export interface BusSubscription {
 }
 
 const MSG_SUFFIX = 'msg';
+/** A member's inbox token: the first characters of its endpoint id (base64url of SHA-256 of its sign_pub). */
+const MEMBER_TOKEN_CHARS = 22;
 /** How long after a rekey frames of the previous epochs are still taken (senders that had not seen it yet). */
 const STALE_EPOCH_GRACE_MS = 60_000;
 /** Frames one sender seals under one epoch's key before it rekeys, whatever the room's policy says. */
@@ -751,6 +753,14 @@ export class BusClient {
         void (async () => {
           const opened = await this.open(state, msg.data);
           if (!opened || !msg.reply) return;
+          // A requester's replies can only reach its own inbox (`_INBOX.<first 22 characters of its endpoint
+          // id>`, the only inbox its credential may subscribe to). Any other reply subject is someone steering
+          // this responder's one-shot publish permission elsewhere — e.g. `$JS.API.STREAM.PURGE.<stream>`,
+          // which the server would run as this member's request. Nothing is answered, not even the handler run.
+          if (!msg.reply.startsWith(`_INBOX.${opened.sender.slice(0, MEMBER_TOKEN_CHARS)}.`)) {
+            this.options.onEvent?.({ type: 'dropped', roomId, reason: 'foreign_reply_subject' });
+            return;
+          }
           const answer = await handler({
             payload: opened.payload,
             sender: opened.sender,

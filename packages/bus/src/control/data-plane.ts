@@ -146,6 +146,12 @@ export async function openDataPlane(options: DataPlaneOptions): Promise<DataPlan
         max_msg_size: 1024 * 1024,
         // Frames carry their id as Nats-Msg-Id: a publish retried after a lost ack is stored once.
         duplicate_window: 2 * 60 * 1_000_000_000,
+        // Nobody purges or deletes single frames of a room's history through the API (Homeport deletes the
+        // whole stream with the room). A member's `responses` permission lets whoever sends it a request pick
+        // the subject of its one answer — `$JS.API.STREAM.PURGE.<any room>` included, which nats-server runs
+        // as that member's request whatever its deny list says.
+        deny_purge: true,
+        deny_delete: true,
         num_replicas: 1,
       };
       try {

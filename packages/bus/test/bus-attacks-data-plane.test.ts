@@ -1,0 +1,187 @@
+// Attacks on the bus's data plane by a member (or a second identity of the same person): what a member's
+// NATS credential and the SDK let it make others do. Each test names what must hold; the attack is real
+// (a real nats-server, the member's own credential from the control plane, frames sealed with its real key).
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { createUser } from '@nats-io/nkeys';
+import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BusClientEvent } from '../src/client/index.js';
+import {
+  fromBase64Url,
+  type Identity,
+  openRoomKey,
+  sealFrame,
+  signPubHex,
+  ulid,
+} from '../src/crypto/index.js';
+import { type BusHomeport, startBusHomeport } from './support/bus-homeport.js';
+
+let h: BusHomeport;
+const raw: NatsConnection[] = [];
+
+async function until<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A member's own NATS connection with a credential for `natsPub` (a fresh key unless given). */
+async function memberConnection(identity: Identity) {
+  const key = createUser();
+  const credential = await h.call(identity, 'POST', '/credentials', { natsPub: key.getPublicKey() });
+  expect(credential.status).toBe(200);
+  const nc = await connect({
+    servers: credential.json.servers,
+    authenticator: jwtAuthenticator(credential.json.jwt, key.getSeed()),
+    inboxPrefix: credential.json.inboxPrefix,
+    maxReconnectAttempts: 0,
+  });
+  raw.push(nc);
+  return { nc, natsPub: key.getPublicKey() };
+}
+
+/** Homeport's own BUS service user (to look at streams as the server does). */
+async function serviceConnection() {
+  const plane = h.bus.dataPlane;
+  if (!plane) throw new Error('no data plane');
+  const creds = readFileSync(join(h.t.dataDir, 'nats', 'users', 'BUS.creds'));
+  const nc = await connect({ servers: plane.url, authenticator: credsAuthenticator(creds) });
+  raw.push(nc);
+  return nc;
+}
+
+/** A frame sealed and signed by `identity` with its own key of the room's current epoch. */
+async function ownFrame(identity: Identity, roomId: string, payload: string, id?: string) {
+  const room = await h.call(identity, 'GET', `/rooms/${roomId}`);
+  const mine = await h.call(identity, 'GET', `/rooms/${roomId}/keys/mine`);
+  expect(mine.status).toBe(200);
+  const roomKey = await openRoomKey(identity, fromBase64Url(mine.json.sealed) as Uint8Array, {
+    roomId,
+    epoch: mine.json.epoch,
+    recipientSignPubHex: signPubHex(identity),
+  });
+  return sealFrame({
+    roomId,
+    epoch: room.json.epoch,
+    sender: identity,
+    roomKey,
+    sign: true,
+    payload: new TextEncoder().encode(payload),
+    ...(id === undefined ? {} : { id }),
+  });
+}
+
+beforeAll(async () => {
+  h = await startBusHomeport();
+}, 60_000);
+afterAll(async () => {
+  for (const nc of raw.splice(0)) await nc.close().catch(() => undefined);
+  await h?.close();
+});
+
+describe('an agent serving requests', () => {
+  it('answers only on the requester’s own inbox: a member cannot make it publish to the JetStream API', async () => {
+    const alice = await h.seed('member', 'alice-agent');
+    const mallory = await h.seed('member', 'mallory-agent');
+    const victor = await h.seed('member', 'victor-agent');
+    const aliceClient = h.client(alice);
+    const victorClient = h.client(victor);
+
+    // Victor's persisted room, which neither Alice nor Mallory is in.
+    const kept = await victorClient.createRoom({ name: 'ledger' });
+    for (const n of [1, 2, 3]) await victorClient.publish(kept.id, `entry ${n}`);
+    const jsm = await jetstreamManager(await serviceConnection());
+    const stream = `BUSROOM_${kept.id}`;
+    expect((await jsm.streams.info(stream)).state.messages).toBe(3);
+
+    // Alice serves an agent in an agent room Mallory is a member of.
+    const agentRoom = await aliceClient.createRoom({
+      name: 'ops',
+      kind: 'agent',
+      policy: { persisted: false },
+    });
+    await aliceClient.invite(agentRoom.id, signPubHex(mallory));
+    const served: string[] = [];
+    const events: BusClientEvent[] = [];
+    const serving = h.client(alice, events);
+    await serving.serve(agentRoom.id, 'scout', async ({ payload }) => {
+      served.push(new TextDecoder().decode(payload));
+      return 'ok';
+    });
+
+    // Mallory sends a real, signed request whose reply subject is the JetStream API.
+    const { nc } = await memberConnection(mallory);
+    const subject = `bus.room.${agentRoom.id}.agent.scout.in`;
+    const attack = await ownFrame(mallory, agentRoom.id, 'purge please');
+    nc.publish(subject, attack.bytes, { reply: `$JS.API.STREAM.PURGE.${stream}` });
+    // Then an ordinary request on her own inbox, which must still be answered.
+    const honest = await ownFrame(mallory, agentRoom.id, 'status?');
+    const answer = await nc.request(subject, honest.bytes, { timeout: 10_000 });
+    expect(answer.data.byteLength).toBeGreaterThan(0);
+    await until(() => served.includes('status?'));
+
+    // The agent answered nothing on a subject outside the requester's inbox, so Victor's history is whole.
+    expect(served).not.toContain('purge please');
+    expect(events).toContainEqual({ type: 'dropped', roomId: agentRoom.id, reason: 'foreign_reply_subject' });
+    expect((await jsm.streams.info(stream)).state.messages).toBe(3);
+  });
+
+  it('keeps a room’s history whole even when a naive responder answers on any subject', async () => {
+    const victor = await h.seed('member', 'victor-naive');
+    const alice = await h.seed('member', 'alice-naive');
+    const mallory = await h.seed('member', 'mallory-naive');
+    const victorClient = h.client(victor);
+    const kept = await victorClient.createRoom({ name: 'journal' });
+    for (const n of [1, 2]) await victorClient.publish(kept.id, `line ${n}`);
+    const stream = `BUSROOM_${kept.id}`;
+    const jsm = await jetstreamManager(await serviceConnection());
+
+    const aliceClient = h.client(alice);
+    const agentRoom = await aliceClient.createRoom({
+      name: 'tools',
+      kind: 'agent',
+      policy: { persisted: false },
+    });
+    await aliceClient.invite(agentRoom.id, signPubHex(mallory));
+    // Another client than the SDK (unibus tools, a script) answering whatever it is asked, on msg.reply.
+    const { nc: responder } = await memberConnection(alice);
+    const subject = `bus.room.${agentRoom.id}.agent.echo.in`;
+    const answered: string[] = [];
+    responder.subscribe(subject, {
+      callback: (_error, msg) => {
+        if (!msg.reply) return;
+        answered.push(msg.reply);
+        msg.respond(msg.data);
+      },
+    });
+    await responder.flush();
+
+    const { nc } = await memberConnection(mallory);
+    const frame = await ownFrame(mallory, agentRoom.id, 'anything');
+    for (const api of ['STREAM.PURGE', 'STREAM.MSG.DELETE'])
+      nc.publish(subject, frame.bytes, { reply: `$JS.API.${api}.${stream}` });
+    // A request on her inbox comes back: the responder answered the two before it, in order.
+    await nc.request(subject, frame.bytes, { timeout: 10_000 });
+    expect(answered).toHaveLength(3);
+    await responder.flush();
+    expect((await jsm.streams.info(stream)).state.messages).toBe(2);
+    // Victor still reads his history from the start.
+    const read = h.client(victor);
+    const got: string[] = [];
+    await read.subscribe(kept.id, (message) => {
+      got.push(new TextDecoder().decode(message.payload));
+    });
+    await until(() => got.length === 2);
+    expect(got).toEqual(['line 1', 'line 2']);
+  });
+});
