@@ -81,107 +81,144 @@ async function ownFrame(identity: Identity, roomId: string, payload: string, id?
   });
 }
 
-beforeAll(async () => {
-  h = await startBusHomeport();
-}, 60_000);
-afterAll(async () => {
-  for (const nc of raw.splice(0)) await nc.close().catch(() => undefined);
-  await h?.close();
-});
-
-describe('an agent serving requests', () => {
-  it('answers only on the requester’s own inbox: a member cannot make it publish to the JetStream API', async () => {
-    const alice = await h.seed('member', 'alice-agent');
-    const mallory = await h.seed('member', 'mallory-agent');
-    const victor = await h.seed('member', 'victor-agent');
-    const aliceClient = h.client(alice);
-    const victorClient = h.client(victor);
-
-    // Victor's persisted room, which neither Alice nor Mallory is in.
-    const kept = await victorClient.createRoom({ name: 'ledger' });
-    for (const n of [1, 2, 3]) await victorClient.publish(kept.id, `entry ${n}`);
-    const jsm = await jetstreamManager(await serviceConnection());
-    const stream = `BUSROOM_${kept.id}`;
-    expect((await jsm.streams.info(stream)).state.messages).toBe(3);
-
-    // Alice serves an agent in an agent room Mallory is a member of.
-    const agentRoom = await aliceClient.createRoom({
-      name: 'ops',
-      kind: 'agent',
-      policy: { persisted: false },
-    });
-    await aliceClient.invite(agentRoom.id, signPubHex(mallory));
-    const served: string[] = [];
-    const events: BusClientEvent[] = [];
-    const serving = h.client(alice, events);
-    await serving.serve(agentRoom.id, 'scout', async ({ payload }) => {
-      served.push(new TextDecoder().decode(payload));
-      return 'ok';
-    });
-
-    // Mallory sends a real, signed request whose reply subject is the JetStream API.
-    const { nc } = await memberConnection(mallory);
-    const subject = `bus.room.${agentRoom.id}.agent.scout.in`;
-    const attack = await ownFrame(mallory, agentRoom.id, 'purge please');
-    nc.publish(subject, attack.bytes, { reply: `$JS.API.STREAM.PURGE.${stream}` });
-    // Then an ordinary request on her own inbox, which must still be answered.
-    const honest = await ownFrame(mallory, agentRoom.id, 'status?');
-    const answer = await nc.request(subject, honest.bytes, { timeout: 10_000 });
-    expect(answer.data.byteLength).toBeGreaterThan(0);
-    await until(() => served.includes('status?'));
-
-    // The agent answered nothing on a subject outside the requester's inbox, so Victor's history is whole.
-    expect(served).not.toContain('purge please');
-    expect(events).toContainEqual({ type: 'dropped', roomId: agentRoom.id, reason: 'foreign_reply_subject' });
-    expect((await jsm.streams.info(stream)).state.messages).toBe(3);
+describe.each(['sqlite', 'kv'])('on %s', (store) => {
+  beforeAll(async () => {
+    h = await startBusHomeport(
+      store === 'kv'
+        ? { HOMEPORT_STORE: 'kv', HOMEPORT_SECRET_KEY: 'the-test-secret-key-0123456789abcdef' }
+        : {},
+    );
+  }, 60_000);
+  afterAll(async () => {
+    for (const nc of raw.splice(0)) await nc.close().catch(() => undefined);
+    await h?.close();
   });
 
-  it('keeps a room’s history whole even when a naive responder answers on any subject', async () => {
-    const victor = await h.seed('member', 'victor-naive');
-    const alice = await h.seed('member', 'alice-naive');
-    const mallory = await h.seed('member', 'mallory-naive');
-    const victorClient = h.client(victor);
-    const kept = await victorClient.createRoom({ name: 'journal' });
-    for (const n of [1, 2]) await victorClient.publish(kept.id, `line ${n}`);
-    const stream = `BUSROOM_${kept.id}`;
-    const jsm = await jetstreamManager(await serviceConnection());
+  describe('a NATS credential', () => {
+    it('is not issued to a second identity for a key another identity holds, so a removal still closes it', async () => {
+      const olga = await h.seed('member', 'olga-cred');
+      const mallory = await h.seed('member', 'mallory-cred');
+      // Mallory's second identity (a device registered to her account, or any allowlisted identity she holds).
+      const malloryToo = await h.seed('member', 'mallory-cred-2');
+      const olgaClient = h.client(olga);
+      const room = await olgaClient.createRoom({ name: 'board', policy: { persisted: false } });
+      await olgaClient.invite(room.id, signPubHex(mallory));
 
-    const aliceClient = h.client(alice);
-    const agentRoom = await aliceClient.createRoom({
-      name: 'tools',
-      kind: 'agent',
-      policy: { persisted: false },
+      const { nc, natsPub } = await memberConnection(mallory);
+      nc.subscribe(`bus.room.${room.id}.>`);
+      await nc.flush();
+      // The same NATS key asked for again under the other identity: the record would then name malloryToo.
+      const moved = await h.call(malloryToo, 'POST', '/credentials', { natsPub });
+      expect(moved.status).toBe(409);
+      // The owner removes Mallory: her connection (the JWT she holds for that key) is closed at once.
+      await olgaClient.remove(room.id, signPubHex(mallory));
+      await until(() => nc.isClosed());
+      // A retry under the same identity still replaces its own record.
+      const again = createUser();
+      const first = await h.call(malloryToo, 'POST', '/credentials', { natsPub: again.getPublicKey() });
+      const retry = await h.call(malloryToo, 'POST', '/credentials', { natsPub: again.getPublicKey() });
+      expect([first.status, retry.status]).toEqual([200, 200]);
     });
-    await aliceClient.invite(agentRoom.id, signPubHex(mallory));
-    // Another client than the SDK (unibus tools, a script) answering whatever it is asked, on msg.reply.
-    const { nc: responder } = await memberConnection(alice);
-    const subject = `bus.room.${agentRoom.id}.agent.echo.in`;
-    const answered: string[] = [];
-    responder.subscribe(subject, {
-      callback: (_error, msg) => {
-        if (!msg.reply) return;
-        answered.push(msg.reply);
-        msg.respond(msg.data);
-      },
-    });
-    await responder.flush();
+  });
 
-    const { nc } = await memberConnection(mallory);
-    const frame = await ownFrame(mallory, agentRoom.id, 'anything');
-    for (const api of ['STREAM.PURGE', 'STREAM.MSG.DELETE'])
-      nc.publish(subject, frame.bytes, { reply: `$JS.API.${api}.${stream}` });
-    // A request on her inbox comes back: the responder answered the two before it, in order.
-    await nc.request(subject, frame.bytes, { timeout: 10_000 });
-    expect(answered).toHaveLength(3);
-    await responder.flush();
-    expect((await jsm.streams.info(stream)).state.messages).toBe(2);
-    // Victor still reads his history from the start.
-    const read = h.client(victor);
-    const got: string[] = [];
-    await read.subscribe(kept.id, (message) => {
-      got.push(new TextDecoder().decode(message.payload));
+  describe('an agent serving requests', () => {
+    it('answers only on the requester’s own inbox: a member cannot make it publish to the JetStream API', async () => {
+      const alice = await h.seed('member', 'alice-agent');
+      const mallory = await h.seed('member', 'mallory-agent');
+      const victor = await h.seed('member', 'victor-agent');
+      const aliceClient = h.client(alice);
+      const victorClient = h.client(victor);
+
+      // Victor's persisted room, which neither Alice nor Mallory is in.
+      const kept = await victorClient.createRoom({ name: 'ledger' });
+      for (const n of [1, 2, 3]) await victorClient.publish(kept.id, `entry ${n}`);
+      const jsm = await jetstreamManager(await serviceConnection());
+      const stream = `BUSROOM_${kept.id}`;
+      expect((await jsm.streams.info(stream)).state.messages).toBe(3);
+
+      // Alice serves an agent in an agent room Mallory is a member of.
+      const agentRoom = await aliceClient.createRoom({
+        name: 'ops',
+        kind: 'agent',
+        policy: { persisted: false },
+      });
+      await aliceClient.invite(agentRoom.id, signPubHex(mallory));
+      const served: string[] = [];
+      const events: BusClientEvent[] = [];
+      const serving = h.client(alice, events);
+      await serving.serve(agentRoom.id, 'scout', async ({ payload }) => {
+        served.push(new TextDecoder().decode(payload));
+        return 'ok';
+      });
+
+      // Mallory sends a real, signed request whose reply subject is the JetStream API.
+      const { nc } = await memberConnection(mallory);
+      const subject = `bus.room.${agentRoom.id}.agent.scout.in`;
+      const attack = await ownFrame(mallory, agentRoom.id, 'purge please');
+      nc.publish(subject, attack.bytes, { reply: `$JS.API.STREAM.PURGE.${stream}` });
+      // Then an ordinary request on her own inbox, which must still be answered.
+      const honest = await ownFrame(mallory, agentRoom.id, 'status?');
+      const answer = await nc.request(subject, honest.bytes, { timeout: 10_000 });
+      expect(answer.data.byteLength).toBeGreaterThan(0);
+      await until(() => served.includes('status?'));
+
+      // The agent answered nothing on a subject outside the requester's inbox, so Victor's history is whole.
+      expect(served).not.toContain('purge please');
+      expect(events).toContainEqual({
+        type: 'dropped',
+        roomId: agentRoom.id,
+        reason: 'foreign_reply_subject',
+      });
+      expect((await jsm.streams.info(stream)).state.messages).toBe(3);
     });
-    await until(() => got.length === 2);
-    expect(got).toEqual(['line 1', 'line 2']);
+
+    it('keeps a room’s history whole even when a naive responder answers on any subject', async () => {
+      const victor = await h.seed('member', 'victor-naive');
+      const alice = await h.seed('member', 'alice-naive');
+      const mallory = await h.seed('member', 'mallory-naive');
+      const victorClient = h.client(victor);
+      const kept = await victorClient.createRoom({ name: 'journal' });
+      for (const n of [1, 2]) await victorClient.publish(kept.id, `line ${n}`);
+      const stream = `BUSROOM_${kept.id}`;
+      const jsm = await jetstreamManager(await serviceConnection());
+
+      const aliceClient = h.client(alice);
+      const agentRoom = await aliceClient.createRoom({
+        name: 'tools',
+        kind: 'agent',
+        policy: { persisted: false },
+      });
+      await aliceClient.invite(agentRoom.id, signPubHex(mallory));
+      // Another client than the SDK (unibus tools, a script) answering whatever it is asked, on msg.reply.
+      const { nc: responder } = await memberConnection(alice);
+      const subject = `bus.room.${agentRoom.id}.agent.echo.in`;
+      const answered: string[] = [];
+      responder.subscribe(subject, {
+        callback: (_error, msg) => {
+          if (!msg.reply) return;
+          answered.push(msg.reply);
+          msg.respond(msg.data);
+        },
+      });
+      await responder.flush();
+
+      const { nc } = await memberConnection(mallory);
+      const frame = await ownFrame(mallory, agentRoom.id, 'anything');
+      for (const api of ['STREAM.PURGE', 'STREAM.MSG.DELETE'])
+        nc.publish(subject, frame.bytes, { reply: `$JS.API.${api}.${stream}` });
+      // A request on her inbox comes back: the responder answered the two before it, in order.
+      await nc.request(subject, frame.bytes, { timeout: 10_000 });
+      expect(answered).toHaveLength(3);
+      await responder.flush();
+      expect((await jsm.streams.info(stream)).state.messages).toBe(2);
+      // Victor still reads his history from the start.
+      const read = h.client(victor);
+      const got: string[] = [];
+      await read.subscribe(kept.id, (message) => {
+        got.push(new TextDecoder().decode(message.payload));
+      });
+      await until(() => got.length === 2);
+      expect(got).toEqual(['line 1', 'line 2']);
+    });
   });
 });

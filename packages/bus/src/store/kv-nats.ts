@@ -2,9 +2,14 @@
 // identity and by expiry written before them (so a sweep always finds what is stored), and one revocation
 // document changed only by compare-and-set, retried, so two replicas never lose each other's entries.
 
-import { type KvBucket, withCasRetry } from '@homeport/core';
+import { isConflict, type KvBucket, withCasRetry } from '@homeport/core';
 import { CAS_TRIES, compareText, lastToken, mapBounded, part, readDoc, tokens } from './kv-support.js';
-import type { NatsCredentialRecord, NatsCredentialRepository, RevocationRepository } from './repositories.js';
+import {
+  BusStoreError,
+  type NatsCredentialRecord,
+  type NatsCredentialRepository,
+  type RevocationRepository,
+} from './repositories.js';
 import { mergeRevocations, sameRevocations } from './revocation-list.js';
 import { lowerKey } from './room-checks.js';
 
@@ -25,11 +30,27 @@ export function kvNatsCredentialRepository(bucket: KvBucket): NatsCredentialRepo
   return {
     async record(credential) {
       const record = { ...credential, signPub: lowerKey(credential.signPub) };
+      const taken = () =>
+        new BusStoreError('bus_credential_taken', 'This NATS key has a live credential of another identity');
+      const existing = await read(credKey(record.natsPub));
+      if (
+        existing &&
+        existing.value.signPub !== record.signPub &&
+        existing.value.expiresAtMs > record.issuedAtMs
+      )
+        throw taken();
       await bucket.put(identityKey(record.signPub, record.natsPub), {});
       await bucket.put<ExpiryDoc>(expiryKey(record.expiresAtMs, record.natsPub), { signPub: record.signPub });
       // Recording a credential again (a retry after a lost answer) replaces it; index keys of the earlier
-      // one that no longer fit are skipped by readers and removed by the sweep.
-      await bucket.put(credKey(record.natsPub), record);
+      // one that no longer fit are skipped by readers and removed by the sweep. Written at the revision read,
+      // so another identity racing for the same key loses.
+      try {
+        if (existing) await bucket.update(credKey(record.natsPub), record, existing.revision);
+        else await bucket.create(credKey(record.natsPub), record);
+      } catch (error) {
+        if (isConflict(error)) throw taken();
+        throw error;
+      }
     },
 
     async listLive(signPub, nowMs) {

@@ -20,6 +20,8 @@ const KINDS = {
   bus_not_found: 'not_found',
   /** A gateway identity for this account exists already. */
   bus_gateway_exists: 'conflict',
+  /** The NATS user key has a live credential of another identity. */
+  bus_credential_taken: 'conflict',
 } as const;
 
 export class BusStoreError extends errorClass(KINDS) {}
@@ -204,6 +206,11 @@ export interface NatsCredentialRecord {
 }
 
 export interface NatsCredentialRepository {
+  /**
+   * Records a credential; recording it again for the same identity (a retry) replaces it. Refused with
+   * `bus_credential_taken` while another identity's credential for the same NATS key is live: revocations
+   * find a key through the identity it is recorded for, so moving it would keep it out of the next one.
+   */
   record(credential: NatsCredentialRecord): Promise<void>;
   /** The identity's credentials not yet expired at `nowMs`. */
   listLive(signPub: string, nowMs: number): Promise<NatsCredentialRecord[]>;

@@ -135,14 +135,20 @@ function natsCredentialRepository(db: SqliteDatabase): NatsCredentialRepository 
     INSERT INTO bus_nats_credentials (nats_pub, sign_pub, issued_at_ms, expires_at_ms)
     VALUES (@natsPub, @signPub, @issuedAtMs, @expiresAtMs)
     ON CONFLICT (nats_pub) DO UPDATE SET sign_pub = excluded.sign_pub, issued_at_ms = excluded.issued_at_ms,
-      expires_at_ms = excluded.expires_at_ms`);
+      expires_at_ms = excluded.expires_at_ms
+    WHERE bus_nats_credentials.sign_pub = excluded.sign_pub
+      OR bus_nats_credentials.expires_at_ms <= excluded.issued_at_ms`);
   const live = db.prepare<[string, number], CredentialRow>(
     'SELECT * FROM bus_nats_credentials WHERE sign_pub = ? AND expires_at_ms > ? ORDER BY issued_at_ms, nats_pub',
   );
   const sweep = db.prepare('DELETE FROM bus_nats_credentials WHERE expires_at_ms <= ?');
   return {
     async record(credential) {
-      record.run({ ...credential, signPub: lowerKey(credential.signPub) });
+      if (record.run({ ...credential, signPub: lowerKey(credential.signPub) }).changes === 0)
+        throw new BusStoreError(
+          'bus_credential_taken',
+          'This NATS key has a live credential of another identity',
+        );
     },
     async listLive(signPub, nowMs) {
       return live.all(lowerKey(signPub), nowMs).map(toCredential);
