@@ -249,6 +249,48 @@ describe('rooms, send and tail', () => {
     }
   });
 
+  it('chat on a terminal keeps a prompt under the messages and replaces the typed line with its echo', async () => {
+    // A pseudo-terminal from util-linux script(1), so stdin and stdout are TTYs as in a person's shell.
+    const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+    const command = [process.execPath, HOMEPORT_BUNDLE, 'bus', 'chat', 'ops', ...as(bob)]
+      .map(quote)
+      .join(' ');
+    const chat = spawn(requireCommand('script', 'util-linux'), ['-qfec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', TERM: 'xterm' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    chat.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => chat.once('exit', (code) => resolve(code)));
+    try {
+      await until('the prompt', async () => (out.includes('ops> ') ? true : undefined), 15_000);
+      const typedAt = out.length;
+      chat.stdin.write('typed in a tty\r');
+      const echo = await until(
+        'the echo',
+        async () => out.slice(typedAt).match(/\d\d:\d\d:\d\d bob: typed in a tty/)?.index,
+        15_000,
+      );
+      const after = out.slice(typedAt);
+      // The typed line is erased (cursor up, line cleared), the echo is written on a cleared line, and the
+      // prompt is drawn again under it.
+      expect(after.indexOf('\u001b[1A\r\u001b[2K')).toBeGreaterThanOrEqual(0);
+      expect(after.indexOf('\u001b[1A\r\u001b[2K')).toBeLessThan(echo.value);
+      expect(after.slice(0, echo.value).endsWith('\r\u001b[2K')).toBe(true);
+      await until(
+        'the prompt under the echo',
+        async () => (out.slice(typedAt + echo.value).includes('ops> ') ? true : undefined),
+        5000,
+      );
+      chat.stdin.write('\u0004'); // Ctrl-D
+      expect(await exited).toBe(0);
+    } finally {
+      chat.kill('SIGKILL');
+    }
+  });
+
   it('remove takes a member out and starts the next epoch', async () => {
     expect(await ok(['bus', 'remove', roomId, bob.signPub, ...as(alice)])).toContain('now at epoch 2');
     expect(await ok(['bus', 'rooms', '--json', ...as(bob)])).not.toContain(roomId);

@@ -70,7 +70,10 @@ const configOption = () => new Option('--config <file>', 'YAML config file (env 
 
 /** `bus user …` through the API instead of the local database: --url, --identity, --ca. */
 function userTarget(command: Command): Command {
-  return withControlPlaneFlags(command);
+  return withControlPlaneFlags(command).addHelpText(
+    'after',
+    '\nWithout --url: the local SQLite database (--data-dir, --config). With --url: the API, signed by --identity,\nwhich must be an active bus admin (works on the KV store too).',
+  );
 }
 
 function storeOptions(command: Command): Command {
