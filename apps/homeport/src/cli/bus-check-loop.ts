@@ -106,7 +106,8 @@ export async function runLoop(
   verdict(sentAt, received, link, plan, ticksOn);
 }
 
-function verdict(
+/** Prints the summary and throws the failure, if any: what `bus check --mode loop` ends with. */
+export function verdict(
   sentAt: readonly number[],
   received: ReadonlySet<number>,
   link: LinkState,
