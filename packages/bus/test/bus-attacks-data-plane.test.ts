@@ -10,12 +10,12 @@ import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusClientEvent } from '../src/client/index.js';
 import {
+  createUlidFactory,
   fromBase64Url,
   type Identity,
   openRoomKey,
   sealFrame,
   signPubHex,
-  ulid,
 } from '../src/crypto/index.js';
 import { type BusHomeport, startBusHomeport } from './support/bus-homeport.js';
 
@@ -118,6 +118,36 @@ describe.each(['sqlite', 'kv'])('on %s', (store) => {
       const first = await h.call(malloryToo, 'POST', '/credentials', { natsPub: again.getPublicKey() });
       const retry = await h.call(malloryToo, 'POST', '/credentials', { natsPub: again.getPublicKey() });
       expect([first.status, retry.status]).toEqual([200, 200]);
+    });
+  });
+
+  describe('frames', () => {
+    it('refuses an old frame a member publishes again: its id is older than the time the stream stored it', async () => {
+      const alice = await h.seed('member', 'alice-replay');
+      const bob = await h.seed('member', 'bob-replay');
+      const mallory = await h.seed('member', 'mallory-replay');
+      const aliceClient = h.client(alice);
+      const room = await aliceClient.createRoom({ name: 'payments' });
+      await aliceClient.invite(room.id, signPubHex(bob));
+      await aliceClient.invite(room.id, signPubHex(mallory));
+
+      // A real frame of Alice's from ten minutes ago (signed by her), which Mallory kept and now sends again.
+      const tenMinutesAgo = createUlidFactory({ now: () => Date.now() - 10 * 60_000 });
+      const old = await ownFrame(alice, room.id, 'pay bob 100', tenMinutesAgo());
+      const { nc } = await memberConnection(mallory);
+      nc.publish(`bus.room.${room.id}.msg`, old.bytes);
+      await nc.flush();
+      await aliceClient.publish(room.id, 'hello');
+
+      // Bob's reader (a CLI started now: its replay window is empty) reads the history.
+      const events: BusClientEvent[] = [];
+      const got: string[] = [];
+      await h.client(bob, events).subscribe(room.id, (message) => {
+        got.push(new TextDecoder().decode(message.payload));
+      });
+      await until(() => got.includes('hello'));
+      expect(got).toEqual(['hello']);
+      expect(events).toContainEqual({ type: 'dropped', roomId: room.id, reason: 'replay' });
     });
   });
 
