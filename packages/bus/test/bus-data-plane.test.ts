@@ -139,6 +139,42 @@ describe.each(STORES)('on %s', (store) => {
     });
   });
 
+  describe('closing a subscription', () => {
+    it('closes from inside the handler without waiting for itself, and gives back what it did not handle', {
+      timeout: 40_000,
+    }, async () => {
+      const owner = await h.seed('member', 'otto');
+      const ownerClient = h.client(owner);
+      const room = await ownerClient.createRoom({ name: 'backlog' });
+      const sent = Array.from({ length: 10 }, (_, n) => `b${n + 1}`);
+      for (const text of sent) await ownerClient.publish(room.id, text);
+
+      const reader = h.client(owner);
+      const first: string[] = [];
+      let closing: Promise<void> | undefined;
+      const sub = await reader.subscribe(room.id, async (message) => {
+        first.push(new TextDecoder().decode(message.payload));
+        if (first.length === 3) {
+          closing = sub.close();
+          await closing;
+        }
+      });
+      await until(() => closing !== undefined);
+      await closing;
+      await reader.close();
+      expect(first).toEqual(sent.slice(0, 3));
+
+      // The identity's next reader gets the rest: what the first had pulled is given back at once, at worst
+      // (a frame the server had already sent into the closed pull) after the consumer's 10 s ack wait.
+      const next: string[] = [];
+      await h.client(owner).subscribe(room.id, (message) => {
+        next.push(new TextDecoder().decode(message.payload));
+      });
+      await until(() => next.length === 7, 20_000);
+      expect([...next].sort()).toEqual(sent.slice(3).sort());
+    });
+  });
+
   describe('rotation by policy', () => {
     it('a room rotating every 100 messages moves on epochs as it is written and every message still reads', async () => {
       const writer = await h.seed('member', 'wanda');

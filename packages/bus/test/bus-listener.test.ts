@@ -279,6 +279,8 @@ describe('the SDK and cleartext NATS', () => {
 
   it('needs no TLS on loopback, requires it for tls:// and pins the CAs it was given', () => {
     expect(natsTlsFor(['nats://127.0.0.1:4222', 'nats://[::1]:4222'], none, none)).toBeUndefined();
+    // A CA given for the control plane does not force TLS on a cleartext loopback port.
+    expect(natsTlsFor(['nats://127.0.0.1:4222'], { ca: 'CONTROL-CA' }, { ca: 'BUS-CA' })).toBeUndefined();
     const ca = (servers: string[], options: object, credential: object) =>
       natsTlsFor(servers, options, credential)?.ca;
     // A public certificate: TLS on, the system's roots.

@@ -3,7 +3,7 @@
 // from their sealed copies, frames sealed, signed, verified and opened, history then live for persisted rooms.
 
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { type ConsumerMessages, type JetStreamClient, jetstream } from '@nats-io/jetstream';
+import { type ConsumerMessages, type JetStreamClient, type JsMsg, jetstream } from '@nats-io/jetstream';
 import { createUser, type KeyPair } from '@nats-io/nkeys';
 import {
   connect,
@@ -628,10 +628,11 @@ export class BusClient {
       // this identity's next reader, and a close from inside the handler does not wait for itself.
       let stopped = false;
       let delivering = false;
+      const unhandled: JsMsg[] = [];
       void (async () => {
         for await (const message of messages) {
           if (stopped) {
-            message.nak();
+            unhandled.push(message);
             continue;
           }
           delivering = true;
@@ -647,7 +648,15 @@ export class BusClient {
       return {
         close: async () => {
           stopped = true;
-          const closed = messages.close();
+          // The nak goes out only once the server has seen the pull's subscription end: a nak it handles
+          // before that redelivers into the old pull, and the message waits for the ack wait.
+          const closed = messages
+            .close()
+            .then(() => nc.flush())
+            .then(() => {
+              for (const message of unhandled.splice(0)) message.nak();
+            })
+            .catch(() => undefined);
           if (!delivering) await closed;
         },
       };

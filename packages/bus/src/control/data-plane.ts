@@ -28,6 +28,9 @@ import type { RoomRecord } from '../store/repositories.js';
 import { watchMemberServers } from './member-servers.js';
 
 /** The stream of a persisted room. */
+/** 10 s: see ensureMemberConsumer. */
+const MEMBER_ACK_WAIT_NS = 10 * 1_000_000_000;
+
 export const roomStream = (roomId: string) => `BUSROOM_${roomId}`;
 /** A member's short name in NATS names (consumer names, inbox prefix): 22 characters of its key's digest. */
 export const memberToken = (signPub: string) =>
@@ -172,6 +175,10 @@ export async function openDataPlane(options: DataPlaneOptions): Promise<DataPlan
       await jsm.consumers.add(roomStream(room.id), {
         durable_name: memberConsumer(signPub),
         ack_policy: AckPolicy.Explicit,
+        // What a reader pulled but never acknowledged (it closed its subscription, or was killed) goes to the
+        // identity's next reader after this; a handler slower than this sees the frame again and the SDK drops
+        // it as a replay.
+        ack_wait: MEMBER_ACK_WAIT_NS,
         ...(startAt === undefined
           ? { deliver_policy: DeliverPolicy.All }
           : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: startAt.toISOString() }),
