@@ -97,6 +97,17 @@ function newRoomId(): string {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * Live NATS credentials one identity may hold. Each one is a revocation-list entry when the identity loses a
+ * room, and the whole list travels in the BUS account's JWT, which must fit one NATS message (1 MiB, about
+ * 11,000 entries): unbounded, one member asking for credentials at the request rate and then deleting its own
+ * room broke every revocation for everyone until the entries aged out. The SDK holds one or two at a time,
+ * plus one per room it is invited to while connected.
+ */
+export const MAX_LIVE_CREDENTIALS = 64;
+/** Active identities one account may own (its devices and the gateway's), for the same reason. */
+export const MAX_IDENTITIES_PER_ACCOUNT = 16;
+
 /** Store errors with a meaning for the client become bus errors; anything else propagates (503 / 500). */
 function mapStoreError(error: unknown): never {
   if (error instanceof BusStoreError) {
@@ -285,6 +296,14 @@ export function createBusService(options: BusServiceOptions) {
       role: BusRole;
       userId: string | null;
     }): Promise<BusUserRecord> {
+      if (input.userId !== null) {
+        const owned = await store.users.listByAccount(input.userId);
+        if (owned.filter((identity) => identity.status === 'active').length >= MAX_IDENTITIES_PER_ACCOUNT)
+          throw new BusError(
+            'bus_quota',
+            `An account may own at most ${MAX_IDENTITIES_PER_ACCOUNT} active bus identities; revoke one first`,
+          );
+      }
       try {
         return await store.users.add(input, iso(clock()));
       } catch (error) {
@@ -539,6 +558,11 @@ export function createBusService(options: BusServiceOptions) {
       if (!plane)
         throw new BusError('bus_unavailable', 'The bus data plane (managed NATS) is not running here');
       const now = clock();
+      if ((await store.natsCredentials.listLive(signer.signPub, now)).length >= MAX_LIVE_CREDENTIALS)
+        throw new BusError(
+          'bus_quota',
+          `An identity may hold at most ${MAX_LIVE_CREDENTIALS} live NATS credentials; they lapse after ${Math.round(limits.credentialTtlMs / 1000)} s`,
+        );
       const rooms = (await store.rooms.listForMember(signer.signPub)).map((entry) => entry.room);
       const expiresAt = new Date(now + limits.credentialTtlMs);
       // Recorded first: a NATS key another identity holds a live credential for is refused (409) before a JWT
