@@ -179,7 +179,7 @@ export function createBusModule(options: BusModuleOptions = {}): Module<BusApi> 
 
     routes(app, ctx) {
       const parts = ready();
-      registerBusRoutes(app, { ...parts, auth: ctx.auth, status: () => status });
+      registerBusRoutes(app, { ...parts, auth: ctx.auth, users: ctx.users, status: () => status });
       const opened = gateway;
       if (opened)
         app.register(

@@ -2,7 +2,7 @@
 // allowlist takes a signed request from an active bus admin or a Homeport admin's session (Settings → Bus);
 // an account's own identities take its session.
 
-import { type AuthGuards, type HttpApp, Type } from '@homeport/core';
+import { type AuthGuards, type HttpApp, Type, type UserDirectory } from '@homeport/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { endpointId, isSignPubHex } from '../../crypto/index.js';
 import { BusError } from '../../errors.js';
@@ -48,6 +48,8 @@ export interface BusRouteOptions {
   service: BusService;
   requestAuth: RequestAuth;
   auth: AuthGuards;
+  /** Accounts, so a device identity's handle cannot pose as another account's username. */
+  users: UserDirectory;
   status: () => BusStatusView;
 }
 
@@ -55,6 +57,17 @@ const userView = (user: BusUserRecord) => ({
   ...user,
   endpointId: endpointId(Buffer.from(user.signPub, 'hex')),
 });
+
+/**
+ * What a handle reads as: compatibility forms folded (full-width letters), invisible characters and spaces
+ * dropped, case ignored — so `ａｌｉｃｅ` or `alice\u200b` is `alice`. Look-alikes from other scripts are not
+ * folded.
+ */
+const handleKey = (handle: string) =>
+  handle
+    .normalize('NFKC')
+    .replace(/[\p{Default_Ignorable_Code_Point}\p{White_Space}]/gu, '')
+    .toLowerCase();
 
 function keyParam(value: string): string {
   if (!isSignPubHex(value)) throw new BusError('bus_bad_request', 'signPub must be 64 hex characters');
@@ -212,12 +225,25 @@ export function registerBusRoutes(app: HttpApp, options: BusRouteOptions): void 
       },
     },
     async (request, reply) => {
+      const userId = accountOf(request);
+      // Rooms show senders by handle: a member naming a device after someone else would speak as them.
+      const key = handleKey(request.body.handle);
+      if (key === '') throw new BusError('bus_bad_request', 'A handle needs a visible character');
+      const account = await options.users.find(key);
+      const taken =
+        (account !== undefined && account.id !== userId) ||
+        (await service.listUsers()).some(
+          (identity) =>
+            identity.status === 'active' && identity.userId !== userId && handleKey(identity.handle) === key,
+        );
+      if (taken)
+        throw new BusError('bus_conflict', 'This handle names another account or another owner’s identity');
       const user = await service.addUser({
         signPub: keyParam(request.body.signPub),
         kexPub: request.body.kexPub.toLowerCase(),
         handle: request.body.handle,
         role: 'member',
-        userId: accountOf(request),
+        userId,
       });
       reply.code(201);
       return userView(user);
