@@ -11,8 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusClientEvent } from '../src/client/index.js';
 import {
   createUlidFactory,
+  endpointId,
   fromBase64Url,
+  generateIdentity,
   type Identity,
+  newRoomKey,
   openRoomKey,
   sealFrame,
   signPubHex,
@@ -148,6 +151,64 @@ describe.each(['sqlite', 'kv'])('on %s', (store) => {
       await until(() => got.includes('hello'));
       expect(got).toEqual(['hello']);
       expect(events).toContainEqual({ type: 'dropped', roomId: room.id, reason: 'replay' });
+    });
+  });
+
+  describe('junk frames', () => {
+    it('cost a reader at most one room read a second, and a member invited meanwhile is still read', async () => {
+      const alice = await h.seed('member', 'alice-junk');
+      const bob = await h.seed('member', 'bob-junk');
+      const mallory = await h.seed('member', 'mallory-junk');
+      const carol = await h.seed('member', 'carol-junk');
+      const aliceClient = h.client(alice);
+      const room = await aliceClient.createRoom({ name: 'noisy', policy: { persisted: false } });
+      await aliceClient.invite(room.id, signPubHex(bob));
+      await aliceClient.invite(room.id, signPubHex(mallory));
+
+      const events: BusClientEvent[] = [];
+      const bobClient = h.client(bob, events);
+      const got: string[] = [];
+      await bobClient.subscribe(room.id, (message) => {
+        got.push(new TextDecoder().decode(message.payload));
+      });
+      // Count what Bob's SDK asks the control plane from here on.
+      const asked: string[] = [];
+      const call = bobClient.control.call.bind(bobClient.control);
+      Object.assign(bobClient.control, {
+        call: (method: string, path: string, body?: unknown) => {
+          asked.push(`${method} ${path}`);
+          return call(method, path, body);
+        },
+      });
+
+      // Mallory floods the room with frames naming senders nobody knows and epochs nobody holds.
+      const { nc } = await memberConnection(mallory);
+      const real = JSON.parse(new TextDecoder().decode((await ownFrame(mallory, room.id, 'x')).bytes));
+      const junk = 200;
+      for (let n = 0; n < junk; n++) {
+        const bytes =
+          n % 2 === 0
+            ? // Someone nobody knows (checked before any signature).
+              JSON.stringify({ ...real, sender: endpointId(generateIdentity().signPub) })
+            : // Her own signed frames, of epochs the room never reached.
+              sealFrame({
+                roomId: room.id,
+                epoch: 2 + n,
+                sender: mallory,
+                roomKey: newRoomKey(),
+                sign: true,
+                payload: new TextEncoder().encode('x'),
+              }).bytes;
+        nc.publish(`bus.room.${room.id}.msg`, bytes);
+      }
+      await nc.flush();
+      await until(() => events.filter((event) => event.type === 'dropped').length >= junk);
+    expect(asked.length).toBeLessThanOrEqual(4);
+
+      // Carol is invited and speaks at once: Bob was told of the new member and reads her.
+      await aliceClient.invite(room.id, signPubHex(carol));
+      await h.client(carol).publish(room.id, 'hi from carol');
+      await until(() => got.includes('hi from carol'));
     });
   });
 

@@ -125,6 +125,12 @@ interface RoomState {
   refreshing: Promise<void> | undefined;
   /** The rekey this client started because the room was due one; every publish meanwhile waits for it. */
   rotating: Promise<void> | undefined;
+  /** When a frame this client could not place last made it read the room (ms). */
+  placedAt: number;
+  /** Epochs up to the room's whose key the server said this identity does not hold (until the epoch moves). */
+  missingKeys: Set<number>;
+  /** Epochs beyond the room's that signed frames named, each read for once (until the epoch moves). */
+  epochsAsked: Set<number>;
 }
 
 export interface BusSubscription {
@@ -141,6 +147,14 @@ const STALE_EPOCH_GRACE_MS = 60_000;
  * id may be: clock skew between sender and server, and a publish retried. An older id is a frame sent again.
  */
 const MAX_FRAME_AGE_MS = 5 * 60_000;
+/**
+ * A frame from an unknown sender or of an epoch without a key makes the client read the room at most this
+ * often: otherwise every junk frame a member publishes costs each reader one or two signed requests, and the
+ * readers' own request budget (per address) runs out. Joins and rekeys are announced on the control subject.
+ */
+const PLACE_REFRESH_MS = 1000;
+/** Distinct future epochs a room's signed frames may make the client read the room for, per epoch. */
+const MAX_EPOCHS_ASKED = 16;
 /** Frames one sender seals under one epoch's key before it rekeys, whatever the room's policy says. */
 export const MAX_FRAMES_PER_SENDER_EPOCH = 2 ** 22;
 /** Core-NATS frames handed to nats.js at once at most (a bound on what a tight publish loop holds back). */
@@ -366,6 +380,9 @@ export class BusClient {
       sentInEpoch: 0,
       refreshing: undefined,
       rotating: undefined,
+      placedAt: 0,
+      missingKeys: new Set(),
+      epochsAsked: new Set(),
     };
     this.rooms.set(room.id, state);
     return state;
@@ -405,7 +422,11 @@ export class BusClient {
           'GET',
           `/rooms/${state.room.id}`,
         );
-        if (room.epoch !== state.room.epoch) state.sentInEpoch = 0;
+        if (room.epoch !== state.room.epoch) {
+          state.sentInEpoch = 0;
+          state.missingKeys.clear();
+          state.epochsAsked.clear();
+        }
         state.room = room;
         this.applyMembers(state, room.members);
       } finally {
@@ -432,7 +453,10 @@ export class BusClient {
     try {
       sealed = await this.control.call('GET', `/rooms/${state.room.id}/keys/mine?epoch=${epoch}`);
     } catch (error) {
-      if (error instanceof BusClientError && error.status === 404) return undefined;
+      if (error instanceof BusClientError && error.status === 404) {
+        state.missingKeys.add(epoch);
+        return undefined;
+      }
       throw error;
     }
     const bytes = fromBase64Url(sealed.sealed);
@@ -731,9 +755,26 @@ export class BusClient {
         };
       // An unknown sender or epoch may be a member or a rekey we have not seen yet: read the room once more.
       if (attempt === 0 && (result.reason === 'unknown_sender' || result.reason === 'no_key')) {
-        await this.refreshRoom(state).catch(() => undefined);
         const epoch = state.room.policy.encrypted ? peekEpoch(data) : undefined;
-        if (epoch !== undefined) await this.keyOf(state, epoch).catch(() => undefined);
+        // A read in flight (a control event, another frame) serves this frame too. Otherwise a new one at most
+        // once a second — except for a signed frame (its sender is a member: it verified) of an epoch beyond
+        // the room's, a rekey not heard of yet, which is read once per epoch number.
+        const rekeyNews =
+          result.reason === 'no_key' &&
+          state.room.policy.signed &&
+          epoch !== undefined &&
+          epoch > state.room.epoch &&
+          !state.epochsAsked.has(epoch) &&
+          state.epochsAsked.size < MAX_EPOCHS_ASKED;
+        if (state.refreshing) await state.refreshing.catch(() => undefined);
+        else if (rekeyNews || Date.now() - state.placedAt >= PLACE_REFRESH_MS) {
+          if (rekeyNews) state.epochsAsked.add(epoch);
+          state.placedAt = Date.now();
+          await this.refreshRoom(state).catch(() => undefined);
+        }
+        // Only an epoch the room has reached, and whose key the server has not already said is not ours.
+        if (epoch !== undefined && epoch <= state.room.epoch && !state.missingKeys.has(epoch))
+          await this.keyOf(state, epoch).catch(() => undefined);
         continue;
       }
       this.options.onEvent?.({ type: 'dropped', roomId: state.room.id, reason: result.reason });

@@ -69,11 +69,12 @@ export interface DataPlane {
   /** Tells a member its rooms changed. Best effort. */
   /**
    * Tells a member's SDK what changed: `rooms_changed` (its set of rooms grew: a new credential is due),
-   * `epoch_changed` (a rekey: fetch the new key, the credential stands), `removed` (its credentials are revoked).
+   * `epoch_changed` (a rekey: fetch the new key, the credential stands), `members_changed` (someone joined:
+   * read the members, so the newcomer's first frame is placed), `removed` (its credentials are revoked).
    */
   notifyMember(
     signPub: string,
-    event: { type: 'rooms_changed' | 'epoch_changed' | 'removed'; roomId: string },
+    event: { type: 'rooms_changed' | 'epoch_changed' | 'members_changed' | 'removed'; roomId: string },
   ): void;
   /** This node's URL for members (`tls://` with HOMEPORT_BUS_LISTEN). */
   url: string;

@@ -466,6 +466,10 @@ export function createBusService(options: BusServiceOptions) {
           room.history === 'joined' ? new Date(now) : undefined,
         );
       options.dataPlane?.notifyMember(invitee.signPub, { type: 'rooms_changed', roomId });
+      // The others read the members now: a frame from someone they do not know yet is not a reason for each
+      // of them to ask the control plane again (the SDK does so at most once a second per room).
+      for (const entry of members)
+        options.dataPlane?.notifyMember(entry.signPub, { type: 'members_changed', roomId });
       return memberViews(roomId);
     },
 
