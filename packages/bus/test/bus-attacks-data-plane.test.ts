@@ -203,7 +203,7 @@ describe.each(['sqlite', 'kv'])('on %s', (store) => {
       }
       await nc.flush();
       await until(() => events.filter((event) => event.type === 'dropped').length >= junk);
-    expect(asked.length).toBeLessThanOrEqual(4);
+      expect(asked.length).toBeLessThanOrEqual(4);
 
       // Carol is invited and speaks at once: Bob was told of the new member and reads her.
       await aliceClient.invite(room.id, signPubHex(carol));
