@@ -79,7 +79,12 @@ describe('signatures', () => {
     // A body the bus keeps no bytes of (another content type) is not taken as the empty body signed.
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/merge-patch+json']) {
       const plain = signRequest(alice, { method: 'POST', path: '/api/v1/bus/rooms/reserve' });
-      const answer = await send('POST', '/api/v1/bus/rooms/reserve', { ...plain, 'content-type': type }, 'a=1');
+      const answer = await send(
+        'POST',
+        '/api/v1/bus/rooms/reserve',
+        { ...plain, 'content-type': type },
+        'a=1',
+      );
       expect([type, answer.status === 401 || answer.status === 415]).toEqual([type, true]);
     }
   });
