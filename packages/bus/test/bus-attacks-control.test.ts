@@ -89,6 +89,26 @@ describe('signatures', () => {
     }
   });
 
+  it('writes nothing to the store for a key that is not on the allowlist (anyone can sign)', async () => {
+    const stranger = generateIdentity();
+    const path = '/api/v1/bus/rooms';
+    const headers = signRequest(stranger, { method: 'GET', path });
+    const answer = await send('GET', path, headers);
+    expect(answer.json.error.reason).toBe('unknown_identity');
+    // Its nonce was never claimed: claiming it now is the first claim.
+    const claimed = await h.bus.store.nonces.claim(
+      signPubHex(stranger),
+      headers['x-bus-nonce'],
+      Date.now() + 120_000,
+    );
+    expect(claimed).toBe(true);
+    // A replay from an identity on the list is still a replay.
+    const alice = await h.seed('member', 'alice-nonce');
+    const signed = signRequest(alice, { method: 'GET', path });
+    expect((await send('GET', path, signed)).status).toBe(200);
+    expect((await send('GET', path, signed)).json.error.reason).toBe('replay');
+  });
+
   it('refuses a timestamp outside the window either way, and a header sent twice', async () => {
     const alice = await h.seed('member', 'alice-window');
     const path = '/api/v1/bus/rooms';

@@ -104,7 +104,10 @@ export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
     return false;
   };
 
-  async function prove(request: FastifyRequest): Promise<{ signPub: string; verified: boolean }> {
+  /** The claimed signer and whether its proof holds, the nonce not yet claimed (`nonce` set when it is due). */
+  async function prove(
+    request: FastifyRequest,
+  ): Promise<{ signPub: string; verified: boolean; nonce?: { value: string; timestampSec: number } }> {
     const parsed = parseSignedHeaders(request.headers);
     if (!parsed.ok) {
       // Without a signer there is nobody to act as, in any mode.
@@ -127,22 +130,33 @@ export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
     // The path exactly as sent (with the query): a signature for one route or query never fits another.
     if (!verifyRequestSignature(fields, { method: request.method, path: request.raw.url ?? '', bodyHash }))
       return { signPub, verified: proofFailed('bad_signature', request) };
-    // Claimed only once the signature holds, so a forger cannot burn a real client's nonces. Kept past the
-    // window on both sides of the timestamp, which is as long as the request could be accepted.
+    return { signPub, verified: true, nonce: { value: fields.nonce, timestampSec: fields.timestampSec } };
+  }
+
+  /**
+   * Claims the nonce of a request whose signature held, from a signer on the allowlist: a forger cannot burn a
+   * real client's nonces, and a self-made key (anyone may sign) writes nothing to the store. Kept past the
+   * window on both sides of the timestamp, which is as long as the request could be accepted.
+   */
+  async function claimNonce(
+    request: FastifyRequest,
+    signPub: string,
+    nonce: { value: string; timestampSec: number },
+  ): Promise<boolean> {
     const fresh = await store.nonces.claim(
       signPub,
-      fields.nonce,
-      (fields.timestampSec + 2 * REQUEST_WINDOW_SEC) * 1000,
+      nonce.value,
+      (nonce.timestampSec + 2 * REQUEST_WINDOW_SEC) * 1000,
     );
-    if (!fresh) return { signPub, verified: proofFailed('replay', request) };
-    return { signPub, verified: true };
+    return fresh || proofFailed('replay', request);
   }
 
   return {
     refusals,
     async signer(request) {
       if (request.busSigner) return request.busSigner;
-      const { signPub, verified } = await prove(request);
+      const proof = await prove(request);
+      const { signPub } = proof;
       const user = await store.users.get(signPub);
       if (!user) refuse('unknown_identity');
       if (user?.status !== 'active') refuse('revoked');
@@ -150,6 +164,8 @@ export function createRequestAuth(options: RequestAuthOptions): RequestAuth {
         const account = await options.users.find(user.userId);
         if (account?.status !== 'active') refuse('account_disabled');
       }
+      const verified =
+        proof.nonce === undefined ? proof.verified : await claimNonce(request, signPub, proof.nonce);
       const signer: BusSigner = { signPub, user: user as BusUserRecord, verified };
       request.busSigner = signer;
       return signer;
