@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createUser } from '@nats-io/nkeys';
+import { createUser, fromSeed } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusClientEvent } from '../src/client/index.js';
@@ -116,6 +116,11 @@ describe.each(['sqlite', 'kv'])('on %s', (store) => {
       // The owner removes Mallory: her connection (the JWT she holds for that key) is closed at once.
       await olgaClient.remove(room.id, signPubHex(mallory));
       await until(() => nc.isClosed());
+      // Nor for Homeport's own key: revoking it with a member's credentials would cut the bus's own connections.
+      const creds = readFileSync(join(h.t.dataDir, 'nats', 'users', 'BUS.creds'), 'utf8');
+      const seed = /SU[A-Z2-7]{56}/.exec(creds)?.[0] as string;
+      const serviceKey = fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+      expect((await h.call(malloryToo, 'POST', '/credentials', { natsPub: serviceKey })).status).toBe(409);
       // A retry under the same identity still replaces its own record.
       const again = createUser();
       const first = await h.call(malloryToo, 'POST', '/credentials', { natsPub: again.getPublicKey() });

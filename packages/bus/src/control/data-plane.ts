@@ -22,6 +22,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
+import { fromSeed } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { BusError } from '../errors.js';
 import type { RoomRecord } from '../store/repositories.js';
@@ -114,12 +115,24 @@ export interface DataPlaneOptions {
   timeoutMs?: number;
 }
 
+/** The user key of a creds file (its seed section), or undefined when there is none. */
+function credsUserKey(creds: Uint8Array): string | undefined {
+  const seed = /-----BEGIN USER NKEY SEED-----\s+(SU[A-Z2-7]+)\s+/.exec(
+    Buffer.from(creds).toString('utf8'),
+  )?.[1];
+  return seed === undefined ? undefined : fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+}
+
 export async function openDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
   const { accounts, log } = options;
+  // serviceCreds is the path of the BUS service user's creds file (0600, under the data dir).
+  const serviceCreds = readFileSync(accounts.serviceCreds('BUS'));
+  // Never issued to a member: a member's credentials are revoked by key when it loses a room, and revoking
+  // this key would cut Homeport's own bus connections (the data plane, the gateway) until a restart.
+  const serviceKey = credsUserKey(serviceCreds);
   const nc: NatsConnection = await connect({
     servers: accounts.url,
-    // serviceCreds is the path of the BUS service user's creds file (0600, under the data dir).
-    authenticator: credsAuthenticator(readFileSync(accounts.serviceCreds('BUS'))),
+    authenticator: credsAuthenticator(serviceCreds),
     name: 'homeport-bus',
     maxReconnectAttempts: -1,
     ...(accounts.tls === undefined ? {} : { tls: accounts.tls }),
@@ -196,6 +209,8 @@ export async function openDataPlane(options: DataPlaneOptions): Promise<DataPlan
     async issueMember(input) {
       if (!NATS_USER_KEY.test(input.natsPub))
         throw new BusError('bus_bad_request', 'natsPub must be a NATS user public key (U…, 56 characters)');
+      if (input.natsPub === serviceKey)
+        throw new BusError('bus_conflict', 'This NATS key is taken; make a new one for each credential');
       const permissions = memberPermissions(input.signPub, input.rooms);
       const issued = await accounts.issueUser('BUS', {
         name: `bus-member-${memberToken(input.signPub)}`,

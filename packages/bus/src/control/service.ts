@@ -569,12 +569,13 @@ export function createBusService(options: BusServiceOptions) {
         );
       const rooms = (await store.rooms.listForMember(signer.signPub)).map((entry) => entry.room);
       const expiresAt = new Date(now + limits.credentialTtlMs);
-      // Recorded first: a NATS key another identity holds a live credential for is refused (409) before a JWT
-      // names it — shared, it would be out of reach of the first identity's revocations.
+      // Issued (and the key checked: never Homeport's own) before it is recorded, and returned only once
+      // recorded: a NATS key another identity holds a live credential for is refused (409) — shared, it would
+      // be out of reach of the first identity's revocations.
+      const issued = await plane.issueMember({ signPub: signer.signPub, natsPub, rooms, expiresAt });
       await store.natsCredentials
         .record({ natsPub, signPub: signer.signPub, issuedAtMs: now, expiresAtMs: expiresAt.getTime() })
         .catch(mapStoreError);
-      const issued = await plane.issueMember({ signPub: signer.signPub, natsPub, rooms, expiresAt });
       log.debug({ signPub: signer.signPub, rooms: rooms.length }, 'bus credential issued');
       return {
         jwt: issued.jwt,
