@@ -318,3 +318,34 @@ describe.each(['sqlite', 'kv'])('on %s', (store) => {
     });
   });
 });
+
+describe('room streams made before they denied purge', () => {
+  it('are guarded when Homeport starts again', async () => {
+    const first = await startBusHomeport();
+    const dataDir = first.t.dataDir;
+    const creds = readFileSync(join(dataDir, 'nats', 'users', 'BUS.creds'));
+    const plane = first.bus.dataPlane;
+    if (!plane) throw new Error('no data plane');
+    const service = await connect({ servers: plane.url, authenticator: credsAuthenticator(creds) });
+    // A persisted room's stream as Homeport made it before (no deny_purge, no deny_delete).
+    const name = 'BUSROOM_oldroomoldroomoldr';
+    await (await jetstreamManager(service)).streams.add({
+      name,
+      subjects: ['bus.room.oldroomoldroomoldr.>'],
+    });
+    await service.close();
+    await first.close();
+
+    const again = await startBusHomeport({}, dataDir);
+    try {
+      const plane2 = again.bus.dataPlane;
+      if (!plane2) throw new Error('no data plane');
+      const nc = await connect({ servers: plane2.url, authenticator: credsAuthenticator(creds) });
+      const info = await (await jetstreamManager(nc)).streams.info(name);
+      await nc.close();
+      expect([info.config.deny_purge, info.config.deny_delete]).toEqual([true, true]);
+    } finally {
+      await again.close();
+    }
+  }, 120_000);
+});

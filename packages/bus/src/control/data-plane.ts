@@ -142,6 +142,18 @@ export async function openDataPlane(options: DataPlaneOptions): Promise<DataPlan
   const js: JetStreamClient = jetstream(nc, { timeout });
   void js;
 
+  // Room streams made before they denied purge and message delete get the same guard (a member's one-shot
+  // answer could otherwise purge them); nats-server allows turning both on, never off.
+  for await (const info of jsm.streams.list()) {
+    const config = info.config;
+    if (!config.name.startsWith(roomStream('')) || (config.deny_purge && config.deny_delete)) continue;
+    await jsm.streams
+      .update(config.name, { ...config, deny_purge: true, deny_delete: true })
+      .catch((error: unknown) =>
+        log.warn({ err: error, stream: config.name }, 'bus: could not guard a room stream'),
+      );
+  }
+
   const memberServers = watchMemberServers({ nc, url: accounts.member.url, log });
 
   const isNotFound = (error: unknown) => /not found/i.test(String((error as Error)?.message ?? error));
