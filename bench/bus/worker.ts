@@ -285,14 +285,14 @@ async function closedLoop(inFlight: number, operation: () => Promise<void>, timi
 
 let running: Running | undefined;
 
-function fail(error: unknown): never | undefined {
-  if (stopping) return undefined;
+/** Reports the first failure and exits; failures after a stop began (connections closing) are expected. */
+function fail(error: unknown): void {
+  if (stopping) return;
   stopping = true;
   send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exitCode = 1;
   // Give the IPC message a moment to leave, then go.
   setTimeout(() => process.exit(1), 200);
-  return undefined;
 }
 
 process.on('message', (raw: unknown) => {
