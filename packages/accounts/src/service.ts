@@ -352,7 +352,12 @@ export function createAccountsService(options: AccountsServiceOptions) {
           narrowed.push({ userId: user.id, reason: 'disabled' });
         if (user.role === 'admin' && updated.role === 'member')
           narrowed.push({ userId: user.id, reason: 'demoted' });
-        if (patch.password !== undefined) narrowed.push({ userId: user.id, reason: 'password_reset' });
+        if (patch.password !== undefined)
+          narrowed.push({
+            userId: user.id,
+            reason: 'password_reset',
+            ...(patch.keepApiTokens === true ? { keptApiTokens: true } : {}),
+          });
         return { updated, changes: narrowed };
       });
       // Outside the lock: listeners may read users (and must not wait for a lock their caller holds).

@@ -429,6 +429,46 @@ describe('gateway keys, ephemeral rooms and account changes', () => {
     expect((await signedRooms()).status).toBe(200);
   });
 
+  it('a new password revokes the devices registered with the old one, unless API tokens are kept; the gateway identity stays', async () => {
+    const pia = await h.account('pia');
+    const register = async (token: string, handle: string) => {
+      const device = generateIdentity();
+      const response = await fetch(`${h.url}/api/v1/bus/identities`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ signPub: signPubHex(device), kexPub: toHex(device.kexPub), handle }),
+      });
+      expect(response.status).toBe(201);
+      return device;
+    };
+    const statusOf = async (device: ReturnType<typeof generateIdentity>) => {
+      const path = '/api/v1/bus/rooms';
+      const headers = signRequest(device, { method: 'GET', path, body: new Uint8Array(0) });
+      return (await fetch(`${h.url}${path}`, { headers })).status;
+    };
+    const newPassword = (password: string, keepApiTokens?: boolean) =>
+      fetch(`${h.url}/api/v1/users/${pia.userId}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${h.admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ password, ...(keepApiTokens === undefined ? {} : { keepApiTokens }) }),
+      });
+    const room = await roomOf(pia.token, 'after reset');
+    const kept = await register(pia.token, 'pia-phone');
+    expect((await newPassword(`${ADMIN_PASSWORD}-pia-2`, true)).status).toBe(200);
+    expect(await statusOf(kept)).toBe(200);
+
+    const token = await h.t.login('pia', `${ADMIN_PASSWORD}-pia-2`);
+    const dropped = await register(token, 'pia-laptop');
+    expect((await newPassword(`${ADMIN_PASSWORD}-pia-3`)).status).toBe(200);
+    expect(await statusOf(kept)).toBe(401);
+    expect(await statusOf(dropped)).toBe(401);
+    // The browser, signed in with the new password, still has its rooms.
+    const after = await h.t.login('pia', `${ADMIN_PASSWORD}-pia-3`);
+    const rooms = await h.api(after, 'GET', '/rooms');
+    expect(rooms.status).toBe(200);
+    expect(rooms.json.map((entry: { id: string }) => entry.id)).toEqual([room.id]);
+  });
+
   it('cuts a stream whose client stops reading instead of buffering for it without bound', async () => {
     const pat = await h.account('pat');
     const room = await roomOf(pat.token, 'slow', { policy: { persisted: false } });

@@ -69,6 +69,11 @@ export interface DirectoryUser {
 export interface AccessChange {
   userId: string;
   reason: 'disabled' | 'deleted' | 'demoted' | 'password_reset';
+  /**
+   * `password_reset` only: the account's API tokens were kept (`keepApiTokens`), so long-lived keys it
+   * registered like them (bus device identities) are kept too.
+   */
+  keptApiTokens?: boolean;
 }
 
 export interface UserDirectory {

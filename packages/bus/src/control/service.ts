@@ -326,10 +326,17 @@ export function createBusService(options: BusServiceOptions) {
 
     /** Ends what an account's identities could do when the account's access narrows. */
     async accessNarrowed(change: AccessChange): Promise<void> {
-      if (change.reason === 'password_reset') return;
+      // A new password ends the account's API tokens unless it keeps them, and its device identities with
+      // them: one registered with a stolen session must not outlive the reset. The gateway's identity is
+      // server-held, reached only through a session, and those the new password ended.
+      if (change.reason === 'password_reset' && change.keptApiTokens === true) return;
+      const gateway =
+        change.reason === 'password_reset'
+          ? (await store.gatewayIdentities.get(change.userId))?.signPub
+          : undefined;
       const owned = await store.users.listByAccount(change.userId);
       for (const identity of owned) {
-        if (identity.status !== 'active') continue;
+        if (identity.status !== 'active' || identity.signPub === gateway) continue;
         if (change.reason === 'demoted' && identity.role !== 'admin') continue;
         // A disabled account's identities stay on the allowlist, refused while it is disabled (every signed
         // request checks the owning account: `account_disabled`), so re-enabling it gives back its devices
