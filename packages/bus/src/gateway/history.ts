@@ -1,15 +1,26 @@
 // A persisted room's history, read from its JetStream stream (`BUSROOM_<id>`) with the bus account's service
-// connection: frames by stream sequence, a frame id placed by a binary search over sequences (frame ids are
-// ULIDs, ordered by send time), pages before an id, what came after one, and counts for the room list.
+// connection: frames by stream sequence, a frame id placed by the stream's store time (monotonic, the
+// server's), pages before an id, what came after one, and counts for the room list.
+//
+// Never by comparing ids: a sender chooses its frames' ids, and 200 frames with id `7ZZZ…` in the middle of
+// the history would move every search. An id the gateway showed belongs to a frame it accepted, and it
+// accepts a frame only when the id's time is within MAX_FUTURE_MS / MAX_FRAME_AGE_MS of the store time
+// (room-reader.ts) — so the frame is looked for among those stored in that window, nearest first.
 
 import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { roomStream } from '../control/data-plane.js';
+import { MAX_FUTURE_MS, ulidTime } from '../crypto/index.js';
 import { natsCall } from './errors.js';
+import { MAX_FRAME_AGE_MS } from './room-reader.js';
 
 /** Reads in flight at once when walking a stretch of the stream. */
 const BATCH = 32;
-/** How far around a binary search's landing place an exact id is looked for (ids of senders with skewed clocks). */
-const NEAR = 16;
+/**
+ * Frames looked at for an exact id around its time at most: a bound on what one request costs. A member who
+ * floods that window only makes the place an estimate by time (a page may then repeat or skip a message of
+ * that second), never move it elsewhere in the history.
+ */
+const PLACE_SCAN = 512;
 
 export interface StoredFrame {
   seq: number;
@@ -28,7 +39,10 @@ export interface StreamPosition {
 
 export interface RoomHistory {
   position(roomId: string): Promise<StreamPosition>;
-  /** The sequence of the frame `id`, or where it would be (the first frame with a later id); `exact` says which. */
+  /**
+   * The sequence of the frame `id`, or where it would be (the first frame stored after the id's time); `exact`
+   * says which.
+   */
   place(roomId: string, id: string): Promise<{ seq: number; exact: boolean }>;
   /**
    * Frames from `from` towards `to` (either direction), given to `take` one by one in that order until it
@@ -52,11 +66,6 @@ export function createRoomHistory(jsm: JetStreamManager): RoomHistory {
     return { seq: stored.seq, subject: stored.subject, data: stored.data, time: stored.time.getTime() };
   };
 
-  const idAt = async (roomId: string, seq: number): Promise<string | undefined> => {
-    const frame = await at(roomId, seq);
-    return frame ? frameId(frame.data) : undefined;
-  };
-
   const history: RoomHistory = {
     async position(roomId) {
       const info = await natsCall('stream info', () => jsm.streams.info(roomStream(roomId)));
@@ -66,19 +75,40 @@ export function createRoomHistory(jsm: JetStreamManager): RoomHistory {
 
     async place(roomId, id) {
       const { first, last } = await history.position(roomId);
+      const time = ulidTime(id);
+      // The first frame stored at or after the id's time (store times never go back along the sequence).
       let lo = first;
       let hi = last + 1;
       while (lo < hi) {
         const mid = Math.floor((lo + hi) / 2);
-        const found = await idAt(roomId, mid);
-        // A frame that is gone or unreadable counts as older: the search still ends.
-        if (found === undefined || found < id) lo = mid + 1;
+        const frame = await at(roomId, mid);
+        // A frame that is gone counts as older: the search still ends.
+        if (frame === undefined || frame.time < time) lo = mid + 1;
         else hi = mid;
       }
-      if (lo <= last && (await idAt(roomId, lo)) === id) return { seq: lo, exact: true };
-      for (let seq = Math.max(first, lo - NEAR); seq <= Math.min(last, lo + NEAR); seq++)
-        if ((await idAt(roomId, seq)) === id) return { seq, exact: true };
-      return { seq: lo, exact: false };
+      const estimate = lo;
+      // Then the frame itself: stored after its id's time (the usual case, the sender's clock a little behind
+      // the server's or equal) up to MAX_FRAME_AGE_MS, or before it by up to MAX_FUTURE_MS.
+      let budget = PLACE_SCAN;
+      let found: number | undefined;
+      const look = (frame: StoredFrame, inWindow: boolean) => {
+        budget -= 1;
+        if (!inWindow) return false;
+        if (frameId(frame.data) === id) {
+          found = frame.seq;
+          return false;
+        }
+        return budget > 0;
+      };
+      if (estimate <= last)
+        await history.walk(roomId, estimate, last, budget, async (frame) =>
+          look(frame, frame.time <= time + MAX_FRAME_AGE_MS),
+        );
+      if (found === undefined && budget > 0 && estimate - 1 >= first)
+        await history.walk(roomId, estimate - 1, first, budget, async (frame) =>
+          look(frame, frame.time >= time - MAX_FUTURE_MS),
+        );
+      return found === undefined ? { seq: estimate, exact: false } : { seq: found, exact: true };
     },
 
     async walk(roomId, from, to, scanLimit, take) {

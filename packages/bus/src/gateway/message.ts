@@ -2,8 +2,6 @@
 // the CLI send it, so every member reads it; a message with an attachment goes as a small JSON envelope
 // marked with its own `t`, so plain text that happens to be JSON is never taken for one.
 
-import { ulidTime } from '../crypto/index.js';
-
 /** A file sent with a message, as the browser sees it. `id` names the blob and what its encryption is bound to. */
 export interface MessageAttachment {
   id: string;
@@ -29,6 +27,8 @@ export interface OpenedMessage {
   sender: string;
   handle: string;
   epoch: number;
+  /** When the bus took it (store time, or arrival): the id's own time is whatever its sender chose. */
+  ts: number;
   body: string;
   attachment: MessageAttachment | undefined;
 }
@@ -107,7 +107,7 @@ export function forViewer(message: OpenedMessage, viewerEndpointId: string): Roo
     sender: message.sender,
     handle: message.handle,
     body: message.body,
-    ts: ulidTime(message.id),
+    ts: message.ts,
     mine: message.sender === viewerEndpointId,
     ...(message.attachment ? { attachment: message.attachment } : {}),
   };

@@ -18,12 +18,19 @@ import {
   type OpenedMessage,
   type RoomMessage,
 } from './message.js';
-import type { RoomHub } from './room-hub.js';
+import { type RoomHub, ringAfter, ringBefore } from './room-hub.js';
 import { openRoomReader } from './room-reader.js';
 import type { GatewayRooms } from './rooms.js';
 
 /** Most messages a resumed stream replays; older gaps are left to scrollback. */
 export const MAX_REPLAY = 1000;
+/**
+ * Frames a page looks at beyond four per message asked for: frames the viewer cannot read (junk a member
+ * published, control frames, epochs sealed to others) end a page early, and an empty page reads as the start
+ * of the history. A bound on what one request costs, not a guarantee: a member who publishes more unreadable
+ * frames than this in a row still hides what is older from the browser's scrollback.
+ */
+const PAGE_SCAN_SLACK = 512;
 /** A sender starts a new epoch after this many frames in one (docs/bus-crypto.md: GCM's random-nonce bound). */
 const MAX_FRAMES_PER_SENDER_EPOCH = 2 ** 22;
 
@@ -55,10 +62,10 @@ export function createGatewayMessages(ctx: GatewayContext, rooms: GatewayRooms) 
     // A member of a room that does not share history reads nothing stored before it joined.
     const joinedAt = room.history === 'joined' ? Date.parse(member.addedAt) : 0;
     const found: OpenedMessage[] = [];
-    await history.walk(room.id, from, to, limit * 4 + 64, async (frame) => {
+    await history.walk(room.id, from, to, limit * 4 + PAGE_SCAN_SLACK, async (frame) => {
       if (!frame.subject.endsWith('.msg')) return true;
       if (frame.time < joinedAt) return from < to;
-      const result = await reader.open(frame.data, replay, keyOf);
+      const result = await reader.open(frame.data, replay, keyOf, frame.time);
       if (result.ok) found.push(result.message);
       // An epoch sealed to others only is not a failure, just not this member's to read.
       else if (!(result.reason === 'no_key' && room.policy.encrypted))
@@ -86,9 +93,8 @@ export function createGatewayMessages(ctx: GatewayContext, rooms: GatewayRooms) 
       const { room, member } = await membership(ctx, viewer, roomId);
       const { before, limit } = query;
       if (!room.policy.persisted) {
-        const readable = (await fromRing(viewer, room)).filter(
-          (message) => before === undefined || message.id < before,
-        );
+        const ring = await fromRing(viewer, room);
+        const readable = before === undefined ? ring : ringBefore(ring, before);
         return readable.slice(-limit).map((message) => forViewer(message, viewer.endpointId));
       }
       const position = await history.position(roomId);
@@ -103,9 +109,7 @@ export function createGatewayMessages(ctx: GatewayContext, rooms: GatewayRooms) 
     async replay(viewer: GatewayIdentity, hub: RoomHub, afterId: string): Promise<OpenedMessage[]> {
       const room = hub.room;
       if (!room.policy.persisted) {
-        const ring = await fromRing(viewer, room);
-        const at = ring.findIndex((message) => message.id === afterId);
-        return at >= 0 ? ring.slice(at + 1) : ring.filter((message) => message.id > afterId);
+        return ringAfter(await fromRing(viewer, room), afterId);
       }
       const member = await store.rooms.getMember(room.id, viewer.signPub);
       if (!member) return [];

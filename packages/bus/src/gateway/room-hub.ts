@@ -6,7 +6,7 @@
 import type { Logger } from '@homeport/core';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { roomSubject } from '../control/data-plane.js';
-import { createReplayGuard } from '../crypto/index.js';
+import { createReplayGuard, ulidTime } from '../crypto/index.js';
 import type { BusStore, RoomRecord } from '../store/repositories.js';
 import type { GatewayIdentity } from './identities.js';
 import type { OpenedMessage } from './message.js';
@@ -47,6 +47,26 @@ export interface RoomHubs {
   /** Subscriptions held now (one per room with a hub). */
   readonly subscriptions: number;
   close(): void;
+}
+
+/**
+ * What an ephemeral room's ring holds after message `id`, in arrival order: after its place when the ring has
+ * it, else what arrived after the id's time. Never by comparing ids — senders choose them (a member's
+ * `7ZZZ…` id would sort after everything).
+ */
+export function ringAfter(ring: readonly OpenedMessage[], id: string): OpenedMessage[] {
+  const at = ring.findIndex((message) => message.id === id);
+  if (at >= 0) return ring.slice(at + 1);
+  const time = ulidTime(id);
+  return ring.filter((message) => message.ts > time);
+}
+
+/** What the ring holds before message `id` (see {@link ringAfter}). */
+export function ringBefore(ring: readonly OpenedMessage[], id: string): OpenedMessage[] {
+  const at = ring.findIndex((message) => message.id === id);
+  if (at >= 0) return ring.slice(0, at);
+  const time = ulidTime(id);
+  return ring.filter((message) => message.ts < time);
 }
 
 export interface RoomHubsOptions {
@@ -129,8 +149,8 @@ export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
       return fromHolders(epoch);
     };
 
-    const handle = async (data: Uint8Array) => {
-      const result = await reader.open(data, replay, keyOf);
+    const handle = async (data: Uint8Array, arrivedAt: number) => {
+      const result = await reader.open(data, replay, keyOf, arrivedAt);
       if (!result.ok) {
         metrics.decryptFailures.inc({ reason: result.reason });
         return;
@@ -171,8 +191,10 @@ export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
         }
         queued += 1;
         const data = msg.data;
+        // Arrival, not when the queue reaches it: a hub behind must not take frames for older than they are.
+        const arrivedAt = clock();
         chain = chain
-          .then(() => handle(data))
+          .then(() => handle(data, arrivedAt))
           .catch((failure: unknown) => log.warn({ err: failure, roomId }, 'bus gateway: a frame failed'))
           .finally(() => {
             queued -= 1;

@@ -1,7 +1,8 @@
 // Opening a room's frames on the gateway: the room and its members as the store has them now, each frame
-// checked as a member's SDK checks it (shape, room, sender known and active, signature, replay, key, AEAD)
-// and frames sealed under an old epoch long after a rekey refused. Reading the room again on an unknown
-// sender or epoch is rate-limited, so forged frames cannot turn into store reads.
+// checked as a member's SDK checks it (shape, room, sender known and active, signature, replay, key, AEAD),
+// against when the bus took it (the stream's store time, or arrival) — never the id's time, which its sender
+// picks: a frame sent again long after, or sealed under an old epoch long after a rekey, is refused. Reading
+// the room again on an unknown sender or epoch is rate-limited, so forged frames cannot turn into store reads.
 
 import { endpointId, type FrameRejection, openFrame, type ReplayGuard, ulidTime } from '../crypto/index.js';
 import type { BusStore, RoomRecord } from '../store/repositories.js';
@@ -9,6 +10,13 @@ import { decodeMessage, type OpenedMessage } from './message.js';
 
 /** How long after a rekey frames of the previous epochs are still taken (senders that had not seen it yet). */
 const STALE_EPOCH_GRACE_MS = 60_000;
+/**
+ * How much older than the time the bus took a frame its id may be (the SDK's bound): clock skew and a publish
+ * retried. An older id is a frame sent again. Ids ahead of that time by more than MAX_FUTURE_MS are refused too
+ * (openFrame), so an accepted frame's id time is within these bounds of its store time — what placing an id
+ * in the stream relies on (history.ts).
+ */
+export const MAX_FRAME_AGE_MS = 5 * 60_000;
 /** The room is read again at most this often because of a frame it could not place. */
 const REFRESH_INTERVAL_MS = 1000;
 
@@ -28,11 +36,15 @@ export interface RoomReader {
   readonly members: ReadonlyMap<string, RoomMember>;
   /** Reads the room and its members again; false when the room is gone. */
   refresh(): Promise<boolean>;
-  /** Opens one frame; `keyOf` gives the room key of an epoch, or undefined. */
+  /**
+   * Opens one frame; `keyOf` gives the room key of an epoch, or undefined. `reachedBusAtMs` is when the bus took
+   * it: the stream's store time, or arrival for a frame read live; it is also the message's `ts`.
+   */
   open(
     data: Uint8Array,
     replay: ReplayGuard,
     keyOf: (epoch: number) => Promise<Uint8Array | undefined>,
+    reachedBusAtMs: number,
   ): Promise<OpenResult>;
 }
 
@@ -79,7 +91,7 @@ export async function openRoomReader(
       return members;
     },
     refresh: load,
-    async open(data, replay, keyOf) {
+    async open(data, replay, keyOf, reachedBusAtMs) {
       for (let attempt = 0; attempt < 2; attempt++) {
         const current = reader.room;
         const epoch = peekEpoch(data);
@@ -94,15 +106,19 @@ export async function openRoomReader(
           encrypted: current.policy.encrypted,
           signed: current.policy.signed,
           replay,
-          nowMs: clock(),
+          // Ids from the future are measured against the bus's time too: an old stored frame is judged as at
+          // the time it was stored.
+          nowMs: reachedBusAtMs,
         });
         if (result.ok) {
           const frame = result.frame;
-          // Sealed under an earlier epoch well after the room moved on: whoever sealed it holds an old key (a
-          // removed member, in an unsigned room). History from before the rekey still reads.
+          // Its id is older than the bus's time allows: a frame a member kept and sent again.
+          if (ulidTime(frame.id) < reachedBusAtMs - MAX_FRAME_AGE_MS) return { ok: false, reason: 'replay' };
+          // Reached the bus under an earlier epoch well after the room moved on: whoever sealed it holds an old
+          // key (a removed member, in an unsigned room). History from before the rekey still reads.
           if (
             frame.epoch < current.epoch &&
-            ulidTime(frame.id) > Date.parse(current.epochStartedAt) + STALE_EPOCH_GRACE_MS
+            reachedBusAtMs > Date.parse(current.epochStartedAt) + STALE_EPOCH_GRACE_MS
           )
             return { ok: false, reason: 'stale_epoch' };
           const { body, attachment } = decodeMessage(result.payload);
@@ -113,6 +129,7 @@ export async function openRoomReader(
               sender: frame.sender,
               handle: members.get(frame.sender)?.handle ?? '',
               epoch: frame.epoch,
+              ts: reachedBusAtMs,
               body,
               attachment,
             },

@@ -4,13 +4,14 @@
 // removing a member with the next epoch's key sealed to everyone else, in one call to the service.
 
 import type { UserDirectory } from '@homeport/core';
-import { newRoomKey, sealRoomKey, toBase64Url, ulidTime } from '../crypto/index.js';
+import { newRoomKey, sealRoomKey, toBase64Url } from '../crypto/index.js';
 import { BusError } from '../errors.js';
 import type { HistoryVisibility, RoomPolicy, RoomRecord } from '../store/repositories.js';
 import { actingAs, type GatewayContext, membership } from './context.js';
 import { GatewayError } from './errors.js';
 import { frameSender } from './history.js';
 import type { GatewayAccount, GatewayIdentity } from './identities.js';
+import { ringAfter } from './room-hub.js';
 
 /** Unread counts stop here ("99 or more"): a room list must not read a whole backlog. */
 export const UNREAD_CAP = 99;
@@ -60,14 +61,13 @@ export function createGatewayRooms(ctx: GatewayContext, users: UserDirectory) {
     const marker = await markers.get(userId, room.id);
     if (!room.policy.persisted) {
       const ring = hubs.find(room.id)?.ring() ?? [];
-      const after = ring.filter(
-        (message) =>
-          (marker === undefined || message.id > marker.upTo) && message.sender !== viewer.endpointId,
+      const after = (marker === undefined ? ring : ringAfter(ring, marker.upTo)).filter(
+        (message) => message.sender !== viewer.endpointId,
       );
       const newest = ring.at(-1);
       return {
         unread: Math.min(after.length, UNREAD_CAP),
-        lastMessageAt: newest ? new Date(ulidTime(newest.id)).toISOString() : null,
+        lastMessageAt: newest ? new Date(newest.ts).toISOString() : null,
       };
     }
     const position = await history.position(room.id);

@@ -58,7 +58,10 @@ const RoomMessage = Type.Object({
   sender: Type.String(),
   handle: Type.String(),
   body: Type.String(),
-  ts: Type.Integer({ description: 'Send time, epoch ms (from the frame id)' }),
+  ts: Type.Integer({
+    description:
+      'When the bus took it, epoch ms (store time; arrival in an ephemeral room), not the sender’s clock',
+  }),
   mine: Type.Boolean(),
   attachment: Type.Optional(Attachment),
 });
