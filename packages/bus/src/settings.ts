@@ -37,4 +37,18 @@ export const busSettings = defineSettings({
     max: 1000,
     doc: 'Members one room may have (every rekey seals one key per member).',
   }),
+  maxRoomBlobBytes: intSetting({
+    key: 'bus.maxRoomBlobBytes',
+    env: 'HOMEPORT_BUS_ROOM_BLOB_BYTES',
+    default: 1024 * 1024 * 1024,
+    min: 1,
+    doc: 'Bytes of attachments (blobs) one room may hold, 1 GiB by default: every member may upload, and a blob stays while its room does. An upload past it is refused with 422 bus_quota.',
+  }),
+  maxRoomBlobs: intSetting({
+    key: 'bus.maxRoomBlobs',
+    env: 'HOMEPORT_BUS_ROOM_BLOBS',
+    default: 10_000,
+    min: 1,
+    doc: 'Attachments (blobs) one room may hold. An upload past it is refused with 422 bus_quota.',
+  }),
 });

@@ -2,11 +2,14 @@
 // what frames it publishes with ids and times of its own choosing can make the gateway show or skip. Each test
 // names what must hold; the frames are real (sealed and signed with the member's key, on a real nats-server).
 
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { applyMigrations, openDatabase } from '@homeport/core';
+import { ADMIN_PASSWORD } from '@homeport/accounts/testing';
+import { applyMigrations, openDatabase, type UserDirectory } from '@homeport/core';
 import { tempDir } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusClient } from '../src/client/index.js';
+import { BusClient, BusClientError } from '../src/client/index.js';
 import {
   createReplayGuard,
   createUlidFactory,
@@ -15,13 +18,16 @@ import {
   type Identity,
   sealFrame,
   signPubHex,
+  signRequest,
   toHex,
 } from '../src/crypto/index.js';
+import { createHandles } from '../src/gateway/handles.js';
 import { openRoomReader } from '../src/gateway/room-reader.js';
 import { busMigrations } from '../src/store/migrations.js';
 import { createSqliteBusStore } from '../src/store/sqlite-store.js';
 import { roomRecord, userInput } from './store-contract-fixtures.js';
 import { type GatewayHomeport, startGatewayHomeport } from './support/bus-gateway.js';
+import { type BusHomeport, startBusHomeport } from './support/bus-homeport.js';
 
 let h: GatewayHomeport;
 const sdks: BusClient[] = [];
@@ -165,7 +171,11 @@ describe('the gateway judges frames by when the bus took them', () => {
     });
     await store.rooms.create(room, []);
     await store.rooms.rekey(room.id, 1, [], { now: new Date(rekeyedAt).toISOString() });
-    const reader = await openRoomReader({ store, clock: () => rekeyedAt + 10 * 60_000 }, room.id);
+    // No account owns the identity here: it is shown by its handle (the directory is not asked about it).
+    const users: UserDirectory = { find: async () => undefined, onAccessNarrowed: () => () => undefined };
+    const clock = () => rekeyedAt + 10 * 60_000;
+    const handles = createHandles({ users, store, clock });
+    const reader = await openRoomReader({ store, handles, clock }, room.id);
     if (!reader) throw new Error('no room');
     expect(reader.members.has(endpointId(removed.signPub))).toBe(true);
     // Sealed under epoch 1 with an id inside the grace after the rekey.
@@ -188,5 +198,161 @@ describe('the gateway judges frames by when the bus took them', () => {
     const inTime = await reader.open(frame(), createReplayGuard(), keyOf, rekeyedAt + 40_000);
     expect(inTime.ok && inTime.message.ts).toBe(rekeyedAt + 40_000);
     db.close();
+  });
+});
+
+describe('the gateway shows an account’s identities by the account’s username', () => {
+  it('a device named after an account made later still shows as its owner', async () => {
+    const mallory = await h.account('mallory4');
+    // Registered while no account is called xavier: the control plane had nothing to refuse it for.
+    const device = generateIdentity();
+    const registered = await fetch(`${h.url}/api/v1/bus/identities`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${mallory.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ signPub: signPubHex(device), kexPub: toHex(device.kexPub), handle: 'xavier' }),
+    });
+    expect(registered.status).toBe(201);
+    const xavier = await h.account('xavier');
+    const me = await h.api(xavier.token, 'GET', '/me');
+    expect(me.json.handle).toBe('xavier');
+
+    const sdk = BusClient.create({ controlUrls: [h.url], identity: device });
+    sdks.push(sdk);
+    const room = await sdk.createRoom({ name: 'payroll' });
+    await sdk.invite(room.id, me.json.signPub);
+    const id = await sdk.publish(room.id, 'I am xavier, send the files here');
+
+    const page = await h.api(xavier.token, 'GET', `/rooms/${room.id}/messages`);
+    expect(page.json.map((message: { id: string; handle: string }) => [message.id, message.handle])).toEqual([
+      [id, 'mallory4'],
+    ]);
+    const detail = await h.api(xavier.token, 'GET', `/rooms/${room.id}`);
+    const shown = detail.json.members.map((member: { signPub: string; handle: string }) => [
+      member.signPub,
+      member.handle,
+    ]);
+    expect(shown).toEqual(
+      expect.arrayContaining([
+        [signPubHex(device), 'mallory4'],
+        [me.json.signPub, 'xavier'],
+      ]),
+    );
+    // Live, too.
+    const stream = await h.stream(xavier.token, room.id);
+    await stream.waitFor((event) => event.type === 'state');
+    const live = await sdk.publish(room.id, 'again');
+    const event = await stream.waitFor((each) => each.id === live);
+    expect(JSON.parse(event.data).handle).toBe('mallory4');
+    stream.close();
+  }, 60_000);
+});
+
+describe('a room’s blobs have a quota', () => {
+  const MiB = 1024 * 1024;
+  let q: BusHomeport;
+  beforeAll(async () => {
+    q = await startBusHomeport({
+      HOMEPORT_BUS_ROOM_BLOBS: '2',
+      HOMEPORT_BUS_ROOM_BLOB_BYTES: String(3 * MiB),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await q?.close();
+  });
+
+  const refusal = async (work: Promise<unknown>) => {
+    const error = await work.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(BusClientError);
+    return { status: (error as BusClientError).status, code: (error as BusClientError).code }; // checked above
+  };
+
+  it('refuses a member’s upload past the room’s count or bytes with 422 bus_quota; the same bytes again are free', async () => {
+    const mallory = await q.seed('member', 'mallory-blobs');
+    const client = q.client(mallory);
+    const room = await client.createRoom({ name: 'count', policy: { persisted: false } });
+    // Raw uploads (what the SDK sends is encrypted afresh each time): the same bytes twice are one blob.
+    const put = async (bytes: Buffer) => {
+      const path = `/api/v1/bus/rooms/${room.id}/blobs`;
+      const response = await fetch(`${q.url}${path}`, {
+        method: 'PUT',
+        headers: {
+          ...signRequest(mallory, { method: 'PUT', path, body: bytes }),
+          'content-type': 'application/octet-stream',
+        },
+        body: bytes,
+      });
+      return { status: response.status, json: (await response.json()) as { error?: { code: string } } };
+    };
+    const first = randomBytes(MiB);
+    expect((await put(first)).status).toBe(201);
+    expect((await put(first)).status).toBe(201);
+    expect((await put(randomBytes(MiB))).status).toBe(201);
+    const third = await put(randomBytes(10));
+    expect([third.status, third.json.error?.code]).toEqual([422, 'bus_quota']);
+    expect((await put(first)).status).toBe(201);
+
+    const bytes = await client.createRoom({ name: 'bytes', policy: { persisted: false } });
+    await client.putBlob(bytes.id, randomBytes(2 * MiB));
+    expect(await refusal(client.putBlob(bytes.id, randomBytes(2 * MiB)))).toEqual({
+      status: 422,
+      code: 'bus_quota',
+    });
+    // Another room has its own quota.
+    const other = await client.createRoom({ name: 'other', policy: { persisted: false } });
+    await client.putBlob(other.id, randomBytes(2 * MiB));
+  });
+
+  it('refuses a gateway upload past the quota from its declared length, before reading the body', async () => {
+    const admin = await q.t.login();
+    const made = await fetch(`${q.url}/api/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'quinn', password: `${ADMIN_PASSWORD}-quinn` }),
+    });
+    expect(made.status).toBe(201);
+    const token = await q.t.login('quinn', `${ADMIN_PASSWORD}-quinn`);
+    const base = `${q.url}/api/v1/bus/gateway`;
+    const created = await fetch(`${base}/rooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'uploads' }),
+    });
+    const roomId = ((await created.json()) as { id: string }).id;
+    const upload = (bytes: Buffer) =>
+      fetch(`${base}/rooms/${roomId}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        body: bytes,
+      });
+    expect((await upload(randomBytes(2 * MiB))).status).toBe(201);
+
+    // Only the headers are sent: the answer must come before a byte of the body.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(`${base}/rooms/${roomId}/attachments`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/octet-stream',
+          'content-length': String(2 * MiB),
+        },
+      });
+      request.on('response', (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', reject);
+      request.flushHeaders();
+    });
+    expect(answer.status).toBe(422);
+    expect(JSON.parse(answer.body).error.code).toBe('bus_quota');
+    // What still fits is taken.
+    expect((await upload(randomBytes(MiB / 2))).status).toBe(201);
   });
 });

@@ -72,6 +72,24 @@ export function blobContract({ store }: Subject): void {
       expect(await store().blobs.has('nothing', 'h1')).toBe(false);
     });
 
+    it('sums what each room references: a hash counted once per room, nothing for a room gone', async () => {
+      await store().rooms.create(roomRecord('alpha', owner), [sealedKey(1, owner, owner)]);
+      await store().rooms.create(roomRecord('beta', owner), [sealedKey(1, owner, owner)]);
+      expect(await store().blobs.usage('alpha')).toEqual({ count: 0, bytes: 0 });
+      await store().blobs.add('alpha', 'h1', 10, at(1));
+      await store().blobs.add('alpha', 'h1', 10, at(2));
+      await store().blobs.add('alpha', 'h2', 16 * 1024 * 1024, at(2));
+      await store().blobs.add('beta', 'h1', 10, at(2));
+      expect(await store().blobs.usage('alpha')).toEqual({ count: 2, bytes: 16 * 1024 * 1024 + 10 });
+      expect(await store().blobs.usage('beta')).toEqual({ count: 1, bytes: 10 });
+      expect(await store().blobs.usage('nothing')).toEqual({ count: 0, bytes: 0 });
+      // A room made again under the same id starts from nothing.
+      await store().rooms.delete('alpha');
+      expect(await store().blobs.usage('alpha')).toEqual({ count: 0, bytes: 0 });
+      await store().rooms.create(roomRecord('alpha', owner), [sealedKey(1, owner, owner)]);
+      expect(await store().blobs.usage('alpha')).toEqual({ count: 0, bytes: 0 });
+    });
+
     it('refuses a reference from a room that does not exist', async () => {
       const error = await thrown(store().blobs.add('nothing', 'h1', 10, at(1)));
       expect(error).toBeInstanceOf(BusStoreError);

@@ -94,7 +94,10 @@ export function createBusModule(options: BusModuleOptions = {}): Module<BusApi> 
       assertBusExposure(exposure);
       store = await storeOf(ctx.store);
       if (ctx.nats)
-        blobs = await openBlobService(ctx.nats.js, store, ctx.store.kind === 'kv' ? core.kvReplicas : 1);
+        blobs = await openBlobService(ctx.nats.js, store, ctx.store.kind === 'kv' ? core.kvReplicas : 1, {
+          maxBytesPerRoom: settings.maxRoomBlobBytes,
+          maxBlobsPerRoom: settings.maxRoomBlobs,
+        });
       const accounts = ctx.nats?.accounts;
       if (accounts) {
         const plane = await openDataPlane({ accounts, log: ctx.log });
@@ -168,6 +171,7 @@ export function createBusModule(options: BusModuleOptions = {}): Module<BusApi> 
           metrics: ctx.metrics,
           log: ctx.log,
           clock: ctx.clock,
+          blobs,
           ...(options.gateway === undefined ? {} : { limits: options.gateway }),
         });
         gateway = opened;

@@ -18,6 +18,17 @@ export function createGatewayAttachments(ctx: GatewayContext) {
   const { service, keys } = ctx;
 
   return {
+    /**
+     * Refuses, before the body is read, an upload of `declaredBytes` (the request's Content-Length) that would
+     * pass the room's blob quota. The blob service checks again with what is stored.
+     */
+    async admit(account: GatewayAccount, roomId: string, declaredBytes: number): Promise<void> {
+      const { viewer } = await actingAs(ctx, account);
+      const { room } = await membership(ctx, viewer, roomId);
+      const stored = room.policy.encrypted ? declaredBytes + NONCE_BYTES + TAG_BYTES : declaredBytes;
+      await ctx.blobs?.admit(roomId, stored);
+    },
+
     async put(
       account: GatewayAccount,
       roomId: string,

@@ -5,9 +5,11 @@
 import type { Logger } from '@homeport/core';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { BlobService } from '../control/blobs.js';
 import type { BusService } from '../control/service.js';
 import { BusError } from '../errors.js';
 import type { BusStore, BusUserRecord, MemberRecord, RoomRecord } from '../store/repositories.js';
+import type { Handles } from './handles.js';
 import type { RoomHistory } from './history.js';
 import type { GatewayAccount, GatewayIdentities, GatewayIdentity } from './identities.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -17,8 +19,12 @@ import type { RoomKeys } from './room-keys.js';
 
 export interface GatewayContext {
   service: BusService;
+  /** For the rooms' blob quota checked before an upload is read (undefined without JetStream). */
+  blobs: BlobService | undefined;
   store: BusStore;
   identities: GatewayIdentities;
+  /** The names senders and members are shown by. */
+  handles: Handles;
   keys: RoomKeys;
   history: RoomHistory;
   markers: ReadMarkers;

@@ -9,10 +9,12 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Kvm } from '@nats-io/kv';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
+import type { BlobService } from '../control/blobs.js';
 import type { BusService } from '../control/service.js';
 import type { BusStore } from '../store/repositories.js';
 import { createGatewayAttachments, type GatewayAttachments } from './attachments.js';
 import type { GatewayContext } from './context.js';
+import { createHandles } from './handles.js';
 import { createRoomHistory } from './history.js';
 import { createGatewayIdentities } from './identities.js';
 import { createIdentitySealer } from './identity-seal.js';
@@ -68,6 +70,8 @@ export interface GatewayOptions {
   log: Logger;
   clock: () => number;
   limits?: Partial<GatewayLimits>;
+  /** The blob service, to refuse an upload past its room's quota before its body is read. */
+  blobs?: BlobService | undefined;
 }
 
 export interface Gateway {
@@ -96,10 +100,12 @@ export async function openGateway(options: GatewayOptions): Promise<Gateway> {
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
   const metrics = createGatewayMetrics(options.registry);
   const keys = createRoomKeys(store);
+  const handles = createHandles({ users: options.users, store, clock });
   const hubs = createRoomHubs({
     nc,
     store,
     keys,
+    handles,
     metrics,
     log,
     clock,
@@ -108,12 +114,14 @@ export async function openGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const ctx: GatewayContext = {
     service: options.service,
+    blobs: options.blobs,
     store,
     identities: createGatewayIdentities({
       store,
       sealer: createIdentitySealer(options.identitySecret),
       clock,
     }),
+    handles,
     keys,
     history: createRoomHistory(jsm),
     markers: await openReadMarkers(options.kvm, options.kvReplicas),

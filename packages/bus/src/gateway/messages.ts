@@ -54,7 +54,9 @@ export function createGatewayMessages(ctx: GatewayContext, rooms: GatewayRooms) 
     limit: number,
   ): Promise<OpenedMessage[]> {
     // The hub's reader when this replica follows the room: its members are read already.
-    const reader = hubs.find(room.id)?.reader ?? (await openRoomReader({ store, clock: ctx.clock }, room.id));
+    const reader =
+      hubs.find(room.id)?.reader ??
+      (await openRoomReader({ store, handles: ctx.handles, clock: ctx.clock }, room.id));
     if (!reader) return [];
     const epochs = await keys.epochsOf(room.id, viewer.signPub);
     const keyOf = viewerKeys(ctx, viewer, room.id, epochs);

@@ -8,6 +8,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { roomSubject } from '../control/data-plane.js';
 import { createReplayGuard, ulidTime } from '../crypto/index.js';
 import type { BusStore, RoomRecord } from '../store/repositories.js';
+import type { Handles } from './handles.js';
 import type { GatewayIdentity } from './identities.js';
 import type { OpenedMessage } from './message.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -73,6 +74,7 @@ export interface RoomHubsOptions {
   nc: NatsConnection;
   store: BusStore;
   keys: RoomKeys;
+  handles: Handles;
   metrics: GatewayMetrics;
   log: Logger;
   clock: () => number;
@@ -89,7 +91,7 @@ interface HubState extends RoomHub {
 }
 
 export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
-  const { nc, store, keys, metrics, log, clock } = options;
+  const { nc, store, keys, handles, metrics, log, clock } = options;
   const hubs = new Map<string, HubState>();
   const making = new Map<string, Promise<HubState>>();
 
@@ -109,7 +111,7 @@ export function createRoomHubs(options: RoomHubsOptions): RoomHubs {
   };
 
   async function make(roomId: string): Promise<HubState> {
-    const reader = await openRoomReader({ store, clock }, roomId);
+    const reader = await openRoomReader({ store, handles, clock }, roomId);
     if (!reader) throw new Error(`room ${roomId} is gone`);
     const replay = createReplayGuard();
     const ring: OpenedMessage[] = [];

@@ -6,6 +6,7 @@
 
 import { endpointId, type FrameRejection, openFrame, type ReplayGuard, ulidTime } from '../crypto/index.js';
 import type { BusStore, RoomRecord } from '../store/repositories.js';
+import type { Handles } from './handles.js';
 import { decodeMessage, type OpenedMessage } from './message.js';
 
 /** How long after a rekey frames of the previous epochs are still taken (senders that had not seen it yet). */
@@ -50,6 +51,8 @@ export interface RoomReader {
 
 export interface RoomReaderOptions {
   store: BusStore;
+  /** Senders are shown by the name of the account owning them (handles.ts). */
+  handles: Handles;
   clock: () => number;
 }
 
@@ -58,7 +61,7 @@ export async function openRoomReader(
   options: RoomReaderOptions,
   roomId: string,
 ): Promise<RoomReader | undefined> {
-  const { store, clock } = options;
+  const { store, handles, clock } = options;
   let room: RoomRecord | undefined;
   let members = new Map<string, RoomMember>();
   let lastRefresh = 0;
@@ -73,7 +76,7 @@ export async function openRoomReader(
       const user = await store.users.get(record.signPub);
       next.set(endpointId(Buffer.from(record.signPub, 'hex')), {
         signPub: record.signPub,
-        handle: user?.handle ?? record.signPub.slice(0, 12),
+        handle: user ? await handles.of(user) : record.signPub.slice(0, 12),
         active: user?.status === 'active',
       });
     }

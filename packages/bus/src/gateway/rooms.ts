@@ -52,6 +52,13 @@ export interface CreateRoomRequest {
 export function createGatewayRooms(ctx: GatewayContext, users: UserDirectory) {
   const { service, store, keys, history, markers, hubs } = ctx;
 
+  const memberView = async (member: { signPub: string; handle: string; role: string; status: string }) => ({
+    signPub: member.signPub,
+    handle: await ctx.handles.ofSignPub(member.signPub, member.handle),
+    role: member.role,
+    status: member.status,
+  });
+
   /** Unread messages (not the viewer's own) after its read marker, and when the newest one came. */
   async function activity(
     viewer: GatewayIdentity,
@@ -154,7 +161,8 @@ export function createGatewayRooms(ctx: GatewayContext, users: UserDirectory) {
 
     async me(account: GatewayAccount): Promise<GatewayMe> {
       const { viewer } = await actingAs(ctx, account);
-      return { signPub: viewer.signPub, endpointId: viewer.endpointId, handle: viewer.handle };
+      // The account's own name (handles.ts), not what its identity was registered with.
+      return { signPub: viewer.signPub, endpointId: viewer.endpointId, handle: account.username };
     },
 
     async list(account: GatewayAccount): Promise<GatewayRoom[]> {
@@ -197,7 +205,7 @@ export function createGatewayRooms(ctx: GatewayContext, users: UserDirectory) {
       const room = await service.getRoom(signer, roomId);
       return {
         ...(await view(viewer, account.userId, room, room.myRole)),
-        members: room.members.map(memberView),
+        members: await Promise.all(room.members.map(memberView)),
       };
     },
 
@@ -235,7 +243,7 @@ export function createGatewayRooms(ctx: GatewayContext, users: UserDirectory) {
         }
         try {
           const members = await service.addMember(signer, roomId, { signPub: invitee.signPub, sealedKeys });
-          return members.map(memberView);
+          return Promise.all(members.map(memberView));
         } catch (error) {
           if (!(error instanceof BusError && error.code === 'bus_epoch_conflict') || attempt >= RETRIES - 1)
             throw error;
@@ -252,10 +260,3 @@ export function createGatewayRooms(ctx: GatewayContext, users: UserDirectory) {
 }
 
 export type GatewayRooms = ReturnType<typeof createGatewayRooms>;
-
-const memberView = (member: { signPub: string; handle: string; role: string; status: string }) => ({
-  signPub: member.signPub,
-  handle: member.handle,
-  role: member.role,
-  status: member.status,
-});

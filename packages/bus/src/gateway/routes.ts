@@ -282,10 +282,15 @@ export function registerGatewayRoutes(app: HttpApp, options: { gateway: Gateway;
   app.post(
     '/rooms/:roomId/attachments',
     {
-      // Session and membership before a byte of the body is read: only a member may make us read 16 MiB.
+      // Session, membership and the room's blob quota before a byte of the body is read: only a member may make
+      // us read 16 MiB, and not into a room that is full.
       onRequest: async (request, reply) => {
         await auth.requireUser(request, reply);
         await gateway.rooms.viewer(accountOf(request), request.params.roomId);
+        const declared = Number(request.headers['content-length']);
+        // Without a declared length (chunked) the quota is checked once the body is read.
+        if (Number.isSafeInteger(declared) && declared > 0)
+          await gateway.attachments.admit(accountOf(request), request.params.roomId, declared);
       },
       // Refused from the declared length before a byte is read (the core server's onRequest check).
       bodyLimit: MAX_ATTACHMENT_BYTES,
@@ -293,7 +298,7 @@ export function registerGatewayRoutes(app: HttpApp, options: { gateway: Gateway;
         tags,
         summary: `Uploads a file for the room (application/octet-stream, at most ${MAX_ATTACHMENT_BYTES} bytes, name in X-File-Name percent-encoded); encrypted with the room key`,
         params: RoomParams,
-        response: { 201: Attachment, ...ERRORS, 413: ErrorBody, 503: ErrorBody },
+        response: { 201: Attachment, ...ERRORS, 413: ErrorBody, 422: ErrorBody, 503: ErrorBody },
       },
     },
     async (request, reply) => {

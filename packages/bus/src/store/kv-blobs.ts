@@ -3,7 +3,7 @@
 // garbage collection). A reference counts only while its room's document names that generation.
 
 import { isConflict, type KvBucket } from '@homeport/core';
-import { blobKey, type RoomDoc, readLiveRoom, refKey } from './kv-room-doc.js';
+import { blobKey, ownedPrefix, type RoomDoc, readLiveRoom, refKey } from './kv-room-doc.js';
 import { deleteAll, mapBounded, part, readDoc, tokens } from './kv-support.js';
 import type { BlobRefRepository } from './repositories.js';
 import { roomMissing } from './room-checks.js';
@@ -39,6 +39,18 @@ export function kvBlobRefRepository(bucket: KvBucket): BlobRefRepository {
       return (
         room !== undefined && (await bucket.get(refKey(roomId, room.value.generation, hash))) !== undefined
       );
+    },
+
+    async usage(roomId) {
+      const room = await readLiveRoom(bucket, roomId);
+      if (!room) return { count: 0, bytes: 0 };
+      // The room's references by prefix, then each one's size (bounded by the per-room count quota).
+      const keys = await bucket.keys(`${ownedPrefix(roomId, room.value.generation)}ref.`);
+      const sizes = await mapBounded(keys, async (key) => {
+        const entry = await readDoc<BlobRefDoc>(bucket, key, ['size']);
+        return entry?.value.size ?? 0;
+      });
+      return { count: sizes.length, bytes: sizes.reduce((sum, size) => sum + size, 0) };
     },
 
     async unreferenced(known) {

@@ -236,6 +236,8 @@ export interface BlobRefRepository {
   /** Idempotent; `bus_not_found` when the room does not exist (a reference never outlives its room). */
   add(roomId: string, hash: string, size: number, now: string): Promise<void>;
   has(roomId: string, hash: string): Promise<boolean>;
+  /** What the room references: how many blobs and their bytes in all (0 and 0 for a room that is gone). */
+  usage(roomId: string): Promise<{ count: number; bytes: number }>;
   /** Hashes no room references any more (after room deletions), for garbage collection. */
   unreferenced(known: readonly string[]): Promise<string[]>;
 }

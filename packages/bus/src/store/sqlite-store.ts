@@ -202,6 +202,9 @@ function blobRefRepository(db: SqliteDatabase): BlobRefRepository {
   const referenced = db
     .prepare<[string], number>('SELECT EXISTS (SELECT 1 FROM bus_blob_refs WHERE hash = ?)')
     .pluck();
+  const usage = db.prepare<[string], { count: number; bytes: number }>(
+    'SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM bus_blob_refs WHERE room_id = ?',
+  );
   return {
     async add(roomId, hash, size, now) {
       try {
@@ -213,6 +216,10 @@ function blobRefRepository(db: SqliteDatabase): BlobRefRepository {
     },
     async has(roomId, hash) {
       return has.get(roomId, hash) === 1;
+    },
+    async usage(roomId) {
+      const row = usage.get(roomId);
+      return { count: row?.count ?? 0, bytes: row?.bytes ?? 0 };
     },
     async unreferenced(known) {
       return [...new Set(known)].filter((hash) => referenced.get(hash) !== 1);
