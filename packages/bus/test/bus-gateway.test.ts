@@ -96,6 +96,18 @@ describe('gateway rooms and streams', () => {
     expect((await h.api(bob.token, 'GET', '/rooms')).json[0].unread).toBe(0);
   });
 
+  it('answers an empty page for a persisted room nobody wrote in yet, and its stream starts', async () => {
+    const quinn = await h.account('quinn');
+    const room = await roomOf(quinn.token, 'quiet');
+    const page = await h.api(quinn.token, 'GET', `/rooms/${room.id}/messages?limit=50`);
+    expect(page.status).toBe(200);
+    expect(page.json).toEqual([]);
+    const listed = await h.api(quinn.token, 'GET', '/rooms');
+    expect(listed.json.find((entry: { id: string }) => entry.id === room.id)).toMatchObject({ unread: 0 });
+    const stream = await h.stream(quinn.token, room.id);
+    await stream.waitFor((event) => event.type === 'state');
+  });
+
   it('resumes after Last-Event-ID with exactly the messages missed', async () => {
     const carol = await h.account('carol');
     const room = await roomOf(carol.token, 'resume');

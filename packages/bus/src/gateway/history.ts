@@ -59,6 +59,8 @@ export interface RoomHistory {
 
 export function createRoomHistory(jsm: JetStreamManager): RoomHistory {
   const at = async (roomId: string, seq: number): Promise<StoredFrame | undefined> => {
+    // Sequences start at 1; an empty stream reports first = last = 0, and JetStream refuses sequence 0.
+    if (seq < 1) return undefined;
     const stored: StoredMsg | null = await natsCall('history', () =>
       jsm.streams.getMessage(roomStream(roomId), { seq }),
     );
