@@ -4,6 +4,7 @@
 // the member's index, and that a store that stops answering fails every call within its bound.
 
 import { createJetStreamKv, StoreError } from '@homeport/core';
+import { answersLost, dyingKv, gatedWrites, interceptedKv, type KvMethod } from '@homeport/core/testing';
 import { type NatsServerInstance, startNatsServer } from '@homeport/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -13,7 +14,6 @@ import { createKvBusStore, NONCE_RETENTION_MS } from '../src/store/kv-store.js';
 import type { BusStore } from '../src/store/repositories.js';
 import { describeBusStoreContract } from './store-contract.js';
 import { at, hexKey, memberRecord, roomRecord, sealedKey, thrown } from './store-contract-fixtures.js';
-import { answersLost, dyingKv, gatedWrites, interceptedKv, type KvMethod } from './store-kv-faults.js';
 import { freshKvStore, type KvUnderTest, natsClient } from './store-kv-support.js';
 
 let server: NatsServerInstance;

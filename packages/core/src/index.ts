@@ -121,6 +121,17 @@ export {
   withCasRetry,
 } from './store/kv.js';
 export {
+  compareText,
+  deleteKvKeys,
+  freshKvId,
+  keyTokens,
+  kvKeyPart,
+  lastKeyToken,
+  mapBounded,
+  readKvDoc,
+  sha256Token,
+} from './store/kv-docs.js';
+export {
   clusteredKvProblem,
   createJetStreamKv,
   type JetStreamKvOptions,

@@ -3,6 +3,7 @@
 // older writer held back never overwrites a newer one, and a store that stops answering fails every call.
 
 import { createJetStreamKv, StoreError } from '@homeport/core';
+import { dyingKv, gatedWrites } from '@homeport/core/testing';
 import { type NatsServerInstance, startNatsServer } from '@homeport/testkit';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -11,7 +12,6 @@ import { createKvNasStore } from '../src/control/store/kv-store.js';
 import type { NasStore } from '../src/control/store/repositories.js';
 import { describeNasStoreContract } from './store-contract.js';
 import { credentialRecord, exportInput, idSequence, nodeRecord, thrown } from './store-contract-fixtures.js';
-import { dyingKv, gatedWrites } from './store-kv-faults.js';
 import { freshKvStore, type KvUnderTest, natsClient } from './store-kv-support.js';
 
 let server: NatsServerInstance;

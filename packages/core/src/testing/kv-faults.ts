@@ -1,7 +1,7 @@
-// A KV port with a hook before every call, to make a bus store on it die half-way through an operation
+// A KV port with a hook before every call, to make a store on it die half-way through an operation
 // (a process killed between two writes) or hold its writes at a gate while another store goes ahead.
 
-import { type KvBucket, type KvStore, StoreError } from '@homeport/core';
+import { type KvBucket, type KvStore, StoreError } from '../store/kv.js';
 
 export type KvMethod = 'get' | 'create' | 'update' | 'put' | 'delete' | 'keys';
 /** Runs before each call; throwing fails the call, waiting delays it. `bucket` is the short name. */
