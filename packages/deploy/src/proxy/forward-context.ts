@@ -1,0 +1,29 @@
+// What the forwarders share: the matched route and its pool, the in-flight table, metrics, limits, logger.
+
+import type { Logger } from '@homeport/core';
+import type { InFlightTable } from './in-flight.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { ProxyLimits, ProxyRoute } from './types.js';
+import type { Upstream } from './upstreams.js';
+
+export interface ForwardContext {
+  log: Logger;
+  limits: ProxyLimits;
+  metrics: ProxyMetrics;
+  inFlight: InFlightTable;
+}
+
+/** A request's destination, fixed when the request starts: a later switch never moves it. */
+export interface Target {
+  host: string;
+  route: ProxyRoute;
+  upstream: Upstream;
+}
+
+/** Whether the request's path is one the route keeps out of its metrics (health probes). */
+export function isMeasured(route: ProxyRoute, url: string): boolean {
+  if (route.excludePaths === undefined || route.excludePaths.length === 0) return true;
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  return !route.excludePaths.includes(path);
+}

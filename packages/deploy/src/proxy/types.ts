@@ -1,0 +1,68 @@
+// The proxy's public types: a route, the limits, the options of createProxy and what drain reports.
+
+import type { Logger } from '@homeport/core';
+import type { Registry } from 'prom-client';
+
+/** Where one public host name goes now. */
+export interface ProxyRoute {
+  /** `http://127.0.0.1:PORT` — an origin only: no path, query, credentials or https. */
+  upstream: string;
+  /** Metrics label: pass a stable identifier such as `project/stage` (never a release, to keep labels few). */
+  stage: string;
+  release: string;
+  color: string;
+  /** Paths (exact, query ignored) left out of the metrics, e.g. the stage's health check path. */
+  excludePaths?: readonly string[];
+}
+
+/** What `routes()` reports per host. */
+export interface ProxyRouteStatus extends ProxyRoute {
+  host: string;
+  maintenance: string | null;
+}
+
+export interface ProxyLimits {
+  /** Largest request body accepted (413 above it, answered before the body is read). */
+  maxBodyBytes: number;
+  /** 504 when the upstream makes no progress for this long before its response headers. */
+  upstreamTimeoutMs: number;
+  /** Sockets per upstream (keep-alive pool); requests past it wait in the agent's queue. */
+  maxSocketsPerUpstream?: number;
+  /** Idle keep-alive sockets kept per upstream. */
+  maxFreeSocketsPerUpstream?: number;
+  /** Time allowed to receive the request headers from a client (slowloris guard). */
+  headersTimeoutMs?: number;
+}
+
+export interface ProxyOptions {
+  log: Logger;
+  /** Registry to add the proxy's metrics to; none are kept without it. */
+  metrics?: Registry;
+  limits: ProxyLimits;
+}
+
+export interface DrainResult {
+  /** Plain HTTP requests to the upstream that finished on their own during the drain. */
+  completed: number;
+  /** Plain HTTP requests still running when the timeout passed, cut off. */
+  cut: number;
+  /** WebSocket and Server-Sent Events connections closed at once. */
+  closedLongLived: number;
+}
+
+export interface ReverseProxy {
+  /** Starts listening; resolves with the bound port (useful with port 0). Set the routes first. */
+  listen(host: string, port: number): Promise<number>;
+  /** Stops listening and ends every connection, in-flight ones included. */
+  close(): Promise<void>;
+  /** Points `host` at a new upstream; requests that start after it returns go there. */
+  setRoute(host: string, route: ProxyRoute): void;
+  removeRoute(host: string): boolean;
+  /** A message turns maintenance on for `host` (503 with it), `null` turns it off. */
+  setMaintenance(host: string, message: string | null): void;
+  /** Waits for in-flight HTTP requests to `upstream` up to `timeoutMs`, closes its WebSocket/SSE at once. */
+  drain(upstream: string, timeoutMs: number): Promise<DrainResult>;
+  routes(): ProxyRouteStatus[];
+  /** In-flight connections per upstream origin (status and tests). */
+  inFlight(upstream: string): { http: number; longLived: number };
+}
