@@ -135,6 +135,7 @@ export function echoUpgrades(upstream: TestUpstream, name: string): { sockets: S
     );
     socket.on('data', (chunk: Buffer) => socket.write(`${name}:${chunk.toString()}`));
     socket.on('error', () => socket.destroy()); // the proxy cut it; nothing to report
+    socket.on('end', () => socket.end()); // http servers allow half-open sockets: close ours when the proxy closes its side
   });
   return { sockets };
 }

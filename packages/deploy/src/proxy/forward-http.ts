@@ -45,6 +45,7 @@ export function forwardHttp(
   const entry: Tracked = {
     kind: 'http',
     close() {
+      untrack(); // counted out now: the sockets' close events come a turn later
       upReq?.destroy();
       res.destroy();
     },

@@ -38,6 +38,7 @@ export function forwardUpgrade(
   const entry: Tracked = {
     kind: 'long',
     close() {
+      untrack(); // counted out now: the sockets' close events come a turn later
       outgoing.destroy();
       upSocket?.destroy();
       socket.destroy();
