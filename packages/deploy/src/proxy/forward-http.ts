@@ -10,6 +10,8 @@ import type { Tracked } from './in-flight.js';
 
 class BodyTooLarge extends Error {}
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
@@ -115,8 +117,16 @@ export function forwardHttp(
         res.destroy();
         return;
       }
-      // A pooled socket the upstream closed just as we reused it: safe to retry once when no body was sent.
-      if (!withBody && attempt === 0 && outgoing.reusedSocket && err.code === 'ECONNRESET' && !timedOut) {
+      // A pooled socket the upstream closed just as we reused it: retried once, only for a safe method
+      // without a body (the upstream may have seen the request; running a POST twice is not ours to risk).
+      if (
+        SAFE_METHODS.has(req.method ?? '') &&
+        !withBody &&
+        attempt === 0 &&
+        outgoing.reusedSocket &&
+        err.code === 'ECONNRESET' &&
+        !timedOut
+      ) {
         dispatch(1);
         return;
       }
