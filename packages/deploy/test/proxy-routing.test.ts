@@ -256,6 +256,33 @@ describe('built-in proxy error pages', () => {
   });
 });
 
+describe('built-in proxy, upstream failing mid-response', () => {
+  it('cuts the client connection instead of passing a truncated body off as complete', async () => {
+    const app = await startUpstream((_req, res) => {
+      // Chunked: only the missing last chunk tells the client the body is incomplete.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('x'.repeat(100), () => res.destroy());
+    });
+    cleanups.push(app.close);
+    const { proxy: p, port } = await proxy();
+    p.setRoute('shop.example.com', route(app.url));
+    const outcome = await new Promise<string>((resolve) => {
+      const req = request(
+        { host: '127.0.0.1', port, headers: { host: 'shop.example.com' }, agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve('complete'));
+          res.on('error', () => resolve('cut'));
+          res.on('aborted', () => resolve('cut'));
+        },
+      );
+      req.on('error', () => resolve('cut'));
+      req.end();
+    });
+    expect(outcome).toBe('cut');
+  });
+});
+
 describe('built-in proxy metrics', () => {
   it('counts requests per stage and status class, leaving the health path out', async () => {
     const shop = await upstream('shop');
