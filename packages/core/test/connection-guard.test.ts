@@ -154,6 +154,21 @@ describe('guardConnections', () => {
     expect([newcomer.closed, last.closed]).toEqual([false, false]);
   });
 
+  it('at the total cap, takes from an address over its share before a lone client idle longer', async () => {
+    const { port, guard } = await guarded({ maxConnections: 8, maxConnectionsPerAddress: 8 });
+    const lone = await open(port, '127.0.0.9'); // idle longest of all, and never signed in
+    const flood: Socket[] = [];
+    for (let i = 0; i < 7; i += 1) flood.push(await open(port, '127.0.0.2'));
+    // The flood reconnects: each newcomer over the total cap closes the flood's own oldest connection.
+    for (let i = 0; i < 5; i += 1) {
+      await open(port, '127.0.0.2');
+      await until(() => flood[i]?.closed === true);
+    }
+    expect(lone.closed).toBe(false);
+    expect(await ask(lone, '/')).toContain('200 OK');
+    expect(guard.open).toBe(8);
+  });
+
   it('never closes a connection with a request in flight; with nothing idle, the newcomer is refused', async () => {
     const { port, guard } = await guarded({ maxConnections: 2, maxConnectionsPerAddress: 2 });
     const busy = [await open(port, '127.0.0.2'), await open(port, '127.0.0.3')];

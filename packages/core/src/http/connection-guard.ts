@@ -21,6 +21,8 @@ export const MAX_CONNECTIONS_CEILING = 4096;
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
 /** Below this the server is not usable; a tiny descriptor limit still gets it. */
 const MIN_CONNECTIONS = 16;
+/** Idle connections looked at, oldest first, for one over its group's share before taking the oldest. */
+const SHARE_SCAN = 64;
 /** How often a refusal or eviction is logged at most: an attack must not turn into a flood of log lines. */
 const LOG_INTERVAL_MS = 60_000;
 
@@ -131,7 +133,8 @@ interface Group {
 
 /**
  * Installs the caps on an HTTP(S) server; call before it listens. A new connection over a cap first pushes
- * out the connection of its group (per-address cap) or of all (total cap) that has been idle longest — one
+ * out the connection of its group (per-address cap) or of all (total cap: from a group over its share when
+ * one is among the 64 idle longest) that has been idle longest — one
  * that never carried an authenticated request if any (including one still sending its first request),
  * else an authenticated one idle between requests. A connection with a request in flight (an API call, an
  * event stream, an upload) is never closed; when nothing is closable the newcomer is closed instead.
@@ -197,6 +200,28 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     return true;
   };
 
+  /**
+   * Makes room under the total cap: the connection idle longest among those of an address group holding
+   * more than its share (the cap over the groups open now), else the one idle longest of all. Without the
+   * share rule, idle sockets reconnecting from a few addresses turn the whole pool over faster than a lone
+   * client on a loaded machine gets its first request parsed, and that client's new connection is closed.
+   */
+  const evictForTotal = (): boolean => {
+    const share = limits.maxConnections / Math.max(1, groups.size);
+    for (const set of [anonymous, authenticated]) {
+      let looked = 0;
+      for (const candidate of set) {
+        if (looked++ >= SHARE_SCAN) break;
+        if (candidate.group === undefined || candidate.group.count > share) {
+          forget(candidate);
+          candidate.socket.destroy();
+          return true;
+        }
+      }
+    }
+    return evictOne(anonymous, authenticated);
+  };
+
   const forget = (tracked: Tracked) => {
     if (byPeer.get(tracked.peer) !== tracked) return;
     byPeer.delete(tracked.peer);
@@ -224,7 +249,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       report('evicted', 'per_address', key);
     }
     if (byPeer.size >= limits.maxConnections) {
-      if (!evictOne(anonymous, authenticated)) {
+      if (!evictForTotal()) {
         report('refused', 'total', key);
         socket.destroy();
         return;
