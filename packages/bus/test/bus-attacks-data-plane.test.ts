@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { until } from '@homeport/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createUser, fromSeed } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
@@ -24,19 +25,6 @@ import { type BusHomeport, startBusHomeport } from './support/bus-homeport.js';
 
 let h: BusHomeport;
 const raw: NatsConnection[] = [];
-
-async function until<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** A member's own NATS connection with a credential for `natsPub` (a fresh key unless given). */
 async function memberConnection(identity: Identity) {

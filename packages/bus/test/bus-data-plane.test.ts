@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { until } from '@homeport/testkit';
 import { createUser } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,19 +16,6 @@ const STORES = process.env.BUS_DATA_PLANE_STORE === 'kv' ? ['kv'] : ['sqlite', '
 
 let h: BusHomeport;
 const raw: NatsConnection[] = [];
-
-async function until<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** A member's own NATS connection with a credential from the control plane (what the SDK does inside). */
 async function memberConnection(identity: Identity) {

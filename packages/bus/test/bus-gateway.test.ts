@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { ADMIN_PASSWORD } from '@homeport/accounts/testing';
+import { until } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusClient } from '../src/client/index.js';
 import {
@@ -560,12 +561,4 @@ async function metric(name: string, reason?: string): Promise<number | undefined
   const series = reason === undefined ? name : `${name}{reason="${reason}"}`;
   const line = text.split('\n').find((each) => each.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
-import { freePort, removeTempDirs, requireCommand, tempDir } from '@homeport/testkit';
+import { freePort, removeTempDirs, requireCommand, tempDir, until } from '@homeport/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { natsTlsFor } from '../src/client/bus-client.js';
 import { BusClient, type BusMessage } from '../src/client/index.js';
@@ -22,16 +22,6 @@ afterEach(async () => {
   for (const h of running.splice(0)) await h.close();
 });
 afterAll(() => removeTempDirs());
-
-async function until<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function start(env: Record<string, string>, dataDir = tempDir('homeport-bus-listener-')) {
   const h = await startBusHomeport(env, dataDir);

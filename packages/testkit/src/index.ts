@@ -46,3 +46,4 @@ export { type RcloneResult, type RcloneWebdavRemote, type RunRcloneOptions, runR
 export { HOMEPORT_BUNDLE, REPO_ROOT, WEB_UI_INDEX } from './repo-paths.js';
 export { requireCommand } from './require-command.js';
 export { removeTempDirs, tempDir } from './temp-dir.js';
+export { until } from './until.js';
