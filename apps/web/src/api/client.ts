@@ -267,7 +267,8 @@ export function isUnreachable(error: unknown): boolean {
   return error.status === 0 || (isGatewayFailure(error.status) && error.code.startsWith('http_'));
 }
 
-async function readError(response: Response): Promise<ApiError> {
+/** The ApiError an error answer stands for: its `{ error: { code, message } }` body, else its status line. */
+export async function readError(response: Response): Promise<ApiError> {
   const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
   let code = `http_${response.status}`;
   let message = response.statusText || `Request failed with status ${response.status}`;

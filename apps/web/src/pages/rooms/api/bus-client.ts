@@ -4,6 +4,7 @@
 // but lives with its pages, because the bus routes are not in the generated API types (see bus-types.ts).
 // Attachments go up as raw bytes with their name in a header, through an upload that reports progress.
 import { ApiError } from '../../../api/api-error';
+import { readError } from '../../../api/client';
 import { type ConnectionMonitor, isGatewayFailure } from '../../../api/connection';
 import type {
   AddBusUserInput,
@@ -218,25 +219,4 @@ export function isBusOff(error: unknown): boolean {
   );
 }
 
-export async function readError(response: Response): Promise<ApiError> {
-  let code = `http_${response.status}`;
-  let message = response.statusText || `Request failed with status ${response.status}`;
-  try {
-    const body: unknown = await response.json();
-    const error = typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
-    if (
-      typeof error === 'object' &&
-      error !== null &&
-      'code' in error &&
-      typeof error.code === 'string' &&
-      'message' in error &&
-      typeof error.message === 'string'
-    ) {
-      code = error.code;
-      message = error.message;
-    }
-  } catch {
-    // Not JSON (a proxy's page, an empty body): the status line is all there is.
-  }
-  return new ApiError({ status: response.status, code, message });
-}
+export { readError };
