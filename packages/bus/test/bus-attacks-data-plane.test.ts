@@ -41,16 +41,6 @@ async function memberConnection(identity: Identity) {
   return { nc, natsPub: key.getPublicKey() };
 }
 
-/** Homeport's own BUS service user (to look at streams as the server does). */
-async function serviceConnection() {
-  const plane = h.bus.dataPlane;
-  if (!plane) throw new Error('no data plane');
-  const creds = readFileSync(join(h.t.dataDir, 'nats', 'users', 'BUS.creds'));
-  const nc = await connect({ servers: plane.url, authenticator: credsAuthenticator(creds) });
-  raw.push(nc);
-  return nc;
-}
-
 /** A frame sealed and signed by `identity` with its own key of the room's current epoch. */
 async function ownFrame(identity: Identity, roomId: string, payload: string, id?: string) {
   const room = await h.call(identity, 'GET', `/rooms/${roomId}`);
@@ -216,7 +206,7 @@ describe.each(['sqlite', 'kv'])('on %s', (store) => {
       // Victor's persisted room, which neither Alice nor Mallory is in.
       const kept = await victorClient.createRoom({ name: 'ledger' });
       for (const n of [1, 2, 3]) await victorClient.publish(kept.id, `entry ${n}`);
-      const jsm = await jetstreamManager(await serviceConnection());
+      const jsm = await jetstreamManager(await h.serviceConnection());
       const stream = `BUSROOM_${kept.id}`;
       expect((await jsm.streams.info(stream)).state.messages).toBe(3);
 
@@ -264,7 +254,7 @@ describe.each(['sqlite', 'kv'])('on %s', (store) => {
       const kept = await victorClient.createRoom({ name: 'journal' });
       for (const n of [1, 2]) await victorClient.publish(kept.id, `line ${n}`);
       const stream = `BUSROOM_${kept.id}`;
-      const jsm = await jetstreamManager(await serviceConnection());
+      const jsm = await jetstreamManager(await h.serviceConnection());
 
       const aliceClient = h.client(alice);
       const agentRoom = await aliceClient.createRoom({

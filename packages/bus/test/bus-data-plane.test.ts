@@ -1,11 +1,9 @@
 // The data plane on a real nats-server: what a raw subscriber sees, what a member's credential allows, what a
 // removal and a revocation end, and history for late joiners.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { until } from '@homeport/testkit';
 import { createUser } from '@nats-io/nkeys';
-import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { connect, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusClientEvent, BusMessage } from '../src/client/index.js';
 import { type Identity, signPubHex } from '../src/crypto/index.js';
@@ -45,16 +43,6 @@ async function memberConnection(identity: Identity) {
   return { nc, errors, disconnected, credential: credential.json as { inboxPrefix: string; jwt: string } };
 }
 
-/** Homeport's own BUS service user: sees every subject of the account, as a compromised server would. */
-async function serviceConnection() {
-  const plane = h.bus.dataPlane;
-  if (!plane) throw new Error('no data plane');
-  const creds = readFileSync(join(h.t.dataDir, 'nats', 'users', 'BUS.creds'));
-  const nc = await connect({ servers: plane.url, authenticator: credsAuthenticator(creds) });
-  raw.push(nc);
-  return nc;
-}
-
 describe.each(STORES)('on %s', (store) => {
   beforeAll(async () => {
     h = await startBusHomeport(
@@ -77,7 +65,7 @@ describe.each(STORES)('on %s', (store) => {
       const room = await aliceClient.createRoom({ name: 'plans', policy: { persisted: false } });
       await aliceClient.invite(room.id, signPubHex(bob));
 
-      const service = await serviceConnection();
+      const service = await h.serviceConnection();
       const wire: Uint8Array[] = [];
       service.subscribe(`bus.room.${room.id}.>`, {
         callback: (_e, msg) => {

@@ -1,7 +1,10 @@
 // A Homeport with accounts and the bus on the managed nats-server, listening on a free loopback port, with
 // helpers to seed identities on the allowlist (as `homeport bus user add` does on the host) and to sign calls.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { BusClient, type BusClientEvent } from '../../src/client/index.js';
 import { generateIdentity, type Identity, signPubHex, signRequest, toHex } from '../../src/crypto/index.js';
 import { BUS, type BusApi, createBusModule } from '../../src/index.js';
@@ -22,6 +25,8 @@ export interface BusHomeport {
     // biome-ignore lint/suspicious/noExplicitAny: tests read response fields they assert on one by one
   ): Promise<{ status: number; json: any }>;
   client(identity: Identity, events?: BusClientEvent[]): BusClient;
+  /** Homeport's own BUS service user: sees every subject of the account, as a compromised server would. */
+  serviceConnection(): Promise<NatsConnection>;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,7 @@ export async function startBusHomeport(
   const url = await t.homeport.listen();
   const bus = t.homeport.requireModule(BUS);
   const clients: BusClient[] = [];
+  const service: NatsConnection[] = [];
   return {
     t,
     url,
@@ -86,7 +92,16 @@ export async function startBusHomeport(
       clients.push(client);
       return client;
     },
+    async serviceConnection() {
+      const plane = bus.dataPlane;
+      if (!plane) throw new Error('no data plane');
+      const creds = readFileSync(join(t.dataDir, 'nats', 'users', 'BUS.creds'));
+      const nc = await connect({ servers: plane.url, authenticator: credsAuthenticator(creds) });
+      service.push(nc);
+      return nc;
+    },
     async close() {
+      for (const nc of service) await nc.close().catch(() => undefined);
       for (const client of clients) await client.close().catch(() => undefined);
       await t.close();
     },
