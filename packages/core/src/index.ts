@@ -154,7 +154,7 @@ export {
   watchQuorum,
 } from './store/quorum.js';
 export { persistedSecret } from './store/secret-files.js';
-export { fileVault, kvVault, type SecretVault } from './store/secret-vault.js';
+export { fileVault, kvVault, type Sealed, type SecretVault, seal, unseal } from './store/secret-vault.js';
 export { pickFields, type SnapshotKind, sameJson } from './store/snapshot.js';
 export {
   applyMigrations,

@@ -114,6 +114,32 @@ describe('built-in proxy routing', () => {
     expect(seen['x-real-ip']).toBeUndefined();
   });
 
+  it('names the serving release and color to a request with the probe token only, and never forwards it', async () => {
+    const shop = await upstream('shop');
+    const p = await startProxy({}, undefined, 'probe-secret-0123456789');
+    cleanups.push(p.close);
+    p.proxy.setRoute('shop.example.com', route(shop.url, { release: 'r7', color: 'green' }));
+
+    const probed = await send(p.port, 'shop.example.com', {
+      headers: { 'x-homeport-probe': 'probe-secret-0123456789' },
+    });
+    expect(probed.headers['x-homeport-release']).toBe('r7');
+    expect(probed.headers['x-homeport-color']).toBe('green');
+    expect(JSON.parse(probed.body).headers['x-homeport-probe']).toBeUndefined();
+
+    for (const headers of [
+      {},
+      { 'x-homeport-probe': 'probe-secret-012345678' },
+      { 'x-homeport-probe': 'wrong' },
+    ]) {
+      const plain = await send(p.port, 'shop.example.com', { headers });
+      expect(plain.status).toBe(200);
+      expect(plain.headers['x-homeport-release']).toBeUndefined();
+      expect(plain.headers['x-homeport-color']).toBeUndefined();
+      expect(JSON.parse(plain.body).headers['x-homeport-probe']).toBeUndefined();
+    }
+  });
+
   it('strips hop-by-hop headers both ways, those named by Connection included', async () => {
     const app = await startUpstream((req, res) => {
       res.setHeader('connection', 'x-internal-hop');

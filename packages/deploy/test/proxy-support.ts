@@ -61,12 +61,14 @@ export const DEFAULT_LIMITS: ProxyLimits = { maxBodyBytes: 128 << 20, upstreamTi
 export async function startProxy(
   limits: Partial<ProxyLimits> = {},
   before?: (proxy: ReverseProxy) => void,
+  probeToken?: string,
 ): Promise<TestProxy> {
   const registry = new Registry();
   const proxy = createProxy({
     log: createLogger({ level: 'silent' }),
     metrics: registry,
     limits: { ...DEFAULT_LIMITS, ...limits },
+    ...(probeToken === undefined ? {} : { probeToken }),
   });
   before?.(proxy);
   const port = await proxy.listen('127.0.0.1', 0);

@@ -17,7 +17,7 @@ export function fileVault(dataDir: string): SecretVault {
   return { get: async (name, generate) => persistedSecret(dataDir, name, generate) };
 }
 
-interface Sealed {
+export interface Sealed {
   iv: string;
   tag: string;
   data: string;

@@ -1,5 +1,6 @@
 // What the forwarders share: the matched route and its pool, the in-flight table, metrics, limits, logger.
 
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from '@homeport/core';
 import type { InFlightTable } from './in-flight.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -11,6 +12,8 @@ export interface ForwardContext {
   limits: ProxyLimits;
   metrics: ProxyMetrics;
   inFlight: InFlightTable;
+  /** Whether a request proves it is the deployer's probe (see ProxyOptions.probeToken). */
+  isProbe(req: IncomingMessage): boolean;
 }
 
 /** A request's destination, fixed when the request starts: a later switch never moves it. */

@@ -80,6 +80,7 @@ export function forwardHttp(
     clientAddress: req.socket.remoteAddress,
     host: req.headers.host ?? target.host,
   });
+  const probe = ctx.isProbe(req);
   const withBody = hasBody(req);
   const started = performance.now();
 
@@ -101,7 +102,12 @@ export function forwardHttp(
       const status = upRes.statusCode ?? 502;
       record(status);
       if (isEventStream(upRes)) ctx.inFlight.promote(upstream.origin, entry);
-      res.writeHead(status, upRes.statusMessage, endToEndHeaders(upRes.headers));
+      const responseHeaders = endToEndHeaders(upRes.headers);
+      if (probe) {
+        responseHeaders['x-homeport-release'] = route.release;
+        responseHeaders['x-homeport-color'] = route.color;
+      }
+      res.writeHead(status, upRes.statusMessage, responseHeaders);
       // Headers go out now: an event stream's first event may be long in coming.
       res.flushHeaders();
       upRes.pipe(res);

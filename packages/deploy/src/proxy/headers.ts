@@ -57,6 +57,8 @@ export function upstreamRequestHeaders(
 ): OutgoingHttpHeaders {
   const out = endToEndHeaders(headers);
   for (const name of FORWARDING) delete out[name];
+  // The deployer's probe token is between it and the proxy (ProxyOptions.probeToken), never the app's.
+  delete out['x-homeport-probe'];
   // `TE: trailers` is end-to-end in meaning (gRPC needs it) though the header itself is hop-by-hop.
   const te = headers.te;
   if (typeof te === 'string' && /(^|,)\s*trailers\s*(,|$)/i.test(te)) out.te = 'trailers';

@@ -1,5 +1,6 @@
 // The built-in reverse proxy: a route table keyed by Host, swapped atomically, and the server around it.
 
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { sendErrorPage, writeErrorPageToSocket } from './error-pages.js';
@@ -75,7 +76,14 @@ export function createProxy(options: ProxyOptions): ReverseProxy {
   const pools = createUpstreamPools(limits);
   const inFlight = createInFlightTable();
   const metrics = createProxyMetrics(options.metrics);
-  const ctx: ForwardContext = { log, limits, metrics, inFlight };
+  const probeToken = options.probeToken === undefined ? undefined : Buffer.from(options.probeToken);
+  const isProbe = (req: IncomingMessage): boolean => {
+    const given = req.headers['x-homeport-probe'];
+    if (probeToken === undefined || typeof given !== 'string') return false;
+    const bytes = Buffer.from(given);
+    return bytes.length === probeToken.length && timingSafeEqual(bytes, probeToken);
+  };
+  const ctx: ForwardContext = { log, limits, metrics, inFlight, isProbe };
 
   // The route is read once, synchronously, when a request arrives: a switch is one Map.set, so every request
   // sees the old route or the new one, and one dispatched to the old upstream stays there until it ends.

@@ -39,6 +39,13 @@ export interface ProxyOptions {
   /** Registry to add the proxy's metrics to; none are kept without it. */
   metrics?: Registry;
   limits: ProxyLimits;
+  /**
+   * A request carrying `X-Homeport-Probe: <probeToken>` gets `X-Homeport-Release` and `X-Homeport-Color`
+   * on its response, naming the route that served it: how the deployer checks through the proxy that a
+   * switch took. Without the token (or with another value) nothing is added; the header never reaches the
+   * upstream.
+   */
+  probeToken?: string;
 }
 
 export interface DrainResult {
