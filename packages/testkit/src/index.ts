@@ -2,6 +2,14 @@
 
 export { type AgentInstance, type StartAgentOptions, startAgent } from './agent.js';
 export { CHROMIUM_ARGS, CHROMIUM_PATH, type LaunchChromiumOptions, launchChromium } from './chromium.js';
+export {
+  type DockerdInstance,
+  type DockerRequestOptions,
+  type DockerResponse,
+  dockerRequest,
+  type StartDockerdOptions,
+  startDockerd,
+} from './docker.js';
 export { TestkitError, type TestkitErrorCode } from './errors.js';
 export { freePort } from './free-port.js';
 export { type HomeportInstance, type StartHomeportOptions, startHomeport } from './homeport.js';
@@ -44,7 +52,16 @@ export {
 export { type Daemon, type StartDaemonOptions, startPidFileDaemon } from './process/pid-file-daemon.js';
 export { runningCount, stopAll } from './process/registry.js';
 export { type RcloneResult, type RcloneWebdavRemote, type RunRcloneOptions, runRclone } from './rclone.js';
+export { type RegistryInstance, type StartRegistryOptions, startRegistry } from './registry.js';
 export { HOMEPORT_BUNDLE, REPO_ROOT, WEB_UI_INDEX } from './repo-paths.js';
 export { requireCommand } from './require-command.js';
 export { removeTempDirs, tempDir } from './temp-dir.js';
+export {
+  type PushedTestImage,
+  type PushTestImageOptions,
+  pushTestImage,
+  type TestImageHealthcheck,
+  type TestImageRegistry,
+  type TestImageVariant,
+} from './test-images.js';
 export { until } from './until.js';
