@@ -6,7 +6,12 @@ import { createLogger } from '@homeport/core';
 import { type CaddyInstance, freePort, startCaddy, until } from '@homeport/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EdgeDriver } from '../src/edge/index.js';
-import { type CaddyEdgeOptions, createCaddyEdge } from '../src/edge/index.js';
+import {
+  type AdminTransport,
+  type CaddyEdgeOptions,
+  caddyAdminRequest,
+  createCaddyEdge,
+} from '../src/edge/index.js';
 import { DeployError } from '../src/errors.js';
 import {
   echoUpgrades,
@@ -35,18 +40,27 @@ afterAll(async () => {
   await caddy.stop();
 });
 
-/** A fetch that records every admin request the driver sends (method and path). */
-function countingFetch(): { fetch: typeof fetch; changes: () => string[]; all: string[] } {
+/** The default admin transport, recording every request the driver sends (method and path). */
+function countingTransport(): { transport: AdminTransport; changes: () => string[] } {
   const all: string[] = [];
-  const counted: typeof fetch = (input, init) => {
-    all.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
-    return fetch(input, init);
+  const transport: AdminTransport = (method, url, body, limits) => {
+    all.push(`${method} ${new URL(url).pathname}`);
+    return caddyAdminRequest(method, url, body, limits);
   };
-  return { fetch: counted, all, changes: () => all.filter((line) => !line.startsWith('GET ')) };
+  return { transport, changes: () => all.filter((line) => !line.startsWith('GET ')) };
+}
+
+/** The test's own admin requests: a fresh connection each, like the driver (see caddyAdminRequest). */
+function admin(method: 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE', path: string, body?: unknown) {
+  const json = body === undefined ? undefined : JSON.stringify(body);
+  return caddyAdminRequest(method, `${caddy.adminUrl}${path}`, json, {
+    timeoutMs: 10_000,
+    maxBytes: 8 << 20,
+  });
 }
 
 async function adminConfig(): Promise<unknown> {
-  return (await fetch(`${caddy.adminUrl}/config/`)).json();
+  return JSON.parse((await admin('GET', '/config/')).text);
 }
 
 async function newEdge(
@@ -54,7 +68,7 @@ async function newEdge(
   overrides: Partial<CaddyEdgeOptions> = {},
 ): Promise<{ edge: EdgeDriver; port: number; changes: () => string[] }> {
   const port = await freePort();
-  const counter = countingFetch();
+  const counter = countingTransport();
   const edge = createCaddyEdge({
     adminUrl: caddy.adminUrl,
     proxyUpstream: `127.0.0.1:${proxy.port}`,
@@ -62,7 +76,7 @@ async function newEdge(
     listen: [`127.0.0.1:${port}`],
     tls: 'off',
     log,
-    fetch: counter.fetch,
+    transport: counter.transport,
     ...overrides,
   });
   cleanups.push(() => edge.close());
@@ -120,13 +134,9 @@ describe('caddy edge', () => {
 
     // The control: any real admin change (here someone else's route) reloads Caddy 2.6, which cuts the
     // WebSocket — so the assertions above would catch a driver that wrote per-host routes.
-    const other = await fetch(`${caddy.adminUrl}/config/apps/http/servers/ws/routes/0`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        match: [{ host: ['other.example.test'] }],
-        handle: [{ handler: 'static_response', body: 'other' }],
-      }),
+    const other = await admin('PUT', '/config/apps/http/servers/ws/routes/0', {
+      match: [{ host: ['other.example.test'] }],
+      handle: [{ handler: 'static_response', body: 'other' }],
     });
     expect(other.status).toBe(200);
     await until(() => closed, 5000);
@@ -173,21 +183,17 @@ describe('caddy edge', () => {
 
     // Someone changes the server: another listen address, our route deleted, their own route added.
     const elsewhere = await freePort();
-    const put = (path: string, body: unknown, method = 'PATCH') =>
-      fetch(`${caddy.adminUrl}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    expect((await put('/config/apps/http/servers/conv/listen', [`127.0.0.1:${elsewhere}`])).status).toBe(200);
-    expect((await fetch(`${caddy.adminUrl}/id/homeport-edge-conv`, { method: 'DELETE' })).status).toBe(200);
+    expect(
+      (await admin('PATCH', '/config/apps/http/servers/conv/listen', [`127.0.0.1:${elsewhere}`])).status,
+    ).toBe(200);
+    expect((await admin('DELETE', '/id/homeport-edge-conv')).status).toBe(200);
     const theirs = {
       '@id': 'operator-route',
       match: [{ host: ['theirs.example.test'] }],
       handle: [{ handler: 'static_response', body: 'theirs' }],
       terminal: true,
     };
-    expect((await put('/config/apps/http/servers/conv/routes', theirs, 'POST')).status).toBe(200);
+    expect((await admin('POST', '/config/apps/http/servers/conv/routes', theirs)).status).toBe(200);
     await until(
       async () => (await send(elsewhere, 'conv.example.test').catch(() => undefined))?.status === 200,
       5000,

@@ -1,14 +1,28 @@
 // A small client for Caddy's admin API: loopback only (it changes what the edge serves, and it has no auth),
 // bounded answers, a timeout per request, and every failure a DeployError `edge_failed` carrying Caddy's text.
 
+import { request } from 'node:http';
 import { isLoopbackAddress } from '@homeport/core';
 import { DeployError } from '../errors.js';
 
 export type AdminMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
 
+export interface AdminAnswer {
+  status: number;
+  text: string;
+}
+
+/** One admin request; rejects only when no answer came (connection, timeout, size). */
+export type AdminTransport = (
+  method: AdminMethod,
+  url: string,
+  body: string | undefined,
+  limits: { timeoutMs: number; maxBytes: number },
+) => Promise<AdminAnswer>;
+
 export interface CaddyAdminOptions {
   adminUrl: string;
-  fetch: typeof fetch;
+  transport: AdminTransport;
   timeoutMs: number;
   /** Largest config read back (Caddy answers GET /config/ with the whole JSON). */
   maxBytes: number;
@@ -43,52 +57,74 @@ export function checkAdminUrl(value: string): string {
   return url.origin;
 }
 
-async function readBounded(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      await response.body.cancel();
-      throw new DeployError('edge_failed', `caddy admin answer is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+/**
+ * The default transport: node:http on a fresh connection per request. Caddy restarts its admin server on
+ * every config change and drops the idle keep-alive sockets of the old one, so a pooled client (fetch)
+ * sometimes sends the next request into a socket being closed; retrying that is unsafe for a POST (Caddy
+ * accepts a duplicate `@id`), so no connection is ever reused.
+ */
+export const caddyAdminRequest: AdminTransport = (method, url, body, limits) =>
+  new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        agent: false,
+        timeout: limits.timeoutMs,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limits.maxBytes) {
+            req.destroy(new Error(`answer larger than ${limits.maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${limits.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 
 export function createCaddyAdmin(options: CaddyAdminOptions): CaddyAdmin {
   const origin = checkAdminUrl(options.adminUrl);
+  const limits = { timeoutMs: options.timeoutMs, maxBytes: options.maxBytes };
 
   const call = async (method: AdminMethod, path: string, body?: unknown): Promise<string> => {
-    let response: Response;
+    let answer: AdminAnswer;
     try {
-      response = await options.fetch(`${origin}${path}`, {
+      answer = await options.transport(
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(options.timeoutMs),
-        redirect: 'error',
-      });
+        `${origin}${path}`,
+        body === undefined ? undefined : JSON.stringify(body),
+        limits,
+      );
     } catch (error) {
       throw new DeployError(
         'edge_failed',
-        `caddy admin API at ${origin} cannot be reached: ${String(error)}`,
+        `caddy admin API at ${origin}: ${method} ${path} failed: ${String(error)}`,
         {
           cause: error,
         },
       );
     }
-    const text = await readBounded(response, options.maxBytes);
-    if (!response.ok) {
+    if (answer.status < 200 || answer.status > 299) {
       // Caddy answers {"error": "..."}; its message names the config problem, which is what an operator needs.
       throw new DeployError(
         'edge_failed',
-        `caddy refused ${method} ${path} (${response.status}): ${text.slice(0, 1000)}`,
+        `caddy refused ${method} ${path} (${answer.status}): ${answer.text.slice(0, 1000)}`,
       );
     }
-    return text;
+    return answer.text;
   };
 
   return {

@@ -3,7 +3,7 @@
 
 import type { Logger } from '@homeport/core';
 import { DeployError } from '../errors.js';
-import { createCaddyAdmin } from './caddy-admin.js';
+import { type AdminTransport, caddyAdminRequest, createCaddyAdmin } from './caddy-admin.js';
 import { type AskServer, startAskServer } from './caddy-ask.js';
 import { type CaddyEdgeShape, type EdgeTls, planCaddyChanges } from './caddy-plan.js';
 import { edgeHostName, edgeHostSet } from './host-name.js';
@@ -23,7 +23,8 @@ export interface CaddyEdgeOptions {
   /** Port of the loopback ask endpoint (default 0: any free port, which costs one Caddy reload per start). */
   askPort?: number;
   log: Logger;
-  fetch?: typeof fetch;
+  /** How admin requests are sent (default caddyAdminRequest: node:http, one connection each). */
+  transport?: AdminTransport;
   /** Per admin request (default 10 s). */
   timeoutMs?: number;
 }
@@ -64,7 +65,7 @@ export function createCaddyEdge(options: CaddyEdgeOptions): EdgeDriver {
   checkOptions(options);
   const admin = createCaddyAdmin({
     adminUrl: options.adminUrl,
-    fetch: options.fetch ?? fetch,
+    transport: options.transport ?? caddyAdminRequest,
     timeoutMs: options.timeoutMs ?? 10_000,
     maxBytes: 8 << 20,
   });

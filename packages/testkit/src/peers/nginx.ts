@@ -19,6 +19,11 @@ export interface StartNginxOptions {
    * files does. The benchmarks turn it on where Homeport has its own small-file cache. Default off.
    */
   openFileCache?: boolean;
+  /**
+   * A glob included inside the `http` block after the peer's server (which stays the default server for
+   * unknown names), e.g. the deploy edge's `<folder>/*.conf`.
+   */
+  include?: string;
 }
 
 export interface NginxInstance {
@@ -45,7 +50,11 @@ const OPEN_FILE_CACHE = `
  * The peer configuration, as in shared/peers/nginx.conf.template (`__ROOT__`, `__PORT__` filled in), plus
  * `open_file_cache` when asked for.
  */
-export function nginxConfig(root: string, port: number, options: { openFileCache?: boolean } = {}): string {
+export function nginxConfig(
+  root: string,
+  port: number,
+  options: { openFileCache?: boolean; include?: string } = {},
+): string {
   return `user root;
 worker_processes auto;
 pid ${root}/run/nginx.pid;
@@ -73,7 +82,7 @@ http {
       create_full_put_path on;
       client_max_body_size 0;
     }
-  }
+  }${options.include === undefined ? '' : `\n  include ${options.include};`}
 }
 `;
 }
@@ -96,7 +105,13 @@ export async function startNginx(options: StartNginxOptions = {}): Promise<Nginx
   else symlinkSync(options.serve, dataDir);
   const port = await freePort();
   const config = join(root, 'nginx.conf');
-  writeFileSync(config, nginxConfig(root, port, { openFileCache: options.openFileCache === true }));
+  writeFileSync(
+    config,
+    nginxConfig(root, port, {
+      openFileCache: options.openFileCache === true,
+      ...(options.include === undefined ? {} : { include: options.include }),
+    }),
+  );
   const errorLog = join(root, 'logs', 'nginx_error.log');
   const url = `http://127.0.0.1:${port}`;
   // -e: the log of start-up errors goes under the prefix too, not to /var/log/nginx.
