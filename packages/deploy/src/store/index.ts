@@ -1,5 +1,6 @@
 // The deploy store's surface: the repositories' contract (repositories.ts) and its two implementations.
 
+export { createKvDeployStore } from './kv-store.js';
 export { deployMigrations } from './migrations.js';
 export {
   type DeployInput,
