@@ -8,12 +8,14 @@ import {
   type Config,
   composeModules,
   coreSettings,
+  dockerSettings,
   type Logger,
   type Module,
   natsSettings,
   type RequirementProbes,
   type SettingGroup,
 } from '@homeport/core';
+import { createDeployModule } from '@homeport/deploy';
 import { createNasModule } from '@homeport/nas';
 import { VERSION } from './version.js';
 import { DEFAULT_WEB_DIR, registerWeb, webFallback } from './web.js';
@@ -22,7 +24,11 @@ import { DEFAULT_WEB_DIR, registerWeb, webFallback } from './web.js';
  * Every module besides accounts, in start order. Accounts always runs and comes first: every other module
  * gets its guards and user directory. Adding a module is adding it here.
  */
-export const moduleCatalogue = (): Module[] => [createNasModule({ version: VERSION }), createBusModule()];
+export const moduleCatalogue = (): Module[] => [
+  createNasModule({ version: VERSION }),
+  createBusModule(),
+  createDeployModule(),
+];
 
 /** The names `--modules` accepts. */
 export const KNOWN_MODULES: readonly string[] = [
@@ -53,6 +59,7 @@ export type Homeport = Composition;
 export const ALL_SETTINGS: readonly SettingGroup[] = [
   coreSettings,
   natsSettings,
+  dockerSettings,
   accountsSettings,
   ...moduleCatalogue().flatMap((module) => module.settings ?? []),
 ];

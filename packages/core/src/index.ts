@@ -27,6 +27,7 @@ export {
   stringSetting,
   urlSetting,
 } from './config/settings.js';
+export { dockerRequirement, dockerSettings } from './docker/settings.js';
 export {
   CoreError,
   type CoreErrorCode,

@@ -94,6 +94,8 @@ export async function startHomeport(options: StartHomeportOptions = {}): Promise
           ...withoutHomeportSettings(),
           HOMEPORT_ADMIN_PASSWORD: adminPassword,
           HOMEPORT_DAV_PORT: String(davPort),
+          // The deploy module's proxy (when Docker is here) must not take its fixed default port.
+          HOMEPORT_PROXY_PORT: '0',
           ...options.env,
         },
         ready: { url: `${url}/health` },

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { coreSettings } from '../config/core-settings.js';
 import { type Config, ConfigError } from '../config/load.js';
+import { dockerRequirement, dockerSettings } from '../docker/settings.js';
 import type { EventBus } from '../events/hub.js';
 import { createEventHub } from '../events/in-process-hub.js';
 import { createNatsEventHub } from '../events/nats-hub.js';
@@ -153,6 +154,9 @@ export async function composeModules(options: ComposeOptions): Promise<Compositi
     async nats() {
       const handle = await natsHandle();
       return handle.state === 'on' ? { met: true } : { met: false, reason: handle.reason };
+    },
+    async docker() {
+      return dockerRequirement(config.read(dockerSettings).dockerHost);
     },
     ...options.requirements,
   });

@@ -2,8 +2,8 @@
 // not run with one line saying why; with `--modules`, exactly those (an unmet requirement is then an error,
 // not a silent absence).
 
-import { existsSync } from 'node:fs';
 import { ConfigError } from '../config/load.js';
+import { dockerRequirement } from '../docker/settings.js';
 import type { Module, Requirement, RequirementCheck } from '../module.js';
 
 /** How each requirement is checked on this machine. */
@@ -29,12 +29,7 @@ export const DEFAULT_PROBES: Required<RequirementProbes> = {
     };
   },
   async docker() {
-    const host = process.env.HOMEPORT_DOCKER_HOST ?? process.env.DOCKER_HOST;
-    if (host !== undefined || existsSync(DOCKER_SOCKET)) return { met: true };
-    return {
-      met: false,
-      reason: `needs Docker: no ${DOCKER_SOCKET} (apt-get install docker.io) and no HOMEPORT_DOCKER_HOST`,
-    };
+    return dockerRequirement(process.env.HOMEPORT_DOCKER_HOST ?? `unix://${DOCKER_SOCKET}`);
   },
 };
 

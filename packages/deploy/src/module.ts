@@ -1,0 +1,334 @@
+// The deploy module: projects and stages in the store, Docker through dockerode, the built-in reverse proxy
+// (routes restored before it listens), the TLS edge driver, the deploy queue and its reconciliation at
+// start, the registry webhook and poller, and events for the UI's live views.
+
+import { randomBytes } from 'node:crypto';
+import {
+  dockerSettings,
+  type Logger,
+  type Module,
+  moduleKey,
+  type Principal,
+  type SettingValues,
+  type StoreDriver,
+  Type,
+} from '@homeport/core';
+import { createDeployer, type Deployer } from './deployer/deployer.js';
+import { reconcile } from './deployer/reconcile.js';
+import { createRuntimeLogCollector, type RuntimeLogCollector } from './deployer/runtime-logs.js';
+import type { DeployNotifier } from './deployer/steps.js';
+import { createCaddyEdge, createNginxEdge, createNoEdge, type EdgeDriver } from './edge/index.js';
+import { createPoller } from './poller.js';
+import { createProxy, type ReverseProxy } from './proxy/index.js';
+import { compileTagPattern, createRegistryClient, parseNotificationEnvelope } from './registry/index.js';
+import { registerDeployRoutes } from './routes/deploy-routes.js';
+import { registerWebhookRoute } from './routes/webhook.js';
+import { type ContainerRuntime, createDockerRuntime } from './runtime/index.js';
+import { openSecretBox } from './secrets.js';
+import { createDeployService, type DeployService, newId } from './service.js';
+import { deploySettings } from './settings.js';
+import { createKvDeployStore, createSqliteDeployStore, deployMigrations } from './store/index.js';
+import type { DeployStore } from './store/repositories.js';
+
+export interface DeployApi {
+  service: DeployService;
+  store: DeployStore;
+  proxy: ReverseProxy;
+  runtime: ContainerRuntime;
+  deployer: Deployer;
+  /** Where the built-in proxy listens (after start). */
+  proxyPort(): number | undefined;
+  webhookToken(): string;
+}
+
+export const DEPLOY = moduleKey<DeployApi>('deploy');
+
+/** Topics: a stage's deploys changed; a deploy's log lines; a release's container output. */
+export const DEPLOYS_TOPIC = 'deploy.deploys';
+export const deployLogTopic = (deployId: string) => `deploy.logs.${deployId}`;
+export const runtimeLogTopic = (releaseId: string) => `deploy.runtime.${releaseId}`;
+
+export interface DeployModuleOptions {
+  /** Milliseconds of the queue poll (tests shorten it). */
+  pollMs?: number;
+}
+
+async function storeOf(driver: StoreDriver): Promise<DeployStore> {
+  return driver.kind === 'sqlite' ? createSqliteDeployStore(driver.db) : createKvDeployStore(driver.kv);
+}
+
+const isAdmin = (principal: Principal) => principal.kind === 'user' && principal.role === 'admin';
+
+/** Blue-green container deploys per project and stage. Needs Docker (HOMEPORT_DOCKER_HOST or the local socket). */
+export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Module<DeployApi> {
+  let parts:
+    | {
+        service: DeployService;
+        store: DeployStore;
+        proxy: ReverseProxy;
+        runtime: ContainerRuntime;
+        deployer: Deployer;
+        logs: RuntimeLogCollector;
+        webhookToken: string;
+      }
+    | undefined;
+  let proxyPort: number | undefined;
+  let edge: EdgeDriver | undefined;
+  const stops: (() => void)[] = [];
+  let settingsView: { proxy: string; edge: string; docker: string } | undefined;
+
+  const ready = () => {
+    if (!parts) throw new Error('the deploy module is not initialised yet');
+    return parts;
+  };
+
+  return {
+    name: 'deploy',
+    description:
+      'blue-green container deploys per project and stage: health gates, proxy switch, promote, rollback',
+    settings: [deploySettings],
+    requires: ['docker'],
+    migrations: deployMigrations,
+
+    async init(ctx) {
+      const settings = ctx.config.read(deploySettings);
+      const store = await storeOf(ctx.store);
+      const box = await openSecretBox(ctx.secrets);
+      const log = ctx.log;
+      const { dockerHost } = ctx.config.read(dockerSettings);
+      const runtime = createDockerRuntime({ dockerHost, log });
+      const registry = createRegistryClient({ timeoutMs: 15_000, maxBytes: 4 << 20, log });
+      const probeToken = randomBytes(24).toString('base64url');
+      const proxy = createProxy({
+        log: log.child({ component: 'proxy' }),
+        metrics: ctx.metrics.registry,
+        limits: { maxBodyBytes: settings.proxyMaxBody, upstreamTimeoutMs: settings.proxyUpstreamTimeout },
+        probeToken,
+      });
+      const publish = (topic: string, type: string, data: unknown) => {
+        ctx.events
+          .publish(topic, type, data)
+          .catch((err: unknown) => log.debug({ err, topic }, 'deploy event not published'));
+      };
+      ctx.events.defineTopic({ pattern: DEPLOYS_TOPIC, history: 100, authorize: isAdmin });
+      ctx.events.defineTopic({ pattern: 'deploy.logs.*', history: 500, authorize: isAdmin });
+      ctx.events.defineTopic({ pattern: 'deploy.runtime.*', history: 500, authorize: isAdmin });
+      const notifier: DeployNotifier = {
+        deployChanged: (deploy) => publish(DEPLOYS_TOPIC, 'deploy.changed', deploy),
+        logLines: (deployId, lines) => publish(deployLogTopic(deployId), 'deploy.log', lines),
+      };
+      const logs = createRuntimeLogCollector({
+        runtime,
+        store,
+        log,
+        onLines: (releaseId, lines) => publish(runtimeLogTopic(releaseId), 'runtime.log', lines),
+      });
+      const runsStage = (stage: { config: { node: string | null } }) =>
+        stage.config.node === null || stage.config.node === settings.node;
+      let service: DeployService | undefined;
+      const registryAuth = (project: Parameters<DeployService['registryAuth']>[0]) =>
+        service?.registryAuth(project);
+      const deployer = createDeployer({
+        store,
+        runtime,
+        registry: {
+          resolveDigest: (image, tag, auth) => registry.resolveDigest(image, tag, auth),
+        },
+        proxy,
+        proxyPort: () => proxyPort,
+        probeToken,
+        box,
+        notifier,
+        runtimeLogs: logs,
+        allocatePort: freeLoopbackPort,
+        registryAuth,
+        newId,
+        log,
+        clock: ctx.clock,
+        runner: settings.node,
+        runsStage,
+        pollMs: moduleOptions.pollMs ?? settings.pollMs,
+      });
+      // The edge is opened in start(), once the proxy's port is known; until then host changes wait for it.
+      const hostsChanged = async () => {
+        if (!edge) return;
+        await edge.sync(await publicHosts(store));
+      };
+      service = createDeployService({
+        store,
+        deployer,
+        runtime,
+        proxy,
+        box,
+        compileTagPattern,
+        hostsChanged,
+        log,
+        clock: ctx.clock,
+      });
+      const webhookToken =
+        settings.webhookToken ??
+        (await ctx.secrets.get('deploy-webhook-token', () => randomBytes(32).toString('base64url')));
+      parts = { service, store, proxy, runtime, deployer, logs, webhookToken };
+      settingsView = {
+        proxy: `${settings.proxyBind}:${settings.proxyPort}`,
+        edge: settings.edge,
+        docker: dockerHost,
+      };
+      ctx.lifecycle.onShutdown('deploy proxy', () => proxy.close());
+    },
+
+    prefix: '/api/v1/deploy',
+
+    routes(app, ctx) {
+      const p = ready();
+      registerDeployRoutes(app, { service: p.service, store: p.store, auth: ctx.auth });
+      registerWebhookRoute(app, {
+        token: () => p.webhookToken,
+        parse: (body) =>
+          parseNotificationEnvelope(body)
+            .pushes.filter((push) => push.tag !== undefined)
+            .map((push) => ({
+              id: push.id,
+              registryHost: push.registryHost,
+              repository: push.repository,
+              tag: push.tag ?? '',
+              digest: push.digest,
+            })),
+        claims: p.store.webhookEvents,
+        onPush: (event) => p.service.onPush(event, 'webhook'),
+        log: ctx.log,
+        clock: ctx.clock,
+      });
+      app.get(
+        '/webhooks/registry/token',
+        {
+          preHandler: ctx.auth.requireAdmin,
+          schema: {
+            tags: ['deploy'],
+            summary: 'The registry webhook token (admin)',
+            response: { 200: Type.Object({ token: Type.String() }) },
+          },
+        },
+        async () => ({ token: p.webhookToken }),
+      );
+    },
+
+    async start(ctx) {
+      const p = ready();
+      const settings = ctx.config.read(deploySettings);
+      try {
+        await p.runtime.ping();
+        await reconcile({
+          store: p.store,
+          runtime: p.runtime,
+          proxy: p.proxy,
+          runner: settings.node,
+          runsStage: (stage) => stage.config.node === null || stage.config.node === settings.node,
+          log: ctx.log,
+          clock: ctx.clock,
+        });
+        for (const live of await p.store.live.list()) {
+          const release = await p.store.releases.get(live.releaseId);
+          if (release) p.logs.follow(live.containerId, release.id, [], ctx.clock());
+        }
+      } catch (err) {
+        // Docker down at start: the API still answers; deploys fail with runtime_unavailable until it is back.
+        ctx.log.error({ err }, 'deploy: Docker is not reachable; deploys will fail until it is');
+      }
+      proxyPort = await p.proxy.listen(settings.proxyBind, settings.proxyPort);
+      edge = openEdge(settings, proxyPort, ctx.log);
+      await edge
+        .sync(await publicHosts(p.store))
+        .catch((err: unknown) => ctx.log.error({ err }, 'deploy: the TLS edge could not be brought in line'));
+      p.deployer.start();
+      const poller = createPoller({
+        store: p.store,
+        onPush: (event) => p.service.onPush(event, 'poller'),
+        registryAuth: (project) => p.service.registryAuth(project),
+        registry: createRegistryClient({ timeoutMs: 15_000, maxBytes: 4 << 20, log: ctx.log }),
+        log: ctx.log,
+        clock: ctx.clock,
+      });
+      stops.push(ctx.singleton.every('deploy.poller', 5_000, () => poller.tick()));
+    },
+
+    describe() {
+      return settingsView
+        ? [
+            `deploy:   proxy on ${settingsView.proxy.replace(/:0$/, `:${proxyPort ?? 0}`)}, edge ${settingsView.edge}, docker ${settingsView.docker}`,
+          ]
+        : [];
+    },
+
+    health() {
+      return { deploy: { proxyPort: proxyPort ?? null, running: parts?.deployer.running().length ?? 0 } };
+    },
+
+    async stop() {
+      for (const stop of stops.splice(0)) stop();
+      const p = parts;
+      if (!p) return;
+      await p.deployer.stop(60_000);
+      await p.logs.close();
+      await edge?.close();
+      await p.proxy.close();
+    },
+
+    api() {
+      const p = ready();
+      return {
+        service: p.service,
+        store: p.store,
+        proxy: p.proxy,
+        runtime: p.runtime,
+        deployer: p.deployer,
+        proxyPort: () => proxyPort,
+        webhookToken: () => p.webhookToken,
+      };
+    },
+  };
+}
+
+type DeploySettings = SettingValues<typeof deploySettings>;
+const publicHosts = async (store: DeployStore): Promise<string[]> =>
+  (await store.stages.list()).map((s) => s.config.host).filter((h): h is string => h !== null);
+
+/** A free loopback port for a new color (bound and released: the container binds it a moment later). */
+async function freeLoopbackPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** The TLS edge in front of the built-in proxy, pointed at the port it listens on. */
+function openEdge(settings: DeploySettings, proxyPort: number, log: Logger): EdgeDriver {
+  const upstream = `127.0.0.1:${proxyPort}`;
+  switch (settings.edge) {
+    case 'caddy':
+      return createCaddyEdge({
+        adminUrl: settings.caddyAdmin,
+        proxyUpstream: upstream,
+        listen: settings.edgeListen ?? [':443'],
+        tls: settings.caddyTls,
+        log,
+      });
+    case 'nginx':
+      return createNginxEdge({
+        confDir: settings.nginxConfDir,
+        proxyUpstream: upstream,
+        listen: settings.edgeListen ?? ['80'],
+        log,
+      });
+    default:
+      return createNoEdge();
+  }
+}
