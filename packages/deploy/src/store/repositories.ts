@@ -86,7 +86,12 @@ export interface StageRepository {
    * `deploy_revision_conflict`), bumping configRevision by one. `deploy_host_taken` as for create; the old
    * host is free once this returns. undefined when unknown.
    */
-  updateConfig(id: string, config: StageConfig, expectedRevision: number, now: string): Promise<StageRecord | undefined>;
+  updateConfig(
+    id: string,
+    config: StageConfig,
+    expectedRevision: number,
+    now: string,
+  ): Promise<StageRecord | undefined>;
   /**
    * Removes the stage with its live state, releases, deploys and their logs, and frees its host.
    * `deploy_stage_busy` while a deploy of it is queued or running. false when unknown.
@@ -97,7 +102,10 @@ export interface StageRepository {
 export interface LiveRepository {
   get(stageId: string): Promise<StageLive | undefined>;
   list(): Promise<StageLive[]>;
-  /** Replaces the stage's live state (last write wins: only the stage's one running deploy writes it). */
+  /**
+   * Replaces the stage's live state (last write wins: only the stage's one running deploy writes it).
+   * `deploy_store_not_found` when the stage is unknown.
+   */
   set(live: StageLive): Promise<void>;
   clear(stageId: string): Promise<void>;
 }
@@ -113,7 +121,10 @@ export interface ReleaseInput {
 }
 
 export interface ReleaseRepository {
-  /** Assigns the next seq of the stage (1 for the first), even with concurrent callers. */
+  /**
+   * Assigns the next seq of the stage (1 for the first), even with concurrent callers (on KV a caller that
+   * dies after reserving a seq leaves a gap). `deploy_store_not_found` when the stage is unknown.
+   */
   create(input: ReleaseInput, now: string): Promise<ReleaseRecord>;
   get(id: string): Promise<ReleaseRecord | undefined>;
   /** The stage's release with this digest made at this configuration revision, if any (reuse, not repeat). */
@@ -139,7 +150,7 @@ export interface DeployListQuery {
   stageId?: string;
   projectId?: string;
   statuses?: readonly DeployStatus[];
-  /** Only deploys with a seq below this (paging a stage's history); needs stageId. */
+  /** Only deploys with a seq below this (paging a stage's history); needs stageId (a plain Error without). */
   beforeSeq?: number;
   limit: number;
 }
@@ -156,7 +167,8 @@ export interface DeployRepository {
   /**
    * Queues a deploy (status queued, seq the stage's next). With `supersedeAutomatic`, queued deploys of the
    * same stage triggered by the webhook or the poller become `superseded` in the same write; they are
-   * returned.
+   * returned. (On KV it is the next write, not the same: a claim in between may start one of them.)
+   * `deploy_store_not_found` when the stage is unknown or not the project's.
    */
   enqueue(
     input: DeployInput,
@@ -164,7 +176,10 @@ export interface DeployRepository {
     options: { supersedeAutomatic: boolean },
   ): Promise<{ deploy: DeployRecord; superseded: DeployRecord[] }>;
   get(id: string): Promise<DeployRecord | undefined>;
-  /** Newest first (createdAt, then seq). */
+  /**
+   * Newest first (createdAt, then seq). KV walks each stage's history down by seq: the same order while the
+   * replicas' clocks agree.
+   */
   list(query: DeployListQuery): Promise<DeployRecord[]>;
   /**
    * The stage's oldest queued deploy, now `running` with `runner` and startedAt — only when no deploy of the
@@ -197,7 +212,8 @@ export type LogStreamKey = { kind: 'deploy'; id: string } | { kind: 'runtime'; r
 export interface LogRepository {
   /**
    * Appends lines (seq assigned in order, continuing the stream's last). A stream keeps its newest
-   * `maxLines` lines (oldest dropped); the store's bound is given at creation.
+   * `maxLines` lines (oldest dropped); the store's bound is given at creation. A line longer than 16,384
+   * UTF-16 units is cut to that, ending in `…`.
    */
   append(key: LogStreamKey, lines: readonly Omit<LogLine, 'seq'>[]): Promise<void>;
   /** Lines with seq > afterSeq, oldest first, at most `limit`. */
@@ -208,7 +224,8 @@ export interface LogRepository {
 export interface WebhookEventRepository {
   /**
    * true the first time `key` is claimed within `ttlMs` (an event id and digest), false for a repeat.
-   * Claims older than their ttl are forgotten (swept by the store).
+   * Claims older than their ttl are forgotten (swept by the store). `ttlMs` > 0; on KV at most 7 days
+   * (the claims bucket's max age).
    */
   claim(key: string, now: string, ttlMs: number): Promise<boolean>;
 }
