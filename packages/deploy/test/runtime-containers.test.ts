@@ -1,7 +1,14 @@
 // The Docker runtime against a real dockerd and registry: pull by digest, the container lifecycle, labels that
 // survive a new runtime object, images, and input that must be refused before it reaches Docker.
 
-import { dockerRequest, removeTempDirs, stopAll, until } from '@homeport/testkit';
+import {
+  dockerRequest,
+  pushTestImage,
+  removeTempDirs,
+  startRegistry,
+  stopAll,
+  until,
+} from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployError } from '../src/errors.js';
 import { type ContainerSpec, createDockerRuntime } from '../src/runtime/index.js';
@@ -82,6 +89,28 @@ describe('engine and images', () => {
     expect(await fx.runtime.hasImage(fx.images.crash.reference)).toBe(false);
     expect(await fx.runtime.removeImage(fx.images.crash.reference)).toBe('absent');
     await fx.runtime.pull(fx.images.crash.reference);
+  });
+});
+
+describe('registry credentials', () => {
+  it('pulls from a registry with auth only with the right credentials, and says which failed', async () => {
+    const locked = await startRegistry({ auth: { user: 'deployer', password: 'right-password-1' } });
+    const image = await pushTestImage(locked, {
+      repository: 'private/app',
+      tag: 'v1',
+      version: 'private-v1',
+    });
+    const wrong = { username: 'deployer', password: 'wrong-password', serveraddress: locked.host };
+    expect(await codeOf(fx.runtime.pull(image.reference))).toMatch(
+      /^registry_unavailable: pull .*private\/app@sha256:/,
+    );
+    const refused = await codeOf(fx.runtime.pull(image.reference, wrong));
+    expect(refused).toMatch(/^registry_unavailable: /);
+    expect(refused).not.toContain('wrong-password');
+    expect(await fx.runtime.hasImage(image.reference)).toBe(false);
+    await fx.runtime.pull(image.reference, { ...wrong, password: 'right-password-1' });
+    expect(await fx.runtime.hasImage(image.reference)).toBe(true);
+    await locked.stop();
   });
 });
 

@@ -1,16 +1,18 @@
 // The Docker runtime's streams against a real dockerd: container output demultiplexed into lines with Docker's
 // timestamps, a follow that ends with the container, capped long lines, and events (start, die with its exit
-// code, health transitions) for managed containers only.
+// code, health transitions) for managed containers only, across a cut connection to the engine.
 
+import { connect as connectSocket, createServer, type Server, type Socket } from 'node:net';
 import { dockerRequest, removeTempDirs, stopAll, until } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createDockerRuntime,
   MAX_LINE_BYTES,
   type RuntimeEvent,
   type RuntimeLogLine,
   TRUNCATED_MARK,
 } from '../src/runtime/index.js';
-import { httpText, type RuntimeFixture, specFor, startRuntimeFixture } from './runtime-support.js';
+import { httpText, log, type RuntimeFixture, specFor, startRuntimeFixture } from './runtime-support.js';
 
 let fx: RuntimeFixture;
 beforeAll(async () => {
@@ -183,4 +185,90 @@ describe('events', () => {
     expect(seen.map((event) => event.kind)).toEqual(['start', 'die']);
     await fx.runtime.remove(id);
   });
+
+  it('reconnects after the connection to the engine is cut, replaying what happened meanwhile exactly once', async () => {
+    // The runtime reaches the engine over tcp:// through this relay, which the test can cut and hold closed.
+    const relay = await startRelay(fx.dockerd.socketPath);
+    const abort = new AbortController();
+    const events: RuntimeEvent[] = [];
+    const remote = createDockerRuntime({ dockerHost: `tcp://127.0.0.1:${relay.port}`, log });
+    const listening = (async () => {
+      for await (const event of remote.events(abort.signal)) events.push(event);
+    })();
+    try {
+      const runCrash = async () => {
+        const { spec } = await specFor(fx.images.crash);
+        const id = await fx.runtime.create(spec);
+        await fx.runtime.start(id);
+        return id;
+      };
+      const first = await runCrash();
+      await until(() => events.some((e) => e.kind === 'die' && e.containerId === first), 15_000);
+
+      relay.cut(true);
+      const during = await runCrash();
+      await until(async () => (await fx.runtime.inspect(during))?.running === false, 15_000);
+      relay.cut(false);
+
+      await until(() => events.some((e) => e.kind === 'die' && e.containerId === during), 15_000);
+      const after = await runCrash();
+      await until(() => events.some((e) => e.kind === 'die' && e.containerId === after), 15_000);
+      const kinds = (id: string) => events.filter((e) => e.containerId === id).map((e) => e.kind);
+      expect([kinds(first), kinds(during), kinds(after)]).toEqual([
+        ['start', 'die'],
+        ['start', 'die'],
+        ['start', 'die'],
+      ]);
+      for (const id of [first, during, after]) await fx.runtime.remove(id);
+    } finally {
+      abort.abort();
+      await listening;
+      await relay.close();
+    }
+  });
 });
+
+interface Relay {
+  port: number;
+  /** Destroys every open connection; with `hold`, refuses new ones until called again with false. */
+  cut(hold: boolean): void;
+  close(): Promise<void>;
+}
+
+/** A TCP listener on loopback relaying each connection to the engine's unix socket. */
+async function startRelay(socketPath: string): Promise<Relay> {
+  const open = new Set<Socket>();
+  let holding = false;
+  const server: Server = createServer((client) => {
+    if (holding) {
+      client.destroy();
+      return;
+    }
+    const upstream = connectSocket(socketPath);
+    for (const socket of [client, upstream]) {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    port,
+    cut(hold) {
+      holding = hold;
+      for (const socket of open) socket.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of open) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -6,10 +6,11 @@ import type { Logger } from '@homeport/core';
 import Dockerode from 'dockerode';
 import { DeployError } from '../errors.js';
 import { toContainerState } from './container-state.js';
-import { engineError, engineMessage, engineStatus, pullError } from './engine-errors.js';
+import { engineError, engineMessage, engineStatus } from './engine-errors.js';
 import { followEvents } from './events.js';
 import { labelFilters, toDockerLabels } from './labels.js';
 import { LogDemuxer } from './log-lines.js';
+import { pullImage } from './pull-image.js';
 import type {
   ContainerLabels,
   ContainerRuntime,
@@ -18,7 +19,6 @@ import type {
   ImageHealthcheck,
   ImageRemoval,
   LocalImage,
-  RegistryAuth,
   RuntimeLogLine,
 } from './types.js';
 import {
@@ -161,43 +161,6 @@ export function createDockerRuntime(options: DockerRuntimeOptions): ContainerRun
     }
   }
 
-  async function pull(reference: string, auth?: RegistryAuth, signal?: AbortSignal): Promise<void> {
-    checkPinnedReference(reference);
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = (await docker.createImage(auth ?? {}, {
-        fromImage: reference,
-        ...(signal === undefined ? {} : { abortSignal: signal }),
-      })) as NodeJS.ReadableStream;
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      const status = engineStatus(error);
-      throw status === undefined
-        ? engineError(error, `pull ${reference}`)
-        : pullError(reference, engineMessage(error));
-    }
-    // Progress is ignored, but the stream must be read to the end: a failed pull reports its error in it.
-    let partial = '';
-    try {
-      for await (const chunk of stream) {
-        partial += chunk.toString();
-        const lines = partial.split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of [...lines]) {
-          if (!line.includes('"error')) continue;
-          const message = JSON.parse(line) as { errorDetail?: { message?: string }; error?: string };
-          throw pullError(reference, message.errorDetail?.message ?? message.error ?? line);
-        }
-      }
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (error instanceof DeployError) throw error;
-      throw engineError(error, `pull ${reference}`);
-    }
-    if (partial.includes('"error')) throw pullError(reference, partial);
-    log.info({ reference }, 'image pulled');
-  }
-
   async function* logs(
     id: string,
     logOptions: { sinceMs?: number; follow: boolean; signal?: AbortSignal },
@@ -248,7 +211,10 @@ export function createDockerRuntime(options: DockerRuntimeOptions): ContainerRun
       await call('ping', () => docker.ping());
     },
 
-    pull,
+    async pull(reference, auth, signal) {
+      checkPinnedReference(reference);
+      await pullImage(docker, log, reference, auth, signal);
+    },
 
     async hasImage(reference) {
       checkPinnedReference(reference);
