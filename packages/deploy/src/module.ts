@@ -21,10 +21,11 @@ import { createCaddyEdge, createNginxEdge, createNoEdge, type EdgeDriver } from 
 import { createPoller } from './poller.js';
 import { createProxy, type ReverseProxy } from './proxy/index.js';
 import { compileTagPattern, createRegistryClient, parseNotificationEnvelope } from './registry/index.js';
+import { registerConfigRoutes } from './routes/config-routes.js';
 import { registerDeployRoutes } from './routes/deploy-routes.js';
 import { registerWebhookRoute } from './routes/webhook.js';
 import { type ContainerRuntime, createDockerRuntime } from './runtime/index.js';
-import { openSecretBox } from './secrets.js';
+import { openSecretBox, type SecretBox } from './secrets.js';
 import { createDeployService, type DeployService, newId } from './service.js';
 import { deploySettings } from './settings.js';
 import { createKvDeployStore, createSqliteDeployStore, deployMigrations } from './store/index.js';
@@ -51,6 +52,8 @@ export const runtimeLogTopic = (releaseId: string) => `deploy.runtime.${releaseI
 export interface DeployModuleOptions {
   /** Milliseconds of the queue poll (tests shorten it). */
   pollMs?: number;
+  /** How often the registry poller looks for projects whose interval is due (default 5 s; tests shorten it). */
+  pollerTickMs?: number;
 }
 
 async function storeOf(driver: StoreDriver): Promise<DeployStore> {
@@ -70,12 +73,14 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         deployer: Deployer;
         logs: RuntimeLogCollector;
         webhookToken: string;
+        box: SecretBox;
       }
     | undefined;
   let proxyPort: number | undefined;
   let edge: EdgeDriver | undefined;
   const stops: (() => void)[] = [];
   let settingsView: { proxy: string; edge: string; docker: string } | undefined;
+  let shutdownTimeoutMs = 60_000;
 
   const ready = () => {
     if (!parts) throw new Error('the deploy module is not initialised yet');
@@ -92,6 +97,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
 
     async init(ctx) {
       const settings = ctx.config.read(deploySettings);
+      shutdownTimeoutMs = settings.shutdownTimeout;
       const store = await storeOf(ctx.store);
       const box = await openSecretBox(ctx.secrets);
       const log = ctx.log;
@@ -168,7 +174,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
       const webhookToken =
         settings.webhookToken ??
         (await ctx.secrets.get('deploy-webhook-token', () => randomBytes(32).toString('base64url')));
-      parts = { service, store, proxy, runtime, deployer, logs, webhookToken };
+      parts = { service, store, proxy, runtime, deployer, logs, webhookToken, box };
       settingsView = {
         proxy: `${settings.proxyBind}:${settings.proxyPort}`,
         edge: settings.edge,
@@ -182,6 +188,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
     routes(app, ctx) {
       const p = ready();
       registerDeployRoutes(app, { service: p.service, store: p.store, auth: ctx.auth });
+      registerConfigRoutes(app, { service: p.service, store: p.store, box: p.box, auth: ctx.auth });
       registerWebhookRoute(app, {
         token: () => p.webhookToken,
         parse: (body) =>
@@ -202,7 +209,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
       app.get(
         '/webhooks/registry/token',
         {
-          preHandler: ctx.auth.requireAdmin,
+          onRequest: ctx.auth.requireAdmin,
           schema: {
             tags: ['deploy'],
             summary: 'The registry webhook token (admin)',
@@ -249,7 +256,9 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         log: ctx.log,
         clock: ctx.clock,
       });
-      stops.push(ctx.singleton.every('deploy.poller', 5_000, () => poller.tick()));
+      stops.push(
+        ctx.singleton.every('deploy.poller', moduleOptions.pollerTickMs ?? 5_000, () => poller.tick()),
+      );
     },
 
     describe() {
@@ -268,7 +277,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
       for (const stop of stops.splice(0)) stop();
       const p = parts;
       if (!p) return;
-      await p.deployer.stop(60_000);
+      await p.deployer.stop(shutdownTimeoutMs);
       await p.logs.close();
       await edge?.close();
       await p.proxy.close();

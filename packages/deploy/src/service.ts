@@ -8,12 +8,33 @@ import type { Logger } from '@homeport/core';
 import type { Deployer } from './deployer/deployer.js';
 import { probeOnce } from './deployer/health.js';
 import { DeployError } from './errors.js';
-import type { DeployRecord, DeployTrigger, ProjectRecord, ReleaseRecord, StageRecord } from './model.js';
+import type {
+  DeployRecord,
+  DeployTrigger,
+  ProjectRecord,
+  ReleaseRecord,
+  StageConfig,
+  StageRecord,
+} from './model.js';
 import type { ReverseProxy } from './proxy/index.js';
 import type { ContainerRuntime } from './runtime/index.js';
-import { registrySecretName, type SecretBox } from './secrets.js';
+import { envSecretName, registrySecretName, type SecretBox } from './secrets.js';
 import { buildStageConfig, type StageConfigInputBody } from './stage-config.js';
 import type { DeployStore } from './store/repositories.js';
+
+/** Whether two configurations are the same, secrets compared by their opened values (each seal differs). */
+function sameConfig(a: StageConfig, b: StageConfig, stageId: string, box: SecretBox): boolean {
+  const plain = (config: StageConfig) =>
+    JSON.stringify({
+      ...config,
+      env: config.env.map((v) =>
+        v.secret
+          ? { name: v.name, secret: true, value: box.open(envSecretName(stageId, v.name), v.sealed) }
+          : v,
+      ),
+    });
+  return plain(a) === plain(b);
+}
 
 export const newId = (): string => randomBytes(12).toString('base64url');
 
@@ -218,6 +239,7 @@ export function createDeployService(options: ServiceOptions) {
       stageName: string,
       body: { config: StageConfigInputBody; revision: number },
       actor: string | null,
+      options2: { onlyIfChanged?: boolean } = {},
     ) {
       const { project: p, stage } = await stageOf(projectName, stageName);
       const { config, warnings } = buildStageConfig(body.config, stage.config, {
@@ -225,6 +247,8 @@ export function createDeployService(options: ServiceOptions) {
         box,
         checkTagPattern,
       });
+      if (options2.onlyIfChanged && sameConfig(config, stage.config, stage.id, box))
+        return { stage, warnings, deploy: null };
       if (config.promoteFrom === stage.name)
         throw new DeployError('deploy_bad_request', 'a stage cannot promote from itself');
       const updated = await store.stages.updateConfig(stage.id, config, body.revision, now());

@@ -125,6 +125,13 @@ export const StageConfigInput = Type.Object(
   { additionalProperties: false },
 );
 
+export const RegistryUsername = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^[^\\u0000-\\u001f:]+$',
+});
+export const RegistryPassword = Type.String({ minLength: 1, maxLength: 4096, pattern: NoNul });
+
 export const CreateProject = Type.Object(
   {
     name: Slug,
@@ -133,8 +140,8 @@ export const CreateProject = Type.Object(
       Nullable(
         Type.Object(
           {
-            username: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f:]+$' }),
-            password: Type.String({ minLength: 1, maxLength: 4096, pattern: NoNul }),
+            username: RegistryUsername,
+            password: RegistryPassword,
           },
           { additionalProperties: false },
         ),
