@@ -62,7 +62,9 @@ const actorOf = (principal: { kind: string; userId?: string } | null): string | 
 
 export function registerDeployRoutes(app: HttpApp, options: DeployRouteOptions): void {
   const { service, store, auth } = options;
-  const admin = { preHandler: auth.requireAdmin };
+  // onRequest, not preHandler: Fastify validates params, query and body between the two, so a guard in
+  // preHandler lets an anonymous caller probe the schemas (400s) before it is told it needs a session.
+  const admin = { onRequest: auth.requireAdmin };
   const tags = ['deploy'];
 
   // --- projects ------------------------------------------------------------------------------------------------
