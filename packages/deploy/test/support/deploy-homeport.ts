@@ -10,7 +10,7 @@ import {
   startRegistry,
   until,
 } from '@homeport/testkit';
-import { createDeployModule, DEPLOY, type DeployApi } from '../../src/index.js';
+import { createDeployModule, DEPLOY, type DeployApi, type DeployModuleOptions } from '../../src/index.js';
 import type { DeployRecord } from '../../src/model.js';
 
 export interface Engine {
@@ -60,10 +60,10 @@ export interface DeployHomeport {
 
 export async function startDeployHomeport(
   engine: Engine,
-  options: { env?: Record<string, string>; dataDir?: string } = {},
+  options: { env?: Record<string, string>; dataDir?: string; module?: DeployModuleOptions } = {},
 ): Promise<DeployHomeport> {
   const t = await buildTestHomeport({
-    modules: [createDeployModule({ pollMs: 200 })],
+    modules: [createDeployModule({ pollMs: 200, ...options.module })],
     env: {
       HOMEPORT_PORT: '0',
       HOMEPORT_DOCKER_HOST: engine.dockerd.dockerHost,
