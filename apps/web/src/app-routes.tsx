@@ -10,7 +10,7 @@ import { AdminOnly, SettingsIndex } from './pages/settings/settings-guards';
 
 const StoragePage = lazyPage(() => import('./pages/storage/storage-page'));
 const RoomsPage = lazyPage(() => import('./pages/rooms/rooms-page'));
-const DeploysPage = lazyPage(() => import('./pages/placeholders/deploys-page'));
+const DeploysPage = lazyPage(() => import('./pages/deploys/deploys-page'));
 const SettingsPage = lazyPage(() => import('./pages/settings/settings-page'));
 const UsersPanel = lazyPage(() => import('./pages/settings/users/users-panel'));
 const TokensPanel = lazyPage(() => import('./pages/settings/tokens/tokens-panel'));

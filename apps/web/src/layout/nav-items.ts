@@ -7,11 +7,13 @@ export interface NavItem {
   path: string;
   /** Shown only when this server runs the bus (the section needs it). */
   needsBus?: boolean;
+  /** Shown to admins only (members cannot use any of the section). */
+  adminOnly?: boolean;
 }
 
 export const navItems: readonly NavItem[] = [
   { label: 'Storage', path: '/storage' },
   { label: 'Rooms', path: '/rooms', needsBus: true },
-  { label: 'Deploys', path: '/deploys' },
+  { label: 'Deploys', path: '/deploys', adminOnly: true },
   { label: 'Settings', path: '/settings' },
 ];
