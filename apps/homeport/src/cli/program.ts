@@ -17,6 +17,7 @@ import {
 import { addBusClientCommands, BUS_CLIENT_EXAMPLES } from './bus-client-commands.js';
 import { withControlPlaneFlags } from './bus-connection.js';
 import { busUserAddRemote, busUserListRemote, busUserRevokeRemote } from './bus-users-remote.js';
+import { addDeployCommands } from './deploy.js';
 import { addMigrateCommands } from './migrate.js';
 import { type FlagSpec, settingOption } from './setting-options.js';
 import { runStart } from './start.js';
@@ -241,6 +242,7 @@ ${BUS_CLIENT_EXAMPLES}`,
   addBusClientCommands(bus);
 
   addMigrateCommands(program, storeOptions);
+  addDeployCommands(program);
 
   const config = program.command('config').description('inspect configuration');
   config

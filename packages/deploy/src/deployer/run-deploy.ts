@@ -72,6 +72,12 @@ async function verdictOf(
       verdict: 'exited',
       detail: `exit code ${state.exitCode ?? 'unknown'}${state.oomKilled ? ' (killed: out of memory)' : ''}`,
     };
+  // A restart policy brings a crashing app back at once: a restart during the gate or watch is an exit.
+  if (state.restartCount > 0)
+    return {
+      verdict: 'exited',
+      detail: `it exited and was restarted ${state.restartCount} time(s) (last exit code ${state.exitCode ?? 'unknown'})`,
+    };
   if (state.health === 'healthy') return { verdict: 'healthy', detail: 'healthy' };
   if (state.health === 'unhealthy') return { verdict: 'unhealthy', detail: 'unhealthy' };
   if (state.health === 'starting') return { verdict: 'starting', detail: 'starting' };
@@ -125,7 +131,12 @@ export async function runDeploy(
     journal.addSecrets(releaseSecrets);
     journal.fields.release = release.id;
     const live = await store.live.get(stage.id);
-    const reuse = live?.previous && live.previous.releaseId === release.id ? live.previous : undefined;
+    // A switch back to the previous color restarts its stopped container, when it is still there.
+    const previous = live?.previous;
+    const reuse =
+      previous && previous.releaseId === release.id && (await runtime.inspect(previous.containerId)) !== null
+        ? previous
+        : undefined;
 
     // 2. pull by digest (skipped when the engine has it).
     checkCancel('pull');
@@ -166,6 +177,11 @@ export async function runDeploy(
       'start',
       async () => {
         await removeStaleColor(deps, project, stage, color, [live?.containerId, reuse?.containerId]);
+        // The previous color's container was just replaced: a later rollback cannot switch back to it.
+        if (live?.previous && !reuse && live.previous.color === color) {
+          live.previous = null;
+          await store.live.set({ ...live, previous: null });
+        }
         if (reuse) {
           await runtime.start(reuse.containerId);
           return { id: reuse.containerId, port: reuse.port, reused: true };
