@@ -77,8 +77,12 @@ export function useLiveLog(source: LogSource, follow: boolean, refreshKey = ''):
   const kind = source.kind;
   const [state, setState] = useState<LiveLog>({ lines: [], error: undefined, loaded: false });
 
+  // Pokes go to the current reader; none between readers.
+  const readRef = useRef<() => void>(() => {});
+
   // One reader per log: reads after the last seq until nothing new; a poke during a read runs one more.
-  const reader = useMemo(() => {
+  // Made in the effect (not memoised) so a remount (React's strict mode) starts a live reader again.
+  useEffect(() => {
     let lastSeq = 0;
     let reading = false;
     let again = false;
@@ -112,22 +116,24 @@ export function useLiveLog(source: LogSource, follow: boolean, refreshKey = ''):
         reading = false;
       }
     };
-    return {
-      read: () => void read(),
-      stop: () => {
-        stopped = true;
-      },
+    setState({ lines: [], error: undefined, loaded: false });
+    readRef.current = () => void read();
+    void read();
+    return () => {
+      stopped = true;
+      readRef.current = () => {};
     };
   }, [client, kind, id]);
 
-  useEffect(() => reader.stop, [reader]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `refreshKey` is the re-read trigger itself
+  const lastRefreshKey = useRef(refreshKey);
   useEffect(() => {
-    reader.read();
-  }, [reader, refreshKey]);
+    if (lastRefreshKey.current === refreshKey) return;
+    lastRefreshKey.current = refreshKey;
+    readRef.current();
+  }, [refreshKey]);
   useEffect(() => {
     if (!follow || !hub) return;
-    return hub.watch(kind === 'deploy' ? deployLogTopic(id) : runtimeLogTopic(id), reader.read);
-  }, [follow, hub, kind, id, reader]);
+    return hub.watch(kind === 'deploy' ? deployLogTopic(id) : runtimeLogTopic(id), () => readRef.current());
+  }, [follow, hub, kind, id]);
   return state;
 }
