@@ -100,8 +100,12 @@ describe('the composition root', () => {
   it('lists the modules left out by HOMEPORT_MODULES, and their routes are not there', async () => {
     t = await buildApp({ env: { HOMEPORT_MODULES: 'accounts' } });
     expect(t.homeport.modules.map((module) => module.name)).toEqual(['accounts']);
-    expect(t.homeport.modulesOff).toEqual([{ name: 'nas', reason: 'not in --modules (HOMEPORT_MODULES)' }]);
+    expect(t.homeport.modulesOff).toEqual([
+      { name: 'nas', reason: 'not in --modules (HOMEPORT_MODULES)' },
+      { name: 'deploy', reason: 'not in --modules (HOMEPORT_MODULES)' },
+    ]);
     expect((await t.app.inject({ url: '/api/v1/exports' })).statusCode).toBe(404);
+    expect((await t.app.inject({ url: '/api/v1/deploy/projects' })).statusCode).toBe(404);
   });
 
   it('a module that requires NATS is off without it (with how to get it) and gets the connection with it', async () => {
