@@ -14,6 +14,7 @@ import {
   Type,
 } from '@homeport/core';
 import { createDeployer, type Deployer } from './deployer/deployer.js';
+import { watchDrift } from './deployer/drift.js';
 import { reconcile } from './deployer/reconcile.js';
 import { createRuntimeLogCollector, type RuntimeLogCollector } from './deployer/runtime-logs.js';
 import type { DeployNotifier } from './deployer/steps.js';
@@ -248,6 +249,18 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         .sync(await publicHosts(p.store))
         .catch((err: unknown) => ctx.log.error({ err }, 'deploy: the TLS edge could not be brought in line'));
       p.deployer.start();
+      stops.push(
+        watchDrift({
+          runtime: p.runtime,
+          store: p.store,
+          log: ctx.log,
+          onDrift: (drift) => {
+            ctx.events
+              .publish(DEPLOYS_TOPIC, 'stage.drift', drift)
+              .catch((err: unknown) => ctx.log.debug({ err }, 'drift event not published'));
+          },
+        }),
+      );
       const poller = createPoller({
         store: p.store,
         onPush: (event) => p.service.onPush(event, 'poller'),

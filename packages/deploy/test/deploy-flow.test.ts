@@ -3,7 +3,7 @@
 // serving, rollback by digest after the tag was re-pushed, and secrets that never reach a log or an answer.
 
 import { Agent, request } from 'node:http';
-import { pushTestImage } from '@homeport/testkit';
+import { pushTestImage, until } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DeployHomeport,
@@ -113,6 +113,18 @@ describe('deploy flow', () => {
     expect(status.json.live.container.running).toBe(true);
     expect(status.json.live.container.imageDigest).toBe(v1.digest);
     expect(status.json.live.proxyTarget.release).toBe(status.json.live.releaseId);
+
+    // The live container stopped outside a deploy is drift: an event, and the status says so.
+    const drifts: { kind: string; stage: string }[] = [];
+    const unsubscribe = h.t.homeport.events.subscribe(['deploy.deploys'], (event) => {
+      if (event.type === 'stage.drift') drifts.push(event.data as { kind: string; stage: string });
+    });
+    await h.deploy.runtime.stop(status.json.live.containerId, 1);
+    await until(() => drifts.some((d) => d.kind === 'exited' && d.stage === 'production'), 10_000);
+    unsubscribe();
+    const after = await h.api('GET', '/projects/shop/stages/production/status');
+    expect(after.json.live.container.running).toBe(false);
+    await h.deploy.runtime.start(status.json.live.containerId);
   }, 120_000);
 
   it('switches blue to green under a constant stream of requests with zero failures', async () => {
