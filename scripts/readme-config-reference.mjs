@@ -5,9 +5,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const readme = new URL('../README.md', import.meta.url);
-const table = execFileSync(process.execPath, [new URL('../apps/homeport/dist/homeport.js', import.meta.url).pathname, 'config', 'reference'], {
-  encoding: 'utf8',
-}).trimEnd();
+const table = execFileSync(
+  process.execPath,
+  [new URL('../apps/homeport/dist/homeport.js', import.meta.url).pathname, 'config', 'reference'],
+  {
+    encoding: 'utf8',
+  },
+).trimEnd();
 const text = readFileSync(readme, 'utf8');
 const start = text.indexOf('| env | flag | config file key | default | what it does |');
 if (start === -1) throw new Error('README: no configuration table found');

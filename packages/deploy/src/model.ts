@@ -15,7 +15,7 @@ export interface TagPattern {
 /** A plain variable, or a secret whose value is sealed at rest and never shown again. */
 export type StoredEnvVar =
   | { name: string; secret: false; value: string }
-  | { name: string; secret: true; /** sealed with the module's vault key (secrets.ts) */ sealed: string };
+  | { name: string; secret: true /** sealed with the module's vault key (secrets.ts) */; sealed: string };
 
 export interface VolumeMount {
   /** An absolute host path or a named Docker volume. */
@@ -152,11 +152,31 @@ export interface ReleaseRecord {
   succeededAt: string | null;
 }
 
-export type DeployTrigger = 'manual' | 'webhook' | 'poller' | 'promote' | 'rollback' | 'config' | 'auto_rollback';
+export type DeployTrigger =
+  | 'manual'
+  | 'webhook'
+  | 'poller'
+  | 'promote'
+  | 'rollback'
+  | 'config'
+  | 'auto_rollback';
 
-export type DeployStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'superseded' | 'rolled_back';
+export type DeployStatus =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'superseded'
+  | 'rolled_back';
 
-export const FINISHED_STATUSES: readonly DeployStatus[] = ['succeeded', 'failed', 'cancelled', 'superseded', 'rolled_back'];
+export const FINISHED_STATUSES: readonly DeployStatus[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'superseded',
+  'rolled_back',
+];
 
 export type DeployStepName =
   | 'resolve'
