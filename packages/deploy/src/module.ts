@@ -118,8 +118,8 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
           .catch((err: unknown) => log.debug({ err, topic }, 'deploy event not published'));
       };
       ctx.events.defineTopic({ pattern: DEPLOYS_TOPIC, history: 100, authorize: isAdmin });
-      ctx.events.defineTopic({ pattern: 'deploy.logs.*', history: 500, authorize: isAdmin });
-      ctx.events.defineTopic({ pattern: 'deploy.runtime.*', history: 500, authorize: isAdmin });
+      ctx.events.defineTopic({ pattern: 'deploy.logs.*', history: 100, authorize: isAdmin });
+      ctx.events.defineTopic({ pattern: 'deploy.runtime.*', history: 100, authorize: isAdmin });
       const notifier: DeployNotifier = {
         deployChanged: (deploy) => publish(DEPLOYS_TOPIC, 'deploy.changed', deploy),
         logLines: (deployId, lines) => publish(deployLogTopic(deployId), 'deploy.log', lines),

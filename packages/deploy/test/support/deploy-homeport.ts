@@ -60,7 +60,14 @@ export interface DeployHomeport {
 
 export async function startDeployHomeport(
   engine: Engine,
-  options: { env?: Record<string, string>; dataDir?: string; module?: DeployModuleOptions } = {},
+  options: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    module?: DeployModuleOptions;
+    /** State on JetStream KV in this nats-server (default SQLite). */
+    natsUrl?: string;
+    store?: 'sqlite' | 'kv';
+  } = {},
 ): Promise<DeployHomeport> {
   const t = await buildTestHomeport({
     modules: [createDeployModule({ pollMs: 200, ...options.module })],
@@ -72,6 +79,9 @@ export async function startDeployHomeport(
       ...options.env,
     },
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.store === 'kv' && options.natsUrl !== undefined
+      ? { store: 'kv' as const, natsUrl: options.natsUrl }
+      : {}),
   });
   const url = await t.homeport.listen();
   const deploy = t.homeport.requireModule(DEPLOY);
