@@ -28,7 +28,7 @@ describe('image garbage collection', () => {
   it('keeps the newest successful releases, the live one and the rollback target, and removes older images', async () => {
     expect((await h.api('POST', '/projects', { name: 'gc' })).status).toBe(201);
     const image = `${engine.registry.host}/gc/web`;
-    const pushed = [];
+    const pushed: Awaited<ReturnType<typeof pushTestImage>>[] = [];
     for (const tag of ['v1', 'v2', 'v3'])
       pushed.push(await pushTestImage(engine.registry, { repository: 'gc/web', tag, version: `gc-${tag}` }));
     expect(
