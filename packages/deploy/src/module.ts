@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import {
+  coreSettings,
   dockerSettings,
   type Logger,
   type Module,
@@ -98,7 +99,22 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
 
     async init(ctx) {
       const settings = ctx.config.read(deploySettings);
-      shutdownTimeoutMs = settings.shutdownTimeout;
+      // HOMEPORT_SHUTDOWN_TIMEOUT ends the whole process (exit 1) however far its steps got: deploys still
+      // running when the wait ends must be cancelled and cleaned up inside it, so the wait stops short of it.
+      const processBound = ctx.config.read(coreSettings).shutdownTimeout;
+      shutdownTimeoutMs = Math.min(
+        settings.shutdownTimeout,
+        Math.max(0, processBound - Math.min(3_000, processBound / 2)),
+      );
+      if (shutdownTimeoutMs < settings.shutdownTimeout)
+        ctx.log.info(
+          {
+            deployShutdownMs: settings.shutdownTimeout,
+            processShutdownMs: processBound,
+            waitMs: shutdownTimeoutMs,
+          },
+          'deploy: running deploys get less than HOMEPORT_DEPLOY_SHUTDOWN_TIMEOUT at shutdown (HOMEPORT_SHUTDOWN_TIMEOUT is shorter)',
+        );
       const store = await storeOf(ctx.store);
       const box = await openSecretBox(ctx.secrets);
       const log = ctx.log;
