@@ -1,7 +1,7 @@
 // Recovery on a real dockerd and registry: a regression after the switch rolls back by itself; a running
-// deploy is cancelled cleanly; a Homeport killed mid-deploy is reconciled at its next start; SIGTERM with two
-// deploys running waits for them, or cancels them cleanly past its bound; the recreate strategy stops the old
-// color before starting the new one and brings it back when the new one fails.
+// deploy is cancelled cleanly; a Homeport killed mid-deploy is reconciled at its next start; the recreate
+// strategy stops the old color before starting the new one and brings it back when the new one fails.
+// (SIGTERM with deploys running: deploy-shutdown.test.ts.)
 
 import { pushTestImage, tempDir, until } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,14 @@ import {
   startDeployHomeport,
   startEngine,
 } from './support/deploy-homeport.js';
-import { type DeployHomeportProcess, startDeployHomeportProcess } from './support/deploy-homeport-process.js';
+import {
+  type Api,
+  inHealthGate,
+  requestDeploy as request,
+  setUp,
+  startDeployHomeportProcess,
+  waitFinished,
+} from './support/deploy-homeport-process.js';
 
 let engine: Engine;
 let h: DeployHomeport;
@@ -27,26 +34,6 @@ afterAll(async () => {
   await h?.close();
   await engine?.stop();
 }, 60_000);
-
-type Api = DeployHomeport['api'];
-
-async function setUp(api: Api, projectName: string, stages: Record<string, Record<string, unknown>>) {
-  const created = await api('POST', '/projects', { name: projectName });
-  expect(created.status, JSON.stringify(created.json)).toBe(201);
-  for (const [name, config] of Object.entries(stages)) {
-    const stage = await api('POST', `/projects/${projectName}/stages`, { name, config });
-    expect(stage.status, JSON.stringify(stage.json)).toBe(201);
-  }
-}
-
-async function request(api: Api, projectName: string, stage: string, tag: string): Promise<string> {
-  const queued = await api('POST', `/projects/${projectName}/stages/${stage}/deploys`, { tag });
-  expect(queued.status, JSON.stringify(queued.json)).toBe(202);
-  return queued.json.id;
-}
-
-const inHealthGate = (d: DeployRecord) =>
-  d.status === 'running' && d.steps.at(-1)?.name === 'health' && d.steps.at(-1)?.status === 'running';
 
 /** The stage's containers as Docker has them: [running, version label of the release]. */
 async function containersOf(projectName: string, stage: string) {
@@ -171,107 +158,6 @@ describe('deploy recovery', () => {
     }
   }, 60_000);
 
-  it('on SIGTERM waits for two running deploys on two stages, within its bound', async () => {
-    const dataDir = tempDir('homeport-term-');
-    await pushTestImage(engine.registry, { repository: 'term/web', tag: 'v1', version: 'term-v1' });
-    await pushTestImage(engine.registry, {
-      repository: 'term/web',
-      tag: 'v2',
-      version: 'term-v2',
-      variant: 'slow-start',
-      startDelaySec: 2,
-    });
-    const image = `${engine.registry.host}/term/web`;
-    const child = await startDeployHomeportProcess(engine, {
-      dataDir,
-      env: { HOMEPORT_DEPLOY_SHUTDOWN_TIMEOUT: '20s', HOMEPORT_SHUTDOWN_TIMEOUT: '30s' },
-    });
-    await setUp(child.api, 'term', {
-      one: stageConfig(image, 'one.term.test'),
-      two: stageConfig(image, 'two.term.test'),
-    });
-    for (const stage of ['one', 'two'])
-      expect((await waitFinished(child, await request(child.api, 'term', stage, 'v1'))).status).toBe(
-        'succeeded',
-      );
-    const ids = [
-      await request(child.api, 'term', 'one', 'v2'),
-      await request(child.api, 'term', 'two', 'v2'),
-    ];
-    for (const id of ids) await child.waitDeploy(id, inHealthGate);
-
-    const exit = await child.process.stop('SIGTERM', 30_000);
-    expect(exit, child.process.output()).toEqual({ code: 0, signal: null });
-    expect(child.process.stderr()).toContain('waiting for running deploys before shutting down');
-
-    const again = await startDeployHomeport(engine, { dataDir });
-    try {
-      for (const id of ids) {
-        const deploy = (await again.api('GET', `/deploys/${id}`)).json as DeployRecord;
-        expect(deploy.status, JSON.stringify(deploy)).toBe('succeeded');
-      }
-      for (const host of ['one.term.test', 'two.term.test'])
-        expect((await again.viaProxy(host)).body).toContain('term-v2');
-      expect(again.t.logs.join('')).not.toContain('interrupted by a restart');
-    } finally {
-      await again.close();
-    }
-  }, 60_000);
-
-  it('on SIGTERM past its bound cancels the two running deploys cleanly: new containers removed, old colors kept', async () => {
-    const dataDir = tempDir('homeport-term-');
-    await pushTestImage(engine.registry, { repository: 'cut/web', tag: 'v1', version: 'cut-v1' });
-    await pushTestImage(engine.registry, {
-      repository: 'cut/web',
-      tag: 'v2',
-      version: 'cut-v2',
-      variant: 'slow-start',
-      startDelaySec: 60,
-    });
-    const image = `${engine.registry.host}/cut/web`;
-    const child = await startDeployHomeportProcess(engine, {
-      dataDir,
-      env: { HOMEPORT_DEPLOY_SHUTDOWN_TIMEOUT: '500ms' },
-    });
-    const config = { deployTimeoutMs: 120_000 };
-    await setUp(child.api, 'cut', {
-      one: stageConfig(image, 'one.cut.test', config),
-      two: stageConfig(image, 'two.cut.test', config),
-    });
-    for (const stage of ['one', 'two'])
-      expect((await waitFinished(child, await request(child.api, 'cut', stage, 'v1'))).status).toBe(
-        'succeeded',
-      );
-    const ids = [await request(child.api, 'cut', 'one', 'v2'), await request(child.api, 'cut', 'two', 'v2')];
-    for (const id of ids) await child.waitDeploy(id, inHealthGate);
-
-    const asked = Date.now();
-    const exit = await child.process.stop('SIGTERM', 15_000);
-    expect(exit, child.process.output()).toEqual({ code: 0, signal: null });
-    expect(Date.now() - asked).toBeLessThan(8_000);
-    // Before anything reconciles: each stage has its old color running and nothing else.
-    for (const stage of ['one', 'two']) {
-      const containers = await containersOf('cut', stage);
-      expect(
-        containers.map((c) => c.running),
-        stage,
-      ).toEqual([true]);
-    }
-
-    const again = await startDeployHomeport(engine, { dataDir });
-    try {
-      for (const id of ids) {
-        const deploy = (await again.api('GET', `/deploys/${id}`)).json as DeployRecord;
-        expect(deploy.status, JSON.stringify(deploy)).toBe('cancelled');
-        expect(deploy.error?.reason).toMatch(/shutting down/);
-      }
-      for (const host of ['one.cut.test', 'two.cut.test'])
-        expect((await again.viaProxy(host)).body).toContain('cut-v1');
-    } finally {
-      await again.close();
-    }
-  }, 60_000);
-
   it('recreate stops the old color before the new one starts, and brings it back when the new one fails', async () => {
     const image = `${engine.registry.host}/recreate/web`;
     await pushTestImage(engine.registry, { repository: 'recreate/web', tag: 'v1', version: 'recreate-v1' });
@@ -331,10 +217,6 @@ async function waitDeploy(api: Api, id: string, done: (d: DeployRecord) => boole
   );
   if (!record) throw new Error('no deploy');
   return record;
-}
-
-function waitFinished(child: DeployHomeportProcess, id: string) {
-  return child.waitDeploy(id, (d) => !['queued', 'running'].includes(d.status));
 }
 
 async function liveContainer(homeport: DeployHomeport, projectName: string, stage = 'production') {

@@ -4,8 +4,9 @@
 import { fileURLToPath } from 'node:url';
 import { ADMIN_PASSWORD } from '@homeport/accounts/testing';
 import { type ManagedProcess, REPO_ROOT, startProcess, until } from '@homeport/testkit';
+import { expect } from 'vitest';
 import type { DeployRecord } from '../../src/model.js';
-import type { ApiAnswer, Engine } from './deploy-homeport.js';
+import type { ApiAnswer, DeployHomeport, Engine } from './deploy-homeport.js';
 
 export interface DeployHomeportProcess {
   process: ManagedProcess;
@@ -80,4 +81,37 @@ export async function startDeployHomeportProcess(
       return record;
     },
   };
+}
+
+export type Api = DeployHomeport['api'];
+
+/** Creates a project and its stages through the API. */
+export async function setUp(api: Api, projectName: string, stages: Record<string, Record<string, unknown>>) {
+  const created = await api('POST', '/projects', { name: projectName });
+  expect(created.status, JSON.stringify(created.json)).toBe(201);
+  for (const [name, config] of Object.entries(stages)) {
+    const stage = await api('POST', `/projects/${projectName}/stages`, { name, config });
+    expect(stage.status, JSON.stringify(stage.json)).toBe(201);
+  }
+}
+
+/** Queues a deploy of a tag; resolves to its id. */
+export async function requestDeploy(
+  api: Api,
+  projectName: string,
+  stage: string,
+  tag: string,
+): Promise<string> {
+  const queued = await api('POST', `/projects/${projectName}/stages/${stage}/deploys`, { tag });
+  expect(queued.status, JSON.stringify(queued.json)).toBe(202);
+  return queued.json.id;
+}
+
+/** The deploy is waiting in its health gate. */
+export const inHealthGate = (d: DeployRecord) =>
+  d.status === 'running' && d.steps.at(-1)?.name === 'health' && d.steps.at(-1)?.status === 'running';
+
+/** Waits until the deploy is finished, whatever its outcome. */
+export function waitFinished(child: DeployHomeportProcess, id: string) {
+  return child.waitDeploy(id, (d) => !['queued', 'running'].includes(d.status));
 }
