@@ -2,7 +2,7 @@
 // composeModules (store, events, HTTP server, the modules' lifecycle) with accounts as the base module.
 
 import { ACCOUNTS, accountsBase, accountsSettings, bootstrapFirstAdmin } from '@homeport/accounts';
-import { createBusModule } from '@homeport/bus';
+import { BUS, createBusModule } from '@homeport/bus';
 import {
   type Composition,
   type Config,
@@ -24,11 +24,28 @@ import { DEFAULT_WEB_DIR, registerWeb, webFallback } from './web.js';
  * Every module besides accounts, in start order. Accounts always runs and comes first: every other module
  * gets its guards and user directory. Adding a module is adding it here.
  */
-export const moduleCatalogue = (): Module[] => [
+export const moduleCatalogue = (composed: () => Composition | undefined = () => undefined): Module[] => [
   createNasModule({ version: VERSION }),
   createBusModule(),
-  createDeployModule(),
+  createDeployModule({ announce: (target, text) => announceInRoom(composed(), target, text) }),
 ];
+
+/**
+ * Deploy announcements go into a bus room through the browser gateway, as the account named by
+ * HOMEPORT_DEPLOY_ROOM_AS (the gateway seals and signs as that account's server-held identity; the account
+ * must be a member of the room). The deploy package never imports the bus: this is where they meet.
+ */
+async function announceInRoom(
+  homeport: Composition | undefined,
+  target: { roomId: string; userId: string; username: string },
+  text: string,
+): Promise<void> {
+  const gateway = homeport?.module(BUS)?.gateway;
+  if (!gateway) throw new Error('deploy announcements need the bus module with its gateway (NATS)');
+  await gateway.messages.send({ userId: target.userId, username: target.username }, target.roomId, {
+    body: text,
+  });
+}
 
 /** The names `--modules` accepts. */
 export const KNOWN_MODULES: readonly string[] = [
@@ -69,10 +86,11 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
   config.validate(ALL_SETTINGS);
   const webDir = config.read(coreSettings).webDir ?? DEFAULT_WEB_DIR;
   const fallback = webFallback(webDir);
+  let composed: Homeport | undefined;
   const homeport = await composeModules({
     config,
     base: accountsBase,
-    catalogue: options.catalogue ?? moduleCatalogue(),
+    catalogue: options.catalogue ?? moduleCatalogue(() => composed),
     version: VERSION,
     log: options.log,
     clock: options.clock,
@@ -83,6 +101,7 @@ export async function createHomeport(options: HomeportOptions): Promise<Homeport
       await registerWeb(app, webDir, log);
     },
   });
+  composed = homeport;
   if (options.ensureFirstAdmin !== false) {
     await bootstrapFirstAdmin({
       accounts: homeport.requireModule(ACCOUNTS),

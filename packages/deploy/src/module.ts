@@ -20,6 +20,7 @@ import { reconcile } from './deployer/reconcile.js';
 import { createRuntimeLogCollector, type RuntimeLogCollector } from './deployer/runtime-logs.js';
 import type { DeployNotifier } from './deployer/steps.js';
 import { createCaddyEdge, createNginxEdge, createNoEdge, type EdgeDriver } from './edge/index.js';
+import type { DeployRecord } from './model.js';
 import { createPoller } from './poller.js';
 import { createProxy, type ReverseProxy } from './proxy/index.js';
 import { compileTagPattern, createRegistryClient, parseNotificationEnvelope } from './registry/index.js';
@@ -56,6 +57,26 @@ export interface DeployModuleOptions {
   pollMs?: number;
   /** How often the registry poller looks for projects whose interval is due (default 5 s; tests shorten it). */
   pollerTickMs?: number;
+  /**
+   * Posts a line in a bus room as an account (the composition root wires it to the bus; this package never
+   * imports the bus). Used with HOMEPORT_DEPLOY_ROOM and HOMEPORT_DEPLOY_ROOM_AS.
+   */
+  announce?: (target: { roomId: string; userId: string; username: string }, text: string) => Promise<void>;
+}
+
+const STATUS_MARK: Record<string, string> = {
+  succeeded: 'deployed',
+  failed: 'FAILED',
+  rolled_back: 'ROLLED BACK',
+  cancelled: 'cancelled',
+  superseded: 'superseded',
+};
+
+/** One line per finished deploy: who, what, how it ended (never a secret: reasons are masked at the source). */
+export function announcementText(deploy: DeployRecord, project: string, stage: string): string {
+  const what = `${deploy.tag ?? ''}${deploy.digest ? ` (${deploy.digest.slice(0, 19)})` : ''}`.trim();
+  const end = deploy.error ? ` at ${deploy.error.step}: ${deploy.error.reason}` : '';
+  return `${project}/${stage}: deploy #${deploy.seq} ${what} ${STATUS_MARK[deploy.status] ?? deploy.status}${end} [${deploy.trigger}]`;
 }
 
 async function storeOf(driver: StoreDriver): Promise<DeployStore> {
@@ -136,9 +157,33 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
       ctx.events.defineTopic({ pattern: DEPLOYS_TOPIC, history: 100, authorize: isAdmin });
       ctx.events.defineTopic({ pattern: 'deploy.logs.*', history: 100, authorize: isAdmin });
       ctx.events.defineTopic({ pattern: 'deploy.runtime.*', history: 100, authorize: isAdmin });
+      const announce = moduleOptions.announce;
+      const room = settings.room;
+      const roomAs = settings.roomAs;
+      if ((room === undefined) !== (roomAs === undefined))
+        log.warn('deploy: HOMEPORT_DEPLOY_ROOM and HOMEPORT_DEPLOY_ROOM_AS go together; no announcements');
       const notifier: DeployNotifier = {
         deployChanged: (deploy) => publish(DEPLOYS_TOPIC, 'deploy.changed', deploy),
         logLines: (deployId, lines) => publish(deployLogTopic(deployId), 'deploy.log', lines),
+        ...(announce && room && roomAs
+          ? {
+              deployFinished: (deploy) => {
+                void (async () => {
+                  const account = await ctx.users.find(roomAs);
+                  if (account?.status !== 'active')
+                    throw new Error(`HOMEPORT_DEPLOY_ROOM_AS ${roomAs} is not an active account`);
+                  const project = await store.projects.get(deploy.projectId);
+                  const stage = await store.stages.get(deploy.stageId);
+                  await announce(
+                    { roomId: room, userId: account.id, username: account.username },
+                    announcementText(deploy, project?.name ?? '?', stage?.name ?? '?'),
+                  );
+                })().catch((err: unknown) =>
+                  log.warn({ err, room }, 'deploy: the announcement was not posted'),
+                );
+              },
+            }
+          : {}),
       };
       const logs = createRuntimeLogCollector({
         runtime,

@@ -97,6 +97,18 @@ export const deploySettings = defineSettings({
     default: '/etc/nginx/conf.d/homeport',
     doc: 'Folder of the per-host nginx files when HOMEPORT_DEPLOY_EDGE=nginx (include it from nginx.conf).',
   }),
+  room: stringSetting({
+    key: 'deploy.room',
+    env: 'HOMEPORT_DEPLOY_ROOM',
+    pattern: /^[a-z2-7]{20}$/,
+    patternHint: 'a bus room id (20 characters a-z, 2-7)',
+    doc: 'A bus room that hears how each deploy ended (needs the bus module and HOMEPORT_DEPLOY_ROOM_AS).',
+  }),
+  roomAs: stringSetting({
+    key: 'deploy.roomAs',
+    env: 'HOMEPORT_DEPLOY_ROOM_AS',
+    doc: 'The account that posts deploy announcements in HOMEPORT_DEPLOY_ROOM, through the browser gateway (it must be a member of the room).',
+  }),
   pollMs: durationSetting({
     key: 'deploy.queuePoll',
     env: 'HOMEPORT_DEPLOY_QUEUE_POLL',

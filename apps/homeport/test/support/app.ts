@@ -17,6 +17,8 @@ export interface TestAppOptions {
    * for every test; the bus's tests live in packages/bus and the end-to-end ones run the real binary).
    */
   catalogue?: readonly Module[];
+  /** Homeport's whole catalogue, the bus included, as the app composes it (its hooks between modules too). */
+  withBus?: boolean;
   dataDir?: string;
   clock?: () => number;
 }
@@ -39,7 +41,9 @@ export function buildApp(options: TestAppOptions = {}): Promise<TestApp> {
         clock,
         collectProcessMetrics: false,
         announce,
-        catalogue: options.catalogue ?? moduleCatalogue().filter((module) => module.name !== 'bus'),
+        catalogue: options.withBus
+          ? undefined
+          : (options.catalogue ?? moduleCatalogue().filter((module) => module.name !== 'bus')),
       }),
   });
 }

@@ -54,7 +54,10 @@ export function createDeployer(options: DeployerOptions): Deployer {
     try {
       const outcome = await runDeploy(options, claimed, abort.signal);
       const finished = await store.deploys.finish(claimed.id, outcome.status, outcome.error, now());
-      if (finished) options.notifier.deployChanged(finished);
+      if (finished) {
+        options.notifier.deployChanged(finished);
+        options.notifier.deployFinished?.(finished);
+      }
       log.info(
         {
           deployId: claimed.id,

@@ -9,6 +9,8 @@ import type { DeployStore } from '../store/repositories.js';
 /** Where a deploy's changes and lines go besides the store (events for the UI; the module wires it). */
 export interface DeployNotifier {
   deployChanged(deploy: DeployRecord): void;
+  /** A deploy reached its final status (announcements: a bus room). Never throws into the deployer. */
+  deployFinished?(deploy: DeployRecord): void;
   logLines(deployId: string, lines: readonly Omit<LogLine, 'seq'>[]): void;
 }
 
