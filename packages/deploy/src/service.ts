@@ -376,6 +376,20 @@ export function createDeployService(options: ServiceOptions) {
       if (!r) throw new DeployError('deploy_not_found', 'no such release');
       return r;
     },
+    /**
+     * Maintenance mode of a stage's host: the proxy answers 503 with the message (HTML-escaped) until it is
+     * lifted with null. Held by the proxy of this replica, not stored: a restart lifts it.
+     */
+    async setMaintenance(projectName: string, stageName: string, message: string | null) {
+      const { stage } = await stageOf(projectName, stageName);
+      if (!stage.config.host)
+        throw new DeployError(
+          'deploy_unprocessable',
+          `${stageName} has no public host to put in maintenance`,
+        );
+      options.proxy.setMaintenance(stage.config.host, message);
+      return { host: stage.config.host, maintenance: message };
+    },
     async status(projectName: string, stageName: string): Promise<StageStatus> {
       const { stage } = await stageOf(projectName, stageName);
       const live = await store.live.get(stage.id);

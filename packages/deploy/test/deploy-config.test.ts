@@ -3,6 +3,7 @@
 // not valid YAML or does not fit the schema is refused with the place that is wrong. No Docker needed: the
 // module runs against an engine address that answers nothing (deploys would fail, configuration works).
 
+import { request } from 'node:http';
 import { bearer, buildTestHomeport, type TestHomeport } from '@homeport/accounts/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeployModule } from '../src/index.js';
@@ -32,6 +33,19 @@ async function homeport() {
     return { status: response.statusCode, body: response.body, json: () => response.json() };
   };
   return { t, call };
+}
+
+/** GET / through the proxy with a Host header (fetch may not set Host). */
+function viaProxy(port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 const SECRET = 'db-password-5c1f0e9a77';
@@ -145,6 +159,32 @@ describe('deploy configuration export and import', () => {
       );
     const expanded = await call('POST', '/config', `${bomb.join('\n')}\nprojects: []\n`, 'text/yaml');
     expect(expanded.status).toBe(400);
+  });
+
+  it('puts a stage’s host in maintenance (503 with the escaped message through the proxy) and lifts it', async () => {
+    const { t, call } = await homeport();
+    await seed(call);
+    const proxyPort = (await t.app.inject({ url: '/health' })).json().deploy.proxyPort as number;
+    const on = await call('PUT', '/projects/shop/stages/production/maintenance', {
+      message: 'Back at <b>noon</b>',
+    });
+    expect(on.status, on.body).toBe(200);
+    const page = await viaProxy(proxyPort, 'shop.test');
+    expect(page.status).toBe(503);
+    expect(page.body).toContain('Back at &lt;b&gt;noon&lt;/b&gt;');
+    expect(
+      (await call('PUT', '/projects/shop/stages/production/maintenance', { message: null })).status,
+    ).toBe(200);
+    // Lifted: the host has no live release yet, so the proxy has no route for it.
+    expect((await viaProxy(proxyPort, 'shop.test')).status).toBe(404);
+    const noHost = await call('POST', '/projects/shop/stages', {
+      name: 'worker',
+      config: { image: '127.0.0.1:5000/shop/worker' },
+    });
+    expect(noHost.status).toBe(201);
+    expect((await call('PUT', '/projects/shop/stages/worker/maintenance', { message: 'x' })).status).toBe(
+      422,
+    );
   });
 
   it('answers 401 to an export or import without a session', async () => {

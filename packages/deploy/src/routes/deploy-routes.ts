@@ -15,6 +15,7 @@ import {
   ErrorBody,
   HistoryQuery,
   LogQuery,
+  Maintenance,
   ProjectParams,
   PromoteRequest,
   ReleaseParams,
@@ -184,6 +185,22 @@ export function registerDeployRoutes(app: HttpApp, options: DeployRouteOptions):
       await service.removeStage(request.params.project, request.params.stage);
       reply.code(204);
     },
+  );
+  app.put(
+    '/projects/:project/stages/:stage/maintenance',
+    {
+      ...admin,
+      schema: {
+        tags,
+        summary:
+          'Maintenance mode: the stage’s host answers 503 with the message; null lifts it (this replica, until restart)',
+        params: StageParams,
+        body: Maintenance,
+        response: ERRORS,
+      },
+    },
+    async (request) =>
+      service.setMaintenance(request.params.project, request.params.stage, request.body.message),
   );
   app.get(
     '/projects/:project/stages/:stage/status',

@@ -195,3 +195,8 @@ export const HistoryQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
   beforeSeq: Type.Optional(Type.Integer({ minimum: 1 })),
 });
+
+export const Maintenance = Type.Object(
+  { message: Nullable(Type.String({ minLength: 1, maxLength: 1000, pattern: '^[^\\u0000]*$' })) },
+  { additionalProperties: false },
+);
