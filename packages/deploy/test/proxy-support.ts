@@ -123,7 +123,7 @@ export function send(
 
 /** The Sec-WebSocket-Accept value for a key (RFC 6455 4.2.2). */
 export function websocketAccept(key: string): string {
-  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC11B11`).digest('base64');
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 }
 
 /** Adds a WebSocket-style upgrade handler to an upstream: it completes the handshake, then echoes bytes prefixed with its name. */
