@@ -12,7 +12,7 @@ export interface ProbeResult {
   detail: string;
 }
 
-/** One GET of `path` on 127.0.0.1:`port`; ok when the status is the expected one. The body is discarded. */
+/** One GET of `path` on 127.0.0.1:`port`; ok when the status is the expected one. The body is not read. */
 export function probeOnce(
   port: number,
   check: Pick<HealthCheck, 'path' | 'expectedStatus' | 'timeoutMs'>,
@@ -37,9 +37,11 @@ export function probeOnce(
         agent: false,
       },
       (res) => {
-        res.resume();
         const status = res.statusCode ?? 0;
         done({ ok: status === check.expectedStatus, detail: `HTTP ${status}` }, res.headers);
+        // The status is all a probe needs: the body is not read. An app streaming a body that never ends
+        // would otherwise keep this connection (and its reading) alive for ever, one more per probe.
+        req.destroy();
       },
     );
     const timer = setTimeout(() => {

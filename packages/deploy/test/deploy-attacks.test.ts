@@ -1,0 +1,51 @@
+// Attacks on the deploy module from the parties it talks to without trusting them: an app container answering
+// health probes however it likes, and a compromised registry answering the registry client (endless tag
+// pages, token realms pointing into this machine). Each runs against a small node:http stand-in on
+// loopback: a compromised registry or a hostile app cannot be made from the real docker-registry or images.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { until } from '@homeport/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { probeOnce } from '../src/deployer/health.js';
+
+const servers: Server[] = [];
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port; // listening on TCP: an AddressInfo
+}
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+describe('a hostile app container', () => {
+  it('cannot keep a health probe connection open with a body that never ends', async () => {
+    const open = new Set<Socket>();
+    let sent = 0;
+    const port = await serve((req, res) => {
+      open.add(req.socket);
+      req.socket.on('close', () => open.delete(req.socket));
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(16 * 1024, 120);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const result = await probeOnce(port, { path: '/health', expectedStatus: 200, timeoutMs: 1_000 }, 'app');
+    expect(result.ok).toBe(true);
+    // The probe has its status: the connection must go, or every probe leaves a socket read for ever.
+    await until(() => open.size === 0, 5_000, 20);
+    const after = sent;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent - after).toBeLessThan(1 << 20);
+  });
+});
