@@ -5,10 +5,14 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createLogger } from '@homeport/core';
 import { until } from '@homeport/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeOnce } from '../src/deployer/health.js';
+import { DeployError } from '../src/errors.js';
+import { createRegistryClient } from '../src/registry/index.js';
 
+const log = createLogger({ level: 'silent' });
 const servers: Server[] = [];
 
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
@@ -47,5 +51,30 @@ describe('a hostile app container', () => {
     const after = sent;
     await new Promise((r) => setTimeout(r, 200));
     expect(sent - after).toBeLessThan(1 << 20);
+  });
+});
+
+describe('a compromised registry', () => {
+  it('cannot keep the tag listing going for ever with endless empty pages', async () => {
+    let pages = 0;
+    const port = await serve((_req, res) => {
+      pages += 1;
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        link: `</v2/app/tags/list?n=100&last=p${pages}>; rel="next"`,
+      });
+      res.end(JSON.stringify({ name: 'app', tags: [] }));
+    });
+    const client = createRegistryClient({ timeoutMs: 2_000, maxBytes: 1 << 20, log });
+    const outcome = await Promise.race([
+      client.listTags(`127.0.0.1:${port}/app`).then(
+        () => 'listed',
+        (err: unknown) => err,
+      ),
+      new Promise((r) => setTimeout(() => r('still paging'), 10_000)),
+    ]);
+    expect(outcome).toBeInstanceOf(DeployError);
+    expect((outcome as DeployError).code).toBe('registry_unavailable');
+    expect(pages).toBeLessThan(200);
   });
 });

@@ -166,6 +166,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         if (list !== null && list !== undefined && !Array.isArray(list)) {
           throw new DeployError('registry_unavailable', `${repo.host}/${repo.path}: tags list is not a list`);
         }
+        const before = tags.length;
         for (const tag of list ?? []) {
           if (typeof tag === 'string' && tag.length <= 128) tags.push(tag);
         }
@@ -176,6 +177,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           );
         }
         url = nextPage(answer.headers.get('link'), base);
+        // Each page that links on must bring tags, so maxTags bounds the pages too: a registry answering
+        // empty pages with ever-new `last=` links would otherwise keep the poller (one run at a time) busy
+        // for ever.
+        if (url !== undefined && tags.length === before)
+          throw new DeployError(
+            'registry_unavailable',
+            `${repo.host}/${repo.path}: a tag page without tags links to another page`,
+          );
       }
       log.debug({ repository: `${repo.host}/${repo.path}`, count: tags.length }, 'registry tags listed');
       return tags;
