@@ -77,4 +77,41 @@ describe('a compromised registry', () => {
     expect((outcome as DeployError).code).toBe('registry_unavailable');
     expect(pages).toBeLessThan(200);
   });
+
+  it('cannot send the registry credentials to a token realm on this machine when it is not on it itself', async () => {
+    const seen: string[] = [];
+    // A service of this machine (the token realm the registry names): it must never be asked.
+    const local = await serve((req, res) => {
+      seen.push(req.headers.authorization ?? '(none)');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ token: 'stolen' }));
+    });
+    // The registry, as if it were elsewhere (`registry.example.test`): DNS is the one thing faked here.
+    const remote = await serve((req, res) => {
+      if (req.headers.authorization === 'Bearer stolen') {
+        res.writeHead(200, { 'docker-content-digest': `sha256:${'a'.repeat(64)}` });
+        res.end();
+        return;
+      }
+      res.writeHead(401, {
+        'www-authenticate': `Bearer realm="http://127.0.0.1:${local}/token",service="registry"`,
+      });
+      res.end();
+    });
+    const host = `registry.example.test:${remote}`;
+    const viaLoopback: typeof fetch = (input, init) =>
+      fetch(String(input).replace('registry.example.test', '127.0.0.1'), init);
+    const client = createRegistryClient({
+      timeoutMs: 2_000,
+      maxBytes: 1 << 20,
+      log,
+      insecure: [host],
+      fetch: viaLoopback,
+    });
+    const auth = { username: 'deployer', password: 'registry-password-1' };
+    await expect(client.resolveDigest(`${host}/app`, 'v1', auth)).rejects.toMatchObject({
+      code: 'registry_unavailable',
+    });
+    expect(seen).toEqual([]);
+  });
 });

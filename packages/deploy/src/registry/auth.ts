@@ -43,9 +43,18 @@ export function basicHeader(auth: RegistryAuth): string {
   return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
 }
 
-function realmAllowed(realm: URL): boolean {
+const onLoopback = (hostname: string) => isLoopbackAddress(hostname.replace(/^\[|\]$/g, ''));
+
+/**
+ * https, or http on loopback — and a realm on this machine only for a registry on this machine: a remote
+ * (or compromised) registry naming `http://127.0.0.1:…` would otherwise make Homeport send the project's
+ * credentials to whatever local service listens there (a request forgery into loopback).
+ */
+function realmAllowed(realm: URL, registryHost: string): boolean {
+  const realmLocal = onLoopback(realm.hostname);
+  if (realmLocal && !onLoopback(new URL(`http://${registryHost}`).hostname)) return false;
   if (realm.protocol === 'https:') return true;
-  return realm.protocol === 'http:' && isLoopbackAddress(realm.hostname.replace(/^\[|\]$/g, ''));
+  return realm.protocol === 'http:' && realmLocal;
 }
 
 /**
@@ -59,6 +68,8 @@ export async function bearerToken(
   fallbackScope: string,
   auth: RegistryAuth | undefined,
   now: () => number,
+  /** `host[:port]` of the registry that sent the challenge. */
+  registryHost: string,
 ): Promise<string> {
   const realmText = challenge.params.realm ?? '';
   let realm: URL;
@@ -70,10 +81,10 @@ export async function bearerToken(
       `registry sent a bearer challenge without a usable realm: ${realmText.slice(0, 200)}`,
     );
   }
-  if (!realmAllowed(realm) || realm.username !== '' || realm.password !== '') {
+  if (!realmAllowed(realm, registryHost) || realm.username !== '' || realm.password !== '') {
     throw new DeployError(
       'registry_unavailable',
-      `refusing to send registry credentials to token realm ${realm.origin}: it must be https (or http on loopback)`,
+      `refusing to send registry credentials to token realm ${realm.origin}: it must be https (or http on loopback), and on loopback only for a registry on loopback`,
     );
   }
   const service = challenge.params.service;

@@ -72,7 +72,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     if (challenge === undefined) return undefined;
     if (challenge.scheme === 'basic') return auth === undefined ? undefined : basicHeader(auth);
     const scope = `repository:${repo.path}:pull`;
-    return `Bearer ${await bearerToken(limits, tokens, challenge, scope, auth, now)}`;
+    return `Bearer ${await bearerToken(limits, tokens, challenge, scope, auth, now, repo.host)}`;
   };
 
   /** A request with auth handled: one retry after a 401 with a challenge we can answer. */
