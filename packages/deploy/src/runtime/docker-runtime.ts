@@ -3,7 +3,7 @@
 // requestTimeoutMs; streams (pull, logs, events) by their caller's signal instead, since they may be long and idle.
 
 import type { Logger } from '@homeport/core';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { DeployError } from '../errors.js';
 import { toContainerState } from './container-state.js';
 import { engineError, engineMessage, engineStatus } from './engine-errors.js';
@@ -42,19 +42,55 @@ const HEALTH_DEFAULTS = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, sta
 // json-file rotation so a chatty app cannot fill the disk; Homeport keeps its own bounded copy of the output.
 const LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
 
-function clientFor(dockerHost: string): Dockerode {
+/** The engine's address as dockerode takes it; checked when the runtime is made. */
+function clientOptions(dockerHost: string): Dockerode.DockerOptions {
   if (dockerHost.startsWith('unix://')) {
     const socketPath = dockerHost.slice('unix://'.length);
     if (!socketPath.startsWith('/'))
       throw new DeployError('deploy_bad_request', `dockerHost needs an absolute socket path: ${dockerHost}`);
-    return new Dockerode({ socketPath });
+    return { socketPath };
   }
   const tcp = /^tcp:\/\/([a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(dockerHost);
-  if (tcp?.[1] && tcp[2]) return new Dockerode({ host: tcp[1], port: Number(tcp[2]), protocol: 'http' });
+  if (tcp?.[1] && tcp[2]) return { host: tcp[1], port: Number(tcp[2]), protocol: 'http' };
   throw new DeployError(
     'deploy_bad_request',
     `dockerHost must be unix:///path or tcp://host:port, not ${JSON.stringify(dockerHost)}`,
   );
+}
+
+/**
+ * The runtime with dockerode loaded on its first call: dockerode (with ssh2 and the modem under it) costs about
+ * 200 ms to import, and every `homeport` command — `homeport user list` too — starts from the same bundle.
+ */
+function withEngineLoaded(inner: ContainerRuntime, ready: () => Promise<void>): ContainerRuntime {
+  const after =
+    <A extends unknown[], R>(method: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await ready();
+      return method(...args);
+    };
+  const stream = <A extends unknown[], T>(method: (...args: A) => AsyncIterable<T>) =>
+    async function* (...args: A): AsyncIterable<T> {
+      await ready();
+      yield* method(...args);
+    };
+  return {
+    ping: after(inner.ping),
+    pull: after(inner.pull),
+    hasImage: after(inner.hasImage),
+    imageHealthcheck: after(inner.imageHealthcheck),
+    create: after(inner.create),
+    start: after(inner.start),
+    stop: after(inner.stop),
+    remove: after(inner.remove),
+    inspect: after(inner.inspect),
+    list: after(inner.list),
+    logs: stream(inner.logs),
+    // events() takes its start time when called and waits for the client itself.
+    events: inner.events,
+    removeImage: after(inner.removeImage),
+    listImages: after(inner.listImages),
+  };
 }
 
 function nsToMs(ns: number | undefined, fallback: number): number {
@@ -99,7 +135,14 @@ function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions 
  *   await runtime.start(id);
  */
 export function createDockerRuntime(options: DockerRuntimeOptions): ContainerRuntime {
-  const docker = clientFor(options.dockerHost);
+  const engine = clientOptions(options.dockerHost);
+  // Set by ready() before any method below runs (withEngineLoaded awaits it).
+  let docker!: Dockerode;
+  let loading: Promise<void> | undefined;
+  const ready = () =>
+    (loading ??= import('dockerode').then(({ default: Client }) => {
+      docker = new Client(engine);
+    }));
   const log = options.log;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const bounded = (extraMs = 0) => AbortSignal.timeout(requestTimeoutMs + extraMs);
@@ -206,7 +249,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions): ContainerRun
     yield* demuxer.end();
   }
 
-  return {
+  const runtime: ContainerRuntime = {
     async ping() {
       await call('ping', () => docker.ping());
     },
@@ -306,7 +349,12 @@ export function createDockerRuntime(options: DockerRuntimeOptions): ContainerRun
     logs,
 
     events(signal) {
-      return followEvents(docker, log, signal, Date.now());
+      // Events from this call on, those before the first read included: the time is taken now.
+      const since = Date.now();
+      return (async function* () {
+        await ready();
+        yield* followEvents(docker, log, signal, since);
+      })();
     },
 
     async removeImage(reference): Promise<ImageRemoval> {
@@ -341,4 +389,5 @@ export function createDockerRuntime(options: DockerRuntimeOptions): ContainerRun
       });
     },
   };
+  return withEngineLoaded(runtime, ready);
 }
