@@ -328,9 +328,12 @@ export async function runDeploy(
         ? err
         : new StepFailure('resolve', err instanceof Error ? err.message : String(err));
     await cleanUpFailed(deps, journal, created, stoppedOldForRecreate);
+    // The reason goes into the record, its events, the server log and a room announcement: masked like the
+    // journal's lines (a registry or an app may echo a secret it was given).
+    const reason = journal.mask(failure.reason);
     return {
       status: failure.status,
-      error: { step: failure.step, reason: failure.reason.split('\n')[0] ?? failure.reason },
+      error: { step: failure.step, reason: reason.split('\n')[0] ?? reason },
     };
   }
 }

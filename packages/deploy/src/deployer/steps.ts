@@ -31,6 +31,8 @@ export interface Journal {
   line(text: string): Promise<void>;
   /** Secret values learnt along the way (the release's env, registry passwords) are masked from then on. */
   addSecrets(values: readonly string[]): void;
+  /** `text` with the secrets known so far masked (a failure's reason before it goes into the record). */
+  mask(text: string): string;
   /** Log fields of the deploy (project, stage, tag, digest, release, container). */
   fields: Record<string, string>;
   current(): DeployRecord;
@@ -72,6 +74,7 @@ export function openJournal(options: {
     addSecrets(values) {
       for (const value of values) if (!secrets.includes(value)) secrets.push(value);
     },
+    mask: (text) => maskSecrets(text, secrets),
     line,
     async step(name, fn, message) {
       const entry: DeployStep = { name, status: 'running', startedAt: iso(), endedAt: null, message: null };
