@@ -114,4 +114,34 @@ describe('a compromised registry', () => {
     });
     expect(seen).toEqual([]);
   });
+
+  it('masks the credentials it echoes in its error answers (what the poller logs and a deploy records)', async () => {
+    const auth = { username: 'deployer', password: 'registry-password-2' };
+    const port = await serve((req, res) => {
+      const sent = req.headers.authorization;
+      if (sent === undefined) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="registry"' });
+        res.end();
+        return;
+      }
+      const decoded = Buffer.from(sent.slice(6), 'base64').toString('utf8');
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'DENIED', message: `${decoded} (${sent}) refused` }] }));
+    });
+    const client = createRegistryClient({ timeoutMs: 2_000, maxBytes: 1 << 20, log });
+    for (const attempt of [
+      () => client.resolveDigest(`127.0.0.1:${port}/app`, 'v1', auth),
+      () => client.listTags(`127.0.0.1:${port}/app`, auth),
+    ]) {
+      const err = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(DeployError);
+      const message = (err as DeployError).message;
+      expect(message).toContain('DENIED: deployer:********');
+      expect(message).not.toContain(auth.password);
+      expect(message).not.toContain(Buffer.from(`deployer:${auth.password}`).toString('base64'));
+    }
+  });
 });

@@ -6,12 +6,15 @@
 import { isLoopbackAddress } from '@homeport/core';
 import { DeployError } from '../errors.js';
 import type { Challenge } from './challenge.js';
-import { type BoundedAnswer, boundedRequest, type HttpLimits, registryErrorText } from './http.js';
+import {
+  type BoundedAnswer,
+  boundedRequest,
+  type HttpLimits,
+  type RegistryAuth,
+  registryErrorText,
+} from './http.js';
 
-export interface RegistryAuth {
-  username: string;
-  password: string;
-}
+export type { RegistryAuth } from './http.js';
 
 export interface TokenCache {
   get(key: string, now: number): string | undefined;
@@ -108,7 +111,7 @@ export async function bearerToken(
   if (answer.status !== 200) {
     throw new DeployError(
       'registry_unavailable',
-      `registry token service answered ${registryErrorText(answer)}`,
+      `registry token service answered ${registryErrorText(answer, auth)}`,
     );
   }
   let parsed: unknown;

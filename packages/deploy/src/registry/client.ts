@@ -105,16 +105,21 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     }
   };
 
-  const failed = (repo: ImageRepository, what: string, answer: BoundedAnswer): DeployError => {
+  const failed = (
+    repo: ImageRepository,
+    what: string,
+    answer: BoundedAnswer,
+    auth: RegistryAuth | undefined,
+  ): DeployError => {
     if (answer.status === 404) {
       return new DeployError(
         'registry_not_found',
-        `${repo.host}/${repo.path}: ${what} not found (${registryErrorText(answer)})`,
+        `${repo.host}/${repo.path}: ${what} not found (${registryErrorText(answer, auth)})`,
       );
     }
     return new DeployError(
       'registry_unavailable',
-      `${repo.host}/${repo.path}: ${what}: ${registryErrorText(answer)}`,
+      `${repo.host}/${repo.path}: ${what}: ${registryErrorText(answer, auth)}`,
     );
   };
 
@@ -126,12 +131,12 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       const url = `${repo.origin}/v2/${repo.path}/manifests/${encodeURIComponent(checkTag(tag))}`;
       const headers = { accept: MANIFEST_ACCEPT };
       const head = await call(repo, 'HEAD', url, headers, auth);
-      if (head.status === 404) throw failed(repo, `tag ${tag}`, head);
+      if (head.status === 404) throw failed(repo, `tag ${tag}`, head, auth);
       const headDigest = head.headers.get('docker-content-digest');
       if (ok(head.status) && isDigest(headDigest)) return headDigest;
       // Some registries answer HEAD without the digest header (or refuse HEAD): read the manifest itself.
       const get = await call(repo, 'GET', url, headers, auth);
-      if (!ok(get.status)) throw failed(repo, `tag ${tag}`, get);
+      if (!ok(get.status)) throw failed(repo, `tag ${tag}`, get, auth);
       const computed = `sha256:${createHash('sha256').update(get.body).digest('hex')}`;
       const stated = get.headers.get('docker-content-digest');
       if (stated !== null && stated !== computed) {
@@ -154,7 +159,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           throw new DeployError('registry_unavailable', `${repo.host}/${repo.path}: tag pages loop`);
         seen.add(url);
         const answer = await call(repo, 'GET', url, { accept: 'application/json' }, auth);
-        if (!ok(answer.status)) throw failed(repo, 'repository', answer);
+        if (!ok(answer.status)) throw failed(repo, 'repository', answer, auth);
         let page: unknown;
         try {
           page = JSON.parse(answer.body.toString('utf8'));
@@ -196,7 +201,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       const head = await call(repo, 'HEAD', url, { accept: MANIFEST_ACCEPT }, auth);
       if (head.status === 404) return false;
       if (ok(head.status)) return true;
-      throw failed(repo, `manifest ${digest}`, head);
+      throw failed(repo, `manifest ${digest}`, head, auth);
     },
   };
 }

@@ -2,6 +2,13 @@
 // body read only up to a size cap. Failures to get an answer are `registry_unavailable`.
 
 import { DeployError } from '../errors.js';
+import { maskSecrets } from '../secrets.js';
+
+/** Credentials for a registry (Basic, or for its token service). */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+}
 
 export interface BoundedAnswer {
   status: number;
@@ -59,8 +66,19 @@ export async function boundedRequest(
   return { status: response.status, headers: response.headers, body: Buffer.concat(chunks) };
 }
 
-/** The registry's own error text (`{"errors":[{"code","message"}]}`), short, for messages. */
-export function registryErrorText(answer: BoundedAnswer): string {
+/**
+ * The registry's own error text (`{"errors":[{"code","message"}]}`), short, for messages. The credentials
+ * sent are masked in it: a registry (or token service) may echo them, and the text ends up in deploy
+ * records, events and the server log.
+ */
+export function registryErrorText(answer: BoundedAnswer, auth?: RegistryAuth): string {
+  const text = rawErrorText(answer);
+  if (auth === undefined) return text;
+  const basic = Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64');
+  return maskSecrets(text, [auth.password, basic]);
+}
+
+function rawErrorText(answer: BoundedAnswer): string {
   const text = answer.body.subarray(0, 2000).toString('utf8');
   try {
     const parsed = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] }; // shape checked below
