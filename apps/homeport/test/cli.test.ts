@@ -91,7 +91,7 @@ describe('homeport user', () => {
       { username: 'alice', role: 'admin', status: 'active' },
       { username: 'bob', role: 'admin', status: 'active' },
     ]);
-  });
+  }, 60_000); // eleven CLI processes, each loading the whole bundle: on a loaded 2-core machine 30 s was too tight
 
   it('explains failures and exits non-zero', async () => {
     const missing = await homeport(['user', 'disable', 'nobody', ...store]);

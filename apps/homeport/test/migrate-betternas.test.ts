@@ -545,5 +545,5 @@ describe('homeport migrate from-betternas: a real Homeport after the import', ()
     } finally {
       await server.process.stop();
     }
-  });
+  }, 60_000); // several CLI processes and a Homeport start: on a loaded 2-core machine 30 s was too tight
 });
