@@ -2,6 +2,7 @@
 // body limit counted as it streams; 502/504 pages while no response has started, a cut connection after.
 
 import { type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import { sendErrorPage } from './error-pages.js';
 import { type ForwardContext, isMeasured, type Target } from './forward-context.js';
@@ -115,6 +116,19 @@ export function forwardHttp(
       upRes.on('close', () => {
         if (!upRes.complete) res.destroy();
       });
+    });
+
+    // A 101 to a request that asked for no upgrade: Node drops the socket without an 'error' or a
+    // 'response', which left the client waiting until it gave up (and a drain waiting for it). A 502.
+    outgoing.on('upgrade', (_upRes, upSocket: Socket) => {
+      stopTimer();
+      upSocket.destroy();
+      ctx.log.warn(
+        { host: target.host, stage: route.stage, upstream: upstream.origin, status: 502 },
+        'proxy upstream switched protocols without being asked to',
+      );
+      record(502);
+      sendErrorPage(res, 502);
     });
 
     outgoing.on('error', (err: NodeJS.ErrnoException) => {
