@@ -6,7 +6,13 @@
 
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startProxy, startUpstream, type TestProxy, type TestUpstream } from './proxy-support.js';
+import {
+  startNamedUpstream,
+  startProxy,
+  startUpstream,
+  type TestProxy,
+  type TestUpstream,
+} from './proxy-support.js';
 
 const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -77,6 +83,28 @@ describe('request smuggling through the proxy', () => {
     );
     expect(answer.startsWith('HTTP/1.1 400')).toBe(true);
     expect(seen).toEqual([]);
+  });
+});
+
+describe('hop-by-hop abuse', () => {
+  it('keeps the Host header when the client names it in Connection, so the app never sees a loopback Host', async () => {
+    const upstream = await startNamedUpstream('app');
+    opened.push(upstream);
+    const p = await startProxy();
+    opened.push(p);
+    p.proxy.setRoute('app.example.com', {
+      upstream: upstream.url,
+      stage: 'a/p',
+      release: 'r1',
+      color: 'blue',
+    });
+    const answer = await raw(
+      p.port,
+      'GET / HTTP/1.1\r\nHost: app.example.com\r\nConnection: close, host, content-length\r\n\r\n',
+    );
+    expect(answer.slice(0, 40)).toMatch(/^HTTP\/1.1 200/);
+    // The upstream echoes the headers it got as JSON (in a chunked body: read the field, not the document).
+    expect(/"host":"([^"]*)"/.exec(answer)?.[1]).toBe('app.example.com');
   });
 });
 

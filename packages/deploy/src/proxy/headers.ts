@@ -26,11 +26,19 @@ const FORWARDING = new Set([
   'x-real-ip',
 ]);
 
+// Headers a Connection option may not remove: without Host, Node would send the upstream's own
+// `127.0.0.1:<port>` (an app trusting a loopback Host would take the request for a local one); without
+// Content-Length, the framing would change under the app.
+const NOT_HOP_BY_HOP = new Set(['host', 'content-length']);
+
 function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
   const tokens = new Set<string>();
   const value = headers.connection;
   if (value === undefined) return tokens;
-  for (const token of value.split(',')) tokens.add(token.trim().toLowerCase());
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (!NOT_HOP_BY_HOP.has(name)) tokens.add(name);
+  }
   return tokens;
 }
 
