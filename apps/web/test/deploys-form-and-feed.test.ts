@@ -1,7 +1,7 @@
 // Deploys page logic without a browser: the stage form's translation (secrets write-only, seconds to ms),
 // its checks, and how deploy records heard live are merged with loaded lists.
 import { describe, expect, it } from 'vitest';
-import type { DeployRecord, Stage } from '../src/pages/deploys/api/deploy-types';
+import type { DeployRecord, DeployStep, Stage } from '../src/pages/deploys/api/deploy-types';
 import { formatUptime, shortDigest } from '../src/pages/deploys/deploy-format';
 import { mergeDeploys, parseDeployChanged } from '../src/pages/deploys/live-deploys';
 import { newStageValues, stageInput, stageValues, validateStage } from '../src/pages/deploys/stage-form';
@@ -132,7 +132,7 @@ const record = (over: Partial<DeployRecord>): DeployRecord => ({
   ...over,
 });
 
-const step = (name: string, status: 'running' | 'ok') => ({
+const step = (name: DeployStep['name'], status: 'running' | 'ok'): DeployStep => ({
   name,
   status,
   startedAt: '2026-01-01T00:00:00Z',

@@ -1,13 +1,31 @@
-// Shapes of the deploy API (`/api/v1/deploy`) as the Deploys page sees them. The deploy routes answer
-// untyped views in the OpenAPI document (their schemas say `unknown`), so these are written here from
-// packages/deploy/src/model.ts and the routes' views; a drift shows up in the browser test.
+// Shapes of the deploy API (`/api/v1/deploy`) as the Deploys page sees them: the records come from the deploy
+// package's model (`@homeport/deploy/model`, types only, nothing of the server is bundled), with the changes
+// the routes' views make (secrets write-only).
 
-export type Color = 'blue' | 'green';
+import type {
+  DeployRecord,
+  DeployStatus,
+  HealthCheck,
+  ProjectRecord,
+  ReleaseRecord,
+  StageConfig,
+  StageRecord,
+  Strategy,
+  TagPattern,
+  VolumeMount,
+} from '@homeport/deploy/model';
 
-export interface TagPattern {
-  kind: 'regex' | 'semver';
-  value: string;
-}
+export type {
+  Color,
+  DeployRecord,
+  DeployStatus,
+  DeployStep,
+  HealthCheck,
+  LogLine,
+  Strategy,
+  TagPattern,
+  VolumeMount,
+} from '@homeport/deploy/model';
 
 /** An env variable as the server shows it: a secret's value is never sent back (null). */
 export interface EnvVarView {
@@ -16,48 +34,8 @@ export interface EnvVarView {
   secret: boolean;
 }
 
-export interface VolumeMount {
-  source: string;
-  target: string;
-  readOnly: boolean;
-}
-
-export interface HealthCheck {
-  path: string;
-  expectedStatus: number;
-  port: number | null;
-  host: string | null;
-  intervalMs: number;
-  timeoutMs: number;
-  healthyThreshold: number;
-  unhealthyThreshold: number;
-  startPeriodMs: number;
-}
-
-export type Strategy = 'blue-green' | 'recreate';
-
-export interface StageConfigView {
-  image: string;
-  tagPattern: TagPattern;
-  port: { env: string; container: number | null };
-  command: string[] | null;
-  env: EnvVarView[];
-  volumes: VolumeMount[];
-  resources: { memoryBytes: number | null; cpus: number | null; pidsLimit: number | null };
-  restartPolicy: 'no' | 'on-failure' | 'unless-stopped';
-  health: HealthCheck;
-  deployTimeoutMs: number;
-  drainTimeoutMs: number;
-  stopTimeoutMs: number;
-  watchMs: number;
-  graceMs: number;
-  host: string | null;
-  strategy: Strategy;
-  promoteFrom: string | null;
-  autoDeploy: boolean;
-  keepReleases: number;
-  node: string | null;
-}
+/** A stage's configuration as the server shows it (stage-config.ts stageConfigView). */
+export type StageConfigView = Omit<StageConfig, 'env'> & { env: EnvVarView[] };
 
 /** An env variable as sent: a secret without `value` keeps its stored value. */
 export interface EnvVarInput {
@@ -83,16 +61,10 @@ export interface StageConfigInput {
   autoDeploy: boolean;
 }
 
-export interface Project {
-  id: string;
-  name: string;
-  description: string;
-  /** The password is write-only: always null here. */
+/** A project as the server shows it: the registry password is write-only (always null here). */
+export type Project = Omit<ProjectRecord, 'registryAuth'> & {
   registryAuth: { username: string; password: null } | null;
-  pollIntervalMs: number | null;
-  createdAt: string;
-  updatedAt: string;
-}
+};
 
 export interface ProjectInput {
   description?: string;
@@ -101,15 +73,7 @@ export interface ProjectInput {
   pollIntervalMs?: number | null;
 }
 
-export interface Stage {
-  id: string;
-  projectId: string;
-  name: string;
-  config: StageConfigView;
-  configRevision: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Stage = Omit<StageRecord, 'config'> & { config: StageConfigView };
 
 /** What saving a stage answers: the stage, risky shapes the server noticed, and the deploy a change queued. */
 export interface SavedStage extends Stage {
@@ -117,56 +81,8 @@ export interface SavedStage extends Stage {
   deploy?: DeployRecord | null;
 }
 
-export type DeployStatus =
-  | 'queued'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
-  | 'superseded'
-  | 'rolled_back';
-
-export interface DeployStep {
-  name: string;
-  status: 'running' | 'ok' | 'failed' | 'cancelled';
-  startedAt: string;
-  endedAt: string | null;
-  message: string | null;
-}
-
-export interface DeployRecord {
-  id: string;
-  projectId: string;
-  stageId: string;
-  seq: number;
-  trigger: string;
-  requestedBy: string | null;
-  tag: string | null;
-  digest: string | null;
-  releaseId: string | null;
-  status: DeployStatus;
-  steps: DeployStep[];
-  error: { step: string; reason: string } | null;
-  color: Color | null;
-  runner: string | null;
-  cancelRequested: boolean;
-  createdAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-}
-
-export interface Release {
-  id: string;
-  stageId: string;
-  seq: number;
-  image: string;
-  tag: string | null;
-  digest: string;
-  configRevision: number;
-  createdAt: string;
-  /** Set once a deploy of it succeeded: only these can be rolled back to. */
-  succeededAt: string | null;
-}
+/** A release (its configuration snapshot left out of what this page reads). */
+export type Release = Omit<ReleaseRecord, 'config'>;
 
 export interface LiveRelease {
   releaseId: string;
@@ -192,13 +108,6 @@ export interface StageStatus {
   stage: Stage;
   live: LiveRelease | null;
   queue: DeployRecord[];
-}
-
-export interface LogLine {
-  seq: number;
-  ts: string;
-  stream: 'deploy' | 'stdout' | 'stderr';
-  line: string;
 }
 
 export const FINISHED: readonly DeployStatus[] = [
