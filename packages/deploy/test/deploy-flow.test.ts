@@ -4,27 +4,20 @@
 
 import { Agent, request } from 'node:http';
 import { pushTestImage, until } from '@homeport/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type DeployHomeport,
   type Engine,
   stageConfig,
-  startDeployHomeport,
-  startEngine,
+  useDeployHomeport,
 } from './support/deploy-homeport.js';
 
 let engine: Engine;
 let h: DeployHomeport;
 
-beforeAll(async () => {
-  engine = await startEngine();
-  h = await startDeployHomeport(engine);
-}, 120_000);
-
-afterAll(async () => {
-  await h?.close();
-  await engine?.stop();
-}, 60_000);
+useDeployHomeport((started) => {
+  ({ engine, h } = started);
+});
 
 async function project(name: string) {
   const created = await h.api('POST', '/projects', { name });

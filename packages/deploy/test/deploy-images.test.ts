@@ -2,27 +2,20 @@
 // releases stay, and so do the live release's and the rollback target's; older ones are removed from Docker.
 
 import { pushTestImage, until } from '@homeport/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type DeployHomeport,
   type Engine,
   stageConfig,
-  startDeployHomeport,
-  startEngine,
+  useDeployHomeport,
 } from './support/deploy-homeport.js';
 
 let engine: Engine;
 let h: DeployHomeport;
 
-beforeAll(async () => {
-  engine = await startEngine();
-  h = await startDeployHomeport(engine);
-}, 120_000);
-
-afterAll(async () => {
-  await h?.close();
-  await engine?.stop();
-}, 60_000);
+useDeployHomeport((started) => {
+  ({ engine, h } = started);
+});
 
 describe('image garbage collection', () => {
   it('keeps the newest successful releases, the live one and the rollback target, and removes older images', async () => {

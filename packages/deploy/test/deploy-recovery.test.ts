@@ -4,14 +4,14 @@
 // (SIGTERM with deploys running: deploy-shutdown.test.ts.)
 
 import { pushTestImage, tempDir, until } from '@homeport/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeployRecord } from '../src/model.js';
 import {
   type DeployHomeport,
   type Engine,
   stageConfig,
   startDeployHomeport,
-  startEngine,
+  useDeployHomeport,
 } from './support/deploy-homeport.js';
 import {
   type Api,
@@ -25,15 +25,9 @@ import {
 let engine: Engine;
 let h: DeployHomeport;
 
-beforeAll(async () => {
-  engine = await startEngine();
-  h = await startDeployHomeport(engine);
-}, 120_000);
-
-afterAll(async () => {
-  await h?.close();
-  await engine?.stop();
-}, 60_000);
+useDeployHomeport((started) => {
+  ({ engine, h } = started);
+});
 
 /** The stage's containers as Docker has them: [running, version label of the release]. */
 async function containersOf(projectName: string, stage: string) {

@@ -4,14 +4,14 @@
 // is the shorter. Each outcome is read on Docker before a restart reconciles anything, then through the API.
 
 import { pushTestImage, tempDir } from '@homeport/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeployRecord } from '../src/model.js';
 import {
   type DeployHomeport,
   type Engine,
   stageConfig,
   startDeployHomeport,
-  startEngine,
+  useDeployHomeport,
 } from './support/deploy-homeport.js';
 import {
   inHealthGate,
@@ -25,15 +25,9 @@ let engine: Engine;
 /** Only for its Docker client: the Homeports under test run in their own processes. */
 let h: DeployHomeport;
 
-beforeAll(async () => {
-  engine = await startEngine();
-  h = await startDeployHomeport(engine);
-}, 120_000);
-
-afterAll(async () => {
-  await h?.close();
-  await engine?.stop();
-}, 60_000);
+useDeployHomeport((started) => {
+  ({ engine, h } = started);
+});
 
 /** The stage's containers as Docker has them. */
 async function containersOf(projectName: string, stage: string) {

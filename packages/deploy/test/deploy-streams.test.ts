@@ -7,27 +7,20 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type IncomingMessage, request } from 'node:http';
 import type { Socket } from 'node:net';
 import { pushTestImage, until } from '@homeport/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type DeployHomeport,
   type Engine,
   stageConfig,
-  startDeployHomeport,
-  startEngine,
+  useDeployHomeport,
 } from './support/deploy-homeport.js';
 
 let engine: Engine;
 let h: DeployHomeport;
 
-beforeAll(async () => {
-  engine = await startEngine();
-  h = await startDeployHomeport(engine);
-}, 120_000);
-
-afterAll(async () => {
-  await h?.close();
-  await engine?.stop();
-}, 60_000);
+useDeployHomeport((started) => {
+  ({ engine, h } = started);
+});
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'; // RFC 6455 §1.3
 

@@ -10,6 +10,7 @@ import {
   startRegistry,
   until,
 } from '@homeport/testkit';
+import { afterAll, beforeAll } from 'vitest';
 import { createDeployModule, DEPLOY, type DeployApi, type DeployModuleOptions } from '../../src/index.js';
 import type { DeployRecord } from '../../src/model.js';
 
@@ -161,4 +162,30 @@ export function stageConfig(image: string, host: string | null, extra: Record<st
     graceMs: 600_000,
     ...extra,
   };
+}
+
+/**
+ * One engine (dockerd + registry) and one in-process Homeport for a test file: started before its tests,
+ * handed to `started`, stopped after them.
+ *
+ * @example
+ *   let engine: Engine;
+ *   let h: DeployHomeport;
+ *   useDeployHomeport((started) => ({ engine, h } = started));
+ */
+export function useDeployHomeport(
+  started: (parts: { engine: Engine; h: DeployHomeport }) => void,
+  options: Parameters<typeof startDeployHomeport>[1] = {},
+): void {
+  let engine: Engine | undefined;
+  let h: DeployHomeport | undefined;
+  beforeAll(async () => {
+    engine = await startEngine();
+    h = await startDeployHomeport(engine, options);
+    started({ engine, h });
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await engine?.stop();
+  }, 60_000);
 }
