@@ -230,6 +230,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         box,
         compileTagPattern,
         hostsChanged,
+        resolveDigest: (image, tag, auth) => registry.resolveDigest(image, tag, auth),
         log,
         clock: ctx.clock,
       });

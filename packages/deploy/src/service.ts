@@ -38,6 +38,9 @@ function sameConfig(a: StageConfig, b: StageConfig, stageId: string, box: Secret
 
 export const newId = (): string => randomBytes(12).toString('base64url');
 
+/** Waits before each check of a webhook push against the registry (about 8 s in all). */
+const PUSH_CHECK_WAITS_MS = [0, 250, 500, 1_000, 2_000, 4_000];
+
 export interface TagMatcher {
   matches(tag: string): boolean;
 }
@@ -51,6 +54,12 @@ export interface ServiceOptions {
   compileTagPattern(pattern: StageRecord['config']['tagPattern']): TagMatcher;
   /** Host names added to or removed from the TLS edge (Caddy, nginx) as stages change. */
   hostsChanged(): Promise<void>;
+  /**
+   * The digest a tag points at now in the stage's registry. A webhook push is deployed only when it agrees
+   * with the envelope: the envelope is the sender's word, and its digest could be any image of the
+   * repository, one pushed under a tag the stage never takes included.
+   */
+  resolveDigest(image: string, tag: string, auth?: { username: string; password: string }): Promise<string>;
   log: Logger;
   clock: () => number;
 }
@@ -154,6 +163,38 @@ export function createDeployService(options: ServiceOptions) {
         `${s.name} takes only digests running healthy in ${s.config.promoteFrom}${digest ? `; ${digest} is not one` : ''}`,
         { details: { eligible } },
       );
+  };
+
+  /** The registry password of a project, opened (for the runtime's pull and the registry client). */
+  const registryAuth = (p: ProjectRecord) =>
+    p.registryAuth
+      ? {
+          username: p.registryAuth.username,
+          password: box.open(registrySecretName(p.id), p.registryAuth.sealedPassword),
+        }
+      : undefined;
+
+  /**
+   * Whether the tag points at the pushed digest in the stage's registry. A registry notifies as the manifest
+   * lands, which can be a moment before the tag is moved to it: a miss is asked again for a few seconds.
+   */
+  const pushAgrees = async (p: ProjectRecord, s: StageRecord, event: PushEvent): Promise<boolean> => {
+    const fields = { project: p.name, stage: s.name, tag: event.tag, digest: event.digest };
+    let last: unknown;
+    for (const waitMs of PUSH_CHECK_WAITS_MS) {
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      try {
+        last = await options.resolveDigest(s.config.image, event.tag, registryAuth(p));
+        if (last === event.digest) return true;
+      } catch (err) {
+        last = err;
+      }
+    }
+    options.log.warn(
+      { ...fields, ...(last instanceof Error ? { err: last } : { current: last }) },
+      'registry webhook: the tag does not point at the pushed digest in the registry; not deployed',
+    );
+    return false;
   };
 
   return {
@@ -450,18 +491,13 @@ export function createDeployService(options: ServiceOptions) {
         if (running?.digest === event.digest && running.configRevision === stage.configRevision) continue;
         const p = await store.projects.get(stage.projectId);
         if (!p) continue;
+        // The poller resolved the tag itself; a webhook's digest is checked against the registry.
+        if (trigger === 'webhook' && !(await pushAgrees(p, stage, event))) continue;
         queued.push(await enqueue(p, stage, trigger, null, { tag: event.tag, digest: event.digest }));
       }
       return queued;
     },
     /** The registry password of a project, opened (for the runtime's pull and the registry client). */
-    registryAuth(p: ProjectRecord) {
-      return p.registryAuth
-        ? {
-            username: p.registryAuth.username,
-            password: box.open(registrySecretName(p.id), p.registryAuth.sealedPassword),
-          }
-        : undefined;
-    },
+    registryAuth,
   };
 }
