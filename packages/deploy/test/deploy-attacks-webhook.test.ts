@@ -93,4 +93,20 @@ describe('a forged registry notification', () => {
     const finished = await h.finished(deploys.find((d) => d.digest === good.digest)?.id ?? '');
     expect(finished.status).toBe('succeeded');
   });
+
+  it('asks an anonymous sender for the token before it reads (or judges) the body', async () => {
+    for (const [type, body] of [
+      ['application/vnd.docker.distribution.events.v1+json', '{"events": ['],
+      ['application/json', '{"events": ['],
+      ['application/json', JSON.stringify({ events: 'x'.repeat(900_000) })],
+    ] as const) {
+      const response = await fetch(`${h.url}/api/v1/deploy/webhooks/registry`, {
+        method: 'POST',
+        headers: { 'content-type': type, authorization: 'Bearer wrong-token' },
+        body,
+      });
+      await response.arrayBuffer();
+      expect(response.status).toBe(401);
+    }
+  });
 });

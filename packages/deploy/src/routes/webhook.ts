@@ -53,6 +53,18 @@ export function registerWebhookRoute(app: HttpApp, options: WebhookOptions): voi
   app.post(
     '/webhooks/registry',
     {
+      // onRequest, before the body is read: an anonymous sender neither gets a megabyte parsed nor learns
+      // whether its body would pass (the admin routes guard the same way).
+      onRequest: async (request) => {
+        const header = request.headers.authorization;
+        const given =
+          typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+        if (!tokenMatches(given, options.token()))
+          throw new DeployError(
+            'deploy_unauthorized',
+            'a registry webhook needs the webhook token as a Bearer token',
+          );
+      },
       bodyLimit: MAX_ENVELOPE_BYTES,
       config: { rateLimit: { max: options.perMinute ?? 120, timeWindow: 60_000 } },
       schema: {
@@ -69,14 +81,6 @@ export function registerWebhookRoute(app: HttpApp, options: WebhookOptions): voi
       },
     },
     async (request, reply) => {
-      const header = request.headers.authorization;
-      const given =
-        typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-      if (!tokenMatches(given, options.token()))
-        throw new DeployError(
-          'deploy_unauthorized',
-          'a registry webhook needs the webhook token as a Bearer token',
-        );
       const events = options.parse(request.body);
       reply.code(202);
       const work = async () => {
