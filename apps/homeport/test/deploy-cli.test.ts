@@ -3,7 +3,7 @@
 // deploy exits 1, rollback, export without and with secrets, and an admin token is never sent in clear.
 
 import { execFile } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -140,6 +140,8 @@ projects:
     expect(plain.stdout).toContain('API_KEY');
     expect(plain.stdout).not.toContain('cli-secret-value-93ab');
     const out = join(work, 'with-secrets.yaml');
+    writeFileSync(out, 'an older export, world-readable\n', { mode: 0o644 });
+    chmodSync(out, 0o644);
     expect((await homeport(['export', '--secrets', '--to', out])).code).toBe(0);
     expect(readFileSync(out, 'utf8')).toContain('cli-secret-value-93ab');
     expect(statSync(out).mode & 0o777).toBe(0o600);

@@ -3,7 +3,7 @@
 // the server; the CLI queues them and, with --wait, follows the log until the deploy ends (exit 1 unless it
 // succeeded).
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { type ErrorKind, errorClass } from '@homeport/core';
 import { type Command, Option } from 'commander';
 
@@ -294,8 +294,12 @@ Examples:
   ).action(async (flags: ApiFlags & { secrets?: boolean; to?: string }) => {
     const text = (await client(flags, out).call('GET', `/config.yaml${flags.secrets ? '?secrets=true' : ''}`))
       .text;
-    if (flags.to) await writeFile(flags.to, text, { mode: 0o600 });
-    else out(text.trimEnd());
+    if (flags.to) {
+      // The mode of writeFile applies only to a new file: an existing one is narrowed before the secrets go in.
+      await writeFile(flags.to, '', { mode: 0o600 });
+      await chmod(flags.to, 0o600);
+      await writeFile(flags.to, text);
+    } else out(text.trimEnd());
   });
 
   apiOptions(
