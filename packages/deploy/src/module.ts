@@ -30,7 +30,7 @@ import { registerWebhookRoute } from './routes/webhook.js';
 import { type ContainerRuntime, createDockerRuntime } from './runtime/index.js';
 import { openSecretBox, type SecretBox } from './secrets.js';
 import { createDeployService, type DeployService, newId } from './service.js';
-import { deploySettings } from './settings.js';
+import { deployNodeName, deploySettings } from './settings.js';
 import { createKvDeployStore, createSqliteDeployStore, deployMigrations } from './store/index.js';
 import type { DeployStore } from './store/repositories.js';
 
@@ -192,7 +192,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         onLines: (releaseId, lines) => publish(runtimeLogTopic(releaseId), 'runtime.log', lines),
       });
       const runsStage = (stage: { config: { node: string | null } }) =>
-        stage.config.node === null || stage.config.node === settings.node;
+        stage.config.node === null || stage.config.node === deployNodeName(settings.node);
       let service: DeployService | undefined;
       const registryAuth = (project: Parameters<DeployService['registryAuth']>[0]) =>
         service?.registryAuth(project);
@@ -213,7 +213,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         newId,
         log,
         clock: ctx.clock,
-        runner: settings.node,
+        runner: deployNodeName(settings.node),
         runsStage,
         pollMs: moduleOptions.pollMs ?? settings.pollMs,
       });
@@ -292,8 +292,9 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
           store: p.store,
           runtime: p.runtime,
           proxy: p.proxy,
-          runner: settings.node,
-          runsStage: (stage) => stage.config.node === null || stage.config.node === settings.node,
+          runner: deployNodeName(settings.node),
+          runsStage: (stage) =>
+            stage.config.node === null || stage.config.node === deployNodeName(settings.node),
           log: ctx.log,
           clock: ctx.clock,
         });

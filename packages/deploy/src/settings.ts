@@ -45,13 +45,9 @@ export const deploySettings = defineSettings({
   node: stringSetting({
     key: 'deploy.node',
     env: 'HOMEPORT_DEPLOY_NODE',
-    default:
-      hostname()
-        .replace(/[^A-Za-z0-9_.-]/g, '-')
-        .slice(0, 63) || 'local',
     pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
     patternHint: 'a name of letters, digits, dot, dash, underscore',
-    doc: 'This replica’s node name: it runs the deploys of stages pinned to it (and of unpinned stages).',
+    doc: 'This replica’s node name (unset: the machine’s host name): it runs the deploys of stages pinned to it, and of unpinned stages.',
   }),
   webhookToken: stringSetting({
     key: 'deploy.webhookToken',
@@ -117,3 +113,15 @@ export const deploySettings = defineSettings({
     doc: 'How often the deploy queue looks for work queued by other replicas and ends grace windows.',
   }),
 });
+
+/** The node name deploys are claimed under: the setting, or the host name made into a valid name. */
+export function deployNodeName(configured: string | undefined): string {
+  return (
+    configured ??
+    (hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 63) ||
+      'local')
+  );
+}
