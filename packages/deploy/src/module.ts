@@ -148,6 +148,8 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         metrics: ctx.metrics.registry,
         limits: { maxBodyBytes: settings.proxyMaxBody, upstreamTimeoutMs: settings.proxyUpstreamTimeout },
         probeToken,
+        // Caddy or nginx in front runs on this machine: what it says of the client (https above all) is kept.
+        ...(settings.edge === 'none' ? {} : { trustForwardedFrom: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] }),
       });
       const publish = (topic: string, type: string, data: unknown) => {
         ctx.events

@@ -116,7 +116,7 @@ describe('built-in proxy routing', () => {
 
   it('names the serving release and color to a request with the probe token only, and never forwards it', async () => {
     const shop = await upstream('shop');
-    const p = await startProxy({}, undefined, 'probe-secret-0123456789');
+    const p = await startProxy({}, undefined, { probeToken: 'probe-secret-0123456789' });
     cleanups.push(p.close);
     p.proxy.setRoute('shop.example.com', route(shop.url, { release: 'r7', color: 'green' }));
 
@@ -138,6 +138,42 @@ describe('built-in proxy routing', () => {
       expect(plain.headers['x-homeport-color']).toBeUndefined();
       expect(JSON.parse(plain.body).headers['x-homeport-probe']).toBeUndefined();
     }
+  });
+
+  it('keeps the X-Forwarded-* of a trusted edge in front (checked for shape), and nobody else’s', async () => {
+    const shop = await upstream('shop');
+    const edge = await startProxy({}, undefined, { trustForwardedFrom: ['127.0.0.1'] });
+    const other = await startProxy({}, undefined, { trustForwardedFrom: ['::1'] });
+    cleanups.push(edge.close, other.close);
+    for (const p of [edge, other]) p.proxy.setRoute('shop.example.com', route(shop.url));
+    const claims = {
+      'x-forwarded-for': '203.0.113.7',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'shop.example.com',
+    };
+
+    const kept = JSON.parse((await send(edge.port, 'shop.example.com', { headers: claims })).body).headers;
+    expect(kept['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(kept['x-forwarded-proto']).toBe('https');
+    expect(kept['x-forwarded-host']).toBe('shop.example.com');
+
+    const malformed = {
+      'x-forwarded-for': '203.0.113.7<script>',
+      'x-forwarded-proto': 'javascript',
+      'x-forwarded-host': 'evil.example.com/path',
+    };
+    const dropped = JSON.parse(
+      (await send(edge.port, 'shop.example.com', { headers: malformed })).body,
+    ).headers;
+    expect(dropped['x-forwarded-for']).toBe('127.0.0.1');
+    expect(dropped['x-forwarded-proto']).toBe('http');
+    expect(dropped['x-forwarded-host']).toBe('shop.example.com');
+
+    const untrusted = JSON.parse(
+      (await send(other.port, 'shop.example.com', { headers: claims })).body,
+    ).headers;
+    expect(untrusted['x-forwarded-for']).toBe('127.0.0.1');
+    expect(untrusted['x-forwarded-proto']).toBe('http');
   });
 
   it('strips hop-by-hop headers both ways, those named by Connection included', async () => {

@@ -13,7 +13,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { createLogger } from '@homeport/core';
 import { Registry } from 'prom-client';
-import { createProxy, type ProxyLimits, type ReverseProxy } from '../src/proxy/index.js';
+import { createProxy, type ProxyLimits, type ProxyOptions, type ReverseProxy } from '../src/proxy/index.js';
 
 export interface TestUpstream {
   url: string;
@@ -61,14 +61,14 @@ export const DEFAULT_LIMITS: ProxyLimits = { maxBodyBytes: 128 << 20, upstreamTi
 export async function startProxy(
   limits: Partial<ProxyLimits> = {},
   before?: (proxy: ReverseProxy) => void,
-  probeToken?: string,
+  extra: Pick<ProxyOptions, 'probeToken' | 'trustForwardedFrom'> = {},
 ): Promise<TestProxy> {
   const registry = new Registry();
   const proxy = createProxy({
     log: createLogger({ level: 'silent' }),
     metrics: registry,
     limits: { ...DEFAULT_LIMITS, ...limits },
-    ...(probeToken === undefined ? {} : { probeToken }),
+    ...extra,
   });
   before?.(proxy);
   const port = await proxy.listen('127.0.0.1', 0);

@@ -14,6 +14,8 @@ export interface ForwardContext {
   inFlight: InFlightTable;
   /** Whether a request proves it is the deployer's probe (see ProxyOptions.probeToken). */
   isProbe(req: IncomingMessage): boolean;
+  /** Whether the peer is the TLS edge whose X-Forwarded-* are kept (ProxyOptions.trustForwardedFrom). */
+  trustsForwarded(address: string | undefined): boolean;
 }
 
 /** A request's destination, fixed when the request starts: a later switch never moves it. */

@@ -80,6 +80,7 @@ export function forwardHttp(
   const headers = upstreamRequestHeaders(req.headers, {
     clientAddress: req.socket.remoteAddress,
     host: req.headers.host ?? target.host,
+    trusted: ctx.trustsForwarded(req.socket.remoteAddress),
   });
   const probe = ctx.isProbe(req);
   const withBody = hasBody(req);

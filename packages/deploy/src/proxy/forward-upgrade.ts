@@ -49,6 +49,7 @@ export function forwardUpgrade(
   const headers = upstreamRequestHeaders(req.headers, {
     clientAddress: socket.remoteAddress,
     host: req.headers.host ?? target.host,
+    trusted: ctx.trustsForwarded(socket.remoteAddress),
   });
   headers.connection = 'upgrade';
   if (req.headers.upgrade !== undefined) headers.upgrade = req.headers.upgrade;

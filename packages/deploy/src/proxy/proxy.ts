@@ -83,7 +83,9 @@ export function createProxy(options: ProxyOptions): ReverseProxy {
     const bytes = Buffer.from(given);
     return bytes.length === probeToken.length && timingSafeEqual(bytes, probeToken);
   };
-  const ctx: ForwardContext = { log, limits, metrics, inFlight, isProbe };
+  const trusted = new Set(options.trustForwardedFrom ?? []);
+  const trustsForwarded = (address: string | undefined) => address !== undefined && trusted.has(address);
+  const ctx: ForwardContext = { log, limits, metrics, inFlight, isProbe, trustsForwarded };
 
   // The route is read once, synchronously, when a request arrives: a switch is one Map.set, so every request
   // sees the old route or the new one, and one dispatched to the old upstream stays there until it ends.

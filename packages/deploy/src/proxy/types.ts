@@ -46,6 +46,12 @@ export interface ProxyOptions {
    * upstream.
    */
   probeToken?: string;
+  /**
+   * Peer addresses (exact, as the socket reports them: `127.0.0.1`, `::1`, `::ffff:127.0.0.1`) of a TLS edge
+   * in front — Caddy or nginx on this machine — whose X-Forwarded-For, -Proto and -Host are kept (each checked
+   * for its shape). Anyone else's are replaced by what the proxy sees. Default: none.
+   */
+  trustForwardedFrom?: readonly string[];
 }
 
 export interface DrainResult {
