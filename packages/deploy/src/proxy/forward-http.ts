@@ -110,8 +110,9 @@ export function forwardHttp(
         responseHeaders['x-homeport-color'] = route.color;
       }
       res.writeHead(status, upRes.statusMessage, responseHeaders);
-      // Headers go out now: an event stream's first event may be long in coming.
-      res.flushHeaders();
+      // A response of unknown length (an event stream, a chunked stream) has its headers sent now: its first
+      // bytes may be long in coming. One with a length goes out with its body, in one write, not two.
+      if (upRes.headers['content-length'] === undefined) res.flushHeaders();
       upRes.pipe(res);
       // An upstream that dies mid-body must not look like a complete answer: cut the client's connection.
       upRes.on('close', () => {

@@ -27,12 +27,27 @@ export function createProxyMetrics(registry: Registry | undefined): ProxyMetrics
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
+  // The labelled children are kept per stage: prom-client hashes the label set on every inc/observe otherwise,
+  // which shows in the proxy's per-request cost. Stages are few (a label per stage, never per Host).
+  const counters = new Map<string, ReturnType<typeof requests.labels>>();
+  const histograms = new Map<string, ReturnType<typeof latency.labels>>();
   return {
     request(stage, status) {
-      requests.inc({ stage, status_class: `${Math.floor(status / 100)}xx` });
+      const key = `${stage}\u0000${Math.floor(status / 100)}`;
+      let child = counters.get(key);
+      if (child === undefined) {
+        child = requests.labels({ stage, status_class: `${Math.floor(status / 100)}xx` });
+        counters.set(key, child);
+      }
+      child.inc();
     },
     upstreamLatency(stage, seconds) {
-      latency.observe({ stage }, seconds);
+      let child = histograms.get(stage);
+      if (child === undefined) {
+        child = latency.labels({ stage });
+        histograms.set(stage, child);
+      }
+      child.observe(seconds);
     },
   };
 }
