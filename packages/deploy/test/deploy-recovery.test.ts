@@ -68,6 +68,27 @@ describe('deploy recovery', () => {
     expect(releases.find((r: { id: string }) => r.id === second.releaseId).succeededAt).toBeNull();
   }, 60_000);
 
+  it('does not count failed probes inside the health start period as a regression', async () => {
+    const image = `${engine.registry.host}/period/web`;
+    await pushTestImage(engine.registry, { repository: 'period/web', tag: 'v1', version: 'period-v1' });
+    // The same late failure as above, but the stage gives its app a 30 s start period: the watch sees it
+    // fail inside that period and lets it be.
+    await pushTestImage(engine.registry, {
+      repository: 'period/web',
+      tag: 'v2',
+      version: 'period-v2',
+      cmd: ['/bin/sh', '-c', 'httpd -f -p "127.0.0.1:$PORT" -h /www & sleep 3; rm -f /www/health; wait'],
+    });
+    const config = stageConfig(image, 'period.test', { watchMs: 6_000 });
+    await setUp(h.api, 'period', {
+      production: { ...config, health: { ...config.health, startPeriodMs: 30_000 } },
+    });
+    expect((await h.finished(await request(h.api, 'period', 'production', 'v1'))).status).toBe('succeeded');
+    const second = await h.finished(await request(h.api, 'period', 'production', 'v2'));
+    expect(second.status, JSON.stringify(second)).toBe('succeeded');
+    expect((await h.viaProxy('period.test')).body).toContain('period-v2');
+  }, 60_000);
+
   it('cancels a running deploy: the new container is removed and the old color keeps serving', async () => {
     const image = `${engine.registry.host}/cancel/web`;
     await pushTestImage(engine.registry, { repository: 'cancel/web', tag: 'v1', version: 'cancel-v1' });

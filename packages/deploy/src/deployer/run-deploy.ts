@@ -173,6 +173,7 @@ export async function runDeploy(
     checkCancel('start');
     const color: Color = reuse ? reuse.color : live ? otherColor(live.color) : 'blue';
     await store.deploys.progress(claimed.id, { color, releaseId: release.id, digest: release.digest });
+    const startedAtMs = clock();
     const started = await journal.step(
       'start',
       async () => {
@@ -307,7 +308,7 @@ export async function runDeploy(
     // 8. watch: a regression in the first moments rolls back by itself.
     const regression = await journal.step(
       'watch',
-      async () => watchNewColor(deps, release, started, hostHeader),
+      async () => watchNewColor(deps, release, started, hostHeader, startedAtMs),
       (r) => (r === null ? `healthy for ${release.config.watchMs} ms` : `regression: ${r}`),
     );
     if (regression !== null) {
@@ -410,16 +411,19 @@ async function watchNewColor(
   release: ReleaseRecord,
   started: { id: string; port: number },
   hostHeader: string,
+  startedAtMs: number,
 ): Promise<string | null> {
   const { health, watchMs } = release.config;
   const end = deps.clock() + watchMs;
+  // Failed probes within the start period (counted from the container's start) are not counted, as in Docker.
+  const countFrom = startedAtMs + health.startPeriodMs;
   let failures = 0;
   while (deps.clock() < end) {
     const state = await verdictOf(deps.runtime, started.id);
     if (state.verdict === 'exited') return `the container exited (${state.detail})`;
     if (state.verdict === 'unhealthy') return "the image's HEALTHCHECK reports unhealthy";
     const result = await probeOnce(health.port ?? started.port, health, hostHeader);
-    failures = result.ok ? 0 : failures + 1;
+    failures = result.ok || deps.clock() < countFrom ? 0 : failures + 1;
     if (failures >= health.unhealthyThreshold)
       return `${failures} failed health probes in a row (last: ${result.detail})`;
     await new Promise((r) => setTimeout(r, Math.min(health.intervalMs, Math.max(0, end - deps.clock()))));
