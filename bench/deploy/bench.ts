@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatNumber } from '../lib/table.js';
 import type { Benchmark } from '../lib/types.js';
-import { startNginxPeer } from './nginx-peer.js';
+import { startNginxPeer, startNodeProxyPeer } from './nginx-peer.js';
 import {
   createStage,
   deployTag,
@@ -49,13 +49,19 @@ export const benchmark: Benchmark = {
         throw new Error(`first deploy ${first.status}: ${JSON.stringify(first.error)}`);
       const app = await liveUpstream(setup);
       const peer = await startNginxPeer(context.workDir, app);
+      const nodePeer = await startNodeProxyPeer(app);
       context.log(
         `app: node image ${tags[0]} in its container at ${app}; Homeport proxy ${setup.proxyUrl}; nginx ${peer.url} ` +
           `(testkit nginx: worker_processes auto, access_log off, keepalive_requests 1000000) with:\n${peer.config.trimEnd()}`,
       );
       try {
         const figures = [
-          ...(await measureThroughput(context, { direct: app, proxy: setup.proxyUrl, nginx: peer.url })),
+          ...(await measureThroughput(context, {
+            direct: app,
+            proxy: setup.proxyUrl,
+            nginx: peer.url,
+            node: nodePeer.url,
+          })),
           ...(await measureDeploys(context, setup, { tags: tags.slice(1), versions })),
         ];
         context.log(
@@ -64,6 +70,7 @@ export const benchmark: Benchmark = {
         return figures;
       } finally {
         await peer.nginx.daemon.stop();
+        await nodePeer.process.stop();
       }
     } finally {
       await setup.close();

@@ -3,7 +3,15 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, type NginxInstance, startNginx, until } from '@homeport/testkit';
+import { fileURLToPath } from 'node:url';
+import {
+  freePort,
+  type ManagedProcess,
+  type NginxInstance,
+  startNginx,
+  startProcess,
+  until,
+} from '@homeport/testkit';
 
 export interface NginxPeer {
   /** `http://127.0.0.1:<port>` of the proxying server. */
@@ -59,4 +67,19 @@ export async function startNginxPeer(workDir: string, upstream: string): Promise
     50,
   );
   return { url, nginx, config };
+}
+
+const NODE_PEER_SCRIPT = fileURLToPath(new URL('./peer-node-proxy.mjs', import.meta.url));
+
+/** The smallest node:http proxy to the same app (peer-node-proxy.mjs), its own process on a free port. */
+export async function startNodeProxyPeer(
+  upstream: string,
+): Promise<{ url: string; process: ManagedProcess }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const peer = await startProcess(process.execPath, [NODE_PEER_SCRIPT, String(port), upstream], {
+    name: 'peer-node-proxy',
+    ready: { url: `${url}/` },
+  });
+  return { url, process: peer };
 }

@@ -1,5 +1,5 @@
 // Requests/s and p99 of GET / on the deployed app three ways — straight to its container, through Homeport's
-// built-in proxy, through nginx proxy_pass — with wrk, the median of three rounds whose order rotates.
+// built-in proxy, through nginx proxy_pass, through the smallest node:http proxy — with wrk, the median of three rounds whose order rotates.
 
 import { formatNumber } from '../lib/table.js';
 import type { BenchmarkContext, Figure } from '../lib/types.js';
@@ -22,10 +22,12 @@ export interface ThroughputTargets {
   proxy: string;
   /** nginx proxy_pass. */
   nginx: string;
+  /** The smallest node:http reverse proxy (peer-node-proxy.mjs). */
+  node: string;
 }
 
 type Target = keyof ThroughputTargets;
-const ORDER: readonly Target[] = ['direct', 'proxy', 'nginx'];
+const ORDER: readonly Target[] = ['direct', 'proxy', 'nginx', 'node'];
 
 function added(through: WrkResult, direct: WrkResult, key: 'p50' | 'p99'): number {
   return through.latencyMs[key] - direct.latencyMs[key];
@@ -46,7 +48,7 @@ export async function measureThroughput(
     `wrk -t${LOAD.threads} -c${LOAD.connections} -d${context.durationSec}s GET / (Host: ${APP_HOST}) after a ` +
       `${context.warmupSec}s warm-up, ${ROUNDS} rounds, order rotating:`,
   );
-  const runs: Record<Target, WrkResult[]> = { direct: [], proxy: [], nginx: [] };
+  const runs: Record<Target, WrkResult[]> = { direct: [], proxy: [], nginx: [], node: [] };
   for (let round = 0; round < ROUNDS; round += 1) {
     // Each target runs once in each position, so a busy moment of the shared cores does not favour one.
     for (let i = 0; i < ORDER.length; i += 1) {
@@ -76,10 +78,16 @@ export async function measureThroughput(
     direct: await pacedRun('direct'),
     proxy: await pacedRun('proxy'),
     nginx: await pacedRun('nginx'),
+    node: await pacedRun('node'),
   };
   const direct = median(runs.direct);
   const proxy = median(runs.proxy);
   const nginx = median(runs.nginx);
+  const node = median(runs.node);
+  const nodeRatios = runs.proxy.map(
+    (result, i) => result.requestsPerSec / (runs.node[i]?.requestsPerSec ?? NaN),
+  );
+  const nodeRatio = [...nodeRatios].sort((a, b) => a - b)[Math.floor(nodeRatios.length / 2)] ?? NaN;
   // The ratio of each round, then their median: the pair measured closest in time is compared.
   const ratios = runs.proxy.map(
     (result, i) => result.requestsPerSec / (runs.nginx[i]?.requestsPerSec ?? NaN),
@@ -105,6 +113,12 @@ export async function measureThroughput(
       detail: `${latencyDetail(nginx)}; rounds: ${roundsOf(runs.nginx)}`,
     },
     {
+      label: 'peer: GET / through a bare node:http proxy',
+      value: node.requestsPerSec,
+      unit: 'req/s',
+      detail: `${latencyDetail(node)}; rounds: ${roundsOf(runs.node)}`,
+    },
+    {
       label: 'added p99 (paced): Homeport proxy',
       value: added(paced.proxy, paced.direct, 'p99'),
       unit: 'ms',
@@ -115,6 +129,12 @@ export async function measureThroughput(
       value: added(paced.nginx, paced.direct, 'p99'),
       unit: 'ms',
       detail: addedDetail(paced.nginx, paced.direct),
+    },
+    {
+      label: 'ratio Homeport proxy / bare node:http proxy',
+      value: nodeRatio,
+      unit: 'x',
+      detail: `median of the rounds' ratios: ${nodeRatios.map((r) => formatNumber(r, 2)).join(', ')} (no goal: how much of the one-process Node ceiling the proxy keeps)`,
     },
     {
       label: 'ratio Homeport proxy / nginx',
