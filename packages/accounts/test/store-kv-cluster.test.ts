@@ -149,11 +149,11 @@ async function eventually<T>(attempt: () => Promise<T>, timeoutMs: number): Prom
   }
 }
 
-async function restartAll(): Promise<void> {
+async function restartAll(options: { healthz?: boolean } = {}): Promise<void> {
   // Together: a restarted node is ready once JetStream caught up, which may need the others back too.
   const stopped = cluster.nodes.filter((node) => node.process.exitStatus() !== undefined);
   await Promise.all(stopped.map((node) => node.restart()));
-  await cluster.waitForJetStream();
+  await cluster.waitForJetStream(undefined, options);
 }
 
 /** Each call's outcome: the StoreError code it failed with and how long it took, or 'succeeded'. */
@@ -253,7 +253,10 @@ describe('kv R3: losing nodes', () => {
       for (const [name, { ms }] of Object.entries(reads))
         expect(ms, name).toBeLessThan(2 * KV_CALL_TIMEOUT_MS + 1000);
     } finally {
-      await restartAll();
+      // The lone leader may hold refused writes in its log: on nats-server 2.9.10 a peer can then fail /healthz
+      // for over a minute (seen in full runs here) while the cluster already answers — so only a meta leader is
+      // awaited here, and the store itself just below.
+      await restartAll({ healthz: false });
     }
     // Quorum back: the store serves again. (The refused writes are not asserted away: a write that timed out
     // sat in the lone leader's log and may commit once its peers return — "unavailable" means "unknown".)
