@@ -23,7 +23,12 @@ import { createCaddyEdge, createNginxEdge, createNoEdge, type EdgeDriver } from 
 import type { DeployRecord } from './model.js';
 import { createPoller } from './poller.js';
 import { createProxy, type ReverseProxy } from './proxy/index.js';
-import { compileTagPattern, createRegistryClient, parseNotificationEnvelope } from './registry/index.js';
+import {
+  compileTagPattern,
+  createRegistryClient,
+  parseNotificationEnvelope,
+  type RegistryClient,
+} from './registry/index.js';
 import { registerConfigRoutes } from './routes/config-routes.js';
 import { registerDeployRoutes } from './routes/deploy-routes.js';
 import { registerWebhookRoute } from './routes/webhook.js';
@@ -97,6 +102,10 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         logs: RuntimeLogCollector;
         webhookToken: string;
         box: SecretBox;
+        registry: RegistryClient;
+        /** This replica's node name, and whether it runs a stage's deploys. */
+        node: string;
+        runsStage(stage: { config: { node: string | null } }): boolean;
       }
     | undefined;
   let proxyPort: number | undefined;
@@ -142,6 +151,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
       const { dockerHost } = ctx.config.read(dockerSettings);
       const runtime = createDockerRuntime({ dockerHost, log });
       const registry = createRegistryClient({ timeoutMs: 15_000, maxBytes: 4 << 20, log });
+      const node = deployNodeName(settings.node);
       const probeToken = randomBytes(24).toString('base64url');
       const proxy = createProxy({
         log: log.child({ component: 'proxy' }),
@@ -194,7 +204,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         onLines: (releaseId, lines) => publish(runtimeLogTopic(releaseId), 'runtime.log', lines),
       });
       const runsStage = (stage: { config: { node: string | null } }) =>
-        stage.config.node === null || stage.config.node === deployNodeName(settings.node);
+        stage.config.node === null || stage.config.node === node;
       let service: DeployService | undefined;
       const registryAuth = (project: Parameters<DeployService['registryAuth']>[0]) =>
         service?.registryAuth(project);
@@ -215,7 +225,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         newId,
         log,
         clock: ctx.clock,
-        runner: deployNodeName(settings.node),
+        runner: node,
         runsStage,
         pollMs: moduleOptions.pollMs ?? settings.pollMs,
       });
@@ -239,7 +249,19 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
       const webhookToken =
         settings.webhookToken ??
         (await ctx.secrets.get('deploy-webhook-token', () => randomBytes(32).toString('base64url')));
-      parts = { service, store, proxy, runtime, deployer, logs, webhookToken, box };
+      parts = {
+        service,
+        store,
+        proxy,
+        runtime,
+        deployer,
+        logs,
+        webhookToken,
+        box,
+        registry,
+        node,
+        runsStage,
+      };
       settingsView = {
         proxy: `${settings.proxyBind}:${settings.proxyPort}`,
         edge: settings.edge,
@@ -294,9 +316,8 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
           store: p.store,
           runtime: p.runtime,
           proxy: p.proxy,
-          runner: deployNodeName(settings.node),
-          runsStage: (stage) =>
-            stage.config.node === null || stage.config.node === deployNodeName(settings.node),
+          runner: p.node,
+          runsStage: p.runsStage,
           log: ctx.log,
           clock: ctx.clock,
         });
@@ -330,7 +351,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         store: p.store,
         onPush: (event) => p.service.onPush(event, 'poller'),
         registryAuth: (project) => p.service.registryAuth(project),
-        registry: createRegistryClient({ timeoutMs: 15_000, maxBytes: 4 << 20, log: ctx.log }),
+        registry: p.registry,
         log: ctx.log,
         clock: ctx.clock,
       });

@@ -7,6 +7,7 @@ import type { StageLive, StageRecord } from '../model.js';
 import type { ReverseProxy } from '../proxy/index.js';
 import type { ContainerRuntime, ContainerState } from '../runtime/index.js';
 import type { DeployStore } from '../store/repositories.js';
+import { stageRoute } from './stage-route.js';
 
 export interface ReconcileOptions {
   store: DeployStore;
@@ -25,8 +26,6 @@ export interface ReconcileReport {
   restarted: string[];
 }
 
-const pathOnly = (path: string) => path.split('?')[0] ?? path;
-
 export function restoreRoutes(
   proxy: ReverseProxy,
   stages: StageRecord[],
@@ -37,13 +36,17 @@ export function restoreRoutes(
   for (const live of lives) {
     const stage = stages.find((s) => s.id === live.stageId);
     if (!stage?.config.host) continue;
-    proxy.setRoute(stage.config.host, {
-      upstream: `http://127.0.0.1:${live.port}`,
-      stage: `${projectNames.get(stage.projectId) ?? '?'}/${stage.name}`,
-      release: live.releaseId,
-      color: live.color,
-      excludePaths: [pathOnly(stage.config.health.path)],
-    });
+    proxy.setRoute(
+      stage.config.host,
+      stageRoute({
+        project: projectNames.get(stage.projectId) ?? '?',
+        stage: stage.name,
+        port: live.port,
+        releaseId: live.releaseId,
+        color: live.color,
+        healthPath: stage.config.health.path,
+      }),
+    );
     count += 1;
   }
   return count;

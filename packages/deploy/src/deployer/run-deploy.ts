@@ -21,6 +21,7 @@ import type { DeployStore } from '../store/repositories.js';
 import { buildContainer, openEnv } from './container-spec.js';
 import { type ContainerVerdict, healthGate, probeOnce } from './health.js';
 import type { RuntimeLogCollector } from './runtime-logs.js';
+import { stageRoute, upstreamOf } from './stage-route.js';
 import { type DeployNotifier, type Journal, openJournal, StepFailure } from './steps.js';
 
 /** The registry as the deployer needs it (the registry client implements it). */
@@ -51,14 +52,6 @@ export type RunOutcome = Extract<
   DeployRecord['status'],
   'succeeded' | 'failed' | 'cancelled' | 'rolled_back'
 >;
-
-const upstreamOf = (port: number) => `http://127.0.0.1:${port}`;
-const stageLabel = (project: ProjectRecord, stage: StageRecord) => `${project.name}/${stage.name}`;
-
-function pathOnly(path: string): string {
-  const q = path.indexOf('?');
-  return q === -1 ? path : path.slice(0, q);
-}
 
 /** Docker's view of a container reduced to what a health gate needs. */
 async function verdictOf(
@@ -263,13 +256,17 @@ export async function runDeploy(
       'switch',
       async () => {
         if (release.config.host)
-          deps.proxy.setRoute(release.config.host, {
-            upstream: upstreamOf(started.port),
-            stage: stageLabel(project, stage),
-            release: release.id,
-            color,
-            excludePaths: [pathOnly(release.config.health.path)],
-          });
+          deps.proxy.setRoute(
+            release.config.host,
+            stageRoute({
+              project: project.name,
+              stage: stage.name,
+              port: started.port,
+              releaseId: release.id,
+              color,
+              healthPath: release.config.health.path,
+            }),
+          );
         await store.live.set(next);
         created = undefined; // live now: never removed by this deploy's cleanup
         return clock() - healthyAt;
@@ -464,13 +461,17 @@ async function rollBack(
       if (!outcome.ok)
         throw new StepFailure('rollback', `the previous color did not come back: ${outcome.reason}`);
       if (back.config.host)
-        deps.proxy.setRoute(back.config.host, {
-          upstream: upstreamOf(previous.port),
-          stage: stageLabel(project, stage),
-          release: back.id,
-          color: previous.color,
-          excludePaths: [pathOnly(back.config.health.path)],
-        });
+        deps.proxy.setRoute(
+          back.config.host,
+          stageRoute({
+            project: project.name,
+            stage: stage.name,
+            port: previous.port,
+            releaseId: back.id,
+            color: previous.color,
+            healthPath: back.config.health.path,
+          }),
+        );
       await store.live.set({
         stageId: stage.id,
         releaseId: back.id,
