@@ -1,4 +1,4 @@
-// Bundles the server into dist/homeport.js; workspace packages are inlined, npm dependencies stay external.
+// Bundles the server into dist/homeport.js (and the WebDAV worker into dist/dav-worker.js); workspace packages are inlined, npm dependencies stay external.
 
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -6,8 +6,12 @@ import { build } from 'esbuild';
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 await build({
-  entryPoints: [new URL('./src/main.ts', import.meta.url).pathname],
-  outfile: new URL('./dist/homeport.js', import.meta.url).pathname,
+  entryPoints: {
+    homeport: new URL('./src/main.ts', import.meta.url).pathname,
+    // The NAS agent's WebDAV worker (HOMEPORT_DAV_WORKERS > 1): node:cluster runs it, without the CLI.
+    'dav-worker': new URL('../../packages/nas/src/agent/workers/dav-worker.ts', import.meta.url).pathname,
+  },
+  outdir: new URL('./dist/', import.meta.url).pathname,
   bundle: true,
   platform: 'node',
   target: 'node20',

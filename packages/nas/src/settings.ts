@@ -7,6 +7,8 @@ import {
   enumSetting,
   intSetting,
   listSetting,
+  type Setting,
+  SettingProblem,
   stringSetting,
   urlSetting,
 } from '@homeport/core';
@@ -63,6 +65,28 @@ export const nasSettings = defineSettings({
     doc: 'How long an issued mount credential works.',
   }),
 });
+
+/** `auto` never starts more WebDAV workers than this, however many cores the machine has. */
+export const MAX_AUTO_DAV_WORKERS = 8;
+/** An explicit worker count above this is refused: each worker is a Node process (~50 MB). */
+export const MAX_DAV_WORKERS = 64;
+
+/** HOMEPORT_DAV_WORKERS: a whole number from 1 to MAX_DAV_WORKERS, or `auto` (one per core, capped). */
+const davWorkersSetting: Setting<number | 'auto'> = {
+  key: 'agent.davWorkers',
+  env: 'HOMEPORT_DAV_WORKERS',
+  flag: 'dav-workers',
+  doc: `WebDAV worker processes: 1 serves in the agent's own process; more (or \`auto\`: one per core, at most ${MAX_AUTO_DAV_WORKERS}) start node:cluster workers sharing the port, while the agent process keeps the control-plane link.`,
+  defaultValue: 1,
+  defaultText: '1',
+  parse(raw) {
+    const text = (typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw : '').trim();
+    if (text === 'auto') return 'auto';
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_DAV_WORKERS)
+      throw new SettingProblem(`must be auto or a whole number from 1 to ${MAX_DAV_WORKERS}`);
+    return Number(text);
+  },
+};
 
 export const agentSettings = defineSettings({
   controlPlaneUrl: urlSetting({
@@ -135,4 +159,5 @@ export const agentSettings = defineSettings({
     max: 65535,
     doc: 'Port of the embedded agent’s WebDAV server (0 picks a free port).',
   }),
+  davWorkers: davWorkersSetting,
 });

@@ -2,22 +2,24 @@
 // heartbeats, and follows revocations. While the control plane is down it retries with backoff and keeps
 // serving the credentials it can verify with the key it saved.
 
-import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { exposedDirMode, type Logger } from '@homeport/core';
-import { createAgentServer, type DavRequestHandler } from './agent-server.js';
+import type { DavRequestHandler } from './agent-server.js';
 import { type AgentIdentity, openAgentState } from './agent-state.js';
 import { type ControlClient, ControlPlaneError, createControlClient } from './control-client.js';
-import { createCredentialGate } from './credential-gate.js';
+import { type DavFrontFactory, inProcessFront } from './dav-front.js';
 import { type AgentExport, spaceOf } from './export-specs.js';
+import type { GateState } from './gate-state.js';
 
 export interface AgentOptions {
   controlPlaneUrl: string;
   /** Needed for the first registration, and again if the control plane forgets this node. */
   bootstrapToken: string | undefined;
   exports: readonly AgentExport[];
-  /** WebDAV handler per export, keyed by mount path. */
-  handlers: ReadonlyMap<string, DavRequestHandler>;
+  /** WebDAV handler per export, keyed by mount path: served in this process unless `front` is given. */
+  handlers?: ReadonlyMap<string, DavRequestHandler>;
+  /** Who serves WebDAV (default: `handlers` in this process); workers/worker-pool.ts serves from workers. */
+  front?: DavFrontFactory;
   host: string;
   port: number;
   /** Address clients mount from; default `http://<host>:<port>`. */
@@ -57,8 +59,10 @@ export function createAgent(options: AgentOptions): Agent {
     );
   }
   let lastKeyRefresh = 0;
-  const gate = createCredentialGate({
-    clock,
+  const makeFront =
+    options.front ??
+    inProcessFront({ exports: options.exports, handlers: options.handlers ?? new Map(), log, clock });
+  const front = makeFront({
     // A credential signed with a newer key than ours: the key was rotated since our last heartbeat.
     onUnknownKey: () => {
       if (clock() - lastKeyRefresh < KEY_REFRESH_MIN_MS || !state.read().nodeToken) return;
@@ -68,7 +72,6 @@ export function createAgent(options: AgentOptions): Agent {
       );
     },
   });
-  const server = createAgentServer({ exports: options.exports, handlers: options.handlers, gate, log });
   const client: ControlClient = createControlClient({
     baseUrl: options.controlPlaneUrl,
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -88,31 +91,37 @@ export function createAgent(options: AgentOptions): Agent {
       timer = setTimeout(resolve, ms);
     });
 
-  /** Hands what the state file holds to the gate: keys, the export id of each folder, revoked ids. */
-  const applyState = (saved: AgentIdentity): void => {
-    if (saved.nodeId && saved.davKeys && saved.maxTtlSeconds !== undefined) {
-      gate.setKeys({
-        nodeId: saved.nodeId,
-        maxTtlSeconds: saved.maxTtlSeconds,
-        keys: saved.davKeys.map((entry) => ({ ...entry, key: Buffer.from(entry.key, 'base64url') })),
-      });
-    }
+  /** What the state file holds, as the gate needs it: keys, the export id of each folder, revoked ids. */
+  const gateStateOf = (saved: AgentIdentity): GateState => {
     // Only folders still exported at the same mount path keep their id.
-    const ids = new Map<string, string>();
+    const exportIds = new Map<string, string>();
     for (const item of options.exports) {
       const known = saved.exportIds?.find(
         (entry) => entry.root === item.root && entry.mountPath === item.mountPath,
       );
-      if (known) ids.set(item.mountPath, known.id);
+      if (known) exportIds.set(item.mountPath, known.id);
     }
-    gate.setExports(ids);
-    gate.setRevoked(saved.revoked?.ids ?? []);
+    return {
+      keys:
+        saved.nodeId && saved.davKeys && saved.maxTtlSeconds !== undefined
+          ? {
+              nodeId: saved.nodeId,
+              maxTtlSeconds: saved.maxTtlSeconds,
+              keys: saved.davKeys.map((entry) => ({ ...entry, key: Buffer.from(entry.key, 'base64url') })),
+            }
+          : undefined,
+      exportIds,
+      revoked: saved.revoked?.ids ?? [],
+    };
   };
   const saved = state.read();
-  if (saved.controlPlaneUrl === options.controlPlaneUrl) applyState(saved);
-  const update = (patch: Partial<AgentIdentity>) => {
+  // Before listening: the first request is already decided by what the agent knew when it stopped.
+  const initialState =
+    saved.controlPlaneUrl === options.controlPlaneUrl ? front.apply(gateStateOf(saved)) : Promise.resolve();
+  /** Saves the patch, and resolves once the front (every worker) decides by it. */
+  const update = async (patch: Partial<AgentIdentity>): Promise<void> => {
     state.write({ ...state.read(), ...patch });
-    applyState(state.read());
+    await front.apply(gateStateOf(state.read()));
   };
 
   const register = async (): Promise<void> => {
@@ -159,7 +168,7 @@ export function createAgent(options: AgentOptions): Agent {
   const fetchKeys = async (): Promise<void> => {
     const { nodeId, nodeToken } = registered();
     const answer = await client.keys(nodeId, nodeToken);
-    update({ davKeys: answer.keys, maxTtlSeconds: answer.maxTtlSeconds });
+    await update({ davKeys: answer.keys, maxTtlSeconds: answer.maxTtlSeconds });
     log.info({ keyIds: answer.keys.map((entry) => entry.id) }, 'node keys updated');
   };
 
@@ -178,7 +187,7 @@ export function createAgent(options: AgentOptions): Agent {
     const synced = await client.syncExports(nodeId, nodeToken, reports);
     // The sync may have revoked credentials of exports that moved: learn those before serving the new map.
     const list = await client.revocations(nodeId, nodeToken);
-    update({
+    await update({
       revoked: { version: list.version, ids: list.ids },
       exportIds: options.exports.flatMap((item) => {
         const match = synced.find((entry) => entry.path === item.root);
@@ -201,7 +210,7 @@ export function createAgent(options: AgentOptions): Agent {
     const known = state.read().revoked?.version ?? -1;
     if (answer.revocationVersion !== undefined && answer.revocationVersion !== known) {
       const list = await client.revocations(nodeId, nodeToken);
-      update({ revoked: { version: list.version, ids: list.ids } });
+      await update({ revoked: { version: list.version, ids: list.ids } });
       log.info({ revoked: list.ids.length, version: list.version }, 'revocations updated');
     }
   };
@@ -211,9 +220,9 @@ export function createAgent(options: AgentOptions): Agent {
    * token and key voided). Credentials it issued can no longer be trusted, revocations no longer arrive:
    * refuse them all until we are registered again.
    */
-  const disown = (): void => {
+  const disown = async (): Promise<void> => {
     if ((state.read().davKeys ?? []).length === 0) return;
-    update({ davKeys: [] });
+    await update({ davKeys: [] });
     log.error(
       {},
       'the control plane no longer accepts this node; every mount is refused until the agent is re-enrolled (an admin issues a re-enrolment token)',
@@ -237,7 +246,7 @@ export function createAgent(options: AgentOptions): Agent {
           try {
             await register();
           } catch (error) {
-            if (error instanceof ControlPlaneError && error.status === 401) disown();
+            if (error instanceof ControlPlaneError && error.status === 401) await disown();
             throw error;
           }
           await fetchKeys();
@@ -280,11 +289,8 @@ export function createAgent(options: AgentOptions): Agent {
       return state.read().machineId;
     },
     async start() {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port, options.host, () => resolve());
-      });
-      const address = server.address() as AddressInfo; // a TCP server listening on host:port
+      await initialState;
+      const address = await front.listen(options.port, options.host);
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       baseUrl = `http://${host}:${address.port}`;
       log.info(
@@ -299,10 +305,7 @@ export function createAgent(options: AgentOptions): Agent {
       stopped = true;
       if (timer) clearTimeout(timer);
       wake?.();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await front.close();
     },
   };
 }

@@ -1,4 +1,5 @@
-// One WebDAV handler per export, sharing one state database (locks, dead properties) in the agent state dir.
+// One WebDAV handler per export, sharing one state database (locks, dead properties) in the agent state dir;
+// with WebDAV workers, every worker opens it (SQLite in WAL mode, busy timeout 5 s: see openDatabase).
 
 import { join } from 'node:path';
 import { type Logger, openDatabase } from '@homeport/core';
@@ -10,9 +11,10 @@ export function createDavHandlers(
   exports: readonly AgentExport[],
   stateDir: string,
   log: Logger,
+  options: { sweepUploads?: boolean } = {},
 ): { handlers: Map<string, DavRequestHandler>; close(): void } {
   const db = openDatabase(join(stateDir, 'dav.db'));
-  const state = openDavState(db);
+  const state = openDavState(db, options);
   const handlers = new Map<string, DavRequestHandler>(
     exports.map((item) => [
       item.mountPath,
@@ -20,4 +22,17 @@ export function createDavHandlers(
     ]),
   );
   return { handlers, close: () => db.close() };
+}
+
+/**
+ * Migrates the state database and deletes uploads a previous run left unfinished, then closes it: what the
+ * agent process does once before it starts WebDAV workers (each opens the database itself, without sweeping).
+ */
+export function prepareDavState(stateDir: string): void {
+  const db = openDatabase(join(stateDir, 'dav.db'));
+  try {
+    openDavState(db);
+  } finally {
+    db.close();
+  }
 }

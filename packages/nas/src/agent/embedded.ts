@@ -1,12 +1,15 @@
 // Builds an agent from settings: for `homeport agent`, and embedded in `homeport start` so a newcomer can
 // mount `<data-dir>/files` at once.
 
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Config, ConfigError, type Logger } from '@homeport/core';
-import { agentSettings } from '../settings.js';
+import { agentSettings, MAX_AUTO_DAV_WORKERS } from '../settings.js';
 import { type Agent, createAgent } from './agent.js';
-import { createDavHandlers } from './dav-handlers.js';
+import { type DavFrontFactory, inProcessFront } from './dav-front.js';
+import { createDavHandlers, prepareDavState } from './dav-handlers.js';
 import { parseExportSpecs } from './export-specs.js';
+import { davWorkerPool } from './workers/worker-pool.js';
 
 export interface AgentFromConfigOptions {
   config: Config;
@@ -49,6 +52,11 @@ export function listenAddress(
   return { host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) };
 }
 
+/** HOMEPORT_DAV_WORKERS as a count: `auto` is one per core the process may use, at most MAX_AUTO_DAV_WORKERS. */
+export function davWorkerCount(setting: number | 'auto', cores = availableParallelism()): number {
+  return setting === 'auto' ? Math.max(1, Math.min(cores, MAX_AUTO_DAV_WORKERS)) : setting;
+}
+
 export function agentFromConfig(options: AgentFromConfigOptions): Agent & { close(): Promise<void> } {
   const settings = options.config.read(agentSettings);
   const { embedded } = options;
@@ -68,12 +76,23 @@ export function agentFromConfig(options: AgentFromConfigOptions): Agent & { clos
   );
   const { host, port } = listenAddress(settings.listen, embedded?.bind ?? '127.0.0.1', settings.davPort);
   const log = options.log.child({ component: 'agent' });
-  const dav = createDavHandlers(exports, stateDir, log);
+  const workers = davWorkerCount(settings.davWorkers);
+  let closeDav = (): void => undefined;
+  let front: DavFrontFactory;
+  if (workers > 1) {
+    // Migrations and the sweep of leftover uploads happen here, once, before any worker opens the database.
+    prepareDavState(stateDir);
+    front = davWorkerPool({ count: workers, exports, stateDir, log });
+  } else {
+    const dav = createDavHandlers(exports, stateDir, log);
+    closeDav = dav.close;
+    front = inProcessFront({ exports, handlers: dav.handlers, log });
+  }
   const agent = createAgent({
     controlPlaneUrl,
     bootstrapToken: embedded?.bootstrapToken ?? options.bootstrapToken,
     exports,
-    handlers: dav.handlers,
+    front,
     host,
     port,
     advertiseUrl: settings.advertiseUrl ?? embeddedAdvertiseUrl(embedded, host, port),
@@ -93,7 +112,7 @@ export function agentFromConfig(options: AgentFromConfigOptions): Agent & { clos
     stop: () => agent.stop(),
     async close() {
       await agent.stop();
-      dav.close();
+      closeDav();
     },
   };
 }

@@ -1,7 +1,7 @@
 // LOCK (RFC 4918 9.10): new exclusive or shared write locks, refreshes (empty body + If), and locks on unmapped
 // URLs, which create an empty file (RFC 4918 7.3; there are no lock-null resources since RFC 4918).
 
-import { close, open } from 'node:fs';
+import { close, open, unlink } from 'node:fs';
 import { readTextBody } from '../body.js';
 import type { DavRequest } from '../context.js';
 import { DavError } from '../errors.js';
@@ -129,7 +129,16 @@ export async function handleLock(r: DavRequest): Promise<void> {
     timeoutSeconds,
     expiresAt: now + timeoutSeconds * 1000,
   };
-  ctx.state.locks.create(lock, now);
+  // Checked again with the insert, atomically: another LOCK (maybe in another worker process) may have won
+  // while the file was created.
+  const late = ctx.state.locks.create(lock, now);
+  if (late.length > 0) {
+    if (created) await new Promise<void>((resolve) => unlink(target.entryPath, () => resolve()));
+    throw new DavError('locked', 'A conflicting lock is held on this resource', {
+      condition: 'no-conflicting-lock',
+      hrefs: [...new Set(late.map((other) => hrefOf(r.scope.prefix, segmentsOf(other.path), false)))],
+    });
+  }
   sendXml(
     r.res,
     created ? 201 : 200,

@@ -20,10 +20,12 @@ export interface DavState {
  *   const state = openDavState(openDatabase(join(dataDir, 'agent.db')));
  *   const handle = createDavHandler({ root: '/srv/photos', state });
  */
-export function openDavState(db: SqliteDatabase): DavState {
+export function openDavState(db: SqliteDatabase, options: { sweepUploads?: boolean } = {}): DavState {
   applyMigrations(db, 'nas-dav', davMigrations);
   const uploads = createUploadStore(db);
   // Opened once per agent start, before anything is served: a temp file still listed is a crashed upload.
-  uploads.sweepLeftovers();
+  // WebDAV workers pass false: the agent process swept before starting them, and a worker restarted later
+  // would delete the temp file of an upload another worker is writing.
+  if (options.sweepUploads ?? true) uploads.sweepLeftovers();
   return { locks: createLockStore(db), props: createPropStore(db), uploads };
 }

@@ -34,7 +34,12 @@ export interface LockStore {
   byToken(token: string, now: number): DavLock | undefined;
   /** Unexpired locks rooted at `path`, and in the whole export. */
   count(root: string, path: string, now: number): { atPath: number; inExport: number };
-  create(lock: DavLock, now: number): void;
+  /**
+   * Takes `lock` unless a lock in its scope conflicts (an exclusive one either way); returns the conflicting
+   * locks, empty when it was taken. Check and insert are one IMMEDIATE transaction: WebDAV workers are
+   * separate processes on one database, and two LOCKs racing through two of them must not both win.
+   */
+  create(lock: DavLock, now: number): DavLock[];
   /** Sets a new timeout; returns the refreshed lock, or undefined when it no longer exists. */
   refresh(token: string, timeoutSeconds: number, now: number): DavLock | undefined;
   remove(token: string): boolean;
@@ -105,6 +110,18 @@ export function createLockStore(db: SqliteDatabase): LockStore {
     return within.all(root, now, path, low, high);
   };
 
+  const createUnlessConflicting = db.transaction((lock: DavLock, now: number): DavLock[] => {
+    const inScope = covering.all(lock.root, now, lock.path, lock.path);
+    if (lock.depth === 'infinity')
+      for (const row of withinRows(lock.root, lock.path, now)) if (row.path !== lock.path) inScope.push(row);
+    const conflicts = inScope.filter((row) => lock.scope === 'exclusive' || row.scope === 'exclusive');
+    if (conflicts.length > 0) return conflicts.map(toLock);
+    // Expired rows are dead weight for every lookup; dropping them when a lock is taken bounds the table.
+    purge.run(now);
+    insert.run({ ...lock, now });
+    return [];
+  });
+
   return {
     covering: (root, path, now) => covering.all(root, now, path, path).map(toLock),
     within: (root, path, now) => withinRows(root, path, now).map(toLock),
@@ -123,11 +140,8 @@ export function createLockStore(db: SqliteDatabase): LockStore {
       atPath: countAt.get(root, path, now)?.count ?? 0,
       inExport: countIn.get(root, now)?.count ?? 0,
     }),
-    create(lock, now) {
-      // Expired rows are dead weight for every lookup; dropping them when a lock is taken bounds the table.
-      purge.run(now);
-      insert.run({ ...lock, now });
-    },
+    // IMMEDIATE takes the write lock first, so the check reads what no other process can change before the insert.
+    create: (lock, now) => createUnlessConflicting.immediate(lock, now),
     refresh(token, timeoutSeconds, now) {
       const expiresAt = now + timeoutSeconds * 1000;
       if (refresh.run(timeoutSeconds, expiresAt, token).changes === 0) return undefined;

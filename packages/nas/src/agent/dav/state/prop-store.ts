@@ -37,6 +37,8 @@ export function propBytes(prop: DeadProp): number {
 
 export interface PropStore {
   list(root: string, path: string): DeadProp[];
+  /** The keys of the members of collection `parent` that have dead properties, in one indexed query. */
+  pathsWithProps(root: string, parent: string): Set<string>;
   /** The properties of each of `paths`, by key, in one indexed query (a batch of a folder listing). */
   listMany(root: string, paths: readonly string[]): Map<string, DeadProp[]>;
   /**
@@ -70,6 +72,9 @@ export function createPropStore(db: SqliteDatabase): PropStore {
   const list = db.prepare<[string, string], PropRow>(
     'SELECT path, ns, name, value, lang FROM dav_props WHERE root = ? AND path = ?',
   );
+  const pathsWithProps = db
+    .prepare<[string, string], string>('SELECT DISTINCT path FROM dav_props WHERE root = ? AND parent = ?')
+    .pluck();
   // One statement for any number of paths: they travel as one JSON array.
   const listMany = db.prepare<[string, string], PropRow>(
     `SELECT path, ns, name, value, lang FROM dav_props
@@ -168,6 +173,7 @@ export function createPropStore(db: SqliteDatabase): PropStore {
 
   return {
     list: (root, path) => list.all(root, path).map(toProp),
+    pathsWithProps: (root, parent) => new Set(pathsWithProps.all(root, parent)),
     listMany(root, paths) {
       const byPath = new Map<string, DeadProp[]>();
       if (paths.length === 0) return byPath;
@@ -180,7 +186,10 @@ export function createPropStore(db: SqliteDatabase): PropStore {
     },
     patch(root, path, ops, quota) {
       try {
-        patch(root, path, ops, quota);
+        // IMMEDIATE (here and below): these read before they write, and WebDAV worker processes share the
+        // database; a deferred transaction would fail with SQLITE_BUSY when another process wrote in between,
+        // where an immediate one waits for the write lock (busy_timeout) before it reads.
+        patch.immediate(root, path, ops, quota);
         return { ok: true };
       } catch (error) {
         if (error instanceof QuotaExceeded) return error.outcome;
@@ -196,8 +205,8 @@ export function createPropStore(db: SqliteDatabase): PropStore {
       }
       return bytes;
     },
-    copyTree: (root, from, to, deep) => copyTree(root, from, to, deep),
-    moveTree: (root, from, to) => moveTree(root, from, to),
+    copyTree: (root, from, to, deep) => copyTree.immediate(root, from, to, deep),
+    moveTree: (root, from, to) => moveTree.immediate(root, from, to),
     removeTree: dropTree,
   };
 }

@@ -1,0 +1,77 @@
+// The part of the agent that serves WebDAV, seen from the agent's control-plane loop: it listens, takes the
+// gate's state whenever the agent learns something new, and stops. In process (one event loop) or as a pool
+// of worker processes (workers/worker-pool.ts).
+
+import type { ConnectionLimits, Logger } from '@homeport/core';
+import { createAgentServer, type DavRequestHandler } from './agent-server.js';
+import { createCredentialGate } from './credential-gate.js';
+import type { AgentExport } from './export-specs.js';
+import { applyGateState, type GateState } from './gate-state.js';
+
+export interface DavFront {
+  /** Listens on host:port (0 picks a free port); resolves with the port it got. */
+  listen(port: number, host: string): Promise<{ address: string; family: string; port: number }>;
+  /**
+   * Makes `state` the gate's state. Resolves once every request served from then on is decided by it (in
+   * every worker); a revocation is reported applied only after that.
+   */
+  apply(state: GateState): Promise<void>;
+  /** Stops accepting, lets requests in flight finish, then resolves. */
+  close(): Promise<void>;
+}
+
+/** What the front tells the agent back. */
+export interface DavFrontHooks {
+  /** A credential named a newer key than the gate has: the key was rotated since the last heartbeat. */
+  onUnknownKey(keyId: number): void;
+}
+
+export type DavFrontFactory = (hooks: DavFrontHooks) => DavFront;
+
+export interface InProcessFrontOptions {
+  exports: readonly AgentExport[];
+  /** WebDAV handler per export, keyed by mount path. */
+  handlers: ReadonlyMap<string, DavRequestHandler>;
+  log: Logger;
+  clock?: () => number;
+  connectionLimits?: ConnectionLimits;
+}
+
+/** The WebDAV server in the agent's own process (HOMEPORT_DAV_WORKERS=1). */
+export function inProcessFront(options: InProcessFrontOptions): DavFrontFactory {
+  return (hooks) => {
+    const gate = createCredentialGate({
+      ...(options.clock ? { clock: options.clock } : {}),
+      onUnknownKey: (keyId) => hooks.onUnknownKey(keyId),
+    });
+    const server = createAgentServer({
+      exports: options.exports,
+      handlers: options.handlers,
+      gate,
+      log: options.log,
+      ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
+    });
+    return {
+      listen: (port, host) =>
+        new Promise((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => {
+            server.off('error', reject);
+            const address = server.address();
+            // A TCP server listening on host:port always has an AddressInfo.
+            if (address === null || typeof address === 'string') throw new Error('no TCP address');
+            resolve(address);
+          });
+        }),
+      apply(state) {
+        applyGateState(gate, state);
+        return Promise.resolve();
+      },
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+    };
+  };
+}
