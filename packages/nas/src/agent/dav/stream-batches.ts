@@ -21,36 +21,50 @@ function writable(res: ServerResponse): Promise<void> {
   });
 }
 
-export interface BatchedBody<T> {
+export interface BatchedBody {
   status: number;
   /** Without Content-Length: the body is sent chunked. */
   headers: OutgoingHttpHeaders;
   /** Text before the first batch (a document's start, the answer about the folder itself…). */
   head: string;
-  items: readonly T[];
-  /** Items rendered at a time. */
-  size: number;
-  render: (batch: readonly T[]) => Promise<string>;
+  /** The next batch's text, asked for only when the client has taken the previous one; undefined at the end. */
+  next: () => Promise<string | undefined>;
   /** Text after the last batch. */
   tail: string;
 }
 
+/** `next` for a list held whole: `render` of `size` items at a time. */
+export function batchesOf<T>(
+  items: readonly T[],
+  size: number,
+  render: (batch: readonly T[]) => Promise<string>,
+): () => Promise<string | undefined> {
+  let start = 0;
+  return async () => {
+    if (start >= items.length) return undefined;
+    const batch = items.slice(start, start + size);
+    start += size;
+    return render(batch);
+  };
+}
+
 /**
- * Sends `head`, then `render(batch)` for each `size` items, then `tail`, chunked. Memory held is one batch
- * plus what the socket buffers, whatever the number of items; a client that stops reading stops the
- * rendering, and one that hangs up ends it.
+ * Sends `head`, then each batch `next()` gives, then `tail`, chunked. Memory held is one batch plus what the
+ * socket buffers, whatever the number of items; a client that stops reading stops the rendering, and one
+ * that hangs up ends it. Each batch goes out as one Buffer: encoded once, written with one chunk header.
  */
-export async function streamBatches<T>(res: ServerResponse, body: BatchedBody<T>): Promise<void> {
+export async function streamBatches(res: ServerResponse, body: BatchedBody): Promise<void> {
   res.writeHead(body.status, body.headers);
   res.write(body.head);
   try {
-    for (let start = 0; start < body.items.length; start += body.size) {
+    for (;;) {
       await writable(res);
       await yieldToOthers();
       if (res.destroyed) return;
-      const text = await body.render(body.items.slice(start, start + body.size));
+      const text = await body.next();
+      if (text === undefined) break;
       if (res.destroyed) return;
-      res.write(text);
+      if (text !== '') res.write(Buffer.from(text));
     }
     await writable(res);
   } catch (error) {

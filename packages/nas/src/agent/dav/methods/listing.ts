@@ -4,11 +4,11 @@
 import type { Dirent } from 'node:fs';
 import { LISTING_CSP } from '../content-headers.js';
 import type { DavRequest } from '../context.js';
-import { readMembers, statMembers } from '../fs/list-members.js';
+import { memberStatter, readMembers } from '../fs/list-members.js';
 import type { Found } from '../fs/resolve.js';
 import { checkHttpConditions } from '../http-conditions.js';
 import { hrefOf } from '../request-path.js';
-import { streamBatches } from '../stream-batches.js';
+import { batchesOf, streamBatches } from '../stream-batches.js';
 import { escapeAttr, escapeText } from '../xml/write.js';
 
 /** Rows stated and written at a time: about 100 KB of HTML per batch. */
@@ -47,14 +47,16 @@ export async function sendListing(r: DavRequest, folder: Found, head: boolean): 
   // The members PROPFIND shows, no more: temp files and symlinks leading outside the export stay hidden.
   const entries = (await readMembers(folder.targetPath)).sort(byFolderThenName);
   const title = escapeText(r.path.segments.length === 0 ? '/' : `/${r.path.segments.join('/')}/`);
-  const segments = [...r.path.segments, ''];
+  // Members' hrefs are the folder's (encoded and escaped once) plus their encoded name, which holds no
+  // character an attribute must escape.
+  const folderHref = escapeAttr(hrefOf(r.scope.prefix, r.path.segments, true));
+  const statter = memberStatter(r.ctx.root, folder.targetPath);
   const renderRows = async (batch: readonly Dirent[]): Promise<string> => {
     let rows = '';
-    for (const member of await statMembers(r.ctx.root, folder.targetPath, batch)) {
+    for (const member of await statter.stat(batch)) {
       const isFolder = member.stats.isDirectory();
-      segments[segments.length - 1] = member.name;
-      const href = hrefOf(r.scope.prefix, segments, isFolder);
-      rows += `<li><a href="${escapeAttr(href)}">${escapeText(member.name)}${isFolder ? '/' : ''}</a></li>`;
+      const href = `${folderHref}${encodeURIComponent(member.name)}${isFolder ? '/' : ''}`;
+      rows += `<li><a href="${href}">${escapeText(member.name)}${isFolder ? '/' : ''}</a></li>`;
     }
     return rows;
   };
@@ -71,9 +73,7 @@ export async function sendListing(r: DavRequest, folder: Found, head: boolean): 
     status: 200,
     headers: HEADERS,
     head: start,
-    items: entries,
-    size: ROWS_PER_BATCH,
-    render: renderRows,
+    next: batchesOf(entries, ROWS_PER_BATCH, renderRows),
     tail: end,
   });
 }

@@ -1,12 +1,12 @@
-// PROPFIND (RFC 4918 9.1) with Depth 0 or 1. A large folder's multistatus is streamed in batches: members'
-// dead properties are fetched per batch, and the response waits for the client to take each batch.
+// PROPFIND (RFC 4918 9.1) with Depth 0 or 1. A folder's multistatus is streamed in batches: the folder is read,
+// stated and rendered a batch at a time, only when the client has taken the previous one, so memory does not
+// grow with the folder. One query finds which members have dead properties; only those are fetched.
 
-import type { Dirent } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { readTextBody } from '../body.js';
 import type { DavRequest } from '../context.js';
 import { DavError } from '../errors.js';
-import { readMembers, statMembers } from '../fs/list-members.js';
+import { listMembers, type Member } from '../fs/list-members.js';
 import { parseDepth } from '../headers.js';
 import { MULTISTATUS_END } from '../multistatus.js';
 import { evaluateIf } from '../preconditions.js';
@@ -15,7 +15,7 @@ import { type PropfindRequest, parsePropfindBody } from '../props/propfind-body.
 import { propfindRenderer } from '../props/render-response.js';
 import { hrefOf } from '../request-path.js';
 import { sendXml, XML_TYPE } from '../respond.js';
-import { childKey, isSameOrBelow } from '../state/keys.js';
+import { isSameOrBelow } from '../state/keys.js';
 import type { DavLock } from '../state/lock-store.js';
 import type { DeadProp } from '../state/prop-store.js';
 import { streamBatches } from '../stream-batches.js';
@@ -42,10 +42,12 @@ function needsQuota(request: PropfindRequest): boolean {
 }
 
 /**
- * Members rendered and written at a time: about 100 KB to 1 MB of XML, written with one call, and a yield to
- * other requests in between.
+ * Members read, stated, rendered and written at a time: about 150 KB to 1 MB of XML, written with one call,
+ * and a yield to other requests in between.
  */
 const MEMBERS_PER_BATCH = 256;
+
+const NONE: readonly never[] = [];
 
 const applying = (locks: readonly DavLock[], key: string) =>
   locks.filter((lock) => lock.path === key || (lock.depth === 'infinity' && isSameOrBelow(key, lock.path)));
@@ -74,13 +76,13 @@ export async function handlePropfind(r: DavRequest): Promise<void> {
   const now = ctx.clock();
   const isCollection = target.stats.isDirectory();
   const listing = depth === '1' && isCollection;
-  // Names only: the stats of a 10,000-file folder are several megabytes, so they are taken batch by batch.
-  const entries = listing ? await readMembers(target.targetPath) : [];
   // Members are keyed under the folder's real path: through a symlinked folder that differs from its own key.
   const membersParent = target.targetPath === root ? '/' : target.targetPath.slice(root.length);
 
   const wantDead = needsDead(request);
   const ownDead: readonly DeadProp[] = wantDead ? ctx.state.props.list(root, target.key) : [];
+  // One query for the folder: only the members it names get their properties fetched, batch by batch.
+  const withDead = wantDead && listing ? ctx.state.props.pathsWithProps(root, membersParent) : undefined;
   let locks: DavLock[] = [];
   if (needsLocks(request)) {
     locks = listing ? ctx.state.locks.forFolder(root, membersParent, now) : [];
@@ -104,41 +106,59 @@ export async function handlePropfind(r: DavRequest): Promise<void> {
     dead: ownDead,
     locks: locks.length === 0 ? [] : applying(locks, target.key),
   };
-  const memberSegments = [...r.path.segments, ''];
-  const renderBatch = async (batch: readonly Dirent[]): Promise<string> => {
-    const members = await statMembers(ctx.root, target.targetPath, batch);
-    const keys = members.map((member) => childKey(membersParent, member.name));
-    const deadByKey = wantDead ? ctx.state.props.listMany(root, keys) : undefined;
+  const head = renderer.head + renderer.render(self);
+  if (!listing) {
+    sendXml(r.res, 207, head + MULTISTATUS_END);
+    return;
+  }
+
+  // A member's href is the folder's plus its encoded name; its key, the folder's key plus its name.
+  const folderHref = hrefOf(r.scope.prefix, r.path.segments, true);
+  const keyBase = membersParent === '/' ? '/' : `${membersParent}/`;
+  const renderBatch = (members: readonly Member[]): string => {
+    let deadByKey: Map<string, DeadProp[]> | undefined;
+    if (withDead !== undefined && withDead.size > 0) {
+      const keys = members.map((member) => keyBase + member.name).filter((key) => withDead.has(key));
+      if (keys.length > 0) deadByKey = ctx.state.props.listMany(root, keys);
+    }
     let out = '';
-    members.forEach((member, index) => {
-      const key = keys[index] ?? '';
+    for (const member of members) {
+      const key = keyBase + member.name;
       const collection = member.stats.isDirectory();
-      memberSegments[memberSegments.length - 1] = member.name;
-      const view: ResourceView = {
-        href: hrefOf(r.scope.prefix, memberSegments, collection),
+      out += renderer.render({
+        href: `${folderHref}${encodeURIComponent(member.name)}${collection ? '/' : ''}`,
         key,
         name: member.name,
         stats: member.stats,
         collection,
-        dead: deadByKey?.get(key) ?? [],
-        locks: locks.length === 0 ? [] : applying(locks, key),
-      };
-      out += renderer.render(view);
-    });
+        dead: deadByKey?.get(key) ?? NONE,
+        locks: locks.length === 0 ? NONE : applying(locks, key),
+      });
+    }
     return out;
   };
-  const head = renderer.head + renderer.render(self);
-  if (entries.length <= MEMBERS_PER_BATCH) {
-    sendXml(r.res, 207, head + (await renderBatch(entries)) + MULTISTATUS_END);
-    return;
+
+  // The folder is read a batch at a time; one that fits in a batch is answered with a Content-Length.
+  const lister = await listMembers(ctx.root, target.targetPath, MEMBERS_PER_BATCH);
+  try {
+    const first = await lister.next();
+    const second = first === undefined ? undefined : await lister.next();
+    if (second === undefined) {
+      sendXml(r.res, 207, head + (first === undefined ? '' : renderBatch(first)) + MULTISTATUS_END);
+      return;
+    }
+    const pending = [first ?? [], second];
+    await streamBatches(r.res, {
+      status: 207,
+      headers: { 'Content-Type': XML_TYPE },
+      head,
+      next: async () => {
+        const members = pending.shift() ?? (await lister.next());
+        return members === undefined ? undefined : renderBatch(members);
+      },
+      tail: MULTISTATUS_END,
+    });
+  } finally {
+    await lister.close();
   }
-  await streamBatches(r.res, {
-    status: 207,
-    headers: { 'Content-Type': XML_TYPE },
-    head,
-    items: entries,
-    size: MEMBERS_PER_BATCH,
-    render: renderBatch,
-    tail: MULTISTATUS_END,
-  });
 }

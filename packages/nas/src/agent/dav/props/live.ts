@@ -2,11 +2,12 @@
 
 import type { Stats } from 'node:fs';
 import { contentTypeOf } from '../content-type.js';
-import { creationMs, etagOf, httpDate, isoDate } from '../etag.js';
+import { creationMs, etagOf } from '../etag.js';
 import { hrefOf, segmentsOf } from '../request-path.js';
 import type { DavLock } from '../state/lock-store.js';
 import type { DeadProp } from '../state/prop-store.js';
 import { escapeText } from '../xml/write.js';
+import { fastHttpDate, fastIsoDate } from './dates.js';
 
 /** One resource as PROPFIND renders it. */
 export interface ResourceView {
@@ -32,13 +33,18 @@ export interface RenderEnv {
 interface LiveProp {
   /** Returned by allprop (RFC 4331 keeps the quota properties out of it: they can be costly to compute). */
   allprop: boolean;
-  /** The property element, or undefined when it does not apply to this resource (then it is a 404). */
+  /**
+   * The property element, or undefined when it does not apply to this resource (then it is a 404). Whether it
+   * applies depends only on `view.collection` and `env`: a listing works it out once per kind of member.
+   */
   render(view: ResourceView, env: RenderEnv): string | undefined;
 }
 
 // Characters XML 1.0 cannot carry even as references; a file name may hold them, a displayname may not.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job.
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above; no 'g', so test() keeps no lastIndex.
+const HAS_NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 const SUPPORTED_LOCK =
   '<D:supportedlock><D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>' +
@@ -93,18 +99,23 @@ export const LIVE_PROPS: ReadonlyMap<string, LiveProp> = new Map<string, LivePro
   ],
   [
     'getlastmodified',
-    { allprop: true, render: (v) => `<D:getlastmodified>${httpDate(v.stats.mtimeMs)}</D:getlastmodified>` },
+    {
+      allprop: true,
+      render: (v) => `<D:getlastmodified>${fastHttpDate(v.stats.mtimeMs)}</D:getlastmodified>`,
+    },
   ],
   [
     'creationdate',
-    { allprop: true, render: (v) => `<D:creationdate>${isoDate(creationMs(v.stats))}</D:creationdate>` },
+    { allprop: true, render: (v) => `<D:creationdate>${fastIsoDate(creationMs(v.stats))}</D:creationdate>` },
   ],
-  ['getetag', { allprop: true, render: (v) => `<D:getetag>${escapeText(etagOf(v.stats))}</D:getetag>` }],
+  // An ETag is hex digits, '-' and quotes: nothing character data must escape.
+  ['getetag', { allprop: true, render: (v) => `<D:getetag>${etagOf(v.stats)}</D:getetag>` }],
   [
     'displayname',
     {
       allprop: true,
-      render: (v) => `<D:displayname>${escapeText(v.name.replace(NOT_XML, '\uFFFD'))}</D:displayname>`,
+      render: (v) =>
+        `<D:displayname>${escapeText(HAS_NOT_XML.test(v.name) ? v.name.replace(NOT_XML, '\uFFFD') : v.name)}</D:displayname>`,
     },
   ],
   ['supportedlock', { allprop: true, render: () => SUPPORTED_LOCK }],

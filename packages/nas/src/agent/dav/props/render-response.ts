@@ -26,6 +26,14 @@ function propstats(found: string, missing: string): string {
   return out === '' ? `<D:propstat><D:prop/>${OK}</D:propstat>` : out;
 }
 
+/** What a resource without dead properties gets, worked out once per kind (file or collection) per request. */
+interface Plan {
+  /** The live properties that apply, in answer order. */
+  live: ((view: ResourceView, env: RenderEnv) => string | undefined)[];
+  /** The 404 propstat's properties: asked for but not there for this kind. */
+  missing: string;
+}
+
 export interface PropfindRenderer {
   /** The XML declaration and the opening D:multistatus tag. */
   readonly head: string;
@@ -67,7 +75,46 @@ export function propfindRenderer(request: PropfindRequest, env: RenderEnv): Prop
     return [found, missing];
   }
 
+  /**
+   * The plan for resources of `sample`'s kind with no dead property: which names are found does not depend on
+   * anything else (see LiveProp.render), so a listing only renders values.
+   */
+  function planFor(sample: ResourceView): Plan {
+    const plan: Plan = { live: [], missing: '' };
+    const add = (names: readonly PropName[]) => {
+      for (const name of names) {
+        const live = name.ns === 'DAV:' ? LIVE_PROPS.get(name.local) : undefined;
+        if (live !== undefined && live.render(sample, env) !== undefined) plan.live.push(live.render);
+        // Every requested name is declared on the multistatus: qualifying it adds no declaration.
+        else plan.missing += propElement(shared.qualify(name.ns, name.local), '');
+      }
+    };
+    if (request.kind === 'prop') add(request.names);
+    else if (request.kind === 'allprop') {
+      for (const live of LIVE_PROPS.values())
+        if (live.allprop && live.render(sample, env) !== undefined) plan.live.push(live.render);
+      add(request.include.filter((name) => !(name.ns === 'DAV:' && LIVE_PROPS.get(name.local)?.allprop)));
+    }
+    return plan;
+  }
+  let filePlan: Plan | undefined;
+  let collectionPlan: Plan | undefined;
+
+  function renderPlanned(view: ResourceView, plan: Plan): string {
+    let found = '';
+    for (const live of plan.live) found += live(view, env);
+    return `<D:response>${hrefElement(view.href)}${propstats(found, plan.missing)}</D:response>`;
+  }
+
   function render(view: ResourceView): string {
+    if (view.dead.length === 0 && request.kind !== 'propname') {
+      if (view.collection) {
+        collectionPlan ??= planFor(view);
+        return renderPlanned(view, collectionPlan);
+      }
+      filePlan ??= planFor(view);
+      return renderPlanned(view, filePlan);
+    }
     const prefixes = namePrefixes('r', shared);
     let body: string;
     if (request.kind === 'prop') {
