@@ -3,11 +3,12 @@
 // port. Which worker serves a connection is read from the kernel (/proc), so the state tests below know they
 // crossed from one worker to the other: locks, dead properties, revocations, a killed worker, the stop.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config, createLogger } from '@homeport/core';
 import { removeTempDirs, runLitmus, tempDir, until } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEMP_PREFIX } from '../src/agent/dav/request-path.js';
 import { agentFromConfig } from '../src/agent/embedded.js';
 import { connectionOwners, type HeldConnection, holdConnection } from './support/dav-connections.js';
 import { bearer, buildNasHomeport, type TestHomeport } from './support/homeport.js';
@@ -225,6 +226,27 @@ describe('WebDAV workers', () => {
     expect(replacement).not.toBe(victim);
     const held = await connectionsByWorker(profile, 4);
     expect(new Set(held.map((entry) => entry.pid))).toEqual(new Set([survivor, replacement]));
+  });
+
+  it("keeps one worker's upload in progress when the other worker is replaced", async () => {
+    const profile = await issueMount();
+    const held = await connectionsByWorker(profile, 4);
+    const [uploader] = held;
+    if (uploader === undefined) throw new Error('no connection');
+    const other = workerPids().find((pid) => pid !== uploader.pid);
+    if (other === undefined) throw new Error('two workers expected');
+    const upload = uploader.connection.upload(`${profile.mountUrl}slow.txt`, {
+      authorization: basicOf(profile),
+    });
+    upload.write('first half, ');
+    // The temp file is listed in the shared state before its first byte is written.
+    await until(() => readdirSync(files).some((name) => name.startsWith(TEMP_PREFIX)));
+    const restarts = logged('webdav worker listening').length;
+    process.kill(other, 'SIGKILL');
+    // A replacement that swept leftover uploads at start would delete the temp file under the upload.
+    await until(() => logged('webdav worker listening').length > restarts, 15_000);
+    expect((await upload.end('second half')).status).toBe(201);
+    expect(readFileSync(join(files, 'slow.txt'), 'utf8')).toBe('first half, second half');
   });
 
   it('passes litmus through both workers (every group, no failure, no warning)', async () => {

@@ -11,9 +11,18 @@ export interface DavAnswer {
   body: string;
 }
 
+/** A request whose body is still being sent. */
+export interface OpenUpload {
+  write(chunk: string): void;
+  /** Ends the body; resolves with the answer. */
+  end(chunk?: string): Promise<DavAnswer>;
+}
+
 /** One TCP connection to the server, kept open between requests. */
 export interface HeldConnection {
   request(method: string, url: string, headers?: Record<string, string>, body?: string): Promise<DavAnswer>;
+  /** A PUT sent in pieces (chunked), on this connection. */
+  upload(url: string, headers?: Record<string, string>): OpenUpload;
   /** The client side's port, known after the first request. */
   localPort(): number;
   close(): void;
@@ -22,25 +31,45 @@ export interface HeldConnection {
 export function holdConnection(): HeldConnection {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let port = 0;
+  const send = (method: string, url: string, headers: Record<string, string>) => {
+    const request = http.request(url, { method, headers, agent });
+    const answer = new Promise<DavAnswer>((resolve, reject) => {
+      request.on('response', (response: http.IncomingMessage) => {
+        port = response.socket.localPort ?? 0;
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', reject);
+      });
+      request.on('error', reject);
+    });
+    return { request, answer };
+  };
   return {
-    request: (method, url, headers = {}, body) =>
-      new Promise((resolve, reject) => {
-        const request = http.request(url, { method, headers, agent }, (response) => {
-          port = response.socket.localPort ?? 0;
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () =>
-            resolve({
-              status: response.statusCode ?? 0,
-              headers: response.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          response.on('error', reject);
-        });
-        request.on('error', reject);
-        request.end(body);
-      }),
+    request(method, url, headers = {}, body) {
+      const sent = send(method, url, headers);
+      sent.request.end(body);
+      return sent.answer;
+    },
+    upload(url, headers = {}) {
+      const sent = send('PUT', url, headers);
+      sent.request.flushHeaders();
+      return {
+        write: (chunk) => {
+          sent.request.write(chunk);
+        },
+        end(chunk) {
+          sent.request.end(chunk);
+          return sent.answer;
+        },
+      };
+    },
     localPort: () => port,
     close: () => agent.destroy(),
   };

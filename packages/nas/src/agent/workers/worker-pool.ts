@@ -4,6 +4,7 @@
 // to confirm it, restarts a worker that dies (with backoff), and stops them all with itself.
 
 import cluster, { type Worker } from 'node:cluster';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,16 +48,23 @@ const RESTART_BASE_MS = 250;
 const RESTART_MAX_MS = 30_000;
 
 /**
- * Beside this module: in the bundle that is dist/ (dist/dav-worker.js, a second entry of build.mjs); from the
- * sources (tests, `node --import tsx`) the TypeScript entry, loaded through tsx.
+ * From the sources (tests, `node --import tsx`): the TypeScript entry beside this module, loaded through tsx.
+ * In the bundle: dist/dav-worker.js (a second entry of build.mjs), beside this code or one folder up when this
+ * code was split into dist/chunks/.
  */
 export function defaultWorkerEntry(): WorkerEntry {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (import.meta.url.endsWith('.ts')) {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { exec: join(dirname(here), 'dav-worker.ts'), execArgv: ['--import', tsx] };
+    return { exec: join(here, 'dav-worker.ts'), execArgv: ['--import', tsx] };
   }
-  return { exec: join(dirname(here), 'dav-worker.js'), execArgv: process.execArgv };
+  const candidates = [join(here, 'dav-worker.js'), join(here, '..', 'dav-worker.js')];
+  const exec = candidates.find((candidate) => existsSync(candidate));
+  if (exec === undefined)
+    throw new Error(
+      `the WebDAV worker entry dav-worker.js is missing (looked for ${candidates.join(' and ')}); rebuild with npm run build`,
+    );
+  return { exec, execArgv: process.execArgv };
 }
 
 interface Slot {
