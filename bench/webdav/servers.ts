@@ -74,6 +74,7 @@ export async function startHomeportServer(fixtures: Fixtures, workDir: string): 
       HOMEPORT_EXPORTS: `${fixtures.root}:Bench`,
       HOMEPORT_RATE_LIMIT_MAX: '0',
       HOMEPORT_LOG_LEVEL: 'warn',
+      HOMEPORT_DAV_WORKERS: 'auto', // one WebDAV worker per core (at most 8), as nginx's worker_processes auto
     },
     logFile,
   });
@@ -89,7 +90,7 @@ export async function startHomeportServer(fixtures: Fixtures, workDir: string): 
     }),
     description:
       `homeport (pid ${homeport.process.pid}), embedded agent ${profile.mountUrl} with an issued mount ` +
-      `credential; HOMEPORT_RATE_LIMIT_MAX=0 HOMEPORT_LOG_LEVEL=warn, output → ${logFile}`,
+      `credential; HOMEPORT_DAV_WORKERS=auto (one per core, at most 8) HOMEPORT_RATE_LIMIT_MAX=0 HOMEPORT_LOG_LEVEL=warn, output → ${logFile}`,
     stop: () => homeport.process.stop(),
   };
 }
