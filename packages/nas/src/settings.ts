@@ -75,7 +75,6 @@ export const MAX_DAV_WORKERS = 64;
 const davWorkersSetting: Setting<number | 'auto'> = {
   key: 'agent.davWorkers',
   env: 'HOMEPORT_DAV_WORKERS',
-  flag: 'dav-workers',
   doc: `WebDAV worker processes: 1 serves in the agent's own process; more (or \`auto\`: one per core, at most ${MAX_AUTO_DAV_WORKERS}) start node:cluster workers sharing the port, while the agent process keeps the control-plane link.`,
   defaultValue: 1,
   defaultText: '1',
