@@ -129,6 +129,36 @@ export function exportContract(store: () => NasStore, concurrently: Concurrently
       expect(await store().exports.list()).toEqual([kept]);
     });
 
+    it('lists one node’s exports by label then id, without the other nodes’ ones', async () => {
+      const [mine, theirs] = [await savedNode(), await savedNode()];
+      const own = await store().exports.replaceForNode(
+        mine.id,
+        [
+          exportInput('b', { label: 'Same' }),
+          exportInput('a', { label: 'Same' }),
+          exportInput('c', { label: 'Alpha' }),
+        ],
+        idSequence('mine'),
+        AT,
+      );
+      await store().exports.replaceForNode(
+        theirs.id,
+        [exportInput('a'), exportInput('d')],
+        idSequence('theirs'),
+        AT,
+      );
+      expect(await store().exports.listForNode(mine.id)).toEqual([own[2], own[0], own[1]]);
+      expect((await store().exports.listForNode(theirs.id)).map((record) => record.nodeId)).toEqual([
+        theirs.id,
+        theirs.id,
+      ]);
+      expect(await store().exports.listForNode('node_nobody')).toEqual([]);
+      // A node whose inventory went empty lists nothing, and the other node keeps its exports.
+      await store().exports.replaceForNode(mine.id, [], idSequence('none'), LATER);
+      expect(await store().exports.listForNode(mine.id)).toEqual([]);
+      expect(await store().exports.listForNode(theirs.id)).toHaveLength(2);
+    });
+
     it('refuses an inventory for an unknown node, and answers an empty one with nothing', async () => {
       const error = await thrown(
         store().exports.replaceForNode('node_nobody', [exportInput('a')], idSequence(), AT),

@@ -126,7 +126,7 @@ export function createNasService(options: NasServiceOptions) {
   /** Users with a grant on any export of the node: the members whose view a change of it touches. */
   const sharersOf = async (nodeId: string): Promise<Set<string>> => {
     const users = new Set<string>();
-    for (const record of (await store.exports.list()).filter((item) => item.nodeId === nodeId)) {
+    for (const record of await store.exports.listForNode(nodeId)) {
       for (const grant of await store.grants.listForExport(record.id)) users.add(grant.userId);
     }
     return users;
@@ -277,9 +277,7 @@ export function createNasService(options: NasServiceOptions) {
         paths.add(input.path);
         mountPaths.add(input.mountPath);
       }
-      const before = new Map(
-        (await store.exports.list()).filter((record) => record.nodeId === nodeId).map((r) => [r.id, r]),
-      );
+      const before = new Map((await store.exports.listForNode(nodeId)).map((r) => [r.id, r]));
       const sharers = await sharersOf(nodeId); // removed exports take their grants with them
       const records = await store.exports.replaceForNode(nodeId, inputs, () => newId('exp'), nowIso());
       // A removed export's credentials end; so do those of an export now at another mount path (the URL
@@ -298,9 +296,7 @@ export function createNasService(options: NasServiceOptions) {
 
     /** Stores the space an agent measured (its own exports only) and announces changes that matter. */
     async recordSpace(nodeId: string, space: readonly ExportSpace[]) {
-      const before = new Map(
-        (await store.exports.list()).filter((record) => record.nodeId === nodeId).map((r) => [r.id, r]),
-      );
+      const before = new Map((await store.exports.listForNode(nodeId)).map((r) => [r.id, r]));
       const changed = new Set(await store.exports.updateSpace(nodeId, space));
       const moved = space.filter((entry) => {
         const old = before.get(entry.exportId);

@@ -129,6 +129,8 @@ export function kvExportRepository(
 
     list: () => inventories.allExports(),
 
+    listForNode: (nodeId) => inventories.exportsOf(nodeId),
+
     async updateSpace(nodeId, space) {
       const inventory = await inventories.read(nodeId);
       const members = new Set(inventory?.value.exports.map((entry) => entry.id));

@@ -85,11 +85,29 @@ export interface InventoryOptions {
 
 export type Inventories = ReturnType<typeof createInventories>;
 
+/** The members an inventory names, each with the node it names them for. */
+const membersOf = (entry: KvEntry<Inventory> | undefined) =>
+  entry?.value.exports.map((item) => ({ nodeId: entry.value.nodeId, item })) ?? [];
+
 export function createInventories(options: InventoryOptions) {
   const { nodes, exports } = options;
 
   const read = (nodeId: string) => readDoc<Inventory>(nodes, inventoryKey(nodeId), INVENTORY_FIELDS);
   const readExport = (exportId: string) => readDoc<ExportDoc>(exports, exportKey(exportId), EXPORT_FIELDS);
+
+  /** The records of inventory members, by label then id; a member without its record is left out. */
+  const recordsOf = async (members: readonly { nodeId: string; item: InventoryEntry }[]) => {
+    const found = await mapBounded(members, async ({ nodeId, item }) => {
+      const record = await readExport(item.id);
+      // A member whose record a sync cut short never wrote is not shown until the next sync writes it.
+      return record !== undefined && record.value.nodeId === nodeId
+        ? toExportRecord(record.value, item)
+        : undefined;
+    });
+    return found
+      .filter((record) => record !== undefined)
+      .sort((a, b) => compareText(a.label, b.label) || compareText(a.id, b.id));
+  };
 
   /** Deletes an export's record unless it belongs to another node by now. */
   const deleteRecord = (exportId: string, nodeId: string) =>
@@ -208,20 +226,13 @@ export function createInventories(options: InventoryOptions) {
 
     /** Every export of every node: the inventories, then the records they name. */
     async allExports(): Promise<ExportRecord[]> {
-      const inventories = await mapBounded(await nodes.keys('inventory.'), async (key) => {
-        const entry: KvEntry<Inventory> | undefined = await readDoc<Inventory>(nodes, key, INVENTORY_FIELDS);
-        return entry?.value.exports.map((item) => ({ nodeId: entry.value.nodeId, item })) ?? [];
-      });
-      const found = await mapBounded(inventories.flat(), async ({ nodeId, item }) => {
-        const record = await readExport(item.id);
-        // A member whose record a sync cut short never wrote is not shown until the next sync writes it.
-        return record !== undefined && record.value.nodeId === nodeId
-          ? toExportRecord(record.value, item)
-          : undefined;
-      });
-      return found
-        .filter((record) => record !== undefined)
-        .sort((a, b) => compareText(a.label, b.label) || compareText(a.id, b.id));
+      const inventories = await mapBounded(await nodes.keys('inventory.'), async (key) =>
+        membersOf(await readDoc<Inventory>(nodes, key, INVENTORY_FIELDS)),
+      );
+      return recordsOf(inventories.flat());
     },
+
+    /** One node's exports: its inventory, then the records it names (not every inventory of the fleet). */
+    exportsOf: async (nodeId: string): Promise<ExportRecord[]> => recordsOf(membersOf(await read(nodeId))),
   };
 }

@@ -158,6 +158,11 @@ export interface ExportRepository {
   /** Every export, by `label` then `id` (code point order). */
   list(): Promise<ExportRecord[]>;
   /**
+   * One node's exports, ordered as `list` (an unknown node: `[]`). What a heartbeat, a sync or a status
+   * change of that node reads: its cost follows the node's own exports, not every export of the fleet.
+   */
+  listForNode(nodeId: string): Promise<ExportRecord[]>;
+  /**
    * Sets the space of the node's own exports (other nodes' and unknown ids are ignored) and returns the ids
    * whose values changed, in the order given. Touches nothing but the three space fields (KV: a
    * compare-and-set per export, retried), and never brings back an export removed meanwhile.

@@ -204,6 +204,10 @@ function exportRepository(db: SqliteDatabase): ExportRepository {
   const forNode = db.prepare<[string], ExportRow>('SELECT * FROM nas_exports WHERE node_id = ?');
   const byId = db.prepare<[string], ExportRow>('SELECT * FROM nas_exports WHERE id = ?');
   const list = db.prepare<[], ExportRow>('SELECT * FROM nas_exports ORDER BY label, id');
+  // Served by the UNIQUE (node_id, path) index; sorted like `list`.
+  const listForNode = db.prepare<[string], ExportRow>(
+    'SELECT * FROM nas_exports WHERE node_id = ? ORDER BY label, id',
+  );
   const remove = db.prepare('DELETE FROM nas_exports WHERE id = ?');
   const upsert = db.prepare(`
     INSERT INTO nas_exports (id, node_id, label, path, mount_path, protocols, capacity_bytes, free_bytes,
@@ -278,6 +282,9 @@ function exportRepository(db: SqliteDatabase): ExportRepository {
     },
     async list() {
       return list.all().map(toExport);
+    },
+    async listForNode(nodeId) {
+      return listForNode.all(nodeId).map(toExport);
     },
     async updateSpace(nodeId, space) {
       return updateSpace(nodeId, space);
