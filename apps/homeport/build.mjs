@@ -1,9 +1,31 @@
-// Bundles the server into dist/homeport.js (and the WebDAV worker into dist/dav-worker.js); workspace packages are inlined, npm dependencies stay external.
+// Bundles the server into dist/homeport.js (and the WebDAV worker into dist/dav-worker.js); workspace packages and pure-JS npm dependencies are inlined.
+// Start-up (issue 15): code reached only through import() goes into dist/chunks/, loaded when a command or a
+// configuration needs it; npm dependencies are inlined (all but EXTERNAL below) because resolving and reading
+// their hundreds of small files cost more than the code in them (typebox: ~700 files, ~250 ms to import from
+// node_modules, ~30 ms inlined).
 
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+
+/**
+ * Stay external (loaded from node_modules): native addons (they load a .node file beside their own code), pino
+ * (its transports run its files in worker threads), @fastify/swagger (reads its package.json through
+ * __dirname, which ESM output has not), and dockerode (imported on first use, with its optional native ssh2).
+ */
+const EXTERNAL = new Set([
+  'better-sqlite3',
+  '@node-rs/argon2',
+  '@node-rs/bcrypt',
+  'pino',
+  'pino-pretty',
+  'sonic-boom',
+  'thread-stream',
+  '@fastify/swagger',
+  'dockerode',
+]);
+const packageName = (path) => path.split('/', path.startsWith('@') ? 2 : 1).join('/');
 
 await build({
   entryPoints: {
@@ -12,18 +34,26 @@ await build({
     'dav-worker': new URL('../../packages/nas/src/agent/workers/dav-worker.ts', import.meta.url).pathname,
   },
   outdir: new URL('./dist/', import.meta.url).pathname,
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
   sourcemap: true,
+  // Inlined CommonJS dependencies call require() for Node's built-ins; ESM output has none of its own.
+  banner: {
+    js: "import { createRequire as __homeportRequire } from 'node:module'; const require = __homeportRequire(import.meta.url);",
+  },
   define: { __HOMEPORT_VERSION__: JSON.stringify(version) },
   plugins: [
     {
       name: 'external-npm',
       setup(b) {
         b.onResolve({ filter: /^[^./]/ }, (args) =>
-          args.path.startsWith('@homeport/') ? undefined : { path: args.path, external: true },
+          args.path.startsWith('@homeport/') || !EXTERNAL.has(packageName(args.path))
+            ? undefined
+            : { path: args.path, external: true },
         );
       },
     },

@@ -7,8 +7,12 @@ import fastifyStatic from '@fastify/static';
 import { type HttpApp, type Logger, requestPath } from '@homeport/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** apps/web/dist, found from both the bundle (apps/homeport/dist) and the sources (apps/homeport/src). */
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+/**
+ * apps/web/dist, found from the sources (apps/homeport/src), the bundle's entry (apps/homeport/dist) and the
+ * chunks it is split into (apps/homeport/dist/chunks, where this code may land).
+ */
+const APP_DIR = new URL(import.meta.url.includes('/dist/chunks/') ? '../../' : '../', import.meta.url);
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', APP_DIR));
 
 /** Paths the SPA must never shadow: an unknown one there is a real 404 (decoded: `/%61pi/x` is `/api/x`). */
 const SERVER_PATHS = /^\/(api|health|ready|metrics|version)(\/|$)/;

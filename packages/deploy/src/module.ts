@@ -14,27 +14,16 @@ import {
   type StoreDriver,
   Type,
 } from '@homeport/core';
-import { createDeployer, type Deployer } from './deployer/deployer.js';
-import { watchDrift } from './deployer/drift.js';
-import { reconcile } from './deployer/reconcile.js';
-import { createRuntimeLogCollector, type RuntimeLogCollector } from './deployer/runtime-logs.js';
+import type { Deployer } from './deployer/deployer.js';
+import type { RuntimeLogCollector } from './deployer/runtime-logs.js';
 import type { DeployNotifier } from './deployer/steps.js';
-import { createCaddyEdge, createNginxEdge, createNoEdge, type EdgeDriver } from './edge/index.js';
+import type { EdgeDriver } from './edge/index.js';
 import type { DeployRecord } from './model.js';
-import { createPoller } from './poller.js';
-import { createProxy, type ReverseProxy } from './proxy/index.js';
-import {
-  compileTagPattern,
-  createRegistryClient,
-  parseNotificationEnvelope,
-  type RegistryClient,
-} from './registry/index.js';
-import { registerConfigRoutes } from './routes/config-routes.js';
-import { registerDeployRoutes } from './routes/deploy-routes.js';
-import { registerWebhookRoute } from './routes/webhook.js';
-import { type ContainerRuntime, createDockerRuntime } from './runtime/index.js';
-import { openSecretBox, type SecretBox } from './secrets.js';
-import { createDeployService, type DeployService, newId } from './service.js';
+import type { ReverseProxy } from './proxy/index.js';
+import type { RegistryClient } from './registry/index.js';
+import type { ContainerRuntime } from './runtime/index.js';
+import type { SecretBox } from './secrets.js';
+import type { DeployService } from './service.js';
 import { deployNodeName, deploySettings } from './settings.js';
 import { createKvDeployStore, createSqliteDeployStore, deployMigrations } from './store/index.js';
 import type { DeployStore } from './store/repositories.js';
@@ -68,6 +57,62 @@ export interface DeployModuleOptions {
    */
   announce?: (target: { roomId: string; userId: string; username: string }, text: string) => Promise<void>;
 }
+
+/**
+ * What the module runs, imported when it initialises rather than with its declaration: the composition reads
+ * every module's name, settings and migrations at start, and with Docker absent deploy is off and none of
+ * this (deployer, proxy, registry client, routes) is loaded (start-up time, issue 15).
+ */
+async function loadImplementation() {
+  const [
+    deployer,
+    drift,
+    reconcile,
+    runtimeLogs,
+    edge,
+    poller,
+    proxy,
+    registry,
+    configRoutes,
+    deployRoutes,
+    webhook,
+    runtime,
+    secrets,
+    service,
+  ] = await Promise.all([
+    import('./deployer/deployer.js'),
+    import('./deployer/drift.js'),
+    import('./deployer/reconcile.js'),
+    import('./deployer/runtime-logs.js'),
+    import('./edge/index.js'),
+    import('./poller.js'),
+    import('./proxy/index.js'),
+    import('./registry/index.js'),
+    import('./routes/config-routes.js'),
+    import('./routes/deploy-routes.js'),
+    import('./routes/webhook.js'),
+    import('./runtime/index.js'),
+    import('./secrets.js'),
+    import('./service.js'),
+  ]);
+  return {
+    ...deployer,
+    ...drift,
+    ...reconcile,
+    ...runtimeLogs,
+    ...edge,
+    ...poller,
+    ...proxy,
+    ...registry,
+    ...configRoutes,
+    ...deployRoutes,
+    ...webhook,
+    ...runtime,
+    ...secrets,
+    ...service,
+  };
+}
+type Implementation = Awaited<ReturnType<typeof loadImplementation>>;
 
 const STATUS_MARK: Record<string, string> = {
   succeeded: 'deployed',
@@ -113,6 +158,11 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
   const stops: (() => void)[] = [];
   let settingsView: { proxy: string; edge: string; docker: string } | undefined;
   let shutdownTimeoutMs = 60_000;
+  let implementation: Implementation | undefined;
+  const loaded = () => {
+    if (!implementation) throw new Error('the deploy module is not initialised yet');
+    return implementation;
+  };
 
   const ready = () => {
     if (!parts) throw new Error('the deploy module is not initialised yet');
@@ -128,6 +178,18 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
     migrations: deployMigrations,
 
     async init(ctx) {
+      implementation = await loadImplementation();
+      const {
+        compileTagPattern,
+        createDeployer,
+        createDeployService,
+        createDockerRuntime,
+        createProxy,
+        createRegistryClient,
+        createRuntimeLogCollector,
+        newId,
+        openSecretBox,
+      } = implementation;
       const settings = ctx.config.read(deploySettings);
       // HOMEPORT_SHUTDOWN_TIMEOUT ends the whole process (exit 1) however far its steps got: deploys still
       // running when the wait ends must be cancelled and cleaned up inside it, so the wait stops short of it.
@@ -274,6 +336,8 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
 
     routes(app, ctx) {
       const p = ready();
+      const { parseNotificationEnvelope, registerConfigRoutes, registerDeployRoutes, registerWebhookRoute } =
+        loaded();
       registerDeployRoutes(app, { service: p.service, store: p.store, auth: ctx.auth });
       registerConfigRoutes(app, { service: p.service, store: p.store, box: p.box, auth: ctx.auth });
       registerWebhookRoute(app, {
@@ -309,6 +373,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
 
     async start(ctx) {
       const p = ready();
+      const { createPoller, reconcile, watchDrift } = loaded();
       const settings = ctx.config.read(deploySettings);
       try {
         await p.runtime.ping();
@@ -330,7 +395,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         ctx.log.error({ err }, 'deploy: Docker is not reachable; deploys will fail until it is');
       }
       proxyPort = await p.proxy.listen(settings.proxyBind, settings.proxyPort);
-      edge = openEdge(settings, proxyPort, ctx.log);
+      edge = openEdge(loaded(), settings, proxyPort, ctx.log);
       await edge
         .sync(await publicHosts(p.store))
         .catch((err: unknown) => ctx.log.error({ err }, 'deploy: the TLS edge could not be brought in line'));
@@ -418,7 +483,12 @@ async function freeLoopbackPort(): Promise<number> {
 }
 
 /** The TLS edge in front of the built-in proxy, pointed at the port it listens on. */
-function openEdge(settings: DeploySettings, proxyPort: number, log: Logger): EdgeDriver {
+function openEdge(
+  { createCaddyEdge, createNginxEdge, createNoEdge }: Implementation,
+  settings: DeploySettings,
+  proxyPort: number,
+  log: Logger,
+): EdgeDriver {
   const upstream = `127.0.0.1:${proxyPort}`;
   switch (settings.edge) {
     case 'caddy':

@@ -1,19 +1,14 @@
 // The `homeport bus` commands that act as a member through the SDK — send, tail, chat, rooms, room create and
 // delete, invite, remove, check — each signed by an identity file and talking to a Homeport's control plane.
 
+// Each action imports its implementation when it runs: the SDK (NATS client, HPKE) is loaded by a bus command,
+// never by `homeport start`.
+
 import type { Command } from 'commander';
-import { busChat } from './bus-chat.js';
-import { busCheck, type CheckFlags } from './bus-check.js';
-import { type BusConnectionFlags, withConnectionFlags } from './bus-connection.js';
-import { busSend, busTail, type TailFlags } from './bus-messages.js';
-import {
-  busInvite,
-  busRemove,
-  busRoomCreate,
-  busRoomDelete,
-  busRooms,
-  type CreateRoomFlags,
-} from './bus-rooms.js';
+import type { CheckFlags } from './bus-check.js';
+import { type BusConnectionFlags, withConnectionFlags } from './bus-flags.js';
+import type { TailFlags } from './bus-messages.js';
+import type { CreateRoomFlags } from './bus-rooms.js';
 
 /** Examples for `homeport bus --help`. */
 export const BUS_CLIENT_EXAMPLES = `
@@ -34,7 +29,9 @@ export function addBusClientCommands(bus: Command): void {
     bus
       .command('send <room> <message>')
       .description('seal and publish one message (- reads it from standard input); prints its id'),
-  ).action((room: string, message: string, flags: BusConnectionFlags) => busSend(room, message, flags));
+  ).action(async (room: string, message: string, flags: BusConnectionFlags) =>
+    (await import('./bus-messages.js')).busSend(room, message, flags),
+  );
 
   withConnectionFlags(
     bus
@@ -43,17 +40,23 @@ export function addBusClientCommands(bus: Command): void {
   )
     .option('--json', 'one JSON object per message')
     .option('-n, --count <n>', 'exit after this many messages')
-    .action((room: string, flags: TailFlags) => busTail(room, flags));
+    .action(async (room: string, flags: TailFlags) =>
+      (await import('./bus-messages.js')).busTail(room, flags),
+    );
 
   withConnectionFlags(
     bus
       .command('chat <room>')
       .description('chat in a room in this terminal (your messages appear when the room echoes them)'),
-  ).action((room: string, flags: BusConnectionFlags) => busChat(room, flags));
+  ).action(async (room: string, flags: BusConnectionFlags) =>
+    (await import('./bus-chat.js')).busChat(room, flags),
+  );
 
   withConnectionFlags(bus.command('rooms').description('list the rooms this identity is a member of'))
     .option('--json', 'print JSON')
-    .action((flags: BusConnectionFlags & { json?: boolean }) => busRooms(flags));
+    .action(async (flags: BusConnectionFlags & { json?: boolean }) =>
+      (await import('./bus-rooms.js')).busRooms(flags),
+    );
 
   const room = bus.command('room').description('create and delete rooms');
   withConnectionFlags(
@@ -66,18 +69,24 @@ export function addBusClientCommands(bus: Command): void {
     .option('--history <visibility>', 'shared (a new member reads from the start) or joined', 'shared')
     .option('--agent', 'an agent room (agent.<name>.in/out request and reply)')
     .option('--json', 'print the room as JSON')
-    .action((name: string, flags: CreateRoomFlags) => busRoomCreate(name, flags));
+    .action(async (name: string, flags: CreateRoomFlags) =>
+      (await import('./bus-rooms.js')).busRoomCreate(name, flags),
+    );
   withConnectionFlags(
     room
       .command('delete <room>')
       .description('delete a room, its members, keys and history (owner or admin)'),
-  ).action((name: string, flags: BusConnectionFlags) => busRoomDelete(name, flags));
+  ).action(async (name: string, flags: BusConnectionFlags) =>
+    (await import('./bus-rooms.js')).busRoomDelete(name, flags),
+  );
 
   withConnectionFlags(
     bus
       .command('invite <room> <signPub>')
       .description('add an identity on the allowlist to a room, sealing the room keys to it'),
-  ).action((name: string, signPub: string, flags: BusConnectionFlags) => busInvite(name, signPub, flags));
+  ).action(async (name: string, signPub: string, flags: BusConnectionFlags) =>
+    (await import('./bus-rooms.js')).busInvite(name, signPub, flags),
+  );
 
   withConnectionFlags(
     bus
@@ -85,7 +94,9 @@ export function addBusClientCommands(bus: Command): void {
       .description(
         'remove a member and start the next epoch with a key the others get (closes its connections)',
       ),
-  ).action((name: string, signPub: string, flags: BusConnectionFlags) => busRemove(name, signPub, flags));
+  ).action(async (name: string, signPub: string, flags: BusConnectionFlags) =>
+    (await import('./bus-rooms.js')).busRemove(name, signPub, flags),
+  );
 
   withConnectionFlags(
     bus
@@ -102,5 +113,5 @@ export function addBusClientCommands(bus: Command): void {
     )
     .option('--duration <duration>', 'loop: how long to run', '30s')
     .option('--interval <duration>', 'loop: time between messages', '1s')
-    .action((flags: CheckFlags) => busCheck(flags));
+    .action(async (flags: CheckFlags) => (await import('./bus-check.js')).busCheck(flags));
 }

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { BusClient, BusClientError, type BusClientEvent, type RoomView } from '@homeport/bus/client';
 import { isSignPubHex, loadIdentity } from '@homeport/bus/crypto';
 import { type ErrorKind, errorClass, HomeportError } from '@homeport/core';
-import { type Command, Option } from 'commander';
+import type { BusConnectionFlags } from './bus-flags.js';
 
 const KINDS = {
   /** A flag is missing or malformed (no --url, a bad key, an unreadable CA file). */
@@ -24,51 +24,10 @@ const KINDS = {
 /** An error of a bus client command: `homeport` prints its message as one line and exits 1. */
 export class BusCliError extends errorClass(KINDS) {}
 
-/** The flags every client command takes, as commander parses them. */
-export interface BusConnectionFlags {
-  url?: string[];
-  identity?: string;
-  ca?: string;
-  natsServer?: string[];
-}
-
 const ROOM_ID = /^[a-z2-7]{20}$/;
 
-/** Repeatable and comma-separated: `--url a --url b,c` is `[a, b, c]`. */
-function collectList(value: string, previous: string[] | undefined): string[] {
-  return [
-    ...(previous ?? []),
-    ...value
-      .split(',')
-      .map((part) => part.trim())
-      .filter((part) => part.length > 0),
-  ];
-}
-
-/** Adds --url, --identity and --ca: what a command that only talks to the control plane needs. */
-export function withControlPlaneFlags(command: Command): Command {
-  return command
-    .addOption(
-      new Option(
-        '--url <url>',
-        'control-plane URL of Homeport (repeatable or comma-separated: a seed list tried in order)',
-      ).argParser(collectList),
-    )
-    .addOption(new Option('--identity <file>', 'identity file (Homeport or unibus format)'))
-    .addOption(
-      new Option('--ca <pem>', 'PEM file of the CA to pin for the control plane and NATS (https only)'),
-    );
-}
-
-/** Adds --url, --identity, --ca and --nats-server to a client command. */
-export function withConnectionFlags(command: Command): Command {
-  return withControlPlaneFlags(command).addOption(
-    new Option(
-      '--nats-server <url>',
-      'NATS URLs to use instead of those the control plane hands out (repeatable or comma-separated)',
-    ).argParser(collectList),
-  );
-}
+// The flags are declared in bus-flags.ts, which the program loads without the SDK.
+export type { BusConnectionFlags } from './bus-flags.js';
 
 export interface OpenBusOptions {
   onEvent?: (event: BusClientEvent) => void;

@@ -1,27 +1,17 @@
 // The `homeport` command line: commands, flags and help with examples.
 
+// What a command runs is imported when that command runs (import()): the bundle splits there, so `start`
+// does not load the bus client, the migrations or the account commands, nor they the server (issue 15).
+
 import { coreSettings, describeSettings, natsSettings } from '@homeport/core';
 import { agentSettings } from '@homeport/nas';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ALL_SETTINGS } from '../compose.js';
 import { VERSION } from '../version.js';
-import { runAgent } from './agent.js';
-import {
-  busIdentityImport,
-  busIdentityNew,
-  busIdentityShow,
-  busUserAdd,
-  busUserList,
-  busUserRevoke,
-} from './bus.js';
 import { addBusClientCommands, BUS_CLIENT_EXAMPLES } from './bus-client-commands.js';
-import { withControlPlaneFlags } from './bus-connection.js';
-import { busUserAddRemote, busUserListRemote, busUserRevokeRemote } from './bus-users-remote.js';
+import { withControlPlaneFlags } from './bus-flags.js';
 import { addDeployCommands } from './deploy.js';
 import { addMigrateCommands } from './migrate.js';
 import { type FlagSpec, settingOption } from './setting-options.js';
-import { runStart } from './start.js';
-import { userAdd, userList, userResetPassword, userUpdate } from './user.js';
 
 const ROLE = (value: string) => {
   if (value !== 'admin' && value !== 'member') throw new InvalidArgumentError('role must be admin or member');
@@ -115,7 +105,7 @@ Examples:
   HOMEPORT_ADMIN_PASSWORD='change-me-now' homeport start --port 8080
   homeport start --config /etc/homeport.yaml`,
     )
-    .action((options: Record<string, unknown>) => runStart(options));
+    .action(async (options: Record<string, unknown>) => (await import('./start.js')).runStart(options));
 
   withFlags(
     program
@@ -135,7 +125,7 @@ Examples:
       --export /srv/photos:Photos --export /srv/media --listen 127.0.0.1:8090
   homeport agent --config /etc/homeport-agent.yaml`,
     )
-    .action((options: Record<string, unknown>) => runAgent(options));
+    .action(async (options: Record<string, unknown>) => (await import('./agent.js')).runAgent(options));
 
   const user = program
     .command('user')
@@ -155,22 +145,24 @@ Examples:
   storeOptions(user.command('add <username>').description('create a user'))
     .addOption(new Option('--role <role>', 'admin or member').argParser(ROLE).default('member'))
     .option('--password-stdin', 'read the password from standard input (else one is generated)')
-    .action((username: string, options: Record<string, unknown>) => userAdd(username, options));
+    .action(async (username: string, options: Record<string, unknown>) =>
+      (await import('./user.js')).userAdd(username, options),
+    );
   storeOptions(user.command('list').description('list users'))
     .option('--json', 'print JSON')
-    .action((options: Record<string, unknown>) => userList(options));
+    .action(async (options: Record<string, unknown>) => (await import('./user.js')).userList(options));
   storeOptions(user.command('set-role <username> <role>').description('make a user admin or member')).action(
-    (username: string, role: string, options: Record<string, unknown>) =>
-      userUpdate(username, { role: ROLE(role) }, options),
+    async (username: string, role: string, options: Record<string, unknown>) =>
+      (await import('./user.js')).userUpdate(username, { role: ROLE(role) }, options),
   );
   storeOptions(
     user.command('disable <username>').description('disable a user and end their sessions'),
-  ).action((username: string, options: Record<string, unknown>) =>
-    userUpdate(username, { status: 'disabled' }, options),
+  ).action(async (username: string, options: Record<string, unknown>) =>
+    (await import('./user.js')).userUpdate(username, { status: 'disabled' }, options),
   );
   storeOptions(user.command('enable <username>').description('enable a disabled user')).action(
-    (username: string, options: Record<string, unknown>) =>
-      userUpdate(username, { status: 'active' }, options),
+    async (username: string, options: Record<string, unknown>) =>
+      (await import('./user.js')).userUpdate(username, { status: 'active' }, options),
   );
   storeOptions(
     user
@@ -179,7 +171,9 @@ Examples:
   )
     .option('--password-stdin', 'read the password from standard input (else one is generated)')
     .option('--keep-api-tokens', "keep the user's API tokens (a reset ends them by default)")
-    .action((username: string, options: Record<string, unknown>) => userResetPassword(username, options));
+    .action(async (username: string, options: Record<string, unknown>) =>
+      (await import('./user.js')).userResetPassword(username, options),
+    );
 
   const bus = program
     .command('bus')
@@ -204,15 +198,17 @@ ${BUS_CLIENT_EXAMPLES}`,
   identity
     .command('new <file>')
     .description('make a new identity file (refuses to replace one)')
-    .action((file: string) => busIdentityNew(file));
+    .action(async (file: string) => (await import('./bus.js')).busIdentityNew(file));
   identity
     .command('show <file>')
     .description("print an identity file's public keys")
-    .action((file: string) => busIdentityShow(file));
+    .action(async (file: string) => (await import('./bus.js')).busIdentityShow(file));
   identity
     .command('import <unibusFile> <dest>')
     .description('copy a unibus identity into a new file')
-    .action((source: string, dest: string) => busIdentityImport(source, dest));
+    .action(async (source: string, dest: string) =>
+      (await import('./bus.js')).busIdentityImport(source, dest),
+    );
   const busUser = bus
     .command('user')
     .description(
@@ -225,19 +221,25 @@ ${BUS_CLIENT_EXAMPLES}`,
     .requiredOption('--kex-pub <hex>', 'X25519 public key, 64 hex')
     .requiredOption('--handle <name>', 'display name')
     .addOption(new Option('--role <role>', 'admin or member').argParser(ROLE).default('member'))
-    .action((options: Record<string, unknown>) =>
-      remote(options) ? busUserAddRemote(options) : busUserAdd(options),
+    .action(async (options: Record<string, unknown>) =>
+      remote(options)
+        ? (await import('./bus-users-remote.js')).busUserAddRemote(options)
+        : (await import('./bus.js')).busUserAdd(options),
     );
   userTarget(
     storeOptions(busUser.command('list').description('list the allowlist, revoked identities included')),
   )
     .option('--json', 'print JSON')
-    .action((options: Record<string, unknown>) =>
-      remote(options) ? busUserListRemote(options) : busUserList(options),
+    .action(async (options: Record<string, unknown>) =>
+      remote(options)
+        ? (await import('./bus-users-remote.js')).busUserListRemote(options)
+        : (await import('./bus.js')).busUserList(options),
     );
   userTarget(storeOptions(busUser.command('revoke <signPub>').description('revoke an identity'))).action(
-    (signPub: string, options: Record<string, unknown>) =>
-      remote(options) ? busUserRevokeRemote(signPub, options) : busUserRevoke(signPub, options),
+    async (signPub: string, options: Record<string, unknown>) =>
+      remote(options)
+        ? (await import('./bus-users-remote.js')).busUserRevokeRemote(signPub, options)
+        : (await import('./bus.js')).busUserRevoke(signPub, options),
   );
   addBusClientCommands(bus);
 
@@ -248,7 +250,7 @@ ${BUS_CLIENT_EXAMPLES}`,
   config
     .command('reference')
     .description('print every setting (env, flag, config key, default) as a Markdown table')
-    .action(() => console.log(describeSettings(ALL_SETTINGS)));
+    .action(async () => console.log(describeSettings((await import('../compose.js')).ALL_SETTINGS)));
 
   return program;
 }

@@ -1,0 +1,182 @@
+// bench/startup: `homeport start` (the built bundle, SQLite, default modules) to its first 200 on /ready, on a
+// fresh data dir and on one already used, next to Node's own start-up and a bare Fastify app's first 200.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, HOMEPORT_BUNDLE, tempDir } from '@homeport/testkit';
+import { formatNumber } from '../lib/table.js';
+import type { Benchmark, BenchmarkContext, Figure } from '../lib/types.js';
+import { type LaunchResult, launch, POLL_MS } from './launch.js';
+import { LOADING, phasesOfProfile } from './profile.js';
+
+const RUNS = 7;
+const PEER_FASTIFY = fileURLToPath(new URL('../http/peer-fastify.mjs', import.meta.url));
+const GOAL = { comparison: '<', target: 1000 } as const;
+
+type Target = 'node' | 'fastify' | 'fresh' | 'used';
+
+/** The environment a person starting Homeport has, minus their HOMEPORT_* settings; ports free on loopback. */
+async function homeportEnv(): Promise<Record<string, string | undefined>> {
+  const env: Record<string, string | undefined> = {};
+  for (const key of Object.keys(process.env)) if (key.startsWith('HOMEPORT_')) env[key] = undefined;
+  return {
+    ...env,
+    // The first start creates the admin from it (one argon2id hash), as an install script would.
+    HOMEPORT_ADMIN_PASSWORD: 'startup-bench-password-1',
+    HOMEPORT_DAV_PORT: String(await freePort()),
+    HOMEPORT_PROXY_PORT: '0',
+  };
+}
+
+async function startHomeport(
+  context: BenchmarkContext,
+  name: string,
+  dataDir: string,
+  nodeArgs: readonly string[] = [],
+): Promise<LaunchResult> {
+  const port = await freePort();
+  return launch({
+    name,
+    command: process.execPath,
+    args: [
+      ...nodeArgs,
+      HOMEPORT_BUNDLE,
+      'start',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--data-dir',
+      dataDir,
+    ],
+    env: await homeportEnv(),
+    url: `http://127.0.0.1:${port}/ready`,
+    logFile: join(context.workDir, `${name}.log`),
+  });
+}
+
+async function runOnce(context: BenchmarkContext, target: Target, usedDir: string, round: number) {
+  const name = `${target}-${round}`;
+  const logFile = join(context.workDir, `${name}.log`);
+  switch (target) {
+    case 'node':
+      return launch({ name, command: process.execPath, args: ['-e', ''], logFile });
+    case 'fastify': {
+      const port = await freePort();
+      return launch({
+        name,
+        command: process.execPath,
+        args: [PEER_FASTIFY, String(port)],
+        url: `http://127.0.0.1:${port}/user`,
+        logFile,
+      });
+    }
+    case 'fresh':
+      return startHomeport(context, name, tempDir('homeport-startup-fresh-'));
+    case 'used':
+      return startHomeport(context, name, usedDir);
+  }
+}
+
+const medianOf = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+const runsOf = (results: readonly LaunchResult[]) =>
+  results
+    .map((result) => `${Math.round(result.ms)}${result.cpuMs === undefined ? '' : `/${result.cpuMs}`}`)
+    .join(', ');
+
+/** One more start on the used data dir under `--cpu-prof`, split into phases up to its first 200. */
+async function whereTimeGoes(context: BenchmarkContext, usedDir: string): Promise<Figure[]> {
+  const dir = join(context.workDir, 'cpu-profile');
+  mkdirSync(dir, { recursive: true });
+  const run = await startHomeport(context, 'profiled', usedDir, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const { phases, totalMs } = phasesOfProfile(dir, run.ms);
+  context.log(`profiled start (used data dir, --cpu-prof): ${Math.round(run.ms)} ms to /ready; by phase:`);
+  const sorted = [...phases].sort((a, b) => b[1] - a[1]);
+  for (const [phase, ms] of sorted)
+    context.log(`  ${formatNumber(ms, 0).padStart(6)} ms  ${Math.round((100 * ms) / totalMs)}%  ${phase}`);
+  return sorted.map(([phase, ms]) => ({
+    label: `profiled start: ${phase}`,
+    value: ms,
+    unit: 'ms',
+    detail: `${Math.round((100 * ms) / totalMs)}% of ${Math.round(totalMs)} ms profiled (${phase === LOADING ? 'V8 compile and module evaluation' : 'samples up to the first 200'})`,
+  }));
+}
+
+export const benchmark: Benchmark = {
+  name: 'startup',
+  description:
+    'homeport start (bundle, SQLite, default modules) to its first 200 on /ready, fresh and used data dir, vs node -e "" and bare Fastify',
+  async run(context) {
+    const usedDir = tempDir('homeport-startup-used-');
+    // The used data dir is made by one start that is not measured (database, admin, secrets, NATS identity);
+    // it also warms the page cache for the bundle, as every later start finds it.
+    const first = await startHomeport(context, 'prepare-used', usedDir);
+    context.log(
+      `Homeport: node ${HOMEPORT_BUNDLE} start --port <free> --bind 127.0.0.1 --data-dir <dir>, no HOMEPORT_* ` +
+        'settings besides HOMEPORT_ADMIN_PASSWORD, HOMEPORT_DAV_PORT=<free>, HOMEPORT_PROXY_PORT=0 (default modules: ' +
+        `NAS with its embedded agent, the bus when nats-server is installed, deploy when Docker is); first start ${Math.round(first.ms)} ms`,
+    );
+    context.log(
+      `peers: node -e '' (spawn to exit) and bench/http/peer-fastify.mjs (Fastify ${fastifyVersion()}, default options, ` +
+        `one route) to its first 200; ${RUNS} rounds, each visiting the four in turn; /ready polled every ${POLL_MS} ms on a new connection`,
+    );
+    const runs: Record<Target, LaunchResult[]> = { node: [], fastify: [], fresh: [], used: [] };
+    for (let round = 1; round <= RUNS; round += 1) {
+      for (const target of ['node', 'fastify', 'fresh', 'used'] as const)
+        runs[target].push(await runOnce(context, target, usedDir, round));
+      context.log(
+        `  round ${round}: ${(['node', 'fastify', 'fresh', 'used'] as const).map((target) => `${target} ${Math.round(runs[target].at(-1)?.ms ?? 0)} ms`).join(', ')}`,
+      );
+    }
+    const median = (target: Target) => medianOf(runs[target].map((result) => result.ms));
+    const cpu = (target: Target) => {
+      const values = runs[target].flatMap((result) => (result.cpuMs === undefined ? [] : [result.cpuMs]));
+      return values.length > 0 ? `; CPU at ready: median ${medianOf(values)} ms` : '';
+    };
+    const detail = (target: Target) =>
+      `runs (ms${target === 'node' ? '' : '/CPU ms'}): ${runsOf(runs[target])}${cpu(target)}`;
+    const figures: Figure[] = [
+      {
+        label: 'homeport start → /ready, used data dir',
+        value: median('used'),
+        unit: 'ms',
+        goal: GOAL,
+        detail: detail('used'),
+      },
+      {
+        label: 'homeport start → /ready, fresh data dir',
+        value: median('fresh'),
+        unit: 'ms',
+        goal: GOAL,
+        detail: detail('fresh'),
+      },
+      { label: "peer: node -e ''", value: median('node'), unit: 'ms', detail: detail('node') },
+      {
+        label: 'peer: bare Fastify → first 200',
+        value: median('fastify'),
+        unit: 'ms',
+        detail: detail('fastify'),
+      },
+      {
+        label: 'ratio used-dir start / bare Fastify',
+        value: median('used') / median('fastify'),
+        unit: 'x',
+        detail: 'what Homeport adds over the framework alone',
+      },
+    ];
+    return [...figures, ...(await whereTimeGoes(context, usedDir))];
+  },
+};
+
+/** The peer's Fastify version, from the package the peer script resolves. */
+function fastifyVersion(): string {
+  const main = createRequire(import.meta.url).resolve('fastify');
+  return (JSON.parse(readFileSync(join(dirname(main), 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
