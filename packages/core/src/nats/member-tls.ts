@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { ConfigError } from '../config/load.js';
 import { ensurePrivateDir, readIfExists, writePrivate } from '../fs/private-files.js';
-import { makeBusCa, makeServerCert, type PemKeyPair } from './member-ca.js';
+import type { PemKeyPair } from './member-ca.js';
 
 /** A generated server certificate lasts a year and is made again when less than 30 days are left. */
 export const SERVER_CERT_DAYS = 365;
@@ -122,6 +122,12 @@ function stillGood(cert: X509Certificate, ca: X509Certificate, hosts: readonly s
 }
 
 /**
+ * The certificate maker (@peculiar/x509 with its ASN.1 schemas), imported only when a certificate must be made:
+ * evaluating it cost ~90 ms of every start, and later starts reuse the files (issue 15).
+ */
+const memberCa = () => import('./member-ca.js');
+
+/**
  * The member listener's TLS: the operator's files when given, else the generated bus CA and a server
  * certificate for `hosts` (made on the first start, reused while still good).
  *
@@ -145,7 +151,7 @@ export async function prepareMemberTls(options: MemberTlsOptions): Promise<Membe
   const caKey = readIfExists(files.caKey);
   if (caCert !== undefined && caKey !== undefined) ca = { certPem: caCert, keyPem: caKey };
   else {
-    ca = await makeBusCa({ secretKey: options.secretKey, now });
+    ca = await (await memberCa()).makeBusCa({ secretKey: options.secretKey, now });
     writePrivate(files.caKey, ca.keyPem);
     writePrivate(files.caCert, ca.certPem);
     rmSync(files.cert, { force: true });
@@ -158,7 +164,12 @@ export async function prepareMemberTls(options: MemberTlsOptions): Promise<Membe
     readIfExists(files.key) === undefined ||
     !stillGood(new X509Certificate(current), caX509, options.hosts, now)
   ) {
-    const made = await makeServerCert({ ca, hosts: options.hosts, now, validDays: SERVER_CERT_DAYS });
+    const made = await (await memberCa()).makeServerCert({
+      ca,
+      hosts: options.hosts,
+      now,
+      validDays: SERVER_CERT_DAYS,
+    });
     // nats-server reads the pair at start or on SIGHUP, sent only after both are written.
     writePrivate(files.key, made.keyPem);
     writePrivate(files.cert, made.certPem);
