@@ -120,20 +120,29 @@ describe('WebDAV workers of the bundled agent', () => {
     process.kill(agent.process.pid, 'SIGTERM');
     // Every worker has closed its listener (the port refuses new connections) while the upload is in flight…
     await until(async () => !(await accepts(agent.port)));
-    expect(pids.filter(alive)).toHaveLength(2);
+    expect(alive(agent.process.pid)).toBe(true);
+    expect(pids.filter(alive).length).toBeGreaterThanOrEqual(1);
     // …and still serves what it holds: the rest of the body lands.
     const answer = await upload.end('and after it');
-    connection.close();
     expect(answer.status).toBe(201);
     expect(readFileSync(join(folder, 'in-flight.txt'), 'utf8')).toBe('sent before SIGTERM, and after it');
+    // The client keeps its connection: the worker closes it once idle instead of waiting out keep-alive
+    // (30 s) until the stop bound kills it.
     const status = await agent.process.exited;
+    connection.close();
     expect(status.code).toBe(0);
+    expect(agent.process.stdout()).not.toContain('still busy at the stop bound');
     expect(pids.filter(alive)).toEqual([]);
   });
 
-  it('leaves no worker behind when the agent process is killed with SIGKILL', async () => {
+  it('keeps Homeport variables out of the workers, and leaves no worker behind when the agent is killed with SIGKILL', async () => {
     const { agent, pids } = await startTwoWorkerAgent();
     expect(pids.filter(alive)).toHaveLength(2);
+    // Homeport's variables stay with the agent process: the bootstrap token is not in a worker's environment.
+    const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ(agent.process.pid)).toContain(`HOMEPORT_NODE_BOOTSTRAP_TOKEN=${BOOTSTRAP}`);
+    for (const pid of pids)
+      expect(environ(pid).filter((entry) => entry.startsWith('HOMEPORT_NODE_BOOTSTRAP_TOKEN'))).toEqual([]);
     process.kill(agent.process.pid, 'SIGKILL');
     await agent.process.exited;
     await until(() => pids.filter(alive).length === 0);

@@ -4,6 +4,7 @@
 
 import type { ConnectionLimits, Logger } from '@homeport/core';
 import { createAgentServer, type DavRequestHandler } from './agent-server.js';
+import { closeServer } from './close-server.js';
 import { createCredentialGate } from './credential-gate.js';
 import type { AgentExport } from './export-specs.js';
 import { applyGateState, type GateState } from './gate-state.js';
@@ -67,11 +68,7 @@ export function inProcessFront(options: InProcessFrontOptions): DavFrontFactory 
         applyGateState(gate, state);
         return Promise.resolve();
       },
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        }),
+      close: () => closeServer(server),
     };
   };
 }

@@ -4,6 +4,7 @@
 
 import { createLogger } from '@homeport/core';
 import { createAgentServer } from '../agent-server.js';
+import { closeServer } from '../close-server.js';
 import { createCredentialGate } from '../credential-gate.js';
 import { createDavHandlers } from '../dav-handlers.js';
 import { applyGateState, gateStateFromWire } from '../gate-state.js';
@@ -24,7 +25,15 @@ export function runDavWorker(): void {
   // The primary swept leftover uploads before starting any worker: one restarted now must not delete the
   // temp file of an upload another worker is writing.
   const dav = createDavHandlers(config.exports, config.stateDir, log, { sweepUploads: false });
-  const gate = createCredentialGate({ onUnknownKey: (keyId) => send({ type: 'unknown-key', keyId }) });
+  let lastKeyQuestion = 0;
+  const gate = createCredentialGate({
+    // Any client can name an unknown key id: ask the primary at most once a second, not once per request.
+    onUnknownKey: (keyId) => {
+      if (Date.now() - lastKeyQuestion < 1000) return;
+      lastKeyQuestion = Date.now();
+      send({ type: 'unknown-key', keyId });
+    },
+  });
   const server = createAgentServer({ exports: config.exports, handlers: dav.handlers, gate, log });
 
   let listening = false;
@@ -34,11 +43,10 @@ export function runDavWorker(): void {
     stopping = true;
     // Requests in flight finish (the primary kills the worker past its stop bound); then the cluster's
     // disconnect handler ends the process.
-    server.close(() => {
+    void closeServer(server).then(() => {
       dav.close();
       process.disconnect?.();
     });
-    server.closeIdleConnections();
   };
 
   const listen = (): void => {

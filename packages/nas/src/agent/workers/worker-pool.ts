@@ -67,6 +67,18 @@ export function defaultWorkerEntry(): WorkerEntry {
   return { exec, execArgv: process.execArgv };
 }
 
+/**
+ * The worker's environment: the process's, without Homeport's own variables (secrets among them) — its
+ * configuration comes in WORKER_CONFIG_ENV and its keys over IPC. Node leaves out variables set to undefined.
+ */
+function workerEnv(config: WorkerConfig): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of Object.keys(process.env))
+    if (name.startsWith('HOMEPORT_') || name.startsWith('BETTERNAS_')) env[name] = undefined;
+  env[WORKER_CONFIG_ENV] = JSON.stringify(config);
+  return env;
+}
+
 interface Slot {
   index: number;
   worker: Worker | undefined;
@@ -200,7 +212,7 @@ function createPool(options: DavWorkerPoolOptions, hooks: DavFrontHooks): DavWor
       logLevel: log.level,
     };
     cluster.setupPrimary({ exec: entry.exec, execArgv: entry.execArgv, args: [] });
-    const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
+    const worker = cluster.fork(workerEnv(config));
     Object.assign(slot, { worker, startedAt: clock(), greeted: false, acked: -1, listening: false });
     exited.set(
       worker,

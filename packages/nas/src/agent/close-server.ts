@@ -1,0 +1,20 @@
+// Closing the WebDAV server without waiting out keep-alive: Node's server.close() lets requests in flight finish
+// but leaves their connections open afterwards until the keep-alive deadline (30 s here), far past the
+// shutdown bound; so connections are closed as each becomes idle.
+
+import type { Server } from 'node:http';
+
+/** How often idle connections are looked for while requests in flight finish. */
+const IDLE_SWEEP_MS = 100;
+
+/** Stops accepting, lets requests in flight finish, closes each connection once idle; resolves when all are gone. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
