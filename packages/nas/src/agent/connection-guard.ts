@@ -1,6 +1,7 @@
 // The agent's share of the process's file descriptors: its WebDAV clients (authenticated or not) are capped,
 // in total and per address, by core's connection guard, so that they cannot take the descriptors the control
-// plane in the same process needs.
+// plane in the same process needs. WebDAV workers (HOMEPORT_DAV_WORKERS) each apply these caps to their own
+// connections: the caps guard a process's descriptors, and round-robin spreads one address over the workers.
 
 import { type ConnectionLimits, connectionLimitsFor, openFileLimit } from '@homeport/core';
 
