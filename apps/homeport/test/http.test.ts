@@ -88,11 +88,23 @@ describe('headers and operational routes', () => {
     const response = await fetch(`${base}/api/v1/auth/config`, { headers: { 'x-request-id': 'trace-123' } });
     expect(response.headers.get('x-request-id')).toBe('trace-123');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(response.headers.get('x-frame-options')).toBe('DENY');
-    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    // An API answer: nothing may load, run or frame it if a browser renders it, nor embed it cross-origin.
+    expect(response.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; frame-ancestors 'none'",
+    );
+    expect(response.headers.get('cross-origin-resource-policy')).toBe('same-origin');
     expect(response.headers.get('strict-transport-security')).toBeNull();
+    // A page (and anything outside /api, which no route decides as API): the full set.
     const generated = await fetch(`${base}/health`, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated.headers.get('x-frame-options')).toBe('DENY');
+    expect(generated.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(generated.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(generated.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    // A URL under /api that no route matched is still answered with the page set (its route is unknown).
+    const unmatched = await fetch(`${base}/api/v1/no-such-route`);
+    expect(unmatched.status).toBe(404);
+    expect(unmatched.headers.get('x-frame-options')).toBe('DENY');
   });
 
   it('/health says ok, /version names the build, unknown routes get the JSON error shape', async () => {

@@ -12,6 +12,7 @@ export {
   accountsStoreOf,
   createAccounts,
 } from './module.js';
+export { ARGON2_OPTIONS } from './passwords.js';
 export { newPassword } from './secrets.js';
 export {
   type AccountsService,

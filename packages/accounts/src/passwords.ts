@@ -1,16 +1,24 @@
 // Password hashing: argon2id for new hashes, bcrypt (betterNAS's) still verified and upgraded at next login.
-// Both run on libuv's thread pool, so a login never blocks the event loop.
+// argon2id runs on the password threads (password-pool.ts: one per core, below the event loop's priority);
+// bcrypt, met only once per imported account, on libuv's pool. A login never blocks the event loop.
 
 import { randomBytes } from 'node:crypto';
-import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
+import { createPasswordPool, type PasswordPool } from './password-pool.js';
 
 /** OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. */
 // algorithm 2 is Argon2id in @node-rs/argon2's (const, so not importable here) Algorithm enum.
-const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+export const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+let pool: PasswordPool | undefined;
+/** The process's password threads, started on the first hash or verification. */
+const passwordPool = (): PasswordPool => {
+  pool ??= createPasswordPool();
+  return pool;
+};
 
 export function hashPassword(password: string): Promise<string> {
-  return argon2Hash(password, ARGON2_OPTIONS);
+  return passwordPool().hash(password, ARGON2_OPTIONS);
 }
 
 export interface PasswordCheck {
@@ -29,7 +37,10 @@ export async function verifyPassword(stored: string, password: string): Promise<
   }
   if (stored.startsWith('$argon2')) {
     try {
-      return { ok: await argon2Verify(stored, password), needsUpgrade: !stored.startsWith('$argon2id$') };
+      return {
+        ok: await passwordPool().verify(stored, password),
+        needsUpgrade: !stored.startsWith('$argon2id$'),
+      };
     } catch {
       return { ok: false, needsUpgrade: false }; // a malformed stored hash matches nothing
     }
@@ -45,6 +56,6 @@ export function createDecoyVerifier(): () => Promise<void> {
   let decoy: Promise<string> | undefined;
   return async () => {
     decoy ??= hashPassword(randomBytes(16).toString('hex'));
-    await argon2Verify(await decoy, 'not the password');
+    await passwordPool().verify(await decoy, 'not the password');
   };
 }

@@ -1,10 +1,12 @@
 // Prometheus metrics: one registry per process (no global), with request, SSE and process metrics.
 
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { createRequestDurations, type RequestDurations } from './request-durations.js';
 
 export interface Metrics {
   registry: Registry;
-  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Request durations by method, matched route and status (homeport_http_request_duration_seconds). */
+  httpDuration: RequestDurations;
   sseClients: Gauge;
   /** Runs of each once-per-cluster background job on this replica (summed over replicas: runs per cluster). */
   jobRuns: Counter<'job'>;
@@ -19,12 +21,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.collectProcess ?? true)
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
-  const httpDuration = new Histogram({
+  const httpDuration = createRequestDurations({
+    registry,
     name: 'homeport_http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
-    labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [registry],
   });
   const sseClients = new Gauge({
     name: 'homeport_sse_clients',

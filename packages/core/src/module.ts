@@ -90,6 +90,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth guards. */
     principal: Principal | null;
+    /**
+     * The matched route's path as registered (`/api/v1/users/:id`), '' when none matched; read once per
+     * request by the server's first hook, because Fastify builds `routeOptions` anew on every access.
+     */
+    routeUrl: string;
   }
 }
 

@@ -15,6 +15,8 @@ export interface StartHomeportOptions {
   env?: Record<string, string | undefined>;
   /** Extra arguments after `start --port … --bind … --data-dir …`. */
   args?: readonly string[];
+  /** Arguments for node itself, before the bundle (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: readonly string[];
   /** Data folder (default: a new temp dir). */
   dataDir?: string;
   /** Fail unless the web UI is built too (browser tests). */
@@ -78,7 +80,7 @@ export async function startHomeport(options: StartHomeportOptions = {}): Promise
     const args = [bundle, 'start', '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir];
     try {
       const node = globalThis.process.execPath;
-      const command = [node, ...args, ...(options.args ?? [])];
+      const command = [node, ...(options.nodeArgs ?? []), ...args, ...(options.args ?? [])];
       // prlimit execs the command after setting the limit, so the PID stays Homeport's own.
       const [executable, ...argv] =
         options.openFileLimit === undefined

@@ -121,6 +121,8 @@ interface Tracked {
   /** A request on it carried an accepted credential. */
   authenticated: boolean;
   inFlight: number;
+  /** Closed and forgotten: a later lookup through a socket must not revive it. */
+  closed: boolean;
 }
 
 /** Per address group: its count, and its closable connections oldest first. */
@@ -155,6 +157,12 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   const groups = new Map<string, Group>();
   /** Open connections by `address|port`. */
   const byPeer = new Map<string, Tracked>();
+  /**
+   * The same records by socket object: every request looks its connection up, and a WeakMap hit is cheaper
+   * than building the `address|port` string. Behind TLS the request's socket wraps the counted one, so its
+   * first request finds the record by peer and adds the TLS socket here.
+   */
+  const bySocket = new WeakMap<Socket, Tracked>();
   // Connections without a request in flight, in the order they went idle (the first is idle longest), so
   // picking whom to close is O(1) under a flood: anonymous ones first, then those that authenticated.
   const anonymous = new Set<Tracked>();
@@ -179,16 +187,33 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     counts.refused = 0;
   };
 
+  /** Takes it out of the closable sets it is in (those of its current kind), if idle. */
+  const leave = (tracked: Tracked) => {
+    if (tracked.state === 'busy') return;
+    if (tracked.authenticated) {
+      authenticated.delete(tracked);
+      tracked.group?.authenticated.delete(tracked);
+    } else {
+      anonymous.delete(tracked);
+      tracked.group?.anonymous.delete(tracked);
+    }
+  };
+
   const setState = (tracked: Tracked, state: Tracked['state']) => {
-    anonymous.delete(tracked);
-    authenticated.delete(tracked);
-    tracked.group?.anonymous.delete(tracked);
-    tracked.group?.authenticated.delete(tracked);
+    leave(tracked);
     tracked.state = state;
     if (state === 'busy') return;
     // Re-adding moves it to the end: the connection idle longest stays first.
     (tracked.authenticated ? authenticated : anonymous).add(tracked);
     (tracked.authenticated ? tracked.group?.authenticated : tracked.group?.anonymous)?.add(tracked);
+  };
+
+  const lookup = (socket: Socket): Tracked | undefined => {
+    const known = bySocket.get(socket);
+    if (known !== undefined) return known.closed ? undefined : known;
+    const tracked = byPeer.get(peerOf(socket));
+    if (tracked !== undefined) bySocket.set(socket, tracked);
+    return tracked;
   };
 
   /** Closes the oldest closable connection among these sets; false when there is none. */
@@ -223,7 +248,8 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   };
 
   const forget = (tracked: Tracked) => {
-    if (byPeer.get(tracked.peer) !== tracked) return;
+    if (tracked.closed) return;
+    tracked.closed = true;
     byPeer.delete(tracked.peer);
     setState(tracked, 'busy'); // removes it from every closable set
     const group = tracked.group;
@@ -269,21 +295,22 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       state: 'idle',
       authenticated: false,
       inFlight: 0,
+      closed: false,
     };
     byPeer.set(tracked.peer, tracked);
+    bySocket.set(socket, tracked);
     setState(tracked, 'idle');
     socket.once('close', () => forget(tracked));
   });
 
   server.on('request', (request, response) => {
-    // Looked up by peer, not socket object: behind TLS the request's socket wraps the one counted.
-    const tracked = byPeer.get(peerOf(request.socket));
+    const tracked = lookup(request.socket);
     if (tracked === undefined) return;
     tracked.inFlight += 1;
     setState(tracked, 'busy');
     response.once('close', () => {
       tracked.inFlight -= 1;
-      if (tracked.inFlight === 0 && byPeer.get(tracked.peer) === tracked) setState(tracked, 'idle');
+      if (tracked.inFlight === 0 && !tracked.closed) setState(tracked, 'idle');
     });
   });
 
@@ -293,10 +320,14 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     },
     openFrom: (address) => groups.get(addressGroup(address))?.count ?? 0,
     markAuthenticated(socket) {
-      const tracked = byPeer.get(peerOf(socket));
+      const tracked = lookup(socket);
       if (tracked === undefined || tracked.authenticated) return;
+      // Out of the anonymous sets first (leave() goes by the kind it has now), then into the others.
+      leave(tracked);
+      const { state } = tracked;
+      tracked.state = 'busy';
       tracked.authenticated = true;
-      if (tracked.state === 'idle') setState(tracked, 'idle');
+      setState(tracked, state);
     },
   };
 }

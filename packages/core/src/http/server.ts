@@ -9,6 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -30,18 +31,23 @@ import { mapError } from './error-mapper.js';
 import { createHostAllowlist } from './host-allowlist.js';
 import { type Readiness, registerOperationalRoutes } from './operational-routes.js';
 import { isTrustedBrowserOrigin } from './origin.js';
-import { securityHeaders } from './security-headers.js';
+import { lazyRequestLogger } from './request-logger.js';
+import { apiSecurityHeaders, securityHeaders } from './security-headers.js';
 import { createSharedRequestCounts, rateLimitStoreOf } from './shared-rate-limit.js';
 import { fastifyTrustProxy, proxyPeerMatcher, type TrustProxy } from './trust-proxy.js';
 
 /** Whether a route is part of the API, by the path it was registered with (never the raw request URL). */
 const isApiRoute = (url: string | undefined): boolean => url?.startsWith('/api/') === true;
 
+/**
+ * The app every module registers on. Its logger type is Fastify's base logger, not pino's: a request's
+ * logger is made on first use (request-logger.ts) and has only the level methods, `level` and `child`.
+ */
 export type HttpApp = FastifyInstance<
   RawServerDefault,
   IncomingMessage,
   ServerResponse,
-  Logger,
+  FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
 
@@ -110,14 +116,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const accessLog = options.accessLog ?? true;
   const connectionLimits = options.connectionLimits ?? defaultConnectionLimits();
   let connectionGuard: ConnectionGuard | undefined;
-  const headers = securityHeaders(options.https ?? Boolean(options.tls));
+  const pageHeaders = securityHeaders(options.https ?? Boolean(options.tls));
+  const apiHeaders = apiSecurityHeaders(options.https ?? Boolean(options.tls));
   const allowed: ReadonlySet<string> = new Set(options.corsOrigins ?? []);
   const hosts = createHostAllowlist({ publicUrl: options.publicUrl, extra: options.allowedHosts ?? [] });
 
+  // Typed as Fastify's base logger: request loggers are made lazily and offer only that (see HttpApp).
+  const baseLog: FastifyBaseLogger = options.log;
   const app = Fastify({
-    loggerInstance: options.log,
+    loggerInstance: baseLog,
     // Our onResponse hook writes one access line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit,
     trustProxy: fastifyTrustProxy(options.trustProxy),
     schemaController: { compilersFactory: { buildValidator: bodyWithoutCoercion() } },
@@ -156,6 +166,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.removeContentTypeParser('text/plain');
   // Declared up front so every request object has the same shape; the auth guards fill it in.
   app.decorateRequest('principal', null);
+  app.decorateRequest('routeUrl', '');
 
   app.addHook('onRoute', (route) => {
     const api = isApiRoute(route.url);
@@ -166,25 +177,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (!api) route.config = { ...route.config, rateLimit: false };
   });
 
-  // prom-client hashes the label object on every observe(); a child per method/route/status is looked up
-  // once and kept (routes are a fixed set, so the map stays small).
-  const durationByLabels = new Map<string, { observe(seconds: number): void }>();
-  const observeDuration = (method: string, route: string, status: number, seconds: number): void => {
-    const key = `${method} ${status} ${route}`;
-    let child = durationByLabels.get(key);
-    if (!child) {
-      child = options.metrics.httpDuration.labels(method, route, String(status));
-      durationByLabels.set(key, child);
-    }
-    child.observe(seconds);
-  };
+  const observeDuration = (method: string, route: string, status: number, seconds: number): void =>
+    options.metrics.httpDuration.series(method, route, String(status)).observe(seconds);
 
   // One hook per phase, in callback style: every request passes here, so no promise per hook.
   const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
   // Every decision below uses the matched route (`routeOptions`), never the raw URL: `/%61pi/…` and an
   // absolute-form target (`POST http://host/api/…`) reach the same handler as `/api/…`.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(headers);
+    const route = request.routeOptions;
+    request.routeUrl = route.url ?? '';
+    const api = isApiRoute(route.url);
+    reply.headers(api ? apiHeaders : pageHeaders);
     reply.header('x-request-id', request.id);
     if (!hosts.allows(request.host)) {
       reply.header('connection', 'close');
@@ -198,7 +202,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }
     // Refuse an over-declared body before reading a byte of it; close so the client stops sending.
     const declared = request.headers['content-length'];
-    if (declared !== undefined && Number(declared) > (request.routeOptions.bodyLimit ?? bodyLimit)) {
+    if (declared !== undefined && Number(declared) > (route.bodyLimit ?? bodyLimit)) {
       reply.header('connection', 'close');
       done(new CoreError('body_too_large', 'Request body is larger than this route accepts'));
       return;
@@ -208,7 +212,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (
       UNSAFE.has(request.method) &&
       request.headers.authorization === undefined &&
-      isApiRoute(request.routeOptions.url) &&
+      api &&
       !isTrustedBrowserOrigin(request, options.publicUrl, allowed)
     ) {
       done(
@@ -227,7 +231,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (request.principal) connectionGuard?.markAuthenticated(request.raw.socket);
     observeDuration(
       request.method,
-      request.routeOptions.url ?? 'unmatched',
+      request.routeUrl || 'unmatched',
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
