@@ -1,7 +1,6 @@
 // Starts the four servers of bench/webdav over the same fixtures: Homeport's embedded agent (through an issued
 // mount credential), nginx, apache2 mod_dav and rclone serve webdav.
 
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type HomeportInstance,
@@ -25,6 +24,10 @@ export interface DavServer {
   upload(name: string): { url: string; path: string };
   /** How it was started, for the progress output. */
   description: string;
+  /** What of its configuration bears on the figures (workers, caches, sendfile, where uploads go), one line. */
+  config: string;
+  /** Homeport's process id, whose memory (with its worker processes') is sampled during large listings. */
+  pid?: number;
   stop(): Promise<unknown>;
 }
 
@@ -91,6 +94,11 @@ export async function startHomeportServer(fixtures: Fixtures, workDir: string): 
     description:
       `homeport (pid ${homeport.process.pid}), embedded agent ${profile.mountUrl} with an issued mount ` +
       `credential; HOMEPORT_DAV_WORKERS=auto (one per core, at most 8) HOMEPORT_RATE_LIMIT_MAX=0 HOMEPORT_LOG_LEVEL=warn, output → ${logFile}`,
+    config:
+      'HOMEPORT_DAV_WORKERS=auto (WebDAV in one node:cluster worker per core, at most 8); small files (<= 64 KiB) ' +
+      'kept in memory (32 MiB per worker); PUT streamed to a hidden temp file with 1 MiB writes, renamed into place, no fsync; ' +
+      'PROPFIND reads the folder every time (no listing cache)',
+    ...(homeport.process.pid === undefined ? {} : { pid: homeport.process.pid }),
     stop: () => homeport.process.stop(),
   };
 }
@@ -99,7 +107,8 @@ export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
   // open_file_cache: Homeport keeps small files in memory, so nginx gets its own cache of open files too.
   const nginx = await startNginx({ serve: fixtures.root, openFileCache: true });
   const apache = await startApacheDav();
-  linkFolderInto(fixtures, apache.davDir, readdirSync(fixtures.folder));
+  linkFolderInto(fixtures.folder, apache.davDir);
+  linkFolderInto(fixtures.hugeFolder, apache.davDir);
   const rclone = await startRcloneServe(fixtures.root);
   return [
     {
@@ -108,6 +117,9 @@ export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
       headers: {},
       upload: (name) => ({ url: `${nginx.davUrl}${name}`, path: join(nginx.uploadDir, name) }),
       description: `nginx (pid ${nginx.daemon.pid}) ${nginx.url}, shared/peers/nginx.conf.template + open_file_cache, root → the files`,
+      config:
+        'worker_processes auto (2), sendfile on, tcp_nopush on, open_file_cache max=10000 inactive=60s valid=30s; ' +
+        'PUT: the body is buffered in client_body_buffer_size (16 KiB default) and written to a temp file, renamed into place, no fsync',
       stop: () => nginx.daemon.stop(),
     },
     {
@@ -115,7 +127,10 @@ export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
       filesUrl: apache.url,
       headers: {},
       upload: (name) => ({ url: `${apache.url}${name}`, path: join(apache.davDir, name) }),
-      description: `apache2 mod_dav (pid ${apache.daemon.pid}) ${apache.url}, shared/peers/apache-dav.conf.template, the folder hard-linked into its DocumentRoot`,
+      description: `apache2 mod_dav (pid ${apache.daemon.pid}) ${apache.url}, shared/peers/apache-dav.conf.template, the folders hard-linked into its DocumentRoot`,
+      config:
+        'event MPM, StartServers 2 x ThreadsPerChild 25, EnableSendfile On, mod_dav_fs (DBM lock database, per-file dead ' +
+        'property database looked up per member), no listing cache',
       stop: () => apache.daemon.stop(),
     },
     {
@@ -124,6 +139,9 @@ export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
       headers: {},
       upload: (name) => ({ url: `${rclone.url}${UPLOADS_NAME}/${name}`, path: join(fixtures.uploads, name) }),
       description: `rclone serve webdav (pid ${rclone.process.pid}) ${rclone.url}, defaults`,
+      config:
+        'defaults: one Go process (GOMAXPROCS = 2 cores), VFS cache mode off (files read straight from disk), directory ' +
+        'listings cached 5 min (--dir-cache-time), so after the warm-up its PROPFIND answers from memory',
       stop: () => rclone.process.stop(),
     },
   ];
