@@ -1,6 +1,10 @@
 // The child supervisor with real short-lived processes: restart delays double up to the cap, a failed start
 // carries the child's output, and stop escalates to SIGKILL when SIGTERM is ignored.
 
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { until } from '@homeport/testkit';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/index.js';
 import { parseNatsLogLine } from '../src/nats/log-lines.js';
@@ -98,6 +102,44 @@ describe('child supervisor', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(() => process.kill(pid, 0)).toThrow();
     expect(supervisor.pid).toBeUndefined();
+  });
+  it('takes its child down when Homeport is killed outright (SIGKILL runs no exit handler)', async () => {
+    // A parent process like Homeport: it supervises a long-lived child and prints the child's pid.
+    const supervisorModule = pathToFileURL(
+      fileURLToPath(new URL('../src/nats/supervisor.ts', import.meta.url)),
+    ).href;
+    const script = [
+      `import { createSupervisor } from ${JSON.stringify(supervisorModule)};`,
+      `import pino from 'pino';`,
+      `const supervisor = createSupervisor({ name: 'child', command: ${JSON.stringify(node)},`,
+      `  args: ['-e', 'setInterval(() => {}, 1000)'], log: pino({ level: 'silent' }), onLine: () => {},`,
+      `  ready: async () => {} });`,
+      'await supervisor.start();',
+      'console.log(supervisor.pid);',
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const parent = spawn(node, ['--import', tsx, '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const childPid = await new Promise<number>((resolve, reject) => {
+      parent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      parent.once('exit', (code) =>
+        reject(new Error(`the parent exited (${code}) before its child started`)),
+      );
+    });
+    expect(Number.isInteger(childPid)).toBe(true);
+    expect(() => process.kill(childPid, 0)).not.toThrow();
+    parent.kill('SIGKILL');
+    // The parent-death signal (setpriv) reaches the child; without it the child would live on, reparented.
+    await until(() => {
+      try {
+        process.kill(childPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 10_000);
   });
 });
 

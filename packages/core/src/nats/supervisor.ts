@@ -2,6 +2,8 @@
 // when it dies unexpectedly, and stops it by PID (SIGTERM, then SIGKILL after a bound).
 
 import { type ChildProcess, spawn as nodeSpawn } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -62,8 +64,31 @@ export class ChildStartError extends Error {
 
 const TAIL_LINES = 40;
 
+/**
+ * util-linux's setpriv, where there is one: it sets PR_SET_PDEATHSIG and execs the command (same PID), so
+ * the child is sent SIGTERM when Homeport dies in a way no exit handler sees (SIGKILL, the OOM killer). Node
+ * cannot set the parent-death signal itself. Without it, a killed Homeport left its nats-server running,
+ * holding the port and the JetStream store the next start needs.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+
+/** Through setpriv only a command known to be executable, so a missing one still fails as spawn's ENOENT. */
+const executable = (command: string): boolean => {
+  try {
+    accessSync(command, constants.X_OK);
+    return isAbsolute(command);
+  } catch {
+    return false;
+  }
+};
+
 const defaultSpawn: SpawnChild = (command, args) =>
-  nodeSpawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  SETPRIV !== undefined && process.platform === 'linux' && executable(command)
+    ? nodeSpawn(SETPRIV, ['--pdeathsig', 'TERM', '--', command, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: false,
+      })
+    : nodeSpawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
 
 function exitOf(child: ChildProcess): Promise<ExitStatus> {
   return new Promise((resolve) => {
