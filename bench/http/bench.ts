@@ -95,7 +95,7 @@ async function throughput(
       label: 'peer: bare Fastify GET /user',
       value: peer.requestsPerSec,
       unit: 'req/s',
-      detail: `${latencyDetail(peer)}; rounds: ${roundsOf(runs.peer)}`,
+      detail: `one process, Fastify defaults, no logger, no plugins, no schema; ${latencyDetail(peer)}; rounds: ${roundsOf(runs.peer)}`,
     },
     {
       label: 'ratio me (Bearer) / peer',
@@ -262,10 +262,15 @@ export const benchmark: Benchmark = {
     // Only the destination changes, to a file, so the benchmark process never reads the server's output.
     // No embedded agent: its heartbeats from 127.0.0.1 would be a 65th connection from wrk's address, over
     // the 64 per address, and the server would close an idle wrk socket (a read error in wrk).
+    // BENCH_HTTP_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops (open it in Chrome's
+    // DevTools, Performance tab, or summarise it); the figures of such a run are not comparable.
+    const profileDir = process.env.BENCH_HTTP_PROFILE;
     const homeport = await startHomeport({
       env: { HOMEPORT_RATE_LIMIT_MAX: '0', HOMEPORT_EMBEDDED_AGENT: 'false' },
       logFile,
+      ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
     });
+    if (profileDir) context.log(`CPU profile of the server → ${profileDir} (written when it stops)`);
     context.log(
       `homeport ${homeport.url} (pid ${homeport.process.pid}), HOMEPORT_RATE_LIMIT_MAX=0, HOMEPORT_EMBEDDED_AGENT=false`,
     );

@@ -175,7 +175,8 @@ async function measureStores(context: BenchmarkContext, prepared: readonly Prepa
           label: `${backend.name}: raw KV ${operation.rawLabel}`,
           value: medianRun(raw).callsPerSec,
           unit: 'op/s',
-          detail: loadDetail(raw),
+          // The peer's configuration, next to its figure: the same client, connection and buckets.
+          detail: `@nats-io/kv on the store's connection and buckets (history 1, the same replicas, no direct gets); ${loadDetail(raw)}`,
         },
         {
           label: `ratio ${backend.name} ${operation.name} / raw KV`,

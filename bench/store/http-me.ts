@@ -73,11 +73,16 @@ export async function measureMe(context: BenchmarkContext, natsUrl: string): Pro
       }
     }
     const best = { kv: median(runs.kv), sqlite: median(runs.sqlite), peer: median(runs.peer) };
+    const setup: Record<Target, string> = {
+      kv: 'HOMEPORT_STORE=kv on one nats-server, rate limit off, no embedded agent',
+      sqlite: 'SQLite (WAL), rate limit off, no embedded agent',
+      peer: 'one process, Fastify defaults, no logger, no plugins',
+    };
     const row = (label: string, target: Target): Figure => ({
       label,
       value: best[target].requestsPerSec,
       unit: 'req/s',
-      detail: `${latencyDetail(best[target])}; rounds: ${roundsOf(runs[target])}`,
+      detail: `${setup[target]}; ${latencyDetail(best[target])}; rounds: ${roundsOf(runs[target])}`,
     });
     return [
       row('GET /api/v1/auth/me (Bearer), KV store R1', 'kv'),
