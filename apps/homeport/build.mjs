@@ -4,7 +4,7 @@
 // their hundreds of small files cost more than the code in them (typebox: ~700 files, ~250 ms to import from
 // node_modules, ~30 ms inlined).
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -12,7 +12,9 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 /**
  * Stay external (loaded from node_modules): native addons (they load a .node file beside their own code), pino
  * (its transports run its files in worker threads), @fastify/swagger (reads its package.json through
- * __dirname, which ESM output has not), and dockerode (imported on first use, with its optional native ssh2).
+ * __dirname, which ESM output has not), dockerode (imported on first use, with its optional native ssh2), and
+ * @fastify/cookie (it import()s the CommonJS `cookie`: Node gives named exports there, a split bundle only a
+ * default one — the check after the build refuses any other such case).
  */
 const EXTERNAL = new Set([
   'better-sqlite3',
@@ -23,11 +25,12 @@ const EXTERNAL = new Set([
   'sonic-boom',
   'thread-stream',
   '@fastify/swagger',
+  '@fastify/cookie',
   'dockerode',
 ]);
 const packageName = (path) => path.split('/', path.startsWith('@') ? 2 : 1).join('/');
 
-await build({
+const { metafile } = await build({
   entryPoints: {
     homeport: new URL('./src/main.ts', import.meta.url).pathname,
     // The NAS agent's WebDAV worker (HOMEPORT_DAV_WORKERS > 1): node:cluster runs it, without the CLI.
@@ -58,5 +61,30 @@ await build({
       },
     },
   ],
+  metafile: true,
   logLevel: 'warning',
 });
+
+// An inlined dependency's import() of an inlined module becomes a chunk with only a default export when that
+// module is CommonJS, where Node would give its named exports: such a dependency must stay external.
+const inlinedDynamic = Object.entries(metafile.inputs).flatMap(([file, input]) =>
+  file.includes('node_modules/')
+    ? input.imports
+        .filter((imported) => imported.kind === 'dynamic-import' && !imported.external)
+        .map((imported) => `${file} → ${imported.path}`)
+    : [],
+);
+if (inlinedDynamic.length > 0) {
+  throw new Error(
+    `build.mjs: inlined npm code import()s inlined code; add its package to EXTERNAL:\n  ${inlinedDynamic.join('\n  ')}`,
+  );
+}
+
+// Chunk names carry a content hash, so each build that changes code adds files beside the old ones. Those no
+// build has written for an hour go; a younger one may still be imported by a server started from its build.
+const chunksDir = new URL('./dist/chunks/', import.meta.url).pathname;
+const written = new Set(Object.keys(metafile.outputs).map((path) => path.split('/').pop()));
+for (const name of readdirSync(chunksDir)) {
+  const path = `${chunksDir}${name}`;
+  if (!written.has(name) && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
+}

@@ -3,6 +3,7 @@
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, HOMEPORT_BUNDLE, tempDir } from '@homeport/testkit';
@@ -15,7 +16,10 @@ const RUNS = 7;
 const PEER_FASTIFY = fileURLToPath(new URL('../http/peer-fastify.mjs', import.meta.url));
 const GOAL = { comparison: '<', target: 1000 } as const;
 
-type Target = 'node' | 'fastify' | 'fresh' | 'used';
+type Target = 'node' | 'fastify' | 'fresh' | 'used' | 'nobus';
+const TARGETS: readonly Target[] = ['node', 'fastify', 'fresh', 'used', 'nobus'];
+/** The used data dir with the bus left out: what NATS (the managed nats-server, its identity) adds. */
+const WITHOUT_BUS = { HOMEPORT_MODULES: 'accounts,nas' } as const;
 
 /** The environment a person starting Homeport has, minus their HOMEPORT_* settings; ports free on loopback. */
 async function homeportEnv(): Promise<Record<string, string | undefined>> {
@@ -34,14 +38,14 @@ async function startHomeport(
   context: BenchmarkContext,
   name: string,
   dataDir: string,
-  nodeArgs: readonly string[] = [],
+  options: { nodeArgs?: readonly string[]; env?: Record<string, string> } = {},
 ): Promise<LaunchResult> {
   const port = await freePort();
   return launch({
     name,
     command: process.execPath,
     args: [
-      ...nodeArgs,
+      ...(options.nodeArgs ?? []),
       HOMEPORT_BUNDLE,
       'start',
       '--port',
@@ -51,7 +55,7 @@ async function startHomeport(
       '--data-dir',
       dataDir,
     ],
-    env: await homeportEnv(),
+    env: { ...(await homeportEnv()), ...options.env },
     url: `http://127.0.0.1:${port}/ready`,
     logFile: join(context.workDir, `${name}.log`),
   });
@@ -77,6 +81,8 @@ async function runOnce(context: BenchmarkContext, target: Target, usedDir: strin
       return startHomeport(context, name, tempDir('homeport-startup-fresh-'));
     case 'used':
       return startHomeport(context, name, usedDir);
+    case 'nobus':
+      return startHomeport(context, name, usedDir, { env: WITHOUT_BUS });
   }
 }
 
@@ -94,7 +100,9 @@ const runsOf = (results: readonly LaunchResult[]) =>
 async function whereTimeGoes(context: BenchmarkContext, usedDir: string): Promise<Figure[]> {
   const dir = join(context.workDir, 'cpu-profile');
   mkdirSync(dir, { recursive: true });
-  const run = await startHomeport(context, 'profiled', usedDir, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const run = await startHomeport(context, 'profiled', usedDir, {
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  });
   const { phases, totalMs } = phasesOfProfile(dir, run.ms);
   context.log(`profiled start (used data dir, --cpu-prof): ${Math.round(run.ms)} ms to /ready; by phase:`);
   const sorted = [...phases].sort((a, b) => b[1] - a[1]);
@@ -113,6 +121,8 @@ export const benchmark: Benchmark = {
   description:
     'homeport start (bundle, SQLite, default modules) to its first 200 on /ready, fresh and used data dir, vs node -e "" and bare Fastify',
   async run(context) {
+    // Wall-clock figures mean little on a busy machine; the load average says how busy it was.
+    const loadBefore = machineLoad();
     const usedDir = tempDir('homeport-startup-used-');
     // The used data dir is made by one start that is not measured (database, admin, secrets, NATS identity);
     // it also warms the page cache for the bundle, as every later start finds it.
@@ -124,14 +134,13 @@ export const benchmark: Benchmark = {
     );
     context.log(
       `peers: node -e '' (spawn to exit) and bench/http/peer-fastify.mjs (Fastify ${fastifyVersion()}, default options, ` +
-        `one route) to its first 200; ${RUNS} rounds, each visiting the four in turn; /ready polled every ${POLL_MS} ms on a new connection`,
+        `one route) to its first 200; ${RUNS} rounds, each visiting the five in turn (the fifth: the used data dir with HOMEPORT_MODULES=accounts,nas); /ready polled every ${POLL_MS} ms on a new connection`,
     );
-    const runs: Record<Target, LaunchResult[]> = { node: [], fastify: [], fresh: [], used: [] };
+    const runs: Record<Target, LaunchResult[]> = { node: [], fastify: [], fresh: [], used: [], nobus: [] };
     for (let round = 1; round <= RUNS; round += 1) {
-      for (const target of ['node', 'fastify', 'fresh', 'used'] as const)
-        runs[target].push(await runOnce(context, target, usedDir, round));
+      for (const target of TARGETS) runs[target].push(await runOnce(context, target, usedDir, round));
       context.log(
-        `  round ${round}: ${(['node', 'fastify', 'fresh', 'used'] as const).map((target) => `${target} ${Math.round(runs[target].at(-1)?.ms ?? 0)} ms`).join(', ')}`,
+        `  round ${round}: ${TARGETS.map((target) => `${target} ${Math.round(runs[target].at(-1)?.ms ?? 0)} ms`).join(', ')}`,
       );
     }
     const median = (target: Target) => medianOf(runs[target].map((result) => result.ms));
@@ -156,6 +165,12 @@ export const benchmark: Benchmark = {
         goal: GOAL,
         detail: detail('fresh'),
       },
+      {
+        label: 'homeport start → /ready, used data dir, no bus (no NATS)',
+        value: median('nobus'),
+        unit: 'ms',
+        detail: `HOMEPORT_MODULES=accounts,nas; ${detail('nobus')}`,
+      },
       { label: "peer: node -e ''", value: median('node'), unit: 'ms', detail: detail('node') },
       {
         label: 'peer: bare Fastify → first 200',
@@ -167,12 +182,17 @@ export const benchmark: Benchmark = {
         label: 'ratio used-dir start / bare Fastify',
         value: median('used') / median('fastify'),
         unit: 'x',
-        detail: 'what Homeport adds over the framework alone',
+        detail: `what Homeport adds over the framework alone; load average (1/5/15 min) before ${loadBefore}, after ${machineLoad()}`,
       },
     ];
     return [...figures, ...(await whereTimeGoes(context, usedDir))];
   },
 };
+
+const machineLoad = () =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join('/');
 
 /** The peer's Fastify version, from the package the peer script resolves. */
 function fastifyVersion(): string {
