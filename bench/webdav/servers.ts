@@ -96,7 +96,7 @@ export async function startHomeportServer(fixtures: Fixtures, workDir: string): 
       `credential; HOMEPORT_DAV_WORKERS=auto (one per core, at most 8) HOMEPORT_RATE_LIMIT_MAX=0 HOMEPORT_LOG_LEVEL=warn, output → ${logFile}`,
     config:
       'HOMEPORT_DAV_WORKERS=auto (WebDAV in one node:cluster worker per core, at most 8); small files (<= 64 KiB) ' +
-      'kept in memory (32 MiB per worker); PUT streamed to a hidden temp file with 1 MiB writes, renamed into place, no fsync; ' +
+      'kept in memory (32 MiB per worker); PUT written to a hidden temp file 1 MiB at a time on the event loop (the thread pool once a write is slow), renamed into place, no fsync; ' +
       'PROPFIND reads the folder every time (no listing cache)',
     ...(homeport.process.pid === undefined ? {} : { pid: homeport.process.pid }),
     stop: () => homeport.process.stop(),
