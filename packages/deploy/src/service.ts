@@ -295,7 +295,7 @@ export function createDeployService(options: ServiceOptions) {
       const updated = await store.stages.updateConfig(stage.id, config, body.revision, now());
       if (!updated) throw new DeployError('deploy_not_found', `no stage ${stageName}`);
       if (config.host !== stage.config.host) {
-        if (stage.config.host) options.proxy.removeRoute(stage.config.host);
+        if (stage.config.host) await options.proxy.removeRoute(stage.config.host);
         await options.hostsChanged();
       }
       const live = await store.live.get(stage.id);
@@ -308,7 +308,7 @@ export function createDeployService(options: ServiceOptions) {
     async removeStage(projectName: string, stageName: string) {
       const { stage } = await stageOf(projectName, stageName);
       await store.stages.remove(stage.id);
-      if (stage.config.host) options.proxy.removeRoute(stage.config.host);
+      if (stage.config.host) await options.proxy.removeRoute(stage.config.host);
       const containers = await options.runtime.list({ project: projectName, stage: stageName });
       for (const c of containers) {
         await options.runtime.stop(c.id, Math.ceil(stage.config.stopTimeoutMs / 1000));
@@ -428,7 +428,7 @@ export function createDeployService(options: ServiceOptions) {
           'deploy_unprocessable',
           `${stageName} has no public host to put in maintenance`,
         );
-      options.proxy.setMaintenance(stage.config.host, message);
+      await options.proxy.setMaintenance(stage.config.host, message);
       return { host: stage.config.host, maintenance: message };
     },
     async status(projectName: string, stageName: string): Promise<StageStatus> {

@@ -256,7 +256,7 @@ export async function runDeploy(
       'switch',
       async () => {
         if (release.config.host)
-          deps.proxy.setRoute(
+          await deps.proxy.setRoute(
             release.config.host,
             stageRoute({
               project: project.name,
@@ -461,7 +461,7 @@ async function rollBack(
       if (!outcome.ok)
         throw new StepFailure('rollback', `the previous color did not come back: ${outcome.reason}`);
       if (back.config.host)
-        deps.proxy.setRoute(
+        await deps.proxy.setRoute(
           back.config.host,
           stageRoute({
             project: project.name,

@@ -19,6 +19,8 @@ export interface InFlightTable {
   /** Resolves when no plain HTTP request to `origin` is left, or after `timeoutMs` with `false`. */
   waitForHttp(origin: string, timeoutMs: number): Promise<boolean>;
   all(): Tracked[];
+  /** Origins with anything in flight. */
+  origins(): string[];
 }
 
 export function createInFlightTable(): InFlightTable {
@@ -101,6 +103,9 @@ export function createInFlightTable(): InFlightTable {
       const out: Tracked[] = [];
       for (const set of byOrigin.values()) out.push(...set);
       return out;
+    },
+    origins() {
+      return [...byOrigin.keys()];
     },
   };
 }

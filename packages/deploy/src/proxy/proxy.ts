@@ -4,21 +4,14 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { sendErrorPage, writeErrorPageToSocket } from './error-pages.js';
-import { ProxyError } from './errors.js';
 import type { ForwardContext, Target } from './forward-context.js';
 import { forwardHttp } from './forward-http.js';
 import { forwardUpgrade } from './forward-upgrade.js';
 import { normalizeHost } from './hosts.js';
 import { createInFlightTable } from './in-flight.js';
 import { createProxyMetrics, UNROUTED_STAGE } from './metrics.js';
-import type {
-  DrainResult,
-  ProxyLimits,
-  ProxyOptions,
-  ProxyRoute,
-  ProxyRouteStatus,
-  ReverseProxy,
-} from './types.js';
+import { checkDrainTimeout, checkLimits, checkRoute, routeKey } from './route-checks.js';
+import type { DrainResult, InProcessProxy, ProxyOptions, ProxyRoute, ProxyRouteStatus } from './types.js';
 import { createUpstreamPools, parseUpstream, type Upstream } from './upstreams.js';
 
 interface ActiveRoute {
@@ -27,35 +20,6 @@ interface ActiveRoute {
 }
 
 type Resolution = { ok: true; target: Target } | { ok: false; status: 400 | 404 | 503; message?: string };
-
-function checkLimits(limits: ProxyLimits): void {
-  const positive = (name: string, value: number | undefined) => {
-    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-      throw new ProxyError('invalid_options', `Proxy limit ${name} must be a positive integer`);
-    }
-  };
-  positive('maxBodyBytes', limits.maxBodyBytes);
-  positive('upstreamTimeoutMs', limits.upstreamTimeoutMs);
-  positive('maxSocketsPerUpstream', limits.maxSocketsPerUpstream);
-  positive('maxFreeSocketsPerUpstream', limits.maxFreeSocketsPerUpstream);
-  positive('headersTimeoutMs', limits.headersTimeoutMs);
-}
-
-function routeKey(host: string): string {
-  const key = normalizeHost(host);
-  if (key === null || key !== host.trim().toLowerCase().replace(/\.$/, '')) {
-    throw new ProxyError('invalid_route', `${JSON.stringify(host)} is not a host name (no port, no path)`);
-  }
-  return key;
-}
-
-function checkRoute(route: ProxyRoute): void {
-  for (const field of ['stage', 'release', 'color'] as const) {
-    if (typeof route[field] !== 'string' || route[field].length === 0 || route[field].length > 200) {
-      throw new ProxyError('invalid_route', `Route ${field} must be a non-empty string`);
-    }
-  }
-}
 
 /**
  * Creates the built-in reverse proxy. Routes restored from the store are set before `listen`, so the first
@@ -68,7 +32,7 @@ function checkRoute(route: ProxyRoute): void {
  *   proxy.setRoute('app.example.com', { upstream: 'http://127.0.0.1:41002', stage: 'app/production', release: 'r42', color: 'green' });
  *   const { cut } = await proxy.drain('http://127.0.0.1:41001', 30_000); // then stop the blue container
  */
-export function createProxy(options: ProxyOptions): ReverseProxy {
+export function createProxy(options: ProxyOptions): InProcessProxy {
   const { log, limits } = options;
   checkLimits(limits);
   const table = new Map<string, ActiveRoute>();
@@ -149,6 +113,14 @@ export function createProxy(options: ProxyOptions): ReverseProxy {
     return false;
   }
 
+  async function close(): Promise<void> {
+    const closed = new Promise<void>((done) => server.close(() => done()));
+    for (const entry of inFlight.all()) entry.close();
+    server.closeAllConnections();
+    pools.destroyAll();
+    if (server.listening) await closed;
+  }
+
   return {
     listen(host, port) {
       return new Promise((resolvePort, reject) => {
@@ -161,12 +133,22 @@ export function createProxy(options: ProxyOptions): ReverseProxy {
       });
     },
 
-    async close() {
-      const closed = new Promise<void>((done) => server.close(() => done()));
-      for (const entry of inFlight.all()) entry.close();
-      server.closeAllConnections();
-      pools.destroyAll();
-      if (server.listening) await closed;
+    close,
+
+    async stop(timeoutMs) {
+      if (!server.listening) return close();
+      server.close();
+      server.closeIdleConnections();
+      // WebSocket and SSE connections have no end to wait for: closed at once, as a drain does.
+      for (const entry of inFlight.all()) if (entry.kind === 'long') entry.close();
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const busy = inFlight.origins().filter((origin) => inFlight.count(origin).http > 0);
+        const left = deadline - Date.now();
+        if (busy.length === 0 || left <= 0) break;
+        await Promise.all(busy.map((origin) => inFlight.waitForHttp(origin, left)));
+      }
+      await close();
     },
 
     setRoute(host, route) {
@@ -188,13 +170,15 @@ export function createProxy(options: ProxyOptions): ReverseProxy {
         },
         'proxy route set',
       );
+      // In effect already: the promise is for callers written against the worker pool too.
+      return Promise.resolve();
     },
 
     removeRoute(host) {
       const key = routeKey(host);
       const removed = table.delete(key);
       if (removed) log.info({ host: key }, 'proxy route removed');
-      return removed;
+      return Promise.resolve(removed);
     },
 
     setMaintenance(host, message) {
@@ -202,12 +186,11 @@ export function createProxy(options: ProxyOptions): ReverseProxy {
       if (message === null) maintenance.delete(key);
       else maintenance.set(key, message);
       log.info({ host: key, maintenance: message !== null }, 'proxy maintenance mode');
+      return Promise.resolve();
     },
 
     async drain(upstreamUrl, timeoutMs) {
-      if (!(Number.isInteger(timeoutMs) && timeoutMs >= 0)) {
-        throw new ProxyError('invalid_options', 'Drain timeout must be a non-negative integer (ms)');
-      }
+      checkDrainTimeout(timeoutMs);
       const { origin } = parseUpstream(upstreamUrl);
       if (isRouted(origin))
         log.warn({ upstream: origin }, 'proxy draining an upstream a route still points at');

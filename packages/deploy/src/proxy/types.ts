@@ -63,19 +63,41 @@ export interface DrainResult {
   closedLongLived: number;
 }
 
+/** Connections in flight to one upstream origin. */
+export interface InFlightCount {
+  http: number;
+  longLived: number;
+}
+
+/**
+ * The proxy as the deploy module uses it, in its own process (`createProxy`) or in worker processes
+ * (`createProxyWorkerPool`). Route changes resolve once they are in effect everywhere: a request that starts
+ * after the promise resolved goes to the new upstream, whichever process serves it. Bad input throws a
+ * ProxyError synchronously, before anything changed.
+ */
 export interface ReverseProxy {
   /** Starts listening; resolves with the bound port (useful with port 0). Set the routes first. */
   listen(host: string, port: number): Promise<number>;
-  /** Stops listening and ends every connection, in-flight ones included. */
+  /** Stops listening and ends every connection (the worker pool lets requests in flight finish first). */
   close(): Promise<void>;
-  /** Points `host` at a new upstream; requests that start after it returns go there. */
-  setRoute(host: string, route: ProxyRoute): void;
-  removeRoute(host: string): boolean;
+  /** Points `host` at a new upstream; requests that start after it resolves go there. */
+  setRoute(host: string, route: ProxyRoute): Promise<void>;
+  removeRoute(host: string): Promise<boolean>;
   /** A message turns maintenance on for `host` (503 with it), `null` turns it off. */
-  setMaintenance(host: string, message: string | null): void;
+  setMaintenance(host: string, message: string | null): Promise<void>;
   /** Waits for in-flight HTTP requests to `upstream` up to `timeoutMs`, closes its WebSocket/SSE at once. */
   drain(upstream: string, timeoutMs: number): Promise<DrainResult>;
   routes(): ProxyRouteStatus[];
-  /** In-flight connections per upstream origin (status and tests). */
-  inFlight(upstream: string): { http: number; longLived: number };
+  /** In-flight connections per upstream origin (status and tests): summed over the workers with a pool. */
+  inFlight(upstream: string): InFlightCount | Promise<InFlightCount>;
+}
+
+/** The proxy in this process: a route change is in effect when the call returns, in-flight counts are at hand. */
+export interface InProcessProxy extends ReverseProxy {
+  inFlight(upstream: string): InFlightCount;
+  /**
+   * Stops listening, closes idle and long-lived connections, lets plain HTTP requests in flight finish for up
+   * to `timeoutMs`, then closes what is left (how a proxy worker stops).
+   */
+  stop(timeoutMs: number): Promise<void>;
 }
