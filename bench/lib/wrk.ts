@@ -17,6 +17,11 @@ export interface WrkOptions {
   countStatuses?: boolean;
   /** Pause per connection between requests: a paced probe instead of a closed-loop flood. */
   delayMs?: number;
+  /**
+   * Lua added after the generated script, e.g. a `request()` that varies each request (bench/scale). It
+   * may wrap `setup` and `init`, which the generated script defines.
+   */
+  extraLua?: string;
   /** Folder for the generated script. */
   workDir: string;
   /** Names the script file, for a post-mortem. */
@@ -58,6 +63,7 @@ function init(args) statuses = {} end
     lines.push('function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end');
   }
   if (options.delayMs !== undefined) lines.push(`function delay() return ${Math.round(options.delayMs)} end`);
+  if (options.extraLua !== undefined) lines.push(options.extraLua);
   lines.push(`
 function done(summary, latency, requests)
   local counts = {}
