@@ -126,7 +126,7 @@ async function smallGets(context: BenchmarkContext, servers: readonly DavServer[
     'req/s',
     samples.requestsPerSec,
     'nginx',
-    { comparison: '>=', target: 0.35 },
+    { comparison: '>=', target: 0.5 },
     {
       details,
     },
