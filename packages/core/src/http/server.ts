@@ -21,6 +21,7 @@ import { CoreError, HomeportError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { KvStore } from '../store/kv.js';
 import { bodyWithoutCoercion } from './body-validation.js';
+import { lazySerializers, lazyValidators } from './lazy-compilers.js';
 import {
   type ConnectionGuard,
   type ConnectionLimits,
@@ -130,7 +131,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     childLoggerFactory: lazyRequestLogger,
     bodyLimit,
     trustProxy: fastifyTrustProxy(options.trustProxy),
-    schemaController: { compilersFactory: { buildValidator: bodyWithoutCoercion() } },
+    // Each route's schemas are compiled on its first request, not here (start-up time, issue 15).
+    schemaController: {
+      compilersFactory: {
+        buildValidator: lazyValidators(bodyWithoutCoercion()),
+        buildSerializer: lazySerializers(),
+      },
+    },
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
