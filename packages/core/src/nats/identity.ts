@@ -3,12 +3,13 @@
 // account stays its own). An account JWT signed again for a layout change keeps the account's revocations.
 
 import { join } from 'node:path';
-import { type ClaimsData, decode, encodeOperator, type Operator, parseCreds } from '@nats-io/jwt';
+import { type ClaimsData, encodeOperator, type Operator, type User } from '@nats-io/jwt';
 import { createAccount, createOperator, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import { ensurePrivateDir, readIfExists, writeOnce, writePrivate } from '../fs/private-files.js';
 import { newestAccountJwt, signAccountJwt } from './account-jwt.js';
 import type { DerivedKeyLabel, KeyDeriver } from './derived-keys.js';
 import { NatsError } from './errors.js';
+import { credsClaims, decodeVerified } from './jwt-read.js';
 import {
   ALL_ACCOUNTS,
   type AnyAccountName,
@@ -58,9 +59,25 @@ export function identityPaths(natsDir: string) {
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
+/**
+ * nkeys derives the public key from the seed in pure JavaScript on every getPublicKey() (a scalar
+ * multiplication); start-up asks each key several times, so it is derived once here (issue 15).
+ */
+function rememberingPublicKey(key: KeyPair): KeyPair {
+  const publicKey = key.getPublicKey();
+  return new Proxy(key, {
+    get(target, property) {
+      if (property === 'getPublicKey') return () => publicKey;
+      const value: unknown = Reflect.get(target, property);
+      // Methods run on the key itself (it keeps its seed in its own fields).
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 function keyFromSeed(file: string, seed: string): KeyPair {
   try {
-    return fromSeed(new TextEncoder().encode(seed.trim()));
+    return rememberingPublicKey(fromSeed(new TextEncoder().encode(seed.trim())));
   } catch (error) {
     throw new NatsError('nats_keys_invalid', `${file} does not hold an nkey seed`, { cause: error });
   }
@@ -86,7 +103,7 @@ export function claimsOf(
 ): { iss: string; sub: string; nats: Record<string, unknown> } | undefined {
   let claims: ClaimsData<Record<string, unknown>>;
   try {
-    claims = decode<Record<string, unknown>>(jwt.trim());
+    claims = decodeVerified<Record<string, unknown>>(jwt.trim());
   } catch {
     // Unreadable: treated like a missing JWT and signed again.
     return undefined;
@@ -254,11 +271,11 @@ async function serviceCredsValid(
 ): Promise<boolean> {
   if (creds === undefined) return false;
   try {
-    const parsed = await parseCreds(new TextEncoder().encode(creds));
-    const { pub, sub, resp } = parsed.uc.nats;
+    const uc = credsClaims<User>(creds);
+    const { pub, sub, resp } = uc.nats;
     return (
-      parsed.uc.iss === signer.signingKey.getPublicKey() &&
-      parsed.uc.nats.issuer_account === signer.account &&
+      uc.iss === signer.signingKey.getPublicKey() &&
+      uc.nats.issuer_account === signer.account &&
       sameClaims({ pub, sub, resp }, grantPermissions(grant))
     );
   } catch {
