@@ -1,4 +1,4 @@
-// Bundles the server into dist/homeport.js (and the WebDAV worker into dist/dav-worker.js); workspace packages and pure-JS npm dependencies are inlined.
+// Bundles the server into dist/homeport.js (and the WebDAV and proxy workers into dist/dav-worker.js and dist/proxy-worker.js); workspace packages and pure-JS npm dependencies are inlined.
 // Start-up (issue 15): code reached only through import() goes into dist/chunks/, loaded when a command or a
 // configuration needs it; npm dependencies are inlined (all but EXTERNAL below) because resolving and reading
 // their hundreds of small files cost more than the code in them (typebox: ~700 files, ~250 ms to import from
@@ -35,6 +35,8 @@ const { metafile } = await build({
     homeport: new URL('./src/main.ts', import.meta.url).pathname,
     // The NAS agent's WebDAV worker (HOMEPORT_DAV_WORKERS > 1): node:cluster runs it, without the CLI.
     'dav-worker': new URL('../../packages/nas/src/agent/workers/dav-worker.ts', import.meta.url).pathname,
+    // The deploy proxy's worker (HOMEPORT_PROXY_WORKERS > 1), likewise without the CLI.
+    'proxy-worker': new URL('../../packages/deploy/src/proxy/workers/proxy-worker.ts', import.meta.url).pathname,
   },
   outdir: new URL('./dist/', import.meta.url).pathname,
   chunkNames: 'chunks/[name]-[hash]',

@@ -2,6 +2,7 @@
 // deploys under a request stream: the switch after healthy and the failed requests.
 
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { formatNumber } from '../lib/table.js';
 import type { Benchmark } from '../lib/types.js';
@@ -52,7 +53,9 @@ export const benchmark: Benchmark = {
       const nodePeer = await startNodeProxyPeer(app);
       context.log(
         `app: node image ${tags[0]} in its container at ${app}; Homeport proxy ${setup.proxyUrl}; nginx ${peer.url} ` +
-          `(testkit nginx: worker_processes auto, access_log off, keepalive_requests 1000000) with:\n${peer.config.trimEnd()}`,
+          `(testkit nginx: worker_processes auto, access_log off, keepalive_requests 1000000) with:\n${peer.config.trimEnd()}\n` +
+          `peers: Homeport proxy HOMEPORT_PROXY_WORKERS=${setup.env.HOMEPORT_PROXY_WORKERS} (${availableParallelism()} cores: ` +
+          `one worker process per core); nginx worker_processes auto (one per core); bare node:http proxy one process`,
       );
       try {
         const figures = [

@@ -43,6 +43,8 @@ export function homeportEnv(dockerHost: string, proxyPort: number): Record<strin
     HOMEPORT_MODULES: 'deploy',
     HOMEPORT_DOCKER_HOST: dockerHost,
     HOMEPORT_PROXY_PORT: String(proxyPort),
+    // One proxy worker per core, as nginx's worker_processes auto (printed with the figures).
+    HOMEPORT_PROXY_WORKERS: 'auto',
     // The deploys are polled through the API ten times a second: no 429 for the benchmark's own client.
     HOMEPORT_RATE_LIMIT_MAX: '0',
     HOMEPORT_EMBEDDED_AGENT: 'false',

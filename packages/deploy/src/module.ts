@@ -24,7 +24,7 @@ import type { RegistryClient } from './registry/index.js';
 import type { ContainerRuntime } from './runtime/index.js';
 import type { SecretBox } from './secrets.js';
 import type { DeployService } from './service.js';
-import { deployNodeName, deploySettings } from './settings.js';
+import { deployNodeName, deploySettings, proxyWorkerCount } from './settings.js';
 import { createKvDeployStore, createSqliteDeployStore, deployMigrations } from './store/index.js';
 import type { DeployStore } from './store/repositories.js';
 
@@ -156,7 +156,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
   let proxyPort: number | undefined;
   let edge: EdgeDriver | undefined;
   const stops: (() => void)[] = [];
-  let settingsView: { proxy: string; edge: string; docker: string } | undefined;
+  let settingsView: { proxy: string; proxyWorkers: number; edge: string; docker: string } | undefined;
   let shutdownTimeoutMs = 60_000;
   let implementation: Implementation | undefined;
   const loaded = () => {
@@ -185,6 +185,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
         createDeployService,
         createDockerRuntime,
         createProxy,
+        createProxyWorkerPool,
         createRegistryClient,
         createRuntimeLogCollector,
         newId,
@@ -215,14 +216,19 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
       const registry = createRegistryClient({ timeoutMs: 15_000, maxBytes: 4 << 20, log });
       const node = deployNodeName(settings.node);
       const probeToken = randomBytes(24).toString('base64url');
-      const proxy = createProxy({
+      const proxyOptions = {
         log: log.child({ component: 'proxy' }),
         metrics: ctx.metrics.registry,
         limits: { maxBodyBytes: settings.proxyMaxBody, upstreamTimeoutMs: settings.proxyUpstreamTimeout },
         probeToken,
         // Caddy or nginx in front runs on this machine: what it says of the client (https above all) is kept.
         ...(settings.edge === 'none' ? {} : { trustForwardedFrom: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] }),
-      });
+      };
+      const proxyWorkers = proxyWorkerCount(settings.proxyWorkers);
+      const proxy: ReverseProxy =
+        proxyWorkers > 1
+          ? createProxyWorkerPool({ ...proxyOptions, count: proxyWorkers })
+          : createProxy(proxyOptions);
       const publish = (topic: string, type: string, data: unknown) => {
         ctx.events
           .publish(topic, type, data)
@@ -326,6 +332,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
       };
       settingsView = {
         proxy: `${settings.proxyBind}:${settings.proxyPort}`,
+        proxyWorkers,
         edge: settings.edge,
         docker: dockerHost,
       };
@@ -428,7 +435,7 @@ export function createDeployModule(moduleOptions: DeployModuleOptions = {}): Mod
     describe() {
       return settingsView
         ? [
-            `deploy:   proxy on ${settingsView.proxy.replace(/:0$/, `:${proxyPort ?? 0}`)}, edge ${settingsView.edge}, docker ${settingsView.docker}`,
+            `deploy:   proxy on ${settingsView.proxy.replace(/:0$/, `:${proxyPort ?? 0}`)}${settingsView.proxyWorkers > 1 ? ` (${settingsView.proxyWorkers} worker processes)` : ''}, edge ${settingsView.edge}, docker ${settingsView.docker}`,
           ]
         : [];
     },

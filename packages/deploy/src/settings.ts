@@ -2,16 +2,44 @@
 // node's name for stage pinning, the registry webhook token, the TLS edge in front of the proxy, and how
 // long a shutdown waits for running deploys.
 
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import {
   defineSettings,
   durationSetting,
   enumSetting,
   intSetting,
   listSetting,
+  type Setting,
+  SettingProblem,
   stringSetting,
   urlSetting,
 } from '@homeport/core';
+
+/** `auto` never starts more proxy workers than this, however many cores the machine has. */
+export const MAX_AUTO_PROXY_WORKERS = 8;
+/** An explicit worker count above this is refused: each worker is a Node process (~50 MB). */
+export const MAX_PROXY_WORKERS = 64;
+
+/** HOMEPORT_PROXY_WORKERS: a whole number from 1 to MAX_PROXY_WORKERS, or `auto` (one per core, capped). */
+const proxyWorkersSetting: Setting<number | 'auto'> = {
+  key: 'deploy.proxyWorkers',
+  env: 'HOMEPORT_PROXY_WORKERS',
+  doc: `Built-in proxy processes: 1 serves in Homeport's own process; more (or \`auto\`: one per core, at most ${MAX_AUTO_PROXY_WORKERS}) start node:cluster workers sharing the proxy port, while Homeport keeps the route table and sends each change to every worker.`,
+  defaultValue: 1,
+  defaultText: '1',
+  parse(raw) {
+    const text = (typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw : '').trim();
+    if (text === 'auto') return 'auto';
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_PROXY_WORKERS)
+      throw new SettingProblem(`must be auto or a whole number from 1 to ${MAX_PROXY_WORKERS}`);
+    return Number(text);
+  },
+};
+
+/** The number of proxy processes a HOMEPORT_PROXY_WORKERS value means on a machine with `cores` cores. */
+export function proxyWorkerCount(setting: number | 'auto', cores = availableParallelism()): number {
+  return setting === 'auto' ? Math.max(1, Math.min(cores, MAX_AUTO_PROXY_WORKERS)) : setting;
+}
 
 export const deploySettings = defineSettings({
   proxyPort: intSetting({
@@ -42,6 +70,7 @@ export const deploySettings = defineSettings({
     minMs: 1_000,
     doc: 'An app that sends no response headers for this long gets its client a 504.',
   }),
+  proxyWorkers: proxyWorkersSetting,
   node: stringSetting({
     key: 'deploy.node',
     env: 'HOMEPORT_DEPLOY_NODE',

@@ -3,8 +3,10 @@
 // reaches all, a killed worker is replaced and gets the table before it serves, and stop lets requests finish.
 
 import { Agent } from 'node:http';
+import { Config, ConfigError } from '@homeport/core';
 import { until } from '@homeport/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deploySettings, proxyWorkerCount } from '../src/settings.js';
 import { send, startNamedUpstream, type TestUpstream } from './proxy-support.js';
 import {
   alive,
@@ -230,5 +232,18 @@ describe('built-in proxy in worker processes', () => {
     await closing;
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(p.logged('proxy workers still busy at the stop bound; killing them')).toEqual([]);
+  });
+
+  it('reads HOMEPORT_PROXY_WORKERS as a count from 1 to 64 or auto (one per core, at most 8)', () => {
+    const read = (value: string) =>
+      new Config({ env: { HOMEPORT_PROXY_WORKERS: value } }).read(deploySettings);
+    expect(new Config({ env: {} }).read(deploySettings).proxyWorkers).toBe(1);
+    expect(read('3').proxyWorkers).toBe(3);
+    expect(read('auto').proxyWorkers).toBe('auto');
+    for (const bad of ['0', '65', 'two', '-1', '1.5']) expect(() => read(bad), bad).toThrow(ConfigError);
+    expect(proxyWorkerCount('auto', 2)).toBe(2);
+    expect(proxyWorkerCount('auto', 32)).toBe(8);
+    expect(proxyWorkerCount('auto', 1)).toBe(1);
+    expect(proxyWorkerCount(5, 2)).toBe(5);
   });
 });

@@ -172,8 +172,13 @@ export function createCredentialService(options: CredentialServiceOptions) {
 
     /** The signed-in user's own outstanding credentials, newest first, with the label of their export. */
     async listOwnCredentials(userId: string) {
-      const labels = new Map((await store.exports.list()).map((record) => [record.id, record.label]));
-      return (await store.credentials.listActiveForUser(userId, nowSeconds())).map((credential) => ({
+      const credentials = await store.credentials.listActiveForUser(userId, nowSeconds());
+      // Only the exports these credentials name, not every export of the fleet (on KV a read per export).
+      const exportIds = [...new Set(credentials.map((credential) => credential.exportId))];
+      const labels = new Map(
+        await Promise.all(exportIds.map(async (id) => [id, (await store.exports.byId(id))?.label] as const)),
+      );
+      return credentials.map((credential) => ({
         username: credential.username,
         exportId: credential.exportId,
         exportLabel: labels.get(credential.exportId) ?? null,
