@@ -18,6 +18,7 @@ import {
   type NatsAccountName,
   serviceUserGrant,
 } from './layout.js';
+import { nativeSeedKey } from './native-keys.js';
 import { type AccountSigner, grantPermissions, issueNatsUser, type NatsUserGrant } from './users.js';
 
 export interface NatsIdentity {
@@ -59,25 +60,10 @@ export function identityPaths(natsDir: string) {
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
-/**
- * nkeys derives the public key from the seed in pure JavaScript on every getPublicKey() (a scalar
- * multiplication); start-up asks each key several times, so it is derived once here (issue 15).
- */
-function rememberingPublicKey(key: KeyPair): KeyPair {
-  const publicKey = key.getPublicKey();
-  return new Proxy(key, {
-    get(target, property) {
-      if (property === 'getPublicKey') return () => publicKey;
-      const value: unknown = Reflect.get(target, property);
-      // Methods run on the key itself (it keeps its seed in its own fields).
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
 function keyFromSeed(file: string, seed: string): KeyPair {
   try {
-    return rememberingPublicKey(fromSeed(new TextEncoder().encode(seed.trim())));
+    // Native Ed25519 for the public key and signatures: in nkeys' JavaScript they were most of NATS's start-up.
+    return nativeSeedKey(fromSeed(new TextEncoder().encode(seed.trim())));
   } catch (error) {
     throw new NatsError('nats_keys_invalid', `${file} does not hold an nkey seed`, { cause: error });
   }

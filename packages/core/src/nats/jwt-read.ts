@@ -5,30 +5,13 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { ClaimsData } from '@nats-io/jwt';
 import { fromPublic } from '@nats-io/nkeys';
+import { base32Decode } from './native-keys.js';
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 key bytes follow it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 /** NATS JWT algorithms: v2 signs `header.payload`, v1 the payload alone. */
 const ALG_V1 = 'ed25519';
 const ALG_V2 = 'ed25519-nkey';
-
-function base32Decode(text: string): Buffer {
-  const bytes: number[] = [];
-  let buffer = 0;
-  let bits = 0;
-  for (const char of text) {
-    const value = BASE32.indexOf(char);
-    if (value < 0) throw new Error('invalid nkey encoding');
-    buffer = (buffer << 5) | value;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      bytes.push((buffer >> bits) & 0xff);
-    }
-  }
-  return Buffer.from(bytes);
-}
 
 /** The Ed25519 key behind an nkey public key (`O…`, `A…`, `U…`); nkeys checks its prefix and checksum first. */
 function ed25519Key(nkey: string): KeyObject {
