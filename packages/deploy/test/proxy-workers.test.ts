@@ -7,7 +7,7 @@ import { Config, ConfigError } from '@homeport/core';
 import { until } from '@homeport/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deploySettings, proxyWorkerCount } from '../src/settings.js';
-import { send, startNamedUpstream, type TestUpstream } from './proxy-support.js';
+import { echoUpgrades, openUpgrade, send, startNamedUpstream, type TestUpstream } from './proxy-support.js';
 import {
   alive,
   type HoldingUpstream,
@@ -142,6 +142,25 @@ describe('built-in proxy in worker processes', () => {
     expect(await drain).toEqual({ completed: 8, cut: 0, closedLongLived: 0 });
     for (const answer of await Promise.all(answers)) expect(answer.status).toBe(200);
     expect((await send(p.port, HOST)).headers['x-upstream']).toBe('green');
+  });
+
+  it('keeps each WebSocket in the worker that accepted it and closes them there on a drain', async () => {
+    const blue = await named('blue');
+    echoUpgrades(blue, 'blue');
+    const p = await pool();
+    await p.pool.setRoute(HOST, route(blue.url, 'blue'));
+    const sockets = await Promise.all(Array.from({ length: 6 }, () => openUpgrade(p.port, HOST)));
+    for (const ws of sockets) {
+      const echoed = ws.next();
+      ws.socket.write('ping');
+      expect(await echoed).toBe('blue:ping');
+    }
+    const byWorker = await p.pool.inFlightByWorker(blue.url);
+    expect(byWorker.map(({ count }) => count.longLived).reduce((a, b) => a + b, 0)).toBe(6);
+    for (const { count } of byWorker) expect(count.longLived).toBeGreaterThan(0);
+    expect(await p.pool.drain(blue.url, 5_000)).toEqual({ completed: 0, cut: 0, closedLongLived: 6 });
+    await Promise.all(sockets.map((ws) => ws.closed));
+    expect(await p.pool.inFlight(blue.url)).toEqual({ http: 0, longLived: 0 });
   });
 
   it('cuts what is left on every worker when the drain times out', async () => {

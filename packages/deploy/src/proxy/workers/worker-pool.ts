@@ -6,7 +6,6 @@
 // when their IPC pipe closes).
 
 import cluster, { type Worker } from 'node:cluster';
-import { createServer } from 'node:net';
 import type { Logger } from '@homeport/core';
 import type { Registry } from 'prom-client';
 import { checkDrainTimeout, checkLimits, checkRoute, routeKey } from '../route-checks.js';
@@ -27,6 +26,7 @@ import {
   type ToProxyWorker,
 } from './messages.js';
 import { registerPooledProxyMetrics } from './pool-metrics.js';
+import { freePort, writeWorkerLine } from './pool-support.js';
 import { defaultProxyWorkerEntry, proxyWorkerEnv, type WorkerEntry } from './worker-entry.js';
 
 export interface ProxyWorkerPoolOptions {
@@ -75,23 +75,6 @@ interface Slot {
   /** Questions asked of this worker, by id; resolved with undefined when it exits first. */
   questions: Map<number, (answer: FromProxyWorker | undefined) => void>;
   restartTimer: NodeJS.Timeout | undefined;
-}
-
-/**
- * A port for the workers when port 0 was asked for. node:cluster shares a port-0 listen between workers by
- * the order of their listen calls on an address, across every pool in the process: proxy workers asking for
- * port 0 could be handed the WebDAV workers' port. So the primary picks the port and the workers ask for it.
- */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -155,25 +138,6 @@ export function createProxyWorkerPool(options: ProxyWorkerPoolOptions): ProxyWor
     }
   };
 
-  /** A worker's log line, written by the primary's logger with the worker's fields. */
-  const forwardLog = (line: string): void => {
-    let fields: Record<string, unknown>;
-    try {
-      // A pino line written by the worker's logger (worker-main.ts).
-      fields = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      log.warn({ line: line.slice(0, 200) }, 'unreadable log line from a proxy worker');
-      return;
-    }
-    const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...rest } = fields;
-    const label = typeof level === 'number' ? log.levels.labels[level] : undefined;
-    const write =
-      label === 'fatal' || label === 'error' || label === 'warn' || label === 'info' || label === 'debug'
-        ? label
-        : 'trace';
-    log[write](rest, typeof msg === 'string' ? msg : '');
-  };
-
   const onMessage = (slot: Slot, worker: Worker, raw: unknown): void => {
     const message = parseFromProxyWorker(raw);
     if (message === undefined) {
@@ -225,7 +189,7 @@ export function createProxyWorkerPool(options: ProxyWorkerPoolOptions): ProxyWor
         return;
       }
       case 'log':
-        forwardLog(message.line);
+        writeWorkerLine(log, message.line);
         return;
     }
   };
