@@ -12,21 +12,27 @@ describe('lazy route compilers', () => {
   it('compiles a validator on its first call only, passes the context through and copies errors', () => {
     const compiled: string[] = [];
     const contexts: unknown[] = [];
+    let scopes = 0;
     // A validator factory of Fastify's shape: (externalSchemas, options) => (route) => validate.
-    const factory = () => (route: { url: string }) => {
-      compiled.push(route.url);
-      const validate: Validate = (data, context) => {
-        contexts.push(context);
-        validate.errors = data === 'bad' ? [{ message: 'must be good' }] : null;
-        return data !== 'bad';
+    const factory = () => {
+      scopes += 1;
+      return (route: { url: string }) => {
+        compiled.push(route.url);
+        const validate: Validate = (data, context) => {
+          contexts.push(context);
+          validate.errors = data === 'bad' ? [{ message: 'must be good' }] : null;
+          return data !== 'bad';
+        };
+        return validate;
       };
-      return validate;
     };
     const build = lazyValidators(factory as never) as unknown as (
       external: unknown,
       options: unknown,
     ) => (route: { url: string }) => Validate;
     const validate = build({}, {})({ url: '/a' });
+    // Neither the scope's compiler (Ajv's set-up) nor the route's validator is made before the first call.
+    expect(scopes).toBe(0);
     expect(compiled).toEqual([]);
     expect(validate.schemaEnv).toBeTruthy();
     expect(validate('good', { parentData: 'request' })).toBe(true);
@@ -34,6 +40,7 @@ describe('lazy route compilers', () => {
     expect(validate('bad')).toBe(false);
     expect(validate.errors).toEqual([{ message: 'must be good' }]);
     expect(compiled).toEqual(['/a']);
+    expect(scopes).toBe(1);
     expect(contexts[0]).toEqual({ parentData: 'request' });
   });
 

@@ -17,16 +17,20 @@ type BuildCompiler = (
 
 // Loaded the way Fastify loads it (it is Fastify's dependency, not ours), so both compilers are the one
 // Fastify would have used, with its default options (removeAdditional, useDefaults, formats).
+// Required on the first compile, not at start: Ajv is ~70 ms of CommonJS files to load (issue 15; route
+// schemas compile on first use, see lazy-compilers.ts).
 const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
-const { AjvCompiler } = fromFastify('@fastify/ajv-compiler') as { AjvCompiler: () => BuildCompiler };
+const ajvCompiler = () =>
+  (fromFastify('@fastify/ajv-compiler') as { AjvCompiler: () => BuildCompiler }).AjvCompiler;
 
 /**
  * Fastify's `schemaController.compilersFactory.buildValidator`: bodies without type coercion, every other
  * part as Fastify does by default.
  */
 export function bodyWithoutCoercion(): ValidatorFactory {
-  const build = AjvCompiler();
+  let build: BuildCompiler | undefined;
   const factory: BuildCompiler = (externalSchemas, options) => {
+    build ??= ajvCompiler()();
     const coercing = build(externalSchemas, options);
     const strict = build(externalSchemas, {
       ...options,

@@ -30,10 +30,12 @@ export function lazyValidators(build: ValidatorFactory): ValidatorFactory {
   // The factory's declared type is a union a wrapper cannot name; this is its runtime shape.
   const factory = build as unknown as Factory<Validator>;
   const lazy: Factory<Validator> = (externalSchemas, options) => {
-    const compileFor = factory(externalSchemas, options);
+    // The compiler itself (Ajv instances for this scope's shared schemas) is made on the scope's first compile.
+    let compileFor: RouteCompiler<Validator> | undefined;
     return (route) => {
       let compiled: Validator | undefined;
       const validate: Validator = (data, context) => {
+        compileFor ??= factory(externalSchemas, options);
         compiled ??= compileFor(route);
         const result = compiled(data, context);
         validate.errors = compiled.errors;
@@ -46,20 +48,22 @@ export function lazyValidators(build: ValidatorFactory): ValidatorFactory {
   return lazy as unknown as ValidatorFactory;
 }
 
-// Fastify's own serializer compiler, loaded the way Fastify loads it (its dependency, not ours).
+// Fastify's own serializer compiler, loaded the way Fastify loads it (its dependency, not ours), on the first
+// reply that needs it.
 const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
-const SerializerSelector = fromFastify('@fastify/fast-json-stringify-compiler') as () => Factory<
-  (data: unknown) => string
->;
+const serializerSelector = () =>
+  fromFastify('@fastify/fast-json-stringify-compiler') as () => Factory<(data: unknown) => string>;
 
 /** Fastify's default response serializers (fast-json-stringify), each compiled on its route's first reply. */
 export function lazySerializers(): SerializerFactory {
-  const factory = SerializerSelector();
+  let factory: Factory<(data: unknown) => string> | undefined;
   const lazy: Factory<(data: unknown) => string> = (externalSchemas, options) => {
-    const compileFor = factory(externalSchemas, options);
+    let compileFor: RouteCompiler<(data: unknown) => string> | undefined;
     return (route) => {
       let compiled: ((data: unknown) => string) | undefined;
       return (data) => {
+        factory ??= serializerSelector()();
+        compileFor ??= factory(externalSchemas, options);
         compiled ??= compileFor(route);
         return compiled(data);
       };
