@@ -2,6 +2,7 @@
 // change is in effect in every worker once it resolves, a drain waits for what each worker holds, maintenance
 // reaches all, a killed worker is replaced and gets the table before it serves, and stop lets requests finish.
 
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { Config, ConfigError } from '@homeport/core';
 import { until } from '@homeport/testkit';
@@ -55,9 +56,19 @@ function holdRequests(port: number, n: number) {
 describe('built-in proxy in worker processes', () => {
   it('spreads connections over both workers and sums what they hold in flight', async () => {
     const slow = await holding('slow');
-    const p = await pool();
+    // Homeport's variables (secrets among them) never reach a worker: its configuration comes over IPC.
+    process.env.HOMEPORT_TEST_WORKER_SECRET = 'not-for-workers';
+    const p = await pool({ probeToken: 'probe-token-for-the-worker-test' }).finally(() => {
+      delete process.env.HOMEPORT_TEST_WORKER_SECRET;
+    });
     await p.pool.setRoute(HOST, route(slow.url, 'blue'));
     expect(p.pool.pids()).toHaveLength(2);
+    for (const pid of p.pool.pids()) {
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      expect(environ).toContain('PATH=');
+      expect(environ).not.toContain('HOMEPORT_');
+      expect(environ).not.toContain('probe-token-for-the-worker-test');
+    }
     const answers = holdRequests(p.port, 16);
     await until(() => slow.held() === 16);
     const byWorker = await p.pool.inFlightByWorker(slow.url);
@@ -66,9 +77,14 @@ describe('built-in proxy in worker processes', () => {
     expect(await p.pool.inFlight(slow.url)).toEqual({ http: 16, longLived: 0 });
     slow.release();
     for (const answer of await Promise.all(answers)) expect(answer.status).toBe(200);
+    // The probe token reached the workers (over IPC): the deployer's check through the proxy works.
+    const probed = await send(p.port, HOST, {
+      headers: { 'x-homeport-probe': 'probe-token-for-the-worker-test' },
+    });
+    expect(probed.headers['x-homeport-color']).toBe('blue');
     // Metrics are counted in the workers and summed on a scrape of the primary's registry.
     const metrics = await p.registry.metrics();
-    expect(metrics).toContain('homeport_proxy_requests_total{stage="app/production",status_class="2xx"} 16');
+    expect(metrics).toContain('homeport_proxy_requests_total{stage="app/production",status_class="2xx"} 17');
   });
 
   it('sends every request that starts after a switch resolved to the new upstream, on any worker', async () => {
