@@ -1,6 +1,6 @@
-// nkeys seed keys with Node's native Ed25519 for what start-up asks of them — the public key and JWT
-// signatures — where @nats-io/nkeys computes both in pure JavaScript (tweetnacl) on every call (issue 15).
-// Everything else (the private key's export, curve sealing) stays with nkeys.
+// nkeys seed keys with Node's native Ed25519 for what start-up asks of them — the public and private keys and
+// JWT signatures — where @nats-io/nkeys computes them in pure JavaScript (tweetnacl) on every call (issue 15).
+// Everything else (the seed, curve sealing) stays with nkeys.
 
 import { createPrivateKey, createPublicKey, verify as edVerify, type KeyObject, sign } from 'node:crypto';
 import type { KeyPair } from '@nats-io/nkeys';
@@ -54,17 +54,20 @@ function crc16(bytes: Uint8Array): number {
   return crc;
 }
 
-/** An nkey public key (`O…`, `A…`, `U…`): the role's prefix byte, the 32 key bytes, the checksum. */
-function encodePublicKey(role: number, raw: Uint8Array): string {
-  const body = Buffer.concat([Buffer.from([role]), raw]);
+/** Prefix byte of an encoded private key (`P…`): nkeys' Prefix.Private. */
+const PRIVATE_PREFIX = 120;
+
+/** An encoded nkey (public `O…`/`A…`/`U…`, private `P…`): the prefix byte, the payload, the checksum. */
+function encodeKey(prefix: number, payload: Uint8Array): string {
+  const body = Buffer.concat([Buffer.from([prefix]), payload]);
   const checksum = Buffer.alloc(2);
   checksum.writeUInt16LE(crc16(body));
   return base32Encode(Buffer.concat([body, checksum]));
 }
 
 /**
- * The same key pair, with getPublicKey() derived once and sign()/verify() by Node's Ed25519 (Ed25519 is
- * deterministic: the signatures are byte for byte nkeys' own).
+ * The same key pair, with getPublicKey() and getPrivateKey() derived once and sign()/verify() by Node's
+ * Ed25519 (Ed25519 is deterministic: the signatures are byte for byte nkeys' own).
  */
 export function nativeSeedKey(key: KeyPair): KeyPair {
   // An encoded seed is two prefix bytes (seed marker, role), the 32-byte Ed25519 seed and the checksum.
@@ -78,9 +81,12 @@ export function nativeSeedKey(key: KeyPair): KeyPair {
   });
   const publicKeyObject: KeyObject = createPublicKey(privateKey);
   const raw = publicKeyObject.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);
-  const publicKey = encodePublicKey(role, raw);
+  const publicKey = encodeKey(role, raw);
+  // nkeys' private key is Ed25519's 64-byte secret key (seed, then public key), encoded with its own prefix.
+  const privateKey64 = encodeKey(PRIVATE_PREFIX, Buffer.concat([decoded.subarray(2, 34), raw]));
   const native: Partial<KeyPair> = {
     getPublicKey: () => publicKey,
+    getPrivateKey: () => new TextEncoder().encode(privateKey64),
     sign: (input) => new Uint8Array(sign(null, input, privateKey)),
     verify: (input, signature) => edVerify(null, input, publicKeyObject, signature),
   };

@@ -4,6 +4,7 @@
 import { encodeUser, fmtCreds, type Permissions, type User } from '@nats-io/jwt';
 import { createUser, fromPublic, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import { NatsError } from './errors.js';
+import { nativeSeedKey } from './native-keys.js';
 
 export interface SubjectPermission {
   /** Subjects allowed (wildcards `*` and `>` as NATS means them); none listed means none allowed. */
@@ -126,7 +127,8 @@ export async function issueNatsUser(
   grant: NatsUserGrant,
 ): Promise<IssuedNatsUserJwt | IssuedNatsUser> {
   const clientKey = grant.publicKey === undefined ? undefined : userPublicKey(grant.publicKey);
-  const user = clientKey ?? createUser();
+  // Native Ed25519 for the new key's public key and the JWT's checks (native-keys.ts).
+  const user = clientKey ?? nativeSeedKey(createUser());
   const claims: Partial<User> = { ...grantPermissions(grant) };
   const jwt = await encodeUser(grant.name, user, signer.account, claims, {
     signer: signer.signingKey,
