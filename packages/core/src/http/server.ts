@@ -21,7 +21,6 @@ import { CoreError, HomeportError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { KvStore } from '../store/kv.js';
 import { bodyWithoutCoercion } from './body-validation.js';
-import { lazySerializers, lazyValidators } from './lazy-compilers.js';
 import {
   type ConnectionGuard,
   type ConnectionLimits,
@@ -30,6 +29,7 @@ import {
 } from './connection-guard.js';
 import { mapError } from './error-mapper.js';
 import { createHostAllowlist } from './host-allowlist.js';
+import { lazySerializers, lazyValidators } from './lazy-compilers.js';
 import { type Readiness, registerOperationalRoutes } from './operational-routes.js';
 import { isTrustedBrowserOrigin } from './origin.js';
 import { lazyRequestLogger } from './request-logger.js';
