@@ -36,7 +36,8 @@ const { metafile } = await build({
     // The NAS agent's WebDAV worker (HOMEPORT_DAV_WORKERS > 1): node:cluster runs it, without the CLI.
     'dav-worker': new URL('../../packages/nas/src/agent/workers/dav-worker.ts', import.meta.url).pathname,
     // The deploy proxy's worker (HOMEPORT_PROXY_WORKERS > 1), likewise without the CLI.
-    'proxy-worker': new URL('../../packages/deploy/src/proxy/workers/proxy-worker.ts', import.meta.url).pathname,
+    'proxy-worker': new URL('../../packages/deploy/src/proxy/workers/proxy-worker.ts', import.meta.url)
+      .pathname,
   },
   outdir: new URL('./dist/', import.meta.url).pathname,
   chunkNames: 'chunks/[name]-[hash]',
