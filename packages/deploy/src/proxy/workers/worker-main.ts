@@ -22,30 +22,40 @@ function applyTable(
   proxy: InProcessProxy,
   applied: { routes: Map<string, string>; maintenance: Map<string, string> },
   table: ProxyTableWire,
+  failed: (host: string, error: unknown) => void,
 ): void {
+  // The primary checks routes as the proxy does, so a refusal here is a bug; a worker that crashed on it
+  // would be restarted into the same table over and over. Each change is tried on its own and reported.
+  const attempt = (host: string, change: () => void) => {
+    try {
+      change();
+    } catch (error) {
+      failed(host, error);
+    }
+  };
   const routes = new Map(table.routes);
   for (const host of applied.routes.keys()) {
     if (!routes.has(host)) {
-      void proxy.removeRoute(host);
+      attempt(host, () => void proxy.removeRoute(host));
       applied.routes.delete(host);
     }
   }
   for (const [host, route] of routes) {
     const text = JSON.stringify(route);
     if (applied.routes.get(host) === text) continue;
-    void proxy.setRoute(host, route);
+    attempt(host, () => void proxy.setRoute(host, route));
     applied.routes.set(host, text);
   }
   const maintenance = new Map(table.maintenance);
   for (const host of applied.maintenance.keys()) {
     if (!maintenance.has(host)) {
-      void proxy.setMaintenance(host, null);
+      attempt(host, () => void proxy.setMaintenance(host, null));
       applied.maintenance.delete(host);
     }
   }
   for (const [host, message] of maintenance) {
     if (applied.maintenance.get(host) === message) continue;
-    void proxy.setMaintenance(host, message);
+    attempt(host, () => void proxy.setMaintenance(host, message));
     applied.maintenance.set(host, message);
   }
 }
@@ -123,7 +133,9 @@ export function runProxyWorker(): void {
     const served = proxy;
     switch (message.type) {
       case 'table':
-        applyTable(served, applied, message);
+        applyTable(served, applied, message, (host, error) =>
+          log?.error({ err: error, host }, 'a proxy worker could not apply a route'),
+        );
         send({ type: 'applied', seq: message.seq });
         if (!listening && !stopping) listen(served, config);
         return;
