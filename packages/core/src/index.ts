@@ -1,6 +1,14 @@
 // Public surface of @homeport/core: what apps and domain packages may use.
 
 export { type Static, type TSchema, Type } from 'typebox';
+export {
+  findWorkerEntry,
+  WORKER_STABLE_AFTER_MS,
+  type WorkerEntry,
+  workerEnvironment,
+  workerRestartDelayMs,
+  writeWorkerLogLine,
+} from './cluster/worker-support.js';
 export type { BaseModule, BaseModuleContext, BaseModuleFactory } from './compose/base-module.js';
 export { type ComposeOptions, type Composition, composeModules } from './compose/compose.js';
 export { type ModuleOff, type RequirementProbes, selectModules } from './compose/module-selection.js';

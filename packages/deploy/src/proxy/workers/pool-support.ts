@@ -1,8 +1,6 @@
-// Small helpers of the worker pool's primary: the port it picks for port 0, and worker log lines written
-// through its own logger.
+// The port the worker pool's primary picks when port 0 was asked for.
 
 import { createServer } from 'node:net';
-import type { Logger } from '@homeport/core';
 
 /**
  * A port for the workers when port 0 was asked for. node:cluster shares a port-0 listen between workers by
@@ -19,23 +17,4 @@ export function freePort(host: string): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
-}
-
-/** A worker's log line (pino JSON from its logger), written by the primary's logger with the worker's fields. */
-export function writeWorkerLine(log: Logger, line: string): void {
-  let fields: Record<string, unknown>;
-  try {
-    // A pino line written by the worker's logger (worker-main.ts).
-    fields = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    log.warn({ line: line.slice(0, 200) }, 'unreadable log line from a proxy worker');
-    return;
-  }
-  const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...rest } = fields;
-  const label = typeof level === 'number' ? log.levels.labels[level] : undefined;
-  const write =
-    label === 'fatal' || label === 'error' || label === 'warn' || label === 'info' || label === 'debug'
-      ? label
-      : 'trace';
-  log[write](rest, typeof msg === 'string' ? msg : '');
 }

@@ -6,7 +6,15 @@
 // when their IPC pipe closes).
 
 import cluster, { type Worker } from 'node:cluster';
-import type { Logger } from '@homeport/core';
+import {
+  findWorkerEntry,
+  type Logger,
+  WORKER_STABLE_AFTER_MS,
+  type WorkerEntry,
+  workerEnvironment,
+  workerRestartDelayMs,
+  writeWorkerLogLine,
+} from '@homeport/core';
 import type { Registry } from 'prom-client';
 import { checkDrainTimeout, checkLimits, checkRoute, routeKey } from '../route-checks.js';
 import type {
@@ -26,8 +34,7 @@ import {
   type ToProxyWorker,
 } from './messages.js';
 import { registerPooledProxyMetrics } from './pool-metrics.js';
-import { freePort, writeWorkerLine } from './pool-support.js';
-import { defaultProxyWorkerEntry, proxyWorkerEnv, type WorkerEntry } from './worker-entry.js';
+import { freePort } from './pool-support.js';
 
 export interface ProxyWorkerPoolOptions {
   count: number;
@@ -56,16 +63,11 @@ export interface ProxyWorkerPool extends ReverseProxy {
 const ACK_TIMEOUT_MS = 5000;
 /** Under the lifecycle's default 10 s shutdown bound, so the primary still exits cleanly after the kill. */
 const STOP_TIMEOUT_MS = 8000;
-/** A worker that ran this long before dying starts a fresh backoff: it was not crash-looping. */
-const STABLE_AFTER_MS = 60_000;
-const RESTART_BASE_MS = 250;
-const RESTART_MAX_MS = 30_000;
-
 interface Slot {
   index: number;
   worker: Worker | undefined;
   startedAt: number;
-  /** Deaths in a row without STABLE_AFTER_MS of life in between. */
+  /** Deaths in a row without WORKER_STABLE_AFTER_MS of life in between. */
   crashes: number;
   greeted: boolean;
   acked: number;
@@ -92,7 +94,7 @@ export function createProxyWorkerPool(options: ProxyWorkerPoolOptions): ProxyWor
   checkLimits(options.limits);
   const { log } = options;
   const clock = options.clock ?? Date.now;
-  const entry = options.entry ?? defaultProxyWorkerEntry();
+  const entry = options.entry ?? findWorkerEntry(import.meta.url, 'proxy-worker');
   const ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
   const slots: Slot[] = Array.from({ length: options.count }, (_, index) => ({
     index,
@@ -189,7 +191,7 @@ export function createProxyWorkerPool(options: ProxyWorkerPoolOptions): ProxyWor
         return;
       }
       case 'log':
-        writeWorkerLine(log, message.line);
+        writeWorkerLogLine(log, message.line, 'proxy worker');
         return;
     }
   };
@@ -197,7 +199,8 @@ export function createProxyWorkerPool(options: ProxyWorkerPoolOptions): ProxyWor
   const fork = (slot: Slot): void => {
     if (stopping || address === undefined) return;
     cluster.setupPrimary({ exec: entry.exec, execArgv: entry.execArgv, args: [] });
-    const worker = cluster.fork(proxyWorkerEnv());
+    // Its configuration and the probe token come over IPC (worker-main.ts), never in its environment.
+    const worker = cluster.fork(workerEnvironment());
     Object.assign(slot, { worker, startedAt: clock(), greeted: false, acked: -1, listening: false });
     exited.set(
       worker,
@@ -225,9 +228,9 @@ export function createProxyWorkerPool(options: ProxyWorkerPoolOptions): ProxyWor
       starting.fail(new Error(`proxy worker ${slot.index} exited while starting (code ${code}, ${signal})`));
       return;
     }
-    if (clock() - slot.startedAt >= STABLE_AFTER_MS) slot.crashes = 0;
+    if (clock() - slot.startedAt >= WORKER_STABLE_AFTER_MS) slot.crashes = 0;
     slot.crashes += 1;
-    const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** Math.min(slot.crashes - 1, 10));
+    const delay = workerRestartDelayMs(slot.crashes);
     log.error(
       { proxyWorker: slot.index, workerPid: worker.process.pid, code, signal, restartInMs: delay },
       'proxy worker exited; restarting it',

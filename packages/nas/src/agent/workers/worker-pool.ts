@@ -4,11 +4,15 @@
 // to confirm it, restarts a worker that dies (with backoff), and stops them all with itself.
 
 import cluster, { type Worker } from 'node:cluster';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Logger } from '@homeport/core';
+import {
+  findWorkerEntry,
+  type Logger,
+  WORKER_STABLE_AFTER_MS,
+  type WorkerEntry,
+  workerEnvironment,
+  workerRestartDelayMs,
+  writeWorkerLogLine,
+} from '@homeport/core';
 import type { DavFront, DavFrontFactory, DavFrontHooks } from '../dav-front.js';
 import type { AgentExport } from '../export-specs.js';
 import { type GateStateWire, gateStateToWire } from '../gate-state.js';
@@ -29,11 +33,6 @@ export interface DavWorkerPoolOptions {
   clock?: () => number;
 }
 
-export interface WorkerEntry {
-  exec: string;
-  execArgv: string[];
-}
-
 /** Worker processes still alive, for tests and the primary's own bookkeeping. */
 export interface DavWorkerFront extends DavFront {
   pids(): number[];
@@ -42,48 +41,22 @@ export interface DavWorkerFront extends DavFront {
 const ACK_TIMEOUT_MS = 5000;
 /** Under the lifecycle's default 10 s shutdown bound, so the primary still exits cleanly after the kill. */
 const STOP_TIMEOUT_MS = 8000;
-/** A worker that ran this long before dying starts a fresh backoff: it was not crash-looping. */
-const STABLE_AFTER_MS = 60_000;
-const RESTART_BASE_MS = 250;
-const RESTART_MAX_MS = 30_000;
 
-/**
- * From the sources (tests, `node --import tsx`): the TypeScript entry beside this module, loaded through tsx.
- * In the bundle: dist/dav-worker.js (a second entry of build.mjs), beside this code or one folder up when this
- * code was split into dist/chunks/.
- */
+/** The WebDAV worker's entry: dav-worker.ts beside this module (through tsx), or dist/dav-worker.js. */
 export function defaultWorkerEntry(): WorkerEntry {
-  const here = dirname(fileURLToPath(import.meta.url));
-  if (import.meta.url.endsWith('.ts')) {
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { exec: join(here, 'dav-worker.ts'), execArgv: ['--import', tsx] };
-  }
-  const candidates = [join(here, 'dav-worker.js'), join(here, '..', 'dav-worker.js')];
-  const exec = candidates.find((candidate) => existsSync(candidate));
-  if (exec === undefined)
-    throw new Error(
-      `the WebDAV worker entry dav-worker.js is missing (looked for ${candidates.join(' and ')}); rebuild with npm run build`,
-    );
-  return { exec, execArgv: process.execArgv };
+  return findWorkerEntry(import.meta.url, 'dav-worker');
 }
 
-/**
- * The worker's environment: the process's, without Homeport's own variables (secrets among them) — its
- * configuration comes in WORKER_CONFIG_ENV and its keys over IPC. Node leaves out variables set to undefined.
- */
+/** The worker's environment: without Homeport's variables; its configuration in WORKER_CONFIG_ENV (nothing secret). */
 function workerEnv(config: WorkerConfig): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const name of Object.keys(process.env))
-    if (name.startsWith('HOMEPORT_') || name.startsWith('BETTERNAS_')) env[name] = undefined;
-  env[WORKER_CONFIG_ENV] = JSON.stringify(config);
-  return env;
+  return workerEnvironment({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
 }
 
 interface Slot {
   index: number;
   worker: Worker | undefined;
   startedAt: number;
-  /** Deaths in a row without STABLE_AFTER_MS of life in between. */
+  /** Deaths in a row without WORKER_STABLE_AFTER_MS of life in between. */
   crashes: number;
   greeted: boolean;
   acked: number;
@@ -142,25 +115,6 @@ function createPool(options: DavWorkerPoolOptions, hooks: DavFrontHooks): DavWor
     });
   };
 
-  /** A worker's log line, written by the primary's logger with the worker's fields. */
-  const forwardLog = (line: string): void => {
-    let fields: Record<string, unknown>;
-    try {
-      // A pino line written by the worker's logger (worker-main.ts).
-      fields = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      log.warn({ line: line.slice(0, 200) }, 'unreadable log line from a webdav worker');
-      return;
-    }
-    const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...rest } = fields;
-    const label = typeof level === 'number' ? log.levels.labels[level] : undefined;
-    const write =
-      label === 'fatal' || label === 'error' || label === 'warn' || label === 'info' || label === 'debug'
-        ? label
-        : 'trace';
-    log[write](rest, typeof msg === 'string' ? msg : '');
-  };
-
   const onMessage = (slot: Slot, worker: Worker, raw: unknown): void => {
     const message = parseFromWorker(raw);
     if (message === undefined) {
@@ -192,7 +146,7 @@ function createPool(options: DavWorkerPoolOptions, hooks: DavFrontHooks): DavWor
         hooks.onUnknownKey(message.keyId);
         return;
       case 'log':
-        forwardLog(message.line);
+        writeWorkerLogLine(log, message.line, 'webdav worker');
         return;
     }
   };
@@ -240,9 +194,9 @@ function createPool(options: DavWorkerPoolOptions, hooks: DavFrontHooks): DavWor
       starting.fail(new Error(`webdav worker ${slot.index} exited while starting (code ${code}, ${signal})`));
       return;
     }
-    if (clock() - slot.startedAt >= STABLE_AFTER_MS) slot.crashes = 0;
+    if (clock() - slot.startedAt >= WORKER_STABLE_AFTER_MS) slot.crashes = 0;
     slot.crashes += 1;
-    const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** Math.min(slot.crashes - 1, 10));
+    const delay = workerRestartDelayMs(slot.crashes);
     log.error(
       { worker: slot.index, workerPid: worker.process.pid, code, signal, restartInMs: delay },
       'webdav worker exited; restarting it',
