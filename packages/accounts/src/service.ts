@@ -1,11 +1,11 @@
 // Accounts logic shared by the HTTP routes and the `homeport user` CLI: users and logins; sessions and API
 // tokens come from ./credentials.ts.
 
-import { availableParallelism } from 'node:os';
 import { type AccessChange, type EventBus, type Logger, publishOrLog, type Role } from '@homeport/core';
 import { createCredentialService, type IssuedSession } from './credentials.js';
 import { AccountsError } from './errors.js';
 import { Mutex, Semaphore } from './gate.js';
+import { PASSWORD_JOBS_AT_ONCE } from './password-pool.js';
 import { createDecoyVerifier, hashPassword, verifyPassword } from './passwords.js';
 import { PASSWORD_MAX_BYTES, passwordProblem, usernameProblem } from './rules.js';
 import { newId } from './secrets.js';
@@ -62,8 +62,9 @@ export function createAccountsService(options: AccountsServiceOptions) {
   const clock = options.clock ?? Date.now;
   const nowIso = () => new Date(clock()).toISOString();
   const decoy = createDecoyVerifier();
-  // Hashing runs on libuv's pool (4 threads); queue a bounded number beyond that, refuse the rest.
-  const hashing = new Semaphore(Math.max(2, availableParallelism()), 256);
+  // Hashing runs on the password threads (password-pool.ts): as many at once as they take without waiting
+  // (two per thread, so none idles between jobs); queue a bounded number beyond that, refuse the rest.
+  const hashing = new Semaphore(PASSWORD_JOBS_AT_ONCE, 256);
   const userMutations = options.userMutations ?? new Mutex();
   const narrowedListeners = new Set<(change: AccessChange) => void | Promise<void>>();
   const endedListeners = new Set<(userId: string) => void>();
