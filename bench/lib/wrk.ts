@@ -38,12 +38,17 @@ export interface WrkResult {
   statuses: Record<string, number>;
 }
 
-/** A Lua string literal for any text: decimal escapes for quotes, backslashes and control characters. */
-function luaString(text: string): string {
+/**
+ * A Lua string literal for any text: decimal escapes for quotes, backslashes and control characters, always
+ * three digits — Lua reads up to three, so `\34` followed by a digit (a JSON body's `"` before a password
+ * starting with `1`) would be read as `\341`, an invalid escape, and wrk then ran without the script.
+ */
+export function luaString(text: string): string {
   let out = '"';
   for (const byte of Buffer.from(text, 'utf8')) {
     const char = String.fromCharCode(byte);
-    out += byte < 32 || byte > 126 || char === '"' || char === '\\' ? `\\${byte}` : char;
+    out +=
+      byte < 32 || byte > 126 || char === '"' || char === '\\' ? `\\${String(byte).padStart(3, '0')}` : char;
   }
   return `${out}"`;
 }
@@ -107,9 +112,10 @@ function isNumberRecord(value: unknown, keys?: readonly string[]): value is Reco
   );
 }
 
-function parseResult(output: string): RawResult {
+function parseResult(output: string, everything: string): RawResult {
   const line = output.split('\n').find((text) => text.startsWith('WRK_RESULT '));
-  if (!line) throw new Error(`wrk printed no WRK_RESULT line:\n${output}`);
+  // wrk reports a script that does not load on stderr and then runs without it (plain GETs): say so.
+  if (!line) throw new Error(`wrk printed no WRK_RESULT line (did its script load?):\n${everything}`);
   const parsed: unknown = JSON.parse(line.slice('WRK_RESULT '.length));
   const { errors, statuses, ...numbers } = parsed as Record<string, unknown>;
   const fields = ['requests', 'durationUs', 'meanUs', 'p50Us', 'p90Us', 'p99Us', 'maxUs'];
@@ -146,7 +152,7 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const status = await child.exited;
   if (status.code !== 0)
     throw new Error(`wrk ${args.join(' ')} failed (${JSON.stringify(status)}):\n${child.output()}`);
-  const raw = parseResult(child.stdout());
+  const raw = parseResult(child.stdout(), child.output());
   const durationSec = raw.durationUs / 1e6;
   return {
     requests: raw.requests,
