@@ -12,9 +12,9 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 /**
  * Stay external (loaded from node_modules): native addons (they load a .node file beside their own code), pino
  * (its transports run its files in worker threads), @fastify/swagger (reads its package.json through
- * __dirname, which ESM output has not), dockerode (imported on first use, with its optional native ssh2), and
- * @fastify/cookie (it import()s the CommonJS `cookie`: Node gives named exports there, a split bundle only a
- * default one — the check after the build refuses any other such case).
+ * __dirname, which ESM output has not) and dockerode (imported on first use, with its optional native ssh2).
+ * A dependency that import()s a CommonJS module for its named exports would get only a default one from a
+ * split bundle: the check after the build refuses such a case.
  */
 const EXTERNAL = new Set([
   'better-sqlite3',
@@ -25,7 +25,6 @@ const EXTERNAL = new Set([
   'sonic-boom',
   'thread-stream',
   '@fastify/swagger',
-  '@fastify/cookie',
   'dockerode',
 ]);
 const packageName = (path) => path.split('/', path.startsWith('@') ? 2 : 1).join('/');

@@ -2,7 +2,6 @@
 // sessions and login attempts in the background.
 
 import { randomBytes } from 'node:crypto';
-import cookie from '@fastify/cookie';
 import {
   type Config,
   coreSettings,
@@ -15,6 +14,7 @@ import {
   persistedSecret,
   type StoreDriver,
 } from '@homeport/core';
+import { readCookie } from './cookies.js';
 import { AccountsError } from './errors.js';
 import { Mutex } from './gate.js';
 import { type AccountsGuards, createGuards } from './guards.js';
@@ -152,7 +152,6 @@ export function createAccounts(options: AccountsOptions): Accounts {
     clock,
   });
   const identities = createIdentityAdmin({ store, service, authSettings, mutex, log: options.log });
-  let parseCookie: (header: string) => Record<string, string | undefined> = () => ({});
   const guards = createGuards({ service });
   const secureCookies = options.tls === true || (core.publicUrl?.startsWith('https://') ?? false);
   let stopSweeper: (() => void) | undefined;
@@ -170,11 +169,6 @@ export function createAccounts(options: AccountsOptions): Accounts {
     migrations: accountsMigrations,
     api: () => ({ service, guards }),
     routes(app: HttpApp) {
-      // Cookies are parsed on demand by the guards, not on every request.
-      void app.register(cookie, { hook: false });
-      app.after(() => {
-        parseCookie = (header) => app.parseCookie(header);
-      });
       const deps = {
         service,
         guards,
@@ -185,7 +179,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
         identities,
         publicUrl: core.publicUrl,
         readCookie: (request: { headers: { cookie?: string | undefined } }, name: string) =>
-          request.headers.cookie === undefined ? undefined : parseCookie(request.headers.cookie)[name],
+          readCookie(request.headers.cookie, name),
       };
       registerAuthRoutes(app, deps);
       registerSelfRoutes(app, deps);

@@ -3,6 +3,7 @@
 
 import { type HttpApp, selfOrigin, Type } from '@homeport/core';
 import type { FastifyReply } from 'fastify';
+import { clearCookie, setCookie } from '../cookies.js';
 import { AccountsError } from '../errors.js';
 import { SESSION_COOKIE } from '../guards.js';
 import { usableOidc } from '../oidc/auth-settings.js';
@@ -22,7 +23,7 @@ import {
 
 /** Sets the session cookie; the same for a password login and an OIDC login. */
 export function setSessionCookie(reply: FastifyReply, deps: RouteDeps, issued: IssuedSession): void {
-  reply.setCookie(SESSION_COOKIE, issued.token, {
+  setCookie(reply, SESSION_COOKIE, issued.token, {
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
@@ -141,7 +142,12 @@ export function registerAuthRoutes(app: HttpApp, deps: RouteDeps): void {
         endSessionUrl = await deps.oidc.endSessionUrl(principal.sessionId, `${base}/login`);
         await service.endSession(principal.sessionId, principal.userId);
       }
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      clearCookie(reply, SESSION_COOKIE, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: deps.secureCookies,
+      });
       if (endSessionUrl !== undefined) return { endSessionUrl };
       return reply.status(204).send(null);
     },

@@ -3,6 +3,7 @@
 
 import { type HttpApp, selfOrigin, Type } from '@homeport/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { setCookie } from '../cookies.js';
 import { AccountsError } from '../errors.js';
 import { setSessionCookie } from './auth-routes.js';
 import { type RouteDeps, signedInUser } from './deps.js';
@@ -29,7 +30,7 @@ export function registerOidcRoutes(app: HttpApp, deps: RouteDeps): void {
   const redirectUri = (request: FastifyRequest) => `${baseUrl(request)}${CALLBACK_PATH}`;
 
   const setBinding = (reply: FastifyReply, binding: string) => {
-    reply.setCookie(OIDC_BINDING_COOKIE, binding, {
+    setCookie(reply, OIDC_BINDING_COOKIE, binding, {
       path: BINDING_PATH,
       httpOnly: true,
       // Lax: the provider's redirect back is a cross-site top-level GET, which Lax cookies go along with.
