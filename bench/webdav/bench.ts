@@ -1,6 +1,7 @@
 // bench/webdav: Homeport's WebDAV agent against nginx, apache2 mod_dav and rclone serve webdav on the same
 // files in one run: 1 GiB GET and PUT, PROPFIND Depth 1 of 10,000 and 100,000 files (with Homeport's memory),
-// 4 KiB GET from 64 connections.
+// 4 KiB GET from 64 connections; GET and PUT also on a bare node:http server (peer-node.mjs), the ceiling of
+// any Node.js server on this machine.
 
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -121,16 +122,34 @@ async function smallGets(context: BenchmarkContext, servers: readonly DavServer[
       `${runsDetail(values, 'req/s')}; median p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
     );
   }
-  return compare(
-    '4 KiB GET c64',
-    'req/s',
-    samples.requestsPerSec,
-    'nginx',
-    { comparison: '>=', target: 0.5 },
-    {
-      details,
-    },
-  );
+  return [
+    ...compare(
+      '4 KiB GET c64',
+      'req/s',
+      samples.requestsPerSec,
+      'nginx',
+      { comparison: '>=', target: 0.5 },
+      {
+        details,
+      },
+    ),
+    againstNode('4 KiB GET c64', samples.requestsPerSec),
+  ];
+}
+
+/**
+ * Homeport next to the bare node:http ceiling (no goal: it says how much of the gap to nginx is Node.js
+ * itself and how much is Homeport's own work per request or per byte).
+ */
+function againstNode(what: string, samples: Samples): Figure {
+  const homeport = median(samples.get('homeport') ?? []);
+  const node = median(samples.get('node') ?? []);
+  return {
+    label: `ratio ${what}: homeport / node (Node.js ceiling)`,
+    value: homeport / node,
+    unit: 'x',
+    detail: 'bare node:http with the same worker count, no auth, no WebDAV (peer-node.mjs)',
+  };
 }
 
 function peersBlock(servers: readonly DavServer[]): string[] {
@@ -140,7 +159,7 @@ function peersBlock(servers: readonly DavServer[]): string[] {
 export const benchmark: Benchmark = {
   name: 'webdav',
   description:
-    'Homeport WebDAV agent vs nginx, apache2 mod_dav, rclone serve webdav: 1 GiB GET/PUT, PROPFIND of 10,000 and 100,000 files, 4 KiB GET',
+    'Homeport WebDAV agent vs nginx, apache2 mod_dav, rclone serve webdav (and bare node:http): 1 GiB GET/PUT, PROPFIND of 10,000 and 100,000 files, 4 KiB GET',
   async run(context) {
     context.log('creating the fixtures (1 GiB file, 4 KiB file, 10,000-file and 100,000-file folders)');
     const started = Date.now();
@@ -153,7 +172,7 @@ export const benchmark: Benchmark = {
       for (const server of servers) context.log(`${server.name}: ${server.description}`);
       for (const line of peersBlock(servers)) context.log(line);
 
-      const bulk = pick(servers, ['nginx', 'rclone', 'homeport']);
+      const bulk = pick(servers, ['nginx', 'rclone', 'node', 'homeport']);
       context.log(`1 GiB GET (curl), a warm-up then ${GET_RUNS} rounds`);
       const gets = await measureGet(context, bulk, GET_RUNS);
       context.log(
@@ -174,7 +193,7 @@ export const benchmark: Benchmark = {
         );
       }
       propfinds.push(...(await hugeListing(context, servers)));
-      const small = await smallGets(context, pick(servers, ['nginx', 'rclone', 'homeport']));
+      const small = await smallGets(context, pick(servers, ['nginx', 'rclone', 'node', 'homeport']));
 
       const log = join(context.workDir, 'homeport.log');
       context.log(`homeport log: ${formatNumber(statSync(log).size / 1024, 1)} KiB written during the run`);
@@ -182,6 +201,7 @@ export const benchmark: Benchmark = {
       return [
         ...compare('GET 1 GiB', 'MB/s', gets, 'nginx', { comparison: '>=', target: 0.9 }),
         ...compare('PUT 1 GiB', 'MB/s', puts, 'nginx', { comparison: '>=', target: 0.9 }),
+        againstNode('PUT 1 GiB', puts),
         ...propfinds,
         ...small,
       ];

@@ -1,17 +1,26 @@
 // Starts the four servers of bench/webdav over the same fixtures: Homeport's embedded agent (through an issued
 // mount credential), nginx, apache2 mod_dav and rclone serve webdav.
 
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
+  freePort,
   type HomeportInstance,
   startApacheDav,
   startHomeport,
   startNginx,
+  startProcess,
   startRcloneServe,
 } from '@homeport/testkit';
 import { type Fixtures, linkFolderInto, UPLOADS_NAME } from './fixtures.js';
 
-export type ServerName = 'homeport' | 'nginx' | 'apache' | 'rclone';
+/** `node`: the bare node:http ceiling (peer-node.mjs), not a WebDAV server. */
+export type ServerName = 'homeport' | 'nginx' | 'apache' | 'rclone' | 'node';
+
+const NODE_PEER_SCRIPT = fileURLToPath(new URL('./peer-node.mjs', import.meta.url));
+/** As HOMEPORT_DAV_WORKERS=auto: one per core, at most 8. */
+const WORKERS = Math.min(8, availableParallelism());
 
 /** One server as the measurements see it. */
 export interface DavServer {
@@ -95,11 +104,41 @@ export async function startHomeportServer(fixtures: Fixtures, workDir: string): 
       `homeport (pid ${homeport.process.pid}), embedded agent ${profile.mountUrl} with an issued mount ` +
       `credential; HOMEPORT_DAV_WORKERS=auto (one per core, at most 8) HOMEPORT_RATE_LIMIT_MAX=0 HOMEPORT_LOG_LEVEL=warn, output → ${logFile}`,
     config:
-      'HOMEPORT_DAV_WORKERS=auto (WebDAV in one node:cluster worker per core, at most 8); small files (<= 64 KiB) ' +
+      `HOMEPORT_DAV_WORKERS=auto (WebDAV in ${WORKERS} node:cluster workers: one per core, at most 8); small files (<= 64 KiB) ` +
       'kept in memory (32 MiB per worker); PUT written to a hidden temp file 1 MiB at a time on the event loop (the thread pool once a write is slow), renamed into place, no fsync; ' +
       'PROPFIND reads the folder every time (no listing cache)',
     ...(homeport.process.pid === undefined ? {} : { pid: homeport.process.pid }),
     stop: () => homeport.process.stop(),
+  };
+}
+
+/**
+ * The Node.js ceiling: bare node:http in as many node:cluster workers as Homeport's WebDAV, GET (small files
+ * from memory) and PUT (streamed to a temp file, renamed) only — what Homeport could reach with no
+ * credential check, no WebDAV and no logging.
+ */
+async function startNodePeer(fixtures: Fixtures): Promise<DavServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/`;
+  const peer = await startProcess(
+    process.execPath,
+    [NODE_PEER_SCRIPT, String(port), fixtures.root, String(WORKERS)],
+    {
+      name: 'peer-node',
+      ready: { line: /peer-node listening/ },
+    },
+  );
+  return {
+    name: 'node',
+    filesUrl: url,
+    headers: {},
+    upload: (name) => ({ url: `${url}${UPLOADS_NAME}/${name}`, path: join(fixtures.uploads, name) }),
+    description: `bare node:http (pid ${peer.pid}) ${url}, bench/webdav/peer-node.mjs, ${WORKERS} node:cluster workers`,
+    config:
+      `the Node.js ceiling, not a WebDAV server: node:http in ${WORKERS} node:cluster workers sharing the port, no ` +
+      'authentication, no logging; small files (<= 64 KiB) from memory, large ones streamed (1 MiB reads); PUT piped ' +
+      'to a temp file (1 MiB write buffer), renamed into place, no fsync',
+    stop: () => peer.stop(),
   };
 }
 
@@ -110,7 +149,9 @@ export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
   linkFolderInto(fixtures.folder, apache.davDir);
   linkFolderInto(fixtures.hugeFolder, apache.davDir);
   const rclone = await startRcloneServe(fixtures.root);
+  const node = await startNodePeer(fixtures);
   return [
+    node,
     {
       name: 'nginx',
       filesUrl: `${nginx.url}/`,

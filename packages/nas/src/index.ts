@@ -27,9 +27,12 @@ export {
   verifyBetterNasCredential,
 } from './credentials/betternas-credential.js';
 export {
+  type CredentialScope,
   ID_PATTERN,
+  isScopePath,
   MAX_ID_LENGTH,
   MAX_PASSWORD_BYTES,
+  MAX_SCOPE_PATH_BYTES,
   type MountClaims,
   nodeDavKey,
   signMountCredential,

@@ -1,5 +1,6 @@
 // Mount credentials: what the agent accepts and refuses, and the size Finder allows.
 
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_ID_LENGTH,
@@ -125,5 +126,72 @@ describe('mount credentials', () => {
     expect(verifyMountCredential(claims.username, future, expected)).toMatchObject({
       reason: 'not_yet_valid',
     });
+  });
+});
+
+describe('scoped credentials (share links)', () => {
+  const scoped: MountClaims = {
+    ...claims,
+    username: 'share-abcdefghijkl',
+    readonly: true,
+    scope: { path: '/Photos/2026 trip/ä.jpg', mode: 'view' },
+  };
+  const wire = (password: string) =>
+    JSON.parse(Buffer.from(password.split('.')[0] ?? '', 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+  const resign = (fields: Record<string, unknown>) => {
+    const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
+    return `${payload}.${createHmac('sha256', key).update(payload).digest().subarray(0, 16).toString('base64url')}`;
+  };
+
+  it('round-trips a view and a drop scope, written as version 3 so an older agent refuses them', () => {
+    for (const mode of ['view', 'drop'] as const) {
+      const item = { ...scoped, scope: { path: scoped.scope?.path ?? '/', mode } };
+      const password = signMountCredential(item, key, { basicPassword: false });
+      expect(wire(password)).toMatchObject({ v: 3, p: item.scope.path, m: mode === 'view' ? 'v' : 'd' });
+      expect(verifyMountCredential(item.username, password, expected)).toEqual({ ok: true, claims: item });
+    }
+    // An unscoped one stays version 2, byte for byte what agents before scopes verify.
+    expect(wire(signMountCredential(claims, key)).v).toBe(2);
+  });
+
+  it('allows a long path only when it is not a Basic password, and never past the bound', () => {
+    const deep = { ...scoped, scope: { path: `/${'d/'.repeat(200)}f`, mode: 'view' as const } };
+    expect(() => signMountCredential(deep, key)).toThrow(/Finder/);
+    const password = signMountCredential(deep, key, { basicPassword: false });
+    expect(verifyMountCredential(deep.username, password, expected).ok).toBe(true);
+    const tooDeep = { ...scoped, scope: { path: `/${'x'.repeat(1100)}`, mode: 'view' as const } };
+    expect(() => signMountCredential(tooDeep, key, { basicPassword: false })).toThrow(/scope path/);
+  });
+
+  it('refuses to sign a read-write scoped credential or a path that is not canonical', () => {
+    expect(() =>
+      signMountCredential({ ...scoped, readonly: false }, key, { basicPassword: false }),
+    ).toThrow();
+    for (const path of ['', 'a', '/a/', '//a', '/a//b', '/.', '/a/..', '/a/../b', '/a\\b', '/a\0b'])
+      expect(() =>
+        signMountCredential({ ...scoped, scope: { path, mode: 'view' } }, key, { basicPassword: false }),
+      ).toThrow();
+  });
+
+  it('refuses signed claims that mix the versions or bend the scope', () => {
+    const base = wire(signMountCredential(scoped, key, { basicPassword: false }));
+    const cases: Record<string, unknown>[] = [
+      { ...base, v: 2 }, // a scope on a version-2 credential: an older agent would ignore it
+      { ...base, p: undefined },
+      { ...base, m: 'w' },
+      { ...base, r: 0 },
+      { ...base, p: '/a/../..' },
+      { ...base, p: 'relative' },
+      { ...wire(signMountCredential(claims, key)), v: 3 },
+    ];
+    for (const fields of cases)
+      expect(verifyMountCredential(String(fields.u), resign(fields), expected)).toEqual({
+        ok: false,
+        reason: 'malformed',
+      });
+    expect(verifyMountCredential(scoped.username, resign(base), expected).ok).toBe(true);
   });
 });

@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface MountClaims {
+  /** 2; a scoped credential is written as 3, so an agent that predates scopes refuses it instead of ignoring the scope. */
   v: 2;
   /** Generation of the node key that signed it. */
   keyId: number;
@@ -24,6 +25,35 @@ export interface MountClaims {
   issuedAt: number;
   /** Unix seconds. */
   expiresAt: number;
+  /**
+   * Narrows the credential to one file or folder of the export (a share link's access): `path` is that item,
+   * relative to the export root (`/` + segments, no `.`/`..`, no empty segment); `mode` `view` reads it,
+   * `drop` only uploads new files into it (a file drop: nothing can be read, listed or overwritten).
+   * Absent: the whole export, as `readonly` says.
+   */
+  scope?: CredentialScope;
+}
+
+export interface CredentialScope {
+  path: string;
+  mode: 'view' | 'drop';
+}
+
+/** Longest scope path a credential carries (bytes of UTF-8); a deeper item cannot be shared by link. */
+export const MAX_SCOPE_PATH_BYTES = 1024;
+
+/**
+ * Whether `path` is a canonical scope path: `/`, or `/` followed by non-empty segments separated by single
+ * slashes, none `.` or `..`, no NUL and no backslash, at most MAX_SCOPE_PATH_BYTES.
+ */
+export function isScopePath(path: string): boolean {
+  if (path === '/') return true;
+  if (!path.startsWith('/') || path.endsWith('/') || Buffer.byteLength(path) > MAX_SCOPE_PATH_BYTES)
+    return false;
+  return path
+    .slice(1)
+    .split('/')
+    .every((segment) => segment !== '' && segment !== '.' && segment !== '..' && !/[\\\0]/.test(segment));
 }
 
 /**
@@ -34,6 +64,9 @@ export interface MountClaims {
 export const MAX_ID_LENGTH = 32;
 /** What a node or export id may hold (generated ones: `node_`/`exp_` and base64url). */
 export const ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_ID_LENGTH}}$`);
+
+/** The longest credential verification reads: a scoped one with a deep path is about 1,600 characters. */
+export const MAX_TOKEN_LENGTH = 2048;
 
 /** macOS WebDAVFS cuts Basic passwords at 255 bytes; stay well under. */
 export const MAX_PASSWORD_BYTES = 250;
@@ -61,7 +94,7 @@ export function nodeDavKey(davAuthSecret: string, nodeId: string, keyId: number)
 
 /** The wire form keeps field names to one letter: Finder's 255-byte password limit. */
 interface WireClaims {
-  v: 2;
+  v: 2 | 3;
   k: number;
   n: string;
   e: string;
@@ -70,10 +103,14 @@ interface WireClaims {
   a: 0 | 1;
   i: number;
   x: number;
+  /** scope.path */
+  p?: string;
+  /** scope.mode: `v` view, `d` drop */
+  m?: 'v' | 'd';
 }
 
 const toWire = (claims: MountClaims): WireClaims => ({
-  v: 2,
+  v: claims.scope ? 3 : 2,
   k: claims.keyId,
   n: claims.nodeId,
   e: claims.exportId,
@@ -82,6 +119,7 @@ const toWire = (claims: MountClaims): WireClaims => ({
   a: claims.admin ? 1 : 0,
   i: claims.issuedAt,
   x: claims.expiresAt,
+  ...(claims.scope ? { p: claims.scope.path, m: claims.scope.mode === 'view' ? 'v' : 'd' } : {}),
 });
 
 const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
@@ -93,7 +131,7 @@ function fromWire(value: unknown): MountClaims | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const wire = value as Record<string, unknown>; // fields checked one by one below
   if (
-    wire.v !== 2 ||
+    (wire.v !== 2 && wire.v !== 3) ||
     !isCount(wire.k) ||
     !isText(wire.n) ||
     !isText(wire.e) ||
@@ -105,6 +143,18 @@ function fromWire(value: unknown): MountClaims | undefined {
   ) {
     return undefined;
   }
+  let scope: CredentialScope | undefined;
+  if (wire.v === 3) {
+    // Version 3 is exactly a scoped credential: both fields, a canonical path, and never a read-write one.
+    if (
+      typeof wire.p !== 'string' ||
+      !isScopePath(wire.p) ||
+      (wire.m !== 'v' && wire.m !== 'd') ||
+      wire.r !== 1
+    )
+      return undefined;
+    scope = { path: wire.p, mode: wire.m === 'v' ? 'view' : 'drop' };
+  } else if (wire.p !== undefined || wire.m !== undefined) return undefined;
   return {
     v: 2,
     keyId: wire.k,
@@ -115,13 +165,26 @@ function fromWire(value: unknown): MountClaims | undefined {
     admin: wire.a === 1,
     issuedAt: wire.i,
     expiresAt: wire.x,
+    ...(scope ? { scope } : {}),
   };
 }
 
-export function signMountCredential(claims: MountClaims, key: Buffer): string {
+/**
+ * Signs the claims. A credential a WebDAV client sends as a Basic password must stay under Finder's limit;
+ * one only a browser sends (`Authorization: Bearer`, a share link's scoped access) may be longer
+ * (`basicPassword: false`), up to the 1,024 characters verification accepts.
+ */
+export function signMountCredential(
+  claims: MountClaims,
+  key: Buffer,
+  options: { basicPassword?: boolean } = {},
+): string {
+  if (claims.scope && (!isScopePath(claims.scope.path) || !claims.readonly))
+    throw new Error('a scoped credential needs a canonical scope path and readonly: true');
   const payload = Buffer.from(JSON.stringify(toWire(claims))).toString('base64url');
   const password = `${payload}.${tag(key, payload).toString('base64url')}`;
-  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+  if (password.length > MAX_TOKEN_LENGTH) throw new Error(`credential is ${password.length} characters`);
+  if ((options.basicPassword ?? true) && Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
     throw new Error(`mount credential is ${Buffer.byteLength(password)} bytes; Finder cuts passwords at 255`);
   }
   return password;
@@ -160,7 +223,7 @@ export function verifyMountCredential(
   password: string,
   expected: VerifyExpectations,
 ): CredentialCheck {
-  if (password.length > 1024) return { ok: false, reason: 'malformed' };
+  if (password.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'malformed' };
   const dot = password.indexOf('.');
   if (dot <= 0) return { ok: false, reason: 'malformed' };
   const payload = password.slice(0, dot);
