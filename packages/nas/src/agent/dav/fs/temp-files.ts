@@ -31,6 +31,11 @@ const WRITE_BYTES = 1024 * 1024;
  * writes go through the thread pool so other requests are not held.
  */
 const INLINE_WRITE_BUDGET_MS = 4;
+/**
+ * With writes in the thread pool, the socket keeps being read while one write runs (reading and writing
+ * overlap, as a write stream does); only when this much is waiting is the body paused.
+ */
+const MAX_BACKLOG_BYTES = 4 * WRITE_BYTES;
 
 export interface WriteBodyOptions {
   /** How long one write on the event loop may take before the rest go through the thread pool. */
@@ -74,8 +79,10 @@ function writeAll(fd: number, chunks: Buffer[], done: (error: Error | null) => v
  * Writes a request body to a new file at `path` (refused if it exists), gathering 1 MiB before each write.
  * Writes are made on the event loop while each takes less than INLINE_WRITE_BUDGET_MS, as nginx's worker
  * writes its temp file: a thread-pool write per megabyte costs a hand-off and a third busy thread (client,
- * event loop, pool) on a two-core machine (bench/webdav/README.md has the A/B runs). Rejects when the body
- * ends early (the client hung up) or a write fails; the file is left for the caller to remove.
+ * event loop, pool) on a two-core machine (bench/webdav/README.md has the A/B runs). Once the kernel
+ * throttles the writer (a 1 GiB upload here), writes go to the thread pool and the socket is read while each
+ * runs, up to MAX_BACKLOG_BYTES ahead. Rejects when the body ends early (the client hung up) or a write
+ * fails; the file is left for the caller to remove.
  */
 export function writeBodyToNewFile(
   body: Readable,
@@ -139,19 +146,21 @@ export function writeBodyToNewFile(
         return;
       }
       writing = true;
-      body.pause();
       writeAll(fd, take(), (error) => {
         writing = false;
         if (settled) return finish(failure);
         if (error) return settle(error);
-        if (ended) return flush();
-        body.resume();
+        if (ended || gathered >= WRITE_BYTES) return flush();
+        if (body.isPaused()) body.resume();
       });
     };
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       gathered += chunk.length;
-      if (gathered >= WRITE_BYTES && !writing) flush();
+      if (gathered < WRITE_BYTES) return;
+      if (!writing) flush();
+      // The disk is behind the socket: stop reading until the write in flight is done.
+      else if (gathered >= MAX_BACKLOG_BYTES) body.pause();
     };
     const onEnd = () => {
       ended = true;
