@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { openDatabase } from '@homeport/core';
 import { freePort, HOMEPORT_BUNDLE, startHomeport, tempDir } from '@homeport/testkit';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openRaw } from './support/raw-http.js';
@@ -171,6 +172,31 @@ describe('homeport start refuses bad configuration', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('refuses, in one line, a database a newer Homeport migrated, and changes nothing', async () => {
+    const fresh = tempDir('homeport-newer-db-');
+    expect((await homeport(['user', 'list', '--data-dir', fresh])).code).toBe(0);
+    const db = openDatabase(join(fresh, 'homeport.db'));
+    db.prepare(
+      "INSERT INTO schema_migrations (module, version, name, applied_at) VALUES ('accounts', 999, 'from the future', '2027-01-01T00:00:00Z')",
+    ).run();
+    const before = db.prepare('SELECT * FROM schema_migrations ORDER BY module, version').all();
+    db.close();
+    for (const args of [
+      ['start', '--port', '0', '--data-dir', fresh],
+      ['user', 'list', '--data-dir', fresh],
+    ]) {
+      const run = await homeport(args, { env: { HOMEPORT_DAV_PORT: String(await freePort()) } });
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        'homeport: The database was written by a newer Homeport: its accounts schema is at version 999 ("from the future"), this binary knows up to ' +
+          `${run.stderr.match(/knows up to (\d+)/)?.[1]}. Run the newer version, or restore the backup taken before the upgrade (docs/operations.md, "Rolling back").`,
+      ]);
+    }
+    const after = openDatabase(join(fresh, 'homeport.db'));
+    expect(after.prepare('SELECT * FROM schema_migrations ORDER BY module, version').all()).toEqual(before);
+    after.close();
   });
 
   it('writes out the log lines of a start that fails after logging (nothing lost to process.exit)', async () => {

@@ -77,6 +77,8 @@ const CORE_KINDS = {
   rate_limited: 'rate_limited',
   unknown_topic: 'bad_request',
   forbidden_topic: 'forbidden',
+  /** The database holds migrations this binary does not know: a newer Homeport wrote it. */
+  database_newer: 'conflict',
 } as const satisfies Record<string, ErrorKind>;
 
 export type CoreErrorCode = keyof typeof CORE_KINDS;

@@ -104,6 +104,34 @@ describe('applyMigrations', () => {
     db.close();
   });
 
+  it('refuses, changing nothing, a database a newer binary migrated further', () => {
+    const path = file();
+    const db = openDatabase(path);
+    const newer = [
+      ...migrations,
+      { version: 3, name: 'tags', up: 'ALTER TABLE things ADD COLUMN tags TEXT' },
+    ];
+    expect(applyMigrations(db, 'demo', newer)).toBe(3);
+    const before = db.prepare('SELECT * FROM schema_migrations').all();
+    // The older binary knows versions 1 and 2, and has a third module migration the newer one has too.
+    let error: unknown;
+    try {
+      applyMigrations(db, 'demo', migrations);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'database_newer' });
+    expect((error as Error).message).toMatch(
+      /demo schema is at version 3 \("tags"\), this binary knows up to 2/,
+    );
+    expect(db.prepare('SELECT * FROM schema_migrations').all()).toEqual(before);
+    // A module the newer binary did not change still opens.
+    expect(
+      applyMigrations(db, 'other', [{ version: 1, name: 'x', up: 'CREATE TABLE other_x (id INTEGER)' }]),
+    ).toBe(1);
+    db.close();
+  });
+
   it('rolls back a failing migration entirely', () => {
     const db = openDatabase(file());
     const bad = [

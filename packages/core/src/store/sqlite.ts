@@ -3,6 +3,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { CoreError } from '../errors.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -64,7 +65,12 @@ export function exposedDirMode(dir: string): number | undefined {
   return (mode & 0o077) === 0 ? undefined : mode;
 }
 
-/** Applies a module's pending migrations and records each in `schema_migrations`. Returns how many ran. */
+/**
+ * Applies a module's pending migrations and records each in `schema_migrations`. Returns how many ran.
+ * Throws CoreError `database_newer` (and changes nothing) when the database records a migration of this
+ * module newer than every one this binary knows: a newer Homeport wrote it, and an older binary must not
+ * run on a schema it does not understand (docs/operations.md, "Rolling back").
+ */
 export function applyMigrations(
   db: SqliteDatabase,
   module: string,
@@ -82,6 +88,18 @@ export function applyMigrations(
   const applied = new Set(
     db.prepare('SELECT version FROM schema_migrations WHERE module = ?').pluck().all(module) as number[], // pluck() returns the single INTEGER column
   );
+  const known = Math.max(0, ...versions);
+  const newest = Math.max(0, ...applied);
+  if (newest > known) {
+    const name = db
+      .prepare('SELECT name FROM schema_migrations WHERE module = ? AND version = ?')
+      .pluck()
+      .get(module, newest) as string; // the row the version came from
+    throw new CoreError(
+      'database_newer',
+      `The database was written by a newer Homeport: its ${module} schema is at version ${newest} ("${name}"), this binary knows up to ${known}. Run the newer version, or restore the backup taken before the upgrade (docs/operations.md, "Rolling back").`,
+    );
+  }
   const record = db.prepare(
     'INSERT INTO schema_migrations (module, version, name, applied_at) VALUES (?, ?, ?, ?)',
   );
