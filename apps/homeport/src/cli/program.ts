@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { addBusClientCommands, BUS_CLIENT_EXAMPLES } from './bus-client-commands.js';
 import { withControlPlaneFlags } from './bus-flags.js';
 import { addDeployCommands } from './deploy.js';
+import { addInstallServiceCommand } from './install-service.js';
 import { addMigrateCommands } from './migrate.js';
 import { type FlagSpec, settingOption } from './setting-options.js';
 
@@ -245,6 +246,7 @@ ${BUS_CLIENT_EXAMPLES}`,
 
   addMigrateCommands(program, storeOptions);
   addDeployCommands(program);
+  addInstallServiceCommand(program);
 
   const config = program.command('config').description('inspect configuration');
   config
