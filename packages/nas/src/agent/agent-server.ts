@@ -1,13 +1,24 @@
-// The agent's HTTP front: finds the export by mount path, answers Finder's unauthenticated OPTIONS,
-// checks the mount credential, enforces read-only, and hands the request to the WebDAV handler. It also
-// bounds what a client costs before it is authenticated (deadlines, connection caps, no body read on refusal).
+// The agent's HTTP front: finds the export by mount path, answers Finder's unauthenticated OPTIONS and the
+// browser's CORS preflights, checks the mount credential (Basic, Bearer, or `?access_token=` on GET/HEAD),
+// enforces read-only and a share link's scope, and hands the request to the WebDAV handler or to the files
+// API (`?list`, `?watch`…). It also bounds what a client costs before it is authenticated (deadlines,
+// connection caps, no body read on refusal).
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type ConnectionLimits, guardConnections, type Logger } from '@homeport/core';
+import type { MountClaims } from '../credentials/mount-credential.js';
 import { agentConnectionLimits } from './connection-guard.js';
 import type { CredentialGate } from './credential-gate.js';
 import type { DavScope } from './dav/index.js';
+import { type DavPath, parseRequestTarget } from './dav/request-path.js';
+import { sendFailure } from './dav/respond.js';
 import type { AgentExport } from './export-specs.js';
+import { takeQueryToken } from './files/access-token.js';
+import { answerPreflight, decorateForOrigin, isPreflight } from './files/cors.js';
+import { createFilesDispatch, type FilesDispatch } from './files/dispatch.js';
+import { queryOf, type SelectedOperation, selectOperation } from './files/operations.js';
+import { checkRealScope, decideScope, type ScopeGrant } from './files/scope.js';
+import type { WatchOptions } from './files/watch.js';
 
 export type DavRequestHandler = (
   request: IncomingMessage,
@@ -24,6 +35,11 @@ export interface AgentServerOptions {
   connectionLimits?: ConnectionLimits;
   /** Deadlines (default: the constants below); tests shorten them. */
   deadlines?: AgentDeadlines;
+  /**
+   * The files API (the browser's `?list`, `?watch`, `?zip`, `?upload`): its state lives under `stateDir`.
+   * Without it those operations answer 501 (plain WebDAV and `?download` still work).
+   */
+  files?: { stateDir: string; watch?: Omit<WatchOptions, 'onGateChange'> };
 }
 
 export interface AgentDeadlines {
@@ -97,17 +113,54 @@ function refuse(
   plain(response, status, text, { ...headers, connection: 'close' });
 }
 
+/** What a refused credential is told to send: a browser's fetch must not get Basic (it would pop a login box). */
+function challenge(browser: boolean): Record<string, string> {
+  return {
+    'www-authenticate': browser ? 'Bearer realm="Homeport"' : 'Basic realm="Homeport", charset="UTF-8"',
+  };
+}
+
+/** The scope's verdict as an answer: any path a scoped credential cannot even parse is outside its reach. */
+async function scopeGrant(
+  target: AgentExport,
+  claims: MountClaims,
+  method: string,
+  operation: SelectedOperation | undefined,
+  path: DavPath,
+): Promise<ScopeGrant> {
+  const scope = claims.scope;
+  if (scope === undefined) return 'read';
+  const grant = decideScope(scope, method, operation?.name, path.segments, path.trailingSlash);
+  await checkRealScope(target.root, scope, path.segments);
+  return grant;
+}
+
 export function createAgentServer(options: AgentServerOptions): http.Server {
   // Longest mount path first, so `/dav/a-2/` is not taken for `/dav/a/`… (they cannot nest, but be exact).
   const byPrefix = [...options.exports].sort((a, b) => b.mountPath.length - a.mountPath.length);
+  const allowsOrigin = (origin: string) => options.gate.allowsOrigin(origin);
+  const files: FilesDispatch | undefined = options.files
+    ? createFilesDispatch({
+        exports: options.exports,
+        stateDir: options.files.stateDir,
+        log: options.log,
+        watch: { ...options.files.watch, onGateChange: (listener) => options.gate.onChange(listener) },
+      })
+    : undefined;
 
   const serve = async (
     request: IncomingMessage,
     response: ServerResponse,
     expectsContinue: boolean,
   ): Promise<void> => {
+    // The URL form of a credential leaves the URL before anything reads it (routing, handlers, log lines).
+    const queryToken = takeQueryToken(request);
+    if (queryToken.kind !== 'none') response.setHeader('referrer-policy', 'no-referrer');
+    if (isPreflight(request)) return answerPreflight(request, response, allowsOrigin);
+    decorateForOrigin(request, response, allowsOrigin);
     const url = request.url ?? '/';
     const path = url.split('?')[0] ?? '/';
+    const method = request.method ?? 'GET';
     let target = byPrefix.find((item) => path.startsWith(item.mountPath));
     if (!target) {
       // `/dav/photos` without its slash: serve it as the export root.
@@ -116,40 +169,86 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
     }
     // Finder and Windows send OPTIONS without credentials and refuse to mount on 401. Its body (if any) is
     // not read either: an unauthenticated request never gets its body read.
-    if (request.method === 'OPTIONS' && request.headers.authorization === undefined) {
+    if (method === 'OPTIONS' && request.headers.authorization === undefined) {
       if (announcesBody(request)) return refuse(response, 200, '', DAV_HEADERS);
       return plain(response, 200, '', DAV_HEADERS);
     }
     if (!target) return refuse(response, 404, 'No export here');
-    const verdict = options.gate.check(request.headers.authorization, target.mountPath);
+    let authorization = request.headers.authorization;
+    const browser = queryToken.kind !== 'none' || authorization?.startsWith('Bearer ') === true;
+    if (queryToken.kind !== 'none') {
+      // A link, <img> or download cannot send a header; nothing that writes may ride on a URL (it ends up in
+      // histories and proxy logs).
+      if (method !== 'GET' && method !== 'HEAD')
+        return refuse(
+          response,
+          401,
+          'A credential in the URL is accepted for GET and HEAD only',
+          challenge(true),
+        );
+      if (queryToken.kind === 'malformed')
+        return refuse(response, 401, 'Give access_token once', challenge(true));
+      authorization ??= `Bearer ${queryToken.token}`;
+    }
+    const verdict = options.gate.check(authorization, target.mountPath);
     if (!verdict.ok) {
       if (verdict.reason === 'wrong_export')
         return refuse(response, 403, 'This credential is for another export');
       if (verdict.reason !== 'missing')
         options.log.info({ reason: verdict.reason, mountPath: target.mountPath }, 'mount credential refused');
-      return refuse(response, 401, 'Mount credential required', {
-        'www-authenticate': 'Basic realm="Homeport", charset="UTF-8"',
-      });
+      return refuse(response, 401, 'Mount credential required', challenge(browser));
     }
     const { claims } = verdict;
     // From now on this connection is a user's: at the connection cap, anonymous ones are closed first.
     guard.markAuthenticated(request.socket);
-    if (claims.readonly && !READ_METHODS.has(request.method ?? '')) {
-      return refuse(response, 403, 'This mount is read-only');
-    }
     // `{mountPath}{username}/` is the same folder: Finder names the volume after the last path segment.
     const alias = `${target.mountPath}${claims.username}`;
     const prefix = path === alias || path.startsWith(`${alias}/`) ? `${alias}/` : target.mountPath;
     if (path === alias) request.url = `${alias}/${url.slice(path.length)}`;
+    const query = queryOf(request.url ?? '/');
+    let operation: SelectedOperation | undefined;
+    let davPath: DavPath | undefined;
+    let grant: ScopeGrant = 'read';
+    try {
+      operation = selectOperation(method, query);
+      // Decided on the decoded path (as the handler will decode it), never on the raw URL.
+      if (claims.scope !== undefined || (operation !== undefined && operation.name !== 'download'))
+        davPath = parseRequestTarget(request.url ?? '/', prefix);
+      if (claims.scope !== undefined && davPath !== undefined)
+        grant = await scopeGrant(target, claims, method, operation, davPath);
+    } catch (error) {
+      response.shouldKeepAlive = false;
+      return sendFailure(response, error, options.log);
+    }
+    const writes = operation ? operation.writes : !READ_METHODS.has(method);
+    if (claims.readonly && grant !== 'drop' && writes) {
+      return refuse(response, 403, 'This mount is read-only');
+    }
+    // A file drop never replaces anything: its PUT (and upload) only create, as `If-None-Match: *` asks.
+    if (grant === 'drop') request.headers['if-none-match'] = '*';
     const handler = options.handlers.get(target.mountPath);
     if (!handler) return refuse(response, 404, 'No export here');
     // `Expect: 100-continue` is answered only now, so a refused client never sends its body at all.
     if (expectsContinue) response.writeContinue();
+    if (operation !== undefined && operation.name !== 'download' && davPath !== undefined) {
+      if (!files) return refuse(response, 501, 'This agent does not serve the files API');
+      const mountPath = target.mountPath;
+      return files.serve(request, response, {
+        operation: operation.name,
+        target,
+        path: davPath,
+        prefix,
+        query,
+        claims,
+        credentialValid: () => options.gate.check(authorization, mountPath).ok,
+      });
+    }
     await handler(request, response, {
       prefix,
-      readonly: claims.readonly,
+      readonly: grant === 'drop' ? false : claims.readonly,
       principal: claims.username,
       mayBreakLocks: claims.admin,
+      ...(operation?.name === 'download' ? { attachment: true } : {}),
     });
   };
 

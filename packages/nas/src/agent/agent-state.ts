@@ -18,6 +18,8 @@ export interface AgentIdentity {
   exportIds?: { root: string; mountPath: string; id: string }[];
   /** Revoked credential ids and the revocation version they are current to. */
   revoked?: { version: number; ids: string[] };
+  /** Origins whose pages may call the agent from a browser (CORS), as the control plane last said. */
+  allowedOrigins?: string[];
   /** The control plane these were issued by: a different one means registering afresh. */
   controlPlaneUrl?: string;
 }

@@ -47,6 +47,9 @@ const MAX_BACKOFF_MS = 60_000;
 /** Fetch keys at most this often when credentials name a key we do not have (a rotation in between). */
 const KEY_REFRESH_MIN_MS = 5000;
 
+const sameList = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((item, index) => item === b[index]);
+
 export function createAgent(options: AgentOptions): Agent {
   const { log } = options;
   const clock = options.clock ?? Date.now;
@@ -61,7 +64,13 @@ export function createAgent(options: AgentOptions): Agent {
   let lastKeyRefresh = 0;
   const makeFront =
     options.front ??
-    inProcessFront({ exports: options.exports, handlers: options.handlers ?? new Map(), log, clock });
+    inProcessFront({
+      exports: options.exports,
+      handlers: options.handlers ?? new Map(),
+      log,
+      clock,
+      stateDir: options.stateDir,
+    });
   const front = makeFront({
     // A credential signed with a newer key than ours: the key was rotated since our last heartbeat.
     onUnknownKey: () => {
@@ -112,6 +121,7 @@ export function createAgent(options: AgentOptions): Agent {
           : undefined,
       exportIds,
       revoked: saved.revoked?.ids ?? [],
+      allowedOrigins: saved.allowedOrigins ?? [],
     };
   };
   const saved = state.read();
@@ -184,10 +194,11 @@ export function createAgent(options: AgentOptions): Agent {
         tags: [],
       })),
     );
-    const synced = await client.syncExports(nodeId, nodeToken, reports);
+    const { exports: synced, allowedOrigins } = await client.syncExports(nodeId, nodeToken, reports);
     // The sync may have revoked credentials of exports that moved: learn those before serving the new map.
     const list = await client.revocations(nodeId, nodeToken);
     await update({
+      ...(allowedOrigins ? { allowedOrigins } : {}),
       revoked: { version: list.version, ids: list.ids },
       exportIds: options.exports.flatMap((item) => {
         const match = synced.find((entry) => entry.path === item.root);
@@ -207,6 +218,8 @@ export function createAgent(options: AgentOptions): Agent {
     const answer = await client.heartbeat(nodeId, nodeToken, 'online', await measureSpace());
     const keys = state.read().davKeys ?? [];
     if (answer.keyId !== undefined && !keys.some((entry) => entry.id === answer.keyId)) await fetchKeys();
+    if (answer.allowedOrigins && !sameList(answer.allowedOrigins, state.read().allowedOrigins ?? []))
+      await update({ allowedOrigins: answer.allowedOrigins });
     const known = state.read().revoked?.version ?? -1;
     if (answer.revocationVersion !== undefined && answer.revocationVersion !== known) {
       const list = await client.revocations(nodeId, nodeToken);

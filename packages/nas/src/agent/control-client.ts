@@ -23,6 +23,28 @@ export interface SyncedExport {
 export interface HeartbeatAnswer {
   revocationVersion: number | undefined;
   keyId: number | undefined;
+  /** Undefined when the control plane sent none (an older one): keep what we had. */
+  allowedOrigins: string[] | undefined;
+}
+
+/** Header of the sync and heartbeat answers naming the origins of the control plane's pages, space-separated. */
+export const ALLOWED_ORIGINS_HEADER = 'x-homeport-allowed-origins';
+
+/**
+ * The origins in the header, each checked to be a bare `http(s)://host[:port]` origin: anything else is
+ * dropped rather than echoed later as Access-Control-Allow-Origin.
+ */
+export function parseAllowedOrigins(value: string | null): string[] | undefined {
+  if (value === null) return undefined;
+  return value.split(/\s+/).filter((item) => {
+    if (item === '') return false;
+    try {
+      const url = new URL(item);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item;
+    } catch {
+      return false; // not a URL: dropped
+    }
+  });
 }
 
 export interface ExportReport {
@@ -114,11 +136,15 @@ export function createControlClient(options: ControlClientOptions) {
       nodeId: string,
       token: string,
       exports: readonly ExportReport[],
-    ): Promise<SyncedExport[]> {
+    ): Promise<{ exports: SyncedExport[]; allowedOrigins: string[] | undefined }> {
       const response = await call('PUT', `/api/v1/nodes/${encodeURIComponent(nodeId)}/exports`, token, {
         exports,
       });
-      return (await response.json()) as SyncedExport[]; // StorageExport[]; these fields are used here
+      return {
+        exports: (await response.json()) as SyncedExport[], // StorageExport[]; these fields are used here
+        // In a header: the body is betterNAS's bare array, which betterNAS agents read too.
+        allowedOrigins: parseAllowedOrigins(response.headers.get(ALLOWED_ORIGINS_HEADER)),
+      };
     },
 
     /** Returns the revocation version and the current key generation the control plane announced. */
@@ -138,7 +164,11 @@ export function createControlClient(options: ControlClientOptions) {
         const value = Number(response.headers.get(header) ?? Number.NaN);
         return Number.isSafeInteger(value) ? value : undefined;
       };
-      return { revocationVersion: number('x-homeport-revocations'), keyId: number('x-homeport-dav-key-id') };
+      return {
+        revocationVersion: number('x-homeport-revocations'),
+        keyId: number('x-homeport-dav-key-id'),
+        allowedOrigins: parseAllowedOrigins(response.headers.get(ALLOWED_ORIGINS_HEADER)),
+      };
     },
 
     async revocations(nodeId: string, token: string): Promise<{ version: number; ids: string[] }> {

@@ -34,6 +34,8 @@ export interface InProcessFrontOptions {
   /** WebDAV handler per export, keyed by mount path. */
   handlers: ReadonlyMap<string, DavRequestHandler>;
   log: Logger;
+  /** The agent's state dir: the files API keeps its state there (without it, that API answers 501). */
+  stateDir?: string;
   clock?: () => number;
   connectionLimits?: ConnectionLimits;
 }
@@ -51,6 +53,7 @@ export function inProcessFront(options: InProcessFrontOptions): DavFrontFactory 
       gate,
       log: options.log,
       ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
+      ...(options.stateDir !== undefined ? { files: { stateDir: options.stateDir } } : {}),
     });
     return {
       listen: (port, host) =>

@@ -86,7 +86,7 @@ export function agentFromConfig(options: AgentFromConfigOptions): Agent & { clos
   } else {
     const dav = createDavHandlers(exports, stateDir, log);
     closeDav = dav.close;
-    front = inProcessFront({ exports, handlers: dav.handlers, log });
+    front = inProcessFront({ exports, handlers: dav.handlers, log, stateDir });
   }
   const agent = createAgent({
     controlPlaneUrl,

@@ -1,4 +1,4 @@
-// What the credential gate needs to decide (keys, export ids, revoked ids) as one value: the agent hands it
+// What the credential gate needs to decide (keys, export ids, revoked ids, browser origins) as one value: the agent hands it
 // to its WebDAV front, in process or to every worker process (as JSON over the cluster's IPC channel).
 
 import type { CredentialGate, GateKeys } from './credential-gate.js';
@@ -9,6 +9,8 @@ export interface GateState {
   /** Control-plane export id by mount path; an unmapped path admits nobody. */
   exportIds: ReadonlyMap<string, string>;
   revoked: readonly string[];
+  /** Origins whose pages may call the agent (CORS); none when absent (an agent not told any yet). */
+  allowedOrigins?: readonly string[];
 }
 
 /** GateState as JSON: keys as base64url (null when none yet), the map as pairs. */
@@ -20,6 +22,7 @@ export interface GateStateWire {
   } | null;
   exportIds: [string, string][];
   revoked: string[];
+  allowedOrigins?: string[];
 }
 
 export function applyGateState(gate: CredentialGate, state: GateState): void {
@@ -27,6 +30,7 @@ export function applyGateState(gate: CredentialGate, state: GateState): void {
   if (state.keys !== undefined) gate.setKeys(state.keys);
   gate.setExports(state.exportIds);
   gate.setRevoked(state.revoked);
+  gate.setAllowedOrigins(state.allowedOrigins ?? []);
 }
 
 export function gateStateToWire(state: GateState): GateStateWire {
@@ -45,6 +49,7 @@ export function gateStateToWire(state: GateState): GateStateWire {
           },
     exportIds: [...state.exportIds],
     revoked: [...state.revoked],
+    allowedOrigins: [...(state.allowedOrigins ?? [])],
   };
 }
 
@@ -64,5 +69,6 @@ export function gateStateFromWire(wire: GateStateWire): GateState {
           },
     exportIds: new Map(wire.exportIds),
     revoked: wire.revoked,
+    allowedOrigins: wire.allowedOrigins ?? [],
   };
 }

@@ -67,6 +67,8 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
   let unsubscribe: (() => void) | undefined;
   let embedded: (Agent & { close(): Promise<void> }) | undefined;
   let davUrl: string | undefined;
+  /** This server's own origin, known once it listens: the agents' CORS origin when HOMEPORT_PUBLIC_URL is unset. */
+  let serverOrigin: string | undefined;
 
   const ready = (): NasService => {
     if (!service) throw new Error('the nas module is not initialised yet');
@@ -139,7 +141,14 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
     },
 
     routes(app, ctx) {
-      registerNodeRoutes(app, ready());
+      registerNodeRoutes(app, ready(), {
+        // The browser's files page talks to agents directly: its origin is the public URL's, or this server's.
+        allowedOrigins: () => {
+          const publicUrl = ctx.config.read(coreSettings).publicUrl;
+          const origin = publicUrl ? new URL(publicUrl).origin : serverOrigin;
+          return origin === undefined ? [] : [origin];
+        },
+      });
       registerClientRoutes(app, ready(), ctx.auth);
     },
 
@@ -148,6 +157,7 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
     },
 
     async start(ctx) {
+      serverOrigin = new URL(ctx.serverUrl).origin;
       const { nodeOfflineThreshold } = ctx.config.read(nasSettings);
       const every = Math.max(250, Math.min(5000, nodeOfflineThreshold / 8));
       // Once per cluster: status changes are published once, not by every replica.

@@ -31,9 +31,13 @@ export function attachmentDisposition(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-/** Headers for a file named `name` served as `contentType`, as a flat [name, value, …] list. */
-export function userContentHeaders(name: string, contentType: string): string[] {
+/**
+ * Headers for a file named `name` served as `contentType`, as a flat [name, value, …] list; `attachment`
+ * (a download the page asked for) sends even an inline type as a file to save.
+ */
+export function userContentHeaders(name: string, contentType: string, attachment = false): string[] {
   const headers = ['X-Content-Type-Options', 'nosniff', 'Content-Security-Policy', USER_CONTENT_CSP];
-  if (!isInlineType(contentType)) headers.push('Content-Disposition', attachmentDisposition(name));
+  if (attachment || !isInlineType(contentType))
+    headers.push('Content-Disposition', attachmentDisposition(name));
   return headers;
 }

@@ -23,6 +23,8 @@ export interface DavScope {
    * allow this), e.g. the lock a crashed client left on the export root.
    */
   mayBreakLocks: boolean;
+  /** The files API's `?download`: a file is sent as an attachment whatever its type. */
+  attachment?: boolean;
 }
 
 /** Fixed for the life of a handler. */

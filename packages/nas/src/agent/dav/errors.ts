@@ -32,7 +32,11 @@ export type DavErrorCode =
   /** COPY/MOVE Destination on another server. */
   | 'bad_gateway'
   /** The disk is full or the quota is reached. */
-  | 'insufficient_storage';
+  | 'insufficient_storage'
+  /** A cap on what one credential or the agent holds open at once (folder watches of the files API). */
+  | 'too_many_requests'
+  /** A files-API operation this agent does not offer (yet). */
+  | 'not_implemented';
 
 export interface DavErrorOptions {
   cause?: unknown;
@@ -62,6 +66,8 @@ const KINDS = {
   range_not_satisfiable: 'bad_request',
   bad_gateway: 'bad_request',
   insufficient_storage: 'unavailable',
+  too_many_requests: 'rate_limited',
+  not_implemented: 'unavailable',
 } as const;
 
 export class DavError extends HomeportError<DavErrorCode> {

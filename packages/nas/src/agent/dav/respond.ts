@@ -27,6 +27,8 @@ const STATUS: Record<DavErrorCode, number> = {
   locked: 423,
   bad_gateway: 502,
   insufficient_storage: 507,
+  too_many_requests: 429,
+  not_implemented: 501,
 };
 
 /** Status of an errno from the filesystem, for errors no method turned into a DavError itself. */

@@ -44,7 +44,8 @@ function isGateState(value: unknown): value is GateStateWire {
     isKeys(value.keys) &&
     Array.isArray(value.exportIds) &&
     value.exportIds.every((pair: unknown) => isStringArray(pair) && pair.length === 2) &&
-    isStringArray(value.revoked)
+    isStringArray(value.revoked) &&
+    (value.allowedOrigins === undefined || isStringArray(value.allowedOrigins))
   );
 }
 

@@ -34,7 +34,13 @@ export function runDavWorker(): void {
       send({ type: 'unknown-key', keyId });
     },
   });
-  const server = createAgentServer({ exports: config.exports, handlers: dav.handlers, gate, log });
+  const server = createAgentServer({
+    exports: config.exports,
+    handlers: dav.handlers,
+    gate,
+    log,
+    files: { stateDir: config.stateDir },
+  });
 
   let listening = false;
   let stopping = false;

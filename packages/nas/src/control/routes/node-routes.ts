@@ -23,6 +23,8 @@ import { trimFields } from './trim.js';
 export const NODE_TOKEN_HEADERS = ['x-betternas-node-token', 'x-homeport-node-token'] as const;
 export const REVOCATIONS_HEADER = 'x-homeport-revocations';
 export const KEY_ID_HEADER = 'x-homeport-dav-key-id';
+/** Origins of Homeport's pages, space-separated: the agent allows CORS for these only (files in the browser). */
+export const ALLOWED_ORIGINS_HEADER = 'x-homeport-allowed-origins';
 
 export function bearerToken(request: FastifyRequest): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
@@ -62,7 +64,16 @@ async function trimInventory(request: FastifyRequest): Promise<void> {
 const agentKindOf = (request: FastifyRequest): AgentKind =>
   request.headers[AGENT_HEADER] === undefined ? 'betternas' : 'homeport';
 
-export function registerNodeRoutes(app: HttpApp, service: NasService): void {
+export interface NodeRoutesOptions {
+  /** Origins whose pages may call the agents directly (read per answer: known only once the server listens). */
+  allowedOrigins(): readonly string[];
+}
+
+export function registerNodeRoutes(
+  app: HttpApp,
+  service: NasService,
+  options: NodeRoutesOptions = { allowedOrigins: () => [] },
+): void {
   const tags = ['nodes'];
   // Out of the per-address API limit: the service budgets node requests after checking the token (per node
   // when it is valid, per address when it is not), so anonymous traffic cannot spend a node's budget.
@@ -116,6 +127,7 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
       );
       reply.header(REVOCATIONS_HEADER, String(revocationVersion));
       reply.header(KEY_ID_HEADER, String(keyId));
+      reply.header(ALLOWED_ORIGINS_HEADER, options.allowedOrigins().join(' '));
       return reply.status(204).send(null);
     },
   );
@@ -139,8 +151,16 @@ export function registerNodeRoutes(app: HttpApp, service: NasService): void {
         },
       },
     },
-    async (request) =>
-      service.syncExports(request.params.nodeId, callerOf(request), withSpace(request.body.exports)),
+    async (request, reply) => {
+      const synced = await service.syncExports(
+        request.params.nodeId,
+        callerOf(request),
+        withSpace(request.body.exports),
+      );
+      // A header, not a field: the body is betterNAS's bare array.
+      reply.header(ALLOWED_ORIGINS_HEADER, options.allowedOrigins().join(' '));
+      return synced;
+    },
   );
 
   app.get(

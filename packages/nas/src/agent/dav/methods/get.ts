@@ -63,7 +63,8 @@ const CONDITIONAL_HEADERS = [
  */
 function serveCached(r: DavRequest, head: boolean): boolean {
   const { req, res, ctx } = r;
-  if (r.path.trailingSlash || r.path.segments.length === 0) return false;
+  // The cached headers are the inline ones; a download takes the full way (still fast: 4 KiB files).
+  if (r.scope.attachment === true || r.path.trailingSlash || r.path.segments.length === 0) return false;
   for (const name of CONDITIONAL_HEADERS) if (req.headers[name] !== undefined) return false;
   const key = r.path.segments.join('/');
   const entry = ctx.smallFiles.peek(key);
@@ -90,7 +91,7 @@ function serveCached(r: DavRequest, head: boolean): boolean {
 
 /** Caches a small plain file just read (never one reached through a symlink: its target could change). */
 function remember(r: DavRequest, file: Found, stats: Stats, body: Buffer, headers: string[]): void {
-  if (file.entryPath !== file.targetPath) return;
+  if (file.entryPath !== file.targetPath || r.scope.attachment === true) return;
   const { segments } = r.path;
   const parent =
     segments.length > 1
@@ -109,7 +110,7 @@ function remember(r: DavRequest, file: Found, stats: Stats, body: Buffer, header
 }
 
 /** ETag and Last-Modified come first: a 304 sends just those four entries. */
-function fileHeaders(stats: Stats, name: string): string[] {
+function fileHeaders(stats: Stats, name: string, attachment: boolean): string[] {
   const type = contentTypeOf(name);
   return [
     'ETag',
@@ -120,7 +121,7 @@ function fileHeaders(stats: Stats, name: string): string[] {
     type,
     'Accept-Ranges',
     'bytes',
-    ...userContentHeaders(name, type),
+    ...userContentHeaders(name, type, attachment),
   ];
 }
 
@@ -128,8 +129,9 @@ async function sendFile(r: DavRequest, file: Found, head: boolean): Promise<void
   const { req, res, ctx } = r;
   let stats = file.stats;
   const name = r.path.segments[r.path.segments.length - 1] ?? '';
+  const attachment = r.scope.attachment === true;
   if (checkHttpConditions(req, stats, true) === 'not_modified') {
-    res.writeHead(304, fileHeaders(stats, name).slice(0, 4));
+    res.writeHead(304, fileHeaders(stats, name, attachment).slice(0, 4));
     res.end();
     return;
   }
@@ -137,7 +139,7 @@ async function sendFile(r: DavRequest, file: Found, head: boolean): Promise<void
   const range = head || !ifRangeHolds(req, stats) ? undefined : req.headers.range;
   const small = stats.size <= ctx.smallFiles.maxFileBytes;
   if (head) {
-    res.writeHead(200, [...fileHeaders(stats, name), 'Content-Length', String(stats.size)]);
+    res.writeHead(200, [...fileHeaders(stats, name, attachment), 'Content-Length', String(stats.size)]);
     res.end();
     return;
   }
@@ -146,7 +148,7 @@ async function sendFile(r: DavRequest, file: Found, head: boolean): Promise<void
     if (small && range === undefined) {
       const body = Buffer.allocUnsafe(stats.size);
       const length = await readAsync(fd, body);
-      const headers = [...fileHeaders(stats, name), 'Content-Length', String(length)];
+      const headers = [...fileHeaders(stats, name, attachment), 'Content-Length', String(length)];
       // A file that shrank between the lstat and the read: send what was read, cache nothing.
       if (length === stats.size) remember(r, file, stats, body, headers);
       res.writeHead(200, headers);
@@ -156,7 +158,7 @@ async function sendFile(r: DavRequest, file: Found, head: boolean): Promise<void
     // The size and validators of a streamed file come from the open descriptor, so headers and bytes agree.
     stats = await fstatAsync(fd);
     const plan = planRange(range, stats.size);
-    const headers = fileHeaders(stats, name);
+    const headers = fileHeaders(stats, name, attachment);
     if (plan.kind === 'unsatisfiable') {
       throw new DavError('range_not_satisfiable', 'The Range is outside the file', {
         headers: { 'Content-Range': `bytes */${stats.size}` },
