@@ -71,6 +71,7 @@ const EXPECTED: Record<string, number> = {
   'nas grants': 1,
   'nas credentials': 3,
   'nas revocation counter': 1,
+  'nas share links': 1,
   'nas settings': 1,
 };
 
@@ -143,6 +144,13 @@ async function fillSqliteHomeport(t: TestApp): Promise<void> {
   made.revoked = await credential(made.admin, media.id);
   await credential(made.mia.session, photos.id);
   expect((await nas.revokeOne(made.admin, made.revoked)).statusCode).toBe(200);
+  const share = await t.app.inject({
+    method: 'POST',
+    url: `/api/v1/exports/${photos.id}/shares`,
+    headers: bearer(made.mia.session),
+    payload: { path: '/Holidays', kind: 'folder', mode: 'view', password: 'share-password' },
+  });
+  expect(share.statusCode).toBe(201);
 
   // OIDC records need a provider to come through the API; written through the same repositories instead.
   const store = createSqliteAccountsStore(t.homeport.sqlite());

@@ -4,6 +4,7 @@
 import type { BaseModule, BaseModuleFactory, UserDirectory } from '@homeport/core';
 import { AccountsError } from './errors.js';
 import { accountsStoreOf, createAccounts } from './module.js';
+import { hashPassword, verifyPassword } from './passwords.js';
 import type { AccountsService } from './service.js';
 import { accountsSettings } from './settings.js';
 import { accountsMigrations } from './store/migrations.js';
@@ -47,6 +48,10 @@ export const accountsBase: BaseModuleFactory = {
       module: accounts.module,
       auth: accounts.guards,
       users: directoryOf(service),
+      passwords: {
+        hash: hashPassword,
+        verify: async (stored, password) => (await verifyPassword(stored, password)).ok,
+      },
       onCredentialsEnded: (listener) => service.onCredentialsEnded(listener),
       forgetCachedCredentials: (userId) => service.forgetCachedCredentials(userId),
     };

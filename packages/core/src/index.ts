@@ -79,6 +79,7 @@ export {
   type ModuleKey,
   moduleKey,
   type NatsOn,
+  type PasswordHasher,
   type Principal,
   type Requirement,
   type RequirementCheck,

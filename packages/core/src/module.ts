@@ -86,6 +86,17 @@ export interface UserDirectory {
   onAccessNarrowed(listener: (change: AccessChange) => void | Promise<void>): () => void;
 }
 
+/**
+ * argon2id hashing for secrets people choose that are not account passwords (a share link's password), on
+ * the accounts module's password threads: other modules get it through their context, not by importing
+ * accounts.
+ */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** False for a wrong password and for a malformed stored hash. */
+  verify(stored: string, password: string): Promise<boolean>;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth guards. */
@@ -112,6 +123,7 @@ export interface ModuleContext {
   events: EventBus;
   auth: AuthGuards;
   users: UserDirectory;
+  passwords: PasswordHasher;
   metrics: Metrics;
   lifecycle: Lifecycle;
   /** Absolute data folder (database, generated secrets). */

@@ -14,6 +14,18 @@ const KINDS = {
   /** Unsharing a user who had no grant. */
   not_granted: 'not_found',
   credential_not_found: 'not_found',
+  /** A share link that does not exist, is revoked or expired, or whose secret is wrong: all read the same. */
+  share_not_found: 'not_found',
+  /** The link has a password and none was given (the page then asks for it). */
+  share_password_required: 'unauthorized',
+  share_password_wrong: 'unauthorized',
+  /** Too many wrong passwords for a link or from an address (Retry-After says when to try again). */
+  share_password_throttled: 'rate_limited',
+  too_many_shares: 'rate_limited',
+  /** Share links and browser access need a Homeport agent (a betterNAS agent verifies only its own format). */
+  agent_unsupported: 'conflict',
+  /** Creating a share link needs read-write access to the export. */
+  share_forbidden: 'forbidden',
   node_offline: 'unavailable',
   /** A profile for a betterNAS agent's node, with no BETTERNAS_DAV_AUTH_SECRET to sign it with. */
   betternas_secret_missing: 'unavailable',

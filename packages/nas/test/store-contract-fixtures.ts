@@ -78,6 +78,7 @@ export function credentialRecord(overrides: Partial<CredentialRecord> = {}): Cre
   return {
     username: `mount-${next()}`,
     userId: 'user_ann',
+    shareId: null,
     exportId: 'exp_a',
     nodeId: 'node_a',
     readonly: false,

@@ -8,6 +8,7 @@ import { credentialContract, settingContract } from './store-contract-credential
 import { exportContract } from './store-contract-exports.js';
 import { grantContract } from './store-contract-grants.js';
 import { nodeContract } from './store-contract-nodes.js';
+import { shareContract } from './store-contract-shares.js';
 
 export interface StoreUnderTest {
   store: NasStore;
@@ -62,6 +63,7 @@ export function describeNasStoreContract(
     exportContract(store, concurrently);
     grantContract(store, concurrently);
     credentialContract(store, concurrently);
+    shareContract(store, concurrently);
     settingContract(store);
   });
 }

@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js';
 import type { SettingGroup } from '../config/settings.js';
 import type { EventBus } from '../events/hub.js';
 import type { Logger } from '../logger.js';
-import type { AuthGuards, Module, UserDirectory } from '../module.js';
+import type { AuthGuards, Module, PasswordHasher, UserDirectory } from '../module.js';
 import type { KvStore, StoreDriver } from '../store/kv.js';
 import type { Migration } from '../store/sqlite.js';
 
@@ -31,6 +31,8 @@ export interface BaseModule {
   auth: AuthGuards;
   /** Every other module's `ctx.users`. */
   users: UserDirectory;
+  /** Every other module's `ctx.passwords`. */
+  passwords: PasswordHasher;
   /** Calls `listener` when a credential of a user ended (logout, revoked token, disabled or demoted user). */
   onCredentialsEnded(listener: (userId: string) => void): () => void;
   /** Drops what this replica cached of a user's credentials (another replica ended one). */

@@ -236,6 +236,7 @@ export async function composeModules(options: ComposeOptions): Promise<Compositi
     events,
     auth: foundation.auth,
     users: foundation.users,
+    passwords: foundation.passwords,
     metrics,
     lifecycle,
     dataDir,

@@ -1,11 +1,12 @@
 // Mount credentials on the control plane: issuing a profile (a credential signed with the node's current key
-// generation, within the holder's quota), listing what is outstanding, and revoking early — by id, user,
-// export, or because a user's access narrowed.
+// generation, within the holder's quota), the browser's short-lived access and a share link's scoped one
+// (the same credential, recorded the same way, so every revocation path ends them too), listing what is
+// outstanding, and revoking early — by id, user, export, share link, or because a user's access narrowed.
 
 import { randomBytes } from 'node:crypto';
 import type { AccessChange, Logger, Principal } from '@homeport/core';
 import { rfc3339Seconds, signBetterNasCredential } from '../credentials/betternas-credential.js';
-import { nodeDavKey, signMountCredential } from '../credentials/mount-credential.js';
+import { type CredentialScope, nodeDavKey, signMountCredential } from '../credentials/mount-credential.js';
 import { NasError } from '../errors.js';
 import { type AccessPolicy, seesEverything } from './access-policy.js';
 import type {
@@ -14,10 +15,31 @@ import type {
   NasStore,
   NodeRecord,
   NodeStatus,
+  ShareRecord,
 } from './store/repositories.js';
 
 /** Outstanding mount credentials per user (or for the static client token), each a stored row. */
 export const MAX_ACTIVE_CREDENTIALS = 500;
+/** Outstanding credentials opened through one share link (each opening stores one). */
+export const MAX_SHARE_CREDENTIALS = 200;
+/** The browser's credential: short, renewed by the page when two thirds of it passed. */
+export const BROWSER_TTL_SECONDS = 900;
+/** A share link's credential: the visitor's page opens the link again for a new one. */
+export const SHARE_TTL_SECONDS = 3600;
+
+/** How a Homeport credential is made: what it is for (its username's prefix), its life, and its reach. */
+interface HomeportCredentialOptions {
+  prefix: 'mount' | 'web' | 'share';
+  holder: string | null;
+  shareId: string | null;
+  readonly: boolean;
+  admin: boolean;
+  /** Unix seconds. */
+  expiresAt: number;
+  scope?: CredentialScope;
+  /** A Basic password (under Finder's limit) or one only a browser sends as a bearer token. */
+  basicPassword: boolean;
+}
 
 export interface CredentialServiceOptions {
   store: NasStore;
@@ -39,6 +61,87 @@ export function createCredentialService(options: CredentialServiceOptions) {
   const nowIso = () => new Date(options.clock()).toISOString();
   const nowSeconds = () => Math.floor(options.clock() / 1000);
 
+  /** The export's node, refusing one that is offline or has no address to reach it at. */
+  const reachableNode = async (record: ExportRecord): Promise<NodeRecord & { directAddress: string }> => {
+    const node = await store.nodes.byId(record.nodeId);
+    if (!node || statusOf(node) === 'offline' || node.directAddress === null) {
+      throw new NasError(
+        'node_offline',
+        'The node holding this export is offline; try again when it is back',
+        { retryAfterSeconds: 30 },
+      );
+    }
+    return { ...node, directAddress: node.directAddress };
+  };
+
+  const mountUrlOf = (node: { directAddress: string }, record: ExportRecord) =>
+    `${node.directAddress.replace(/\/+$/, '')}${record.mountPath}`;
+
+  /** Quota of the holder (a user, or the static client token when null). */
+  const requireRoom = async (holder: string | null) => {
+    if ((await store.credentials.countActive(holder, nowSeconds())) >= MAX_ACTIVE_CREDENTIALS) {
+      throw new NasError(
+        'too_many_credentials',
+        `At most ${MAX_ACTIVE_CREDENTIALS} mount credentials may be outstanding at once; revoke some or wait until they expire`,
+        { retryAfterSeconds: 60 },
+      );
+    }
+  };
+
+  /** Signs a Homeport credential with the node's current key and records it (the row revocation finds). */
+  const issueHomeport = async (
+    node: NodeRecord,
+    record: ExportRecord,
+    how: HomeportCredentialOptions,
+  ): Promise<{ username: string; password: string; expiresAt: number }> => {
+    if (node.agentKind !== 'homeport') {
+      throw new NasError(
+        'agent_unsupported',
+        `Node ${node.id} runs a betterNAS agent, which accepts only its own mount credentials: browse and share this export from a node running the Homeport agent`,
+      );
+    }
+    const username = `${how.prefix}-${randomBytes(9).toString('base64url')}`;
+    const issuedAt = nowSeconds();
+    const password = signMountCredential(
+      {
+        v: 2,
+        keyId: node.keyId,
+        nodeId: node.id,
+        exportId: record.id,
+        username,
+        readonly: how.readonly,
+        admin: how.admin,
+        issuedAt,
+        expiresAt: how.expiresAt,
+        ...(how.scope ? { scope: how.scope } : {}),
+      },
+      nodeDavKey(options.davAuthSecret, node.id, node.keyId),
+      { basicPassword: how.basicPassword },
+    );
+    await store.credentials.create({
+      username,
+      userId: how.holder,
+      shareId: how.shareId,
+      exportId: record.id,
+      nodeId: node.id,
+      readonly: how.readonly,
+      issuedAt: nowIso(),
+      expiresAt: how.expiresAt,
+      revokedAt: null,
+    });
+    return { username, password, expiresAt: how.expiresAt };
+  };
+
+  /** Revokes the credentials opened through a user's links (all of them, or those on one export). */
+  const revokeShareCredentialsOf = async (userId: string, exportId?: string) => {
+    let revoked = 0;
+    for (const share of await store.shares.listForCreator(userId)) {
+      if (exportId !== undefined && share.exportId !== exportId) continue;
+      revoked += await store.credentials.revoke({ shareId: share.id }, nowIso(), nowSeconds());
+    }
+    return revoked;
+  };
+
   return {
     /**
      * betterNAS's MountProfile with a short-lived Basic-auth credential the agent verifies by itself: in
@@ -51,14 +154,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
       if (access === undefined) throw new NasError('export_not_found', `No export "${exportId}"`);
       const readonly = (wantReadonly ?? false) || access === 'read-only';
       const record = await exportOrThrow(exportId);
-      const node = await store.nodes.byId(record.nodeId);
-      if (!node || statusOf(node) === 'offline' || node.directAddress === null) {
-        throw new NasError(
-          'node_offline',
-          'The node holding this export is offline; try again when it is back',
-          { retryAfterSeconds: 30 },
-        );
-      }
+      const node = await reachableNode(record);
       const betternas = node.agentKind === 'betternas';
       if (betternas && options.betternasSecret === undefined) {
         throw new NasError(
@@ -67,13 +163,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
         );
       }
       const holder = principal.kind === 'user' ? principal.userId : null;
-      if ((await store.credentials.countActive(holder, nowSeconds())) >= MAX_ACTIVE_CREDENTIALS) {
-        throw new NasError(
-          'too_many_credentials',
-          `At most ${MAX_ACTIVE_CREDENTIALS} mount credentials may be outstanding at once; revoke some or wait until they expire`,
-          { retryAfterSeconds: 60 },
-        );
-      }
+      await requireRoom(holder);
       // betterNAS's usernames carry 24 random bytes; Homeport's 9 (the password's room under Finder's limit).
       const username = `mount-${randomBytes(betternas ? 24 : 9).toString('base64url')}`;
       const issuedAt = nowSeconds();
@@ -108,6 +198,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
       await store.credentials.create({
         username,
         userId: holder,
+        shareId: null,
         exportId,
         nodeId: node.id,
         readonly,
@@ -121,7 +212,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
         exportId,
         protocol: 'webdav' as const,
         displayName: record.label,
-        mountUrl: `${node.directAddress.replace(/\/+$/, '')}${record.mountPath}`,
+        mountUrl: mountUrlOf(node, record),
         readonly,
         credential: {
           mode: 'basic-auth' as const,
@@ -131,6 +222,77 @@ export function createCredentialService(options: CredentialServiceOptions) {
         },
       };
     },
+
+    /**
+     * The browser's access to one export (the Files page): a `web-` credential of BROWSER_TTL_SECONDS (never
+     * longer than mount credentials live), sent as a bearer token to the agent's mount URL, counted in the
+     * user's quota like a mount credential. Read-only when the user's access is.
+     */
+    async issueBrowserAccess(principal: Principal, exportId: string) {
+      const access = await policy.accessTo(principal, exportId);
+      if (access === undefined) throw new NasError('export_not_found', `No export "${exportId}"`);
+      const record = await exportOrThrow(exportId);
+      const node = await reachableNode(record);
+      const holder = principal.kind === 'user' ? principal.userId : null;
+      await requireRoom(holder);
+      const readonly = access === 'read-only';
+      const issued = await issueHomeport(node, record, {
+        prefix: 'web',
+        holder,
+        shareId: null,
+        readonly,
+        admin: principal.kind === 'user' && principal.role === 'admin' && !readonly,
+        expiresAt: nowSeconds() + Math.min(BROWSER_TTL_SECONDS, ttlSeconds),
+        basicPassword: false,
+      });
+      log.info({ exportId, nodeId: node.id, username: issued.username, readonly }, 'browser access issued');
+      return {
+        baseUrl: mountUrlOf(node, record),
+        token: issued.password,
+        expiresAt: rfc3339Seconds(issued.expiresAt),
+        readonly,
+        exportId: record.id,
+        label: record.label,
+      };
+    },
+
+    /**
+     * A share link's scoped credential for whoever opened it (no holder): read-only, reaching only the
+     * link's item in its mode, for SHARE_TTL_SECONDS at most and never past the link's own expiry.
+     */
+    async issueShareCredential(share: ShareRecord) {
+      const record = await exportOrThrow(share.exportId);
+      const node = await reachableNode(record);
+      if ((await store.credentials.countActiveForShare(share.id, nowSeconds())) >= MAX_SHARE_CREDENTIALS) {
+        throw new NasError(
+          'too_many_credentials',
+          'This link was opened too often in the last hour; try again later',
+          { retryAfterSeconds: 60 },
+        );
+      }
+      const issued = await issueHomeport(node, record, {
+        prefix: 'share',
+        holder: null,
+        shareId: share.id,
+        readonly: true,
+        admin: false,
+        expiresAt: Math.min(nowSeconds() + Math.min(SHARE_TTL_SECONDS, ttlSeconds), share.expiresAt),
+        scope: { path: share.path, mode: share.mode },
+        basicPassword: false,
+      });
+      log.info(
+        { shareId: share.id, exportId: record.id, username: issued.username },
+        'share credential issued',
+      );
+      return { ...issued, baseUrl: mountUrlOf(node, record), label: record.label };
+    },
+
+    /** Ends every credential opened through one link (revoked, or its creator lost access). */
+    async revokeShareCredentials(shareId: string) {
+      return store.credentials.revoke({ shareId }, nowIso(), nowSeconds());
+    },
+
+    revokeShareCredentialsOf,
 
     /** Revokes by user (id or username), export, or both; an unknown user or export is a 404, not a no-op. */
     async revokeCredentials(filter: { userId?: string; exportId?: string }) {
@@ -150,9 +312,15 @@ export function createCredentialService(options: CredentialServiceOptions) {
       return { revoked };
     },
 
-    /** Ends every mount credential of a user whose access narrowed (disabled, deleted, demoted, new password). */
+    /**
+     * Ends every mount credential of a user whose access narrowed (disabled, deleted, demoted, new password),
+     * and those visitors opened through the user's share links (the links themselves refuse to open while
+     * the user may not write the export: checked at every opening).
+     */
     async accessNarrowed(change: AccessChange) {
-      const revoked = await store.credentials.revoke({ userId: change.userId }, nowIso(), nowSeconds());
+      const revoked =
+        (await store.credentials.revoke({ userId: change.userId }, nowIso(), nowSeconds())) +
+        (await revokeShareCredentialsOf(change.userId));
       if (revoked > 0)
         log.info({ userId: change.userId, reason: change.reason, revoked }, 'mount credentials revoked');
       return revoked;

@@ -16,6 +16,7 @@ import { agentFromConfig } from '../agent/embedded.js';
 import { agentSettings, nasSettings } from '../settings.js';
 import { registerClientRoutes } from './routes/client-routes.js';
 import { registerNodeRoutes } from './routes/node-routes.js';
+import { registerShareRoutes } from './routes/share-routes.js';
 import {
   createNasService,
   EXPORTS_TOPIC,
@@ -116,6 +117,8 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
         credentialTtlMs: settings.davCredentialTtl,
         offlineThresholdMs: settings.nodeOfflineThreshold,
         clock: ctx.clock,
+        passwords: ctx.passwords,
+        publicUrl: () => ctx.config.read(coreSettings).publicUrl?.replace(/\/+$/, ''),
       });
       // Node and export events name every node and export: admins only. A member hears on their own topic
       // that their view changed (no ids) and reloads it from the API, which filters it for them.
@@ -150,6 +153,7 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
         },
       });
       registerClientRoutes(app, ready(), ctx.auth);
+      registerShareRoutes(app, ready(), ctx.auth);
     },
 
     health() {

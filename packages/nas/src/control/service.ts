@@ -2,7 +2,14 @@
 // composition of the parts in their own files: node identity (node-enrolment.ts), mount credentials
 // (credential-service.ts), sharing and default access (sharing-service.ts, access-policy.ts).
 
-import { type EventBus, type Logger, type Principal, publishOrLog, type UserDirectory } from '@homeport/core';
+import {
+  type EventBus,
+  type Logger,
+  type PasswordHasher,
+  type Principal,
+  publishOrLog,
+  type UserDirectory,
+} from '@homeport/core';
 import { NasError } from '../errors.js';
 import {
   createAccessPolicy,
@@ -12,6 +19,7 @@ import {
 } from './access-policy.js';
 import { createCredentialService } from './credential-service.js';
 import { createNodeEnrolment, type NodeCaller, newId, type RegistrationInput } from './node-enrolment.js';
+import { createShareService } from './share-service.js';
 import { createSharingService } from './sharing-service.js';
 import type {
   ExportInput,
@@ -48,6 +56,10 @@ export interface NasServiceOptions {
   credentialTtlMs: number;
   offlineThresholdMs: number;
   clock?: () => number;
+  /** Hashes share links' passwords (the accounts module's argon2id threads). */
+  passwords: PasswordHasher;
+  /** HOMEPORT_PUBLIC_URL without a trailing slash, which share links start with (unset: relative links). */
+  publicUrl?: () => string | undefined;
 }
 
 /**
@@ -204,6 +216,18 @@ export function createNasService(options: NasServiceOptions) {
     nextcloudBaseUrl: options.nextcloudBaseUrl,
     exportOrThrow,
     userIdOf,
+    revokeShareCredentialsOf: credentials.revokeShareCredentialsOf,
+  });
+  const shares = createShareService({
+    store,
+    log,
+    users: options.users,
+    policy,
+    passwords: options.passwords,
+    credentials,
+    clock,
+    exportOrThrow,
+    publicUrl: options.publicUrl ?? (() => undefined),
   });
 
   return {
@@ -334,11 +358,13 @@ export function createNasService(options: NasServiceOptions) {
     exportOrThrow,
     ...credentials,
     ...sharing,
+    ...shares,
 
     /** Publishes status changes as heartbeats stop arriving; run on a timer. */
     async refreshStatuses() {
       for (const node of await store.nodes.list()) await publishStatus(node);
       await store.credentials.deleteExpired(nowSeconds());
+      await shares.sweepShares();
     },
   };
 }

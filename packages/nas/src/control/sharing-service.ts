@@ -21,6 +21,8 @@ export interface SharingServiceOptions {
   nextcloudBaseUrl: string | undefined;
   exportOrThrow: (exportId: string) => Promise<ExportRecord>;
   userIdOf: (userIdOrName: string) => Promise<string | undefined>;
+  /** Ends what visitors opened through a user's share links on an export (the links need write access). */
+  revokeShareCredentialsOf: (userId: string, exportId: string) => Promise<number>;
 }
 
 export function createSharingService(options: SharingServiceOptions) {
@@ -49,8 +51,10 @@ export function createSharingService(options: SharingServiceOptions) {
       const grant = { exportId, userId: user.id, access, createdAt: nowIso() };
       await store.grants.put(grant);
       // A narrower grant must take effect now, not when old read-write credentials expire.
-      if (access !== 'read-write')
+      if (access !== 'read-write') {
         await store.credentials.revoke({ userId: user.id, exportId }, nowIso(), nowSeconds());
+        await options.revokeShareCredentialsOf(user.id, exportId);
+      }
       log.info({ exportId, userId: user.id, access }, 'export shared');
       await publishOrLog(events, log, sharesTopic(user.id), 'shares.changed', {});
       return { userId: user.id, username: user.username, access, createdAt: grant.createdAt };
@@ -63,6 +67,7 @@ export function createSharingService(options: SharingServiceOptions) {
         throw new NasError('not_granted', 'This user has no grant on this export');
       }
       await store.credentials.revoke({ userId, exportId }, nowIso(), nowSeconds());
+      await options.revokeShareCredentialsOf(userId, exportId);
       log.info({ exportId, userId }, 'export unshared');
       await publishOrLog(events, log, sharesTopic(userId), 'shares.changed', {});
     },

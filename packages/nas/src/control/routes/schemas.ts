@@ -172,9 +172,12 @@ export const OwnCredential = Type.Object({
   expiresAt: Type.String(),
 });
 
-/** A credential's id is its Basic-auth username, `mount-` and 12 base64url characters. */
+/**
+ * A credential's id is its username: `mount-` (a mount), `web-` (the browser's files page) or `share-` (opened
+ * through a share link), and 12 base64url characters.
+ */
 export const CredentialParams = Type.Object({
-  username: Type.String({ minLength: 7, maxLength: 64, pattern: '^mount-[A-Za-z0-9_-]+$' }),
+  username: Type.String({ minLength: 5, maxLength: 64, pattern: '^(mount|web|share)-[A-Za-z0-9_-]+$' }),
 });
 
 export const CloudProfileRequest = Type.Object({
@@ -210,4 +213,80 @@ export const GrantParams = Type.Object({
 });
 export const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: true }),
+});
+
+/** The browser's access to one export (the Files page): the agent's URL and a bearer token for it. */
+export const BrowserAccess = Type.Object({
+  /** The export's mount URL on its agent, ending in `/`; files are addressed below it. */
+  baseUrl: Type.String(),
+  /** Sent to the agent as `Authorization: Bearer <token>` (or `?access_token=` on GET/HEAD). */
+  token: Type.String(),
+  expiresAt: Type.String(),
+  readonly: Type.Boolean(),
+  exportId: Type.String(),
+  label: Type.String(),
+});
+
+export const ShareModeSchema = Type.Union([Type.Literal('view'), Type.Literal('drop')]);
+export const ShareKindSchema = Type.Union([Type.Literal('file'), Type.Literal('folder')]);
+
+export const ShareRequest = Type.Object(
+  {
+    /** The item, relative to the export's root, not percent-encoded: `/Holidays/2026` (a trailing `/` is fine). */
+    path: Type.String({ minLength: 1, maxLength: 1100 }),
+    kind: ShareKindSchema,
+    mode: ShareModeSchema,
+    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 90 })),
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Share = Type.Object({
+  id: Type.String(),
+  exportId: Type.String(),
+  /** null once the export is gone (the link no longer opens). */
+  exportLabel: Nullable(Type.String()),
+  path: Type.String(),
+  name: Type.String(),
+  kind: ShareKindSchema,
+  mode: ShareModeSchema,
+  hasPassword: Type.Boolean(),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.String(),
+  revokedAt: Nullable(Type.String()),
+  status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+  opens: Type.Integer(),
+  lastOpenedAt: Nullable(Type.String()),
+});
+
+export const CreatedShare = Type.Object({
+  share: Share,
+  /** `<public URL>/s/<id>#<secret>` (relative when HOMEPORT_PUBLIC_URL is unset): shown this once. */
+  url: Type.String(),
+});
+
+/** Share ids are `shr_` and 16 base64url characters. */
+export const ShareParams = Type.Object({
+  shareId: Type.String({ minLength: 4, maxLength: 64, pattern: '^shr_[A-Za-z0-9_-]+$' }),
+});
+
+export const ShareOpenRequest = Type.Object(
+  {
+    secret: Type.String({ minLength: 1, maxLength: 128 }),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ShareAccess = Type.Object({
+  baseUrl: Type.String(),
+  token: Type.String(),
+  expiresAt: Type.String(),
+  mode: ShareModeSchema,
+  name: Type.String(),
+  kind: ShareKindSchema,
+  /** The shared item below baseUrl (percent-encode each segment to address it). */
+  path: Type.String(),
 });

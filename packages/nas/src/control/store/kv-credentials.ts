@@ -7,8 +7,12 @@ import { CAS_TRIES, compareText, lastToken, mapBounded, part, readDoc } from './
 import type { CredentialFilter, CredentialRecord, CredentialRepository } from './repositories.js';
 import { uniquenessConflict } from './store-errors.js';
 
-/** A stored credential; a revoked one remembers the revocation version that announces it. */
-interface CredentialDoc extends CredentialRecord {
+/**
+ * A stored credential; a revoked one remembers the revocation version that announces it. Credentials
+ * stored before share links have no `shareId` (read as null).
+ */
+interface CredentialDoc extends Omit<CredentialRecord, 'shareId'> {
+  shareId?: string | null;
   announcedBy?: number;
 }
 
@@ -18,6 +22,7 @@ interface ExpiryDoc {
   nodeId: string;
   userId: string | null;
   exportId: string;
+  shareId?: string | null;
 }
 
 const COUNTER_KEY = 'revocations';
@@ -37,34 +42,43 @@ const CRED_FIELDS = [
   'revokedAt',
 ] as const;
 
-/** The index keys of a credential; the expiry key last (the sweep deletes it last). */
+/**
+ * The index keys of a credential; the expiry key last (the sweep deletes it last). A share link's credential
+ * is listed under its link instead of a user: it has no holder, and must not count as the client token's.
+ */
 function indexKeys(credential: ExpiryDoc & { expiresAt: number }): string[] {
   const name = part(credential.username);
+  const shareId = credential.shareId ?? null;
   return [
     `node.${part(credential.nodeId)}.${name}`,
-    `${userPrefix(credential.userId)}${name}`,
+    shareId === null ? `${userPrefix(credential.userId)}${name}` : `share.${part(shareId)}.${name}`,
     `export.${part(credential.exportId)}.${name}`,
     // Whole seconds in the key, so the sweep filters keys without reading them; the record decides.
     `expiry.${Math.floor(credential.expiresAt)}.${name}`,
   ];
 }
 
-const expiryDoc = ({ username, nodeId, userId, exportId }: CredentialRecord): ExpiryDoc => ({
+const expiryDoc = ({ username, nodeId, userId, exportId, shareId }: CredentialDoc): ExpiryDoc => ({
   username,
   nodeId,
   userId,
   exportId,
+  shareId: shareId ?? null,
 });
 
-const toRecord = ({ announcedBy: _announcedBy, ...record }: CredentialDoc): CredentialRecord => record;
+const toRecord = ({ announcedBy: _announcedBy, shareId, ...record }: CredentialDoc): CredentialRecord => ({
+  ...record,
+  shareId: shareId ?? null,
+});
 
-const matches = (credential: CredentialRecord, filter: CredentialFilter) =>
+const matches = (credential: CredentialDoc, filter: CredentialFilter) =>
+  (filter.shareId === undefined || credential.shareId === filter.shareId) &&
   (filter.username === undefined || credential.username === filter.username) &&
   (filter.userId === undefined || credential.userId === filter.userId) &&
   (filter.exportId === undefined || credential.exportId === filter.exportId) &&
   (filter.nodeId === undefined || credential.nodeId === filter.nodeId);
 
-const isActive = (credential: CredentialRecord, nowSeconds: number) =>
+const isActive = (credential: CredentialDoc, nowSeconds: number) =>
   credential.revokedAt === null && credential.expiresAt > nowSeconds;
 
 const newestFirst = (a: CredentialRecord, b: CredentialRecord) =>
@@ -82,6 +96,7 @@ export function kvCredentialRepository(bucket: KvBucket): CredentialRepository {
   /** Keys whose credentials may match: the narrowest index the filter names. */
   const candidates = async (filter: CredentialFilter): Promise<string[]> => {
     if (filter.username !== undefined) return [credKey(filter.username)];
+    if (filter.shareId !== undefined) return bucket.keys(`share.${part(filter.shareId)}.`);
     if (filter.userId !== undefined) return bucket.keys(userPrefix(filter.userId));
     if (filter.exportId !== undefined) return bucket.keys(`export.${part(filter.exportId)}.`);
     if (filter.nodeId !== undefined) return bucket.keys(`node.${part(filter.nodeId)}.`);
@@ -186,7 +201,14 @@ export function kvCredentialRepository(bucket: KvBucket): CredentialRepository {
 
     async countActive(userId, nowSeconds) {
       const docs = await readAll(await bucket.keys(userPrefix(userId)));
-      return docs.filter((doc) => doc.userId === userId && isActive(doc, nowSeconds)).length;
+      return docs.filter(
+        (doc) => doc.userId === userId && (doc.shareId ?? null) === null && isActive(doc, nowSeconds),
+      ).length;
+    },
+
+    async countActiveForShare(shareId, nowSeconds) {
+      const docs = await readAll(await bucket.keys(`share.${part(shareId)}.`));
+      return docs.filter((doc) => doc.shareId === shareId && isActive(doc, nowSeconds)).length;
     },
 
     async deleteExpired(nowSeconds) {

@@ -23,8 +23,14 @@
 //     node.<nodeId>.<username>         ExpiryDoc         narrowing by node, user (`-`: the client token's),
 //     user.<userId|->.<username>       ExpiryDoc         export; written before the record, so revocation
 //     export.<exportId>.<username>     ExpiryDoc         always finds what is stored
+//     share.<shareId>.<username>       ExpiryDoc         a share link's credentials (instead of a user key)
 //     expiry.<expiresAt>.<username>    ExpiryDoc         the sweep's list (whole seconds in the key)
 //     revocations                      number            the revocation counter
+//   nas_shares
+//     share.<shareId>                  ShareRecord
+//     creator.<userId>.<shareId>       {}                a creator's links by prefix; written before the record
+//   nas_attempts                                         (keys forgotten an hour after their last write)
+//     attempt.<key>                    AttemptWindow     failed share-link passwords per link and per address
 //   nas_settings
 //     setting.<key>                    string
 //
@@ -44,8 +50,9 @@ import { kvExportRepository } from './kv-exports.js';
 import { deleteGrantsOf, kvGrantRepository } from './kv-grants.js';
 import { createInventories } from './kv-inventory.js';
 import { kvNodeRepository } from './kv-nodes.js';
+import { kvAttemptRepository, kvShareRepository } from './kv-shares.js';
 import { compareText, lastToken, mapBounded, part } from './kv-support.js';
-import type { NasStore, SettingRepository } from './repositories.js';
+import { ATTEMPT_WINDOW_MAX_MS, type NasStore, type SettingRepository } from './repositories.js';
 
 function kvSettingRepository(bucket: KvBucket): SettingRepository {
   const key = (name: string) => `setting.${part(name)}`;
@@ -83,10 +90,11 @@ function kvSettingRepository(bucket: KvBucket): SettingRepository {
  *   const store = await createKvNasStore(kv);
  */
 export async function createKvNasStore(kv: KvStore): Promise<NasStore> {
-  const [nodes, exports, grants, credentials, settings] = await Promise.all(
-    ['nodes', 'exports', 'grants', 'credentials', 'settings'].map((name) => kv.bucket(name)),
-  );
-  if (!nodes || !exports || !grants || !credentials || !settings)
+  const [nodes, exports, grants, credentials, settings, shares, attempts] = await Promise.all([
+    ...['nodes', 'exports', 'grants', 'credentials', 'settings', 'shares'].map((name) => kv.bucket(name)),
+    kv.bucket('attempts', { maxAgeMs: ATTEMPT_WINDOW_MAX_MS }),
+  ]);
+  if (!nodes || !exports || !grants || !credentials || !settings || !shares || !attempts)
     throw new Error('a NAS bucket did not open');
   const inventories = createInventories({
     nodes,
@@ -101,5 +109,7 @@ export async function createKvNasStore(kv: KvStore): Promise<NasStore> {
     }),
     credentials: kvCredentialRepository(credentials),
     settings: kvSettingRepository(settings),
+    shares: kvShareRepository(shares),
+    attempts: kvAttemptRepository(attempts),
   };
 }

@@ -99,4 +99,32 @@ export const nasMigrations: readonly Migration[] = [
       CREATE TABLE nas_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    version: 5,
+    name: 'share links, their credentials, password attempts',
+    // No foreign key to the export: a link whose export went stays listed (and refuses to open) until it
+    // expires, as its creator may want to see why it stopped working.
+    up: `
+      ALTER TABLE nas_credentials ADD COLUMN share_id TEXT;
+      CREATE INDEX nas_credentials_share ON nas_credentials(share_id) WHERE share_id IS NOT NULL;
+      CREATE TABLE nas_shares (
+        id TEXT PRIMARY KEY,
+        export_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
+        mode TEXT NOT NULL CHECK (mode IN ('view', 'drop')),
+        secret_hash TEXT NOT NULL,
+        password_hash TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at TEXT,
+        opens INTEGER NOT NULL DEFAULT 0,
+        last_opened_at TEXT
+      );
+      CREATE INDEX nas_shares_creator ON nas_shares(created_by);
+      CREATE INDEX nas_shares_expiry ON nas_shares(expires_at);
+      CREATE TABLE nas_attempts (key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_start INTEGER NOT NULL);
+    `,
+  },
 ];

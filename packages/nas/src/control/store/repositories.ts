@@ -73,7 +73,10 @@ export interface GrantRecord {
 
 export interface CredentialRecord {
   username: string;
+  /** The holder; null for the static client token's and for a share link's. */
   userId: string | null;
+  /** The share link it was opened through (its holder is anonymous); null otherwise. */
+  shareId: string | null;
   exportId: string;
   nodeId: string;
   readonly: boolean;
@@ -194,6 +197,8 @@ export interface CredentialFilter {
   userId?: string;
   exportId?: string;
   nodeId?: string;
+  /** The credentials opened through one share link. */
+  shareId?: string;
 }
 
 /**
@@ -228,11 +233,80 @@ export interface CredentialRepository {
   /** Active credentials of one user, newest first (as `listActive`). */
   listActiveForUser(userId: string, nowSeconds: number): Promise<CredentialRecord[]>;
   byUsername(username: string): Promise<CredentialRecord | undefined>;
-  /** Active credentials of a user (null: the static client token's). */
+  /** Active credentials of a user (null: the static client token's; a share link's are not counted). */
   countActive(userId: string | null, nowSeconds: number): Promise<number>;
+  /** Active credentials opened through one share link. */
+  countActiveForShare(shareId: string, nowSeconds: number): Promise<number>;
   /** Deletes credentials with `expiresAt <= nowSeconds`, revoked or not; returns how many. */
   deleteExpired(nowSeconds: number): Promise<number>;
 }
+
+export type ShareMode = 'view' | 'drop';
+export type ShareKind = 'file' | 'folder';
+
+/** A share link: one file or folder of an export, opened without an account by whoever holds its secret. */
+export interface ShareRecord {
+  id: string;
+  exportId: string;
+  /** The item, relative to the export's root (a canonical scope path, see isScopePath). */
+  path: string;
+  kind: ShareKind;
+  mode: ShareMode;
+  /** SHA-256 (hex) of the link's secret; the secret itself is never stored. */
+  secretHash: string;
+  /** argon2id hash of the link's password; null: no password. */
+  passwordHash: string | null;
+  /** The user who made it: the link lives on their access. */
+  createdBy: string;
+  createdAt: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  revokedAt: string | null;
+  /** How often it was opened, and when last. */
+  opens: number;
+  lastOpenedAt: string | null;
+}
+
+/** Share links. Active: unrevoked and `expiresAt > nowSeconds`. */
+export interface ShareRepository {
+  /** Ids are unique: `StoreError` `store_conflict` for one already stored. */
+  create(share: ShareRecord): Promise<void>;
+  byId(id: string): Promise<ShareRecord | undefined>;
+  /** Every link, newest first (`createdAt` descending, then id). */
+  list(): Promise<ShareRecord[]>;
+  /** One user's links, ordered as `list`. */
+  listForCreator(userId: string): Promise<ShareRecord[]>;
+  countActive(createdBy: string, nowSeconds: number): Promise<number>;
+  /** Marks an unrevoked link revoked; false when unknown or already revoked (of concurrent calls one wins). */
+  revoke(id: string, at: string): Promise<boolean>;
+  /** Counts one opening (`opens` + 1, `lastOpenedAt = at`); an unknown id is a no-op. No opening is lost. */
+  recordOpen(id: string, at: string): Promise<void>;
+  /** Deletes links with `expiresAt <= beforeSeconds`, revoked or not; returns how many. */
+  deleteExpired(beforeSeconds: number): Promise<number>;
+}
+
+/** Failures counted in fixed windows per key (a link's or an address's wrong passwords). */
+export interface AttemptWindow {
+  count: number;
+  /** Epoch ms when the window began. */
+  windowStart: number;
+}
+
+/**
+ * Failed attempts per key, counted where every replica sees them. Windows are at most ATTEMPT_WINDOW_MAX_MS
+ * long (KV: the bucket forgets a key that long after its last write).
+ */
+export interface AttemptRepository {
+  /** The window holding `nowMs` (count 0 when there is none, or the last one ended). */
+  current(key: string, nowMs: number, windowMs: number): Promise<AttemptWindow>;
+  /** Counts one failure in the window holding `nowMs` (a new window when the last ended); no count is lost. */
+  fail(key: string, nowMs: number, windowMs: number): Promise<AttemptWindow>;
+  /** Forgets windows that began before `beforeMs`. */
+  deleteStale(beforeMs: number): Promise<void>;
+}
+
+/** The longest attempt window the stores keep. */
+export const ATTEMPT_WINDOW_MAX_MS = 60 * 60_000;
 
 /** Settings an admin changed at runtime (values from env or file win over them). */
 export interface SettingRepository {
@@ -249,4 +323,6 @@ export interface NasStore {
   exports: ExportRepository;
   grants: GrantRepository;
   credentials: CredentialRepository;
+  shares: ShareRepository;
+  attempts: AttemptRepository;
 }

@@ -11,6 +11,7 @@ import type {
   GrantRecord,
   NasStore,
   NodeRecord,
+  ShareRecord,
 } from './repositories.js';
 
 export interface NasSnapshotOptions {
@@ -62,12 +63,29 @@ const GRANT_FIELDS: readonly (keyof GrantRecord)[] = ['exportId', 'userId', 'acc
 const CREDENTIAL_FIELDS: readonly (keyof CredentialRecord)[] = [
   'username',
   'userId',
+  'shareId',
   'exportId',
   'nodeId',
   'readonly',
   'issuedAt',
   'expiresAt',
   'revokedAt',
+];
+
+const SHARE_FIELDS: readonly (keyof ShareRecord)[] = [
+  'id',
+  'exportId',
+  'path',
+  'kind',
+  'mode',
+  'secretHash',
+  'passwordHash',
+  'createdBy',
+  'createdAt',
+  'expiresAt',
+  'revokedAt',
+  'opens',
+  'lastOpenedAt',
 ];
 
 const inputOf = ({
@@ -232,6 +250,28 @@ export function nasSnapshotKinds(store: NasStore, options: NasSnapshotOptions): 
     satisfies: (wanted, current) => current.version >= wanted.version,
   };
 
+  const shares: SnapshotKind<ShareRecord> = {
+    name: 'share links',
+    key: (share) => share.id,
+    secretFields: ['secretHash', 'passwordHash'],
+    read: async () =>
+      sorted(
+        (await store.shares.list()).map((share) => pickFields(share, SHARE_FIELDS)),
+        (share) => share.id,
+      ),
+    create: (share) => store.shares.create(share),
+    async update(wanted, current) {
+      // A link changes only by its revocation and its counters; the counters are not worth a copy's refusal.
+      const fixed = (share: ShareRecord) => ({ ...share, revokedAt: null, opens: 0, lastOpenedAt: null });
+      if (!sameJson(fixed(wanted), fixed(current)) || wanted.revokedAt === null) return false;
+      if (current.revokedAt === null) await store.shares.revoke(current.id, wanted.revokedAt);
+      return true;
+    },
+    remove: async () => false,
+    satisfies: (wanted, current) =>
+      sameJson({ ...wanted, opens: 0, lastOpenedAt: null }, { ...current, opens: 0, lastOpenedAt: null }),
+  };
+
   const settings: SnapshotKind<{ key: string; value: string }> = {
     name: 'settings',
     key: (setting) => setting.key,
@@ -242,7 +282,7 @@ export function nasSnapshotKinds(store: NasStore, options: NasSnapshotOptions): 
     remove: (current) => store.settings.set(current.key, null).then(() => true),
   };
 
-  return [nodes, exports, grants, credentials, revocations, settings];
+  return [nodes, exports, grants, credentials, revocations, shares, settings];
 }
 
 /** Every NAS record of `store`, per kind (see nasSnapshotKinds). */

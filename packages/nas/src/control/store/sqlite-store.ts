@@ -19,6 +19,7 @@ import type {
   NodeStatus,
   SettingRepository,
 } from './repositories.js';
+import { sqliteAttemptRepository, sqliteShareRepository } from './sqlite-shares.js';
 import {
   exportMissing,
   isSqliteForeignKeyViolation,
@@ -72,6 +73,7 @@ interface GrantRow {
 interface CredentialRow {
   username: string;
   user_id: string | null;
+  share_id: string | null;
   export_id: string;
   node_id: string;
   readonly: number;
@@ -127,6 +129,7 @@ const toGrant = (row: GrantRow): GrantRecord => ({
 const toCredential = (row: CredentialRow): CredentialRecord => ({
   username: row.username,
   userId: row.user_id,
+  shareId: row.share_id,
   exportId: row.export_id,
   nodeId: row.node_id,
   readonly: row.readonly === 1,
@@ -333,8 +336,8 @@ function grantRepository(db: SqliteDatabase): GrantRepository {
 
 function credentialRepository(db: SqliteDatabase): CredentialRepository {
   const insert = db.prepare(`
-    INSERT INTO nas_credentials (username, user_id, export_id, node_id, readonly, issued_at, expires_at, revoked_at)
-    VALUES (@username, @userId, @exportId, @nodeId, @readonly, @issuedAt, @expiresAt, NULL)`);
+    INSERT INTO nas_credentials (username, user_id, share_id, export_id, node_id, readonly, issued_at, expires_at, revoked_at)
+    VALUES (@username, @userId, @shareId, @exportId, @nodeId, @readonly, @issuedAt, @expiresAt, NULL)`);
   // Each given field must match; a missing one (NULL) matches anything. The service requires at least one.
   const revokeWhere = db.prepare(`
     UPDATE nas_credentials SET revoked_at = @at
@@ -342,7 +345,8 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
       AND (@username IS NULL OR username = @username)
       AND (@userId IS NULL OR user_id = @userId)
       AND (@exportId IS NULL OR export_id = @exportId)
-      AND (@nodeId IS NULL OR node_id = @nodeId)`);
+      AND (@nodeId IS NULL OR node_id = @nodeId)
+      AND (@shareId IS NULL OR share_id = @shareId)`);
   const bump = db.prepare("UPDATE nas_counters SET value = value + 1 WHERE name = 'revocations'");
   const version = db.prepare<[], number>("SELECT value FROM nas_counters WHERE name = 'revocations'").pluck();
   const raise = db.prepare("UPDATE nas_counters SET value = MAX(value, ?) WHERE name = 'revocations'");
@@ -361,7 +365,12 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
   const deleteExpired = db.prepare('DELETE FROM nas_credentials WHERE expires_at <= ?');
   const countActive = db
     .prepare<[string | null, number], number>(
-      'SELECT COUNT(*) FROM nas_credentials WHERE user_id IS ? AND revoked_at IS NULL AND expires_at > ?',
+      'SELECT COUNT(*) FROM nas_credentials WHERE user_id IS ? AND share_id IS NULL AND revoked_at IS NULL AND expires_at > ?',
+    )
+    .pluck();
+  const countForShare = db
+    .prepare<[string, number], number>(
+      'SELECT COUNT(*) FROM nas_credentials WHERE share_id = ? AND revoked_at IS NULL AND expires_at > ?',
     )
     .pluck();
   const revoke = db.transaction((filter: CredentialFilter, at: string, now: number) => {
@@ -372,6 +381,7 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
       userId: filter.userId ?? null,
       exportId: filter.exportId ?? null,
       nodeId: filter.nodeId ?? null,
+      shareId: filter.shareId ?? null,
     }).changes;
     if (changes > 0) bump.run();
     return changes;
@@ -411,6 +421,9 @@ function credentialRepository(db: SqliteDatabase): CredentialRepository {
     async countActive(userId, nowSeconds) {
       return countActive.get(userId, nowSeconds) ?? 0;
     },
+    async countActiveForShare(shareId, nowSeconds) {
+      return countForShare.get(shareId, nowSeconds) ?? 0;
+    },
     async deleteExpired(nowSeconds) {
       return deleteExpired.run(nowSeconds).changes;
     },
@@ -447,5 +460,7 @@ export function createSqliteNasStore(db: SqliteDatabase): NasStore {
     exports: exportRepository(db),
     grants: grantRepository(db),
     credentials: credentialRepository(db),
+    shares: sqliteShareRepository(db),
+    attempts: sqliteAttemptRepository(db),
   };
 }
