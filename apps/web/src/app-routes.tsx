@@ -20,12 +20,17 @@ const StorageSettingsPanel = lazyPage(() => import('./pages/settings/storage/sto
 const SignInPanel = lazyPage(() => import('./pages/settings/sign-in/sign-in-panel'));
 const BusPanel = lazyPage(() => import('./pages/settings/bus/bus-panel'));
 const NotFoundPage = lazyPage(() => import('./pages/not-found-page'));
+const FilesPage = lazyPage(() => import('./pages/files/files-page'));
+const ShareLinksPage = lazyPage(() => import('./pages/files/share-links-page'));
+// A share link's page: for visitors without an account, so outside the signed-in shell.
+const SharePage = lazyPage(() => import('./pages/share/share-page'));
 
 export function AppRoutes() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/register" element={<RegisterPage />} />
+      <Route path="/s/:shareId" element={<SharePage />} />
       <Route
         element={
           <RequireAuth>
@@ -35,6 +40,8 @@ export function AppRoutes() {
       >
         <Route index element={<Navigate to="/storage" replace />} />
         <Route path="storage" element={<StoragePage />} />
+        <Route path="files/:exportId/*" element={<FilesPage />} />
+        <Route path="shares" element={<ShareLinksPage />} />
         <Route path="rooms" element={<RoomsPage />} />
         <Route path="rooms/:roomId" element={<RoomsPage />} />
         <Route path="deploys" element={<DeploysPage />} />

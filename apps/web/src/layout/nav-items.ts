@@ -13,6 +13,7 @@ export interface NavItem {
 
 export const navItems: readonly NavItem[] = [
   { label: 'Storage', path: '/storage' },
+  { label: 'Share links', path: '/shares' },
   { label: 'Rooms', path: '/rooms', needsBus: true },
   { label: 'Deploys', path: '/deploys', adminOnly: true },
   { label: 'Settings', path: '/settings' },

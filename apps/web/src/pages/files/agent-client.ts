@@ -105,8 +105,6 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     agentUrl(access.baseUrl, path, folder);
   const uploadUrl = (access: AgentAccess, folder: string, id: string) =>
     `${folderUrl(access, folder)}?upload=${encodeURIComponent(id)}`;
-  const withToken = (url: string, access: AgentAccess) =>
-    `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(access.token)}`;
   const transfer =
     (method: 'MOVE' | 'COPY') =>
     async (from: string, to: string, folder: boolean, overwrite = false) => {
@@ -136,14 +134,10 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
       return parseListing(response.text);
     },
     async link(path, as) {
-      const access = await keeper.get();
-      if (as === 'zip') return withToken(`${folderUrl(access, path)}?zip`, access);
-      const url = itemUrl(access, path, false);
-      return withToken(as === 'download' ? `${url}?download` : url, access);
+      return linkFor(await keeper.get(), path, as);
     },
     async watchUrl(path) {
-      const access = await keeper.get();
-      return withToken(`${folderUrl(access, path)}?watch`, access);
+      return linkFor(await keeper.get(), path, 'watch');
     },
     async readText(path, maxBytes, signal) {
       const response = await request(
@@ -261,6 +255,21 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
       );
     },
   };
+}
+
+/**
+ * A URL the browser requests itself, so the credential rides in the query (the agent takes it for GET and
+ * HEAD only, strips it before logging, and answers with Referrer-Policy: no-referrer).
+ */
+export function linkFor(
+  access: AgentAccess,
+  path: string,
+  as: 'inline' | 'download' | 'zip' | 'watch',
+): string {
+  const folder = as === 'zip' || as === 'watch';
+  const url = agentUrl(access.baseUrl, path, folder);
+  const query = as === 'inline' ? '' : `${as}&`;
+  return `${url}?${query}access_token=${encodeURIComponent(access.token)}`;
 }
 
 function signalAndProgress(options: TransferOptions): Pick<SendRequest, 'signal' | 'onProgress'> {

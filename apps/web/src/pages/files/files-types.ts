@@ -47,15 +47,21 @@ export type ShareMode = 'view' | 'drop';
 export interface ShareLink {
   id: string;
   exportId: string;
+  /** null once the export is gone (the link no longer opens). */
+  exportLabel: string | null;
   path: string;
+  name: string;
+  kind: EntryKind;
   mode: ShareMode;
-  expiresAt: string;
+  hasPassword: boolean;
+  /** The creator's user id. */
+  createdBy: string;
   createdAt: string;
-  revokedAt?: string | null;
-  hasPassword?: boolean;
-  /** Present in the admins' list of everyone's links. */
-  createdBy?: string | null;
-  exportLabel?: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  status: 'active' | 'expired' | 'revoked';
+  opens: number;
+  lastOpenedAt: string | null;
 }
 
 export interface CreateShareInput {

@@ -1,9 +1,11 @@
-// Exports with their Mount / Share actions, through the shared responsive list: a table from tablet width
+// Exports with their Browse / Mount / Share actions, through the shared responsive list: a table from tablet width
 // up, stacked cards on a phone (where a sideways-scrolling table would hide the Mount button off screen).
 // Members see no folder paths (the server does not send them).
 import { Badge, Button, Code, Group, Text } from '@mantine/core';
+import { Link } from 'react-router';
 import type { NasNode, StorageExport } from '../../api/types';
 import { type ListColumn, ResponsiveList } from '../../components/responsive-list';
+import { filesPageUrl } from '../files/file-paths';
 import { NodeStatusBadge } from './node-status-badge';
 import { SpaceMeter } from './space-meter';
 
@@ -70,6 +72,15 @@ export function ExportsList({
       minTableWidth={isAdmin ? 900 : 640}
       actions={({ item, node }) => (
         <>
+          <Button
+            size="xs"
+            variant="default"
+            component={Link}
+            to={filesPageUrl(item.id, '/')}
+            aria-label={`Browse ${item.label}`}
+          >
+            Browse
+          </Button>
           <Button
             size="xs"
             onClick={() => onMount(item)}

@@ -1,0 +1,121 @@
+// The uploads of this page: total progress, and per file its progress with Pause / Resume / Cancel, and
+// Replace when the name was taken. Shown while there is anything to show.
+import { Button, Card, Group, Progress, ScrollArea, Stack, Text } from '@mantine/core';
+import { formatBytes } from '../storage/storage-format';
+import type { UploadQueue, UploadSnapshot, UploadTask } from './upload-queue';
+
+const percent = (sent: number, size: number) => (size === 0 ? 100 : Math.min(100, (sent / size) * 100));
+
+const STATE_WORDS: Record<UploadTask['state'], string> = {
+  queued: 'Waiting',
+  uploading: 'Uploading',
+  paused: 'Paused',
+  done: 'Uploaded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+export function UploadPanel({ queue, snapshot }: { queue: UploadQueue; snapshot: UploadSnapshot }) {
+  if (snapshot.tasks.length === 0) return null;
+  const { total } = snapshot;
+  const done = snapshot.tasks.filter((task) => task.state === 'done').length;
+  const counted = snapshot.tasks.filter((task) => task.state !== 'cancelled').length;
+  return (
+    <Card withBorder radius="md" padding="sm" component="section" aria-label="Uploads">
+      <Stack gap="xs">
+        <Group justify="space-between" gap="xs">
+          <Text size="sm" fw={600} data-testid="upload-total">
+            {done} of {counted} uploaded · {formatBytes(total.sent)} of {formatBytes(total.size)}
+          </Text>
+          {!snapshot.busy && (
+            <Button size="xs" variant="subtle" onClick={queue.clearFinished}>
+              Clear
+            </Button>
+          )}
+        </Group>
+        <Progress
+          value={percent(total.sent, total.size)}
+          aria-label="Total upload progress"
+          animated={snapshot.busy}
+        />
+        <ScrollArea.Autosize mah={240}>
+          <Stack gap={6}>
+            {snapshot.tasks.map((task) => (
+              <TaskRow key={task.id} task={task} queue={queue} />
+            ))}
+          </Stack>
+        </ScrollArea.Autosize>
+      </Stack>
+    </Card>
+  );
+}
+
+function TaskRow({ task, queue }: { task: UploadTask; queue: UploadQueue }) {
+  const label = `${task.folder === '/' ? '' : task.folder}/${task.name}`;
+  return (
+    <Stack gap={2} data-testid="upload-task" data-state={task.state} aria-label={`Upload ${label}`}>
+      <Group justify="space-between" gap="xs" wrap="nowrap">
+        <Text size="xs" truncate="end" title={label} style={{ minWidth: 0 }}>
+          {label}
+        </Text>
+        <Group gap={4} wrap="nowrap">
+          <Text size="xs" c={task.state === 'failed' ? 'red' : 'dimmed'} style={{ whiteSpace: 'nowrap' }}>
+            {STATE_WORDS[task.state]} · {Math.floor(percent(task.sent, task.size))}%
+          </Text>
+          {(task.state === 'uploading' || task.state === 'queued') && (
+            <Button
+              size="compact-xs"
+              variant="subtle"
+              onClick={() => queue.pause(task.id)}
+              aria-label={`Pause ${task.name}`}
+            >
+              Pause
+            </Button>
+          )}
+          {(task.state === 'paused' || (task.state === 'failed' && !task.exists)) && (
+            <Button
+              size="compact-xs"
+              variant="subtle"
+              onClick={() => queue.resume(task.id)}
+              aria-label={`Resume ${task.name}`}
+            >
+              Resume
+            </Button>
+          )}
+          {task.exists && task.state === 'failed' && (
+            <Button
+              size="compact-xs"
+              variant="subtle"
+              color="orange"
+              onClick={() => queue.replace(task.id)}
+              aria-label={`Replace ${task.name}`}
+            >
+              Replace
+            </Button>
+          )}
+          {task.state !== 'done' && task.state !== 'cancelled' && (
+            <Button
+              size="compact-xs"
+              variant="subtle"
+              color="red"
+              onClick={() => queue.cancel(task.id)}
+              aria-label={`Cancel ${task.name}`}
+            >
+              Cancel
+            </Button>
+          )}
+        </Group>
+      </Group>
+      <Progress
+        size="xs"
+        value={percent(task.sent, task.size)}
+        color={task.state === 'failed' ? 'red' : 'blue'}
+      />
+      {task.error && (
+        <Text size="xs" c="red">
+          {task.error}
+        </Text>
+      )}
+    </Stack>
+  );
+}
