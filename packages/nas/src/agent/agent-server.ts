@@ -120,7 +120,7 @@ function challenge(browser: boolean): Record<string, string> {
   };
 }
 
-/** The scope's verdict as an answer: any path a scoped credential cannot even parse is outside its reach. */
+/** What a scoped credential may do at `path` (a 403 DavError when nothing); 'read' for an unscoped one. */
 async function scopeGrant(
   target: AgentExport,
   claims: MountClaims,

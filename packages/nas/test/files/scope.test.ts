@@ -71,6 +71,17 @@ describe('a view scope on a folder', () => {
     expect((await agent.send('GET', `${MOUNT}shared/inner-link`, bearer(view))).text).toBe('inside');
   });
 
+  it('leaves symlinks leading out of the scope out of its listing, keeps those inside', async () => {
+    const list = await agent.send('GET', `${MOUNT}shared/?list`, bearer(view));
+    const names = (JSON.parse(list.text) as { entries: { name: string }[] }).entries.map(
+      (entry) => entry.name,
+    );
+    expect(names.sort()).toEqual(['folder', 'inner-link', 'inside.txt', 'sub']);
+    // An unscoped credential sees them (they stay inside the export).
+    const whole = await agent.send('GET', `${MOUNT}shared/?list`, bearer(agent.token()));
+    expect(whole.text).toContain('dir-link');
+  });
+
   it('refuses every path outside it with 403, whatever the method or operation', async () => {
     for (const path of [
       '',

@@ -70,10 +70,10 @@ export async function checkRealScope(
   scope: CredentialScope,
   segments: readonly string[],
 ): Promise<void> {
-  const scopeReal = await realOrUndefined(join(root, segmentsOfScope(scope.path)));
+  const scopeReal = await realScopePath(root, scope);
   if (scopeReal === undefined) throw new DavError('not_found', 'The shared item is gone');
-  const inside = (path: string) => path === scopeReal || path.startsWith(`${scopeReal}/`);
-  if (!inside(scopeReal) || !(scopeReal === root || scopeReal.startsWith(`${root}/`)))
+  const inside = (path: string) => insideScope(scopeReal, path);
+  if (!(scopeReal === root || scopeReal.startsWith(`${root}/`)))
     throw refused('The shared item is not inside the export');
   const target = await realOrUndefined(join(root, segments));
   if (target !== undefined) {
@@ -85,6 +85,15 @@ export async function checkRealScope(
   if (parent === undefined) throw new DavError('not_found', 'No such folder');
   if (!inside(parent)) throw refused('This link does not reach that path');
 }
+
+/** The real path of a scope's item, or undefined when it is gone. */
+export function realScopePath(root: string, scope: CredentialScope): Promise<string | undefined> {
+  return realOrUndefined(join(root, segmentsOfScope(scope.path)));
+}
+
+/** Whether a real path is the scope's real path or lies below it. */
+export const insideScope = (scopeReal: string, path: string): boolean =>
+  path === scopeReal || path.startsWith(`${scopeReal}/`);
 
 const join = (root: string, segments: readonly string[]) =>
   segments.length === 0 ? root : `${root}/${segments.join('/')}`;
