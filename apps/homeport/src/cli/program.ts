@@ -7,6 +7,7 @@ import { coreSettings, describeSettings, natsSettings } from '@homeport/core';
 import { agentSettings } from '@homeport/nas';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
+import { addBackupCommands } from './backup.js';
 import { addBusClientCommands, BUS_CLIENT_EXAMPLES } from './bus-client-commands.js';
 import { withControlPlaneFlags } from './bus-flags.js';
 import { addDeployCommands } from './deploy.js';
@@ -245,6 +246,7 @@ ${BUS_CLIENT_EXAMPLES}`,
   addBusClientCommands(bus);
 
   addMigrateCommands(program, storeOptions);
+  addBackupCommands(program, storeOptions);
   addDeployCommands(program);
   addInstallServiceCommand(program);
 
