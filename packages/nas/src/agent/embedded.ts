@@ -9,6 +9,7 @@ import { type Agent, createAgent } from './agent.js';
 import { type DavFrontFactory, inProcessFront } from './dav-front.js';
 import { createDavHandlers, prepareDavState } from './dav-handlers.js';
 import { parseExportSpecs } from './export-specs.js';
+import { startUploadSweeper } from './files/upload-sweeper.js';
 import { davWorkerPool } from './workers/worker-pool.js';
 
 export interface AgentFromConfigOptions {
@@ -103,14 +104,27 @@ export function agentFromConfig(options: AgentFromConfigOptions): Agent & { clos
     version: options.version,
     log,
   });
+  // Abandoned resumable uploads of the files API: swept here, in the agent process only (not by workers).
+  let sweeper: { stop(): void } | undefined;
+  const stopSweeper = () => {
+    sweeper?.stop();
+    sweeper = undefined;
+  };
   return {
     get machineId() {
       return agent.machineId;
     },
-    start: () => agent.start(),
+    start: () => {
+      sweeper ??= startUploadSweeper({ stateDir, log });
+      return agent.start();
+    },
     registered: () => agent.registered(),
-    stop: () => agent.stop(),
+    stop: () => {
+      stopSweeper();
+      return agent.stop();
+    },
     async close() {
+      stopSweeper();
       await agent.stop();
       closeDav();
     },

@@ -16,7 +16,9 @@ import type { AgentExport } from '../export-specs.js';
 import type { FilesContext, FilesOperation } from './context.js';
 import { handleList } from './list.js';
 import type { FilesOperationName } from './operations.js';
+import { uploadsOperation } from './uploads.js';
 import { createWatchOperation, type WatchOptions } from './watch.js';
+import { zipFolderOperation } from './zip-folder.js';
 
 export interface FilesDispatchOptions {
   exports: readonly AgentExport[];
@@ -47,17 +49,12 @@ interface ExportFiles {
   stateReady: boolean;
 }
 
-/** An operation not built yet: answered 501 so a page can tell "not here" from "refused". */
-const notYet: FilesOperation = async () => {
-  throw new DavError('not_implemented', 'This agent does not offer that operation yet');
-};
-
 export function createFilesDispatch(options: FilesDispatchOptions): FilesDispatch {
   const operations: Record<FilesRequest['operation'], FilesOperation> = {
     list: handleList,
     watch: createWatchOperation(options.watch),
-    zip: notYet,
-    upload: notYet,
+    zip: zipFolderOperation(),
+    upload: uploadsOperation(),
   };
   const byMountPath = new Map<string, ExportFiles>(
     options.exports.map((item) => [
