@@ -63,6 +63,13 @@ describe('user content never runs', () => {
     }
   });
 
+  it('sends refusals that quote the request as plain text a browser may not sniff', async () => {
+    const response = await agent.send('GET', `${MOUNT}%3Cscript%3E%c0%ae.html`, bearer(token));
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('sends HTML, SVG, XML, JavaScript, PDF and unknown types as attachments, never inline', async () => {
     for (const name of [
       'page.html',

@@ -117,6 +117,8 @@ function sendText(
   const body = `${message}\n`;
   res.writeHead(status, {
     ...headers,
+    // Messages quote what the client sent (a path segment): never let a browser sniff them into a page.
+    'X-Content-Type-Options': 'nosniff',
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(body)),
   });
