@@ -251,6 +251,31 @@ describe('a link lives on its creator’s access', () => {
     expect((await openShare(w, link.id, { secret: link.secret })).statusCode).toBe(200);
   });
 
+  it('stops opening when a narrower default access takes the creator’s write access, and what it gave is revoked', async () => {
+    world = await shareWorld();
+    const w = world;
+    const setDefault = (defaultAccess: string) =>
+      w.t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/nas/settings',
+        headers: bearer(w.admin),
+        payload: { defaultAccess },
+      });
+    expect((await setDefault('read-write')).statusCode).toBe(200);
+    // Olga has no grant: she writes Music through the default access only; Mia has her own grant.
+    const olgas = await madeShare(w, w.olga.token, w.music.id, { path: '/a', kind: 'folder', mode: 'view' });
+    const mias = await madeShare(w, w.mia.token, w.music.id, { path: '/b', kind: 'folder', mode: 'view' });
+    const olgaToken = (await openShare(w, olgas.id, { secret: olgas.secret })).json<ShareAccess>().token;
+    const miaToken = (await openShare(w, mias.id, { secret: mias.secret })).json<ShareAccess>().token;
+
+    expect((await setDefault('read-only')).statusCode).toBe(200);
+    const revoked = await revokedIds(w);
+    expect(revoked).toContain(usernameOf(olgaToken));
+    expect(revoked).not.toContain(usernameOf(miaToken));
+    expect((await openShare(w, olgas.id, { secret: olgas.secret })).statusCode).toBe(404);
+    expect((await openShare(w, mias.id, { secret: mias.secret })).statusCode).toBe(200);
+  });
+
   it('stops opening once its export is gone', async () => {
     world = await shareWorld();
     const w = world;

@@ -89,6 +89,16 @@ export function createSharingService(options: SharingServiceOptions) {
           const filter = { username: credential.username };
           revoked += await store.credentials.revoke(filter, nowIso(), nowSeconds());
         }
+        // Share links of members who could write only through the old default: what they gave ends now
+        // (the links themselves refuse to open while their creator cannot write).
+        if (before === 'read-write') {
+          for (const share of await store.shares.list()) {
+            if (share.revokedAt !== null || share.expiresAt <= nowSeconds()) continue;
+            if (await store.grants.find(share.exportId, share.createdBy)) continue;
+            if ((await options.users.find(share.createdBy))?.role === 'admin') continue;
+            revoked += await options.revokeShareCredentialsOf(share.createdBy, share.exportId);
+          }
+        }
         if (revoked > 0) log.info({ from: before, to: value, revoked }, 'mount credentials revoked');
       }
       if (value !== before) {
