@@ -239,17 +239,22 @@ export function uploadsOperation(options: UploadOptions = {}): FilesOperation {
           headers: offsetHeaders(offset, record.length),
         });
       if (offset < record.length) {
+        // Released before the answer: the client sends the next PATCH as soon as it reads this one, perhaps
+        // to another worker, and must not find the lock still held.
+        await lock.release();
         sendEmpty(response, 204, offsetHeaders(offset, record.length));
         return;
       }
       const placed = await placeUpload(ctx, parts, record);
       ctx.log.info({ upload: id, length: record.length, dir: record.dir }, 'resumable upload finished');
+      await lock.release();
       sendEmpty(response, 201, {
         ...offsetHeaders(offset, record.length),
         Location: hrefOf(ctx.prefix, [...segmentsOf(record.dir), record.name], false),
         ETag: placed.etag,
       });
     } finally {
+      // Idempotent: after an answer above it finds the lock gone (or another request's) and leaves it.
       await lock.release();
     }
   };
