@@ -6,11 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config, createLogger } from '@homeport/core';
-import { removeTempDirs, tempDir, until } from '@homeport/testkit';
+import { freePort, removeTempDirs, tempDir, until } from '@homeport/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentFromConfig } from '../../src/agent/embedded.js';
 import { send } from '../dav/dav-server.js';
-import { buildNasHomeport } from '../support/homeport.js';
+import { bearer, buildNasHomeport } from '../support/homeport.js';
 
 const BOOTSTRAP = 'bootstrap-token-for-origin-tests-0123';
 const PUBLIC_ORIGIN = 'https://home.example.org';
@@ -41,7 +41,8 @@ async function startPair(options: { publicUrl?: string; workers: number }) {
         HOMEPORT_CONTROL_PLANE_URL: controlUrl,
         HOMEPORT_EXPORTS: `${files}:Files`,
         HOMEPORT_AGENT_STATE_DIR: join(files, '..', 'agent'),
-        HOMEPORT_AGENT_LISTEN: '127.0.0.1:0',
+        // A port of its own: cluster workers of two agents in one process asking for port 0 would share one.
+        HOMEPORT_AGENT_LISTEN: `127.0.0.1:${await freePort()}`,
         HOMEPORT_HEARTBEAT_INTERVAL: '200ms',
         HOMEPORT_DAV_WORKERS: String(options.workers),
       },
@@ -73,6 +74,29 @@ describe('allowed origins from the control plane', () => {
       expect(response.headers['access-control-allow-origin']).toBe(PUBLIC_ORIGIN);
       const other = await preflight(port, 'https://evil.example');
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    }
+  }, 60_000);
+
+  it('serves ?list through the workers to a browser credential the control plane issued', async () => {
+    const { control, port } = await startPair({ workers: 2 });
+    const admin = await control.login();
+    const exports = await control.app.inject({ url: '/api/v1/exports', headers: bearer(admin) });
+    const files = exports.json<{ id: string; label: string }[]>().find((item) => item.label === 'Files');
+    if (!files) throw new Error('no export');
+    const issued = await control.app.inject({
+      method: 'POST',
+      url: `/api/v1/exports/${files.id}/browser-access`,
+      headers: bearer(admin),
+    });
+    expect(issued.statusCode, issued.body).toBe(200);
+    const access = issued.json<{ baseUrl: string; token: string }>();
+    expect(new URL(access.baseUrl).port).toBe(String(port));
+    for (let i = 0; i < 4; i += 1) {
+      const response = await fetch(`${access.baseUrl}?list`, {
+        headers: { authorization: `Bearer ${access.token}` },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ path: '/', entries: [], truncated: false });
     }
   }, 60_000);
 
