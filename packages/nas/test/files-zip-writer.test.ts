@@ -3,7 +3,7 @@
 // must never produce an archive that looks whole.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -90,6 +90,53 @@ describe('zip writer', () => {
     expect(testZipWithUnzip(path)).toMatch(/No errors detected/);
     expect(readFileSync(path).includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true);
   }, 120_000);
+
+  it('spills the central directory to an unlinked file past its memory bound, and reads back whole', async () => {
+    const spillDir = tempDir('homeport-zip-spill-');
+    const count = 5000;
+    const path = await archive(
+      async (zip) => {
+        for (let index = 0; index < count; index += 1) {
+          const text = Buffer.from(`entry ${index}`);
+          await zip.addFile(`many/${index}.txt`, text.length, new Date(), chunksOf(text));
+        }
+        // The spill file is unlinked as soon as it is opened: nothing is left in the folder, but this process
+        // holds it open.
+        expect(readdirSync(spillDir)).toEqual([]);
+        const held = readdirSync('/proc/self/fd').flatMap((fd) => {
+          try {
+            return [readlinkSync(`/proc/self/fd/${fd}`)];
+          } catch {
+            return []; // closed between the listing and the readlink
+          }
+        });
+        expect(
+          held.some(
+            (target) => target.startsWith(join(spillDir, 'zip-central-')) && target.endsWith('(deleted)'),
+          ),
+        ).toBe(true);
+      },
+      { spillDir, centralMemoryBytes: 4096 },
+    );
+    const read = readZipWithPython(path);
+    expect(read.badEntry).toBeNull();
+    expect(read.entries.map((entry) => entry.name)).toEqual(
+      Array.from({ length: count }, (_, index) => `many/${index}.txt`),
+    );
+    expect(testZipWithUnzip(path)).toMatch(/No errors detected/);
+  });
+
+  it('refuses entries past the central directory bound', async () => {
+    const sink = new PassThrough();
+    sink.resume();
+    const zip = createZipWriter(sink, { maxCentralBytes: 2000 });
+    const add = async () => {
+      for (let index = 0; index < 100; index += 1)
+        await zip.addFile(`${index}.txt`, 1, new Date(), chunksOf(Buffer.from('x')));
+    };
+    await expect(add()).rejects.toMatchObject({ code: 'too_many_entries' });
+    await zip.close();
+  });
 
   it('refuses an entry that gives fewer or more bytes than announced', async () => {
     const sink = new PassThrough();

@@ -96,7 +96,8 @@ export function zipFolderOperation(options: ZipFolderOptions = {}): FilesOperati
       response.end();
       return;
     }
-    const zip = createZipWriter(response, options.writer);
+    // The archive's index spills to the export's private state dir past 4 MiB (about 30,000 entries).
+    const zip = createZipWriter(response, { spillDir: ctx.stateDir, ...options.writer });
     const levels: Level[] = [];
     try {
       levels.push({
@@ -155,6 +156,8 @@ export function zipFolderOperation(options: ZipFolderOptions = {}): FilesOperati
         // Cut, not ended: the client must see a broken download.
         response.destroy();
       }
+    } finally {
+      await zip.close();
     }
   };
 }

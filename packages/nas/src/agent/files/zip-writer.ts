@@ -4,6 +4,7 @@
 
 import type { Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
+import { createCentralDirectory } from './zip-central.js';
 
 /** Largest value a 4-byte field holds; it also marks "see the ZIP64 extra field" (APPNOTE 4.4.8). */
 const MAX32 = 0xffff_ffff;
@@ -32,15 +33,13 @@ const EXTRA_ZIP64 = 0x0001;
 /** "UT" extended timestamp: the modification time in UTC seconds, beside the zone-less DOS time. */
 const EXTRA_TIME = 0x5455;
 
-/** The central directory is the one part held in memory until the end: this much at most (~600,000 entries). */
-export const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
 /** A name longer than this (UTF-8 bytes) does not fit the 2-byte length field. */
 const MAX_NAME_BYTES = 0xffff;
 
 export type ZipErrorCode =
   /** The bytes read for an entry are not as many as announced: the file changed while it was read. */
   | 'size_mismatch'
-  /** Too many entries, or names too long, for the central directory's memory bound. */
+  /** Too many entries, or names too long, for the central directory's bound (zip-central.ts). */
   | 'too_many_entries'
   | 'name_too_long'
   /** The output went away (the client hung up) or was destroyed. */
@@ -63,6 +62,14 @@ export interface ZipWriterOptions {
    * without writing 4 GiB. Off by default (classic records are read by more old tools).
    */
   forceZip64?: boolean;
+  /**
+   * A private folder where the central directory (the index written at the end) may spill once it passes
+   * `centralMemoryBytes`: without one, an archive of many entries holds its whole index in memory and is
+   * refused past its bound.
+   */
+  spillDir?: string;
+  centralMemoryBytes?: number;
+  maxCentralBytes?: number;
 }
 
 export interface ZipWriter {
@@ -78,6 +85,8 @@ export interface ZipWriter {
   finish(): Promise<void>;
   /** Bytes written so far. */
   readonly bytesWritten: number;
+  /** Frees what the writer holds (the central directory's spill file); call it however the archive ended. */
+  close(): Promise<void>;
 }
 
 /** DOS date and time (local time, 2-second resolution, 1980–2107), as every extractor expects them. */
@@ -168,8 +177,11 @@ function centralRecord(entry: CentralEntry): Buffer {
  */
 export function createZipWriter(output: Writable, options: ZipWriterOptions = {}): ZipWriter {
   const force = options.forceZip64 ?? false;
-  const central: Buffer[] = [];
-  let centralBytes = 0;
+  const central = createCentralDirectory({
+    spillDir: options.spillDir,
+    memoryBytes: options.centralMemoryBytes,
+    maxBytes: options.maxCentralBytes,
+  });
   let entries = 0;
   let offset = 0;
   let busy = false;
@@ -212,12 +224,9 @@ export function createZipWriter(output: Writable, options: ZipWriterOptions = {}
     return bytes;
   };
 
-  const record = (entry: CentralEntry): void => {
-    const bytes = centralRecord(entry);
-    centralBytes += bytes.length;
-    if (centralBytes > MAX_CENTRAL_DIRECTORY_BYTES)
+  const record = async (entry: CentralEntry): Promise<void> => {
+    if (!(await central.add(centralRecord(entry))))
       throw new ZipError('too_many_entries', 'The folder has too many entries for one archive');
-    central.push(bytes);
     entries += 1;
   };
 
@@ -289,7 +298,7 @@ export function createZipWriter(output: Writable, options: ZipWriterOptions = {}
       if (read !== size)
         throw new ZipError('size_mismatch', `"${name}" gave ${read} bytes, not the ${size} announced`);
       await write(descriptor(crc, size, zip64));
-      record({ name: bytes, dos, time, crc, size, offset: start, folder, zip64 });
+      await record({ name: bytes, dos, time, crc, size, offset: start, folder, zip64 });
     } finally {
       busy = false;
     }
@@ -300,7 +309,7 @@ export function createZipWriter(output: Writable, options: ZipWriterOptions = {}
     if (busy) throw new ZipError('misuse', 'Another entry is still being written');
     finished = true;
     const start = offset;
-    for (const record of central) await write(record);
+    await central.replay(write);
     const size = offset - start;
     // APPNOTE 4.4.1.4: the ZIP64 end record when any count, size or offset overflows its classic field.
     const zip64 = force || entries > MAX16 || size >= MAX32 || start >= MAX32;
@@ -334,7 +343,7 @@ export function createZipWriter(output: Writable, options: ZipWriterOptions = {}
     end.writeUInt32LE(zip64 ? MAX32 : start, 16);
     end.writeUInt16LE(0, 20); // comment length
     await write(end);
-    central.length = 0;
+    await central.close();
   };
 
   return {
@@ -344,5 +353,6 @@ export function createZipWriter(output: Writable, options: ZipWriterOptions = {}
     get bytesWritten() {
       return offset;
     },
+    close: () => central.close(),
   };
 }
