@@ -55,6 +55,7 @@ const made = {
   exports: [] as { id: string; label: string; path: string }[],
   revoked: '',
   active: '',
+  share: { id: '', secret: '' },
 };
 
 /** The records each kind should hold (the copy's counts). */
@@ -151,6 +152,8 @@ async function fillSqliteHomeport(t: TestApp): Promise<void> {
     payload: { path: '/Holidays', kind: 'folder', mode: 'view', password: 'share-password' },
   });
   expect(share.statusCode).toBe(201);
+  const link = share.json<{ share: { id: string }; url: string }>();
+  made.share = { id: link.share.id, secret: link.url.split('#')[1] ?? '' };
 
   // OIDC records need a provider to come through the API; written through the same repositories instead.
   const store = createSqliteAccountsStore(t.homeport.sqlite());
@@ -367,6 +370,18 @@ describe('homeport migrate to-kv', () => {
     });
     expect(revocations.statusCode).toBe(200);
     expect(revocations.json()).toEqual({ version: 2, ids: [made.active, made.revoked].sort() });
+    // The share link opens with the same secret and password (their hashes were copied).
+    expect((await nasHarness(() => kv as TestApp).heartbeat(made.node.id, made.node.token)).statusCode).toBe(
+      204,
+    );
+    const open = (password: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/v1/public/shares/${made.share.id}/open`,
+        payload: { secret: made.share.secret, password },
+      });
+    expect((await open('not-the-password')).statusCode).toBe(401);
+    expect((await open('share-password')).statusCode).toBe(200);
 
     expect(kv.homeport.requireModule(NAS).bootstrapToken).toBe(made.bootstrapToken);
     const joined = await nasHarness(() => kv as TestApp).register(made.bootstrapToken, 'machine-2');
