@@ -16,6 +16,14 @@ const PNG = Buffer.from(
   'base64',
 );
 
+/** What the test uses of a page's HTMLImageElement. */
+interface PageImageElement {
+  src: string;
+  readonly naturalWidth: number;
+  onload: (() => void) | null;
+  onerror: (() => void) | null;
+}
+
 let agent: FilesAgent;
 let browser: Browser;
 const pages: Server[] = [];
@@ -101,12 +109,13 @@ describe('in Chromium', () => {
 
   it('loads an <img> through ?access_token=', async () => {
     const width = await inPage(allowedPage, async ({ base, token }) => {
-      const image = document.createElement('img');
-      image.src = `${base}dot.png?access_token=${encodeURIComponent(token)}`;
-      document.body.append(image);
-      await new Promise((resolve, reject) => {
-        image.onload = resolve;
-        image.onerror = reject;
+      // The page's Image (the test files are type-checked without the DOM library).
+      const PageImage = (globalThis as unknown as { Image: new () => PageImageElement }).Image;
+      const image = new PageImage();
+      await new Promise<void>((resolve, reject) => {
+        image.onload = () => resolve();
+        image.onerror = () => reject(new Error('the image did not load'));
+        image.src = `${base}dot.png?access_token=${encodeURIComponent(token)}`;
       });
       return image.naturalWidth;
     });
