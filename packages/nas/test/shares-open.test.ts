@@ -64,8 +64,12 @@ describe('opening a share link', () => {
     expect(claims.username).toMatch(/^share-[A-Za-z0-9_-]{12}$/);
     expect(claims.expiresAt - claims.issuedAt).toBe(3600);
     expect(Date.parse(body.expiresAt) / 1000).toBe(claims.expiresAt);
-    // Nobody holds it: it is not the creator's credential.
+    // Nobody holds it: it is not the creator's credential. Admins see which link it came through.
     expect(await w.nas.mine(w.mia.token)).toEqual([]);
+    const outstanding = await w.t.app.inject({ url: '/api/v1/mount-credentials', headers: bearer(w.admin) });
+    expect(outstanding.json<{ credentials: unknown[] }>().credentials).toEqual([
+      expect.objectContaining({ username: claims.username, userId: null, shareId: link.id }),
+    ]);
 
     const drop = await madeShare(w, w.admin, w.music.id, { path: '/', kind: 'folder', mode: 'drop' });
     const dropped = (await openShare(w, drop.id, { secret: drop.secret })).json<ShareAccess>();

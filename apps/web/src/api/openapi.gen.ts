@@ -1983,6 +1983,7 @@ export interface paths {
                                 issuedAt: string;
                                 nodeId: string;
                                 readonly: boolean;
+                                shareId: string | null;
                                 userId: string | null;
                                 username: string;
                             }[];

@@ -330,6 +330,7 @@ export function createCredentialService(options: CredentialServiceOptions) {
       return (await store.credentials.listActive(nowSeconds())).map((credential) => ({
         username: credential.username,
         userId: credential.userId,
+        shareId: credential.shareId,
         exportId: credential.exportId,
         nodeId: credential.nodeId,
         readonly: credential.readonly,

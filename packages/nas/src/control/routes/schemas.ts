@@ -155,6 +155,8 @@ export const EnrolmentToken = Type.Object({
 export const ActiveCredential = Type.Object({
   username: Type.String(),
   userId: Nullable(Type.String()),
+  /** The share link it was opened through (`share-…` credentials, which no user holds); null otherwise. */
+  shareId: Nullable(Type.String()),
   exportId: Type.String(),
   nodeId: Type.String(),
   readonly: Type.Boolean(),
