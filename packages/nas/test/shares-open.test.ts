@@ -2,6 +2,7 @@
 // node's key verifies), and every way a link refuses to open — all alike where they must not be told apart.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_SHARE_CREDENTIALS } from '../src/control/credential-service.js';
 import { SHARE_OPENS_PER_MINUTE } from '../src/control/routes/share-routes.js';
 import { bearer } from './support/homeport.js';
 import {
@@ -199,6 +200,22 @@ describe('opening a share link', () => {
       (await openShare(w, a.id, { secret: a.secret, password: 'the password' }, '198.51.100.1')).statusCode,
     ).toBe(200);
   });
+
+  it(`keeps at most ${MAX_SHARE_CREDENTIALS} outstanding credentials per link`, async () => {
+    world = await shareWorld();
+    const w = world;
+    const link = await madeShare(w, w.mia.token, w.photos.id, { path: '/a', kind: 'folder', mode: 'view' });
+    // Spread over addresses, each within its rate limit.
+    const ip = (i: number) => `198.51.100.${Math.floor(i / SHARE_OPENS_PER_MINUTE) + 20}`;
+    for (let i = 0; i < MAX_SHARE_CREDENTIALS; i++)
+      expect((await openShare(w, link.id, { secret: link.secret }, ip(i))).statusCode).toBe(200);
+    const over = await openShare(w, link.id, { secret: link.secret }, ip(MAX_SHARE_CREDENTIALS));
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toMatchObject({ error: { code: 'too_many_credentials' } });
+    // They expire within the hour, and the link opens again.
+    await advance(w, 3_600_000);
+    expect((await openShare(w, link.id, { secret: link.secret }, '203.0.113.50')).statusCode).toBe(200);
+  }, 60_000);
 
   it(`holds one address to ${SHARE_OPENS_PER_MINUTE} openings a minute`, async () => {
     world = await shareWorld();
