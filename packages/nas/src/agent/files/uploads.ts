@@ -112,6 +112,16 @@ export function uploadsOperation(options: UploadOptions = {}): FilesOperation {
   if (!Number.isSafeInteger(maxOpen) || maxOpen < 1)
     throw new Error('maxOpenUploads must be a positive integer');
   const clock = options.clock ?? Date.now;
+  // Created once per export and process, not on every PATCH of a large file.
+  const folders = new Map<string, string>();
+  const partsOf = async (stateDir: string): Promise<string> => {
+    let folder = folders.get(stateDir);
+    if (folder === undefined) {
+      folder = await uploadsFolder(stateDir);
+      folders.set(stateDir, folder);
+    }
+    return folder;
+  };
 
   /** POST <folder>/?upload */
   const start = async (
@@ -138,7 +148,7 @@ export function uploadsOperation(options: UploadOptions = {}): FilesOperation {
       // Refused now rather than after the last byte; checked again then (someone may create it meanwhile).
       if (exclusive) throw new DavError('precondition_failed', `"${name}" already exists`);
     }
-    const parts = await uploadsFolder(ctx.stateDir);
+    const parts = await partsOf(ctx.stateDir);
     const others = await listUploads(parts);
     if (others.length >= maxOpen)
       throw new DavError(
@@ -181,7 +191,7 @@ export function uploadsOperation(options: UploadOptions = {}): FilesOperation {
 
   /** The upload `?upload=<id>` names, if this credential may reach it from this folder. */
   const find = async (ctx: FilesContext, id: string) => {
-    const parts = await uploadsFolder(ctx.stateDir);
+    const parts = await partsOf(ctx.stateDir);
     // Another folder's, another scope's, or no upload at all: the same answer, so an id cannot be probed.
     const found = isUploadId(id) ? await readUpload(parts, id) : undefined;
     if (found === undefined || found.record.dir !== ctx.relativePath || !sameScope(found.record, ctx.claims))
