@@ -3,15 +3,22 @@
 // browser renders (referrer policy, opener isolation, Flash/PDF policy files) are left off them, because
 // every header is parsed, validated and sent again on every request of the busiest routes.
 
-/** The SPA loads only its own scripts; Mantine sets inline styles, hence style-src 'unsafe-inline'. */
+/**
+ * The SPA loads only its own scripts; Mantine sets inline styles, hence style-src 'unsafe-inline'. Its files
+ * pages talk to storage agents directly (files never pass through the control plane), on each node's own
+ * address, which nodes report at run time: so requests, images and media may go to any http(s) origin
+ * (scripts stay 'self' only), and a PDF preview is an <object> of a blob the page made itself (the browser's
+ * PDF viewer is the only plugin left; blob: URLs come only from the page's own scripts).
+ */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
+  "img-src 'self' data: http: https:",
+  "media-src 'self' http: https:",
   "font-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
+  "connect-src 'self' http: https:",
+  'object-src blob:',
   "base-uri 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",
