@@ -205,7 +205,12 @@ function FilesBrowser({ exportItem, path }: { exportItem: StorageExport; path: s
         }
       />
       <Stack gap="md">
-        <Breadcrumbs separator="/" aria-label="Folder path" style={{ flexWrap: 'wrap', rowGap: 4 }}>
+        <Breadcrumbs
+          component="nav"
+          separator="/"
+          aria-label="Folder path"
+          style={{ flexWrap: 'wrap', rowGap: 4 }}
+        >
           {crumbs.map((crumb, index) =>
             index === crumbs.length - 1 ? (
               <Text key={crumb.path} fw={600} aria-current="page" style={{ wordBreak: 'break-word' }}>

@@ -1,6 +1,6 @@
 // Opens a file in the page: images, audio and video straight from the agent (the credential in the URL, so
 // the browser's own Range requests work for seeking), text as characters in a <pre> (HTML and SVG sources
-// included: never rendered), a PDF from a Blob typed as PDF. Anything else offers its download.
+// included: never rendered), a PDF as an <object> of a Blob typed as PDF (the agent sends PDFs as attachments). Anything else offers its download.
 import { Alert, Button, Center, Group, Loader, Modal, Stack, Text } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
 import { useEffect, useState } from 'react';
@@ -101,7 +101,14 @@ function Preview({ client, path, entry }: { client: AgentClient; path: string; e
         <audio src={loaded.url} controls style={{ width: '100%' }} />
       )}
       {loaded.state === 'url' && kind === 'pdf' && (
-        <iframe src={loaded.url} title={entry.name} style={{ width: '100%', height: '70vh', border: 0 }} />
+        <object
+          data={loaded.url}
+          type="application/pdf"
+          aria-label={entry.name}
+          style={{ width: '100%', height: '70vh' }}
+        >
+          <Text>This browser does not show PDFs in the page: use Download.</Text>
+        </object>
       )}
       {loaded.state === 'text' && (
         <>

@@ -59,7 +59,12 @@ export function SharedFolder({ share, reopen }: SharedItemProps) {
       <Title order={1} size="h2" style={{ wordBreak: 'break-word' }}>
         {share.name}
       </Title>
-      <Breadcrumbs separator="/" aria-label="Folder path" style={{ flexWrap: 'wrap', rowGap: 4 }}>
+      <Breadcrumbs
+        component="nav"
+        separator="/"
+        aria-label="Folder path"
+        style={{ flexWrap: 'wrap', rowGap: 4 }}
+      >
         {crumbs.map((crumb, index) =>
           index === crumbs.length - 1 ? (
             <Text key={crumb.path} fw={600} aria-current="page">
