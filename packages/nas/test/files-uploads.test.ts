@@ -146,6 +146,30 @@ describe('resumable uploads', () => {
     expect(readdirSync(join(stateDir, 'uploads')).filter((name) => name.startsWith(body.id))).toEqual([]);
   });
 
+  it('finishes an empty file with one empty PATCH', async () => {
+    const url = await begin('Inbox/', 'empty.txt', 0);
+    const done = await patch(url, 0, Buffer.alloc(0));
+    expect(done.status).toBe(201);
+    expect(readFileSync(join(root, 'Inbox', 'empty.txt'))).toHaveLength(0);
+  });
+
+  it('answers an id only from the folder it was started in', async () => {
+    const url = await begin('Inbox/', 'here.bin', 4);
+    const elsewhere = url.replace('/Inbox/', '/Other/');
+    expect((await fetch(elsewhere, { method: 'HEAD' })).status).toBe(404);
+    expect((await patch(elsewhere, 0, Buffer.from('evil'))).status).toBe(404);
+    expect((await fetch(elsewhere, { method: 'DELETE' })).status).toBe(404);
+    expect((await fetch(url.replace('/Inbox/', '/'), { method: 'HEAD' })).status).toBe(404);
+    // Ids that are not ours: malformed, or a path in disguise.
+    for (const id of ['', 'x', '..%2f..%2fstate', `${'A'.repeat(21)}.`, 'A'.repeat(23)])
+      expect(
+        (await fetch(`${server.base}Inbox/?upload=${id}`, { method: 'HEAD' })).status,
+        id,
+      ).toBeGreaterThanOrEqual(400);
+    expect(await offsetOf(url)).toBe(0);
+    await fetch(url, { method: 'DELETE' });
+  });
+
   it('resumes after the connection is cut mid-PATCH, with equal checksums', async () => {
     const data = randomBytes(8 * 1024 * 1024);
     const url = await begin('Inbox/', 'resumed.bin', data.length);
