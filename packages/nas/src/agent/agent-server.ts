@@ -120,19 +120,21 @@ function challenge(browser: boolean): Record<string, string> {
   };
 }
 
-/** What a scoped credential may do at `path` (a 403 DavError when nothing); 'read' for an unscoped one. */
+/**
+ * What a scoped credential may do at `path` (a 403 DavError when nothing), and the real path of its item;
+ * 'read' for an unscoped one.
+ */
 async function scopeGrant(
   target: AgentExport,
   claims: MountClaims,
   method: string,
   operation: SelectedOperation | undefined,
   path: DavPath,
-): Promise<ScopeGrant> {
+): Promise<{ grant: ScopeGrant; scopeReal?: string }> {
   const scope = claims.scope;
-  if (scope === undefined) return 'read';
+  if (scope === undefined) return { grant: 'read' };
   const grant = decideScope(scope, method, operation?.name, path.segments, path.trailingSlash);
-  await checkRealScope(target.root, scope, path.segments);
-  return grant;
+  return { grant, scopeReal: await checkRealScope(target.root, scope, path.segments) };
 }
 
 export function createAgentServer(options: AgentServerOptions): http.Server {
@@ -209,13 +211,14 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
     let operation: SelectedOperation | undefined;
     let davPath: DavPath | undefined;
     let grant: ScopeGrant = 'read';
+    let scopeReal: string | undefined;
     try {
       operation = selectOperation(method, query);
       // Decided on the decoded path (as the handler will decode it), never on the raw URL.
       if (claims.scope !== undefined || (operation !== undefined && operation.name !== 'download'))
         davPath = parseRequestTarget(request.url ?? '/', prefix);
       if (claims.scope !== undefined && davPath !== undefined)
-        grant = await scopeGrant(target, claims, method, operation, davPath);
+        ({ grant, scopeReal } = await scopeGrant(target, claims, method, operation, davPath));
     } catch (error) {
       response.shouldKeepAlive = false;
       return sendFailure(response, error, options.log);
@@ -249,6 +252,7 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
       principal: claims.username,
       mayBreakLocks: claims.admin,
       ...(operation?.name === 'download' ? { attachment: true } : {}),
+      ...(scopeReal !== undefined ? { containedIn: scopeReal } : {}),
     });
   };
 

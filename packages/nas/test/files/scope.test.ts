@@ -80,6 +80,17 @@ describe('a view scope on a folder', () => {
     // An unscoped credential sees them (they stay inside the export).
     const whole = await agent.send('GET', `${MOUNT}shared/?list`, bearer(agent.token()));
     expect(whole.text).toContain('dir-link');
+    // So do PROPFIND and the HTML page of the folder.
+    const propfind = await agent.send('PROPFIND', `${MOUNT}shared/`, { ...bearer(view), depth: '1' });
+    expect(propfind.status).toBe(207);
+    expect(propfind.text).toContain('inner-link');
+    const page = await agent.send('GET', `${MOUNT}shared/`, bearer(view));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('inner-link');
+    for (const name of ['dir-link', 'file-link', 'relative-link']) {
+      expect(propfind.text).not.toContain(name);
+      expect(page.text).not.toContain(name);
+    }
   });
 
   it('refuses every path outside it with 403, whatever the method or operation', async () => {

@@ -25,6 +25,11 @@ export interface DavScope {
   mayBreakLocks: boolean;
   /** The files API's `?download`: a file is sent as an attachment whatever its type. */
   attachment?: boolean;
+  /**
+   * A share link's reach, as the real path of its item: folder listings (PROPFIND, the HTML page) leave out
+   * symlinks leading outside it, as they leave out those leading outside the export.
+   */
+  containedIn?: string;
 }
 
 /** Fixed for the life of a handler. */

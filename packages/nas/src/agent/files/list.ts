@@ -2,13 +2,13 @@
 // streamed a batch at a time (names and stats of one batch in memory, whatever the folder's size), unsorted.
 
 import type { Stats } from 'node:fs';
-import { lstat, realpath } from 'node:fs/promises';
 import { contentTypeOf } from '../dav/content-type.js';
 import { DavError } from '../dav/errors.js';
-import { listMembers, type Member } from '../dav/fs/list-members.js';
+import { listMembers } from '../dav/fs/list-members.js';
+import { createExportRoot } from '../dav/fs/resolve.js';
 import { streamBatches } from '../dav/stream-batches.js';
 import type { FilesOperation } from './context.js';
-import { insideScope, realScopePath } from './scope.js';
+import { realScopePath } from './scope.js';
 
 /** Members stated and written at a time (as PROPFIND Depth 1): about 100 KB of JSON. */
 const BATCH = 1024;
@@ -30,34 +30,16 @@ function entryJson(name: string, stats: Stats): string | undefined {
   return `{"name":${JSON.stringify(name)},"kind":"file","size":${stats.size},"modified":"${modified}","type":${JSON.stringify(contentTypeOf(name))}}`;
 }
 
-/**
- * A share link's listing leaves out symlinks that lead out of its scope (elsewhere in the export, where
- * WebDAV would follow them): their names and sizes are not the link's to show. Costs an lstat per member,
- * for scoped listings only.
- */
-async function inScope(folder: string, scopeReal: string, members: readonly Member[]): Promise<Member[]> {
-  const kept = await Promise.all(
-    members.map(async (member) => {
-      const path = `${folder}/${member.name}`;
-      try {
-        if (!(await lstat(path)).isSymbolicLink()) return member;
-        return insideScope(scopeReal, await realpath(path)) ? member : undefined;
-      } catch {
-        return undefined; // gone or unreadable since it was listed: not shown, as listMembers does
-      }
-    }),
-  );
-  return kept.filter((member): member is Member => member !== undefined);
-}
-
 export const handleList: FilesOperation = async (_request, response, ctx) => {
   const folder = await ctx.exportRoot.resolve(ctx.segments);
   if (folder.kind !== 'found') throw new DavError('not_found', 'No such folder');
   if (!folder.stats.isDirectory()) throw new DavError('conflict', '?list needs a folder, this is a file');
   const scopeReal = ctx.claims.scope ? await realScopePath(ctx.root, ctx.claims.scope) : undefined;
   if (ctx.claims.scope && scopeReal === undefined) throw new DavError('not_found', 'The shared item is gone');
-  // The members WebDAV shows, no more: temp files and symlinks leading outside the export stay hidden.
-  const members = await listMembers(ctx.exportRoot, folder.targetPath, BATCH);
+  // The members WebDAV shows, no more: temp files and symlinks leading outside the export stay hidden, and
+  // for a share link those leading outside its item (elsewhere in the export: not the link's to show).
+  const reach = scopeReal === undefined ? ctx.exportRoot : createExportRoot(scopeReal);
+  const members = await listMembers(reach, folder.targetPath, BATCH);
   let listed = 0;
   let truncated = false;
   try {
@@ -71,9 +53,8 @@ export const handleList: FilesOperation = async (_request, response, ctx) => {
           truncated = (await members.next()) !== undefined;
           return undefined;
         }
-        let batch = await members.next();
+        const batch = await members.next();
         if (batch === undefined) return undefined;
-        if (scopeReal !== undefined) batch = await inScope(folder.targetPath, scopeReal, batch);
         let text = '';
         for (const member of batch) {
           const entry = entryJson(member.name, member.stats);

@@ -64,12 +64,13 @@ export function decideScope(
  * The real path of the scope and of the request's target (or, for a name not there yet, of its folder) must
  * nest: a symlink inside the shared folder pointing elsewhere in the export is refused here, whereas WebDAV
  * (which only keeps links inside the export) would follow it. A scope that no longer exists answers 404.
+ * Returns the scope's real path.
  */
 export async function checkRealScope(
   root: string,
   scope: CredentialScope,
   segments: readonly string[],
-): Promise<void> {
+): Promise<string> {
   const scopeReal = await realScopePath(root, scope);
   if (scopeReal === undefined) throw new DavError('not_found', 'The shared item is gone');
   const inside = (path: string) => insideScope(scopeReal, path);
@@ -78,12 +79,13 @@ export async function checkRealScope(
   const target = await realOrUndefined(join(root, segments));
   if (target !== undefined) {
     if (!inside(target)) throw refused('This link does not reach that path');
-    return;
+    return scopeReal;
   }
   // Not there (yet): a drop's new file. Its folder must be the scope's real folder or below it.
   const parent = await realOrUndefined(join(root, segments.slice(0, -1)));
   if (parent === undefined) throw new DavError('not_found', 'No such folder');
   if (!inside(parent)) throw refused('This link does not reach that path');
+  return scopeReal;
 }
 
 /** The real path of a scope's item, or undefined when it is gone. */

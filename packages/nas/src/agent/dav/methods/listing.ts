@@ -5,7 +5,7 @@ import type { Dirent } from 'node:fs';
 import { LISTING_CSP } from '../content-headers.js';
 import type { DavRequest } from '../context.js';
 import { memberStatter, readMembers } from '../fs/list-members.js';
-import type { Found } from '../fs/resolve.js';
+import { createExportRoot, type Found } from '../fs/resolve.js';
 import { checkHttpConditions } from '../http-conditions.js';
 import { hrefOf } from '../request-path.js';
 import { batchesOf, streamBatches } from '../stream-batches.js';
@@ -50,7 +50,8 @@ export async function sendListing(r: DavRequest, folder: Found, head: boolean): 
   // Members' hrefs are the folder's (encoded and escaped once) plus their encoded name, which holds no
   // character an attribute must escape.
   const folderHref = escapeAttr(hrefOf(r.scope.prefix, r.path.segments, true));
-  const statter = memberStatter(r.ctx.root, folder.targetPath);
+  const reach = r.scope.containedIn === undefined ? r.ctx.root : createExportRoot(r.scope.containedIn);
+  const statter = memberStatter(reach, folder.targetPath);
   const renderRows = async (batch: readonly Dirent[]): Promise<string> => {
     let rows = '';
     for (const member of await statter.stat(batch)) {

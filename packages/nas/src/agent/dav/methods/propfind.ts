@@ -7,6 +7,7 @@ import { readTextBody } from '../body.js';
 import type { DavRequest } from '../context.js';
 import { DavError } from '../errors.js';
 import { listMembers, type Member } from '../fs/list-members.js';
+import { createExportRoot } from '../fs/resolve.js';
 import { parseDepth } from '../headers.js';
 import { MULTISTATUS_END } from '../multistatus.js';
 import { evaluateIf } from '../preconditions.js';
@@ -139,7 +140,8 @@ export async function handlePropfind(r: DavRequest): Promise<void> {
   };
 
   // The folder is read a batch at a time; one that fits in a batch is answered with a Content-Length.
-  const lister = await listMembers(ctx.root, target.targetPath, MEMBERS_PER_BATCH);
+  const reach = r.scope.containedIn === undefined ? ctx.root : createExportRoot(r.scope.containedIn);
+  const lister = await listMembers(reach, target.targetPath, MEMBERS_PER_BATCH);
   try {
     const first = await lister.next();
     const second = first === undefined ? undefined : await lister.next();
