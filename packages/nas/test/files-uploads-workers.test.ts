@@ -95,6 +95,8 @@ let mountUrl: string;
 const agentLogs: Record<string, unknown>[] = [];
 const opened: Connection[] = [];
 const ABANDONED = 'AAAAAAAAAAAAAAAAAAAAAA';
+const LOCK_BODY =
+  '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
 
 const logged = (msg: string) => agentLogs.filter((line) => line.msg === msg);
 function workerPids(): number[] {
@@ -253,6 +255,53 @@ describe('resumable uploads with two WebDAV workers', () => {
     expect((await held.end(data.subarray(1000))).status).toBe(201);
     expect(sha256(readFileSync(join(files, 'contended.bin')))).toBe(sha256(data));
     expect(lockFiles()).toEqual([]);
+  });
+
+  it("respects a WebDAV client's lock taken through the other worker, as PUT does", async () => {
+    const [a, b] = await twoWorkers();
+    const url = `${mountUrl}locked.txt`;
+    expect((await a.connection.send('PUT', url, { authorization }, Buffer.from('v1'))).status).toBe(201);
+    // An upload started before the lock is kept when refused at its end, and finishes once the lock is gone.
+    const upload = await startUpload(b.connection, 'locked.txt', 2);
+    const lock = await a.connection.send(
+      'LOCK',
+      url,
+      { authorization, 'content-type': 'application/xml' },
+      Buffer.from(LOCK_BODY),
+    );
+    expect(lock.status).toBe(200);
+    const token = String(lock.headers['lock-token']);
+    expect((await b.connection.send('PATCH', upload, patchHeaders(0), Buffer.from('v2'))).status).toBe(423);
+    expect(readFileSync(join(files, 'locked.txt'), 'utf8')).toBe('v1');
+    const refused = await b.connection.send('POST', `${mountUrl}?upload`, {
+      authorization,
+      'upload-length': '2',
+      'x-file-name': 'locked.txt',
+    });
+    expect(refused.status).toBe(423);
+    expect((await a.connection.send('UNLOCK', url, { authorization, 'lock-token': token })).status).toBe(204);
+    expect((await b.connection.send('PATCH', upload, patchHeaders(2), Buffer.alloc(0))).status).toBe(201);
+    expect(readFileSync(join(files, 'locked.txt'), 'utf8')).toBe('v2');
+
+    // A folder locked with depth infinity takes no new file either.
+    expect((await a.connection.send('MKCOL', `${mountUrl}Shut/`, { authorization })).status).toBe(201);
+    const folderLock = await a.connection.send(
+      'LOCK',
+      `${mountUrl}Shut/`,
+      { authorization, 'content-type': 'application/xml', depth: 'infinity' },
+      Buffer.from(LOCK_BODY),
+    );
+    expect(folderLock.status).toBe(200);
+    const inside = await b.connection.send('POST', `${mountUrl}Shut/?upload`, {
+      authorization,
+      'upload-length': '1',
+      'x-file-name': 'new.txt',
+    });
+    expect(inside.status).toBe(423);
+    await a.connection.send('UNLOCK', `${mountUrl}Shut/`, {
+      authorization,
+      'lock-token': String(folderLock.headers['lock-token']),
+    });
   });
 
   it('finishes through one worker an upload whose PATCH died with the other worker', async () => {

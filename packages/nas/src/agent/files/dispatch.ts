@@ -16,6 +16,7 @@ import type { AgentExport } from '../export-specs.js';
 import type { FilesContext, FilesOperation } from './context.js';
 import { handleList } from './list.js';
 import type { FilesOperationName } from './operations.js';
+import { lazyDavState } from './upload-dav-state.js';
 import { uploadsOperation } from './uploads.js';
 import { createWatchOperation, type WatchOptions } from './watch.js';
 import { zipFolderOperation } from './zip-folder.js';
@@ -54,7 +55,7 @@ export function createFilesDispatch(options: FilesDispatchOptions): FilesDispatc
     list: handleList,
     watch: createWatchOperation(options.watch),
     zip: zipFolderOperation(),
-    upload: uploadsOperation(),
+    upload: uploadsOperation({ davState: lazyDavState(options.stateDir) }),
   };
   const byMountPath = new Map<string, ExportFiles>(
     options.exports.map((item) => [

@@ -9,7 +9,9 @@ import { etagOf } from '../dav/etag.js';
 import { errnoCode } from '../dav/fs/resolve.js';
 import { removeQuietly, tempPathNear } from '../dav/fs/temp-files.js';
 import { segmentsOf } from '../dav/request-path.js';
+import type { DavState } from '../dav/state/dav-state.js';
 import type { FilesContext } from './context.js';
+import { requireUnlocked } from './upload-dav-state.js';
 import { partPath, readUpload, removeUpload, type UploadRecord } from './upload-state.js';
 
 /**
@@ -36,6 +38,7 @@ export async function placeUpload(
   ctx: FilesContext,
   parts: string,
   record: UploadRecord,
+  dav: { state: DavState; now: number } | undefined,
 ): Promise<{ etag: string }> {
   // Cancelled (DELETE) while the last bytes were written: there is nothing to place.
   if ((await readUpload(parts, record.id)) === undefined)
@@ -52,6 +55,8 @@ export async function placeUpload(
     await removeUpload(parts, record.id);
     throw error;
   }
+  // Kept on a lock: once the WebDAV client lets go, an empty PATCH at the full offset places the file.
+  if (dav !== undefined) requireUnlocked(dav.state, ctx.exportRoot.real, target, dav.now);
   // Over an existing file (through a symlink too) the real file is replaced; a new file goes at the entry.
   const destination = target.kind === 'found' ? target.targetPath : target.entryPath;
   const part = partPath(parts, record.id);
@@ -77,5 +82,8 @@ export async function placeUpload(
     }
   }
   await removeUpload(parts, record.id);
+  // A new file must not inherit dead properties left by a file deleted outside WebDAV (as PUT does).
+  if (dav !== undefined && target.kind === 'missing')
+    dav.state.props.removeTree(ctx.exportRoot.real, target.key);
   return { etag: etagOf(await stat(destination)) };
 }

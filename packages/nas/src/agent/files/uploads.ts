@@ -7,9 +7,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MountClaims } from '../../credentials/mount-credential.js';
 import { DavError } from '../dav/errors.js';
 import { hrefOf, parseRequestTarget, segmentsOf } from '../dav/request-path.js';
+import type { DavState } from '../dav/state/dav-state.js';
 import { appendBody } from './append-body.js';
 import type { FilesContext, FilesOperation } from './context.js';
 import { placeUpload } from './place-upload.js';
+import { requireUnlocked } from './upload-dav-state.js';
 import {
   createUpload,
   isUploadId,
@@ -27,6 +29,11 @@ export interface UploadOptions {
   /** Uploads open at once per export (default 64): each holds a part on the agent's disk. */
   maxOpenUploads?: number;
   clock?: () => number;
+  /**
+   * The agent's WebDAV state (upload-dav-state.ts): an upload is refused (423) where a WebDAV lock covers its
+   * target, and a new file drops stale dead properties, as PUT does. Without it, locks are not looked at.
+   */
+  davState?: () => DavState;
 }
 
 export const DEFAULT_MAX_OPEN_UPLOADS = 64;
@@ -143,6 +150,9 @@ export function uploadsOperation(options: UploadOptions = {}): FilesOperation {
     if (folder.kind !== 'found' || !folder.stats.isDirectory())
       throw new DavError('not_found', 'No such folder');
     const target = await ctx.exportRoot.resolve([...ctx.segments, name]);
+    if (target.kind === 'orphan') throw new DavError('not_found', 'No such folder');
+    // Refused now rather than after the last byte (checked again then).
+    if (options.davState) requireUnlocked(options.davState(), ctx.exportRoot.real, target, clock());
     if (target.kind === 'found') {
       if (!target.stats.isFile()) throw new DavError('conflict', `"${name}" is a folder here`);
       // Refused now rather than after the last byte; checked again then (someone may create it meanwhile).
@@ -255,7 +265,12 @@ export function uploadsOperation(options: UploadOptions = {}): FilesOperation {
         sendEmpty(response, 204, offsetHeaders(offset, record.length));
         return;
       }
-      const placed = await placeUpload(ctx, parts, record);
+      const placed = await placeUpload(
+        ctx,
+        parts,
+        record,
+        options.davState ? { state: options.davState(), now: clock() } : undefined,
+      );
       ctx.log.info({ upload: id, length: record.length, dir: record.dir }, 'resumable upload finished');
       await lock.release();
       sendEmpty(response, 201, {
