@@ -247,4 +247,127 @@ describe('files page', () => {
       await visitor.context.close();
     }
   }, 120_000);
+
+  it('resumes a large upload from the agent’s offset after the connection breaks mid-way', async () => {
+    const { page } = suite;
+    page.setDefaultTimeout(30_000);
+    const file = join(tempDir('homeport-files-resume-'), 'resumed.bin');
+    await writeRandomFile(file, 40 * 1024 * 1024);
+    const uploadCalls: string[] = [];
+    let patches = 0;
+    // The second chunk's connection is reset: the page must ask the agent where it got to and go on.
+    await page.route(
+      (url) => url.search.includes('upload='),
+      async (route) => {
+        const request = route.request();
+        uploadCalls.push(request.method());
+        if (request.method() === 'PATCH' && ++patches === 2) await route.abort('connectionreset');
+        else await route.continue();
+      },
+    );
+    await signIn(page);
+    await openFiles(page);
+    await page.locator('input[type=file][multiple]').setInputFiles(file);
+    const task = page.locator('[data-testid=upload-task][aria-label="Upload /resumed.bin"]');
+    await until(async () => (await task.getAttribute('data-state')) === 'done', 120_000, 50);
+    expect(await sha256(join(filesExport.path, 'resumed.bin'))).toBe(await sha256(file));
+    const afterBreak = uploadCalls.slice(uploadCalls.indexOf('PATCH') + 2);
+    expect(afterBreak[0]).toBe('HEAD');
+    // 40 MiB in 8 MiB chunks: five PATCHes, one more for the broken one, never from the start again.
+    expect(uploadCalls.filter((method) => method === 'PATCH')).toHaveLength(6);
+  }, 180_000);
+
+  it('shows a read-only member no write actions and no sharing', async () => {
+    const { page } = suite;
+    const member = { username: 'rita', password: 'rita-password-1234' };
+    await api('/users', adminToken, 'POST', member);
+    await api(`/exports/${filesExport.id}/grants/${member.username}`, adminToken, 'PUT', {
+      access: 'read-only',
+    });
+    writeFileSync(join(filesExport.path, 'readable.txt'), 'read me\n');
+    await page.goto('/login');
+    await page.getByLabel('Username', { exact: true }).fill(member.username);
+    await page.getByLabel('Password', { exact: true }).fill(member.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.pathname !== '/login');
+    await openFiles(page);
+    await row(page, 'readable.txt').click();
+    await page.getByRole('menuitem', { name: 'Download' }).waitFor();
+    expect(await page.getByRole('menuitem').allInnerTexts()).toEqual(['Preview', 'Download']);
+    await page.keyboard.press('Escape');
+    for (const name of ['Upload files', 'Upload folder', 'New folder', 'Share folder']) {
+      expect(await page.getByRole('button', { name }).count()).toBe(0);
+    }
+    await page.getByText('Read-only: you can open and download.').waitFor();
+  });
+
+  it('a file drop link with a password: the visitor uploads, sees nothing, and cannot replace a file', async () => {
+    const { page } = suite;
+    page.setDefaultTimeout(30_000);
+    const inbox = join(filesExport.path, 'inbox');
+    mkdirSync(inbox, { recursive: true });
+    writeFileSync(join(inbox, 'secret-plan.txt'), 'already here\n');
+    await signIn(page);
+    await openFiles(page);
+    await entryAction(page, 'inbox', 'Share link…');
+    const dialog = page.getByRole('dialog', { name: 'Share link for inbox' });
+    await dialog.getByText('File drop (upload only)').click();
+    await dialog.getByLabel('Password (optional)').fill('drop-password-1');
+    await dialog.getByRole('button', { name: 'Create link' }).click();
+    const url = await dialog.getByRole('textbox', { name: 'Link' }).inputValue();
+
+    const visitor = await openTestPage(suite.browser, suite.homeport.url);
+    try {
+      visitor.page.setDefaultTimeout(30_000);
+      await visitor.page.goto(url);
+      await visitor.page.getByRole('heading', { name: 'This link needs a password' }).waitFor();
+      await visitor.page.getByLabel('Password', { exact: true }).fill('wrong-password');
+      await visitor.page.getByRole('button', { name: 'Open' }).click();
+      await visitor.page.getByText('That password is not right').waitFor();
+      await visitor.page.getByLabel('Password', { exact: true }).fill('drop-password-1');
+      await visitor.page.getByRole('button', { name: 'Open' }).click();
+      await visitor.page.getByRole('heading', { name: 'Send files to inbox' }).waitFor();
+      const upload = join(tempDir('homeport-files-drop-'), 'delivery.txt');
+      writeFileSync(upload, 'delivered\n');
+      await visitor.page.locator('input[type=file][multiple]').setInputFiles(upload);
+      await visitor.page.getByText('All files were delivered.').waitFor();
+      expect(readFileSync(join(inbox, 'delivery.txt'), 'utf8')).toBe('delivered\n');
+      expect(await visitor.page.content()).not.toContain('secret-plan');
+
+      const clash = join(tempDir('homeport-files-drop-'), 'secret-plan.txt');
+      writeFileSync(clash, 'overwritten?\n');
+      await visitor.page.locator('input[type=file][multiple]').setInputFiles(clash);
+      const task = visitor.page.locator(
+        '[data-testid=upload-task][aria-label="Upload /inbox/secret-plan.txt"]',
+      );
+      await until(async () => (await task.getAttribute('data-state')) === 'failed');
+      expect(await visitor.page.getByRole('button', { name: 'Replace secret-plan.txt' }).count()).toBe(0);
+      expect(readFileSync(join(inbox, 'secret-plan.txt'), 'utf8')).toBe('already here\n');
+      expect(visitor.pageErrors).toEqual([]);
+    } finally {
+      await visitor.context.close();
+    }
+  }, 120_000);
+
+  it('fits a phone: entries as cards, the upload button on screen, no sideways scrolling', async () => {
+    const context = await suite.browser.newContext({
+      baseURL: suite.homeport.url,
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(30_000);
+      writeFileSync(join(filesExport.path, 'on-a-phone.txt'), 'small screen\n');
+      await signIn(page);
+      await page.goto(`/files/${filesExport.id}`);
+      await page.getByRole('article', { name: 'on-a-phone.txt' }).waitFor();
+      const upload = await page.getByRole('button', { name: 'Upload files' }).boundingBox();
+      expect(upload && upload.x >= 0 && upload.x + upload.width <= 390).toBe(true);
+      expect(Number(await page.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(390);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -28,6 +28,7 @@ import { ShareLinkModal, type ShareTarget } from './share-link-modal';
 import { DEFAULT_SORT, filterEntries, type SortOrder, sortEntries } from './sort-filter';
 import { UploadPanel } from './upload-panel';
 import { useAgentSession, useUploads } from './use-agent-session';
+import { useCoalesced } from './use-coalesced';
 import { useFolderWatch } from './use-folder-watch';
 
 export default function FilesPage() {
@@ -78,7 +79,8 @@ function FilesBrowser({ exportItem, path }: { exportItem: StorageExport; path: s
   const user = useCurrentUser();
   const filesApi = useMemo(() => createFilesApi(), []);
   const issue = useCallback(() => filesApi.browserAccess(exportItem.id), [filesApi, exportItem.id]);
-  const session = useAgentSession(issue, () => listing.reload());
+  const refresh = useCoalesced(() => listing.reload());
+  const session = useAgentSession(issue, refresh);
   const uploads = useUploads(session.uploads);
   const listing = useAsyncData(
     useCallback((signal: AbortSignal) => session.client.list(path, signal), [session, path]),
@@ -94,7 +96,7 @@ function FilesBrowser({ exportItem, path }: { exportItem: StorageExport; path: s
   const canWrite = !readonlyAccess;
   const canShare = user.role === 'admin' || canWrite;
 
-  useFolderWatch(session.keeper, path, listing.reload, listing.data !== undefined);
+  useFolderWatch(session.keeper, path, refresh, listing.data !== undefined);
 
   const [sort, setSort] = useState<SortOrder>(DEFAULT_SORT);
   const [filter, setFilter] = useState('');

@@ -15,7 +15,14 @@ const STATE_WORDS: Record<UploadTask['state'], string> = {
   cancelled: 'Cancelled',
 };
 
-export function UploadPanel({ queue, snapshot }: { queue: UploadQueue; snapshot: UploadSnapshot }) {
+export interface UploadPanelProps {
+  queue: UploadQueue;
+  snapshot: UploadSnapshot;
+  /** False for a file drop, which can never replace a file. @default true */
+  allowReplace?: boolean;
+}
+
+export function UploadPanel({ queue, snapshot, allowReplace = true }: UploadPanelProps) {
   if (snapshot.tasks.length === 0) return null;
   const { total } = snapshot;
   const done = snapshot.tasks.filter((task) => task.state === 'done').length;
@@ -41,7 +48,7 @@ export function UploadPanel({ queue, snapshot }: { queue: UploadQueue; snapshot:
         <ScrollArea.Autosize mah={240}>
           <Stack gap={6}>
             {snapshot.tasks.map((task) => (
-              <TaskRow key={task.id} task={task} queue={queue} />
+              <TaskRow key={task.id} task={task} queue={queue} allowReplace={allowReplace} />
             ))}
           </Stack>
         </ScrollArea.Autosize>
@@ -50,7 +57,15 @@ export function UploadPanel({ queue, snapshot }: { queue: UploadQueue; snapshot:
   );
 }
 
-function TaskRow({ task, queue }: { task: UploadTask; queue: UploadQueue }) {
+function TaskRow({
+  task,
+  queue,
+  allowReplace,
+}: {
+  task: UploadTask;
+  queue: UploadQueue;
+  allowReplace: boolean;
+}) {
   const label = `${task.folder === '/' ? '' : task.folder}/${task.name}`;
   return (
     <Stack gap={2} data-testid="upload-task" data-state={task.state} aria-label={`Upload ${label}`}>
@@ -82,7 +97,7 @@ function TaskRow({ task, queue }: { task: UploadTask; queue: UploadQueue }) {
               Resume
             </Button>
           )}
-          {task.exists && task.state === 'failed' && (
+          {allowReplace && task.exists && task.state === 'failed' && (
             <Button
               size="compact-xs"
               variant="subtle"

@@ -34,7 +34,7 @@ export function SharedDrop({ share, reopen }: SharedItemProps) {
           that is already taken is not replaced.
         </Text>
         <UploadButtons folder={share.path} onBatch={onBatch} folders={false} />
-        <UploadPanel queue={session.uploads} snapshot={uploads} />
+        <UploadPanel queue={session.uploads} snapshot={uploads} allowReplace={false} />
         {uploads.tasks.length > 0 &&
           !uploads.busy &&
           uploads.tasks.every((task) => task.state === 'done') && (

@@ -14,6 +14,7 @@ import type { FileEntry } from '../files/files-types';
 import { PreviewModal } from '../files/preview-modal';
 import { DEFAULT_SORT, filterEntries, type SortOrder, sortEntries } from '../files/sort-filter';
 import { useAgentSession } from '../files/use-agent-session';
+import { useCoalesced } from '../files/use-coalesced';
 import { useFolderWatch } from '../files/use-folder-watch';
 import { type SharedItemProps, useShareIssue } from './shared-file';
 
@@ -29,7 +30,8 @@ export function SharedFolder({ share, reopen }: SharedItemProps) {
   const listing = useAsyncData(
     useCallback((signal: AbortSignal) => session.client.list(path, signal), [session, path]),
   );
-  useFolderWatch(session.keeper, path, listing.reload, listing.data !== undefined);
+  const refresh = useCoalesced(() => listing.reload());
+  useFolderWatch(session.keeper, path, refresh, listing.data !== undefined);
 
   const below = segmentsOf(path).slice(segmentsOf(root).length);
   const crumbs = [
