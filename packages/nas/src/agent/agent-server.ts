@@ -7,6 +7,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type ConnectionLimits, guardConnections, type Logger } from '@homeport/core';
 import type { MountClaims } from '../credentials/mount-credential.js';
+import { SERVER_STOPPING } from './close-server.js';
 import { agentConnectionLimits } from './connection-guard.js';
 import type { CredentialGate } from './credential-gate.js';
 import type { DavScope } from './dav/index.js';
@@ -286,6 +287,7 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
     onRequest(request, response, true),
   );
   server.timeout = deadlines.idleMs;
+  server.on(SERVER_STOPPING, () => files?.endLongAnswers());
   const guard = guardConnections(server, {
     limits: options.connectionLimits ?? agentConnectionLimits(),
     log: options.log,

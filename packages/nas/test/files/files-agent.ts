@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { createLogger, openDatabase } from '@homeport/core';
 import { freePort, tempDir } from '@homeport/testkit';
 import { createAgentServer } from '../../src/agent/agent-server.js';
+import { closeServer } from '../../src/agent/close-server.js';
 import { type CredentialGate, createCredentialGate } from '../../src/agent/credential-gate.js';
 import { createDavHandler, openDavState } from '../../src/agent/dav/index.js';
 import type { WatchOptions } from '../../src/agent/files/watch.js';
@@ -51,6 +52,8 @@ export interface FilesAgent {
     body?: string | Buffer,
   ): Promise<RawResponse>;
   revoke(...usernames: string[]): void;
+  /** Stops as the agent stops (closeServer: requests in flight finish, idle connections close). */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -136,6 +139,7 @@ export async function startFilesAgent(options: FilesAgentOptions = {}): Promise<
       revoked = [...revoked, ...usernames];
       applyState();
     },
+    stop: () => closeServer(server),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -30,10 +30,10 @@ interface Stream {
   close(): void;
 }
 
-function openStream(path: string, headers: Record<string, string>): Promise<Stream> {
+function openStream(path: string, headers: Record<string, string>, port = agent.port): Promise<Stream> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port: agent.port, method: 'GET', path, headers, agent: false },
+      { host: '127.0.0.1', port, method: 'GET', path, headers, agent: false },
       (res) => {
         let text = '';
         let ended = false;
@@ -125,6 +125,21 @@ describe('?watch', () => {
     } finally {
       for (const stream of [first, second, third]) stream.close();
     }
+  });
+
+  it('ends open watches when the agent stops, so they do not hold the stop', async () => {
+    const stopping = await startFilesAgent();
+    mkdirSync(join(stopping.root, 'watched'));
+    const stream = await openStream(`${MOUNT}watched/?watch`, bearer(stopping.token()), stopping.port);
+    await until(() => stream.text().includes(': watching'));
+    // Well under the workers' 8 s stop bound (the in-process agent has none but the lifecycle's).
+    const stopped = await Promise.race([
+      stopping.stop().then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
+    ]);
+    expect(stopped).toBe(true);
+    await until(() => stream.ended(), 2_000);
+    await stopping.close();
   });
 
   it('refuses a file, a missing folder and no credential', async () => {

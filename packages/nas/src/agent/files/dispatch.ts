@@ -41,6 +41,8 @@ export interface FilesRequest {
 
 export interface FilesDispatch {
   serve(request: IncomingMessage, response: ServerResponse, files: FilesRequest): Promise<void>;
+  /** Ends the answers that last (folder watches): the server is stopping. */
+  endLongAnswers(): void;
 }
 
 interface ExportFiles {
@@ -51,9 +53,10 @@ interface ExportFiles {
 }
 
 export function createFilesDispatch(options: FilesDispatchOptions): FilesDispatch {
+  const watches = createWatchOperation(options.watch);
   const operations: Record<FilesRequest['operation'], FilesOperation> = {
     list: handleList,
-    watch: createWatchOperation(options.watch),
+    watch: watches.operation,
     zip: zipFolderOperation(),
     upload: uploadsOperation({ davState: lazyDavState(options.stateDir) }),
   };
@@ -75,6 +78,7 @@ export function createFilesDispatch(options: FilesDispatchOptions): FilesDispatc
   );
 
   return {
+    endLongAnswers: () => watches.endAll(),
     async serve(request, response, files) {
       const entry = byMountPath.get(files.target.mountPath);
       try {

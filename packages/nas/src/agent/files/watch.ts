@@ -30,7 +30,13 @@ const HEADERS = {
   'X-Accel-Buffering': 'no',
 };
 
-export function createWatchOperation(options: WatchOptions): FilesOperation {
+/** The watch operation, and a way to end every watch it holds (the server is stopping). */
+export interface WatchOperation {
+  operation: FilesOperation;
+  endAll(): void;
+}
+
+export function createWatchOperation(options: WatchOptions): WatchOperation {
   const perCredential = options.perCredential ?? 8;
   const total = options.total ?? 256;
   const debounceMs = options.debounceMs ?? 200;
@@ -38,9 +44,10 @@ export function createWatchOperation(options: WatchOptions): FilesOperation {
   const recheckMs = options.recheckMs ?? 5_000;
   const clock = options.clock ?? Date.now;
   const open = new Map<string, number>();
+  const enders = new Set<() => void>();
   let count = 0;
 
-  return async (request, response, ctx) => {
+  const operation: FilesOperation = async (request, response, ctx) => {
     const folder = await ctx.exportRoot.resolve(ctx.segments);
     if (folder.kind !== 'found') throw new DavError('not_found', 'No such folder');
     if (!folder.stats.isDirectory()) throw new DavError('conflict', '?watch needs a folder, this is a file');
@@ -73,6 +80,7 @@ export function createWatchOperation(options: WatchOptions): FilesOperation {
       if (pending) clearTimeout(pending);
       for (const timer of timers) clearTimeout(timer);
       unsubscribe();
+      enders.delete(end);
       const left = (open.get(holder) ?? 1) - 1;
       if (left === 0) open.delete(holder);
       else open.set(holder, left);
@@ -92,6 +100,7 @@ export function createWatchOperation(options: WatchOptions): FilesOperation {
     });
     // The folder itself was removed or became unreadable: nothing left to watch; the page finds out by listing.
     watcher.on('error', end);
+    enders.add(end);
     request.on('close', end);
     response.on('close', end);
     unsubscribe = options.onGateChange(recheck);
@@ -104,5 +113,11 @@ export function createWatchOperation(options: WatchOptions): FilesOperation {
     response.writeHead(200, HEADERS);
     // Tells the page the watch is on (and flushes the head): changes from now on are reported.
     response.write(': watching\n\n');
+  };
+  return {
+    operation,
+    endAll() {
+      for (const end of [...enders]) end();
+    },
   };
 }
