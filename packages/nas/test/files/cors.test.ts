@@ -75,6 +75,23 @@ describe('actual requests', () => {
     expect(response.headers['access-control-allow-credentials']).toBeUndefined();
   });
 
+  it('carries them on small files served from memory too', async () => {
+    // A minute ahead: the file counts as settled, so the second GET is served from the small-file cache.
+    const cached = await startFilesAgent({ davClock: () => Date.now() + 60_000 });
+    try {
+      writeFileSync(join(cached.root, 'small.txt'), 'small');
+      const headers = { ...bearer(cached.token()), origin: ALLOWED_ORIGIN };
+      await cached.send('GET', `${MOUNT}small.txt`, headers);
+      const response = await cached.send('GET', `${MOUNT}small.txt`, headers);
+      expect(response.text).toBe('small');
+      expect(response.headers['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
+      expect(response.headers['access-control-expose-headers']).toContain('etag');
+      expect(response.headers['content-security-policy']).toMatch(/^sandbox;/);
+    } finally {
+      await cached.close();
+    }
+  });
+
   it('carries them on refusals too, so the page can read why', async () => {
     const response = await agent.send('GET', `${MOUNT}?list`, { origin: ALLOWED_ORIGIN });
     expect(response.status).toBe(401);
