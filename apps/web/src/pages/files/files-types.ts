@@ -1,5 +1,6 @@
 // The shapes the Files page and the public link page exchange with the agent (design13.md's contract) and
-// with the control plane (browser access, share links).
+// with the control plane (browser access, share links: from the route schemas, through openapi.gen.ts).
+import type { ApiAnswer, ApiBody } from '../../api/types';
 
 export type EntryKind = 'file' | 'folder';
 
@@ -34,54 +35,18 @@ export interface AgentAccess {
   expiresAt: string;
 }
 
-/** `POST /api/v1/exports/{id}/browser-access`. */
-export interface BrowserAccess extends AgentAccess {
-  readonly: boolean;
-  exportId: string;
-  label: string;
-}
+/** `POST /api/v1/exports/{id}/browser-access`: 15 minutes on the export's agent. */
+export type BrowserAccess = ApiAnswer<'/api/v1/exports/{exportId}/browser-access', 'post'>;
 
-export type ShareMode = 'view' | 'drop';
+export type ShareMode = ShareLink['mode'];
 
 /** A share link as the control plane lists it (its secret is never sent again). */
-export interface ShareLink {
-  id: string;
-  exportId: string;
-  /** null once the export is gone (the link no longer opens). */
-  exportLabel: string | null;
-  path: string;
-  name: string;
-  kind: EntryKind;
-  mode: ShareMode;
-  hasPassword: boolean;
-  /** The creator's user id. */
-  createdBy: string;
-  createdAt: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  status: 'active' | 'expired' | 'revoked';
-  opens: number;
-  lastOpenedAt: string | null;
-}
+export type ShareLink = ApiAnswer<'/api/v1/shares', 'get'>['shares'][number];
 
-export interface CreateShareInput {
-  path: string;
-  mode: ShareMode;
-  kind: EntryKind;
-  expiresInDays?: number;
-  password?: string;
-}
+export type CreateShareInput = ApiBody<'/api/v1/exports/{exportId}/shares', 'post'>;
 
-/** The one answer that carries the link with its secret. */
-export interface CreatedShare {
-  share: ShareLink;
-  url: string;
-}
+/** The one answer that carries the link with its secret (`url`, relative without a public URL set). */
+export type CreatedShare = ApiAnswer<'/api/v1/exports/{exportId}/shares', 'post', 201>;
 
 /** `POST /api/v1/public/shares/{id}/open`: access to just the shared item. */
-export interface OpenedShare extends AgentAccess {
-  mode: ShareMode;
-  name: string;
-  kind: EntryKind;
-  path: string;
-}
+export type OpenedShare = ApiAnswer<'/api/v1/public/shares/{shareId}/open', 'post'>;
