@@ -108,7 +108,7 @@ export function registerNodeRoutes(
       schema: {
         tags,
         summary:
-          'Heartbeat, optionally with the space of its exports; X-Homeport-Revocations and X-Homeport-Dav-Key-Id tell the agent when to fetch revocations and keys',
+          'Heartbeat, optionally with the space of its exports; X-Homeport-Revocations and X-Homeport-Dav-Key-Id tell the agent when to fetch revocations and keys, X-Homeport-Allowed-Origins which browser origins may call it',
         params: NodeParams,
         body: NodeHeartbeatRequest,
         response: {
@@ -140,7 +140,7 @@ export function registerNodeRoutes(
       schema: {
         tags,
         summary:
-          "Replace the node's export inventory (kept paths keep their ids; credentials of removed or moved exports are revoked)",
+          "Replace the node's export inventory (kept paths keep their ids; credentials of removed or moved exports are revoked); X-Homeport-Allowed-Origins names the browser origins that may call the agent",
         params: NodeParams,
         body: NodeExportsRequest,
         response: {
