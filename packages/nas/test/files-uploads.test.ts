@@ -153,6 +153,14 @@ describe('resumable uploads', () => {
     expect(readFileSync(join(root, 'Inbox', 'empty.txt'))).toHaveLength(0);
   });
 
+  it('uploads into a folder deeper than a share link may reach (a path past 1 KiB)', async () => {
+    const segments = Array.from({ length: 12 }, (_, index) => `${index}-${'d'.repeat(100)}`);
+    mkdirSync(join(root, ...segments), { recursive: true });
+    const url = await begin(`${segments.join('/')}/`, 'deep.txt', 4);
+    expect((await patch(url, 0, Buffer.from('deep'))).status).toBe(201);
+    expect(readFileSync(join(root, ...segments, 'deep.txt'), 'utf8')).toBe('deep');
+  });
+
   it('answers an id only from the folder it was started in', async () => {
     const url = await begin('Inbox/', 'here.bin', 4);
     const elsewhere = url.replace('/Inbox/', '/Other/');

@@ -5,7 +5,6 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { createLogger } from '@homeport/core';
 import { createExportRoot } from '../../src/agent/dav/fs/resolve.js';
 import { keyOf, parseRequestTarget } from '../../src/agent/dav/request-path.js';
@@ -97,5 +96,3 @@ export async function startFilesServer(options: {
       }),
   };
 }
-
-export const stateDirIn = (folder: string) => join(folder, 'state');

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type CredentialScope, isScopePath } from '../../credentials/mount-credential.js';
+import type { CredentialScope } from '../../credentials/mount-credential.js';
 import { errnoCode } from '../dav/fs/resolve.js';
 
 /** What the sidecar holds. */
@@ -48,6 +48,16 @@ export const partPath = (folder: string, id: string) => join(folder, `${id}.part
 const recordPath = (folder: string, id: string) => join(folder, `${id}.json`);
 const lockPath = (folder: string, id: string) => join(folder, `${id}.lock`);
 
+/** A FilesContext relativePath: `/`, or `/` and non-empty segments (no `.`, `..` or NUL), whatever its length. */
+function isFolderKey(path: string): boolean {
+  if (path === '/') return true;
+  if (!path.startsWith('/') || path.endsWith('/')) return false;
+  return path
+    .slice(1)
+    .split('/')
+    .every((segment) => segment !== '' && segment !== '.' && segment !== '..' && !segment.includes('\0'));
+}
+
 function isRecord(value: unknown): value is UploadRecord {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>; // fields checked one by one below
@@ -59,7 +69,7 @@ function isRecord(value: unknown): value is UploadRecord {
     Number.isSafeInteger(record.length) &&
     (record.length as number) >= 0 &&
     typeof record.dir === 'string' &&
-    isScopePath(record.dir) &&
+    isFolderKey(record.dir) &&
     typeof record.name === 'string' &&
     record.name !== '' &&
     typeof record.exclusive === 'boolean' &&
