@@ -3,13 +3,15 @@
 // (the page's resumable protocol: POST ?upload, then 8 MiB PATCHes on one connection) against a WebDAV PUT,
 // and the listing of a 10,000-file folder (GET ?list) against PROPFIND Depth 1 asking for the same fields.
 
-import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type HomeportInstance, requireCommand, startHomeport, startProcess } from '@homeport/testkit';
+import { apiCall, exportIdOf } from '../lib/homeport-api.js';
+import { logIn } from '../lib/homeport-session.js';
 import { formatNumber } from '../lib/table.js';
 import type { Benchmark, BenchmarkContext, Figure } from '../lib/types.js';
 import { runCurl } from '../webdav/curl.js';
+import { writeRandomFile } from '../webdav/fixtures.js';
 
 const BIG_BYTES = 1024 * 1024 * 1024;
 /** What the files page sends per PATCH of a resumable upload (apps/web/src/pages/files). */
@@ -28,20 +30,6 @@ interface Fixtures {
   chunks: string[];
 }
 
-function writeRandom(path: string, bytes: number): void {
-  const block = Buffer.allocUnsafe(16 * 1024 * 1024);
-  const fd = openSync(path, 'w', 0o644);
-  try {
-    for (let written = 0; written < bytes; ) {
-      const length = Math.min(block.length, bytes - written);
-      randomFillSync(block, 0, length);
-      written += writeSync(fd, block, 0, length);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The export (1 GiB file, a 10,000-file folder, an uploads folder) and the 1 GiB file cut in 8 MiB parts. */
 function createFixtures(workDir: string): Fixtures {
   const root = join(workDir, 'files');
@@ -52,7 +40,7 @@ function createFixtures(workDir: string): Fixtures {
     writeFileSync(join(root, 'ten-thousand', name), `${name}\n`.repeat(1 + (index % 16)));
   }
   const big = join(root, 'big-1g.bin');
-  writeRandom(big, BIG_BYTES);
+  writeRandomFile(big, BIG_BYTES);
   // The parts live outside the export: curl sends each as one PATCH body, as the page sends a Blob slice.
   const partsDir = join(workDir, 'parts');
   mkdirSync(partsDir);
@@ -82,19 +70,6 @@ function readFully(fd: number, buffer: Buffer, length: number, position: number)
   }
 }
 
-async function api<T>(homeport: HomeportInstance, path: string, token: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${homeport.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T; // the documented API shapes, used just below
-}
-
 interface Access {
   /** WebDAV, as a mount: Basic. */
   mountUrl: string;
@@ -106,30 +81,15 @@ interface Access {
 }
 
 async function signIn(homeport: HomeportInstance): Promise<Access> {
-  const login = await fetch(`${homeport.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: homeport.adminPassword }),
-  });
-  if (login.status !== 200) throw new Error(`login failed: ${login.status}`);
-  const { token } = (await login.json()) as { token: string };
-  const deadline = Date.now() + 20_000;
-  let exportId: string | undefined;
-  while (exportId === undefined) {
-    const exports = await api<{ id: string; label: string }[]>(homeport, '/api/v1/exports', token);
-    exportId = exports.find((item) => item.label === 'Bench')?.id;
-    if (exportId === undefined) {
-      if (Date.now() > deadline) throw new Error('the embedded agent never reported the Bench export');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  const mount = await api<{ mountUrl: string; credential: { username: string; password: string } }>(
+  const { token } = await logIn(homeport);
+  const exportId = await exportIdOf(homeport, token, 'Bench');
+  const mount = await apiCall<{ mountUrl: string; credential: { username: string; password: string } }>(
     homeport,
     '/api/v1/mount-profiles/issue',
     token,
     { exportId },
   );
-  const browser = await api<{ baseUrl: string; token: string }>(
+  const browser = await apiCall<{ baseUrl: string; token: string }>(
     homeport,
     `/api/v1/exports/${exportId}/browser-access`,
     token,

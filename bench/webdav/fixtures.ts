@@ -34,7 +34,7 @@ export interface Fixtures {
 }
 
 /** Random bytes written in 16 MiB blocks (each block refilled, so no two are alike and nothing is sparse). */
-function writeRandomFile(path: string, bytes: number): void {
+export function writeRandomFile(path: string, bytes: number): void {
   const block = Buffer.allocUnsafe(16 * 1024 * 1024);
   const fd = openSync(path, 'w', 0o644);
   try {

@@ -13,6 +13,8 @@ import {
   startProcess,
   startRcloneServe,
 } from '@homeport/testkit';
+import { apiCall, exportIdOf } from '../lib/homeport-api.js';
+import { logIn } from '../lib/homeport-session.js';
 import { type Fixtures, linkFolderInto, UPLOADS_NAME } from './fixtures.js';
 
 /** `node`: the bare node:http ceiling (peer-node.mjs), not a WebDAV server. */
@@ -45,38 +47,11 @@ interface MountProfile {
   credential: { username: string; password: string };
 }
 
-async function api<T>(homeport: HomeportInstance, path: string, token: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${homeport.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  // The documented API shapes; the fields used are checked by their use just below.
-  return (await response.json()) as T;
-}
-
 /** Signs in as admin, waits for the embedded agent to report the export, and issues a read-write mount. */
 async function issueMount(homeport: HomeportInstance): Promise<MountProfile> {
-  const login = await fetch(`${homeport.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: homeport.adminPassword }),
-  });
-  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-  const { token } = (await login.json()) as { token: string };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const exports = await api<{ id: string; label: string }[]>(homeport, '/api/v1/exports', token);
-    const bench = exports.find((item) => item.label === 'Bench');
-    if (bench !== undefined)
-      return api<MountProfile>(homeport, '/api/v1/mount-profiles/issue', token, { exportId: bench.id });
-    if (Date.now() > deadline) throw new Error('the embedded agent never reported the Bench export');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const { token } = await logIn(homeport);
+  const exportId = await exportIdOf(homeport, token, 'Bench');
+  return apiCall<MountProfile>(homeport, '/api/v1/mount-profiles/issue', token, { exportId });
 }
 
 export async function startHomeportServer(fixtures: Fixtures, workDir: string): Promise<DavServer> {
