@@ -1,14 +1,15 @@
 // `GET <folder>/?zip`: the folder tree as a streamed ZIP (zip-writer.ts), walked depth first with one open
 // directory handle per level, so memory does not grow with the number of files.
 
-import { constants, createReadStream, type Dir, type Stats } from 'node:fs';
-import { type FileHandle, open, opendir, stat } from 'node:fs/promises';
+import type { Dir } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { attachmentDisposition } from '../dav/content-headers.js';
 import { DavError } from '../dav/errors.js';
 import { errnoCode } from '../dav/fs/resolve.js';
 import { TEMP_PREFIX } from '../dav/request-path.js';
 import type { FilesContext, FilesOperation } from './context.js';
+import { fileSources } from './zip-file-source.js';
 import { createZipWriter, type ZipWriterOptions } from './zip-writer.js';
 
 /**
@@ -18,12 +19,7 @@ import { createZipWriter, type ZipWriterOptions } from './zip-writer.js';
 export const MAX_ZIP_DEPTH = 64;
 /** Entries fetched per readdir call of each level. */
 const DIR_BUFFER = 64;
-/** Bytes read from a file at a time. */
-const CHUNK_BYTES = 256 * 1024;
-// O_NOFOLLOW: an entry seen as a regular file and swapped for a symlink before the open must not be followed.
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
-
-/** Errors that mean "it is gone" (or was never there to read): the entry is skipped, the archive goes on. */
+/** Errors that mean "it is gone" (or was never there to read): the folder is skipped, the archive goes on. */
 const GONE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'EPERM']);
 
 export interface ZipFolderOptions {
@@ -45,34 +41,12 @@ interface Level {
  */
 const entryName = (name: string) => name.replaceAll('\\', '_');
 
-const sameFile = (a: Stats, b: Stats) =>
-  a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
-
 /** The archive's file name: the folder's name, or the export's (last segment of its mount path) for its root. */
 function archiveName(ctx: FilesContext): string {
   const last = ctx.segments[ctx.segments.length - 1];
   if (last !== undefined) return `${last}.zip`;
   const slug = ctx.prefix.split('/').filter((part) => part !== '');
   return `${slug[slug.length - 1] ?? basename(ctx.root)}.zip`;
-}
-
-async function openFile(path: string): Promise<{ handle: FileHandle; stats: Stats } | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, READ_FLAGS);
-  } catch (error) {
-    if (GONE.has(errnoCode(error) ?? '')) return undefined;
-    throw error;
-  }
-  try {
-    const stats = await handle.stat();
-    if (stats.isFile()) return { handle, stats };
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
-  await handle.close();
-  return undefined;
 }
 
 /**
@@ -96,8 +70,11 @@ export function zipFolderOperation(options: ZipFolderOptions = {}): FilesOperati
       response.end();
       return;
     }
+    // The download starts now in the browser, even while the first 64 KiB are gathered.
+    response.flushHeaders();
     // The archive's index spills to the export's private state dir past 4 MiB (about 30,000 entries).
     const zip = createZipWriter(response, { spillDir: ctx.stateDir, ...options.writer });
+    const sources = fileSources();
     const levels: Level[] = [];
     try {
       levels.push({
@@ -133,17 +110,15 @@ export function zipFolderOperation(options: ZipFolderOptions = {}): FilesOperati
         }
         // Symlinks (in or out of the export), FIFOs, sockets and devices are not part of the archive.
         if (!entry.isFile()) continue;
-        const opened = await openFile(path);
-        if (opened === undefined) continue;
-        const { handle, stats } = opened;
+        const source = await sources.open(path);
+        if (source === undefined) continue;
         try {
-          const stream = createReadStream('', { fd: handle, autoClose: false, highWaterMark: CHUNK_BYTES });
-          await zip.addFile(name, stats.size, stats.mtime, stream);
+          await zip.addFile(name, source.stats.size, source.stats.mtime, source.data);
           // Same length is not enough: a file rewritten in place while it was read gives mixed bytes.
-          if (!sameFile(stats, await handle.stat()))
+          if (!(await source.unchanged()))
             throw new DavError('conflict', `"${name}" changed while it was read`);
         } finally {
-          await handle.close();
+          await source.close();
         }
       }
       await zip.finish();

@@ -35,6 +35,8 @@ const EXTRA_TIME = 0x5455;
 
 /** A name longer than this (UTF-8 bytes) does not fit the 2-byte length field. */
 const MAX_NAME_BYTES = 0xffff;
+/** Small pieces are gathered up to this many bytes per write to the output. */
+const GATHER_BYTES = 64 * 1024;
 
 export type ZipErrorCode =
   /** The bytes read for an entry are not as many as announced: the file changed while it was read. */
@@ -80,7 +82,12 @@ export interface ZipWriter {
    * time; waits for the output to drain). Rejects with `size_mismatch` when `data` gives more or fewer bytes:
    * the caller must then destroy the output, since what went out is not a valid archive.
    */
-  addFile(name: string, size: number, modified: Date, data: AsyncIterable<Uint8Array>): Promise<void>;
+  addFile(
+    name: string,
+    size: number,
+    modified: Date,
+    data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  ): Promise<void>;
   /** Writes the central directory and the end records; the output is not ended (the caller ends it). */
   finish(): Promise<void>;
   /** Bytes written so far. */
@@ -208,11 +215,32 @@ export function createZipWriter(output: Writable, options: ZipWriterOptions = {}
       output.on('error', onClose);
     });
 
-  const write = async (chunk: Uint8Array): Promise<void> => {
+  const push = async (chunk: Uint8Array): Promise<void> => {
     if (output.destroyed || output.writableEnded)
       throw new ZipError('output_closed', 'The output closed before the archive was complete');
-    offset += chunk.length;
     if (!output.write(chunk)) await drained();
+  };
+  // Headers, descriptors and small files are gathered into writes of up to GATHER_BYTES: on an HTTP response
+  // each write is a chunk of its own (a header and a syscall), which a folder of small files pays per piece.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flushPending = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const gathered = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    await push(gathered);
+  };
+  const write = async (chunk: Uint8Array): Promise<void> => {
+    offset += chunk.length;
+    if (chunk.length >= GATHER_BYTES) {
+      await flushPending();
+      await push(chunk);
+      return;
+    }
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= GATHER_BYTES) await flushPending();
   };
 
   const begin = (name: string): Buffer => {
@@ -274,7 +302,7 @@ export function createZipWriter(output: Writable, options: ZipWriterOptions = {}
     size: number,
     modified: Date,
     folder: boolean,
-    data: AsyncIterable<Uint8Array> | undefined,
+    data: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | undefined,
   ): Promise<void> => {
     const bytes = begin(folder ? `${name}/` : name);
     busy = true;
@@ -343,6 +371,7 @@ export function createZipWriter(output: Writable, options: ZipWriterOptions = {}
     end.writeUInt32LE(zip64 ? MAX32 : start, 16);
     end.writeUInt16LE(0, 20); // comment length
     await write(end);
+    await flushPending();
     await central.close();
   };
 
