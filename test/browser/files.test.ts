@@ -370,4 +370,59 @@ describe('files page', () => {
       await context.close();
     }
   });
+
+  it('takes files dropped on the page, previews an image from the agent, and pauses and resumes an upload', async () => {
+    const { page } = suite;
+    page.setDefaultTimeout(30_000);
+    // A 1×1 PNG: the preview is an <img> loaded from the agent's origin with the credential in its URL.
+    writeFileSync(
+      join(filesExport.path, 'pixel.png'),
+      Buffer.from(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+        'base64',
+      ),
+    );
+    await signIn(page);
+    await openFiles(page);
+
+    // A string: this file is type-checked without the DOM library.
+    const dropped = await page.evaluateHandle(
+      "(() => { const t = new DataTransfer(); t.items.add(new File(['dropped on the page\\n'], 'dropped.txt')); return t; })()",
+    );
+    await page.getByTestId('drop-zone').dispatchEvent('dragenter', { dataTransfer: dropped });
+    await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer: dropped });
+    await row(page, 'dropped.txt').waitFor();
+    expect(readFileSync(join(filesExport.path, 'dropped.txt'), 'utf8')).toBe('dropped on the page\n');
+
+    await entryAction(page, 'pixel.png', 'Preview');
+    const image = page.getByRole('dialog').getByRole('img', { name: 'pixel.png' });
+    await expect
+      .poll(() => image.evaluate((element) => (element as unknown as { naturalWidth: number }).naturalWidth))
+      .toBe(1);
+    await page.keyboard.press('Escape');
+
+    // Each chunk is held a moment, so the upload is still running when Pause is pressed.
+    const file = join(tempDir('homeport-files-pause-'), 'paused.bin');
+    await writeRandomFile(file, 48 * 1024 * 1024);
+    const methods: string[] = [];
+    await page.route(
+      (url) => url.search.includes('upload'),
+      async (route) => {
+        methods.push(route.request().method());
+        if (route.request().method() === 'PATCH') await new Promise((resolve) => setTimeout(resolve, 400));
+        await route.continue().catch(() => undefined); // aborted by the pause meanwhile
+      },
+    );
+    await page.locator('input[type=file][multiple]').setInputFiles(file);
+    const task = page.locator('[data-testid=upload-task][aria-label="Upload /paused.bin"]');
+    await until(async () => methods.includes('PATCH'));
+    await page.getByRole('button', { name: 'Pause paused.bin' }).click();
+    await until(async () => (await task.getAttribute('data-state')) === 'paused');
+    const whilePaused = methods.length;
+    await page.getByRole('button', { name: 'Resume paused.bin' }).click();
+    await until(async () => (await task.getAttribute('data-state')) === 'done', 120_000, 50);
+    expect(methods[whilePaused]).toBe('HEAD');
+    expect(methods.filter((method) => method === 'POST')).toHaveLength(1);
+    expect(await sha256(join(filesExport.path, 'paused.bin'))).toBe(await sha256(file));
+  }, 120_000);
 });

@@ -40,14 +40,23 @@ export function DropZone({ enabled, folder, onBatch, children }: DropZoneProps) 
         event.preventDefault();
         depth.current = 0;
         setOver(false);
-        // The entries must be taken now: the DataTransfer empties once this handler returns.
+        // The entries must be taken now: the DataTransfer empties once this handler returns. An item without
+        // an entry (some sources, a drop a script made) still has its file: it goes in as a plain file.
         const entries: DroppedEntry[] = [];
+        const loose: File[] = [];
         for (const item of Array.from(event.dataTransfer.items)) {
-          const entry = item.kind === 'file' ? item.webkitGetAsEntry() : null;
-          if (entry) entries.push(entry as unknown as DroppedEntry); // the DOM's FileSystemEntry, structurally
+          if (item.kind !== 'file') continue;
+          const entry = item.webkitGetAsEntry();
+          if (entry) {
+            entries.push(entry as unknown as DroppedEntry); // the DOM's FileSystemEntry, structurally
+          } else {
+            const file = item.getAsFile();
+            if (file) loose.push(file);
+          }
         }
-        collectDropped(entries, folder).then(onBatch, (error: unknown) =>
-          notifyFailure('Could not read what was dropped', error),
+        collectDropped(entries, folder).then(
+          (walked) => onBatch(mergeBatches(walked, collectPicked(loose, folder))),
+          (error: unknown) => notifyFailure('Could not read what was dropped', error),
         );
       }}
     >
@@ -61,6 +70,14 @@ export function DropZone({ enabled, folder, onBatch, children }: DropZoneProps) 
       )}
     </Box>
   );
+}
+
+function mergeBatches(a: CollectedBatch, b: CollectedBatch): CollectedBatch {
+  return {
+    folders: [...(a.folders ?? []), ...(b.folders ?? [])],
+    files: [...a.files, ...b.files],
+    skipped: [...a.skipped, ...b.skipped],
+  };
 }
 
 /** "Upload files" and (unless `folders` is false) "Upload folder" buttons. */
