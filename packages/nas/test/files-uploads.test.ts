@@ -8,6 +8,7 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -437,6 +438,40 @@ describe('resumable uploads', () => {
       expect(readFileSync(join(root, 'Inbox', 'dropped.bin'), 'utf8')).toBe('data');
     } finally {
       server.claims = claimsFor();
+    }
+  });
+});
+
+describe('resumable uploads with the state dir on another filesystem', () => {
+  it('copies the part beside the target and renames it, for a new file and over an existing one', async () => {
+    // /dev/shm is a tmpfs: another device than the export's, so rename() and link() from it fail with EXDEV.
+    const elsewhere = mkdtempSync('/dev/shm/homeport-upload-state-');
+    const exportRoot = join(tempDir('homeport-uploads-exdev-'), 'export');
+    mkdirSync(exportRoot);
+    expect(statSync(elsewhere).dev).not.toBe(statSync(exportRoot).dev);
+    const other = await startFilesServer({
+      root: exportRoot,
+      stateDir: elsewhere,
+      operation: uploadsOperation(),
+    });
+    try {
+      const data = randomBytes(1024 * 1024 + 3);
+      for (const headers of [{ 'if-none-match': '*' }, {}]) {
+        const started = await fetch(`${other.base}?upload`, {
+          method: 'POST',
+          headers: { 'upload-length': String(data.length), 'x-file-name': 'moved.bin', ...headers },
+        });
+        expect(started.status).toBe(201);
+        const url = `${other.url}${started.headers.get('location')}`;
+        expect((await patch(url, 0, data)).status).toBe(201);
+        expect(sha256(readFileSync(join(exportRoot, 'moved.bin')))).toBe(sha256(data));
+      }
+      // Nothing left behind: no part in the state dir, no temp file beside the target.
+      expect(readdirSync(join(elsewhere, 'uploads'))).toEqual([]);
+      expect(readdirSync(exportRoot)).toEqual(['moved.bin']);
+    } finally {
+      await other.close();
+      rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 });
