@@ -186,7 +186,7 @@ describe('files page', () => {
     await row(page, 'from-elsewhere.txt').waitFor();
   }, 300_000);
 
-  it('a share link opens in a signed-out browser: the folder lists and downloads, nothing else is reachable', async () => {
+  it('a share link opens in a signed-out browser: the folder lists and downloads, nothing else is reachable; revoked, it stops; a file link downloads', async () => {
     const { page } = suite;
     page.setDefaultTimeout(30_000);
     const onDisk = join(filesExport.path, 'shared');
@@ -243,6 +243,34 @@ describe('files page', () => {
         body: 'x',
       });
       expect(write.status).toBe(403);
+
+      // Revoked from the Share links page: the link stops opening.
+      await page.goto('/shares');
+      await page.getByRole('button', { name: 'Revoke the link to shared' }).first().click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Revoke', exact: true }).click();
+      await page.getByText('Revoked the link to shared').waitFor();
+      await visitor.page.goto('about:blank');
+      await visitor.page.goto(url);
+      await visitor.page.getByText('This link does not work').waitFor();
+
+      // A link to one file: its name, Download, and the file opened in the browser from the agent.
+      const created = await api<{ url: string }>(`/exports/${filesExport.id}/shares`, adminToken, 'POST', {
+        path: '/shared/inner/report.txt',
+        kind: 'file',
+        mode: 'view',
+      });
+      await visitor.page.goto(new URL(created.url, suite.homeport.url).href);
+      await visitor.page.getByRole('heading', { name: 'report.txt' }).waitFor();
+      const [fileDownload] = await Promise.all([
+        visitor.page.waitForEvent('download'),
+        visitor.page.getByRole('button', { name: 'Download' }).click(),
+      ]);
+      expect(readFileSync(await saved(fileDownload), 'utf8')).toBe('quarterly numbers\n');
+      const openHref = await visitor.page
+        .getByRole('link', { name: 'Open in the browser' })
+        .getAttribute('href');
+      expect(openHref).toMatch(/\/shared\/inner\/report\.txt\?access_token=/);
+      expect(visitor.pageErrors).toEqual([]);
     } finally {
       await visitor.context.close();
     }

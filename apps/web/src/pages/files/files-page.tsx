@@ -5,6 +5,7 @@ import { Alert, Anchor, Breadcrumbs, Button, Group, Stack, Text, TextInput } fro
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { useApi } from '../../api/api-context';
+import { ApiError } from '../../api/api-error';
 import type { StorageExport } from '../../api/types';
 import { useCurrentUser } from '../../auth/auth-context';
 import { AsyncContent } from '../../components/async-content';
@@ -60,7 +61,7 @@ export default function FilesPage() {
             />
           );
         }
-        return <FilesBrowser key={item.id} exportItem={item} path={path} />;
+        return <FilesBrowser key={item.id} exportItem={item} path={path} onSessionEnded={exports.reload} />;
       }}
     </AsyncContent>
   );
@@ -74,7 +75,15 @@ type Dialog =
   | { kind: 'preview'; entry: FileEntry }
   | { kind: 'share'; target: ShareTarget };
 
-function FilesBrowser({ exportItem, path }: { exportItem: StorageExport; path: string }) {
+interface FilesBrowserProps {
+  exportItem: StorageExport;
+  path: string;
+  /** Called when Homeport refused the browser credential for want of a session: the API client's own
+   * request then notices the ended session and sends the person to sign in, as on every other page. */
+  onSessionEnded: () => void;
+}
+
+function FilesBrowser({ exportItem, path, onSessionEnded }: FilesBrowserProps) {
   const navigate = useNavigate();
   const user = useCurrentUser();
   const filesApi = useMemo(() => createFilesApi(), []);
@@ -93,6 +102,10 @@ function FilesBrowser({ exportItem, path }: { exportItem: StorageExport; path: s
       () => undefined, // the listing reports the failure
     );
   }, [session]);
+  const sessionEnded = listing.error instanceof ApiError && listing.error.status === 401;
+  useEffect(() => {
+    if (sessionEnded) onSessionEnded();
+  }, [sessionEnded, onSessionEnded]);
   const canWrite = !readonlyAccess;
   const canShare = user.role === 'admin' || canWrite;
 
