@@ -6,6 +6,19 @@ import type { UploadQueue, UploadSnapshot, UploadTask } from './upload-queue';
 
 const percent = (sent: number, size: number) => (size === 0 ? 100 : Math.min(100, (sent / size) * 100));
 
+/** Rows drawn at most: a dropped folder of thousands of files would make the page crawl. */
+const MAX_ROWS = 100;
+
+/** What needs the person's eye first: running, paused and failed uploads, then waiting, then finished. */
+const STATE_ORDER: Record<UploadTask['state'], number> = {
+  uploading: 0,
+  paused: 1,
+  failed: 2,
+  queued: 3,
+  done: 4,
+  cancelled: 5,
+};
+
 const STATE_WORDS: Record<UploadTask['state'], string> = {
   queued: 'Waiting',
   uploading: 'Uploading',
@@ -27,6 +40,10 @@ export function UploadPanel({ queue, snapshot, allowReplace = true }: UploadPane
   const { total } = snapshot;
   const done = snapshot.tasks.filter((task) => task.state === 'done').length;
   const counted = snapshot.tasks.filter((task) => task.state !== 'cancelled').length;
+  const rows = [...snapshot.tasks]
+    .sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || a.id - b.id)
+    .slice(0, MAX_ROWS);
+  const hidden = snapshot.tasks.length - rows.length;
   return (
     <Card withBorder radius="md" padding="sm" component="section" aria-label="Uploads">
       <Stack gap="xs">
@@ -47,9 +64,14 @@ export function UploadPanel({ queue, snapshot, allowReplace = true }: UploadPane
         />
         <ScrollArea.Autosize mah={240}>
           <Stack gap={6}>
-            {snapshot.tasks.map((task) => (
+            {rows.map((task) => (
               <TaskRow key={task.id} task={task} queue={queue} allowReplace={allowReplace} />
             ))}
+            {hidden > 0 && (
+              <Text size="xs" c="dimmed">
+                and {hidden} more
+              </Text>
+            )}
           </Stack>
         </ScrollArea.Autosize>
       </Stack>
