@@ -143,7 +143,7 @@ async function resumableUpload(access: Access, fixtures: Fixtures, name: string)
       'Content-Type': 'application/offset+octet-stream',
     }))
       args.push('-H', `${header}: ${value}`);
-    args.push('--data-binary', `@${chunk}`, url);
+    args.push('-T', chunk, url);
   });
   const child = await startProcess(requireCommand('curl', 'curl'), args, { name: 'curl resumable upload' });
   const exit = await child.exited;
