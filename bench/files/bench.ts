@@ -15,7 +15,7 @@ import { writeRandomFile } from '../webdav/fixtures.js';
 
 const BIG_BYTES = 1024 * 1024 * 1024;
 /** What the files page sends per PATCH of a resumable upload (apps/web/src/pages/files). */
-const CHUNK_BYTES = 8 * 1024 * 1024;
+const CHUNK_BYTES = Number(process.env.BENCH_FILES_PART_MIB ?? 8) * 1024 * 1024;
 const FOLDER_FILES = 10_000;
 const TRANSFER_RUNS = 5;
 const LIST_RUNS = 7;
@@ -143,7 +143,8 @@ async function resumableUpload(access: Access, fixtures: Fixtures, name: string)
       'Content-Type': 'application/offset+octet-stream',
     }))
       args.push('-H', `${header}: ${value}`);
-    args.push('-T', chunk, url);
+    // --data-binary, not -T: curl -T appends the local file name to a URL whose path ends with a slash.
+    args.push('--data-binary', `@${chunk}`, url);
   });
   const child = await startProcess(requireCommand('curl', 'curl'), args, { name: 'curl resumable upload' });
   const exit = await child.exited;
