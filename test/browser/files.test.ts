@@ -95,6 +95,25 @@ async function saved(download: Download): Promise<string> {
   return path;
 }
 
+/** A mono 16-bit PCM WAV of silence: `seconds` long at `rate` samples a second. */
+function wav(rate: number, seconds: number): Buffer {
+  const data = rate * seconds * 2;
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data, 40);
+  return Buffer.concat([header, Buffer.alloc(data)]);
+}
+
 /** Every file under `dir`, relative path → sha256. */
 async function checksums(dir: string, prefix = ''): Promise<Record<string, string>> {
   const result: Record<string, string> = {};
@@ -399,7 +418,7 @@ describe('files page', () => {
     }
   });
 
-  it('takes files dropped on the page, previews an image from the agent, and pauses and resumes an upload', async () => {
+  it('takes files dropped on the page, previews an image and audio from the agent, and pauses and resumes an upload', async () => {
     const { page } = suite;
     page.setDefaultTimeout(30_000);
     // A 1×1 PNG: the preview is an <img> loaded from the agent's origin with the credential in its URL.
@@ -427,6 +446,16 @@ describe('files page', () => {
     await expect
       .poll(() => image.evaluate((element) => (element as unknown as { naturalWidth: number }).naturalWidth))
       .toBe(1);
+    await page.keyboard.press('Escape');
+
+    // Audio streams from the agent into a media element (its own Range requests): the length is known.
+    writeFileSync(join(filesExport.path, 'tone.wav'), wav(8000, 2));
+    await row(page, 'tone.wav').waitFor();
+    await entryAction(page, 'tone.wav', 'Preview');
+    const audio = page.getByRole('dialog').locator('audio');
+    await expect
+      .poll(() => audio.evaluate((element) => (element as unknown as { duration: number }).duration))
+      .toBeCloseTo(2, 1);
     await page.keyboard.press('Escape');
 
     // Each chunk is held a moment, so the upload is still running when Pause is pressed.
