@@ -74,6 +74,7 @@ const EXPECTED: Record<string, number> = {
   'nas revocation counter': 1,
   'nas share links': 1,
   'nas settings': 1,
+  'nas managed exports': 0,
 };
 
 /** The generated secrets the SQLite Homeport wrote (its own accounts key material is never copied). */

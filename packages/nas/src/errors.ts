@@ -22,8 +22,16 @@ const KINDS = {
   /** Too many wrong passwords for a link or from an address (Retry-After says when to try again). */
   share_password_throttled: 'rate_limited',
   too_many_shares: 'rate_limited',
-  /** Share links and browser access need a Homeport agent (a betterNAS agent verifies only its own format). */
+  /**
+   * Share links, browser access and exports added from the UI need a Homeport agent (a betterNAS agent
+   * verifies only its own format, and takes no exports from the control plane).
+   */
   agent_unsupported: 'conflict',
+  /** Adding an export from the UI on a node whose agent has no HOMEPORT_EXPORT_ROOTS. */
+  export_roots_unset: 'conflict',
+  managed_export_not_found: 'not_found',
+  /** The label, folder or mount path is taken on that node, or the node has as many as it may. */
+  managed_export_conflict: 'conflict',
   /** Creating a share link needs read-write access to the export. */
   share_forbidden: 'forbidden',
   node_offline: 'unavailable',

@@ -115,6 +115,12 @@ export const agentSettings = defineSettings({
     flag: 'export',
     doc: 'Folders to export, `path[:label]`, comma-separated (embedded agent default: `<data-dir>/files`).',
   }),
+  exportRoots: listSetting({
+    key: 'agent.exportRoots',
+    env: 'HOMEPORT_EXPORT_ROOTS',
+    flag: 'export-root',
+    doc: 'Absolute folders inside which admins may add exports from the web UI, comma-separated, e.g. `/srv/nas` (never one holding the data or agent state dir). Unset: exports come from HOMEPORT_EXPORTS only. The agent checks every folder it is asked for itself.',
+  }),
   listen: stringSetting({
     key: 'agent.listen',
     env: 'HOMEPORT_AGENT_LISTEN',

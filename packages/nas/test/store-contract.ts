@@ -7,6 +7,7 @@ import type { NasStore } from '../src/control/store/repositories.js';
 import { credentialContract, settingContract } from './store-contract-credentials.js';
 import { exportContract } from './store-contract-exports.js';
 import { grantContract } from './store-contract-grants.js';
+import { managedExportContract } from './store-contract-managed-exports.js';
 import { nodeContract } from './store-contract-nodes.js';
 import { shareContract } from './store-contract-shares.js';
 
@@ -64,6 +65,7 @@ export function describeNasStoreContract(
     grantContract(store, concurrently);
     credentialContract(store, concurrently);
     shareContract(store, concurrently);
+    managedExportContract(store, concurrently);
     settingContract(store);
   });
 }

@@ -138,24 +138,60 @@ async function scopeGrant(
   return { grant, scopeReal: await checkRealScope(target.root, scope, path.segments) };
 }
 
+/** What a server serves: its exports, their handlers and files API; replaced whole when the set changes. */
+interface ExportTable {
+  byPrefix: AgentExport[];
+  handlers: ReadonlyMap<string, DavRequestHandler>;
+  files: FilesDispatch | undefined;
+}
+
+const reconfigurers = new WeakMap<
+  http.Server,
+  (exports: readonly AgentExport[], handlers: ReadonlyMap<string, DavRequestHandler>) => void
+>();
+
+/**
+ * Makes a server from createAgentServer serve another set of exports: requests already running finish with
+ * the set they started with, the next ones see the new one (same port, no restart). Folder watches of the
+ * old set end (the page reconnects with its credential).
+ */
+export function setServerExports(
+  server: http.Server,
+  exports: readonly AgentExport[],
+  handlers: ReadonlyMap<string, DavRequestHandler>,
+): void {
+  const reconfigure = reconfigurers.get(server);
+  if (!reconfigure) throw new Error('not an agent server');
+  reconfigure(exports, handlers);
+}
+
 export function createAgentServer(options: AgentServerOptions): http.Server {
-  // Longest mount path first, so `/dav/a-2/` is not taken for `/dav/a/`… (they cannot nest, but be exact).
-  const byPrefix = [...options.exports].sort((a, b) => b.mountPath.length - a.mountPath.length);
   const allowsOrigin = (origin: string) => options.gate.allowsOrigin(origin);
-  const files: FilesDispatch | undefined = options.files
-    ? createFilesDispatch({
-        exports: options.exports,
-        stateDir: options.files.stateDir,
-        log: options.log,
-        watch: { ...options.files.watch, onGateChange: (listener) => options.gate.onChange(listener) },
-      })
-    : undefined;
+  const tableOf = (
+    exports: readonly AgentExport[],
+    handlers: ReadonlyMap<string, DavRequestHandler>,
+  ): ExportTable => ({
+    // Longest mount path first, so `/dav/a-2/` is not taken for `/dav/a/`… (they cannot nest, but be exact).
+    byPrefix: [...exports].sort((a, b) => b.mountPath.length - a.mountPath.length),
+    handlers,
+    files: options.files
+      ? createFilesDispatch({
+          exports,
+          stateDir: options.files.stateDir,
+          log: options.log,
+          watch: { ...options.files.watch, onGateChange: (listener) => options.gate.onChange(listener) },
+        })
+      : undefined,
+  });
+  let table = tableOf(options.exports, options.handlers);
 
   const serve = async (
     request: IncomingMessage,
     response: ServerResponse,
     expectsContinue: boolean,
   ): Promise<void> => {
+    // The set this request is served by, even if it changes while the request runs.
+    const { byPrefix, handlers, files } = table;
     // The URL form of a credential leaves the URL before anything reads it (routing, handlers, log lines).
     const queryToken = takeQueryToken(request);
     if (queryToken.kind !== 'none') response.setHeader('referrer-policy', 'no-referrer');
@@ -230,7 +266,7 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
     }
     // A file drop never replaces anything: its PUT (and upload) only create, as `If-None-Match: *` asks.
     if (grant === 'drop') request.headers['if-none-match'] = '*';
-    const handler = options.handlers.get(target.mountPath);
+    const handler = handlers.get(target.mountPath);
     if (!handler) return refuse(response, 404, 'No export here');
     // `Expect: 100-continue` is answered only now, so a refused client never sends its body at all.
     if (expectsContinue) response.writeContinue();
@@ -287,7 +323,12 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
     onRequest(request, response, true),
   );
   server.timeout = deadlines.idleMs;
-  server.on(SERVER_STOPPING, () => files?.endLongAnswers());
+  server.on(SERVER_STOPPING, () => table.files?.endLongAnswers());
+  reconfigurers.set(server, (exports, handlers) => {
+    const old = table;
+    table = tableOf(exports, handlers);
+    old.files?.endLongAnswers();
+  });
   const guard = guardConnections(server, {
     limits: options.connectionLimits ?? agentConnectionLimits(),
     log: options.log,

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ManagedExportSpec } from './managed-exports.js';
 
 export interface AgentIdentity {
   machineId: string;
@@ -20,6 +21,8 @@ export interface AgentIdentity {
   revoked?: { version: number; ids: string[] };
   /** Origins whose pages may call the agent from a browser (CORS), as the control plane last said. */
   allowedOrigins?: string[];
+  /** Exports an admin added from the UI, as last fetched (checked again by the agent whenever applied). */
+  managed?: { version: string; exports: ManagedExportSpec[] };
   /** The control plane these were issued by: a different one means registering afresh. */
   controlPlaneUrl?: string;
 }

@@ -10,12 +10,18 @@ import { type ControlClient, ControlPlaneError, createControlClient } from './co
 import { type DavFrontFactory, inProcessFront } from './dav-front.js';
 import { type AgentExport, spaceOf } from './export-specs.js';
 import type { GateState } from './gate-state.js';
+import { composeExports, type ManagedExportSpec, managedTag } from './managed-exports.js';
 
 export interface AgentOptions {
   controlPlaneUrl: string;
   /** Needed for the first registration, and again if the control plane forgets this node. */
   bootstrapToken: string | undefined;
   exports: readonly AgentExport[];
+  /**
+   * Real paths inside which admins may add exports from the UI (HOMEPORT_EXPORT_ROOTS); none: the agent
+   * takes no managed exports. The front must then support `setExports`.
+   */
+  exportRoots?: readonly string[];
   /** WebDAV handler per export, keyed by mount path: served in this process unless `front` is given. */
   handlers?: ReadonlyMap<string, DavRequestHandler>;
   /** Who serves WebDAV (default: `handlers` in this process); workers/worker-pool.ts serves from workers. */
@@ -104,7 +110,7 @@ export function createAgent(options: AgentOptions): Agent {
   const gateStateOf = (saved: AgentIdentity): GateState => {
     // Only folders still exported at the same mount path keep their id.
     const exportIds = new Map<string, string>();
-    for (const item of options.exports) {
+    for (const item of served) {
       const known = saved.exportIds?.find(
         (entry) => entry.root === item.root && entry.mountPath === item.mountPath,
       );
@@ -124,10 +130,41 @@ export function createAgent(options: AgentOptions): Agent {
       allowedOrigins: saved.allowedOrigins ?? [],
     };
   };
+  const exportRoots = options.exportRoots ?? [];
+  /** Configured exports, then the managed ones that pass the agent's own checks. */
+  const compose = (specs: readonly ManagedExportSpec[]): AgentExport[] =>
+    exportRoots.length === 0
+      ? [...options.exports]
+      : composeExports(options.exports, specs, { roots: exportRoots, private: [options.stateDir], log });
+  const sameExports = (a: readonly AgentExport[], b: readonly AgentExport[]) =>
+    a.length === b.length &&
+    a.every((item, index) => {
+      const other = b[index];
+      return (
+        other !== undefined &&
+        item.root === other.root &&
+        item.label === other.label &&
+        item.mountPath === other.mountPath &&
+        item.managedId === other.managedId
+      );
+    });
+  /** What is served now: changed only through `serveExports`. */
+  let served: AgentExport[] = compose(state.read().managed?.exports ?? []);
+  const serveExports = async (next: AgentExport[]): Promise<void> => {
+    if (sameExports(next, served)) return;
+    if (!front.setExports) throw new Error('this WebDAV front cannot change its exports');
+    await front.setExports(next);
+    served = next;
+    log.info({ exports: served.map((item) => item.mountPath) }, 'exports changed');
+  };
   const saved = state.read();
   // Before listening: the first request is already decided by what the agent knew when it stopped.
-  const initialState =
-    saved.controlPlaneUrl === options.controlPlaneUrl ? front.apply(gateStateOf(saved)) : Promise.resolve();
+  // Managed exports saved by the last run are served at once (a control plane down at start keeps them).
+  const initialExports =
+    sameExports(served, options.exports) || !front.setExports ? Promise.resolve() : front.setExports(served);
+  const initialState = initialExports.then(() =>
+    saved.controlPlaneUrl === options.controlPlaneUrl ? front.apply(gateStateOf(saved)) : undefined,
+  );
   /** Saves the patch, and resolves once the front (every worker) decides by it. */
   const update = async (patch: Partial<AgentIdentity>): Promise<void> => {
     state.write({ ...state.read(), ...patch });
@@ -182,25 +219,43 @@ export function createAgent(options: AgentOptions): Agent {
     log.info({ keyIds: answer.keys.map((entry) => entry.id) }, 'node keys updated');
   };
 
+  /**
+   * Fetches the node's managed exports, saves them (served again after a restart), and serves the set the
+   * agent's checks let through. Before a sync: an inventory without them would drop their ids and grants.
+   */
+  const refreshManaged = async (): Promise<void> => {
+    if (exportRoots.length === 0) return;
+    const { nodeId, nodeToken } = registered();
+    const answer = await client.managedExports(nodeId, nodeToken);
+    state.write({ ...state.read(), managed: { version: answer.version, exports: answer.exports } });
+    await serveExports(compose(answer.exports));
+  };
+
   const syncExports = async (): Promise<void> => {
     const { nodeId, nodeToken } = registered();
+    await refreshManaged();
     const reports = await Promise.all(
-      options.exports.map(async (item) => ({
+      served.map(async (item) => ({
         label: item.label,
         path: item.root,
         mountPath: item.mountPath,
         protocols: ['webdav'] as ['webdav'],
         ...(await spaceOf(item.root)),
-        tags: [],
+        tags: item.managedId === undefined ? [] : [managedTag(item.managedId)],
       })),
     );
-    const { exports: synced, allowedOrigins } = await client.syncExports(nodeId, nodeToken, reports);
+    const { exports: synced, allowedOrigins } = await client.syncExports(
+      nodeId,
+      nodeToken,
+      reports,
+      exportRoots,
+    );
     // The sync may have revoked credentials of exports that moved: learn those before serving the new map.
     const list = await client.revocations(nodeId, nodeToken);
     await update({
       ...(allowedOrigins ? { allowedOrigins } : {}),
       revoked: { version: list.version, ids: list.ids },
-      exportIds: options.exports.flatMap((item) => {
+      exportIds: served.flatMap((item) => {
         const match = synced.find((entry) => entry.path === item.root);
         return match ? [{ root: item.root, mountPath: item.mountPath, id: match.id }] : [];
       }),
@@ -220,6 +275,14 @@ export function createAgent(options: AgentOptions): Agent {
     if (answer.keyId !== undefined && !keys.some((entry) => entry.id === answer.keyId)) await fetchKeys();
     if (answer.allowedOrigins && !sameList(answer.allowedOrigins, state.read().allowedOrigins ?? []))
       await update({ allowedOrigins: answer.allowedOrigins });
+    if (
+      exportRoots.length > 0 &&
+      answer.managedVersion !== undefined &&
+      answer.managedVersion !== state.read().managed?.version
+    ) {
+      // An admin added, renamed or removed an export: serve the new set, then tell the control plane.
+      await syncExports();
+    }
     const known = state.read().revoked?.version ?? -1;
     if (answer.revocationVersion !== undefined && answer.revocationVersion !== known) {
       const list = await client.revocations(nodeId, nodeToken);
@@ -306,10 +369,7 @@ export function createAgent(options: AgentOptions): Agent {
       const address = await front.listen(options.port, options.host);
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       baseUrl = `http://${host}:${address.port}`;
-      log.info(
-        { url: baseUrl, exports: options.exports.map((item) => item.mountPath) },
-        'webdav agent listening',
-      );
+      log.info({ url: baseUrl, exports: served.map((item) => item.mountPath) }, 'webdav agent listening');
       void loop();
       return baseUrl;
     },

@@ -1,6 +1,13 @@
 // The agent's calls to the control plane (betterNAS's node routes), each bounded by a timeout.
 
-import { AGENT_HEADER, AGENT_PROTOCOL } from '../agent-protocol.js';
+import {
+  AGENT_HEADER,
+  AGENT_PROTOCOL,
+  EXPORT_ROOTS_HEADER,
+  encodeExportRoots,
+  MANAGED_EXPORTS_HEADER,
+} from '../agent-protocol.js';
+import type { ManagedExportSpec } from './managed-exports.js';
 
 export interface RegisteredNode {
   nodeId: string;
@@ -25,6 +32,8 @@ export interface HeartbeatAnswer {
   keyId: number | undefined;
   /** Undefined when the control plane sent none (an older one): keep what we had. */
   allowedOrigins: string[] | undefined;
+  /** Version of the node's managed exports; undefined when the control plane sent none (an older one). */
+  managedVersion: string | undefined;
 }
 
 /** Header of the sync and heartbeat answers naming the origins of the control plane's pages, space-separated. */
@@ -85,7 +94,13 @@ export function createControlClient(options: ControlClientOptions) {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
-  const call = async (method: string, path: string, token: string, body: unknown): Promise<Response> => {
+  const call = async (
+    method: string,
+    path: string,
+    token: string,
+    body: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> => {
     let response: Response;
     try {
       response = await doFetch(`${options.baseUrl}${path}`, {
@@ -94,6 +109,7 @@ export function createControlClient(options: ControlClientOptions) {
           authorization: `Bearer ${token}`,
           'content-type': 'application/json',
           [AGENT_HEADER]: AGENT_PROTOCOL,
+          ...extraHeaders,
         },
         body: body === undefined ? null : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
@@ -136,10 +152,15 @@ export function createControlClient(options: ControlClientOptions) {
       nodeId: string,
       token: string,
       exports: readonly ExportReport[],
+      exportRoots: readonly string[] = [],
     ): Promise<{ exports: SyncedExport[]; allowedOrigins: string[] | undefined }> {
-      const response = await call('PUT', `/api/v1/nodes/${encodeURIComponent(nodeId)}/exports`, token, {
-        exports,
-      });
+      const response = await call(
+        'PUT',
+        `/api/v1/nodes/${encodeURIComponent(nodeId)}/exports`,
+        token,
+        { exports },
+        { [EXPORT_ROOTS_HEADER]: encodeExportRoots(exportRoots) },
+      );
       return {
         exports: (await response.json()) as SyncedExport[], // StorageExport[]; these fields are used here
         // In a header: the body is betterNAS's bare array, which betterNAS agents read too.
@@ -168,7 +189,22 @@ export function createControlClient(options: ControlClientOptions) {
         revocationVersion: number('x-homeport-revocations'),
         keyId: number('x-homeport-dav-key-id'),
         allowedOrigins: parseAllowedOrigins(response.headers.get(ALLOWED_ORIGINS_HEADER)),
+        managedVersion: response.headers.get(MANAGED_EXPORTS_HEADER) ?? undefined,
       };
+    },
+
+    /** The exports an admin added for this node (the agent checks each folder itself before serving it). */
+    async managedExports(
+      nodeId: string,
+      token: string,
+    ): Promise<{ version: string; exports: ManagedExportSpec[] }> {
+      const response = await call(
+        'GET',
+        `/api/v1/nodes/${encodeURIComponent(nodeId)}/desired-exports`,
+        token,
+        undefined,
+      );
+      return (await response.json()) as { version: string; exports: ManagedExportSpec[] }; // the route's schema
     },
 
     async revocations(nodeId: string, token: string): Promise<{ version: number; ids: string[] }> {

@@ -3,7 +3,7 @@
 // of worker processes (workers/worker-pool.ts).
 
 import type { ConnectionLimits, Logger } from '@homeport/core';
-import { createAgentServer, type DavRequestHandler } from './agent-server.js';
+import { createAgentServer, type DavRequestHandler, setServerExports } from './agent-server.js';
 import { closeServer } from './close-server.js';
 import { createCredentialGate } from './credential-gate.js';
 import type { AgentExport } from './export-specs.js';
@@ -19,6 +19,11 @@ export interface DavFront {
   apply(state: GateState): Promise<void>;
   /** Stops accepting, lets requests in flight finish, then resolves. */
   close(): Promise<void>;
+  /**
+   * Serves `exports` from now on, on the same port: requests in flight finish with what they started with;
+   * resolves once every request served from then on (in every worker) sees the new set. Absent: fixed set.
+   */
+  setExports?(exports: readonly AgentExport[]): Promise<void>;
 }
 
 /** What the front tells the agent back. */
@@ -33,6 +38,8 @@ export interface InProcessFrontOptions {
   exports: readonly AgentExport[];
   /** WebDAV handler per export, keyed by mount path. */
   handlers: ReadonlyMap<string, DavRequestHandler>;
+  /** Makes the handler of an export the set gains (managed exports); without it the set is fixed. */
+  handlerFor?: (item: AgentExport) => DavRequestHandler;
   log: Logger;
   /** The agent's state dir: the files API keeps its state there (without it, that API answers 501). */
   stateDir?: string;
@@ -42,6 +49,26 @@ export interface InProcessFrontOptions {
 
 /** The WebDAV server in the agent's own process (HOMEPORT_DAV_WORKERS=1). */
 export function inProcessFront(options: InProcessFrontOptions): DavFrontFactory {
+  let handlers = options.handlers;
+  /** The handlers of a new set: those of kept exports reused (their caches stay warm), new ones made. */
+  const handlersFor = (exports: readonly AgentExport[]): ReadonlyMap<string, DavRequestHandler> => {
+    const next = new Map<string, DavRequestHandler>();
+    for (const item of exports) {
+      const kept = handlers.get(item.mountPath);
+      next.set(
+        item.mountPath,
+        kept && handlerRoots.get(item.mountPath) === item.root ? kept : handlerFor(item),
+      );
+    }
+    handlers = next;
+    handlerRoots = new Map(exports.map((item) => [item.mountPath, item.root]));
+    return next;
+  };
+  let handlerRoots = new Map(options.exports.map((item) => [item.mountPath, item.root]));
+  const handlerFor = (item: AgentExport): DavRequestHandler => {
+    if (!options.handlerFor) throw new Error('no handler factory');
+    return options.handlerFor(item);
+  };
   return (hooks) => {
     const gate = createCredentialGate({
       ...(options.clock ? { clock: options.clock } : {}),
@@ -72,6 +99,14 @@ export function inProcessFront(options: InProcessFrontOptions): DavFrontFactory 
         return Promise.resolve();
       },
       close: () => closeServer(server),
+      ...(options.handlerFor
+        ? {
+            setExports(exports: readonly AgentExport[]) {
+              setServerExports(server, exports, handlersFor(exports));
+              return Promise.resolve();
+            },
+          }
+        : {}),
     };
   };
 }

@@ -12,16 +12,20 @@ export function createDavHandlers(
   stateDir: string,
   log: Logger,
   options: { sweepUploads?: boolean } = {},
-): { handlers: Map<string, DavRequestHandler>; close(): void } {
+): {
+  handlers: Map<string, DavRequestHandler>;
+  /** The handler of an export added later (a managed export), on the same state database. */
+  handlerFor(item: AgentExport): DavRequestHandler;
+  close(): void;
+} {
   const db = openDatabase(join(stateDir, 'dav.db'));
   const state = openDavState(db, options);
+  const handlerFor = (item: AgentExport) =>
+    createDavHandler({ root: item.root, state, log: log.child({ export: item.mountPath }) });
   const handlers = new Map<string, DavRequestHandler>(
-    exports.map((item) => [
-      item.mountPath,
-      createDavHandler({ root: item.root, state, log: log.child({ export: item.mountPath }) }),
-    ]),
+    exports.map((item) => [item.mountPath, handlerFor(item)]),
   );
-  return { handlers, close: () => db.close() };
+  return { handlers, handlerFor, close: () => db.close() };
 }
 
 /**

@@ -10,6 +10,7 @@ import { type DavFrontFactory, inProcessFront } from './dav-front.js';
 import { createDavHandlers, prepareDavState } from './dav-handlers.js';
 import { parseExportSpecs } from './export-specs.js';
 import { startUploadSweeper } from './files/upload-sweeper.js';
+import { resolveExportRoots } from './managed-exports.js';
 import { davWorkerPool } from './workers/worker-pool.js';
 
 export interface AgentFromConfigOptions {
@@ -77,6 +78,10 @@ export function agentFromConfig(options: AgentFromConfigOptions): Agent & { clos
   );
   const { host, port } = listenAddress(settings.listen, embedded?.bind ?? '127.0.0.1', settings.davPort);
   const log = options.log.child({ component: 'agent' });
+  const exportRoots = resolveExportRoots(settings.exportRoots ?? [], [
+    stateDir,
+    ...(embedded ? [resolve(embedded.dataDir)] : []),
+  ]);
   const workers = davWorkerCount(settings.davWorkers);
   let closeDav = (): void => undefined;
   let front: DavFrontFactory;
@@ -87,12 +92,13 @@ export function agentFromConfig(options: AgentFromConfigOptions): Agent & { clos
   } else {
     const dav = createDavHandlers(exports, stateDir, log);
     closeDav = dav.close;
-    front = inProcessFront({ exports, handlers: dav.handlers, log, stateDir });
+    front = inProcessFront({ exports, handlers: dav.handlers, handlerFor: dav.handlerFor, log, stateDir });
   }
   const agent = createAgent({
     controlPlaneUrl,
     bootstrapToken: embedded?.bootstrapToken ?? options.bootstrapToken,
     exports,
+    exportRoots,
     front,
     host,
     port,

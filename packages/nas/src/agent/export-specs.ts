@@ -14,6 +14,8 @@ export interface AgentExport {
   label: string;
   /** `/dav/<slug>/`, unique on this agent. */
   mountPath: string;
+  /** Set for a folder an admin added from the UI (managed-exports.ts): its id at the control plane. */
+  managedId?: string;
 }
 
 /**

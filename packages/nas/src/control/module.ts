@@ -15,6 +15,7 @@ import type { Agent } from '../agent/agent.js';
 import { agentFromConfig } from '../agent/embedded.js';
 import { agentSettings, nasSettings } from '../settings.js';
 import { registerClientRoutes } from './routes/client-routes.js';
+import { registerManagedExportRoutes } from './routes/managed-export-routes.js';
 import { registerNodeRoutes } from './routes/node-routes.js';
 import { registerShareRoutes } from './routes/share-routes.js';
 import {
@@ -154,6 +155,7 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
       });
       registerClientRoutes(app, ready(), ctx.auth);
       registerShareRoutes(app, ready(), ctx.auth);
+      registerManagedExportRoutes(app, ready(), ctx.auth);
     },
 
     health() {

@@ -18,6 +18,7 @@ import {
   seesEverything,
 } from './access-policy.js';
 import { createCredentialService } from './credential-service.js';
+import { createManagedExportService } from './managed-export-service.js';
 import { createNodeEnrolment, type NodeCaller, newId, type RegistrationInput } from './node-enrolment.js';
 import { createShareService } from './share-service.js';
 import { createSharingService } from './sharing-service.js';
@@ -218,6 +219,14 @@ export function createNasService(options: NasServiceOptions) {
     userIdOf,
     revokeShareCredentialsOf: credentials.revokeShareCredentialsOf,
   });
+  const managed = createManagedExportService({
+    store,
+    log,
+    events,
+    clock,
+    nodeOrThrow,
+    authenticateNode,
+  });
   const shares = createShareService({
     store,
     log,
@@ -250,6 +259,7 @@ export function createNasService(options: NasServiceOptions) {
       const sharers = await sharersOf(nodeId); // before the grants go with the node
       const revoked = await store.credentials.revoke({ nodeId }, nowIso(), nowSeconds());
       await store.nodes.remove(nodeId);
+      await store.managedExports.removeNode(nodeId);
       log.warn({ nodeId, revoked }, 'node removed');
       await announce(NODES_TOPIC, 'node.removed', { nodeId }, nodeId, sharers);
     },
@@ -285,7 +295,12 @@ export function createNasService(options: NasServiceOptions) {
       await store.nodes.recordHeartbeat(nodeId, body.status, at);
       await publishStatus({ ...node, reportedStatus: body.status, lastSeenAt: at });
       if (body.exports && body.exports.length > 0) await this.recordSpace(nodeId, body.exports);
-      return { revocationVersion: await store.credentials.revocationVersion(), keyId: node.keyId };
+      return {
+        revocationVersion: await store.credentials.revocationVersion(),
+        keyId: node.keyId,
+        // Only Homeport agents take exports from the control plane.
+        managedVersion: node.agentKind === 'homeport' ? await managed.managedVersionOf(nodeId) : undefined,
+      };
     },
 
     async syncExports(nodeId: string, caller: NodeCaller, inputs: readonly ExportInput[]) {
@@ -359,6 +374,7 @@ export function createNasService(options: NasServiceOptions) {
     ...credentials,
     ...sharing,
     ...shares,
+    ...managed,
 
     /** Publishes status changes as heartbeats stop arriving; run on a timer. */
     async refreshStatuses() {

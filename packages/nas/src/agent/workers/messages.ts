@@ -1,10 +1,14 @@
 // The messages between the agent process (the cluster primary) and its WebDAV workers, and their checks: each
 // side validates what it receives, as at any other edge.
 
+import type { AgentExport } from '../export-specs.js';
 import type { GateStateWire } from '../gate-state.js';
 
 /** Primary → worker. `gate` carries verification keys: it travels only over the cluster's private IPC pipe. */
-export type ToWorker = { type: 'gate'; seq: number; state: GateStateWire } | { type: 'stop' };
+export type ToWorker =
+  | { type: 'gate'; seq: number; state: GateStateWire }
+  | { type: 'exports'; seq: number; exports: AgentExport[] }
+  | { type: 'stop' };
 
 /** Worker → primary. */
 export type FromWorker =
@@ -49,12 +53,29 @@ function isGateState(value: unknown): value is GateStateWire {
   );
 }
 
+/** Exports as the primary sends them (worker-config.ts checks the same fields at start). */
+export function isExportList(value: unknown): value is AgentExport[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (item: unknown) =>
+        isObject(item) &&
+        typeof item.root === 'string' &&
+        typeof item.label === 'string' &&
+        typeof item.mountPath === 'string' &&
+        (item.managedId === undefined || typeof item.managedId === 'string'),
+    )
+  );
+}
+
 /** The message if it is one the primary sends, else undefined. */
 export function parseToWorker(message: unknown): ToWorker | undefined {
   if (!isObject(message)) return undefined;
   if (message.type === 'stop') return { type: 'stop' };
   if (message.type === 'gate' && isCount(message.seq) && isGateState(message.state))
     return { type: 'gate', seq: message.seq, state: message.state };
+  if (message.type === 'exports' && isCount(message.seq) && isExportList(message.exports))
+    return { type: 'exports', seq: message.seq, exports: message.exports };
   return undefined;
 }
 

@@ -3,7 +3,7 @@
 // acknowledges each change, starts listening only once it has one, and logs through the primary.
 
 import { createLogger } from '@homeport/core';
-import { createAgentServer } from '../agent-server.js';
+import { createAgentServer, type DavRequestHandler, setServerExports } from '../agent-server.js';
 import { closeServer } from '../close-server.js';
 import { createCredentialGate } from '../credential-gate.js';
 import { createDavHandlers } from '../dav-handlers.js';
@@ -42,6 +42,8 @@ export function runDavWorker(): void {
     files: { stateDir: config.stateDir },
   });
 
+  let handlers: ReadonlyMap<string, DavRequestHandler> = dav.handlers;
+  let roots = new Map(config.exports.map((item) => [item.mountPath, item.root]));
   let listening = false;
   let stopping = false;
   const stop = (): void => {
@@ -77,6 +79,22 @@ export function runDavWorker(): void {
     }
     if (message.type === 'stop') {
       stop();
+      return;
+    }
+    if (message.type === 'exports') {
+      // Handlers of kept exports are reused (their caches stay warm); new ones share the state database.
+      const next = new Map<string, DavRequestHandler>();
+      for (const item of message.exports) {
+        const kept = handlers.get(item.mountPath);
+        next.set(
+          item.mountPath,
+          kept && roots.get(item.mountPath) === item.root ? kept : dav.handlerFor(item),
+        );
+      }
+      handlers = next;
+      roots = new Map(message.exports.map((item) => [item.mountPath, item.root]));
+      setServerExports(server, message.exports, next);
+      send({ type: 'applied', seq: message.seq });
       return;
     }
     applyGateState(gate, gateStateFromWire(message.state));

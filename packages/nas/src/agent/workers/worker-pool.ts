@@ -95,6 +95,8 @@ function createPool(options: DavWorkerPoolOptions, hooks: DavFrontHooks): DavWor
     restartTimer: undefined,
   }));
   let current: GateStateWire = { keys: null, exportIds: [], revoked: [] };
+  /** The exports workers serve: a worker forked later starts with them. */
+  let exports: AgentExport[] = [...options.exports];
   let seq = 0;
   let stopping = false;
   let requested: { host: string; port: number } | undefined;
@@ -124,6 +126,9 @@ function createPool(options: DavWorkerPoolOptions, hooks: DavFrontHooks): DavWor
     switch (message.type) {
       case 'hello':
         slot.greeted = true;
+        // Forked with an older set than the others serve now: it takes the current one before listening
+        // (which the gate message starts).
+        send(worker, { type: 'exports', seq, exports });
         send(worker, { type: 'gate', seq, state: current });
         return;
       case 'applied':
@@ -159,7 +164,7 @@ function createPool(options: DavWorkerPoolOptions, hooks: DavFrontHooks): DavWor
     const port = requested.port === 0 && !anyListening && listened ? listened.port : requested.port;
     const config: WorkerConfig = {
       index: slot.index,
-      exports: [...options.exports],
+      exports,
       stateDir: options.stateDir,
       host: requested.host,
       port,
@@ -287,6 +292,16 @@ function createPool(options: DavWorkerPoolOptions, hooks: DavFrontHooks): DavWor
       const target = seq;
       for (const slot of slots) {
         if (slot.worker && slot.greeted) send(slot.worker, { type: 'gate', seq: target, state: current });
+      }
+      await Promise.all(slots.map((slot) => confirmed(slot, target)));
+    },
+
+    async setExports(next) {
+      exports = [...next];
+      seq += 1;
+      const target = seq;
+      for (const slot of slots) {
+        if (slot.worker && slot.greeted) send(slot.worker, { type: 'exports', seq: target, exports });
       }
       await Promise.all(slots.map((slot) => confirmed(slot, target)));
     },

@@ -3,7 +3,12 @@
 
 import type { HttpApp } from '@homeport/core';
 import type { FastifyRequest } from 'fastify';
-import { AGENT_HEADER } from '../../agent-protocol.js';
+import {
+  AGENT_HEADER,
+  EXPORT_ROOTS_HEADER,
+  MANAGED_EXPORTS_HEADER,
+  parseExportRoots,
+} from '../../agent-protocol.js';
 import type { NasService, NodeCaller } from '../service.js';
 import type { AgentKind, ExportInput } from '../store/repositories.js';
 import {
@@ -120,7 +125,7 @@ export function registerNodeRoutes(
       },
     },
     async (request, reply) => {
-      const { revocationVersion, keyId } = await service.heartbeat(
+      const { revocationVersion, keyId, managedVersion } = await service.heartbeat(
         request.params.nodeId,
         callerOf(request),
         request.body,
@@ -128,6 +133,7 @@ export function registerNodeRoutes(
       reply.header(REVOCATIONS_HEADER, String(revocationVersion));
       reply.header(KEY_ID_HEADER, String(keyId));
       reply.header(ALLOWED_ORIGINS_HEADER, options.allowedOrigins().join(' '));
+      if (managedVersion !== undefined) reply.header(MANAGED_EXPORTS_HEADER, managedVersion);
       return reply.status(204).send(null);
     },
   );
@@ -157,6 +163,10 @@ export function registerNodeRoutes(
         callerOf(request),
         withSpace(request.body.exports),
       );
+      // A Homeport agent names the roots admins may add exports in (empty: none); others send nothing.
+      const roots = request.headers[EXPORT_ROOTS_HEADER];
+      if (typeof roots === 'string' && request.headers[AGENT_HEADER] !== undefined)
+        await service.recordExportRoots(request.params.nodeId, parseExportRoots(roots));
       // A header, not a field: the body is betterNAS's bare array.
       reply.header(ALLOWED_ORIGINS_HEADER, options.allowedOrigins().join(' '));
       return synced;

@@ -33,6 +33,8 @@
 //     attempt.<key>                    AttemptWindow     failed share-link passwords per link and per address
 //   nas_settings
 //     setting.<key>                    string
+//   nas_managed
+//     node.<nodeId>                    ManagedExportsDoc the node's roots and exports added from the UI
 //
 // Uniqueness per node of an export's path and mount path is held by the inventory document, which a sync
 // replaces in one compare-and-set: two exports may trade mount paths, and of two concurrent syncs one
@@ -49,6 +51,7 @@ import { kvCredentialRepository } from './kv-credentials.js';
 import { kvExportRepository } from './kv-exports.js';
 import { deleteGrantsOf, kvGrantRepository } from './kv-grants.js';
 import { createInventories } from './kv-inventory.js';
+import { kvManagedExportRepository } from './kv-managed-exports.js';
 import { kvNodeRepository } from './kv-nodes.js';
 import { kvAttemptRepository, kvShareRepository } from './kv-shares.js';
 import { compareText, lastToken, mapBounded, part } from './kv-support.js';
@@ -90,11 +93,13 @@ function kvSettingRepository(bucket: KvBucket): SettingRepository {
  *   const store = await createKvNasStore(kv);
  */
 export async function createKvNasStore(kv: KvStore): Promise<NasStore> {
-  const [nodes, exports, grants, credentials, settings, shares, attempts] = await Promise.all([
-    ...['nodes', 'exports', 'grants', 'credentials', 'settings', 'shares'].map((name) => kv.bucket(name)),
+  const [nodes, exports, grants, credentials, settings, shares, managed, attempts] = await Promise.all([
+    ...['nodes', 'exports', 'grants', 'credentials', 'settings', 'shares', 'managed'].map((name) =>
+      kv.bucket(name),
+    ),
     kv.bucket('attempts', { maxAgeMs: ATTEMPT_WINDOW_MAX_MS }),
   ]);
-  if (!nodes || !exports || !grants || !credentials || !settings || !shares || !attempts)
+  if (!nodes || !exports || !grants || !credentials || !settings || !shares || !managed || !attempts)
     throw new Error('a NAS bucket did not open');
   const inventories = createInventories({
     nodes,
@@ -111,5 +116,6 @@ export async function createKvNasStore(kv: KvStore): Promise<NasStore> {
     settings: kvSettingRepository(settings),
     shares: kvShareRepository(shares),
     attempts: kvAttemptRepository(attempts),
+    managedExports: kvManagedExportRepository(managed),
   };
 }

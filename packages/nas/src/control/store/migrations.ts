@@ -127,4 +127,12 @@ export const nasMigrations: readonly Migration[] = [
       CREATE TABLE nas_attempts (key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_start INTEGER NOT NULL);
     `,
   },
+  {
+    version: 6,
+    name: 'exports added from the UI',
+    // One JSON document per node (its roots and managed exports), written in one transaction, as on KV.
+    up: `
+      CREATE TABLE nas_managed_exports (node_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    `,
+  },
 ];

@@ -308,6 +308,43 @@ export interface AttemptRepository {
 /** The longest attempt window the stores keep. */
 export const ATTEMPT_WINDOW_MAX_MS = 60 * 60_000;
 
+/** An export an admin added from the UI: a folder inside one of the node's roots, which its agent checks. */
+export interface ManagedExportRecord {
+  id: string;
+  /** One of the roots the node's agent reported (its real path there). */
+  root: string;
+  /** Segments below the root (`a/b`), checked by the service and again by the agent. */
+  relativePath: string;
+  label: string;
+  /** Chosen when added and kept on rename, so mounts and credentials keep working. */
+  mountPath: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+/** One node's roots (as its agent last reported them) and managed exports (in the order added). */
+export interface ManagedExportsDoc {
+  roots: string[];
+  exports: ManagedExportRecord[];
+}
+
+/** Managed exports, one document per node, so their invariants (unique labels…) hold in one write. */
+export interface ManagedExportRepository {
+  /** The node's document (`{ roots: [], exports: [] }` when none was stored). */
+  forNode(nodeId: string): Promise<ManagedExportsDoc>;
+  /**
+   * Stores what `change` returns for the current document, atomically: `change` may run more than once
+   * (KV: a compare-and-set retried against a concurrent writer) and must only compute. Undefined: nothing
+   * is written. Returns the document stored afterwards. An error thrown by `change` reaches the caller.
+   */
+  change(
+    nodeId: string,
+    change: (doc: ManagedExportsDoc) => ManagedExportsDoc | undefined,
+  ): Promise<ManagedExportsDoc>;
+  /** Forgets the node's document (the node was removed); a missing one is a no-op. */
+  removeNode(nodeId: string): Promise<void>;
+}
+
 /** Settings an admin changed at runtime (values from env or file win over them). */
 export interface SettingRepository {
   get(key: string): Promise<string | undefined>;
@@ -325,4 +362,5 @@ export interface NasStore {
   credentials: CredentialRepository;
   shares: ShareRepository;
   attempts: AttemptRepository;
+  managedExports: ManagedExportRepository;
 }

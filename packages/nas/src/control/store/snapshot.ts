@@ -9,6 +9,7 @@ import type {
   ExportInput,
   ExportRecord,
   GrantRecord,
+  ManagedExportsDoc,
   NasStore,
   NodeRecord,
   ShareRecord,
@@ -282,7 +283,31 @@ export function nasSnapshotKinds(store: NasStore, options: NasSnapshotOptions): 
     remove: (current) => store.settings.set(current.key, null).then(() => true),
   };
 
-  return [nodes, exports, grants, credentials, revocations, shares, settings];
+  // Exports added from the UI, one document per node: without them an agent's next sync would drop those
+  // exports (and their ids and grants) after a migration.
+  const managedExports: SnapshotKind<{ nodeId: string } & ManagedExportsDoc> = {
+    name: 'managed exports',
+    key: (doc) => doc.nodeId,
+    secretFields: [],
+    read: async () =>
+      sorted(
+        (
+          await mapBounded(await store.nodes.list(), async (node) => ({
+            nodeId: node.id,
+            ...(await store.managedExports.forNode(node.id)),
+          }))
+        ).filter((doc) => doc.roots.length > 0 || doc.exports.length > 0),
+        (doc) => doc.nodeId,
+      ),
+    create: async ({ nodeId, roots, exports: managed }) => {
+      await store.managedExports.change(nodeId, () => ({ roots, exports: managed }));
+    },
+    update: ({ nodeId, roots, exports: managed }) =>
+      store.managedExports.change(nodeId, () => ({ roots, exports: managed })).then(() => true),
+    remove: (current) => store.managedExports.removeNode(current.nodeId).then(() => true),
+  };
+
+  return [nodes, exports, grants, credentials, revocations, shares, settings, managedExports];
 }
 
 /** Every NAS record of `store`, per kind (see nasSnapshotKinds). */

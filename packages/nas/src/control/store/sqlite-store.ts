@@ -19,6 +19,7 @@ import type {
   NodeStatus,
   SettingRepository,
 } from './repositories.js';
+import { sqliteManagedExportRepository } from './sqlite-managed-exports.js';
 import { sqliteAttemptRepository, sqliteShareRepository } from './sqlite-shares.js';
 import {
   exportMissing,
@@ -462,5 +463,6 @@ export function createSqliteNasStore(db: SqliteDatabase): NasStore {
     credentials: credentialRepository(db),
     shares: sqliteShareRepository(db),
     attempts: sqliteAttemptRepository(db),
+    managedExports: sqliteManagedExportRepository(db),
   };
 }
