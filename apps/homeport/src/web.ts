@@ -8,11 +8,15 @@ import { type HttpApp, type Logger, requestPath } from '@homeport/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
- * apps/web/dist, found from the sources (apps/homeport/src), the bundle's entry (apps/homeport/dist) and the
- * chunks it is split into (apps/homeport/dist/chunks, where this code may land).
+ * The web UI, found from the sources (apps/homeport/src), the bundle's entry (apps/homeport/dist) and the
+ * chunks it is split into (apps/homeport/dist/chunks, where this code may land): `web/` beside dist/ in the
+ * release tarball (scripts/release), else apps/web/dist in a checkout.
  */
 const APP_DIR = new URL(import.meta.url.includes('/dist/chunks/') ? '../../' : '../', import.meta.url);
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', APP_DIR));
+const RELEASE_WEB_DIR = fileURLToPath(new URL('web', APP_DIR));
+export const DEFAULT_WEB_DIR = existsSync(`${RELEASE_WEB_DIR}/index.html`)
+  ? RELEASE_WEB_DIR
+  : fileURLToPath(new URL('../web/dist', APP_DIR));
 
 /** Paths the SPA must never shadow: an unknown one there is a real 404 (decoded: `/%61pi/x` is `/api/x`). */
 const SERVER_PATHS = /^\/(api|health|ready|metrics|version)(\/|$)/;
