@@ -19,6 +19,9 @@ import type {
   GrantAccess,
   IssueMountProfileInput,
   LogoutResult,
+  ManagedExport,
+  ManagedExportInput,
+  ManagedExportList,
   MountProfile,
   MySignIn,
   NasNode,
@@ -116,6 +119,14 @@ export interface ApiClient {
     rotateNodeKey(nodeId: string): Promise<number>;
     /** Forgets the node with its exports, shares and credentials. Admins. */
     removeNode(nodeId: string): Promise<void>;
+    /** The node's roots and the exports added in them from the UI (409 agent_unsupported: betterNAS). Admins. */
+    listManagedExports(nodeId: string, options?: RequestOptions): Promise<ManagedExportList>;
+    /** Exports a folder inside one of the node's roots (its agent makes and checks it). Admins. */
+    addManagedExport(nodeId: string, input: ManagedExportInput): Promise<ManagedExport>;
+    /** A new label; the export keeps its id, mount path, shares and credentials. Admins. */
+    renameManagedExport(nodeId: string, id: string, label: string): Promise<ManagedExport>;
+    /** Stops exporting it (shares and credentials end); the folder stays on disk. Admins. */
+    removeManagedExport(nodeId: string, id: string): Promise<void>;
     /** Settings → Storage; admins only. `update` is refused (409 setting_managed) when the configuration
      * pins the default access, and a narrower default ends the credentials members held under the old one. */
     settings: {
@@ -246,6 +257,16 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       rotateNodeKey: async (nodeId) =>
         (await call<{ revoked: number }>('POST', `${nodePath(nodeId)}/rotate-key`)).revoked,
       removeNode: (nodeId) => call<void>('DELETE', nodePath(nodeId)),
+      listManagedExports: (nodeId, o) =>
+        call<ManagedExportList>('GET', `${nodePath(nodeId)}/managed-exports`, o),
+      addManagedExport: (nodeId, body) =>
+        call<ManagedExport>('POST', `${nodePath(nodeId)}/managed-exports`, { body }),
+      renameManagedExport: (nodeId, id, label) =>
+        call<ManagedExport>('PATCH', `${nodePath(nodeId)}/managed-exports/${encodeURIComponent(id)}`, {
+          body: { label },
+        }),
+      removeManagedExport: (nodeId, id) =>
+        call<void>('DELETE', `${nodePath(nodeId)}/managed-exports/${encodeURIComponent(id)}`),
       settings: {
         get: (o) => call<NasSettings>('GET', '/nas/settings', o),
         update: (body) => call<NasSettings>('PUT', '/nas/settings', { body }),

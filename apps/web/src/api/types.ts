@@ -114,6 +114,10 @@ export type ExportAccess = NonNullable<StorageExport['access']>;
 
 /** One-time token with which a node's machine registers again (admins). */
 export type EnrolmentToken = ApiAnswer<'/api/v1/nodes/{nodeId}/enrolment-token', 'post'>;
+/** A node's roots (its agent's HOMEPORT_EXPORT_ROOTS) and the exports admins added in them. */
+export type ManagedExportList = ApiAnswer<'/api/v1/nodes/{nodeId}/managed-exports', 'get'>;
+export type ManagedExport = ManagedExportList['exports'][number];
+export type ManagedExportInput = ApiBody<'/api/v1/nodes/{nodeId}/managed-exports', 'post'>;
 
 /** A folder a node shares over WebDAV (members: without its path on the node, with their access). */
 export type StorageExport = ApiAnswer<'/api/v1/exports', 'get'>[number];

@@ -4,6 +4,7 @@
 import { Badge, Card, DataList, Group, SimpleGrid, Stack, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import type { NasNode, StorageExport } from '../../api/types';
+import { ManagedExports } from './managed-exports';
 import { NodeAdminMenu } from './node-admin-menu';
 import { agentName, BETTERNAS_CREDENTIALS_NOTE, describeLiveness } from './node-liveness';
 import { NodeStatusBadge } from './node-status-badge';
@@ -24,15 +25,22 @@ export function NodeCards({
   const now = useNow(5000);
   return (
     <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="md">
-      {nodes.map((node) => (
-        <NodeCard
-          key={node.id}
-          node={node}
-          exports={exports.filter((item) => item.nasNodeId === node.id)}
-          now={now}
-          admin={isAdmin ? <NodeAdminMenu node={node} onRemoved={onRemoved} /> : null}
-        />
-      ))}
+      {nodes.map((node) => {
+        const own = exports.filter((item) => item.nasNodeId === node.id);
+        return (
+          <NodeCard
+            key={node.id}
+            node={node}
+            exports={own}
+            now={now}
+            admin={isAdmin ? <NodeAdminMenu node={node} onRemoved={onRemoved} /> : null}
+            // A betterNAS agent takes no exports from the control plane.
+            folders={
+              isAdmin && node.agentKind === 'homeport' ? <ManagedExports node={node} exports={own} /> : null
+            }
+          />
+        );
+      })}
     </SimpleGrid>
   );
 }
@@ -42,11 +50,13 @@ function NodeCard({
   exports,
   now,
   admin,
+  folders,
 }: {
   node: NasNode;
   exports: StorageExport[];
   now: number;
   admin: ReactNode;
+  folders: ReactNode;
 }) {
   const liveness = describeLiveness(node, now);
   const betternas = node.agentKind === 'betternas';
@@ -107,6 +117,7 @@ function NodeCard({
           {admin !== null && ` ${BETTERNAS_CREDENTIALS_NOTE}`}
         </Text>
       )}
+      {folders}
     </Card>
   );
 }

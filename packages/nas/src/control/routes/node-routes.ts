@@ -113,7 +113,7 @@ export function registerNodeRoutes(
       schema: {
         tags,
         summary:
-          'Heartbeat, optionally with the space of its exports; X-Homeport-Revocations and X-Homeport-Dav-Key-Id tell the agent when to fetch revocations and keys, X-Homeport-Allowed-Origins which browser origins may call it',
+          'Heartbeat, optionally with the space of its exports; X-Homeport-Revocations and X-Homeport-Dav-Key-Id tell the agent when to fetch revocations and keys, X-Homeport-Allowed-Origins which browser origins may call it, X-Homeport-Managed-Exports (Homeport agents) the version of the exports added from the UI',
         params: NodeParams,
         body: NodeHeartbeatRequest,
         response: {
