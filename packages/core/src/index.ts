@@ -79,6 +79,7 @@ export {
   type ModuleKey,
   moduleKey,
   type NatsOn,
+  type PageOrigins,
   type PasswordHasher,
   type Principal,
   type Requirement,

@@ -97,7 +97,18 @@ export interface PasswordHasher {
   verify(stored: string, password: string): Promise<boolean>;
 }
 
+/** The storage agents' origins the web UI's pages may reach (their CSP); see security-headers.ts. */
+export interface PageOrigins {
+  /** Replaces the list (deduplicated; anything that is not an http(s) origin is dropped). */
+  set(origins: readonly string[]): void;
+  readonly current: readonly string[];
+}
+
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where pages may connect besides their own origin: the storage agents (set by the NAS module). */
+    pageOrigins: PageOrigins;
+  }
   interface FastifyRequest {
     /** Set by the auth guards. */
     principal: Principal | null;

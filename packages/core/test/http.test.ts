@@ -47,6 +47,36 @@ describe('createHttpServer', () => {
     await draining.close();
   });
 
+  it('lets pages reach the storage agents it is told of, and nothing else; API answers keep their own CSP', async () => {
+    const app = await build();
+    app.get('/page', async (_request, reply) => reply.type('text/html').send('<p>hi</p>'));
+    app.get('/api/v1/thing', { schema: { response: { 200: Type.Object({}) } } }, async () => ({}));
+    const csp = async (url: string) => String((await app.inject({ url })).headers['content-security-policy']);
+    const before = await csp('/page');
+    expect(before).toContain("connect-src 'self';");
+    expect(before).not.toMatch(/https?:/);
+    // Only http(s) origins, deduplicated, whatever path or case they came with; no wildcard, no other scheme.
+    app.pageOrigins.set([
+      'http://NAS.lan:8090/dav/photos/',
+      'http://nas.lan:8090',
+      'https://[::1]:8443/x',
+      'javascript:alert(1)',
+      'not a url',
+      '*',
+    ]);
+    expect(app.pageOrigins.current).toEqual(['http://nas.lan:8090', 'https://[::1]:8443']);
+    const after = await csp('/page');
+    for (const directive of ['connect-src', 'img-src', 'media-src'])
+      expect(after).toMatch(
+        new RegExp(`${directive} 'self'[^;]* http://nas\\.lan:8090 https://\\[::1\\]:8443(;|$)`),
+      );
+    expect(after).toContain("script-src 'self';");
+    expect(await csp('/api/v1/thing')).toBe("default-src 'none'; frame-ancestors 'none'");
+    app.pageOrigins.set([]);
+    expect(await csp('/page')).toBe(before);
+    await app.close();
+  });
+
   it('refuses an API route without a response schema at registration', async () => {
     const app = await build();
     expect(() => app.get('/api/v1/unschema', async () => ({}))).toThrow(/has no response schema/);

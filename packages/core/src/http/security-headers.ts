@@ -6,23 +6,39 @@
 /**
  * The SPA loads only its own scripts; Mantine sets inline styles, hence style-src 'unsafe-inline'. Its files
  * pages talk to storage agents directly (files never pass through the control plane), on each node's own
- * address, which nodes report at run time: so requests, images and media may go to any http(s) origin
- * (scripts stay 'self' only), and a PDF preview is an <object> of a blob the page made itself (the browser's
- * PDF viewer is the only plugin left; blob: URLs come only from the page's own scripts).
+ * address: requests, images and media may go to those origins — the nodes the control plane knows, given
+ * by the NAS module (`app.pageOrigins`) — and nowhere else, so a script injected into a page could not
+ * send what it reads to a server of its choosing. A PDF preview is an <object> of a blob the page made
+ * itself (blob: URLs come only from the page's own scripts).
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: http: https:",
-  "media-src 'self' http: https:",
-  "font-src 'self' data:",
-  "connect-src 'self' http: https:",
-  'object-src blob:',
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function pageContentSecurityPolicy(agentOrigins: readonly string[]): string {
+  const agents = agentOrigins.map((origin) => ` ${origin}`).join('');
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    `img-src 'self' data:${agents}`,
+    `media-src 'self'${agents}`,
+    "font-src 'self' data:",
+    `connect-src 'self'${agents}`,
+    'object-src blob:',
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** An http(s) origin as CSP takes it (`scheme://host[:port]`), or undefined for anything else. */
+export function cspOrigin(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+  return parsed.origin;
+}
 
 /** An API answer is data: if a browser ever renders one as a page, nothing in it may load or run. */
 const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
@@ -30,9 +46,9 @@ const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 const HSTS = { 'strict-transport-security': 'max-age=31536000; includeSubDomains' };
 
 /** Headers for pages and everything outside /api (the SPA, its assets, /health, /metrics…). */
-export function securityHeaders(https: boolean): Record<string, string> {
+export function securityHeaders(https: boolean, agentOrigins: readonly string[] = []): Record<string, string> {
   return {
-    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'content-security-policy': pageContentSecurityPolicy(agentOrigins),
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',

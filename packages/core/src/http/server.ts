@@ -19,6 +19,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { CoreError, HomeportError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import type { PageOrigins } from '../module.js';
 import type { KvStore } from '../store/kv.js';
 import { bodyWithoutCoercion } from './body-validation.js';
 import {
@@ -33,7 +34,7 @@ import { lazySerializers, lazyValidators } from './lazy-compilers.js';
 import { type Readiness, registerOperationalRoutes } from './operational-routes.js';
 import { isTrustedBrowserOrigin } from './origin.js';
 import { lazyRequestLogger } from './request-logger.js';
-import { apiSecurityHeaders, securityHeaders } from './security-headers.js';
+import { apiSecurityHeaders, cspOrigin, securityHeaders } from './security-headers.js';
 import { createSharedRequestCounts, rateLimitStoreOf } from './shared-rate-limit.js';
 import { fastifyTrustProxy, proxyPeerMatcher, type TrustProxy } from './trust-proxy.js';
 
@@ -117,7 +118,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const accessLog = options.accessLog ?? true;
   const connectionLimits = options.connectionLimits ?? defaultConnectionLimits();
   let connectionGuard: ConnectionGuard | undefined;
-  const pageHeaders = securityHeaders(options.https ?? Boolean(options.tls));
+  const secure = options.https ?? Boolean(options.tls);
+  // Rebuilt only when the agents' origins change; every page answer sends the current one.
+  let pageHeaders = securityHeaders(secure);
+  let pageOriginList: readonly string[] = [];
+  const pageOrigins: PageOrigins = {
+    set(origins) {
+      const next = [...new Set(origins.flatMap((origin) => cspOrigin(origin) ?? []))].sort();
+      if (next.join(' ') === pageOriginList.join(' ')) return;
+      pageOriginList = next;
+      pageHeaders = securityHeaders(secure, next);
+    },
+    get current() {
+      return pageOriginList;
+    },
+  };
   const apiHeaders = apiSecurityHeaders(options.https ?? Boolean(options.tls));
   const allowed: ReadonlySet<string> = new Set(options.corsOrigins ?? []);
   const hosts = createHostAllowlist({ publicUrl: options.publicUrl, extra: options.allowedHosts ?? [] });
@@ -172,6 +187,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   // The API speaks JSON only; a text/plain body would otherwise reach schemas as a string.
   app.removeContentTypeParser('text/plain');
   // Declared up front so every request object has the same shape; the auth guards fill it in.
+  app.decorate('pageOrigins', pageOrigins);
   app.decorateRequest('principal', null);
   app.decorateRequest('routeUrl', '');
 

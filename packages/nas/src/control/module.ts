@@ -14,6 +14,7 @@ import {
 import type { Agent } from '../agent/agent.js';
 import { agentFromConfig } from '../agent/embedded.js';
 import { agentSettings, nasSettings } from '../settings.js';
+import { keepPageOrigins } from './page-origins.js';
 import { registerClientRoutes } from './routes/client-routes.js';
 import { registerManagedExportRoutes } from './routes/managed-export-routes.js';
 import { registerNodeRoutes } from './routes/node-routes.js';
@@ -71,6 +72,8 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
   let davUrl: string | undefined;
   /** This server's own origin, known once it listens: the agents' CORS origin when HOMEPORT_PUBLIC_URL is unset. */
   let serverOrigin: string | undefined;
+  /** Reads the nodes' addresses into the pages' CSP (page-origins.ts); set when the routes are. */
+  let refreshPageOrigins: (() => Promise<void>) | undefined;
 
   const ready = (): NasService => {
     if (!service) throw new Error('the nas module is not initialised yet');
@@ -145,6 +148,7 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
     },
 
     routes(app, ctx) {
+      refreshPageOrigins = keepPageOrigins(app, ready, ctx.log, () => (davUrl === undefined ? [] : [davUrl]));
       registerNodeRoutes(app, ready(), {
         // The browser's files page talks to agents directly: its origin is the public URL's, or this server's.
         allowedOrigins: () => {
@@ -170,7 +174,12 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
       stopStatusLoop = ctx.singleton.every('nas.status', every, async () => {
         await service?.refreshStatuses();
       });
-      if (ctx.config.read(agentSettings).embedded) await startEmbeddedAgent(ctx);
+      await refreshPageOrigins?.();
+      if (ctx.config.read(agentSettings).embedded) {
+        await startEmbeddedAgent(ctx);
+        // Its address is known now, before it registers: pages served from now on may reach it.
+        await refreshPageOrigins?.();
+      }
     },
 
     async stop() {
