@@ -6,8 +6,10 @@
 self=$(readlink -f -- "$0" 2>/dev/null) || self=$0
 root=$(dirname -- "$(dirname -- "$self")")
 built_major=@NODE_MAJOR@
+# deploy/nixos/package.nix replaces this with the store's node.
+node=node
 
-version=$(node --version 2>/dev/null) || {
+version=$("$node" --version 2>/dev/null) || {
   echo "homeport: node is not on PATH; install Node.js $built_major (>= 20.19)" >&2
   exit 1
 }
@@ -26,4 +28,4 @@ if [ "$major" -ne "$built_major" ]; then
   echo "homeport: this release is built for Node.js $built_major (its better-sqlite3 addon), not $version; install Node.js $built_major or build Homeport from source" >&2
   exit 1
 fi
-exec node "$root/dist/homeport.js" "$@"
+exec "$node" "$root/dist/homeport.js" "$@"
