@@ -7,7 +7,7 @@
 #     enable = true;
 #     package = pkgs.callPackage ./homeport/deploy/nixos/package.nix { src = ./homeport-0.1.0-linux-x64.tar.gz; };
 #     domain = "homeport.example.org";                 # nginx + ACME (security.acme.acceptTerms, defaults.email)
-#     secretFiles.HOMEPORT_ADMIN_PASSWORD = "/run/keys/homeport-admin-password";
+#     secretFiles.HOMEPORT_ADMIN_PASSWORD = "/etc/homeport/admin-password";
 #   };
 #
 # Settings go to a YAML file in the store (HOMEPORT_CONFIG), which every local user can read: secrets go in
@@ -115,7 +115,7 @@ let
   environmentFileOption = lib.mkOption {
     type = lib.types.nullOr lib.types.str;
     default = null;
-    example = "/run/keys/homeport.env";
+    example = "/etc/homeport/homeport.env";
     description = "A file of KEY=value lines (systemd EnvironmentFile=), outside the Nix store.";
   };
 
@@ -212,8 +212,8 @@ in
     };
 
     secretFiles = secretFilesOption {
-      HOMEPORT_ADMIN_PASSWORD = "/run/keys/homeport-admin-password";
-      HOMEPORT_SECRET_KEY = "/run/keys/homeport-secret-key";
+      HOMEPORT_ADMIN_PASSWORD = "/etc/homeport/admin-password";
+      HOMEPORT_SECRET_KEY = "/etc/homeport/secret-key";
     };
 
     environmentFile = environmentFileOption;
@@ -293,7 +293,7 @@ in
       };
 
       secretFiles = secretFilesOption {
-        HOMEPORT_NODE_BOOTSTRAP_TOKEN = "/run/keys/homeport-node-bootstrap-token";
+        HOMEPORT_NODE_BOOTSTRAP_TOKEN = "/etc/homeport/node-bootstrap-token";
       };
 
       environmentFile = environmentFileOption;

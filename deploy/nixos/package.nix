@@ -12,11 +12,18 @@
   nodejs_20,
   src,
   nodejs ? nodejs_20,
+  version ?
+    let
+      parts = builtins.match ".*homeport-([0-9][^-]*)-linux-.*" (baseNameOf (toString src));
+    in
+    if parts == null then
+      throw "package.nix: name the tarball homeport-<version>-linux-<arch>.tar.gz, or pass version"
+    else
+      builtins.head parts,
 }:
 stdenv.mkDerivation {
   pname = "homeport";
-  version = builtins.head (builtins.match ".*homeport-([0-9][^-]*)-linux-.*" (baseNameOf (toString src)));
-  inherit src;
+  inherit src version;
 
   nativeBuildInputs = [ autoPatchelfHook ];
   buildInputs = [ stdenv.cc.cc.lib ];

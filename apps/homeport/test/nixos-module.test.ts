@@ -148,6 +148,26 @@ describe('NixOS module', () => {
     }
   });
 
+  it("package.nix: the version from the tarball's name, and the launcher's node pointed at the store's", async () => {
+    const nix = requireCommand('nix-instantiate', 'nix-bin');
+    // stdenv.mkDerivation as the identity: what the package asks of nixpkgs, without nixpkgs.
+    const expression = `import ${PACKAGE} {
+      lib = { };
+      stdenv = { mkDerivation = attrs: attrs; cc.cc.lib = "libstdc++"; };
+      autoPatchelfHook = "autoPatchelfHook";
+      nodejs_20 = "/nodejs-20";
+      src = "/downloads/homeport-1.2.3-linux-x64.tar.gz";
+    }`;
+    const result = await run(nix, ['--eval', '--strict', '--json', '--expr', expression]);
+    expect(result.code, result.stderr).toBe(0);
+    const derivation = JSON.parse(result.stdout) as { version: string; installPhase: string };
+    expect(derivation.version).toBe('1.2.3');
+    expect(derivation.installPhase).toContain("--replace-fail 'node=node' 'node=/nodejs-20/bin/node'");
+    // The line it replaces is the launcher's.
+    const launcher = readFileSync(join(REPO_ROOT, 'scripts/release/files/homeport.sh'), 'utf8');
+    expect(launcher.split('\n')).toContain('node=node');
+  });
+
   it('makes a hardened unit, a config file, and an nginx host with ACME and an unbuffered event stream', async () => {
     const out = tempDir('homeport-nixos-');
     const evaluation = await evaluate(
