@@ -244,7 +244,7 @@ describe('a container on loopback', () => {
     expect(stopped.logs).toMatch(/"pid":1,"msg":"stopped"/);
   }, 60_000);
 
-  it('keeps accounts and files in the /data volume across a restart', async () => {
+  it('keeps accounts and files in the /data volume across a restart, and backs up from inside', async () => {
     await docker.run(['rm', name]);
     await runContainer();
     const token = await signIn(url, 'admin', ADMIN_PASSWORD);
@@ -257,6 +257,17 @@ describe('a container on loopback', () => {
     const read = await runRclone(remote, ['cat', 'dav:photos/a.txt']);
     expect(read.exitCode, read.stderr).toBe(0);
     expect(read.stdout).toBe('from the host\n');
+    // The backup command docs/install.md gives, run beside the server (HOMEPORT_DATA_DIR=/data from the image).
+    const backup = await docker.attempt([
+      'exec',
+      name,
+      'node',
+      '/opt/homeport/apps/homeport/dist/homeport.js',
+      'backup',
+      'create',
+    ]);
+    expect(backup.exitCode, `${backup.stdout}${backup.stderr}`).toBe(0);
+    expect(`${backup.stdout}${backup.stderr}`).toContain('/data/backups/');
     const stopped = await stopContainer();
     expect(stopped.exitCode, stopped.logs).toBe(0);
   }, 120_000);
