@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { browserSuite } from './support/suite.js';
 
 const roots = realpathSync(tempDir('homeport-export-roots-'));
+/** Well under the embedded agent's 30 s heartbeat. */
+const APPLIED_MS = 10_000;
 
 const suite = browserSuite(() =>
   startHomeport({
@@ -17,8 +19,9 @@ const suite = browserSuite(() =>
     env: {
       HOMEPORT_NODE_NAME: 'Closet NAS',
       HOMEPORT_EXPORT_ROOTS: roots,
-      // Changes reach the agent with its next heartbeat.
-      HOMEPORT_HEARTBEAT_INTERVAL: '300ms',
+      // The default heartbeat (30 s): an admin's change is applied sooner because the control plane nudges
+      // its embedded agent, which these waits (10 s) check.
+      HOMEPORT_HEARTBEAT_INTERVAL: undefined,
     },
   }),
 );
@@ -47,8 +50,10 @@ describe('storage: exported folders (admin)', () => {
     await dialog.getByRole('button', { name: 'Add folder' }).click();
     await folders.getByText('Holiday photos').waitFor();
     // Served once the agent applied it: the warning goes, and the export is listed with its mount button.
-    await folders.getByText('Not served yet', { exact: false }).waitFor({ state: 'detached' });
-    await page.getByRole('button', { name: 'Mount Holiday photos' }).first().waitFor();
+    await folders
+      .getByText('Not served yet', { exact: false })
+      .waitFor({ state: 'detached', timeout: APPLIED_MS });
+    await page.getByRole('button', { name: 'Mount Holiday photos' }).first().waitFor({ timeout: APPLIED_MS });
     const folder = join(roots, 'Photos', '2026');
     expect(existsSync(folder)).toBe(true);
     writeFileSync(join(folder, 'beach.jpg'), 'sand');
@@ -58,14 +63,16 @@ describe('storage: exported folders (admin)', () => {
     await rename.getByRole('textbox', { name: 'Label' }).fill('Pictures');
     await rename.getByRole('button', { name: 'Rename' }).click();
     await folders.getByText('Pictures').waitFor();
-    await page.getByRole('button', { name: 'Mount Pictures' }).first().waitFor();
+    await page.getByRole('button', { name: 'Mount Pictures' }).first().waitFor({ timeout: APPLIED_MS });
 
     await folders.getByRole('button', { name: 'Remove' }).click();
     const confirm = page.getByRole('dialog', { name: 'Stop exporting Pictures?' });
     await confirm.getByText('nothing is deleted', { exact: false }).waitFor();
     await confirm.getByRole('button', { name: 'Stop exporting' }).click();
     await page.getByText('Pictures is no longer exported').waitFor();
-    await page.getByRole('button', { name: 'Mount Pictures' }).waitFor({ state: 'detached' });
+    await page
+      .getByRole('button', { name: 'Mount Pictures' })
+      .waitFor({ state: 'detached', timeout: APPLIED_MS });
     expect(existsSync(join(folder, 'beach.jpg'))).toBe(true);
   });
 

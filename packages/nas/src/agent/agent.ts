@@ -46,6 +46,11 @@ export interface Agent {
   stop(): Promise<void>;
   /** Resolves once registered and synced (tests, the embedded agent's start-up message). */
   registered(): Promise<string>;
+  /**
+   * Reports to the control plane now rather than at the next interval: the embedded agent, when an admin
+   * changed its exports (a heartbeat announces the new version).
+   */
+  nudge(): void;
   readonly machineId: string;
 }
 
@@ -100,10 +105,20 @@ export function createAgent(options: AgentOptions): Agent {
     resolveRegistered = resolve;
   });
 
+  /** Set by a nudge that came while no sleep was running (a heartbeat in flight): the next sleep is skipped. */
+  let nudged = false;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      wake = resolve;
-      timer = setTimeout(resolve, ms);
+      if (nudged) {
+        nudged = false;
+        resolve();
+        return;
+      }
+      wake = () => {
+        wake = undefined;
+        resolve();
+      };
+      timer = setTimeout(() => wake?.(), ms);
     });
 
   /** What the state file holds, as the gate needs it: keys, the export id of each folder, revoked ids. */
@@ -374,6 +389,15 @@ export function createAgent(options: AgentOptions): Agent {
       return baseUrl;
     },
     registered: () => registeredPromise,
+    nudge() {
+      if (stopped) return;
+      if (wake === undefined) {
+        nudged = true;
+        return;
+      }
+      if (timer) clearTimeout(timer);
+      wake();
+    },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

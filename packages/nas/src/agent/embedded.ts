@@ -125,6 +125,7 @@ export function agentFromConfig(options: AgentFromConfigOptions): Agent & { clos
       return agent.start();
     },
     registered: () => agent.registered(),
+    nudge: () => agent.nudge(),
     stop: () => {
       stopSweeper();
       return agent.stop();

@@ -31,6 +31,8 @@ export interface ManagedExportServiceOptions {
   clock: () => number;
   nodeOrThrow(nodeId: string): Promise<NodeRecord>;
   authenticateNode(nodeId: string, caller: NodeCaller): Promise<NodeRecord>;
+  /** Told after each change (the module nudges the embedded agent, so it applies it without waiting). */
+  onChange?: (nodeId: string) => void;
 }
 
 export interface ManagedExportInput {
@@ -75,8 +77,10 @@ export function createManagedExportService(options: ManagedExportServiceOptions)
     return node;
   };
 
-  const changed = (nodeId: string) =>
-    publishOrLog(options.events, log, EXPORTS_TOPIC, 'exports.managed', { nodeId });
+  const changed = (nodeId: string) => {
+    options.onChange?.(nodeId);
+    return publishOrLog(options.events, log, EXPORTS_TOPIC, 'exports.managed', { nodeId });
+  };
 
   /** Labels in use on the node: its synced exports' (configured ones too) and the managed ones'. */
   const labelTaken = (

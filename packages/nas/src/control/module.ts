@@ -122,6 +122,8 @@ export function createNasModule(options: NasModuleOptions): Module<NasApi> {
         offlineThresholdMs: settings.nodeOfflineThreshold,
         clock: ctx.clock,
         passwords: ctx.passwords,
+        // The embedded agent applies an admin's change at once instead of at its next heartbeat.
+        onManagedExportsChanged: () => embedded?.nudge(),
         publicUrl: () => ctx.config.read(coreSettings).publicUrl?.replace(/\/+$/, ''),
       });
       // Node and export events name every node and export: admins only. A member hears on their own topic

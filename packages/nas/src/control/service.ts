@@ -59,6 +59,8 @@ export interface NasServiceOptions {
   clock?: () => number;
   /** Hashes share links' passwords (the accounts module's argon2id threads). */
   passwords: PasswordHasher;
+  /** Told after an admin changed a node's exports from the UI (the module nudges its embedded agent). */
+  onManagedExportsChanged?: (nodeId: string) => void;
   /** HOMEPORT_PUBLIC_URL without a trailing slash, which share links start with (unset: relative links). */
   publicUrl?: () => string | undefined;
 }
@@ -226,6 +228,7 @@ export function createNasService(options: NasServiceOptions) {
     clock,
     nodeOrThrow,
     authenticateNode,
+    ...(options.onManagedExportsChanged ? { onChange: options.onManagedExportsChanged } : {}),
   });
   const shares = createShareService({
     store,
