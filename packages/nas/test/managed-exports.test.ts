@@ -396,3 +396,71 @@ describe('the agent’s own checks', () => {
     );
   });
 });
+
+describe('exports added from the UI, after a restart', () => {
+  it('are served from the saved list while the control plane is unreachable', async () => {
+    const other = await buildNasHomeport({
+      env: { HOMEPORT_NODE_BOOTSTRAP_TOKEN: BOOTSTRAP, HOMEPORT_PORT: '0', HOMEPORT_BIND: '127.0.0.1' },
+    });
+    const url = await other.homeport.listen();
+    const token = await other.login();
+    const dir = tempDir('homeport-managed-restart-');
+    const root = join(dir, 'nas');
+    mkdirSync(join(dir, 'files'), { recursive: true });
+    mkdirSync(root);
+    const makeAgent = () =>
+      agentFromConfig({
+        config: new Config({
+          env: {
+            HOMEPORT_CONTROL_PLANE_URL: url,
+            HOMEPORT_EXPORTS: `${join(dir, 'files')}:Files`,
+            HOMEPORT_EXPORT_ROOTS: root,
+            HOMEPORT_AGENT_STATE_DIR: join(dir, 'agent'),
+            HOMEPORT_AGENT_LISTEN: '127.0.0.1:0',
+            HOMEPORT_HEARTBEAT_INTERVAL: '100ms',
+          },
+        }),
+        log: createLogger({ level: 'silent' }),
+        version: 'test',
+        bootstrapToken: BOOTSTRAP,
+      });
+    const first = makeAgent();
+    agents.push(first);
+    await first.start();
+    const nodeId = await first.registered();
+    const added = await other.app.inject({
+      method: 'POST',
+      url: `/api/v1/nodes/${nodeId}/managed-exports`,
+      headers: bearer(token),
+      payload: { root: realpathSync(root), relativePath: 'Docs', label: 'Docs' },
+    });
+    const { id } = added.json<ManagedExport>();
+    let exportId: string | null = null;
+    await until(async () => {
+      const list = await other.app.inject({
+        url: `/api/v1/nodes/${nodeId}/managed-exports`,
+        headers: bearer(token),
+      });
+      exportId =
+        list.json<{ exports: ManagedExport[] }>().exports.find((item) => item.id === id)?.exportId ?? null;
+      return exportId !== null;
+    }, 10_000);
+    const issued = await other.app.inject({
+      method: 'POST',
+      url: '/api/v1/mount-profiles/issue',
+      headers: bearer(token),
+      payload: { exportId },
+    });
+    const profile = issued.json<{ mountUrl: string; credential: { username: string; password: string } }>();
+    await first.close();
+    await other.close();
+
+    const second = makeAgent();
+    agents.push(second);
+    const base = await second.start();
+    const path = new URL(profile.mountUrl).pathname;
+    expect(path).toBe('/dav/docs/');
+    const response = await propfind(`${base}${path}`, profile.credential);
+    expect(response.status).toBe(207);
+  }, 60_000);
+});
