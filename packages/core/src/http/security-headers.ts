@@ -46,7 +46,10 @@ const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 const HSTS = { 'strict-transport-security': 'max-age=31536000; includeSubDomains' };
 
 /** Headers for pages and everything outside /api (the SPA, its assets, /health, /metrics…). */
-export function securityHeaders(https: boolean, agentOrigins: readonly string[] = []): Record<string, string> {
+export function securityHeaders(
+  https: boolean,
+  agentOrigins: readonly string[] = [],
+): Record<string, string> {
   return {
     'content-security-policy': pageContentSecurityPolicy(agentOrigins),
     'x-content-type-options': 'nosniff',
