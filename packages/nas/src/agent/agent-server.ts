@@ -19,6 +19,7 @@ import { answerPreflight, decorateForOrigin, isPreflight } from './files/cors.js
 import { createFilesDispatch, type FilesDispatch } from './files/dispatch.js';
 import { queryOf, type SelectedOperation, selectOperation } from './files/operations.js';
 import { checkRealScope, decideScope, type ScopeGrant } from './files/scope.js';
+import { lazyDavState } from './files/upload-dav-state.js';
 import type { WatchOptions } from './files/watch.js';
 
 export type DavRequestHandler = (
@@ -167,6 +168,8 @@ export function setServerExports(
 
 export function createAgentServer(options: AgentServerOptions): http.Server {
   const allowsOrigin = (origin: string) => options.gate.allowsOrigin(origin);
+  // One WebDAV-state connection for the uploads of every export set this server serves in its life.
+  const davState = options.files ? lazyDavState(options.files.stateDir) : undefined;
   const tableOf = (
     exports: readonly AgentExport[],
     handlers: ReadonlyMap<string, DavRequestHandler>,
@@ -180,6 +183,7 @@ export function createAgentServer(options: AgentServerOptions): http.Server {
           stateDir: options.files.stateDir,
           log: options.log,
           watch: { ...options.files.watch, onGateChange: (listener) => options.gate.onChange(listener) },
+          ...(davState ? { davState } : {}),
         })
       : undefined,
   });

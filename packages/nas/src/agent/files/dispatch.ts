@@ -12,6 +12,7 @@ import { DavError } from '../dav/errors.js';
 import { createExportRoot, type ExportRoot } from '../dav/fs/resolve.js';
 import { type DavPath, keyOf } from '../dav/request-path.js';
 import { sendFailure } from '../dav/respond.js';
+import type { DavState } from '../dav/state/dav-state.js';
 import type { AgentExport } from '../export-specs.js';
 import type { FilesContext, FilesOperation } from './context.js';
 import { handleList } from './list.js';
@@ -27,6 +28,11 @@ export interface FilesDispatchOptions {
   stateDir: string;
   log: Logger;
   watch: WatchOptions;
+  /**
+   * The WebDAV state uploads check locks in. A server that swaps its export set makes a dispatch per set:
+   * it passes one opener for all of them, so the database is opened once (default: one per dispatch).
+   */
+  davState?: () => DavState;
 }
 
 export interface FilesRequest {
@@ -58,7 +64,7 @@ export function createFilesDispatch(options: FilesDispatchOptions): FilesDispatc
     list: handleList,
     watch: watches.operation,
     zip: zipFolderOperation(),
-    upload: uploadsOperation({ davState: lazyDavState(options.stateDir) }),
+    upload: uploadsOperation({ davState: options.davState ?? lazyDavState(options.stateDir) }),
   };
   const byMountPath = new Map<string, ExportFiles>(
     options.exports.map((item) => [
