@@ -3,31 +3,25 @@
 // Laid out so that nothing needs a setting: the bundle finds node_modules/ by Node's resolution from dist/, the
 // web UI in web/ beside dist/ (apps/homeport/src/web.ts), and `install-service` its own dist/homeport.js.
 
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import {
   chmodSync,
   copyFileSync,
-  createReadStream,
-  createWriteStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { join } from 'node:path';
+import { sha256, writeTarball } from './archive.js';
 import { scanBundle } from './bundle-files.js';
 import { copyPackage } from './copy-package.js';
 import { ReleaseError } from './errors.js';
-import { collectRuntimePackages, type RuntimePackage } from './runtime-packages.js';
+import { checkNothingLoads, collectRuntimePackages, type RuntimePackage } from './runtime-packages.js';
+import { copyWebUi } from './web-ui.js';
 
 export interface ReleaseOptions {
   /** The repository's root (its apps/, deploy/ and node_modules/ are read). */
@@ -49,98 +43,6 @@ export interface Release {
 }
 
 const FILES = new URL('./files/', import.meta.url);
-
-/** The web UI's files of the current build: the assets of earlier builds it keeps a week are left out. */
-function copyWebUi(webDist: string, target: string): void {
-  const ledgerPath = join(webDist, '.retired-assets.json');
-  const retired = new Set(
-    existsSync(ledgerPath)
-      ? Object.keys(JSON.parse(readFileSync(ledgerPath, 'utf8')) as Record<string, number>) // apps/web/vite.config.ts
-      : [],
-  );
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      const name = relative(webDist, path);
-      if (entry.isDirectory()) walk(path);
-      else if (name !== '.retired-assets.json' && !retired.has(name.replace(/\.(br|gz)$/, ''))) {
-        mkdirSync(join(target, relative(webDist, dir)), { recursive: true });
-        copyFileSync(path, join(target, name));
-      }
-    }
-  };
-  walk(webDist);
-}
-
-/** No shipped script may load a package left out as build-time only (its install scripts aside). */
-function checkLeftOut(stage: string, packages: readonly RuntimePackage[], leftOut: readonly string[]): void {
-  if (leftOut.length === 0) return;
-  const names = leftOut.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
-  const loads = new RegExp(`(?:require\\(|from\\s*|import\\()\\s*['"](?:${names})(?:['"/])`);
-  for (const pkg of packages) {
-    const walk = (dir: string): void => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        // A nested node_modules holds other packages, checked on their own.
-        if (entry.isDirectory()) {
-          if (entry.name !== 'node_modules') walk(path);
-        } else if (/\.[cm]?js$/.test(entry.name)) {
-          const file = relative(join(stage, 'node_modules', pkg.path), path);
-          if (pkg.installFiles.includes(file)) continue;
-          if (loads.test(readFileSync(path, 'utf8')))
-            throw new ReleaseError(
-              'package_left_out',
-              `node_modules/${pkg.path}/${file} loads a package left out as build-time only (${leftOut.join(', ')}); see isBuildTimeOnly in scripts/release/runtime-packages.ts`,
-            );
-        }
-      }
-    };
-    walk(join(stage, 'node_modules', pkg.path));
-  }
-}
-
-/** Writes `<folder>` of `parent` as a gzip'd tar: entries sorted, owned by root, modes normalised. */
-async function writeTarball(parent: string, folder: string, tarball: string): Promise<void> {
-  const args = ['--create', '--format=gnu', '--sort=name', '--owner=0', '--group=0', '--numeric-owner'];
-  args.push('--mode=u+rwX,go+rX,go-w', '--directory', parent, folder);
-  // Reproducible when the caller pins the time (https://reproducible-builds.org/specs/source-date-epoch/).
-  const epoch = process.env.SOURCE_DATE_EPOCH;
-  if (epoch !== undefined && /^\d+$/.test(epoch)) args.unshift(`--mtime=@${epoch}`);
-  const tar = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  tar.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  // 'close' comes after 'error' too (tar missing), so this never rejects unobserved.
-  const exited = new Promise<number | null>((resolve) => tar.on('close', resolve));
-  const partial = `${tarball}.partial`;
-  try {
-    await Promise.all([
-      pipeline(tar.stdout, createGzip({ level: 9 }), createWriteStream(partial)),
-      once(tar, 'spawn'),
-    ]);
-  } catch (error) {
-    rmSync(partial, { force: true });
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT'; // spawn's error
-    throw new ReleaseError(
-      'archive_failed',
-      missing ? 'tar is not installed (apt-get install -y tar)' : `writing ${tarball} failed`,
-      { cause: error },
-    );
-  }
-  const code = await exited;
-  if (code !== 0) {
-    rmSync(partial, { force: true });
-    throw new ReleaseError('archive_failed', `tar exited with ${code}: ${stderr.trim()}`);
-  }
-  renameSync(partial, tarball);
-}
-
-async function sha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}
 
 /**
  * Writes `<outDir>/homeport-<version>-linux-<arch>.tar.gz` and its `.sha256` beside it.
@@ -180,7 +82,7 @@ export async function createRelease(options: ReleaseOptions): Promise<Release> {
       located: scan.resolved,
     });
     for (const pkg of packages) copyPackage(pkg.source, join(stage, 'node_modules', pkg.path));
-    checkLeftOut(stage, packages, leftOut);
+    checkNothingLoads(join(stage, 'node_modules'), packages, leftOut);
     copyWebUi(webDist, join(stage, 'web'));
     mkdirSync(join(stage, 'systemd'));
     for (const unit of readdirSync(join(repo, 'deploy/systemd')))

@@ -2,7 +2,7 @@
 // externals: native addons, pino, …) and their production dependencies, copied from the repository's
 // node_modules as npm installed them — the native addons already built for this machine, no download.
 
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { ReleaseError } from './errors.js';
 
@@ -38,7 +38,6 @@ export function isBuildTimeOnly(name: string): boolean {
 export interface RuntimePackage {
   name: string;
   version: string;
-  license: string;
   /** Its folder in the repository. */
   source: string;
   /** Its folder relative to node_modules (`pino`, `pino-pretty/node_modules/sonic-boom`): kept, so Node's
@@ -68,7 +67,6 @@ export interface CollectedPackages {
 interface Manifest {
   name?: string;
   version?: string;
-  license?: string;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -132,7 +130,6 @@ export function collectRuntimePackages(options: CollectOptions): CollectedPackag
     found.set(path, {
       name,
       version: manifest.version ?? '',
-      license: manifest.license ?? '',
       source: dir,
       path,
       installFiles: installScriptFiles(manifest),
@@ -167,4 +164,35 @@ export function collectRuntimePackages(options: CollectOptions): CollectedPackag
     packages: [...found.values()].sort((a, b) => a.path.localeCompare(b.path)),
     leftOut: [...leftOut].sort(),
   };
+}
+
+/** No shipped script may load a package left out as build-time only (its install scripts aside). */
+export function checkNothingLoads(
+  nodeModules: string,
+  packages: readonly RuntimePackage[],
+  leftOut: readonly string[],
+): void {
+  if (leftOut.length === 0) return;
+  const names = leftOut.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
+  const loads = new RegExp(`(?:require\\(|from\\s*|import\\()\\s*['"](?:${names})(?:['"/])`);
+  for (const pkg of packages) {
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        // A nested node_modules holds other packages, checked on their own.
+        if (entry.isDirectory()) {
+          if (entry.name !== 'node_modules') walk(path);
+        } else if (/\.[cm]?js$/.test(entry.name)) {
+          const file = relative(join(nodeModules, pkg.path), path);
+          if (pkg.installFiles.includes(file)) continue;
+          if (loads.test(readFileSync(path, 'utf8')))
+            throw new ReleaseError(
+              'package_left_out',
+              `node_modules/${pkg.path}/${file} loads a package left out as build-time only (${leftOut.join(', ')}); see isBuildTimeOnly in scripts/release/runtime-packages.ts`,
+            );
+        }
+      }
+    };
+    walk(join(nodeModules, pkg.path));
+  }
 }

@@ -17,6 +17,8 @@ import {
   until,
 } from '@homeport/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scanBundle } from '../../../scripts/release/bundle-files.js';
+import { checkNothingLoads } from '../../../scripts/release/runtime-packages.js';
 
 interface Run {
   code: number;
@@ -41,38 +43,38 @@ let launcher = '';
 /** A clean environment: no NODE_PATH, NODE_OPTIONS or HOMEPORT_*, HOME in the temp folder. */
 let cleanEnv: Record<string, string> = {};
 
-beforeAll(async () => {
-  const tar = requireCommand('tar', 'tar');
-  const out = tempDir('homeport-release-');
-  const started = Date.now();
-  // The module behind `npm run release` (which builds first; `npm test` has built already).
-  const made = await run(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/release/main.ts', '--out', out],
-    { PATH },
-    REPO_ROOT,
-  );
-  expect(made, made.stderr).toMatchObject({ code: 0 });
-  const name = readdirSync(out).find((file) => file.endsWith('.tar.gz'));
-  expect(name).toMatch(new RegExp(`^homeport-\\d+\\.\\d+\\.\\d+[^/]*-linux-${process.arch}\\.tar\\.gz$`));
-  tarball = join(out, name ?? '');
-  console.log(
-    `release tarball ${name}: ${(statSync(tarball).size / 1024 / 1024).toFixed(1)} MiB, made in ${Date.now() - started} ms`,
-  );
-
-  const unpacked = tempDir('homeport-unpacked-');
-  const untar = await run(tar, ['-xzf', tarball, '-C', unpacked], { PATH });
-  expect(untar).toMatchObject({ code: 0 });
-  root = join(unpacked, (name ?? '').replace(/\.tar\.gz$/, ''));
-  launcher = join(root, 'bin/homeport');
-  cleanEnv = { PATH, HOME: unpacked, LANG: 'C.UTF-8' };
-}, 120_000);
-
 afterAll(async () => {
   await stopAll();
 });
 
 describe('release tarball', () => {
+  beforeAll(async () => {
+    const tar = requireCommand('tar', 'tar');
+    const out = tempDir('homeport-release-');
+    const started = Date.now();
+    // The module behind `npm run release` (which builds first; `npm test` has built already).
+    const made = await run(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/release/main.ts', '--out', out],
+      { PATH },
+      REPO_ROOT,
+    );
+    expect(made, made.stderr).toMatchObject({ code: 0 });
+    const name = readdirSync(out).find((file) => file.endsWith('.tar.gz'));
+    expect(name).toMatch(new RegExp(`^homeport-\\d+\\.\\d+\\.\\d+[^/]*-linux-${process.arch}\\.tar\\.gz$`));
+    tarball = join(out, name ?? '');
+    console.log(
+      `release tarball ${name}: ${(statSync(tarball).size / 1024 / 1024).toFixed(1)} MiB, made in ${Date.now() - started} ms`,
+    );
+
+    const unpacked = tempDir('homeport-unpacked-');
+    const untar = await run(tar, ['-xzf', tarball, '-C', unpacked], { PATH });
+    expect(untar).toMatchObject({ code: 0 });
+    root = join(unpacked, (name ?? '').replace(/\.tar\.gz$/, ''));
+    launcher = join(root, 'bin/homeport');
+    cleanEnv = { PATH, HOME: unpacked, LANG: 'C.UTF-8' };
+  }, 120_000);
+
   it('is unpacked where Node finds no node_modules but its own', () => {
     expect(root.startsWith(REPO_ROOT)).toBe(false);
     for (let dir = dirname(root); ; dir = dirname(dir)) {
@@ -238,4 +240,59 @@ describe('release tarball', () => {
     expect(output).toMatch(/\bINFO\b/);
     expect(output).not.toContain('"level":30');
   }, 60_000);
+});
+
+describe('release checks', () => {
+  it('refuses a bundle whose entry imports a chunk that is not there', () => {
+    const dist = tempDir('homeport-dist-');
+    mkdirSync(join(dist, 'chunks'));
+    writeFileSync(
+      join(dist, 'homeport.js'),
+      'import { a } from "./chunks/a.js";\nimport("./chunks/gone.js");\n',
+    );
+    writeFileSync(
+      join(dist, 'chunks/a.js'),
+      'import pino from "pino";\nexport const a = __require("sonic-boom");\n',
+    );
+    expect(() => scanBundle(dist, ['homeport.js'])).toThrow(
+      expect.objectContaining({
+        code: 'bundle_incomplete',
+        message: expect.stringContaining('chunks/gone.js'),
+      }),
+    );
+  });
+
+  it('finds the packages a bundle imports, requires or only locates', () => {
+    const dist = tempDir('homeport-dist-');
+    mkdirSync(join(dist, 'chunks'));
+    writeFileSync(
+      join(dist, 'homeport.js'),
+      'import {\n  a\n} from "./chunks/a.js";\nimport { x } from "node:fs";\nawait import("dockerode");\n',
+    );
+    writeFileSync(
+      join(dist, 'chunks/a.js'),
+      'import pino from "pino";\nimport "crypto";\nexport const a = __require("@node-rs/argon2/x.js");\nconst f = createRequire(import.meta.url).resolve("fastify");\n',
+    );
+    expect(scanBundle(dist, ['homeport.js'])).toEqual({
+      files: ['chunks/a.js', 'homeport.js'],
+      imported: ['@node-rs/argon2', 'dockerode', 'pino'],
+      resolved: ['fastify'],
+    });
+  });
+
+  it('refuses to ship a file that loads a package left out as build-time only', () => {
+    const nodeModules = tempDir('homeport-node-modules-');
+    mkdirSync(join(nodeModules, 'addon/lib'), { recursive: true });
+    writeFileSync(join(nodeModules, 'addon/install.js'), "require('prebuild-install');\n");
+    writeFileSync(
+      join(nodeModules, 'addon/lib/index.js'),
+      "module.exports = require('bindings')('addon');\n",
+    );
+    const pkg = { name: 'addon', version: '1.0.0', source: '', path: 'addon', installFiles: ['install.js'] };
+    expect(() => checkNothingLoads(nodeModules, [pkg], ['prebuild-install'])).not.toThrow();
+    writeFileSync(join(nodeModules, 'addon/lib/index.js'), "require('prebuild-install');\n");
+    expect(() => checkNothingLoads(nodeModules, [pkg], ['prebuild-install'])).toThrow(
+      expect.objectContaining({ code: 'package_left_out' }),
+    );
+  });
 });
