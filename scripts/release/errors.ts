@@ -7,9 +7,10 @@ export type ReleaseErrorCode =
   | 'package_missing'
   /** A copied file still loads a package left out as build-time only. */
   | 'package_left_out'
+  /** The installed better-sqlite3 addon does not load with the Node running the release. */
+  | 'addon_mismatch'
   /** `tar` failed or is not installed. */
-  | 'archive_failed'
-  | 'bad_option';
+  | 'archive_failed';
 
 export class ReleaseError extends Error {
   readonly code: ReleaseErrorCode;

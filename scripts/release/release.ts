@@ -15,6 +15,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { sha256, writeTarball } from './archive.js';
 import { scanBundle } from './bundle-files.js';
@@ -45,6 +46,25 @@ export interface Release {
 const FILES = new URL('./files/', import.meta.url);
 
 /**
+ * The launcher accepts the Node major running this script: better-sqlite3's addon must then be built for it
+ * (npm ci under another Node leaves one for that Node's ABI, which would fail only where it is installed).
+ */
+function checkAddonLoads(repo: string): void {
+  try {
+    const load = createRequire(join(repo, 'apps/homeport/dist/'));
+    // better-sqlite3's constructor, typed loosely: only whether its addon loads matters here.
+    const Database = load('better-sqlite3') as new (path: string) => { close(): void };
+    new Database(':memory:').close();
+  } catch (error) {
+    throw new ReleaseError(
+      'addon_mismatch',
+      `better-sqlite3 does not load with Node ${process.versions.node} (${(error as Error).message.split('\n')[0]}); run npm ci with the Node the release is for, then npm run release with it`,
+      { cause: error },
+    );
+  }
+}
+
+/**
  * Writes `<outDir>/homeport-<version>-linux-<arch>.tar.gz` and its `.sha256` beside it.
  *
  * @example
@@ -61,6 +81,7 @@ export async function createRelease(options: ReleaseOptions): Promise<Release> {
     if (!existsSync(path))
       throw new ReleaseError('bundle_incomplete', `${what} is not built (${path}); run npm run build`);
   }
+  checkAddonLoads(repo);
   const { version } = JSON.parse(readFileSync(join(repo, 'apps/homeport/package.json'), 'utf8')) as {
     version: string; // the version build.mjs stamps into the bundle
   };
