@@ -352,12 +352,15 @@ describe('exports added from the UI, with two WebDAV workers', () => {
     const { exportId } = await applied(world.nodeId, added.id);
     writeFileSync(join(world.root, 'Music', 'song.flac'), 'la');
     const profile = await mountCredential(admin, exportId ?? '');
-    // Round-robin over the workers: several requests reach both.
-    for (let i = 0; i < 6; i += 1) {
-      const response = await propfind(profile.mountUrl, profile.credential);
-      expect(response.status).toBe(207);
-      expect(await response.text()).toContain('song.flac');
-    }
+    // Round-robin over the workers: several requests in a row reach both. The control plane learns the export's
+    // id from the sync a moment before every worker has the new id map, so the first round may be early.
+    await until(async () => {
+      for (let i = 0; i < 6; i += 1) {
+        const response = await propfind(profile.mountUrl, profile.credential);
+        if (response.status !== 207 || !(await response.text()).includes('song.flac')) return false;
+      }
+      return true;
+    }, 10_000);
     expect(
       (await api('DELETE', `/nodes/${world.nodeId}/managed-exports/${added.id}`, admin)).statusCode,
     ).toBe(204);
@@ -426,7 +429,7 @@ describe('exports added from the UI, after a restart', () => {
       });
     const first = makeAgent();
     agents.push(first);
-    await first.start();
+    const firstBase = await first.start();
     const nodeId = await first.registered();
     const added = await other.app.inject({
       method: 'POST',
@@ -452,6 +455,12 @@ describe('exports added from the UI, after a restart', () => {
       payload: { exportId },
     });
     const profile = issued.json<{ mountUrl: string; credential: { username: string; password: string } }>();
+    // The first agent serves it (keys and export ids applied, so saved) before the control plane goes away.
+    const served = new URL(profile.mountUrl).pathname;
+    await until(
+      async () => (await propfind(`${firstBase}${served}`, profile.credential)).status === 207,
+      10_000,
+    );
     await first.close();
     await other.close();
 
