@@ -1,20 +1,22 @@
-# Homeport's container image: node, the server bundle, the web UI, the few node_modules the bundle loads, and
-# nats-server. docs/install.md ("Container") has the commands; this file's stages:
+# Homeport's container image: node, the release (the server bundle, the web UI, the npm packages the bundle loads
+# at run time — scripts/release), and nats-server. docs/install.md ("Container") has the commands. Stages:
 #
-#   build     npm ci and npm run build from the sources, then deploy/container/stage.mjs gathers what runs
-#   prebuilt  the same gathered folder taken from the build context instead (ARTEFACTS=prebuilt, below)
+#   build     npm ci, npm run build and the release from the sources, unpacked into /stage/opt/homeport
+#   prebuilt  the same unpacked release taken from the build context instead (ARTEFACTS=prebuilt, below)
 #   (last)    the runtime: BASE_IMAGE plus that folder, nats-server from NATS_IMAGE; no shell command runs in it,
-#             so any base with node 20.19+ and glibc works (a distroless one too)
+#             so any base with node 20.19+ (the major the release was built with) and glibc works, distroless too
 #
 # From source (what users run):   docker build -t homeport .
-# From a built checkout:          npm run build && node deploy/container/stage.mjs /tmp/homeport-stage &&
-#                                 DOCKER_BUILDKIT=1 docker build -f Dockerfile --build-arg ARTEFACTS=prebuilt \
-#                                   -t homeport /tmp/homeport-stage
+# From a built checkout:          npm run build && npm run release -- --out /tmp/release
+#                                 mkdir /tmp/ctx && tar -xzf /tmp/release/homeport-*.tar.gz -C /tmp/ctx --strip-components=1
+#                                 cp deploy/container/healthcheck.mjs /tmp/ctx/
+#                                 DOCKER_BUILDKIT=1 docker build -f Dockerfile --build-arg ARTEFACTS=prebuilt -t homeport /tmp/ctx
 # (The test builds that way, with BASE_IMAGE and NATS_IMAGE made on the machine: images cannot be pulled there.
 # BuildKit builds only the stages the target needs; the legacy builder would run `build` too.)
 
 ARG BASE_IMAGE=node:20-bookworm-slim
 # The build stage compiles better-sqlite3 when no prebuilt binary matches: python3, make and g++ are in this one.
+# Its node major must be the runtime's: the release's native addons are built for it.
 ARG BUILD_IMAGE=node:20-bookworm
 # The official image is `scratch` with the static binary at /nats-server.
 ARG NATS_IMAGE=nats:2.10
@@ -25,11 +27,17 @@ FROM ${NATS_IMAGE} AS nats
 FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY . .
-RUN npm ci --no-audit --no-fund && npm run build && node deploy/container/stage.mjs /stage
+RUN npm ci --no-audit --no-fund \
+ && npm run release -- --out /release \
+ && mkdir -p /stage/opt/homeport /stage/data \
+ && tar -xzf /release/homeport-*.tar.gz -C /stage/opt/homeport --strip-components=1 \
+ && cp deploy/container/healthcheck.mjs /stage/opt/homeport/
 
-# The context is a folder deploy/container/stage.mjs wrote (opt/homeport/, data/).
+# The context is an unpacked release with deploy/container/healthcheck.mjs beside its bin/ and dist/.
 FROM scratch AS prebuilt
-COPY . /stage/
+COPY . /stage/opt/homeport/
+# The volume's mount point (WORKDIR creates it; empty).
+WORKDIR /stage/data
 
 FROM ${ARTEFACTS} AS artefacts
 
@@ -65,5 +73,7 @@ EXPOSE 8080 8090
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "/opt/homeport/healthcheck.mjs"]
-ENTRYPOINT ["node", "/opt/homeport/apps/homeport/dist/homeport.js"]
+# node on the bundle, not the release's bin/homeport: that launcher is a shell script, and the base may have no
+# shell.
+ENTRYPOINT ["node", "/opt/homeport/dist/homeport.js"]
 CMD ["start"]

@@ -34,7 +34,7 @@ beforeAll(async () => {
   // The figure docs/install.md quotes.
   console.log(
     `container image ${TAG}: ${mib(image.size)} (base ${mib(image.baseSize)}, Homeport ${mib(image.size - image.baseSize)}: ` +
-      `${image.stage.packages.length} npm packages), built in ${(image.buildMs / 1000).toFixed(1)} s`,
+      `${image.packages} npm packages), built in ${(image.buildMs / 1000).toFixed(1)} s`,
   );
 }, 300_000);
 
@@ -72,7 +72,7 @@ describe('the image', () => {
       'org.opencontainers.image.title': 'Homeport',
       'org.opencontainers.image.version': 'test',
     });
-    expect(config.Entrypoint).toEqual(['node', '/opt/homeport/apps/homeport/dist/homeport.js']);
+    expect(config.Entrypoint).toEqual(['node', '/opt/homeport/dist/homeport.js']);
   });
 
   it('holds only the packages the bundle loads, its code read-only to the server, nats-server on board', async () => {
@@ -80,7 +80,7 @@ describe('the image', () => {
     const script = `const fs = require('node:fs');
 const modules = fs.readdirSync('/opt/homeport/node_modules');
 let writable = true;
-try { fs.writeFileSync('/opt/homeport/apps/homeport/dist/homeport.js', ''); } catch { writable = false; }
+try { fs.writeFileSync('/opt/homeport/dist/homeport.js', ''); } catch { writable = false; }
 console.log(JSON.stringify({ modules, writable, uid: process.getuid(), nats: fs.existsSync('/usr/local/bin/nats-server'),
   data: fs.statSync('/data').uid }));`;
     const output = await docker.run([
@@ -257,7 +257,7 @@ describe('a container on loopback', () => {
       'exec',
       name,
       'node',
-      '/opt/homeport/apps/homeport/dist/homeport.js',
+      '/opt/homeport/dist/homeport.js',
       'backup',
       'create',
     ]);

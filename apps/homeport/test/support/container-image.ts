@@ -1,17 +1,10 @@
 // Builds Homeport's image on a private dockerd without pulling anything: a base made from this machine's node
-// and the shared libraries it and the staged native addons load, a nats-server image from the host's binary,
-// then the Dockerfile's `ARTEFACTS=prebuilt` build over a folder deploy/container/stage.mjs gathered.
+// and the shared libraries it and the release's native addons load, a nats-server image from the host's binary,
+// then the Dockerfile's `ARTEFACTS=prebuilt` build over the release (scripts/release) of the current build,
+// unpacked, with the health check script beside it.
 
 import { execFile, execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type DockerdInstance, REPO_ROOT, requireCommand, tempDir } from '@homeport/testkit';
 
@@ -104,26 +97,42 @@ export interface BuiltImage {
   size: number;
   baseSize: number;
   buildMs: number;
-  /** deploy/container/stage.mjs's summary of the staged folder. */
-  stage: { roots: string[]; packages: string[]; bytes: number };
+  /** npm packages in the release's node_modules, as its summary counts them. */
+  packages: number;
 }
 
 /**
- * Stages the built checkout, imports `homeport-base:test` and `homeport-nats:test`, and builds `tag` from the
- * repository's Dockerfile with them.
+ * Makes the release of the current build, imports `homeport-base:test` and `homeport-nats:test`, and builds
+ * `tag` from the repository's Dockerfile with them.
  */
 export async function buildHomeportImage(cli: DockerCli, tag: string): Promise<BuiltImage> {
   const work = tempDir('hp-image-');
   const context = join(work, 'context');
-  execFileSync(process.execPath, [join(REPO_ROOT, 'deploy/container/stage.mjs'), context], { stdio: 'pipe' });
-  const stage = JSON.parse(readFileSync(join(context, 'stage.json'), 'utf8')) as BuiltImage['stage'];
+  // `npm run release` without its `npm run build` (the suite builds first; other tests use that build).
+  const summary = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'scripts/release/main.ts'), '--out', join(work, 'release')],
+    { cwd: REPO_ROOT, encoding: 'utf8' },
+  );
+  const tarball = readdirSync(join(work, 'release')).find((name) => name.endsWith('.tar.gz'));
+  if (tarball === undefined) throw new Error(`the release wrote no tarball:\n${summary}`);
+  mkdirSync(context);
+  execFileSync(requireCommand('tar', 'tar'), [
+    '-xzf',
+    join(work, 'release', tarball),
+    '-C',
+    context,
+    '--strip-components=1',
+  ]);
+  copyFileSync(join(REPO_ROOT, 'deploy/container/healthcheck.mjs'), join(context, 'healthcheck.mjs'));
+  const packages = Number(/(\d+) npm packages/.exec(summary)?.[1] ?? Number.NaN);
 
   // The base: node at /usr/local/bin (on PATH in every image), its libraries and the addons', /tmp, and an
   // /etc/passwd with root only (the image runs as a uid that has no entry, as on a real base).
   const base = join(work, 'base');
   const node = process.execPath;
   place(base, 'usr/local/bin/node', node);
-  for (const library of sharedLibraries([node, ...nativeAddons(join(context, 'opt/homeport/node_modules'))]))
+  for (const library of sharedLibraries([node, ...nativeAddons(join(context, 'node_modules'))]))
     place(base, library.slice(1), library);
   mkdirSync(join(base, 'etc'), { recursive: true });
   writeFileSync(join(base, 'etc/passwd'), 'root:x:0:0:root:/root:/usr/sbin/nologin\n');
@@ -164,5 +173,5 @@ export async function buildHomeportImage(cli: DockerCli, tag: string): Promise<B
   const buildMs = Date.now() - started;
   const size = Number(await cli.run(['image', 'inspect', '--format', '{{.Size}}', tag]));
   const baseSize = Number(await cli.run(['image', 'inspect', '--format', '{{.Size}}', 'homeport-base:test']));
-  return { tag, size, baseSize, buildMs, stage };
+  return { tag, size, baseSize, buildMs, packages };
 }
