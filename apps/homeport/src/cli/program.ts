@@ -41,6 +41,7 @@ const START_FLAGS: readonly FlagSpec[] = [
 const AGENT_FLAGS: readonly FlagSpec[] = [
   { setting: agentSettings.controlPlaneUrl, argument: 'url' },
   { setting: agentSettings.exports, argument: 'path[:label]', repeatable: true },
+  { setting: agentSettings.exportRoots, argument: 'dir', repeatable: true },
   { setting: agentSettings.listen, argument: 'host:port' },
   { setting: agentSettings.advertiseUrl, argument: 'url' },
   { setting: agentSettings.nodeName, argument: 'name' },
