@@ -99,50 +99,50 @@ function stopping(options: ServiceUnitOptions): string[] {
   ];
 }
 
-const unit = (sections: Record<string, readonly string[]>): string =>
-  `${Object.entries(sections)
+/** The unit file of one of the two services: what differs is the description, the command and its environment. */
+function serviceUnit(
+  options: ServiceUnitOptions,
+  which: keyof typeof STATE_DIRECTORY,
+  description: string,
+  command: string,
+  environment: readonly string[] = [],
+): string {
+  const node = checkPath('node', options.node);
+  const bundle = checkPath('the bundle', options.bundle);
+  const sections = {
+    Unit: [`Description=${description}`, 'After=network-online.target', 'Wants=network-online.target'],
+    Service: [
+      'Type=exec',
+      `EnvironmentFile=-${ENVIRONMENT_FILE[which]}`,
+      ...environment,
+      `ExecStart=${node} ${bundle} ${command}`,
+      ...stopping(options),
+      ...sandbox(options, STATE_DIRECTORY[which]),
+    ],
+    Install: ['WantedBy=multi-user.target'],
+  };
+  return Object.entries(sections)
     .map(([name, lines]) => `[${name}]\n${lines.join('\n')}\n`)
-    .join('\n')}`;
+    .join('\n');
+}
 
 /** homeport.service: `homeport start` with its data in /var/lib/homeport. */
 export function serverUnit(options: ServiceUnitOptions): string {
-  const node = checkPath('node', options.node);
-  const bundle = checkPath('the bundle', options.bundle);
-  return unit({
-    Unit: [
-      'Description=Homeport control plane (accounts, storage, rooms, deploys)',
-      'After=network-online.target',
-      'Wants=network-online.target',
-    ],
-    Service: [
-      'Type=exec',
-      `EnvironmentFile=-${ENVIRONMENT_FILE.server}`,
-      `ExecStart=${node} ${bundle} start --data-dir /var/lib/${STATE_DIRECTORY.server}`,
-      ...stopping(options),
-      ...sandbox(options, STATE_DIRECTORY.server),
-    ],
-    Install: ['WantedBy=multi-user.target'],
-  });
+  return serviceUnit(
+    options,
+    'server',
+    'Homeport control plane (accounts, storage, rooms, deploys)',
+    `start --data-dir /var/lib/${STATE_DIRECTORY.server}`,
+  );
 }
 
 /** homeport-agent.service: `homeport agent`; its control plane URL, exports and token come from agent.env. */
 export function agentUnit(options: ServiceUnitOptions): string {
-  const node = checkPath('node', options.node);
-  const bundle = checkPath('the bundle', options.bundle);
-  return unit({
-    Unit: [
-      'Description=Homeport storage agent (serves exported folders over WebDAV)',
-      'After=network-online.target',
-      'Wants=network-online.target',
-    ],
-    Service: [
-      'Type=exec',
-      `EnvironmentFile=-${ENVIRONMENT_FILE.agent}`,
-      `Environment=HOMEPORT_AGENT_STATE_DIR=/var/lib/${STATE_DIRECTORY.agent}`,
-      `ExecStart=${node} ${bundle} agent`,
-      ...stopping(options),
-      ...sandbox(options, STATE_DIRECTORY.agent),
-    ],
-    Install: ['WantedBy=multi-user.target'],
-  });
+  return serviceUnit(
+    options,
+    'agent',
+    'Homeport storage agent (serves exported folders over WebDAV)',
+    'agent',
+    [`Environment=HOMEPORT_AGENT_STATE_DIR=/var/lib/${STATE_DIRECTORY.agent}`],
+  );
 }

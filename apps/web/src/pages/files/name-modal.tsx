@@ -1,6 +1,7 @@
 // Asks for a name (a new folder, or renaming an entry), checked as the node would before it is sent.
-import { Button, Group, Modal, Stack, TextInput } from '@mantine/core';
+import { Modal, Stack, TextInput } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
+import { FormActions } from '../../components/form-actions';
 import { checkName } from './file-paths';
 
 export interface NameModalProps {
@@ -56,14 +57,7 @@ function NameForm({ submitLabel, initial, onSubmit, onClose }: NameModalProps) {
             event.currentTarget.setSelectionRange(0, dot > 0 ? dot : event.currentTarget.value.length);
           }}
         />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose} disabled={pending}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={pending}>
-            {submitLabel}
-          </Button>
-        </Group>
+        <FormActions submitLabel={submitLabel} pending={pending} onCancel={onClose} />
       </Stack>
     </form>
   );

@@ -15,6 +15,7 @@ import {
 import { useMediaQuery } from '@mantine/hooks';
 import { type FormEvent, useState } from 'react';
 import { errorMessage } from '../../api/api-error';
+import { FormActions } from '../../components/form-actions';
 import { formatDateTime } from '../../lib/format';
 import { CopyField } from '../storage/copy-controls';
 import type { FilesApi } from './files-api';
@@ -162,14 +163,7 @@ function ShareLinkForm({
             {errorMessage(error)}
           </Alert>
         )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose} disabled={pending}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={pending}>
-            Create link
-          </Button>
-        </Group>
+        <FormActions submitLabel="Create link" pending={pending} onCancel={onClose} />
       </Stack>
     </form>
   );

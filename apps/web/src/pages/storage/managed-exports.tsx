@@ -5,6 +5,7 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useApi } from '../../api/api-context';
 import type { ManagedExport, ManagedExportList, NasNode, StorageExport } from '../../api/types';
 import { ConfirmModal } from '../../components/confirm-modal';
+import { FormActions } from '../../components/form-actions';
 import { notifyFailure, notifySuccess } from '../../lib/notify';
 
 const MANAGED_TAG = 'managed:';
@@ -202,14 +203,7 @@ function AddFolderModal({
             required
             maxLength={128}
           />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy}>
-              Add folder
-            </Button>
-          </Group>
+          <FormActions submitLabel="Add folder" pending={busy} onCancel={onClose} />
         </Stack>
       </form>
     </Modal>
@@ -260,14 +254,7 @@ function RenameModal({
             required
             maxLength={128}
           />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy}>
-              Rename
-            </Button>
-          </Group>
+          <FormActions submitLabel="Rename" pending={busy} onCancel={onClose} />
         </Stack>
       </form>
     </Modal>

@@ -7,7 +7,8 @@ import { CAS_TRIES, compareText, lastToken, mapBounded, part, readDoc } from './
 import type { AttemptRepository, AttemptWindow, ShareRecord, ShareRepository } from './repositories.js';
 import { uniquenessConflict } from './store-errors.js';
 
-const SHARE_FIELDS = [
+/** Every field of a share record (also what `migrate to-kv` copies, snapshot.ts). */
+export const SHARE_FIELDS = [
   'id',
   'exportId',
   'path',

@@ -3,6 +3,7 @@
 // interfaces only, so one description serves both stores and two snapshots compare field by field.
 
 import { pickFields, type SnapshotKind, sameJson } from '@homeport/core';
+import { SHARE_FIELDS } from './kv-shares.js';
 import { compareText, mapBounded } from './kv-support.js';
 import type {
   CredentialRecord,
@@ -71,22 +72,6 @@ const CREDENTIAL_FIELDS: readonly (keyof CredentialRecord)[] = [
   'issuedAt',
   'expiresAt',
   'revokedAt',
-];
-
-const SHARE_FIELDS: readonly (keyof ShareRecord)[] = [
-  'id',
-  'exportId',
-  'path',
-  'kind',
-  'mode',
-  'secretHash',
-  'passwordHash',
-  'createdBy',
-  'createdAt',
-  'expiresAt',
-  'revokedAt',
-  'opens',
-  'lastOpenedAt',
 ];
 
 const inputOf = ({
