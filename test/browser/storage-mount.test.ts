@@ -169,7 +169,7 @@ describe('mount dialog (admin)', () => {
     await dialog.getByRole('button', { name: 'Copy rclone command' }).getByText('Copied').waitFor();
     // A string: this file is type-checked without the DOM library.
     const copied = String(await page.evaluate('navigator.clipboard.readText()'));
-    expect(copied).toContain(`rclone obscure '${password}'`);
+    expect(copied).toContain(`rclone obscure -- '${password}'`);
 
     await dialog.getByRole('switch', { name: 'Read-only' }).click();
     await dialog

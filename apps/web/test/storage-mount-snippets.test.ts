@@ -133,12 +133,12 @@ describe('rclone snippets, run through rclone', () => {
   const dump = (config: string): Record<string, Record<string, string>> =>
     JSON.parse(execFileSync('rclone', ['config', 'dump', '--config', config], { encoding: 'utf8' }));
   const reveal = (obscured: string) =>
-    execFileSync('rclone', ['reveal', obscured], { encoding: 'utf8' }).trim();
+    execFileSync('rclone', ['reveal', '--', obscured], { encoding: 'utf8' }).trim();
 
   it('builds the config create command the issue asks for', () => {
     expect(rcloneCreateCommand(target)).toBe(
       `rclone config create homeport-family-photos webdav url='http://192.168.1.20:8090/dav/family-photos/' ` +
-        `vendor=other user='mount-AbCdEf123' pass="$(rclone obscure '${target.password}')" --no-obscure`,
+        `vendor=other user='mount-AbCdEf123' pass="$(rclone obscure -- '${target.password}')" --no-obscure`,
     );
   });
 
@@ -167,11 +167,18 @@ describe('rclone snippets, run through rclone', () => {
     expect(reveal(section?.pass ?? '')).toBe(target.password);
   });
 
+  it('passes a password that starts with - as the argument, not as a flag', () => {
+    const dashed = { ...target, password: '-V-not-a-flag' };
+    const config = join(dir, 'dashed.conf');
+    sh(rcloneCreateCommand(dashed), { RCLONE_CONFIG: config });
+    expect(reveal(dump(config)[remote]?.pass ?? '')).toBe(dashed.password);
+  });
+
   it('gives the same remote as a rclone.conf section once the password is obscured', () => {
-    const obscured = execFileSync('rclone', ['obscure', target.password], { encoding: 'utf8' }).trim();
+    const obscured = execFileSync('rclone', ['obscure', '--', target.password], { encoding: 'utf8' }).trim();
     const config = join(dir, 'section.conf');
     const text = rcloneConfSection(target);
-    expect(text).toContain(`rclone obscure ${shellQuote(target.password)}`);
+    expect(text).toContain(`rclone obscure -- ${shellQuote(target.password)}`);
     writeFileSync(config, `${text.replace(OBSCURED_PASSWORD_PLACEHOLDER, obscured)}\n`);
 
     const section = dump(config)[remote];

@@ -70,7 +70,7 @@ export async function runRclone(
   if (remote.user !== undefined) env.RCLONE_CONFIG_DAV_USER = remote.user;
   if (remote.password !== undefined) {
     // rclone only accepts an obscured password in its config.
-    const obscured = await run(rclone, ['obscure', remote.password], env, timeoutMs);
+    const obscured = await run(rclone, ['obscure', '--', remote.password], env, timeoutMs);
     env.RCLONE_CONFIG_DAV_PASS = obscured.stdout.trim();
   }
   return run(rclone, args, env, timeoutMs);

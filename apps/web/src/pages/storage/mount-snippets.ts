@@ -70,7 +70,8 @@ export function rcloneRemoteName(label: string, readonly = false): string {
 /**
  * `rclone config create` with the password obscured first. `--no-obscure` is needed because a long
  * base64-looking password (ours) can make rclone believe it is already obscured and store it as is;
- * passing it obscured and saying so removes the guess. `shownPassword` replaces the password in the text
+ * passing it obscured and saying so removes the guess. `--` ends rclone's flags: a password that starts
+ * with `-` is still the argument. `shownPassword` replaces the password in the text
  * (PASSWORD_MASK for the screen; the copied command has the real one).
  */
 export function rcloneCreateCommand(target: MountTarget, shownPassword?: string): string {
@@ -82,7 +83,7 @@ export function rcloneCreateCommand(target: MountTarget, shownPassword?: string)
     `url=${shellQuote(target.url)}`,
     'vendor=other',
     `user=${shellQuote(target.username)}`,
-    `pass="$(rclone obscure ${password})"`,
+    `pass="$(rclone obscure -- ${password})"`,
     '--no-obscure',
   ].join(' ');
 }
@@ -98,7 +99,7 @@ export function rcloneConfSection(target: MountTarget, shownPassword?: string): 
     `url = ${target.url}`,
     'vendor = other',
     `user = ${target.username}`,
-    `# pass is the password obscured: rclone obscure ${shownPassword ?? shellQuote(target.password)}`,
+    `# pass is the password obscured: rclone obscure -- ${shownPassword ?? shellQuote(target.password)}`,
     `pass = ${OBSCURED_PASSWORD_PLACEHOLDER}`,
   ].join('\n');
 }
