@@ -14,7 +14,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { TestkitError } from './errors.js';
 import { type ManagedProcess, startProcess } from './process/managed-process.js';
-import { isAlive } from './process/pid-file-daemon.js';
+import { childrenOf, isAlive } from './process/pid-file-daemon.js';
 import { register, type Stoppable, unregister } from './process/registry.js';
 import { requireCommand } from './require-command.js';
 import { tempDir } from './temp-dir.js';
@@ -102,20 +102,6 @@ export function dockerRequest(
 function dockerdBinary(): string {
   // Debian puts dockerd in /usr/sbin, which is not on every user's PATH.
   return requireCommand('dockerd', 'docker.io', `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin`);
-}
-
-/** Direct children of `pid` (the kernel's list; empty once it is gone). */
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter((field) => field !== '')
-      .map(Number);
-  } catch {
-    // No such process any more: it has no children either.
-    return [];
-  }
 }
 
 /** Mount points at or under `dir` in this mount namespace, deepest first. */

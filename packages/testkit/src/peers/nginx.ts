@@ -4,7 +4,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../free-port.js';
-import { type Daemon, startPidFileDaemon } from '../process/pid-file-daemon.js';
+import { childrenOf, type Daemon, startPidFileDaemon } from '../process/pid-file-daemon.js';
 import { requireCommand } from '../require-command.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -37,6 +37,11 @@ export interface NginxInstance {
   dataDir: string;
   uploadDir: string;
   daemon: Daemon;
+  /**
+   * The master's children now: its workers, and after a reload also the previous ones until they exit.
+   * A reload is complete for every new connection once none of the PIDs from before it is left.
+   */
+  workers(): number[];
 }
 
 /** The `open_file_cache` lines of a tuned nginx: descriptors, sizes and mtimes kept 60 s, checked every 30 s. */
@@ -129,5 +134,6 @@ export async function startNginx(options: StartNginxOptions = {}): Promise<Nginx
     dataDir,
     uploadDir: join(root, 'upload'),
     daemon,
+    workers: () => childrenOf(daemon.pid),
   };
 }

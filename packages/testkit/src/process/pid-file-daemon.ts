@@ -172,3 +172,17 @@ async function answersHttp(url: string, deadline: number): Promise<boolean> {
   }
   return false;
 }
+
+/** Direct children of `pid` (the kernel's list; empty once it is gone). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter((field) => field !== '')
+      .map(Number);
+  } catch {
+    // No such process any more: it has no children either.
+    return [];
+  }
+}
