@@ -184,7 +184,7 @@ describe('homeport backup', () => {
     expect(occupied.stderr).toContain("already holds a Homeport's state; --force replaces it");
     const forced = await homeport(['backup', 'restore', archive, '--data-dir', dataDir, '--force']);
     expect(forced.code).toBe(0);
-    const aside = /what the data dir held before is in (\S+)/.exec(forced.stdout)?.[1];
+    const aside = /what was there before is in (\S+)/.exec(forced.stdout)?.[1];
     expect(aside && existsSync(join(aside, 'homeport.db'))).toBe(true);
   }, 120_000);
 });

@@ -143,6 +143,21 @@ export {
   sha256Token,
 } from './store/kv-docs.js';
 export {
+  type BucketEntry,
+  type BucketInfo,
+  listBuckets,
+  purgeBucket,
+  readBucket,
+  writeBucket,
+} from './store/kv-dump.js';
+export {
+  checkKvFormat,
+  KV_FORMAT,
+  KV_FORMAT_BUCKET,
+  KV_FORMAT_KEY,
+  type KvFormatRecord,
+} from './store/kv-format.js';
+export {
   clusteredKvProblem,
   createJetStreamKv,
   type JetStreamKvOptions,
@@ -157,6 +172,14 @@ export {
   localSingleton,
   type Singleton,
 } from './store/lease.js';
+export {
+  livePresence,
+  PRESENCE_BUCKET,
+  PRESENCE_RENEW_MS,
+  PRESENCE_TTL_MS,
+  type PresenceRecord,
+  startPresence,
+} from './store/presence.js';
 export {
   QUORUM_BEAT_MS,
   QUORUM_WINDOW_MS,

@@ -1,7 +1,8 @@
-// `homeport backup create` and `restore`: one archive (tar + gzip) of a SQLite Homeport's state — a consistent
-// snapshot of the database taken with SQLite's online backup while Homeport runs, the secrets, the embedded
-// agent's state and the managed nats-server's identities — with a manifest of SHA-256 checksums that restore
-// verifies before it changes anything.
+// `homeport backup create` and `restore`: one archive (tar + gzip) of a Homeport's state with a manifest of
+// SHA-256 checksums that restore verifies before it changes anything. On SQLite: a consistent snapshot of the
+// database taken with SQLite's online backup while Homeport runs, the secrets, the embedded agent's state and
+// the managed nats-server's identities. On NATS KV: every bucket of Homeport's (backup/kv.ts) and the data
+// dir's own files (the embedded agent's state).
 
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -19,6 +20,17 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { BackupError } from './errors.js';
+import {
+  assertNoReplica,
+  checkKvManifest,
+  dumpKv,
+  type KvManifest,
+  type KvSide,
+  kvFile,
+  loadKv,
+  occupiedBuckets,
+  readKvArchive,
+} from './kv.js';
 import { extractTar, TarWriter } from './tar.js';
 
 export const MANIFEST = 'manifest.json';
@@ -36,21 +48,32 @@ export interface BackupManifest {
   version: typeof FORMAT_VERSION;
   createdAt: string;
   homeportVersion: string;
-  store: 'sqlite';
+  store: 'sqlite' | 'kv';
   files: ManifestFile[];
+  /** KV archives only: the buckets in `kv/`. */
+  kv?: KvManifest;
 }
 
-/** SQLite databases in the data dir, copied with the online backup (a plain copy of a live one can tear). */
-const DATABASES = ['homeport.db', 'agent/dav.db'] as const;
-/** Folders copied whole (small files Homeport writes once and rewrites atomically). */
-const FOLDERS = ['secrets', 'nats/accounts', 'nats/users', 'nats/resolver'] as const;
-/** Single files copied as they are. */
-const FILES = [
-  'agent/agent.json',
-  'nats/operator.nk',
-  'nats/operator-signing.nk',
-  'nats/operator.jwt',
-] as const;
+/** What of a data dir an archive holds, per store. */
+interface LocalState {
+  /** SQLite databases, copied with the online backup (a plain copy of a live one can tear). */
+  databases: readonly string[];
+  /** Folders copied whole (small files Homeport writes once and rewrites atomically). */
+  folders: readonly string[];
+  /** Single files copied as they are. */
+  files: readonly string[];
+}
+
+const LOCAL: Record<'sqlite' | 'kv', LocalState> = {
+  sqlite: {
+    databases: ['homeport.db', 'agent/dav.db'],
+    folders: ['secrets', 'nats/accounts', 'nats/users', 'nats/resolver'],
+    files: ['agent/agent.json', 'nats/operator.nk', 'nats/operator-signing.nk', 'nats/operator.jwt'],
+  },
+  // The managed nats-server's identities stay with its JetStream data, which a KV archive does not carry: the
+  // buckets are restored into whatever NATS this Homeport is set to.
+  kv: { databases: ['agent/dav.db'], folders: ['secrets'], files: ['agent/agent.json'] },
+};
 
 /** `20260102T030405Z`: sorts by time, no character a file system or shell minds. */
 export const stamp = (at: number) => new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
@@ -94,13 +117,17 @@ export interface CreateBackupOptions {
   to: string;
   homeportVersion: string;
   now?: () => number;
+  /** Set on a KV store: its buckets are read through this connection. */
+  kv?: KvSide;
 }
 
 /** Writes the archive and returns its manifest. The archive is written under a temporary name, then renamed. */
 export async function createBackup(options: CreateBackupOptions): Promise<BackupManifest> {
   const dataDir = resolve(options.dataDir);
   const to = resolve(options.to);
-  if (!existsSync(join(dataDir, 'homeport.db')))
+  const store = options.kv ? 'kv' : 'sqlite';
+  const local = LOCAL[store];
+  if (store === 'sqlite' && !existsSync(join(dataDir, 'homeport.db')))
     throw new BackupError(
       'no_database',
       `no Homeport database in ${dataDir} (homeport.db): nothing to back up`,
@@ -111,15 +138,22 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   const partial = `${to}.partial-${randomBytes(4).toString('hex')}`;
   try {
     const names: string[] = [];
-    for (const name of DATABASES) {
+    let kv: KvManifest | undefined;
+    if (options.kv) {
+      await mkdir(join(staging, 'kv'), { mode: 0o700 });
+      const dumped = await dumpKv(options.kv, staging);
+      kv = dumped.manifest;
+      names.push(...dumped.files);
+    }
+    for (const name of local.databases) {
       if (!existsSync(join(dataDir, name))) continue;
       await mkdir(dirname(join(staging, name)), { recursive: true, mode: 0o700 });
       await snapshotDatabase(join(dataDir, name), join(staging, name));
       names.push(name);
     }
     const copies = [
-      ...FILES.filter((name) => existsSync(join(dataDir, name))),
-      ...FOLDERS.flatMap((folder) =>
+      ...local.files.filter((name) => existsSync(join(dataDir, name))),
+      ...local.folders.flatMap((folder) =>
         existsSync(join(dataDir, folder)) ? filesUnder(join(dataDir, folder), dataDir) : [],
       ),
     ];
@@ -138,8 +172,9 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       version: FORMAT_VERSION,
       createdAt: new Date((options.now ?? Date.now)()).toISOString(),
       homeportVersion: options.homeportVersion,
-      store: 'sqlite',
+      store,
       files,
+      ...(kv ? { kv } : {}),
     };
     await writeFile(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
 
@@ -205,6 +240,10 @@ export function holdersOf(paths: readonly string[]): { pid: number; command: str
 export interface RestoreOptions {
   archive: string;
   dataDir: string;
+  /** Set on a KV store: the buckets are written through this connection. */
+  kv?: KvSide;
+  /** Written into the manifest of the archive a forced KV restore keeps of what it replaces. */
+  homeportVersion?: string;
   /** Replace the state of a data dir that has a database (what it held is moved aside, not deleted). */
   force?: boolean;
   now?: () => number;
@@ -212,7 +251,7 @@ export interface RestoreOptions {
 
 export interface RestoreResult {
   manifest: BackupManifest;
-  /** Where the replaced state was moved, if any. */
+  /** Where the replaced state was moved (SQLite: a folder; KV: an archive of it), if any. */
   movedAside: string | undefined;
 }
 
@@ -224,7 +263,11 @@ function parseManifest(text: string): BackupManifest {
     throw new BackupError('archive_invalid', 'the archive’s manifest is not JSON');
   }
   const manifest = value as Partial<BackupManifest>; // checked field by field below
-  if (manifest.format !== FORMAT || manifest.version !== FORMAT_VERSION || manifest.store !== 'sqlite')
+  if (
+    manifest.format !== FORMAT ||
+    manifest.version !== FORMAT_VERSION ||
+    (manifest.store !== 'sqlite' && manifest.store !== 'kv')
+  )
     throw new BackupError(
       'archive_invalid',
       `not a Homeport backup this version reads (format ${String(manifest.format)} ${String(manifest.version)}, store ${String(manifest.store)})`,
@@ -243,23 +286,53 @@ function parseManifest(text: string): BackupManifest {
       'archive_invalid',
       'the archive’s manifest lists files without name, size or checksum',
     );
-  if (!manifest.files.some((file) => file.name === 'homeport.db'))
+  if (manifest.store === 'sqlite' && !manifest.files.some((file) => file.name === 'homeport.db'))
     throw new BackupError('archive_invalid', 'the archive holds no homeport.db');
+  if (
+    manifest.store === 'kv' &&
+    !manifest.kv?.buckets?.every?.((record) =>
+      manifest.files?.some((file) => file.name === kvFile(record.bucket)),
+    )
+  )
+    throw new BackupError('archive_invalid', 'the archive’s manifest lists KV buckets it has no file for');
   return manifest as BackupManifest;
 }
 
-/** Paths in a data dir a restore replaces (the archive's, and a live database's WAL companions). */
-function replacedPaths(dataDir: string): string[] {
-  return [...DATABASES.flatMap((name) => [name, `${name}-wal`, `${name}-shm`]), ...FILES, ...FOLDERS].filter(
-    (name) => existsSync(join(dataDir, name)),
-  );
+/** SQLite's own check of a restored database file; a damaged one stops the restore. */
+function checkDatabase(path: string): void {
+  const db = new Database(path, { readonly: true });
+  try {
+    const check = db.pragma('integrity_check', { simple: true });
+    if (check !== 'ok')
+      throw new BackupError(
+        'archive_damaged',
+        `the database fails SQLite's integrity check: ${String(check)}`,
+      );
+  } finally {
+    db.close();
+  }
 }
+
+/** Paths in a data dir a restore replaces (the archive's, and a live database's WAL companions). */
+function replacedPaths(dataDir: string, local: LocalState): string[] {
+  return [
+    ...local.databases.flatMap((name) => [name, `${name}-wal`, `${name}-shm`]),
+    ...local.files,
+    ...local.folders,
+  ].filter((name) => existsSync(join(dataDir, name)));
+}
+
+const STORE_NAMES = { sqlite: 'SQLite', kv: 'NATS KV' } as const;
 
 /**
  * Restores an archive into a data dir: extracts it beside the data dir, checks every file against the
  * manifest (size and SHA-256, nothing missing, nothing extra) and the database's integrity, refuses while a
  * process has the data dir's databases open, then moves what it replaces to `<data-dir>/backups/replaced-<UTC>`
  * and the restored files in. Nothing is changed before every check passed.
+ *
+ * With `kv` (a KV store): also refuses while any replica runs on the store, the archive of what the store and
+ * data dir held is written to `<data-dir>/backups/replaced-<UTC>.tar.gz`, then every bucket is brought to
+ * the archive's entries.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const dataDir = resolve(options.dataDir);
@@ -279,6 +352,12 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     if (!existsSync(join(staging, MANIFEST)))
       throw new BackupError('archive_invalid', 'the archive has no manifest');
     const manifest = parseManifest(await readFile(join(staging, MANIFEST), 'utf8'));
+    const store = options.kv ? 'kv' : 'sqlite';
+    if (manifest.store !== store)
+      throw new BackupError(
+        'store_mismatch',
+        `the archive is of a Homeport on ${STORE_NAMES[manifest.store]}, and this one is set to ${STORE_NAMES[store]} (HOMEPORT_STORE); restore it with the store it was taken from`,
+      );
     const listed = new Set(manifest.files.map((file) => file.name));
     for (const file of manifest.files) {
       const path = join(staging, file.name);
@@ -293,25 +372,24 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const extra = filesUnder(staging, staging).filter((name) => name !== MANIFEST && !listed.has(name));
     if (extra.length > 0)
       throw new BackupError('archive_damaged', `files not in the manifest: ${extra.join(', ')}`);
-    const db = new Database(join(staging, 'homeport.db'), { readonly: true });
-    try {
-      const check = db.pragma('integrity_check', { simple: true });
-      if (check !== 'ok')
-        throw new BackupError(
-          'archive_damaged',
-          `the database fails SQLite's integrity check: ${String(check)}`,
-        );
-    } finally {
-      db.close();
-    }
+    const kvArchive = options.kv && checkKvManifest(manifest.kv, options.kv);
+    const buckets = kvArchive && (await readKvArchive(kvArchive, staging));
+    if (store === 'sqlite') checkDatabase(join(staging, 'homeport.db'));
 
-    const existing = replacedPaths(dataDir);
-    if (existing.length > 0 && !options.force)
+    const local = LOCAL[store];
+    const existing = replacedPaths(dataDir, local);
+    const occupied = options.kv ? await occupiedBuckets(options.kv) : [];
+    if ((existing.length > 0 || occupied.length > 0) && !options.force)
       throw new BackupError(
         'target_not_empty',
-        `${dataDir} already holds a Homeport's state; --force replaces it (what it holds is moved to ${join(dataDir, 'backups')})`,
+        occupied.length > 0
+          ? `the NATS KV store already holds Homeport's state (${occupied.length} buckets: ${occupied.join(', ')}); --force replaces it (an archive of it is written to ${join(dataDir, 'backups')} first)`
+          : `${dataDir} already holds a Homeport's state; --force replaces it (what it holds is moved to ${join(dataDir, 'backups')})`,
       );
-    const holders = holdersOf(DATABASES.map((name) => join(dataDir, name)));
+    const now = (options.now ?? Date.now)();
+    // A replica anywhere on the store first: the data dir's own database says only this machine's.
+    if (options.kv) await assertNoReplica(options.kv, now);
+    const holders = holdersOf(local.databases.map((name) => join(dataDir, name)));
     if (holders.length > 0)
       throw new BackupError(
         'target_in_use',
@@ -319,15 +397,38 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       );
 
     let movedAside: string | undefined;
-    if (existing.length > 0) {
-      movedAside = join(dataDir, 'backups', `replaced-${stamp((options.now ?? Date.now)())}`);
+    if (options.kv && (existing.length > 0 || occupied.length > 0)) {
+      // The store cannot be moved aside like files: what it holds goes into an archive first.
+      movedAside = join(dataDir, 'backups', `replaced-${stamp(now)}.tar.gz`);
+      await createBackup({
+        dataDir,
+        to: movedAside,
+        homeportVersion: options.homeportVersion ?? manifest.homeportVersion,
+        kv: options.kv,
+        now: () => now,
+      });
+      for (const name of existing) await rm(join(dataDir, name), { recursive: true, force: true });
+    } else if (existing.length > 0) {
+      movedAside = join(dataDir, 'backups', `replaced-${stamp(now)}`);
       await mkdir(movedAside, { recursive: true, mode: 0o700 });
       for (const name of existing) {
         await mkdir(dirname(join(movedAside, name)), { recursive: true, mode: 0o700 });
         await rename(join(dataDir, name), join(movedAside, name));
       }
     }
+    if (options.kv && kvArchive && buckets) {
+      try {
+        await loadKv(options.kv, kvArchive, buckets);
+      } catch (error) {
+        throw new BackupError(
+          'restore_incomplete',
+          `the restore stopped part way through the KV buckets (${(error as Error).message}); run it again${movedAside ? ` (what the store held before is in ${movedAside})` : ''}`,
+          { cause: error },
+        );
+      }
+    }
     for (const file of manifest.files) {
+      if (kvArchive && file.name.startsWith('kv/')) continue;
       const target = join(dataDir, file.name);
       await mkdir(dirname(target), { recursive: true, mode: 0o700 });
       await rename(join(staging, file.name), target);

@@ -5,8 +5,12 @@ import { type ErrorKind, errorClass } from '@homeport/core';
 const KINDS = {
   /** No homeport.db in the data dir. */
   no_database: 'bad_request',
-  /** The KV store: its buckets are backed up with NATS's stream backups (docs/cluster.md). */
-  kv_store: 'bad_request',
+  /** The archive is of the other store (SQLite vs NATS KV) than the one this Homeport is set to. */
+  store_mismatch: 'conflict',
+  /** The archive's KV records are at a format this binary does not know. */
+  archive_newer: 'conflict',
+  /** HOMEPORT_SECRET_KEY differs from the one the KV backup was taken with. */
+  secret_key_mismatch: 'conflict',
   /** --to names a file that exists. */
   archive_exists: 'conflict',
   archive_missing: 'not_found',
@@ -16,8 +20,10 @@ const KINDS = {
   archive_damaged: 'unprocessable',
   /** The data dir already holds a Homeport and --force was not given. */
   target_not_empty: 'conflict',
-  /** A process has the data dir's database open. */
+  /** A process has the data dir's database open, or a replica runs on the KV store. */
   target_in_use: 'conflict',
+  /** A KV restore failed after it began writing; the store's earlier state is in an archive. */
+  restore_incomplete: 'unavailable',
 } as const satisfies Record<string, ErrorKind>;
 
 export class BackupError extends errorClass(KINDS) {}

@@ -3,6 +3,7 @@
 // settings list and web UI; tests compose a module or two (see @homeport/accounts/testing).
 
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { coreSettings } from '../config/core-settings.js';
 import { type Config, ConfigError } from '../config/load.js';
 import { dockerRequirement, dockerSettings } from '../docker/settings.js';
@@ -19,7 +20,9 @@ import { createMetrics } from '../metrics.js';
 import type { Module, ModuleContext, ModuleKey, StartContext } from '../module.js';
 import { type NatsHandle, openNats } from '../nats/open.js';
 import { natsSettings } from '../nats/settings.js';
+import { checkKvFormat } from '../store/kv-format.js';
 import { kvSingleton, localSingleton } from '../store/lease.js';
+import { startPresence } from '../store/presence.js';
 import { fileVault, kvVault } from '../store/secret-vault.js';
 import { applyMigrations, exposedDirMode, type SqliteDatabase } from '../store/sqlite.js';
 import type { BaseModuleFactory } from './base-module.js';
@@ -200,6 +203,29 @@ export async function composeModules(options: ComposeOptions): Promise<Compositi
 
   // The base module's repositories may prepare statements when created, so its schema must exist first.
   if (db) applyMigrations(db, base.name, base.migrations);
+  // On KV, the same question of the store's record format; a newer one refuses before anything reads it.
+  const coreKv = kvFor('core');
+  if (coreKv)
+    await checkKvFormat(coreKv, options.version).catch(async (error: unknown) => {
+      quorum?.stop();
+      if (natsOn?.state === 'on') await natsOn.close();
+      throw error;
+    });
+  // On KV, this process says it runs (a restore refuses while any replica does).
+  const presence =
+    coreKv &&
+    startPresence({
+      kv: coreKv,
+      record: {
+        holder: state.holder,
+        hostname: hostname(),
+        pid: process.pid,
+        version: options.version,
+        startedAt: new Date(clock()).toISOString(),
+      },
+      clock,
+      log: log.child({ component: 'store' }),
+    });
   const foundation = await base.create({
     config,
     store: storeFor(base.name),
@@ -249,6 +275,7 @@ export async function composeModules(options: ComposeOptions): Promise<Compositi
     // A module that refuses to start (the bus's boot guard) must not leave the managed nats-server behind: it
     // outlives this process, and may listen on the network (HOMEPORT_BUS_LISTEN).
     await lifecycle.shutdown('a module failed to start');
+    await presence?.stop();
     quorum?.stop();
     db?.close();
     if (natsOn?.state === 'on') await natsOn.close();
@@ -284,6 +311,7 @@ export async function composeModules(options: ComposeOptions): Promise<Compositi
   // Shutdown runs these in reverse: HTTP first (stop accepting, finish in-flight, end SSE), then the
   // modules in reverse start order, then the database.
   lifecycle.onShutdown('database', async () => {
+    await presence?.stop();
     quorum?.stop();
     db?.close();
     await natsForModules?.close();
