@@ -4,13 +4,11 @@
 // refuses before it writes anything: another secret key, a store that holds state without --force, a
 // SQLite data dir; --force keeps an archive of what it replaces. The KV format check refuses a newer store.
 
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
   freePort,
-  HOMEPORT_BUNDLE,
   type HomeportInstance,
   type NatsServerInstance,
   startHomeport,
@@ -21,12 +19,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { api, expectRestored, readState, runHomeport, seedState } from './support/backup-scenario.js';
 
 const SECRET_KEY = 'the-kv-backup-secret-key-0123456789abcdef';
 let server: NatsServerInstance;
@@ -52,58 +45,10 @@ const kvEnv = (secretKey = SECRET_KEY) => ({
   HOMEPORT_SECRET_KEY: secretKey,
 });
 
-const homeport = (args: string[], env: Record<string, string> = kvEnv()): Promise<Run> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [HOMEPORT_BUNDLE, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const homeport = (args: string[], env: Record<string, string> = kvEnv()) => runHomeport(args, env);
 
 const start = async (dataDir: string) =>
   startHomeport({ dataDir, env: { ...kvEnv(), HOMEPORT_DAV_PORT: String(await freePort()) } });
-
-async function api<T>(
-  instance: HomeportInstance,
-  path: string,
-  token: string,
-  method = 'GET',
-  body?: unknown,
-) {
-  const response = await fetch(`${instance.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
-}
-
-async function login(instance: HomeportInstance, username: string, password: string): Promise<string> {
-  const response = await fetch(`${instance.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { token: string }).token;
-}
-
-async function filesExport(instance: HomeportInstance, token: string): Promise<{ id: string }> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const { body } = await api<{ id: string; label: string }[]>(instance, '/api/v1/exports', token);
-    const found = body?.find((item) => item.label === 'Files');
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error('the embedded agent never reported its export');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The KV buckets on the server (stream names without `KV_`). */
 async function buckets(): Promise<string[]> {
@@ -133,30 +78,9 @@ describe('homeport backup on NATS KV', () => {
     await wipeStore();
     const dataDir = join(tempDir('homeport-kv-backup-'), 'data');
     running = await start(dataDir);
-    const admin = await login(running, 'admin', running.adminPassword);
-    expect(
-      (
-        await api(running, '/api/v1/users', admin, 'POST', {
-          username: 'mia',
-          password: 'mia-password-1234',
-          role: 'member',
-        })
-      ).status,
-    ).toBe(201);
-    const mia = await login(running, 'mia', 'mia-password-1234');
-    const files = await filesExport(running, admin);
-    expect(
-      (await api(running, `/api/v1/exports/${files.id}/grants/mia`, admin, 'PUT', { access: 'read-only' }))
-        .status,
-    ).toBe(200);
-    expect((await api(running, '/api/v1/nas/settings', admin, 'PUT', { defaultAccess: 'none' })).status).toBe(
-      200,
-    );
-    const before = {
-      users: (await api(running, '/api/v1/users', admin)).body,
-      grants: (await api(running, `/api/v1/exports/${files.id}/grants`, admin)).body,
-      settings: (await api(running, '/api/v1/nas/settings', admin)).body,
-    };
+    const seeded = await seedState(running);
+    const { admin } = seeded;
+    const before = await readState(running, seeded);
 
     const archive = join(tempDir('homeport-kv-backup-out-'), 'backup.tar.gz');
     const created = await homeport(['backup', 'create', '--data-dir', dataDir, '--to', archive]);
@@ -208,15 +132,7 @@ describe('homeport backup on NATS KV', () => {
     expect(existsSync(join(dataDir, 'agent', 'agent.json'))).toBe(true);
 
     running = await start(dataDir);
-    // The sessions of before still sign in, with no new login.
-    expect((await api<{ username: string }>(running, '/api/v1/auth/me', admin)).body?.username).toBe('admin');
-    expect((await api<{ username: string }>(running, '/api/v1/auth/me', mia)).body?.username).toBe('mia');
-    expect((await filesExport(running, admin)).id).toBe(files.id);
-    expect({
-      users: (await api(running, '/api/v1/users', admin)).body,
-      grants: (await api(running, `/api/v1/exports/${files.id}/grants`, admin)).body,
-      settings: (await api(running, '/api/v1/nas/settings', admin)).body,
-    }).toEqual(before);
+    await expectRestored(running, seeded, before);
     await running.process.stop();
     running = undefined;
 

@@ -6,74 +6,17 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { freePort, HOMEPORT_BUNDLE, type HomeportInstance, startHomeport, tempDir } from '@homeport/testkit';
+import { freePort, type HomeportInstance, startHomeport, tempDir } from '@homeport/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { expectRestored, readState, runHomeport, seedState } from './support/backup-scenario.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const homeport = (args: string[]): Promise<Run> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [HOMEPORT_BUNDLE, ...args],
-      { env: { PATH: process.env.PATH ?? '' }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const homeport = (args: string[]) => runHomeport(args);
 
 let running: HomeportInstance | undefined;
 afterEach(async () => {
   await running?.process.stop();
   running = undefined;
 });
-
-async function api<T>(
-  instance: HomeportInstance,
-  path: string,
-  token: string,
-  method = 'GET',
-  body?: unknown,
-) {
-  const response = await fetch(`${instance.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
-}
-
-async function login(instance: HomeportInstance, username: string, password: string): Promise<string> {
-  const response = await fetch(`${instance.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { token: string }).token;
-}
-
-/** The embedded agent's export, once it reported it. */
-async function filesExport(
-  instance: HomeportInstance,
-  token: string,
-): Promise<{ id: string; label: string }> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const { body } = await api<{ id: string; label: string }[]>(instance, '/api/v1/exports', token);
-    const found = body?.find((item) => item.label === 'Files');
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error('the embedded agent never reported its export');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const start = async (dataDir: string) =>
   startHomeport({ dataDir, env: { HOMEPORT_DAV_PORT: String(await freePort()) } });
@@ -82,30 +25,8 @@ describe('homeport backup', () => {
   it('create while running → wipe → restore: users, sessions, exports, grants and settings are back', async () => {
     const dataDir = join(tempDir('homeport-backup-'), 'data');
     running = await start(dataDir);
-    const admin = await login(running, 'admin', running.adminPassword);
-    expect(
-      (
-        await api(running, '/api/v1/users', admin, 'POST', {
-          username: 'mia',
-          password: 'mia-password-1234',
-          role: 'member',
-        })
-      ).status,
-    ).toBe(201);
-    const mia = await login(running, 'mia', 'mia-password-1234');
-    const files = await filesExport(running, admin);
-    expect(
-      (await api(running, `/api/v1/exports/${files.id}/grants/mia`, admin, 'PUT', { access: 'read-only' }))
-        .status,
-    ).toBe(200);
-    expect((await api(running, '/api/v1/nas/settings', admin, 'PUT', { defaultAccess: 'none' })).status).toBe(
-      200,
-    );
-    const before = {
-      users: (await api(running, '/api/v1/users', admin)).body,
-      grants: (await api(running, `/api/v1/exports/${files.id}/grants`, admin)).body,
-      settings: (await api(running, '/api/v1/nas/settings', admin)).body,
-    };
+    const seeded = await seedState(running);
+    const before = await readState(running, seeded);
 
     const archive = join(tempDir('homeport-backup-out-'), 'backup.tar.gz');
     const created = await homeport(['backup', 'create', '--data-dir', dataDir, '--to', archive]);
@@ -129,15 +50,7 @@ describe('homeport backup', () => {
     expect(statSync(join(dataDir, 'homeport.db')).mode & 0o777).toBe(0o600);
 
     running = await start(dataDir);
-    // The sessions of before still sign in, with no new login.
-    expect((await api<{ username: string }>(running, '/api/v1/auth/me', admin)).body?.username).toBe('admin');
-    expect((await api<{ username: string }>(running, '/api/v1/auth/me', mia)).body?.username).toBe('mia');
-    expect((await filesExport(running, admin)).id).toBe(files.id);
-    expect({
-      users: (await api(running, '/api/v1/users', admin)).body,
-      grants: (await api(running, `/api/v1/exports/${files.id}/grants`, admin)).body,
-      settings: (await api(running, '/api/v1/nas/settings', admin)).body,
-    }).toEqual(before);
+    await expectRestored(running, seeded, before);
 
     // Restoring over the running instance is refused, even with --force; nothing changes.
     const busy = await homeport(['backup', 'restore', archive, '--data-dir', dataDir, '--force']);
