@@ -19,7 +19,8 @@ import { sendXml, XML_TYPE } from '../respond.js';
 import { isSameOrBelow } from '../state/keys.js';
 import type { DavLock } from '../state/lock-store.js';
 import type { DeadProp } from '../state/prop-store.js';
-import { streamBatches } from '../stream-batches.js';
+import { batchBytes, streamBatches } from '../stream-batches.js';
+import { escapeText } from '../xml/write.js';
 
 // Live properties that never need a dead-property lookup (displayname may be overridden by a stored one).
 const LIVE_ONLY = new Set([...LIVE_PROPS.keys()].filter((name) => name !== 'displayname'));
@@ -47,6 +48,15 @@ function needsQuota(request: PropfindRequest): boolean {
  * and a yield to other requests in between.
  */
 const MEMBERS_PER_BATCH = 256;
+
+/**
+ * A batch's first buffer: enough for a small folder; one of 256 members (about 190 KB of allprop) grows it
+ * by doubling, and later batches start at the size the first one reached.
+ */
+const BATCH_BYTES_HINT = 16 * 1024;
+
+/** Names encodeURIComponent leaves as they are (most file names): their href needs no encoding call. */
+const URI_SAFE = /^[\w.!~*'()-]*$/;
 
 const NONE: readonly never[] = [];
 
@@ -115,28 +125,34 @@ export async function handlePropfind(r: DavRequest): Promise<void> {
 
   // A member's href is the folder's plus its encoded name; its key, the folder's key plus its name.
   const folderHref = hrefOf(r.scope.prefix, r.path.segments, true);
+  // Escaped once: an encoded name holds nothing character data must escape.
+  const folderHrefText = escapeText(folderHref);
   const keyBase = membersParent === '/' ? '/' : `${membersParent}/`;
-  const renderBatch = (members: readonly Member[]): string => {
+  const bytes = batchBytes(BATCH_BYTES_HINT);
+  const renderBatch = (members: readonly Member[]): void => {
     let deadByKey: Map<string, DeadProp[]> | undefined;
     if (withDead !== undefined && withDead.size > 0) {
       const keys = members.map((member) => keyBase + member.name).filter((key) => withDead.has(key));
       if (keys.length > 0) deadByKey = ctx.state.props.listMany(root, keys);
     }
-    let out = '';
     for (const member of members) {
       const key = keyBase + member.name;
       const collection = member.stats.isDirectory();
-      out += renderer.render({
-        href: `${folderHref}${encodeURIComponent(member.name)}${collection ? '/' : ''}`,
-        key,
-        name: member.name,
-        stats: member.stats,
-        collection,
-        dead: deadByKey?.get(key) ?? NONE,
-        locks: locks.length === 0 ? NONE : applying(locks, key),
-      });
+      const encoded = URI_SAFE.test(member.name) ? member.name : encodeURIComponent(member.name);
+      const slash = collection ? '/' : '';
+      bytes.add(
+        renderer.render({
+          href: folderHref + encoded + slash,
+          hrefText: folderHrefText + encoded + slash,
+          key,
+          name: member.name,
+          stats: member.stats,
+          collection,
+          dead: deadByKey?.get(key) ?? NONE,
+          locks: locks.length === 0 ? NONE : applying(locks, key),
+        }),
+      );
     }
-    return out;
   };
 
   // The folder is read a batch at a time; one that fits in a batch is answered with a Content-Length.
@@ -146,7 +162,10 @@ export async function handlePropfind(r: DavRequest): Promise<void> {
     const first = await lister.next();
     const second = first === undefined ? undefined : await lister.next();
     if (second === undefined) {
-      sendXml(r.res, 207, head + (first === undefined ? '' : renderBatch(first)) + MULTISTATUS_END);
+      bytes.add(head);
+      if (first !== undefined) renderBatch(first);
+      bytes.add(MULTISTATUS_END);
+      sendXml(r.res, 207, bytes.take());
       return;
     }
     const pending = [first ?? [], second];
@@ -156,7 +175,9 @@ export async function handlePropfind(r: DavRequest): Promise<void> {
       head,
       next: async () => {
         const members = pending.shift() ?? (await lister.next());
-        return members === undefined ? undefined : renderBatch(members);
+        if (members === undefined) return undefined;
+        renderBatch(members);
+        return bytes.take();
       },
       tail: MULTISTATUS_END,
     });

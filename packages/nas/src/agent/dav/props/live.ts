@@ -13,6 +13,11 @@ import { fastHttpDate, fastIsoDate } from './dates.js';
 export interface ResourceView {
   /** Href as the client addressed it (a collection's ends with '/'). */
   href: string;
+  /**
+   * `href` already escaped as character data, when the caller has it for less than escaping it (a listing
+   * escapes the folder's href once; its members' encoded names need no escaping).
+   */
+  hrefText?: string;
   key: string;
   /** Last path segment ('' for the export root). */
   name: string;

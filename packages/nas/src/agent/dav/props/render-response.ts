@@ -1,10 +1,10 @@
 // Renders a PROPFIND multistatus: the opening tag (declaring the requested names' namespaces once), then one
 // <D:response> per resource: the 200 propstat with what exists, a 404 propstat with what does not.
 
-import { hrefElement, statusElement } from '../multistatus.js';
+import { statusElement } from '../multistatus.js';
 import { XML_DECLARATION } from '../respond.js';
 import type { DeadProp } from '../state/prop-store.js';
-import { type NamePrefixes, namePrefixes, propElement } from '../xml/write.js';
+import { escapeText, type NamePrefixes, namePrefixes, propElement } from '../xml/write.js';
 import { LIVE_PROPS, type RenderEnv, type ResourceView } from './live.js';
 import type { PropfindRequest, PropName } from './propfind-body.js';
 
@@ -18,10 +18,15 @@ function findDead(view: ResourceView, name: PropName): DeadProp | undefined {
   return undefined;
 }
 
+const hrefOfView = (view: ResourceView) => `<D:href>${view.hrefText ?? escapeText(view.href)}</D:href>`;
+
+const missingPropstat = (missing: string) =>
+  missing === '' ? '' : `<D:propstat><D:prop>${missing}</D:prop>${NOT_FOUND}</D:propstat>`;
+
 function propstats(found: string, missing: string): string {
   let out = '';
   if (found !== '') out += `<D:propstat><D:prop>${found}</D:prop>${OK}</D:propstat>`;
-  if (missing !== '') out += `<D:propstat><D:prop>${missing}</D:prop>${NOT_FOUND}</D:propstat>`;
+  out += missingPropstat(missing);
   // RFC 4918 requires at least one propstat; an empty prop list still gets an (empty) 200.
   return out === '' ? `<D:propstat><D:prop/>${OK}</D:propstat>` : out;
 }
@@ -32,6 +37,8 @@ interface Plan {
   live: ((view: ResourceView, env: RenderEnv) => string | undefined)[];
   /** The 404 propstat's properties: asked for but not there for this kind. */
   missing: string;
+  /** What follows the live properties' values, to the response's end (see renderPlanned). */
+  close: string;
 }
 
 export interface PropfindRenderer {
@@ -80,7 +87,7 @@ export function propfindRenderer(request: PropfindRequest, env: RenderEnv): Prop
    * anything else (see LiveProp.render), so a listing only renders values.
    */
   function planFor(sample: ResourceView): Plan {
-    const plan: Plan = { live: [], missing: '' };
+    const plan: Plan = { live: [], missing: '', close: '' };
     const add = (names: readonly PropName[]) => {
       for (const name of names) {
         const live = name.ns === 'DAV:' ? LIVE_PROPS.get(name.local) : undefined;
@@ -95,15 +102,20 @@ export function propfindRenderer(request: PropfindRequest, env: RenderEnv): Prop
         if (live.allprop && live.render(sample, env) !== undefined) plan.live.push(live.render);
       add(request.include.filter((name) => !(name.ns === 'DAV:' && LIVE_PROPS.get(name.local)?.allprop)));
     }
+    plan.close = `</D:prop>${OK}</D:propstat>${missingPropstat(plan.missing)}</D:response>`;
     return plan;
   }
   let filePlan: Plan | undefined;
   let collectionPlan: Plan | undefined;
 
+  /** The response written front to back: constant text between the values is joined once, in the plan. */
   function renderPlanned(view: ResourceView, plan: Plan): string {
-    let found = '';
-    for (const live of plan.live) found += live(view, env);
-    return `<D:response>${hrefElement(view.href)}${propstats(found, plan.missing)}</D:response>`;
+    // A live property always renders an element, so the 200 propstat is empty exactly when `live` is.
+    if (plan.live.length === 0)
+      return `<D:response>${hrefOfView(view)}${propstats('', plan.missing)}</D:response>`;
+    let out = `<D:response>${hrefOfView(view)}<D:propstat><D:prop>`;
+    for (const live of plan.live) out += live(view, env);
+    return out + plan.close;
   }
 
   function render(view: ResourceView): string {
@@ -144,7 +156,7 @@ export function propfindRenderer(request: PropfindRequest, env: RenderEnv): Prop
       const [more, missing] = renderNamed(view, extra, prefixes);
       body = propstats(found + more, missing);
     }
-    return `<D:response${prefixes.declarations()}>${hrefElement(view.href)}${body}</D:response>`;
+    return `<D:response${prefixes.declarations()}>${hrefOfView(view)}${body}</D:response>`;
   }
 
   return { head, render };
