@@ -275,12 +275,17 @@ export const benchmark: Benchmark = {
     // BENCH_HTTP_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops (open it in Chrome's
     // DevTools, Performance tab, or summarise it); the figures of such a run are not comparable.
     const profileDir = process.env.BENCH_HTTP_PROFILE;
+    // BENCH_HTTP_BUNDLE=<homeport.js>: run another build of the server (an A/B of a change, each side built to
+    // its own folder) instead of apps/homeport/dist; `npm run bench` still builds dist first.
+    const bundle = process.env.BENCH_HTTP_BUNDLE || undefined;
     const homeport = await startHomeport({
+      ...(bundle ? { bundle } : {}),
       env: { HOMEPORT_RATE_LIMIT_MAX: '0', HOMEPORT_EMBEDDED_AGENT: 'false' },
       logFile,
       ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
     });
     if (profileDir) context.log(`CPU profile of the server → ${profileDir} (written when it stops)`);
+    if (bundle) context.log(`server bundle: ${bundle} (BENCH_HTTP_BUNDLE)`);
     context.log(
       `homeport ${homeport.url} (pid ${homeport.process.pid}), HOMEPORT_RATE_LIMIT_MAX=0, HOMEPORT_EMBEDDED_AGENT=false`,
     );

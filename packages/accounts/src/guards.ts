@@ -9,17 +9,22 @@ import type { UserRecord } from './store/repositories.js';
 
 export const SESSION_COOKIE = 'homeport_session';
 const SESSION_TOKEN = /^[0-9a-f]{64}$/;
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** `Bearer ` and a session token, nothing more: how every client sends one. */
+const SESSION_BEARER_LENGTH = 'Bearer '.length + 64;
 const SESSION_COOKIE_VALUE = new RegExp(`(?:^|;)\\s*${SESSION_COOKIE}=([0-9a-f]{64})\\s*(?:;|$)`);
 
 export interface GuardsOptions {
   service: AccountsService;
 }
 
-function bearerOf(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
+/**
+ * The credential of an `Authorization: Bearer` header; undefined without the header, and null when the header
+ * holds something else (another scheme, no token): such a request is anonymous, whatever its cookie says.
+ */
+function bearerOf(header: string | undefined): string | undefined | null {
   if (header === undefined) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
+  return BEARER.exec(header)?.[1] ?? null;
 }
 
 /** The guards, plus the user record behind a request for the accounts routes themselves (saves a lookup). */
@@ -27,74 +32,110 @@ export interface AccountsGuards extends AuthGuards {
   userOf(request: FastifyRequest): UserRecord | undefined;
 }
 
+/**
+ * What the guards found for one request, kept in the request's `authState` slot (declared by the core
+ * server, written only here): a WeakMap keyed by request cost a write barrier and GC work on every request.
+ */
+interface Resolution {
+  principal: Promise<Principal | null>;
+  user: UserRecord | undefined;
+}
+
+/** Stands in for a request's principal during the moment between storing its entry and resolving. */
+const NOT_YET: Promise<Principal | null> = Promise.resolve(null);
+
+/** The credential a request presents, read from its headers without any lookup. */
+type Presented =
+  | { kind: 'session'; token: string; viaCookie: boolean }
+  | { kind: 'api_token'; token: string }
+  | { kind: 'other_bearer'; token: string }
+  | undefined;
+
+function presented(request: FastifyRequest): Presented {
+  const header = request.headers.authorization;
+  // The common case in one test: the header is exactly `Bearer <session token>`. Any other spelling (another
+  // case, more spaces) takes the full pattern below and ends the same way.
+  if (header?.length === SESSION_BEARER_LENGTH && header.startsWith('Bearer ')) {
+    const token = header.slice(7);
+    if (SESSION_TOKEN.test(token)) return { kind: 'session', token, viaCookie: false };
+  }
+  const bearer = bearerOf(header);
+  if (bearer === null) return undefined;
+  if (bearer !== undefined) {
+    if (bearer.startsWith('hp_')) return { kind: 'api_token', token: bearer };
+    if (SESSION_TOKEN.test(bearer)) return { kind: 'session', token: bearer, viaCookie: false };
+    return { kind: 'other_bearer', token: bearer };
+  }
+  const cookieHeader = request.headers.cookie;
+  if (cookieHeader === undefined) return undefined;
+  // The session cookie is 64 hex characters, never encoded: pick it out without parsing every cookie.
+  const token = SESSION_COOKIE_VALUE.exec(cookieHeader)?.[1];
+  return token === undefined ? undefined : { kind: 'session', token, viaCookie: true };
+}
+
 export function createGuards({ service }: GuardsOptions): AccountsGuards {
-  const resolved = new WeakMap<FastifyRequest, Promise<Principal | null>>();
-  const users = new WeakMap<FastifyRequest, UserRecord>();
+  const clientPrincipal = (token: string): Principal | null =>
+    service.isClientToken(token) ? { kind: 'client', via: 'client_token', viaCookie: false } : null;
 
-  /** The principal of a session token, from the Authorization header or the cookie (then CSRF rules apply). */
-  const sessionPrincipal = async (
-    request: FastifyRequest,
-    token: string,
-    viaCookie: boolean,
-  ): Promise<Principal | null> => {
-    const found = await service.resolveSession(token);
-    if (!found) return null;
-    const { user, session } = found;
-    users.set(request, user);
-    return {
-      kind: 'user',
-      userId: user.id,
-      username: user.username,
-      role: user.role,
-      via: 'session',
-      sessionId: session.id,
-      viaCookie,
-    };
-  };
-
-  const resolve = async (request: FastifyRequest): Promise<Principal | null> => {
-    const bearer = bearerOf(request);
-    if (request.headers.authorization !== undefined && bearer === undefined) return null;
-    if (bearer !== undefined) {
-      if (bearer.startsWith('hp_')) {
-        const found = await service.resolveApiToken(bearer);
-        if (found) users.set(request, found.user);
-        return found
-          ? {
-              kind: 'user',
-              userId: found.user.id,
-              username: found.user.username,
-              role: found.user.role,
-              via: 'api_token',
-              tokenId: found.token.id,
-              viaCookie: false,
-            }
-          : null;
+  /**
+   * One async step per request for the common case (a session): the store lookup is awaited here directly
+   * rather than through nested async helpers, each of which cost a promise and a microtask per request.
+   */
+  const resolve = async (request: FastifyRequest, entry: Resolution): Promise<Principal | null> => {
+    const credential = presented(request);
+    let principal: Principal | null = null;
+    if (credential?.kind === 'session') {
+      const found = await service.resolveSession(credential.token);
+      if (found) {
+        entry.user = found.user;
+        principal = {
+          kind: 'user',
+          userId: found.user.id,
+          username: found.user.username,
+          role: found.user.role,
+          via: 'session',
+          sessionId: found.session.id,
+          viaCookie: credential.viaCookie,
+        };
+      } else if (!credential.viaCookie) {
+        // A 64-hex bearer that is no session may still be the static client token.
+        principal = clientPrincipal(credential.token);
       }
-      if (SESSION_TOKEN.test(bearer)) {
-        const principal = await sessionPrincipal(request, bearer, false);
-        if (principal) return principal;
+    } else if (credential?.kind === 'api_token') {
+      const found = await service.resolveApiToken(credential.token);
+      if (found) {
+        entry.user = found.user;
+        principal = {
+          kind: 'user',
+          userId: found.user.id,
+          username: found.user.username,
+          role: found.user.role,
+          via: 'api_token',
+          tokenId: found.token.id,
+          viaCookie: false,
+        };
       }
-      return service.isClientToken(bearer) ? { kind: 'client', via: 'client_token', viaCookie: false } : null;
+    } else if (credential?.kind === 'other_bearer') {
+      principal = clientPrincipal(credential.token);
     }
-    const cookieHeader = request.headers.cookie;
-    if (cookieHeader === undefined) return null;
-    // The session cookie is 64 hex characters, never encoded: pick it out without parsing every cookie.
-    const token = SESSION_COOKIE_VALUE.exec(cookieHeader)?.[1];
-    if (token === undefined) return null;
-    return sessionPrincipal(request, token, true);
+    request.principal = principal;
+    return principal;
   };
+
+  /** The request's entry, if the guards have looked at it. */
+  const entryOf = (request: FastifyRequest): Resolution | undefined =>
+    // Only this file writes the slot, always a Resolution; a request object outside the server has none.
+    (request.authState ?? undefined) as Resolution | undefined;
 
   const authenticate = (request: FastifyRequest): Promise<Principal | null> => {
-    let pending = resolved.get(request);
-    if (!pending) {
-      pending = resolve(request).then((principal) => {
-        request.principal = principal;
-        return principal;
-      });
-      resolved.set(request, pending);
+    let entry = entryOf(request);
+    if (entry === undefined) {
+      // Stored before resolving, so the user found on the way lands in the same entry.
+      entry = { principal: NOT_YET, user: undefined };
+      request.authState = entry;
+      entry.principal = resolve(request, entry);
     }
-    return pending;
+    return entry.principal;
   };
 
   const unauthorized = () =>
@@ -113,7 +154,7 @@ export function createGuards({ service }: GuardsOptions): AccountsGuards {
       if (!found || found.user.id !== principal.userId) return null;
       return { ...principal, username: found.user.username, role: found.user.role };
     },
-    userOf: (request) => users.get(request),
+    userOf: (request) => entryOf(request)?.user,
     async requireUser(request) {
       const principal = await authenticate(request);
       if (principal?.kind !== 'user') throw unauthorized();

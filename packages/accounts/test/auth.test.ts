@@ -107,6 +107,27 @@ describe('me and logout', () => {
     expect(garbage.statusCode).toBe(401);
   });
 
+  it('reads the bearer scheme in any case and spacing; another scheme is anonymous even with a session cookie', async () => {
+    t = await buildTestHomeport();
+    const token = await t.login();
+    const me = (headers: Record<string, string>, cookies?: Record<string, string>) =>
+      t.app.inject({ url: '/api/v1/auth/me', headers, ...(cookies ? { cookies } : {}) });
+    for (const authorization of [`bearer ${token}`, `BEARER  ${token}`, `Bearer\t${token} `]) {
+      expect((await me({ authorization })).statusCode, authorization).toBe(200);
+    }
+    for (const authorization of [
+      `Bearer ${token} extra`,
+      `Bearer ${token.toUpperCase()}`,
+      `Basic ${token}`,
+      'Bearer',
+    ]) {
+      expect((await me({ authorization }, { homeport_session: token })).statusCode, authorization).toBe(401);
+    }
+    // The user the guard found is the one the handler answers with, cookie or header.
+    const both = await me(bearer(token), { homeport_session: 'f'.repeat(64) });
+    expect(both.json()).toMatchObject({ username: 'admin' });
+  });
+
   it('logout ends the session at once and clears the cookie', async () => {
     t = await buildTestHomeport();
     const token = await t.login();

@@ -1,6 +1,10 @@
 // The HTTP factory on its own: /health and /ready while draining or without a store, schemas required on API routes, error mapping.
 
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { registerOperationalRoutes } from '../src/http/operational-routes.js';
+import type { HttpApp } from '../src/http/server.js';
 import {
   CoreError,
   createHttpServer,
@@ -112,6 +116,52 @@ describe('createHttpServer', () => {
     expect(bug.json().error.code).toBe('internal_error');
     expect(bug.body).not.toContain('secret internal detail');
     expect((await app.inject({ url: '/api/v1/core' })).statusCode).toBe(403);
+    await app.close();
+  });
+
+  it('counts each request under its route, method and status, however often they repeat', async () => {
+    const app = await build();
+    const schema = { response: { 200: Type.Object({}) } };
+    let fail = false;
+    app.get('/api/v1/things/:id', { schema }, async () => {
+      if (fail) throw new CoreError('forbidden', 'No');
+      return {};
+    });
+    for (const id of ['a', 'b', 'c']) await app.inject({ url: `/api/v1/things/${id}` });
+    fail = true;
+    await app.inject({ url: '/api/v1/things/d' });
+    await app.inject({ method: 'HEAD', url: '/api/v1/things/e' });
+    await app.inject({ url: '/nowhere' });
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    const count = (labels: string) =>
+      Number(
+        new RegExp(`^homeport_http_request_duration_seconds_count\\{${labels}\\} (\\d+)$`, 'm').exec(
+          metrics,
+        )?.[1],
+      );
+    expect(count('method="GET",route="/api/v1/things/:id",status="200"')).toBe(3);
+    expect(count('method="GET",route="/api/v1/things/:id",status="403"')).toBe(1);
+    expect(count('method="HEAD",route="/api/v1/things/:id",status="403"')).toBe(1);
+    expect(count('method="GET",route="unmatched",status="404"')).toBe(1);
+    await app.close();
+  });
+
+  it('stamps /health with the current whole second as the clock moves', async () => {
+    let now = Date.UTC(2026, 11, 1, 17, 23, 37, 120);
+    const app = Fastify().withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp;
+    registerOperationalRoutes(app, {
+      version: 't',
+      metrics: createMetrics({ collectProcess: false }),
+      clock: () => now,
+    });
+    const stamp = async () => (await app.inject({ url: '/health' })).json().timestamp;
+    expect(await stamp()).toBe('2026-12-01T17:23:37Z');
+    now += 500;
+    expect(await stamp()).toBe('2026-12-01T17:23:37Z');
+    now += 400;
+    expect(await stamp()).toBe('2026-12-01T17:23:38Z');
+    now += 86_400_000;
+    expect(await stamp()).toBe('2026-12-02T17:23:38Z');
     await app.close();
   });
 

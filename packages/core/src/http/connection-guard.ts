@@ -123,6 +123,11 @@ interface Tracked {
   inFlight: number;
   /** Closed and forgotten: a later lookup through a socket must not revive it. */
   closed: boolean;
+  /**
+   * Listens for the end of each of its responses: made once per connection, so a request adds a listener
+   * but allocates no closure (and no `once` wrapper: a response closes once and is then dropped).
+   */
+  responseClosed: () => void;
 }
 
 /** Per address group: its count, and its closable connections oldest first. */
@@ -296,6 +301,10 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       authenticated: false,
       inFlight: 0,
       closed: false,
+      responseClosed: () => {
+        tracked.inFlight -= 1;
+        if (tracked.inFlight === 0 && !tracked.closed) setState(tracked, 'idle');
+      },
     };
     byPeer.set(tracked.peer, tracked);
     bySocket.set(socket, tracked);
@@ -307,11 +316,9 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     const tracked = lookup(request.socket);
     if (tracked === undefined) return;
     tracked.inFlight += 1;
-    setState(tracked, 'busy');
-    response.once('close', () => {
-      tracked.inFlight -= 1;
-      if (tracked.inFlight === 0 && !tracked.closed) setState(tracked, 'idle');
-    });
+    // Already busy with a pipelined request: it is in no closable set, so there is nothing to move.
+    if (tracked.inFlight === 1) setState(tracked, 'busy');
+    response.on('close', tracked.responseClosed);
   });
 
   return {

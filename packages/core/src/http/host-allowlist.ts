@@ -47,15 +47,24 @@ export function createHostAllowlist(options: HostAllowlistOptions): HostAllowlis
     if (name.startsWith('*.')) suffixes.push(name.slice(1));
     else if (name.length > 0) exact.add(name);
   }
+  const decide = (host: string): boolean => {
+    const name = hostName(host);
+    if (isIP(name) !== 0) return true;
+    if (exact.has(name)) return true;
+    return suffixes.some((suffix) => name.endsWith(suffix) && name.length > suffix.length);
+  };
+  // Nearly every request carries the same Host as the one before: the last allowed value is remembered, so
+  // the common case is one string compare instead of parsing the name again. The lists never change, so a
+  // remembered answer stays right; a refused value is never remembered.
+  let lastAllowed: string | undefined;
   return {
     names: [...exact, ...suffixes.map((suffix) => `*${suffix}`)],
     allows(host) {
       // HTTP/1.0 without Host: no browser sends that, so it cannot be a rebinding page.
-      if (host === undefined || host === '') return true;
-      const name = hostName(host);
-      if (isIP(name) !== 0) return true;
-      if (exact.has(name)) return true;
-      return suffixes.some((suffix) => name.endsWith(suffix) && name.length > suffix.length);
+      if (host === undefined || host === '' || host === lastAllowed) return true;
+      if (!decide(host)) return false;
+      lastAllowed = host;
+      return true;
     },
   };
 }

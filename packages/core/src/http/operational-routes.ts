@@ -22,8 +22,22 @@ export interface OperationalRoutesOptions {
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
-/** Whole seconds, `2026-12-01T17:23:37Z`: the form betterNAS's clients parse. */
-const rfc3339 = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/**
+ * Whole seconds, `2026-12-01T17:23:37Z`: the form betterNAS's clients parse. Formatting a date costs more
+ * than the rest of /health (which load balancers and betterNAS poll), so the text is made once per second.
+ */
+function wholeSecondsClock(): (epochMs: number) => string {
+  let second = Number.NaN;
+  let text = '';
+  return (epochMs) => {
+    const now = Math.floor(epochMs / 1000);
+    if (now !== second) {
+      second = now;
+      text = new Date(now * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    }
+    return text;
+  };
+}
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -69,6 +83,7 @@ export function registerOperationalRoutes(app: HttpApp, options: OperationalRout
   const mayScrape = metricsAccess(options.metricsToken);
   const clock = options.clock ?? Date.now;
   const startedAt = clock();
+  const rfc3339 = wholeSecondsClock();
   // betterNAS's shape (its Nextcloud app and stack check parse it), with Homeport's own fields added.
   app.get('/health', { schema: hide }, async (_request, reply) => {
     const draining = options.isDraining?.() ?? false;

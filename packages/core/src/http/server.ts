@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { CoreError, HomeportError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { PageOrigins } from '../module.js';
+import type { DurationSeries } from '../request-durations.js';
 import type { KvStore } from '../store/kv.js';
 import { bodyWithoutCoercion } from './body-validation.js';
 import {
@@ -37,6 +38,17 @@ import { lazyRequestLogger } from './request-logger.js';
 import { apiSecurityHeaders, cspOrigin, securityHeaders } from './security-headers.js';
 import { createSharedRequestCounts, rateLimitStoreOf } from './shared-rate-limit.js';
 import { fastifyTrustProxy, proxyPeerMatcher, type TrustProxy } from './trust-proxy.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Private to the auth guards (the accounts module): what they found for this request, so a second
+     * guard or handler asking gets the same answer. A declared slot, because a WeakMap keyed by request cost
+     * a write barrier and garbage-collector work on every request.
+     */
+    authState: unknown;
+  }
+}
 
 /** Whether a route is part of the API, by the path it was registered with (never the raw request URL). */
 const isApiRoute = (url: string | undefined): boolean => url?.startsWith('/api/') === true;
@@ -190,6 +202,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.decorate('pageOrigins', pageOrigins);
   app.decorateRequest('principal', null);
   app.decorateRequest('routeUrl', '');
+  app.decorateRequest('authState', null);
 
   app.addHook('onRoute', (route) => {
     const api = isApiRoute(route.url);
@@ -200,8 +213,29 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (!api) route.config = { ...route.config, rateLimit: false };
   });
 
-  const observeDuration = (method: string, route: string, status: number, seconds: number): void =>
-    options.metrics.httpDuration.series(method, route, String(status)).observe(seconds);
+  // The duration series of each route, method and status, found through maps keyed by the route's registered
+  // path (the same string object on every request, its hash computed once), the method (Node's parser hands
+  // out one string per method) and the status number: building `method status route` per request cost a
+  // string concatenation and hashing a new string. Bounded by routes × methods × statuses.
+  const seriesByRoute = new Map<string, Map<string, Map<number, DurationSeries>>>();
+  const observeDuration = (method: string, route: string, status: number, seconds: number): void => {
+    let byMethod = seriesByRoute.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      seriesByRoute.set(route, byMethod);
+    }
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      byMethod.set(method, byStatus);
+    }
+    let series = byStatus.get(status);
+    if (series === undefined) {
+      series = options.metrics.httpDuration.series(method, route, String(status));
+      byStatus.set(status, series);
+    }
+    series.observe(seconds);
+  };
 
   // One hook per phase, in callback style: every request passes here, so no promise per hook.
   const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
