@@ -1,12 +1,16 @@
 // The shortcuts of PROPFIND's listing path give the text the plain way gives: hex digits of ETags, content types
-// of neighbouring names, hrefs of names that need no encoding, and a batch encoded piece by piece.
+// of neighbouring names, hrefs of names that need no encoding, and a batch encoded piece by piece; its stats
+// move to the thread pool after a slow batch and back once batches are fast there, listing the same members.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeTempDirs, tempDir } from '@homeport/testkit';
 import mime from 'mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentTypeOf } from '../../src/agent/dav/content-type.js';
 import { hexOf } from '../../src/agent/dav/etag.js';
+import { listMembers, statMode } from '../../src/agent/dav/fs/list-members.js';
+import { createExportRoot } from '../../src/agent/dav/fs/resolve.js';
 import { batchBytes } from '../../src/agent/dav/stream-batches.js';
 import { type DavTestServer, PREFIX, send, startDavServer } from './dav-server.js';
 
@@ -95,5 +99,53 @@ describe('PROPFIND Depth 1 hrefs and names', () => {
     expect(response.text).toContain(
       `<D:href>${folderHref}${encodeURIComponent("sub'dir")}/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/>`,
     );
+  });
+});
+
+describe('where a listing takes its stats', () => {
+  afterAll(() => removeTempDirs());
+
+  it('moves to the thread pool after one slow batch, and back after a batch there within a quarter budget', () => {
+    const mode = statMode(8);
+    expect(mode.inline).toBe(true);
+    mode.took(5);
+    expect(mode.inline).toBe(true);
+    mode.took(9);
+    expect(mode.inline).toBe(false);
+    // A slow disk stays slow in the pool: the listing stays there.
+    mode.took(3);
+    expect(mode.inline).toBe(false);
+    mode.took(1.5);
+    expect(mode.inline).toBe(true);
+  });
+
+  it('lists the same members with the same stats inline and in the thread pool', async () => {
+    const root = tempDir('homeport-list-members-');
+    const folder = join(root, 'many');
+    mkdirSync(folder);
+    for (let index = 0; index < 1_000; index += 1)
+      writeFileSync(join(folder, `f-${index}.txt`), 'x'.repeat(index % 30));
+    mkdirSync(join(folder, 'sub'));
+    symlinkSync(join(folder, 'f-1.txt'), join(folder, 'link-inside.txt'));
+    const outside = tempDir('homeport-list-outside-');
+    writeFileSync(join(outside, 'secret.txt'), 'no');
+    symlinkSync(join(outside, 'secret.txt'), join(folder, 'link-outside.txt'));
+    symlinkSync(join(folder, 'gone.txt'), join(folder, 'dangling.txt'));
+
+    const listAll = async (inlineBudgetMs: number) => {
+      const lister = await listMembers(createExportRoot(root), folder, 64, { inlineBudgetMs });
+      const seen = new Map<string, string>();
+      for (let batch = await lister.next(); batch !== undefined; batch = await lister.next())
+        for (const member of batch)
+          seen.set(member.name, `${member.stats.isDirectory()} ${member.stats.size} ${member.stats.ino}`);
+      return seen;
+    };
+    const inline = await listAll(1_000_000);
+    // A budget no batch can meet: the first batch is stated inline, every later one in the thread pool.
+    const pooled = await listAll(-1);
+    expect(inline.size).toBe(1_000 + 2);
+    expect(inline.has('link-outside.txt')).toBe(false);
+    expect(inline.has('dangling.txt')).toBe(false);
+    expect([...pooled].sort()).toEqual([...inline].sort());
   });
 });

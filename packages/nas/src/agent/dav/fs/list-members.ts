@@ -27,6 +27,38 @@ export async function readMembers(folder: string): Promise<Dirent[]> {
  */
 const INLINE_BUDGET_MS = 8;
 
+/**
+ * Whether a folder's next batch is stated inline: yes until a batch takes longer than INLINE_BUDGET_MS, then
+ * through the thread pool until a batch there comes back within a quarter of it (the pool runs four stats at
+ * a time, so the same batch inline would have fit the budget). One slow batch is often not the disk: on a busy
+ * machine the process was descheduled mid-batch, or a garbage collection ran. Without the way back, that one
+ * moment sent the rest of a 100,000-file listing through the thread pool, whose callback per stat costs the
+ * event loop more than the stat itself. A slow disk keeps its batches slow there, and the listing stays off
+ * the event loop.
+ */
+export interface StatMode {
+  readonly inline: boolean;
+  /** How long the last batch took, in the mode it was taken. */
+  took(ms: number): void;
+}
+
+export function statMode(budgetMs = INLINE_BUDGET_MS): StatMode {
+  let inline = true;
+  return {
+    get inline() {
+      return inline;
+    },
+    took(ms) {
+      inline = inline ? ms <= budgetMs : ms < budgetMs / 4;
+    },
+  };
+}
+
+export interface ListOptions {
+  /** INLINE_BUDGET_MS unless a test moves the listing to the thread pool (-1: every batch after the first). */
+  inlineBudgetMs?: number;
+}
+
 /** A folder's members with their stats, a batch at a time (see listMembers). */
 export interface MemberLister {
   /** The next batch (possibly empty when its entries vanished), or undefined once the folder is exhausted. */
@@ -39,13 +71,18 @@ export interface MemberLister {
  * The members of `folder` (a real path) `size` entries at a time, never all at once: a listing of 100,000
  * files holds the names and stats of one batch, not of the folder. Entries come in the filesystem's order.
  * Batches are read and stated inline while each takes less than INLINE_BUDGET_MS; once one takes longer (the
- * disk is slow), the rest of the folder goes through the thread pool.
+ * disk may be slow), the next ones go through the thread pool until they are fast again (see StatMode).
  */
-export async function listMembers(root: ExportRoot, folder: string, size: number): Promise<MemberLister> {
+export async function listMembers(
+  root: ExportRoot,
+  folder: string,
+  size: number,
+  options: ListOptions = {},
+): Promise<MemberLister> {
   const base = folder === '/' ? '' : folder;
   // bufferSize: entries fetched per readdir call; a batch takes one or a few of them.
   const dir = await opendir(folder, { bufferSize: Math.min(size, 1024) });
-  let inline = true;
+  const mode = statMode(options.inlineBudgetMs);
   let done = false;
   const close = async () => {
     if (done) return;
@@ -55,7 +92,8 @@ export async function listMembers(root: ExportRoot, folder: string, size: number
   return {
     async next() {
       if (done) return undefined;
-      const started = performance.now();
+      const inline = mode.inline;
+      let started = performance.now();
       const entries: Dirent[] = [];
       while (entries.length < size) {
         const entry = inline ? dir.readSync() : await dir.read();
@@ -64,9 +102,14 @@ export async function listMembers(root: ExportRoot, folder: string, size: number
       }
       if (entries.length < size) await close();
       if (entries.length === 0) return undefined;
-      if (!inline) return statAsync(root, base, entries);
-      const members = statInline(root, base, entries);
-      if (performance.now() - started > INLINE_BUDGET_MS) inline = false;
+      if (inline) {
+        const members = statInline(root, base, entries);
+        mode.took(performance.now() - started);
+        return members;
+      }
+      started = performance.now();
+      const members = await statAsync(root, base, entries);
+      mode.took(performance.now() - started);
       return members;
     },
     close,
@@ -80,14 +123,14 @@ export interface MemberStatter {
 
 export function memberStatter(root: ExportRoot, folder: string): MemberStatter {
   const base = folder === '/' ? '' : folder;
-  let inline = true;
+  const mode = statMode();
   return {
-    stat(entries) {
-      if (!inline) return statAsync(root, base, entries);
+    async stat(entries) {
+      const inline = mode.inline;
       const started = performance.now();
-      const members = statInline(root, base, entries);
-      if (performance.now() - started > INLINE_BUDGET_MS) inline = false;
-      return Promise.resolve(members);
+      const members = inline ? statInline(root, base, entries) : await statAsync(root, base, entries);
+      mode.took(performance.now() - started);
+      return members;
     },
   };
 }
