@@ -29,9 +29,14 @@ import { type DavServer, type ServerName, startHomeportServer, startPeers } from
 const GET_RUNS = 3;
 /** PUT swings most (the disk): five rounds, each from a synced disk (see README). */
 const PUT_RUNS = 5;
-const PROPFIND_RUNS = 7;
+/**
+ * BENCH_WEBDAV_ONLY=propfind: the PROPFIND figures alone (apache, rclone and Homeport; no 1 GiB file, no
+ * nginx), with twice the rounds: a minute or two, for work on the listing path.
+ */
+const LISTINGS_ONLY = process.env.BENCH_WEBDAV_ONLY === 'propfind';
+const PROPFIND_RUNS = LISTINGS_ONLY ? 15 : 7;
 /** A listing of 100,000 files takes about a second per server. */
-const HUGE_PROPFIND_RUNS = 3;
+const HUGE_PROPFIND_RUNS = LISTINGS_ONLY ? 7 : 3;
 const SMALL_GET_RUNS = 3;
 /** PROPFIND Depth 1: at most half of apache's time. */
 const PROPFIND_GOAL: Goal = { comparison: '<=', target: 0.5 };
@@ -161,17 +166,22 @@ export const benchmark: Benchmark = {
   description:
     'Homeport WebDAV agent vs nginx, apache2 mod_dav, rclone serve webdav (and bare node:http): 1 GiB GET/PUT, PROPFIND of 10,000 and 100,000 files, 4 KiB GET',
   async run(context) {
-    context.log('creating the fixtures (1 GiB file, 4 KiB file, 10,000-file and 100,000-file folders)');
+    context.log(
+      LISTINGS_ONLY
+        ? 'BENCH_WEBDAV_ONLY=propfind: creating the 10,000-file and 100,000-file folders'
+        : 'creating the fixtures (1 GiB file, 4 KiB file, 10,000-file and 100,000-file folders)',
+    );
     const started = Date.now();
-    const fixtures = createFixtures(context.workDir);
+    const fixtures = createFixtures(context.workDir, LISTINGS_ONLY);
     context.log(`  made in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const servers: DavServer[] = [];
     try {
-      servers.push(...(await startPeers(fixtures)));
+      servers.push(...(await startPeers(fixtures, LISTINGS_ONLY)));
       servers.push(await startHomeportServer(fixtures, context.workDir));
       for (const server of servers) context.log(`${server.name}: ${server.description}`);
       for (const line of peersBlock(servers)) context.log(line);
 
+      if (LISTINGS_ONLY) return await listings(context, servers);
       const bulk = pick(servers, ['nginx', 'rclone', 'node', 'homeport']);
       context.log(`1 GiB GET (curl), a warm-up then ${GET_RUNS} rounds`);
       const gets = await measureGet(context, bulk, GET_RUNS);
@@ -179,20 +189,7 @@ export const benchmark: Benchmark = {
         `1 GiB PUT (curl -T) to a new name, a warm-up then ${PUT_RUNS} rounds, each upload removed and synced`,
       );
       const puts = await measurePut(context, bulk, fixtures, PUT_RUNS);
-
-      const listers = pick(servers, ['apache', 'rclone', 'homeport']);
-      const propfinds: Figure[] = [];
-      const folder = { name: FOLDER_NAME, files: FOLDER_FILES };
-      for (const body of PROPFIND_BODIES) {
-        context.log(
-          `PROPFIND Depth 1 of ${FOLDER_FILES} files (${body.name}), a checked warm-up then ${PROPFIND_RUNS} rounds`,
-        );
-        const samples = await measurePropfind(context, listers, folder, body, PROPFIND_RUNS);
-        propfinds.push(
-          ...compare(`PROPFIND ${body.name}`, 'ms', samples, 'apache', PROPFIND_GOAL, { digits: 1 }),
-        );
-      }
-      propfinds.push(...(await hugeListing(context, servers)));
+      const propfinds = await listings(context, servers);
       const small = await smallGets(context, pick(servers, ['nginx', 'rclone', 'node', 'homeport']));
 
       const log = join(context.workDir, 'homeport.log');
@@ -211,6 +208,23 @@ export const benchmark: Benchmark = {
   },
 };
 
+/** The PROPFIND figures: both bodies on 10,000 files, then allprop on 100,000 with Homeport's memory. */
+async function listings(context: BenchmarkContext, servers: readonly DavServer[]): Promise<Figure[]> {
+  const listers = pick(servers, ['apache', 'rclone', 'homeport']);
+  const propfinds: Figure[] = [];
+  const folder = { name: FOLDER_NAME, files: FOLDER_FILES };
+  for (const body of PROPFIND_BODIES) {
+    context.log(
+      `PROPFIND Depth 1 of ${FOLDER_FILES} files (${body.name}), a checked warm-up then ${PROPFIND_RUNS} rounds`,
+    );
+    const samples = await measurePropfind(context, listers, folder, body, PROPFIND_RUNS);
+    propfinds.push(
+      ...compare(`PROPFIND ${body.name}`, 'ms', samples, 'apache', PROPFIND_GOAL, { digits: 1 }),
+    );
+  }
+  propfinds.push(...(await hugeListing(context, servers)));
+  return propfinds;
+}
 /**
  * PROPFIND Depth 1 (allprop) of 100,000 files on apache and Homeport (rclone would answer from its listing
  * cache), then one more on Homeport with its processes' RSS sampled: the peak next to the baseline.

@@ -58,8 +58,11 @@ function writeSmallFiles(folder: string, files: number): void {
   }
 }
 
-/** Creates the fixtures under `workDir/files`; files are 0644 so apache's www-data children can read them. */
-export function createFixtures(workDir: string): Fixtures {
+/**
+ * Creates the fixtures under `workDir/files`; files are 0644 so apache's www-data children can read them.
+ * `listingsOnly` (BENCH_WEBDAV_ONLY=propfind) makes only the two folders: no 1 GiB file to write.
+ */
+export function createFixtures(workDir: string, listingsOnly = false): Fixtures {
   const root = join(workDir, 'files');
   const folder = join(root, FOLDER_NAME);
   const hugeFolder = join(root, HUGE_FOLDER_NAME);
@@ -67,8 +70,10 @@ export function createFixtures(workDir: string): Fixtures {
   mkdirSync(root, { mode: 0o755 });
   mkdirSync(uploads, { mode: 0o755 });
   const big = join(root, BIG_NAME);
-  writeRandomFile(big, BIG_BYTES);
-  writeRandomFile(join(root, SMALL_NAME), SMALL_BYTES);
+  if (!listingsOnly) {
+    writeRandomFile(big, BIG_BYTES);
+    writeRandomFile(join(root, SMALL_NAME), SMALL_BYTES);
+  }
   writeSmallFiles(folder, FOLDER_FILES);
   writeSmallFiles(hugeFolder, HUGE_FOLDER_FILES);
   return { root, big, folder, hugeFolder, uploads };

@@ -117,27 +117,13 @@ async function startNodePeer(fixtures: Fixtures): Promise<DavServer> {
   };
 }
 
-export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
-  // open_file_cache: Homeport keeps small files in memory, so nginx gets its own cache of open files too.
-  const nginx = await startNginx({ serve: fixtures.root, openFileCache: true });
+/** The peers, or only the listing ones (apache, rclone) for BENCH_WEBDAV_ONLY=propfind. */
+export async function startPeers(fixtures: Fixtures, listingsOnly = false): Promise<DavServer[]> {
   const apache = await startApacheDav();
   linkFolderInto(fixtures.folder, apache.davDir);
   linkFolderInto(fixtures.hugeFolder, apache.davDir);
   const rclone = await startRcloneServe(fixtures.root);
-  const node = await startNodePeer(fixtures);
-  return [
-    node,
-    {
-      name: 'nginx',
-      filesUrl: `${nginx.url}/`,
-      headers: {},
-      upload: (name) => ({ url: `${nginx.davUrl}${name}`, path: join(nginx.uploadDir, name) }),
-      description: `nginx (pid ${nginx.daemon.pid}) ${nginx.url}, shared/peers/nginx.conf.template + open_file_cache, root → the files`,
-      config:
-        'worker_processes auto (2), sendfile on, tcp_nopush on, open_file_cache max=10000 inactive=60s valid=30s; ' +
-        'PUT: the body is buffered in client_body_buffer_size (16 KiB default) and written to a temp file, renamed into place, no fsync',
-      stop: () => nginx.daemon.stop(),
-    },
+  const listers: DavServer[] = [
     {
       name: 'apache',
       filesUrl: apache.url,
@@ -160,5 +146,24 @@ export async function startPeers(fixtures: Fixtures): Promise<DavServer[]> {
         'listings cached 5 min (--dir-cache-time), so after the warm-up its PROPFIND answers from memory',
       stop: () => rclone.process.stop(),
     },
+  ];
+  if (listingsOnly) return listers;
+  // open_file_cache: Homeport keeps small files in memory, so nginx gets its own cache of open files too.
+  const nginx = await startNginx({ serve: fixtures.root, openFileCache: true });
+  const node = await startNodePeer(fixtures);
+  return [
+    node,
+    {
+      name: 'nginx',
+      filesUrl: `${nginx.url}/`,
+      headers: {},
+      upload: (name) => ({ url: `${nginx.davUrl}${name}`, path: join(nginx.uploadDir, name) }),
+      description: `nginx (pid ${nginx.daemon.pid}) ${nginx.url}, shared/peers/nginx.conf.template + open_file_cache, root → the files`,
+      config:
+        'worker_processes auto (2), sendfile on, tcp_nopush on, open_file_cache max=10000 inactive=60s valid=30s; ' +
+        'PUT: the body is buffered in client_body_buffer_size (16 KiB default) and written to a temp file, renamed into place, no fsync',
+      stop: () => nginx.daemon.stop(),
+    },
+    ...listers,
   ];
 }
