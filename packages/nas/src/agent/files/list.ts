@@ -6,6 +6,7 @@ import { contentTypeOf } from '../dav/content-type.js';
 import { DavError } from '../dav/errors.js';
 import { listMembers } from '../dav/fs/list-members.js';
 import { createExportRoot } from '../dav/fs/resolve.js';
+import { fastIsoDate, YEAR_10000_MS } from '../dav/props/dates.js';
 import { streamBatches } from '../dav/stream-batches.js';
 import type { FilesOperation } from './context.js';
 import { realScopePath } from './scope.js';
@@ -21,13 +22,43 @@ const HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
-function entryJson(name: string, stats: Stats): string | undefined {
-  const modified = new Date(stats.mtimeMs).toISOString();
+/** Characters JSON.stringify would escape (quotes, backslash, controls, lone surrogates among the pairs). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters JSON escapes are what it finds.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** A name as a JSON string: most need no escaping, and quoting them is a fraction of JSON.stringify's cost. */
+const jsonString = (text: string) => (NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`);
+
+/** Content types as JSON strings, made once each (a listing has a handful). */
+const quotedTypes = new Map<string, string>();
+function quotedTypeOf(name: string): string {
+  const type = contentTypeOf(name);
+  let quoted = quotedTypes.get(type);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(type);
+    quotedTypes.set(type, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * `Date#toISOString` of a modification time, without a Date for each member: the second from the
+ * listing's shared formatter, the milliseconds appended (a tenth of the cost for a 10,000-file folder).
+ */
+export function modifiedIso(ms: number): string {
+  const whole = Math.floor(ms);
+  if (!(whole >= 0 && whole < YEAR_10000_MS)) return new Date(ms).toISOString();
+  const fraction = whole % 1000;
+  return `${fastIsoDate(whole).slice(0, 19)}.${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}Z`;
+}
+
+/** One member's JSON (the same text as JSON.stringify of the object, keys in this order). */
+export function entryJson(name: string, stats: Stats): string | undefined {
+  const modified = modifiedIso(stats.mtimeMs);
   if (stats.isDirectory())
-    return `{"name":${JSON.stringify(name)},"kind":"folder","size":0,"modified":"${modified}"}`;
+    return `{"name":${jsonString(name)},"kind":"folder","size":0,"modified":"${modified}"}`;
   // FIFOs, sockets and devices are not files a browser can open: not listed.
   if (!stats.isFile()) return undefined;
-  return `{"name":${JSON.stringify(name)},"kind":"file","size":${stats.size},"modified":"${modified}","type":${JSON.stringify(contentTypeOf(name))}}`;
+  return `{"name":${jsonString(name)},"kind":"file","size":${stats.size},"modified":"${modified}","type":${quotedTypeOf(name)}}`;
 }
 
 export const handleList: FilesOperation = async (_request, response, ctx) => {

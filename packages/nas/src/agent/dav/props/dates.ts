@@ -7,7 +7,7 @@ const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => (n < 10 ? `0${n}` : String(n)));
 /** 10000-01-01T00:00:00Z: from there on years have five digits, which the formats below do not handle. */
-const YEAR_10000_MS = 253_402_300_800_000;
+export const YEAR_10000_MS = 253_402_300_800_000;
 
 interface Civil {
   year: number;
