@@ -219,8 +219,14 @@ export async function startDockerd(options: StartDockerdOptions = {}): Promise<D
         try {
           await removeAllContainers(socketPath);
         } catch (error) {
-          // Still stop the engine (the namespace takes the containers with it) and report afterwards.
-          removeError = error;
+          // A dockerd killed just before (its exit not seen yet) took its namespace and the containers with it:
+          // nothing is left to report. Otherwise still stop the engine (the namespace takes the containers with
+          // it) and report afterwards.
+          const gone = await Promise.race([
+            engine.exited.then(() => true),
+            new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000)),
+          ]);
+          if (!gone) removeError = error;
         }
         // unshare neither forwards SIGTERM nor dies of it, so dockerd (its only child) gets the signal; unshare
         // exits with it. SIGKILL to unshare is the fallback, which ends the namespace at once.
