@@ -9,6 +9,10 @@ const KINDS = {
   store_mismatch: 'conflict',
   /** The archive's KV records are at a format this binary does not know. */
   archive_newer: 'conflict',
+  /** HOMEPORT_STORE=kv without HOMEPORT_SECRET_KEY. */
+  secret_key_missing: 'bad_request',
+  /** HOMEPORT_STORE=kv and no NATS to reach. */
+  store_unavailable: 'unavailable',
   /** HOMEPORT_SECRET_KEY differs from the one the KV backup was taken with. */
   secret_key_mismatch: 'conflict',
   /** --to names a file that exists. */

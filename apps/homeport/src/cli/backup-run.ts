@@ -25,12 +25,12 @@ async function withStore<T>(
   const secretKey = config.read(accountsSettings).secretKey;
   if (secretKey === undefined)
     throw new BackupError(
-      'secret_key_mismatch',
+      'secret_key_missing',
       'HOMEPORT_STORE=kv needs HOMEPORT_SECRET_KEY (the key every replica runs with): the secrets in the store are sealed with it',
     );
   const log = createLogger({ level: 'error' });
   const nats = await openNats(config, { dataDir, log, secretKey });
-  if (nats.state === 'off') throw new BackupError('store_mismatch', `HOMEPORT_STORE=kv ${nats.reason}`);
+  if (nats.state === 'off') throw new BackupError('store_unavailable', `HOMEPORT_STORE=kv ${nats.reason}`);
   try {
     const modules = ['core', 'accounts', ...moduleCatalogue().map((module) => module.name)];
     return await work(dataDir, { nats, modules, secretKey, replicas: settings.kvReplicas });
